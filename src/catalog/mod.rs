@@ -1,0 +1,1 @@
+//! GPU, switch and NIC models: data and lookup.

@@ -1,0 +1,74 @@
+//! Command-line definitions and output plumbing: the only code that knows clap or a terminal.
+//!
+//! Each subcommand has its flags in `cli/<name>.rs` (a clap `Args` struct) and its wiring in
+//! `commands/<name>.rs`. `main_entry` parses, dispatches and maps the outcome to an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Error;
+use crate::exit::{self, Outcome};
+
+pub mod output;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success: the command ran and found nothing to report
+  1  findings: design errors, unplaceable layouts or violations were found
+  2  error: unreadable input, bad usage or a failed write (nothing partial is written)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fabplan",
+    version,
+    about = "Plan GPU clusters offline: validate fabrics, size Clos networks, lay out MIG",
+    long_about = "fabplan reads plain YAML descriptions of racks, nodes, GPUs, NVLink domains and \
+lossless RoCE/InfiniBand fabrics, and checks, sizes and plans them offline.\n\n\
+Start with `fabplan validate fabrics/lab-small.yaml` and `fabplan inspect fabrics/lab-small.yaml`.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Parses the process arguments, runs the subcommand and returns its exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { exit::ERROR } else { exit::SUCCESS });
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = run(cli, &mut out);
+    let _ = out.flush();
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(Error::InputRejected { .. }) => ExitCode::from(exit::ERROR),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(exit::SUCCESS),
+        Err(err) => {
+            output::print_error(&err);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Runs one parsed command line, writing its primary output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let _ = out;
+    match cli.command {}
+}
+
+fn is_broken_pipe(err: &Error) -> bool {
+    matches!(err, Error::Write { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,1 @@
+//! Diagnostics: code, severity, message, labels and help. Rendering-agnostic.

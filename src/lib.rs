@@ -1,0 +1,13 @@
+//! fabplan: an offline planner for GPU clusters.
+//!
+//! Data flows one way: YAML text -> raw types with spans (`schema`) -> validated, span-free
+//! model (`model`) -> analyses (`fabric`, `checks`, `mig`) -> rendered output (`cli`).
+//! See ARCHITECTURE.md for the code map and the invariants.
+
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod error;
+pub mod exit;
+pub mod util;

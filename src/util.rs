@@ -1,0 +1,234 @@
+//! Small helpers shared by several rooms: atomic file writes and Slurm-style hostlists.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
+/// A failure leaves no partial file at `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".to_string());
+    let tmp = dir.join(format!(".{file_name}.fabplan-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// Why a hostlist could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostlistError(pub String);
+
+/// Largest number of names one hostlist may expand to (a guard against `n[0-999999999]`).
+pub const HOSTLIST_MAX: usize = 1 << 22;
+
+/// Expands a Slurm-style hostlist: `dgx[01-04,07]`, `su[1-2]-leaf[1-8]`, `a,b,c`.
+/// Zero padding follows the lower bound's width, as Slurm does.
+pub fn expand_hostlist(pattern: &str) -> Result<Vec<String>, HostlistError> {
+    let mut out = Vec::new();
+    for part in split_top_level(pattern)? {
+        let part = part.trim();
+        if part.is_empty() {
+            return Err(HostlistError(format!("empty name in `{pattern}`")));
+        }
+        expand_one(part, &mut out)?;
+        if out.len() > HOSTLIST_MAX {
+            return Err(HostlistError(format!(
+                "`{pattern}` expands to more than {HOSTLIST_MAX} names"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn split_top_level(s: &str) -> Result<Vec<&str>, HostlistError> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if !(0..=1).contains(&depth) {
+            return Err(HostlistError(format!("unbalanced or nested brackets in `{s}`")));
+        }
+    }
+    if depth != 0 {
+        return Err(HostlistError(format!("unbalanced brackets in `{s}`")));
+    }
+    parts.push(&s[start..]);
+    Ok(parts)
+}
+
+fn expand_one(s: &str, out: &mut Vec<String>) -> Result<(), HostlistError> {
+    let Some(open) = s.find('[') else {
+        out.push(s.to_string());
+        return Ok(());
+    };
+    let close = s[open..]
+        .find(']')
+        .map(|c| c + open)
+        .ok_or_else(|| HostlistError(format!("unbalanced brackets in `{s}`")))?;
+    let prefix = &s[..open];
+    let body = &s[open + 1..close];
+    let rest = &s[close + 1..];
+    let mut suffixes = Vec::new();
+    expand_one(rest, &mut suffixes)?;
+    for range in body.split(',') {
+        let (lo, hi) = match range.split_once('-') {
+            Some((lo, hi)) => (lo.trim(), hi.trim()),
+            None => (range.trim(), range.trim()),
+        };
+        let parse = |t: &str| {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) || t.len() > 9 {
+                Err(HostlistError(format!("`{t}` in `{s}` is not a number")))
+            } else {
+                Ok(t.parse::<u64>().expect("digits"))
+            }
+        };
+        let (a, b) = (parse(lo)?, parse(hi)?);
+        if a > b {
+            return Err(HostlistError(format!("range `{range}` in `{s}` runs backwards")));
+        }
+        if (b - a) as usize + out.len() > HOSTLIST_MAX {
+            return Err(HostlistError(format!(
+                "`{s}` expands to more than {HOSTLIST_MAX} names"
+            )));
+        }
+        let width = lo.len();
+        for n in a..=b {
+            for suffix in &suffixes {
+                out.push(format!("{prefix}{n:0width$}{suffix}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Compresses names into a Slurm hostlist (`gb-a01,gb-a02,gb-a03` -> `gb-a[01-03]`).
+/// Names keep their order of first appearance per prefix; names without a numeric
+/// suffix are listed as they are.
+pub fn compress_hostlist(names: &[String]) -> String {
+    // Group runs of (prefix, width) with consecutive numbers, preserving order.
+    let mut groups: Vec<(String, usize, Vec<u64>)> = Vec::new();
+    let mut plain: Vec<(usize, String)> = Vec::new();
+    let mut order: Vec<(usize, bool)> = Vec::new(); // (index, is_group)
+    for name in names {
+        let digits = name.bytes().rev().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 9 {
+            order.push((plain.len(), false));
+            plain.push((0, name.clone()));
+            continue;
+        }
+        let (prefix, num) = name.split_at(name.len() - digits);
+        let n: u64 = num.parse().expect("digits");
+        let width = if num.starts_with('0') && num.len() > 1 { num.len() } else { 0 };
+        if let Some(g) = groups
+            .iter_mut()
+            .find(|(p, w, _)| p == prefix && (*w == width || (*w == 0 && width == 0)))
+        {
+            g.2.push(n);
+        } else {
+            order.push((groups.len(), true));
+            groups.push((prefix.to_string(), width, vec![n]));
+        }
+    }
+    let mut parts = Vec::new();
+    for (idx, is_group) in order {
+        if !is_group {
+            parts.push(plain[idx].1.clone());
+            continue;
+        }
+        let (prefix, width, nums) = &groups[idx];
+        let mut nums = nums.clone();
+        nums.sort_unstable();
+        nums.dedup();
+        if nums.len() == 1 {
+            parts.push(format!("{prefix}{:0width$}", nums[0], width = *width));
+            continue;
+        }
+        let mut ranges = Vec::new();
+        let mut start = nums[0];
+        let mut prev = nums[0];
+        for &n in &nums[1..] {
+            if n == prev + 1 {
+                prev = n;
+                continue;
+            }
+            ranges.push((start, prev));
+            start = n;
+            prev = n;
+        }
+        ranges.push((start, prev));
+        let body: Vec<String> = ranges
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    format!("{a:0width$}", width = *width)
+                } else {
+                    format!("{a:0width$}-{b:0width$}", width = *width)
+                }
+            })
+            .collect();
+        parts.push(format!("{prefix}[{}]", body.join(",")));
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_ranges_with_padding() {
+        assert_eq!(
+            expand_hostlist("dgx[01-03,07]").unwrap(),
+            ["dgx01", "dgx02", "dgx03", "dgx07"]
+        );
+        assert_eq!(
+            expand_hostlist("su[1-2]-leaf[1-2]").unwrap(),
+            ["su1-leaf1", "su1-leaf2", "su2-leaf1", "su2-leaf2"]
+        );
+        assert_eq!(expand_hostlist("a,b").unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn rejects_malformed_hostlists() {
+        assert!(expand_hostlist("dgx[01-").is_err());
+        assert!(expand_hostlist("dgx[5-1]").is_err());
+        assert!(expand_hostlist("dgx[a-b]").is_err());
+        assert!(expand_hostlist("dgx[0-999999999]").is_err());
+        assert!(expand_hostlist("a,,b").is_err());
+    }
+
+    #[test]
+    fn compresses_back() {
+        let names = expand_hostlist("gb-a[01-18],gb-b[01-02],mgmt").unwrap();
+        assert_eq!(compress_hostlist(&names), "gb-a[01-18],gb-b[01-02],mgmt");
+        let names = expand_hostlist("n[1-3,5]").unwrap();
+        assert_eq!(compress_hostlist(&names), "n[1-3,5]");
+    }
+}
