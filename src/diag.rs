@@ -1,1 +1,142 @@
-//! Diagnostics: code, severity, message, labels and help. Rendering-agnostic.
+//! Diagnostics: a stable code, a severity, a message, labels and a help line.
+//!
+//! Rendering-agnostic: a label points either at a byte span of the file being loaded, or at a
+//! model entity (a rack, a link, a switch...) whose span the loader recorded in its
+//! `source::Provenance`. Checks therefore stay span-free; spans are attached at the boundary
+//! (`source.rs`) when the diagnostic is rendered.
+
+use crate::model::Entity;
+
+/// How bad a finding is. Errors make `validate` exit 1; warnings are printed but do not fail
+/// the run unless `--deny-warnings` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub len: usize,
+}
+
+/// What a label points at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A span of the file, known at load time.
+    Span(Span),
+    /// A model entity and, optionally, one of its fields (`"power_kw"`); resolved through the
+    /// loader's provenance table, falling back to the entity's own span.
+    Entity(Entity, Option<&'static str>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub target: Target,
+    pub text: String,
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Stable code (`FP101`), never reused; see `fabplan explain CODE`.
+    pub code: &'static str,
+    pub severity: Severity,
+    /// One line, lowercase, no trailing period, identifiers in backticks.
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+
+    /// The primary label, on a span of the file.
+    pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            target: Target::Span(span),
+            text: text.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// The primary label, on an entity (optionally one of its fields).
+    pub fn on(
+        mut self,
+        entity: Entity,
+        field: Option<&'static str>,
+        text: impl Into<String>,
+    ) -> Self {
+        self.labels.push(Label {
+            target: Target::Entity(entity, field),
+            text: text.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// A secondary label ("declared here") on an entity.
+    pub fn also(
+        mut self,
+        entity: Entity,
+        field: Option<&'static str>,
+        text: impl Into<String>,
+    ) -> Self {
+        self.labels.push(Label {
+            target: Target::Entity(entity, field),
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// A secondary label on a span of the file.
+    pub fn also_at(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            target: Target::Span(span),
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Diagnostics collected while a stage keeps going past problems.
+pub type Diagnostics = Vec<Diagnostic>;
+
+/// True when any diagnostic is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| d.severity == Severity::Error)
+}

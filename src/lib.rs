@@ -5,9 +5,16 @@
 //! See ARCHITECTURE.md for the code map and the invariants.
 
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod error;
 pub mod exit;
+pub mod fabric;
+pub mod formats;
+pub mod load;
+pub mod model;
+pub mod schema;
+pub mod source;
 pub mod util;

@@ -8,10 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands;
 use crate::error::Error;
 use crate::exit::{self, Outcome};
 
+pub mod explain;
 pub mod output;
+pub mod render;
+pub mod validate;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -36,7 +40,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Validate(validate::ValidateArgs),
+    Explain(explain::ExplainArgs),
+}
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
 pub fn main_entry() -> ExitCode {
@@ -45,7 +52,11 @@ pub fn main_entry() -> ExitCode {
         Err(err) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { exit::ERROR } else { exit::SUCCESS });
+            return ExitCode::from(if err.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     let stdout = std::io::stdout();
@@ -65,8 +76,10 @@ pub fn main_entry() -> ExitCode {
 
 /// Runs one parsed command line, writing its primary output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let _ = out;
-    match cli.command {}
+    match cli.command {
+        Command::Validate(args) => commands::validate::run(&args, out),
+        Command::Explain(args) => commands::explain::run(&args, out),
+    }
 }
 
 fn is_broken_pipe(err: &Error) -> bool {

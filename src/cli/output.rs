@@ -48,3 +48,9 @@ pub fn print_error(err: &Error) {
     let _ = handler.render_report(&mut s, err);
     eprintln!("{s}");
 }
+
+/// Whether stdout should get colours: a terminal, and no `NO_COLOR`.
+pub fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}

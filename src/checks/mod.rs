@@ -1,0 +1,203 @@
+//! The validation registry: every diagnostic code fabplan can emit, with its severity and
+//! documentation (`fabplan explain CODE`), and the checks that run on a loaded fabric.
+//!
+//! Codes are stable and never reused. FP0xx are load problems (the file cannot be read as a
+//! fabric: exit 2); FP1xx and up are design findings (exit 1 on errors).
+
+mod clos;
+mod links;
+mod nvlink;
+mod power;
+mod qos;
+mod rails;
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::fabric::topology::Topology;
+use crate::model::Fabric;
+
+/// What a check sees: the fabric and the adjacency derived from it.
+pub struct Ctx<'a> {
+    pub fabric: &'a Fabric,
+    pub topo: &'a Topology,
+}
+
+pub type CheckFn = fn(&Ctx, &mut Vec<Diagnostic>);
+
+/// One registry entry.
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule checks.
+    pub summary: &'static str,
+    /// Markdown with the fixed headings: what it does, why it matters, example, source.
+    pub doc: &'static str,
+    /// `None` for load problems, reported by the loader.
+    pub check: Option<CheckFn>,
+}
+
+macro_rules! rules {
+    ($( $code:literal $name:literal $sev:ident $check:expr, $summary:literal, $doc:literal; )*) => {
+        /// Every rule, sorted by code.
+        pub static RULES: &[Rule] = &[$(
+            Rule { code: $code, name: $name, severity: Severity::$sev, summary: $summary, doc: $doc, check: $check },
+        )*];
+    };
+}
+
+rules! {
+    "FP001" "yaml-syntax" Error None, "the file is not well-formed YAML",
+    "The YAML parser stopped at a syntax error: an unclosed bracket or quote, a tab used for indentation, a key without a value.\n\nWhy it matters: nothing in the file can be trusted until it parses.\n\nExample: `racks: [ {id: r1 }` (the sequence is never closed).";
+    "FP002" "schema" Error None, "a key is unknown, missing, or has the wrong type",
+    "The document parsed, but it does not have the shape of a fabric: an unknown key (often a typo), a required key that is missing, or a value of the wrong type (`power_kw: lots`).\n\nWhy it matters: a silently ignored typo (`powr_kw`) would drop a limit from the design.\n\nExample: `racks: [{id: r1, powr_kw: 40}]`.\n\nSource: docs/fabric-format.md lists every key.";
+    "FP003" "duplicate-id" Error None, "an id or key is declared twice",
+    "Two racks, templates, switch models, nodes or switches share an id, or a YAML mapping repeats a key. Node and switch names share one namespace because link endpoints name either.\n\nWhy it matters: references would be ambiguous, and YAML parsers disagree about which duplicate wins.\n\nExample: two racks with `id: r1`.";
+    "FP004" "unknown-reference" Error None, "a name refers to nothing declared",
+    "A template, rack, switch model, GPU model, node, switch or port that is referenced but not declared.\n\nWhy it matters: a dangling reference means part of the design is missing.\n\nExample: `nodes: [{template: dgx-h100x, ids: \"dgx[1-4]\"}]` with no template `dgx-h100x`.";
+    "FP005" "parse-limits" Error None, "the document exceeds the parse limits",
+    "The file is larger than 256 MiB, nests deeper than 64 levels, or expands aliases past fabplan's budget (a \"billion laughs\" alias bomb).\n\nWhy it matters: fabplan refuses to spend unbounded memory or time on one input.\n\nExample: `a: &a [x, x]`, `b: &b [*a, *a]`, ... nested ten times.";
+    "FP006" "not-utf8" Error None, "the file is not UTF-8",
+    "The file contains bytes that are not valid UTF-8.\n\nWhy it matters: YAML is defined over Unicode text; a Latin-1 file would be read wrongly.\n\nExample: a file saved in Windows-1252 with an `é`.";
+    "FP007" "empty-file" Error None, "the file is empty",
+    "The file has no content, or only comments.\n\nWhy it matters: an empty design validating clean would hide a broken pipeline.";
+    "FP008" "unreadable" Error None, "the file cannot be read",
+    "The file does not exist, is a directory, or cannot be opened.\n\nWhy it matters: nothing was checked.";
+    "FP009" "invalid-value" Error None, "a value is out of range or malformed",
+    "A value has the right type but a meaning fabplan cannot accept: a non-positive power, an unknown tier or cable medium, a malformed hostlist, a NIC serving a GPU the node does not have, an intent whose counts do not add up.\n\nWhy it matters: the design would mean something other than what was written.\n\nExample: `cooling: water` (use `air` or `liquid`).";
+
+    "FP101" "rail-nic-to-rail" Error Some(rails::nic_to_rail), "the NIC of GPU k is cabled to a leaf of another rail",
+    "What it does: every leaf that serves NICs has a rail (declared, or the GPU index most of its NIC links serve). Each NIC link must land on a leaf of the rail of the GPU it serves. Rails key on GPU index, never on port order: on a DGX H100, OSFP1P1 serves GPU 7.\n\nWhy it matters: a miswired rail pushes same-rank traffic through the spine, adds hops and ECMP collisions, and the slowest rank sets the collective's speed.\n\nExample: `dgx01:osfp1p1` (GPU 7) cabled to the rail-0 leaf.\n\nSource: NVIDIA DGX SuperPOD H100 RA (network fabrics); Juniper JVD rail-optimized stripe; DGX H100 user guide table 6.";
+    "FP102" "rail-balance" Error Some(rails::balance), "rails of a scalable unit differ in links or speed",
+    "What it does: within each scalable unit, every rail must have the same number of NIC links at the same speed.\n\nWhy it matters: uneven rails make the slowest rail set the speed of every collective.\n\nExample: rail 3 has 31 links and rail 4 has 30.\n\nSource: fabric.md (a) rule 2.";
+    "FP103" "rail-count" Error Some(rails::count), "the number of rails differs from the compute NICs per node",
+    "What it does: in each scalable unit and plane, the number of rails (leaves' distinct rails) must equal the compute NIC ports per node per plane (8 on HGX/DGX, 4 per GB200 tray).\n\nWhy it matters: a missing rail leaves GPUs without scale-out bandwidth or forces two GPUs onto one rail.\n\nSource: fabric.md (a) rule 3.";
+    "FP104" "nic-gpu-ratio" Warning Some(rails::nic_ratio), "a GPU has less than one 400G compute NIC",
+    "What it does: a GPU node template should have one compute NIC port per GPU at 400 Gb/s or more.\n\nWhy it matters: the NIC sets each GPU's scale-out bandwidth; H100/H200/B200 reference designs give every GPU a 400G NIC.\n\nSource: NVIDIA SuperPOD RAs; fabric.md (a) rule 4.";
+    "FP105" "rail-shared-leaf" Error Some(rails::shared_leaf), "a node has two NICs on one leaf, or a leaf serves two scalable units",
+    "What it does: no node may put two NIC ports of the same plane on one leaf, and no rail leaf may serve nodes of two scalable units.\n\nWhy it matters: two rails on one leaf break rail alignment; a leaf shared by two SUs breaks the SU's failure and growth boundary.\n\nSource: fabric.md (a) rule 7.";
+    "FP106" "nic-uncabled" Error Some(rails::uncabled), "a compute NIC port has no link",
+    "What it does: in a fabric with switches, every compute NIC port of a GPU node must be cabled.\n\nWhy it matters: an uncabled NIC leaves its GPU without scale-out bandwidth; jobs using it run at the speed of PXN detours or fail.\n\nExample: a node added to a rack but left out of its SU's `rail-su` intent.";
+
+    "FP201" "oversub-leaf" Error Some(clos::oversub_leaf), "a leaf has more downlink than uplink bandwidth",
+    "What it does: on the compute fabric, each leaf with uplinks must have uplink bandwidth >= downlink bandwidth (1:1).\n\nWhy it matters: all-reduce runs at the rate of the bottleneck link; a 2:1 leaf halves cross-leaf bandwidth.\n\nSource: NVIDIA SuperPOD RAs (non-blocking compute fabric); fabric.md (a) rule 5.";
+    "FP202" "oversub-spine" Error Some(clos::oversub_spine), "a spine has more downlink than uplink bandwidth in a 3-tier fabric",
+    "What it does: in a 3-tier Clos, each spine with core uplinks must have uplink bandwidth >= downlink bandwidth.\n\nWhy it matters: cross-SU traffic would be oversubscribed at the spine.\n\nSource: NVIDIA DGX B200 SuperPOD RA (3-tier rows); fabric.md (a) rule 6.";
+    "FP203" "full-mesh" Error Some(clos::full_mesh), "a switch has unequal links to the switches of its upper group",
+    "What it does: each lower switch must have the same number of links to every upper switch it connects to, and lower switches sharing an upper switch must connect to the same set of upper switches.\n\nWhy it matters: unequal ECMP fan-out overloads some paths while others idle.\n\nSource: fabric.md (a) rule 7 (clos.full_mesh).";
+    "FP204" "spine-min" Warning Some(clos::spine_min), "fewer than 4 spines",
+    "What it does: a fabric with spines should have at least 4 per plane.\n\nWhy it matters: with 4 spines, one spine failure costs at most 25 % of cross-leaf bandwidth; with 2 it costs 50 %.\n\nSource: Juniper AI JVD recommendations.";
+    "FP205" "su-complete" Warning Some(clos::su_complete), "a scalable unit is missing leaves or leaf uplinks",
+    "What it does: every scalable unit should have as many leaves, and each leaf as many uplinks, as the largest SU.\n\nWhy it matters: NVIDIA's RA builds a partial SU with every leaf and every leaf-spine cable so routing stays even and the SU can grow.\n\nSource: NVIDIA DGX SuperPOD H100 RA.";
+    "FP206" "ib-ufm-port" Warning Some(clos::ufm_port), "an InfiniBand fabric has no management (UFM) host attached",
+    "What it does: an InfiniBand compute fabric should have a management node (role `management`, e.g. a UFM appliance) cabled to it; the H100 SU keeps one leaf port per leaf for it (31 DGX + UFM).\n\nWhy it matters: the subnet manager and telemetry need a port on the fabric.\n\nSource: NVIDIA DGX SuperPOD H100 RA.";
+    "FP207" "tier-skip" Error Some(clos::tier_skip), "a link skips a tier or joins two switches of one tier",
+    "What it does: NICs connect to leaves, leaves to spines, spines to cores. A NIC on a spine, a leaf on a core, or a leaf-to-leaf link breaks the Clos.\n\nWhy it matters: hop counts, oversubscription and failure domains stop meaning what the design says.";
+    "FP208" "switch-unconnected" Warning Some(clos::unconnected), "a switch has no links, or a leaf has no uplinks in a multi-tier fabric",
+    "What it does: flags switches with no links, and leaves with no uplinks when the fabric has spines.\n\nWhy it matters: an orphan switch is usually a typo; a leaf without uplinks isolates its GPUs from the rest of the fabric.";
+
+    "FP301" "switch-radix" Error Some(links::radix), "a switch uses more port capacity than it has",
+    "What it does: the links on a switch may use at most its port capacity; a link slower than the port uses a breakout share (a 400G link uses half an 800G port).\n\nWhy it matters: the cabling plan cannot be built.\n\nExample: 70 x 400G links on a QM9700 (64 x 400G).\n\nSource: QM9700 64 x 400G; SN5600 64 x 800G or 128 x 400G; fabric.md (a) rule 8.";
+    "FP302" "link-speed" Error Some(links::speed), "a link's speed is not supported by one of its ends",
+    "What it does: a link's speed must equal the NIC port's speed, and be the switch port's native speed or one of its breakouts.\n\nWhy it matters: mismatched ends do not come up, or come up at the lower speed.\n\nSource: fabric.md (a) rule 12.";
+    "FP303" "port-reuse" Error Some(links::port_reuse), "a port is used by two links",
+    "What it does: each switch port and each NIC port carries at most one link.\n\nWhy it matters: two cables cannot share a port; one of them is miswired.\n\nSource: containerlab #262, #387; fabric.md (a) rule 13.";
+    "FP304" "self-link" Error Some(links::self_link), "a link connects a device to itself",
+    "What it does: both ends of a link must be on different devices.\n\nWhy it matters: a loopback cable is a documentation error or a miswire.";
+    "FP305" "cable-reach" Error Some(links::reach), "a cable is longer than its medium can reach",
+    "What it does: DAC reaches 5 m at 100G and below, 3 m at 200-400G and 2 m at 800G; AOC 100 m; MPO multimode OM4 50 m and OM3 30 m; MPO single-mode 500 m; single-mode splitter 50 m; LC single-mode 2 km.\n\nWhy it matters: past its reach a link flaps or does not come up.\n\nSource: NVIDIA structured cabling (docs.nvidia.com/networking/display/intrcnctcabreqndr400eth); fabric.md (a) rule 14.";
+    "FP306" "length-missing" Warning Some(links::length_missing), "links without a length cannot be checked for reach or PFC headroom",
+    "What it does: counts links with no `length_m` and names the first.\n\nWhy it matters: cable length sets reach limits and the PFC headroom a lossless port needs (Meta: measure cable lengths).";
+
+    "FP401" "nvlink-domain-shape" Error Some(nvlink::domain_shape), "an NVLink domain does not have its kind's shape",
+    "What it does: an HGX/DGX domain has 8 GPUs; an NVL72 domain has 18 compute trays of 4 GPUs (72) and 9 NVLink switch trays.\n\nWhy it matters: tensor-parallel groups are sized to the domain; a wrong shape misplaces them.\n\nSource: NVIDIA GB200 NVL72 RA (network fabrics); fabric.md (a) rule 15.";
+    "FP402" "nvlink-mixed-gpu" Error Some(nvlink::mixed_gpu), "an NVLink domain mixes GPU models",
+    "What it does: all GPUs of one NVLink domain must be the same model.\n\nWhy it matters: NVLink domains are homogeneous in hardware; a mix is a data error.";
+    "FP403" "nvl72-tray-orphan" Error Some(nvlink::orphan_tray), "an NVL72 compute tray is in a rack without an NVL72 domain",
+    "What it does: a node whose template has `nvlink: nvl72-tray` must sit in a rack with `nvlink_domain: {kind: nvl72}`.\n\nWhy it matters: the tray's GPUs would have no NVLink domain.";
+
+    "FP501" "rack-power" Error Some(power::rack_power), "a rack's load exceeds its power budget",
+    "What it does: sum of node maximum power plus switch power in the rack must stay within the rack budget times the site derate.\n\nWhy it matters: breakers trip under load; DGX H100 draws up to 10.2 kW.\n\nSource: DGX H100 10.2 kW max; NVL72 120-132 kW; fabric.md (a) rule 18.";
+    "FP502" "rack-cooling" Error Some(power::cooling), "a rack needs liquid cooling but declares air",
+    "What it does: a rack whose load exceeds the site's air-cooling limit (default 40 kW), or that holds an NVL72 domain, must declare `cooling: liquid`.\n\nWhy it matters: air cannot remove that much heat from one rack.\n\nSource: GB200 NVL72 is liquid cooled; fabric.md (a) rule 19.";
+    "FP503" "su-power" Error Some(power::su_power), "a scalable unit exceeds the site's power block",
+    "What it does: the load of all racks of a scalable unit must stay within `site.su_power_kw`.\n\nWhy it matters: SUs are sized to the facility's power blocks (GB200 SU 1.2 MW).\n\nSource: NVIDIA GB200 SuperPOD RA; fabric.md (a) rule 20.";
+    "FP504" "node-power-implausible" Warning Some(power::node_power), "a node's power is below its GPUs' TDP",
+    "What it does: a node template's `power_kw` must be at least its GPUs' combined TDP from the catalog.\n\nWhy it matters: rack budgets computed from an understated node power will trip breakers.\n\nExample: 8 x H100 (700 W) need at least 5.6 kW; a DGX H100 is rated 10.2 kW.";
+
+    "FP601" "roce-lossless-missing" Error Some(qos::missing), "a RoCE fabric has no lossless settings",
+    "What it does: a fabric with `transport: roce` must describe its lossless settings under `lossless:`.\n\nWhy it matters: RoCEv2 without PFC/ECN drops packets under incast; go-back-N retransmits collapse throughput.\n\nSource: NVIDIA Cumulus `nv set qos roce`; Cisco AI/ML blueprint.";
+    "FP602" "pfc-priority" Error Some(qos::pfc_priority), "PFC is not on the RoCE priority, or switch and NIC disagree",
+    "What it does: PFC must be enabled on the RoCE priority (default 3), and the switch and NIC must enable the same priorities, end to end.\n\nWhy it matters: a mismatch lands RoCE in a lossy queue: drops, timeouts, collapse.\n\nSource: Cumulus `nv set qos roce` (PFC on SP3); fabric.md (a) rule 21.";
+    "FP603" "lossless-count" Warning Some(qos::lossless_count), "more than two no-drop priorities",
+    "What it does: at most two PFC (no-drop) priorities per port; one is recommended.\n\nWhy it matters: each no-drop class needs its own headroom and raises the risk of PFC deadlock and pause storms.\n\nSource: Dell Enterprise SONiC RoCE (two PFC priorities); fabric.md (a) rule 22.";
+    "FP604" "dscp-map" Error Some(qos::dscp_map), "the DSCP-to-priority map disagrees with the NIC",
+    "What it does: with DSCP trust, the switch must map the NIC's RoCE DSCP (26) to the RoCE priority (3) and the CNP DSCP (48) to the CNP priority (6 or 7).\n\nWhy it matters: a wrong map puts RoCE in a lossy class or CNPs behind data.\n\nSource: Cumulus, Cisco, Arista, Juniper JVD defaults; fabric.md (a) rule 23.";
+    "FP605" "cnp-strict" Error Some(qos::cnp_strict), "CNPs are not in a strict-priority class",
+    "What it does: congestion notification packets need their own class, scheduled strict priority, separate from RoCE data.\n\nWhy it matters: late CNPs make DCQCN react late: rate oscillation and PFC storms.\n\nSource: Cumulus (TC6 strict), Cisco (priority level 1); fabric.md (a) rule 24.";
+    "FP606" "ecn" Error Some(qos::ecn), "ECN is missing on the RoCE queue or its thresholds are inverted",
+    "What it does: ECN marking must be on the RoCE priority with 0 < Kmin < Kmax.\n\nWhy it matters: without ECN, DCQCN never slows senders and PFC does all the work.\n\nSource: Cumulus defaults 150 KB / 1.5 MB; fabric.md (a) rule 25.";
+    "FP607" "ecn-kmax-bdp" Warning Some(qos::ecn_kmax_bdp), "ECN Kmax is above 3 x the bandwidth-delay product",
+    "What it does: warns when Kmax > 3 x BDP, where BDP = RTT x the fastest port rate (RTT from `rtt_us`, default 20 us).\n\nWhy it matters: marking starts too late to keep queues short; Meta saw 2-3x worse PFC with a 5 MB threshold.\n\nSource: Huawei static-ECN guide (Kmax 2-3 x BDP); Meta SIGCOMM 2024.";
+    "FP608" "ecn-before-pfc" Error Some(qos::ecn_before_pfc), "ECN marks only after PFC has paused",
+    "What it does: Kmin, and Kmax, must be below the PFC xoff threshold.\n\nWhy it matters: if PFC fires first, DCQCN never gets a signal and pause frames spread congestion.\n\nSource: fabric.md §3 (what breaks) and (a) rule 26.";
+    "FP609" "pfc-watchdog" Error Some(qos::watchdog), "a lossless port has no PFC watchdog or an out-of-range one",
+    "What it does: every lossless port needs a PFC watchdog with detection between 100 ms and 5000 ms.\n\nWhy it matters: the watchdog breaks pause storms and PFC deadlocks.\n\nSource: SONiC PFC watchdog (detection 100-5000 ms); fabric.md (a) rule 27.";
+    "FP610" "watchdog-timing" Warning Some(qos::watchdog_timing), "the PFC watchdog detection time is outside 50-200 ms",
+    "What it does: warns when detection is outside the 50-200 ms band used in practice.\n\nWhy it matters: too slow lets a storm spread; too fast drops legitimate long pauses.\n\nSource: Arista AVD example 50 ms; Cisco ~100 ms; Meta ~200 ms.";
+    "FP611" "pfc-on-lossy" Warning Some(qos::pfc_on_lossy), "PFC is on a class or port that carries no RoCE",
+    "What it does: warns when PFC is enabled on a priority other than RoCE's (the CNP class included), or on ports marked `lossy`.\n\nWhy it matters: PFC where it is not needed spreads pauses to victim flows.\n\nSource: fabric.md (a) rule 28.";
+    "FP612" "mtu" Error Some(qos::mtu), "MTUs do not fit end to end",
+    "What it does: switch MTU must be at least the host MTU (9216 vs 9000), the host MTU must fit the RoCE MTU plus headers (RoCE 4096 needs a netdev MTU of about 4200), and no compute port may be overridden below the host MTU.\n\nWhy it matters: drops, or a RoCE path MTU that quietly falls to 1024.\n\nSource: fabric.md (a) rule 29; Linux rxe_param.h.";
+    "FP613" "pfc-headroom" Error Some(qos::headroom), "PFC headroom does not cover the longest cable",
+    "What it does: the cable length the headroom was sized for must cover the longest link on a lossless switch, and a configured `headroom_bytes` must be at least 2 x MTU + rate x 2 x length x 5 ns/m + the IEEE 802.1Qbb response budget.\n\nWhy it matters: with too little headroom, in-flight bytes after a pause are dropped although PFC is on.\n\nSource: Cumulus `cable-length` (default 100 m); Cisco/Mellanox headroom examples; fabric.md (a) rule 30.";
+    "FP614" "ecmp-entropy" Warning Some(qos::ecmp_entropy), "RoCE paths are hashed on the 5-tuple only",
+    "What it does: warns when the ECMP hash is the plain 5-tuple.\n\nWhy it matters: RoCE flows have low entropy; elephant flows collide on one uplink. Meta's E-ECMP (QP hash) plus QP scaling gave up to 40 % better all-reduce.\n\nSource: Meta SIGCOMM 2024; fabric.md (a) rule 31.";
+    "FP615" "peer-qos" Error Some(qos::peer_qos), "the two ends of a link have different MTU or PFC settings",
+    "What it does: port overrides must not leave the two ends of a switch-to-switch link with different MTU or PFC priorities.\n\nWhy it matters: a mismatch drops jumbo frames or pauses one direction only.\n\nSource: netascode/ansible-dc-vxlan #873; fabric.md (a) rule 35.";
+
+    "FP701" "plane-symmetry" Error Some(rails::plane_symmetry), "a NIC port goes to another plane, or planes differ in size",
+    "What it does: in multi-plane designs, NIC port p goes to a plane-p switch, and every plane has the same number of switches per tier.\n\nWhy it matters: twin planes only survive a failure at half bandwidth if they are identical.\n\nSource: NVIDIA B300 RA (twin-plane Spectrum-X); Alibaba HPN; fabric.md (a) rule 33.";
+    "FP702" "fabric-separation" Warning Some(rails::separation), "non-GPU hosts are cabled into the compute fabric",
+    "What it does: warns when management, storage or service hosts are cabled to the compute fabric of a design not declared `converged: true` (an InfiniBand UFM appliance is expected and exempt).\n\nWhy it matters: storage and frontend traffic on the backend compete with collectives.\n\nSource: Meta BE/FE separation; NVIDIA RAs; fabric.md (a) rule 32.";
+}
+
+/// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.
+pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| {
+        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
+}
+
+/// Runs every design check on a loaded fabric. Checks run in parallel; the result is sorted
+/// by code and then by the order each check emitted, so output does not depend on threads.
+pub fn run_checks(fabric: &Fabric) -> Vec<Diagnostic> {
+    let topo = Topology::new(fabric);
+    let ctx = Ctx {
+        fabric,
+        topo: &topo,
+    };
+    let mut per_rule: Vec<(usize, Vec<Diagnostic>)> = RULES
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.check.map(|c| (i, c)))
+        .map(|(i, check)| {
+            let mut out = Vec::new();
+            check(&ctx, &mut out);
+            (i, out)
+        })
+        .collect();
+    per_rule.sort_by_key(|(i, _)| *i);
+    per_rule.into_iter().flat_map(|(_, d)| d).collect()
+}
+
+/// The severity a rule's diagnostics carry.
+pub fn severity_of(code: &str) -> Severity {
+    rule(code).map(|r| r.severity).unwrap_or(Severity::Error)
+}
+
+/// Creates a diagnostic for `code` with the registry's severity.
+pub fn diag(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(code, severity_of(code), message)
+}

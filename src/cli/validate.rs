@@ -1,0 +1,33 @@
+use std::path::PathBuf;
+
+/// Check fabric designs: report every problem at once, each with a code, a location and a hint.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  fabplan validate fabrics/*.yaml
+  fabplan validate --format sarif fabrics/lab-small.yaml > fabplan.sarif
+  fabplan explain FP101          # what a code means and why it matters
+
+Exit codes: 0 no errors, 1 design errors found (or warnings with --deny-warnings),
+2 a file could not be read as a fabric.")]
+pub struct ValidateArgs {
+    /// Fabric files (YAML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format: human (rendered diagnostics), json, or sarif (SARIF 2.1.0 for code scanning).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ValidateFormat,
+    /// Treat warnings as errors (exit 1).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    Human,
+    Json,
+    Sarif,
+}

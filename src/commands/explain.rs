@@ -1,0 +1,50 @@
+//! `fabplan explain`: print a rule's documentation from the registry.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::checks::{rule, RULES};
+use crate::cli::explain::{ExplainArgs, ExplainFormat};
+use crate::cli::output::write_stdout;
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+
+pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let text = if args.list {
+        match args.format {
+            ExplainFormat::Human => RULES
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}  {:<8} {:<24} {}\n",
+                        r.code,
+                        r.severity.as_str(),
+                        r.name,
+                        r.summary
+                    )
+                })
+                .collect(),
+            ExplainFormat::Json => {
+                let v: Vec<_> = RULES.iter().map(|r| json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary})).collect();
+                serde_json::to_string_pretty(&v).expect("json") + "\n"
+            }
+        }
+    } else {
+        let code = args.code.as_deref().unwrap_or_default();
+        let r = rule(code).ok_or_else(|| {
+            Error::usage(
+                format!("unknown code `{code}`"),
+                Some("`fabplan explain --list` lists every code".to_string()),
+            )
+        })?;
+        match args.format {
+            ExplainFormat::Human => format!("{} {} ({})\n\n{}\n\n{}\n", r.code, r.name, r.severity.as_str(), r.summary, r.doc),
+            ExplainFormat::Json => {
+                serde_json::to_string_pretty(&json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary, "doc": r.doc})).expect("json") + "\n"
+            }
+        }
+    };
+    write_stdout(out, text.as_bytes())?;
+    Ok(Outcome::Clean)
+}

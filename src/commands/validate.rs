@@ -1,0 +1,101 @@
+//! `fabplan validate`: load each file, run the checks, render every diagnostic.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::checks::run_checks;
+use crate::cli::output::emit;
+use crate::cli::render::{self, Tally};
+use crate::cli::validate::{ValidateArgs, ValidateFormat};
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::load::{load_fabric_file, LoadedFabric};
+
+pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
+    // Files are independent: load and check them in parallel, report in argument order.
+    use rayon::prelude::*;
+    let results: Vec<(LoadedFabric, Vec<Diagnostic>)> = args
+        .files
+        .par_iter()
+        .map(|path| {
+            let loaded = load_fabric_file(path);
+            let mut diags = loaded.diagnostics.clone();
+            if let Some(f) = &loaded.fabric {
+                diags.extend(run_checks(f));
+            }
+            (loaded, diags)
+        })
+        .collect();
+    let rejected = results.iter().filter(|(l, _)| l.fabric.is_none()).count();
+    let mut total = Tally::default();
+    for (_, d) in &results {
+        total.add(Tally::of(d));
+    }
+    let text = match args.format {
+        ValidateFormat::Human => {
+            let color = args.output.is_none() && crate::cli::output::stdout_color();
+            let mut s = String::new();
+            for (loaded, diags) in &results {
+                s.push_str(&render::human(
+                    diags,
+                    &loaded.file,
+                    &loaded.provenance,
+                    color,
+                ));
+            }
+            for (loaded, diags) in &results {
+                let t = Tally::of(diags);
+                let status = if loaded.fabric.is_none() {
+                    "could not be loaded"
+                } else if t.errors > 0 {
+                    "has design errors"
+                } else {
+                    "ok"
+                };
+                s.push_str(&format!(
+                    "{}: {status} ({})\n",
+                    loaded.file.name,
+                    t.describe()
+                ));
+            }
+            s
+        }
+        ValidateFormat::Json => {
+            let files: Vec<_> = results
+                .iter()
+                .map(|(loaded, diags)| {
+                    json!({
+                        "file": loaded.file.name,
+                        "loaded": loaded.fabric.is_some(),
+                        "diagnostics": diags.iter().map(|d| render::diagnostic_json(d, &loaded.file, &loaded.provenance)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let v = json!({
+                "files": files,
+                "summary": {"errors": total.errors, "warnings": total.warnings, "notes": total.notes},
+            });
+            serde_json::to_string_pretty(&v).expect("json") + "\n"
+        }
+        ValidateFormat::Sarif => {
+            let files: Vec<_> = results
+                .iter()
+                .map(|(l, d)| (&l.file, &l.provenance, d.as_slice()))
+                .collect();
+            serde_json::to_string_pretty(&crate::formats::sarif::sarif_log(&files)).expect("json")
+                + "\n"
+        }
+    };
+    emit(out, args.output.as_deref(), text.as_bytes())?;
+    if rejected > 0 {
+        return Err(Error::InputRejected { count: rejected });
+    }
+    let failing = total.errors > 0 || (args.deny_warnings && total.warnings > 0);
+    Ok(if failing {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

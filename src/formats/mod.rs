@@ -1,0 +1,3 @@
+//! Adapters between fabplan's model and other tools' formats.
+
+pub mod sarif;

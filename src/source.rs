@@ -1,0 +1,350 @@
+//! Loaded source files, the provenance table, and the one place where parser locations become
+//! byte spans and byte spans become `miette::SourceSpan`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_saphyr::{Location, MessageFormatter, Spanned};
+
+use crate::diag::{Diagnostic, Label, Severity, Span, Target};
+use crate::model::Entity;
+
+/// Largest input file read (a guard against huge documents): 256 MiB.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// One input file, kept for rendering diagnostics.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user wrote it.
+    pub name: String,
+    pub text: Arc<String>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: Arc::new(text.into()),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line, col)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where each model entity (and some of its fields) was written.
+#[derive(Debug, Default, Clone)]
+pub struct Provenance {
+    entities: HashMap<Entity, Span>,
+    fields: HashMap<(Entity, &'static str), Span>,
+}
+
+impl Provenance {
+    pub fn entity(&mut self, entity: Entity, span: Span) {
+        self.entities.entry(entity).or_insert(span);
+    }
+
+    pub fn field(&mut self, entity: Entity, field: &'static str, span: Span) {
+        self.fields.insert((entity, field), span);
+    }
+
+    /// The span of a field, falling back to the entity's own span.
+    pub fn resolve(&self, entity: Entity, field: Option<&'static str>) -> Option<Span> {
+        field
+            .and_then(|f| self.fields.get(&(entity, f)))
+            .or_else(|| self.entities.get(&entity))
+            .copied()
+    }
+}
+
+/// The byte span of a parser location (string input always has byte offsets).
+pub fn location_span(loc: &Location) -> Span {
+    let span = loc.span();
+    Span {
+        start: span.byte_offset().unwrap_or(0) as usize,
+        len: span.byte_len().unwrap_or(0) as usize,
+    }
+}
+
+/// The byte span of a spanned value: where it is written (for an alias, the alias site).
+pub fn span_of<T>(value: &Spanned<T>) -> Span {
+    location_span(&value.referenced)
+}
+
+/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty).
+pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
+    let name = path.display().to_string();
+    let empty = || SourceFile::new(name.clone(), String::new());
+    let meta = std::fs::metadata(path);
+    if let Ok(m) = &meta {
+        if m.len() > MAX_FILE_BYTES {
+            return Err((
+                empty(),
+                Diagnostic::error(
+                    "FP005",
+                    format!("`{name}` is larger than {} MiB", MAX_FILE_BYTES >> 20),
+                )
+                .help("split the design into several files, or describe it with `intent` patterns"),
+            ));
+        }
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Err((
+                empty(),
+                Diagnostic::error("FP008", format!("cannot read `{name}`: {e}"))
+                    .help("check that the file exists and is readable"),
+            ))
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile::new(name, text);
+            let (line, col) = file.line_col(valid);
+            Err((
+                file,
+                Diagnostic::error(
+                    "FP006",
+                    format!(
+                        "the file is not valid UTF-8 (first bad byte at line {line}, column {col})"
+                    ),
+                )
+                .at(
+                    Span {
+                        start: valid,
+                        len: 1,
+                    },
+                    "not UTF-8",
+                )
+                .help("save the file as UTF-8"),
+            ))
+        }
+    }
+}
+
+/// Parse limits against alias bombs and huge documents.
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    budget.max_depth = 64;
+    budget.max_nodes = 20_000_000;
+    budget.max_events = 50_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 1_000_000;
+    options.alias_limits.max_alias_expansions_per_anchor = 10_000;
+    options.alias_limits.max_replay_stack_depth = 32;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options
+}
+
+/// Parses a YAML document into raw type `T`; a failure becomes one diagnostic with a code
+/// that says what kind of problem it is.
+pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
+    if file.text.trim().is_empty()
+        || file
+            .text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
+        return Err(Diagnostic::error("FP007", "the file is empty")
+            .help("a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md"));
+    }
+    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options())
+        .map_err(|err| yaml_error(file, &err))
+}
+
+fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let inner = err.without_snippet();
+    let message = serde_saphyr::UserMessageFormatter
+        .format_message(inner)
+        .into_owned();
+    let message = lowercase_first(message.trim_end_matches('.'));
+    let (code, help) = match inner {
+        E::SerdeUnknownField { .. } => ("FP002", "remove the key or fix its spelling; docs/fabric-format.md lists every key"),
+        E::SerdeMissingField { .. } => ("FP002", "add the missing key; docs/fabric-format.md lists the required keys"),
+        E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::SerdeUnknownVariant { .. }
+        | E::InvalidScalar { .. }
+        | E::NullIntoString { .. }
+        | E::InvalidBooleanStrict { .. } => ("FP002", "give the value the type docs/fabric-format.md documents for this key"),
+        E::DuplicateMappingKey { .. } => ("FP003", "each key may appear once per mapping; remove or rename the duplicate"),
+        E::Budget { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => (
+            "FP005",
+            "the document exceeds fabplan's parse limits (alias expansion, nesting or size); write it without deep alias chains",
+        ),
+        E::InvalidUtf8Input => ("FP006", "save the file as UTF-8"),
+        _ => ("FP001", "fix the YAML syntax at the marked position"),
+    };
+    let mut diag = Diagnostic::error(code, message).help(help);
+    if let Some(loc) = err.location() {
+        let mut span = location_span(&loc);
+        if span.start >= file.text.len() && !file.text.is_empty() {
+            span.start = file.text.len() - 1;
+        }
+        diag = diag.at(
+            Span {
+                start: span.start,
+                len: span.len.max(1),
+            },
+            label_for(code),
+        );
+    }
+    diag
+}
+
+fn label_for(code: &str) -> &'static str {
+    match code {
+        "FP002" => "here",
+        "FP003" => "duplicate key",
+        "FP005" => "limit reached here",
+        _ => "here",
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if !s.starts_with("YAML") => f.to_lowercase().chain(c).collect(),
+        Some(_) => s.to_string(),
+        None => String::new(),
+    }
+}
+
+/// A diagnostic bound to its file, ready for miette to render.
+#[derive(Debug)]
+pub struct Rendered {
+    code: &'static str,
+    severity: Severity,
+    message: String,
+    help: Option<String>,
+    labels: Vec<miette::LabeledSpan>,
+    source: miette::NamedSource<Arc<String>>,
+}
+
+impl Rendered {
+    pub fn new(diag: &Diagnostic, file: &SourceFile, prov: &Provenance) -> Self {
+        let labels = diag
+            .labels
+            .iter()
+            .filter_map(|l| resolve_label(l, prov).map(|span| (l, span)))
+            .map(|(l, span)| {
+                let len = span.len.min(file.text.len().saturating_sub(span.start));
+                let ss = miette::SourceSpan::new(span.start.into(), len);
+                if l.primary {
+                    miette::LabeledSpan::new_primary_with_span(Some(l.text.clone()), ss)
+                } else {
+                    miette::LabeledSpan::new_with_span(Some(l.text.clone()), ss)
+                }
+            })
+            .collect();
+        Rendered {
+            code: diag.code,
+            severity: diag.severity,
+            message: diag.message.clone(),
+            help: diag.help.clone(),
+            labels,
+            source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
+        }
+    }
+}
+
+/// The byte span a label points at, if it can be found.
+pub fn resolve_label(label: &Label, prov: &Provenance) -> Option<Span> {
+    match &label.target {
+        Target::Span(s) => Some(*s),
+        Target::Entity(e, f) => prov.resolve(*e, *f),
+    }
+}
+
+/// The primary location of a diagnostic as (line, column), for JSON and SARIF.
+pub fn primary_line_col(
+    diag: &Diagnostic,
+    file: &SourceFile,
+    prov: &Provenance,
+) -> Option<(usize, usize, Span)> {
+    let label = diag
+        .labels
+        .iter()
+        .find(|l| l.primary)
+        .or(diag.labels.first())?;
+    let span = resolve_label(label, prov)?;
+    let (line, col) = file.line_col(span.start);
+    Some((line, col, span))
+}
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Rendered {}
+
+impl miette::Diagnostic for Rendered {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(&self.source)
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+}
