@@ -10,4 +10,5 @@ pub mod commands;
 pub mod diag;
 pub mod error;
 pub mod exit;
+pub mod fabric;
 pub mod util;
