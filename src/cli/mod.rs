@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod output;
+pub mod size;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -36,7 +37,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Size(size::SizeArgs),
+}
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
 pub fn main_entry() -> ExitCode {
@@ -69,8 +72,9 @@ pub fn main_entry() -> ExitCode {
 
 /// Runs one parsed command line, writing its primary output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let _ = out;
-    match cli.command {}
+    match cli.command {
+        Command::Size(args) => crate::commands::size::run(&args, out),
+    }
 }
 
 fn is_broken_pipe(err: &Error) -> bool {

@@ -195,8 +195,8 @@ impl SizeError {
                     .to_string()
             }
             SizeError::BeyondThreeTiers { .. } => {
-                "use a larger radix, more planes (each plane carries one port per GPU), \
-                 or split the cluster into several fabrics"
+                "use a larger radix (a 64 x 800G switch split into 128 x 400G doubles k; \
+                 2 planes of 400G keep 800G per GPU), or split the cluster into several fabrics"
                     .to_string()
             }
             SizeError::NoSymmetricWiring { .. } => {
