@@ -440,3 +440,62 @@ fn snapshot_error_beyond_three_tiers() {
         ]),
     );
 }
+
+mod properties {
+    use fabplan::fabric::sizing::{size_clos, SizeRequest};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any input gives a size or an error, never a panic; a size respects every port budget
+        /// and is non-blocking.
+        #[test]
+        fn sizes_respect_port_budgets(
+            half in 2u32..=80,
+            gpus_per_node in 1u32..=16,
+            su_nodes in 1u32..=160,
+            nodes in 1u64..=4000,
+            planes in 1u32..=4,
+            ufm_links in 0u32..=8,
+        ) {
+            let radix = half * 2;
+            let mut req = SizeRequest::new(nodes * u64::from(gpus_per_node), radix, 400);
+            req.gpus_per_node = gpus_per_node;
+            req.su_nodes = su_nodes;
+            req.planes = planes;
+            req.ufm_links = ufm_links;
+            let Ok(s) = size_clos(&req) else { return Ok(()); };
+            let k = u64::from(radix);
+            let w = &s.wiring;
+            prop_assert!(w.nodes_per_leaf + w.leaf_uplinks <= k);
+            prop_assert!(w.nodes_per_leaf * w.leaves_per_rail_per_su >= w.nodes_per_su);
+            prop_assert_eq!(w.leaf_uplinks % w.spine.spines_per_group, 0);
+            prop_assert_eq!(
+                w.spine.spines_per_group * w.spine.links_per_leaf_spine,
+                w.leaf_uplinks
+            );
+            prop_assert!(w.spine.down_ports + w.spine.up_ports <= k);
+            prop_assert!(s.node_slots >= s.nodes);
+            prop_assert_eq!(s.leaf % u64::from(planes), 0);
+            if let Some(core) = &w.core {
+                prop_assert!(core.down_ports <= k);
+                prop_assert_eq!(w.spine.spines_per_group % core.groups, 0);
+                prop_assert_eq!(core.cores_per_group * core.links_per_spine_core, w.spine.up_ports);
+                // Spine groups are built whole, like SUs: a rail's last group may have fewer
+                // leaves, its spines still get their full uplinks.
+                prop_assert!(s.links.spine_core >= s.links.leaf_spine);
+                let leaves_per_rail = w.leaves_per_plane() / u64::from(w.rails);
+                if leaves_per_rail % w.spine.leaves_per_group == 0 {
+                    prop_assert_eq!(s.links.spine_core, s.links.leaf_spine);
+                }
+            } else {
+                prop_assert_eq!(s.core, 0);
+                prop_assert!(w.leaves_per_plane() <= k);
+            }
+            let ports = w.leaves_per_plane() * w.nodes_per_leaf;
+            prop_assert_eq!(s.links.leaf_spine, ports * u64::from(planes));
+            prop_assert!(ports >= s.gpus + u64::from(ufm_links));
+        }
+    }
+}

@@ -200,7 +200,8 @@ impl SizeError {
                     .to_string()
             }
             SizeError::NoSymmetricWiring { .. } => {
-                "try a radix or SU size whose port counts have more divisors (powers of two work)"
+                "make `--su-nodes` a multiple of k/2 so every leaf is full, or use port counts \
+                 with more divisors (powers of two work)"
                     .to_string()
             }
         }
@@ -467,7 +468,8 @@ fn three_tier(
     .ok_or(no_wiring.clone())?;
     let links_per_leaf_spine = leaf_uplinks / spines_per_group;
     let spine_down = leaves_per_group * links_per_leaf_spine;
-    let spine_up = spine_down; // 1:1
+    // 1:1 at the full group; a rail's last group may hold fewer leaves but is built whole.
+    let spine_up = spine_down;
     let groups = u64::from(req.gpus_per_node) * groups_per_rail;
     let spines = groups * spines_per_group;
 
