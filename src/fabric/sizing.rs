@@ -12,10 +12,11 @@
 //!
 //! 1. **Scalable units (SUs).** Nodes are grouped into SUs of `su_nodes`. Port `g` of every node
 //!    in an SU lands on the rail-`g` leaf of that SU (rail-optimized). A leaf gives half of its
-//!    ports to nodes and half to spines (1:1, non-blocking), so a rail needs
-//!    `ceil(su_nodes / (k/2))` leaves per SU. The SU is always built whole: a partial SU still
-//!    gets every leaf and every leaf-spine cable, only node ports stay empty (NVIDIA H100/B200/
-//!    B300 RA, "Network Fabrics": "the fabric should be designed to support the full SU,
+//!    ports to nodes and half to spines (1:1, non-blocking), so a rail needs at least
+//!    `ceil(su_nodes / (k/2))` leaves per SU; when the SU does not split evenly, the split (up
+//!    to half-full leaves) with the fewest switches overall wins. The SU is always built whole: a partial SU still
+//!    gets every leaf and every leaf-spine cable, only node ports stay empty (NVIDIA H100, B300
+//!    and GB200 RAs, "Network Fabrics": "the fabric should be designed to support the full SU,
 //!    including leaf switches and leaf-spine cables").
 //! 2. **Two tiers** while they fit: every leaf connects to every spine with the *same* number of
 //!    links, so the spine count `S` must divide a leaf's uplink count `u`. `S` is the smallest
@@ -383,10 +384,45 @@ pub fn size_clos(req: &SizeRequest) -> Result<ClosSize, SizeError> {
     let half = k / 2;
     let rails = u64::from(req.gpus_per_node);
     let su_nodes = u64::from(req.su_nodes);
-
     let nodes = req.gpus / rails;
+
+    // Fewest leaves per rail per SU first; when an SU does not split evenly over k/2-port
+    // leaves, a few more, smaller leaves can need far fewer spines (144 nodes at k = 64: 5 leaves
+    // of 29 ports need 29 spines, 6 leaves of 24 need 12). Leaves below half-full never pay.
+    let fewest = su_nodes.div_ceil(half);
+    let most = su_nodes
+        .div_ceil(half.div_ceil(2))
+        .min(fewest + LEAF_SPLIT_CANDIDATES);
+    let switches =
+        |w: &WiringPlan| w.leaves_per_plane() + w.spines_per_plane() + w.cores_per_plane();
+    let mut best = plan(req, nodes, fewest);
+    for leaves_per_rail_per_su in fewest + 1..=most {
+        if let Ok(candidate) = plan(req, nodes, leaves_per_rail_per_su) {
+            let better = match &best {
+                Ok(b) => switches(&candidate) < switches(b),
+                Err(_) => true,
+            };
+            if better {
+                best = Ok(candidate);
+            }
+        }
+    }
+    best.map(|wiring| count(req, nodes, wiring))
+}
+
+/// At most this many extra leaf splits are tried beyond the fewest leaves per rail per SU.
+const LEAF_SPLIT_CANDIDATES: u64 = 64;
+
+/// The wiring plan with `leaves_per_rail_per_su` leaves per rail in each SU.
+fn plan(
+    req: &SizeRequest,
+    nodes: u64,
+    leaves_per_rail_per_su: u64,
+) -> Result<WiringPlan, SizeError> {
+    let k = u64::from(req.radix);
+    let rails = u64::from(req.gpus_per_node);
+    let su_nodes = u64::from(req.su_nodes);
     let scalable_units = nodes.div_ceil(su_nodes);
-    let leaves_per_rail_per_su = su_nodes.div_ceil(half);
     let nodes_per_leaf = su_nodes.div_ceil(leaves_per_rail_per_su);
     let leaf_uplinks = nodes_per_leaf;
     let leaves = scalable_units * rails * leaves_per_rail_per_su;
@@ -429,7 +465,7 @@ pub fn size_clos(req: &SizeRequest) -> Result<ClosSize, SizeError> {
         None => three_tier(req, leaves / rails, leaf_uplinks, ports)?,
     };
 
-    let wiring = WiringPlan {
+    Ok(WiringPlan {
         planes: req.planes,
         rails: req.gpus_per_node,
         scalable_units,
@@ -439,8 +475,7 @@ pub fn size_clos(req: &SizeRequest) -> Result<ClosSize, SizeError> {
         leaf_uplinks,
         spine,
         core,
-    };
-    Ok(count(req, nodes, wiring))
+    })
 }
 
 /// Three tiers: per-rail spine groups, then core groups. `leaves_per_rail` is per plane.
@@ -794,6 +829,20 @@ mod tests {
                 assert_eq!(s.links.spine_core, ports);
             }
         }
+    }
+
+    #[test]
+    fn uneven_su_takes_the_leaf_split_with_fewest_switches() {
+        // GB200 NVL72 SU, fabric.md (b) design D [D]: 144 trays x 4 GPUs on k = 64. Five leaves
+        // of 29 ports per rail would need 29 spines (29 is prime); six of 24 need 12.
+        let mut req = SizeRequest::new(576, 64, 400);
+        req.gpus_per_node = 4;
+        req.su_nodes = 144;
+        let s = size_clos(&req).unwrap();
+        assert_eq!(s.wiring.leaves_per_rail_per_su, 6);
+        assert_eq!((s.leaf, s.spine, s.core), (24, 12, 0));
+        assert_eq!((s.cables.node_leaf, s.cables.leaf_spine), (576, 576));
+        assert_eq!(s.wiring.spine.links_per_leaf_spine, 2);
     }
 
     #[test]
