@@ -15,6 +15,7 @@ use crate::exit::{self, Outcome};
 pub mod explain;
 pub mod output;
 pub mod render;
+pub mod size;
 pub mod validate;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -43,6 +44,7 @@ pub struct Cli {
 pub enum Command {
     Validate(validate::ValidateArgs),
     Explain(explain::ExplainArgs),
+    Size(size::SizeArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -79,6 +81,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, out),
         Command::Explain(args) => commands::explain::run(&args, out),
+        Command::Size(args) => crate::commands::size::run(&args, out),
     }
 }
 

@@ -2,4 +2,5 @@
 //! No subcommand reaches into another.
 
 pub mod explain;
+pub mod size;
 pub mod validate;

@@ -1,4 +1,6 @@
-//! Analyses of a loaded fabric: adjacency, the petgraph graph and its metrics.
+//! Analyses of a loaded fabric: adjacency, power, Clos sizing, the petgraph graph and its
+//! metrics. No IO here.
 
 pub mod power;
+pub mod sizing;
 pub mod topology;
