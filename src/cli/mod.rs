@@ -13,6 +13,8 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod explain;
+pub mod generate;
+pub mod inspect;
 pub mod output;
 pub mod render;
 pub mod size;
@@ -43,7 +45,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Validate(validate::ValidateArgs),
+    Inspect(inspect::InspectArgs),
     Explain(explain::ExplainArgs),
+    Generate(generate::GenerateArgs),
     Size(size::SizeArgs),
 }
 
@@ -80,7 +84,9 @@ pub fn main_entry() -> ExitCode {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, out),
+        Command::Inspect(args) => commands::inspect::run(&args, out),
         Command::Explain(args) => commands::explain::run(&args, out),
+        Command::Generate(args) => commands::generate::run(&args, out),
         Command::Size(args) => crate::commands::size::run(&args, out),
     }
 }

@@ -2,5 +2,7 @@
 //! No subcommand reaches into another.
 
 pub mod explain;
+pub mod generate;
+pub mod inspect;
 pub mod size;
 pub mod validate;
