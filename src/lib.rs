@@ -10,4 +10,6 @@ pub mod commands;
 pub mod diag;
 pub mod error;
 pub mod exit;
+pub mod formats;
+pub mod mig;
 pub mod util;
