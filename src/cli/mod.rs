@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 use crate::error::Error;
 use crate::exit::{self, Outcome};
 
+pub mod import;
+pub mod mig;
 pub mod output;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -36,7 +38,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Mig(mig::MigArgs),
+    Import(import::ImportArgs),
+}
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
 pub fn main_entry() -> ExitCode {
@@ -69,8 +74,10 @@ pub fn main_entry() -> ExitCode {
 
 /// Runs one parsed command line, writing its primary output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let _ = out;
-    match cli.command {}
+    match cli.command {
+        Command::Mig(args) => crate::commands::mig::run(args, out),
+        Command::Import(args) => crate::commands::import::run(args, out),
+    }
 }
 
 fn is_broken_pipe(err: &Error) -> bool {
