@@ -28,7 +28,10 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let catalog = Catalog::builtin();
-    let tables: Vec<_> = catalog.gpus().map(|m| (m.key.as_str(), m.mig.as_ref().unwrap())).collect();
+    let tables: Vec<_> = catalog
+        .gpus()
+        .map(|m| (m.key.as_str(), m.mig.as_ref().unwrap()))
+        .collect();
 
     // 1. Enumerate (and collect) every valid layout of every catalog GPU.
     let mut total_layouts = 0;
@@ -50,13 +53,33 @@ fn main() {
             black_box(mig::maximal_layouts(t, Rules::default()));
         }
     });
-    println!("maximal layouts, every GPU: min {:.3} ms, median {:.3} ms", ms(min), ms(med));
+    println!(
+        "maximal layouts, every GPU: min {:.3} ms, median {:.3} ms",
+        ms(min),
+        ms(med)
+    );
 
     // 2. fit for a demand of 1,000 instances mixing every profile size.
     for (key, mix) in [
-        ("h100-80gb", &[("1g.10gb", 400), ("1g.20gb", 100), ("2g.20gb", 200), ("3g.40gb", 150), ("4g.40gb", 50), ("7g.80gb", 100)][..]),
-        ("b200", &[("1g.23gb", 500), ("2g.45gb", 300), ("3g.90gb", 200)][..]),
-        ("rtx-pro-6000-blackwell", &[("1g.24gb", 600), ("2g.48gb", 300), ("4g.96gb", 100)][..]),
+        (
+            "h100-80gb",
+            &[
+                ("1g.10gb", 400),
+                ("1g.20gb", 100),
+                ("2g.20gb", 200),
+                ("3g.40gb", 150),
+                ("4g.40gb", 50),
+                ("7g.80gb", 100),
+            ][..],
+        ),
+        (
+            "b200",
+            &[("1g.23gb", 500), ("2g.45gb", 300), ("3g.90gb", 200)][..],
+        ),
+        (
+            "rtx-pro-6000-blackwell",
+            &[("1g.24gb", 600), ("2g.48gb", 300), ("4g.96gb", 100)][..],
+        ),
     ] {
         let t = catalog.gpu(key).unwrap().mig.as_ref().unwrap();
         let mut demand = vec![0u32; t.profiles.len()];

@@ -73,9 +73,7 @@ fn split_top_level(s: &str) -> Result<Vec<&str>, HostlistError> {
             _ => {}
         }
         if !(0..=1).contains(&depth) {
-            return Err(HostlistError(format!(
-                "unbalanced or nested brackets in `{s}`"
-            )));
+            return Err(HostlistError(format!("unbalanced or nested brackets in `{s}`")));
         }
     }
     if depth != 0 {
@@ -113,9 +111,7 @@ fn expand_one(s: &str, out: &mut Vec<String>) -> Result<(), HostlistError> {
         };
         let (a, b) = (parse(lo)?, parse(hi)?);
         if a > b {
-            return Err(HostlistError(format!(
-                "range `{range}` in `{s}` runs backwards"
-            )));
+            return Err(HostlistError(format!("range `{range}` in `{s}` runs backwards")));
         }
         if (b - a) as usize + out.len() > HOSTLIST_MAX {
             return Err(HostlistError(format!(
@@ -141,11 +137,7 @@ pub fn compress_hostlist(names: &[String]) -> String {
     let mut plain: Vec<(usize, String)> = Vec::new();
     let mut order: Vec<(usize, bool)> = Vec::new(); // (index, is_group)
     for name in names {
-        let digits = name
-            .bytes()
-            .rev()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        let digits = name.bytes().rev().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 || digits > 9 {
             order.push((plain.len(), false));
             plain.push((0, name.clone()));
@@ -153,11 +145,7 @@ pub fn compress_hostlist(names: &[String]) -> String {
         }
         let (prefix, num) = name.split_at(name.len() - digits);
         let n: u64 = num.parse().expect("digits");
-        let width = if num.starts_with('0') && num.len() > 1 {
-            num.len()
-        } else {
-            0
-        };
+        let width = if num.starts_with('0') && num.len() > 1 { num.len() } else { 0 };
         if let Some(g) = groups
             .iter_mut()
             .find(|(p, w, _)| p == prefix && (*w == width || (*w == 0 && width == 0)))

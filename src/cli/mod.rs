@@ -50,11 +50,7 @@ pub fn main_entry() -> ExitCode {
         Err(err) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                exit::ERROR
-            } else {
-                exit::SUCCESS
-            });
+            return ExitCode::from(if err.use_stderr() { exit::ERROR } else { exit::SUCCESS });
         }
     };
     let stdout = std::io::stdout();
