@@ -17,7 +17,14 @@ fn main() {
     let inputs: Vec<(u64, String)> = sizes
         .iter()
         .map(|&gpus| {
-            let req = GenerateRequest { gpus, style: Style::RailOptimized, radix: 128, nic_gbps: 400, gpu_model: "h100-80gb".into(), roce: true };
+            let req = GenerateRequest {
+                gpus,
+                style: Style::RailOptimized,
+                radix: 128,
+                nic_gbps: 400,
+                gpu_model: "h100-80gb".into(),
+                roce: true,
+            };
             (gpus, generate(&req).expect("generate"))
         })
         .collect();
@@ -30,11 +37,18 @@ fn main() {
             let fabric = loaded.fabric.expect("generated fabrics load");
             let diags = run_checks(&fabric);
             let t2 = Instant::now();
-            assert!(diags.is_empty(), "generated fabrics validate clean: {:?}", diags.first());
+            assert!(
+                diags.is_empty(),
+                "generated fabrics validate clean: {:?}",
+                diags.first()
+            );
             samples[i].push((t1 - t0, t2 - t1));
         }
     }
-    println!("{:>8} {:>10} {:>10} {:>10} {:>12} {:>14}", "gpus", "load ms", "checks ms", "total ms", "us per GPU", "vs 10k per GPU");
+    println!(
+        "{:>8} {:>10} {:>10} {:>10} {:>12} {:>14}",
+        "gpus", "load ms", "checks ms", "total ms", "us per GPU", "vs 10k per GPU"
+    );
     let mut base = None;
     for (i, (gpus, _)) in inputs.iter().enumerate() {
         let mut s = samples[i].clone();
@@ -43,6 +57,11 @@ fn main() {
         let total = (load + checks).as_secs_f64() * 1e3;
         let per = total * 1e3 / *gpus as f64;
         let b = *base.get_or_insert(per);
-        println!("{gpus:>8} {:>10.1} {:>10.1} {total:>10.1} {per:>12.3} {:>14.2}", load.as_secs_f64() * 1e3, checks.as_secs_f64() * 1e3, per / b);
+        println!(
+            "{gpus:>8} {:>10.1} {:>10.1} {total:>10.1} {per:>12.3} {:>14.2}",
+            load.as_secs_f64() * 1e3,
+            checks.as_secs_f64() * 1e3,
+            per / b
+        );
     }
 }

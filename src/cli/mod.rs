@@ -14,7 +14,9 @@ use crate::exit::{self, Outcome};
 
 pub mod explain;
 pub mod generate;
+pub mod import;
 pub mod inspect;
+pub mod mig;
 pub mod output;
 pub mod render;
 pub mod size;
@@ -49,6 +51,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     Generate(generate::GenerateArgs),
     Size(size::SizeArgs),
+    Mig(mig::MigArgs),
+    Import(import::ImportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -88,6 +92,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Explain(args) => commands::explain::run(&args, out),
         Command::Generate(args) => commands::generate::run(&args, out),
         Command::Size(args) => crate::commands::size::run(&args, out),
+        Command::Mig(args) => crate::commands::mig::run(args, out),
+        Command::Import(args) => crate::commands::import::run(args, out),
     }
 }
 

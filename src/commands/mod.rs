@@ -3,6 +3,8 @@
 
 pub mod explain;
 pub mod generate;
+pub mod import;
 pub mod inspect;
+pub mod mig;
 pub mod size;
 pub mod validate;
