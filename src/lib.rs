@@ -14,6 +14,7 @@ pub mod exit;
 pub mod fabric;
 pub mod formats;
 pub mod load;
+pub mod mig;
 pub mod model;
 pub mod schema;
 pub mod source;

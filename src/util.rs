@@ -153,15 +153,19 @@ pub fn compress_hostlist(names: &[String]) -> String {
         }
         let (prefix, num) = name.split_at(name.len() - digits);
         let n: u64 = num.parse().expect("digits");
-        let width = if num.starts_with('0') && num.len() > 1 {
-            num.len()
-        } else {
-            0
-        };
-        if let Some(g) = groups
-            .iter_mut()
-            .find(|(p, w, _)| p == prefix && (*w == width || (*w == 0 && width == 0)))
-        {
+        // A zero-padded number fixes its group's width; an unpadded one joins a padded group
+        // of its own length (`10` after `01..09`) or the unpadded group.
+        let padded = num.starts_with('0') && num.len() > 1;
+        let width = if padded { num.len() } else { 0 };
+        let found = groups
+            .iter()
+            .position(|(p, w, _)| p == prefix && *w == num.len() && !padded)
+            .or_else(|| {
+                groups
+                    .iter()
+                    .position(|(p, w, _)| p == prefix && *w == width)
+            });
+        if let Some(g) = found.map(|i| &mut groups[i]) {
             g.2.push(n);
         } else {
             order.push((groups.len(), true));

@@ -13,8 +13,13 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod explain;
+pub mod generate;
+pub mod import;
+pub mod inspect;
+pub mod mig;
 pub mod output;
 pub mod render;
+pub mod size;
 pub mod validate;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -42,7 +47,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Validate(validate::ValidateArgs),
+    Inspect(inspect::InspectArgs),
     Explain(explain::ExplainArgs),
+    Generate(generate::GenerateArgs),
+    Size(size::SizeArgs),
+    Mig(mig::MigArgs),
+    Import(import::ImportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -78,7 +88,12 @@ pub fn main_entry() -> ExitCode {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, out),
+        Command::Inspect(args) => commands::inspect::run(&args, out),
         Command::Explain(args) => commands::explain::run(&args, out),
+        Command::Generate(args) => commands::generate::run(&args, out),
+        Command::Size(args) => crate::commands::size::run(&args, out),
+        Command::Mig(args) => crate::commands::mig::run(args, out),
+        Command::Import(args) => crate::commands::import::run(args, out),
     }
 }
 

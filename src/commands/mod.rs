@@ -2,4 +2,9 @@
 //! No subcommand reaches into another.
 
 pub mod explain;
+pub mod generate;
+pub mod import;
+pub mod inspect;
+pub mod mig;
+pub mod size;
 pub mod validate;

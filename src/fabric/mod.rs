@@ -1,4 +1,8 @@
-//! Analyses of a loaded fabric: adjacency, the petgraph graph and its metrics.
+//! Analyses of a loaded fabric: adjacency, power, Clos sizing, the petgraph graph and its
+//! metrics. No IO here.
 
+pub mod generate;
+pub mod graph;
 pub mod power;
+pub mod sizing;
 pub mod topology;

@@ -1,0 +1,47 @@
+use std::path::PathBuf;
+
+/// Generate a synthetic fabric, valid by construction, for tests and benchmarks.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  fabplan generate --gpus 1024 > lab.yaml
+  fabplan generate --gpus 100000 --radix 128 -o big.yaml
+  fabplan generate --gpus 576 --style nvl72 --transport infiniband
+
+The same arguments always give the same bytes. Switch counts and wiring follow
+`fabplan size` with the same --radix and --nic-gbps.")]
+pub struct GenerateArgs {
+    /// Number of GPUs (a multiple of 8, or of 72 for --style nvl72).
+    #[arg(long)]
+    pub gpus: u64,
+    /// rail-optimized: HGX 8-GPU servers; nvl72: GB200 NVL72 racks.
+    #[arg(long, value_enum, default_value = "rail-optimized")]
+    pub style: StyleArg,
+    /// Switch radix in ports of the NIC speed.
+    #[arg(long, default_value_t = 64)]
+    pub radix: u32,
+    /// NIC and link speed in Gb/s.
+    #[arg(long, default_value_t = 400)]
+    pub nic_gbps: u32,
+    /// GPU model for rail-optimized servers (catalog key).
+    #[arg(long, default_value = "h100-80gb")]
+    pub gpu: String,
+    /// Transport; roce adds the reference lossless settings.
+    #[arg(long, value_enum, default_value = "roce")]
+    pub transport: TransportArg,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StyleArg {
+    RailOptimized,
+    Nvl72,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportArg {
+    Roce,
+    Infiniband,
+}

@@ -1,0 +1,266 @@
+//! Reads NVIDIA mig-parted configuration files (`version: v1`, `mig-configs:`).
+//!
+//! Schema and matching as described in `data/README.md`, from mig-parted
+//! `api/spec/v1/spec.go` and `helpers.go` (@bd7160f4): unknown keys are errors; `devices` is
+//! `all` or a list of GPU indices; `mig-enabled: true` needs `mig-devices`; `mig-enabled:
+//! false` must not have any; a `device-filter` is one PCI id `0xDDDDVVVV` or a list, each
+//! optionally `:0xSSSSVVVV` for the subsystem; a missing filter matches every GPU.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+use crate::catalog::parse_pci_id;
+use crate::error::InputError;
+
+const CODE: &str = "fabplan::mig_parted";
+
+/// One PCI id filter: device id, and the subsystem id when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeviceFilter {
+    pub device: u32,
+    pub subsystem: Option<u32>,
+}
+
+/// Which GPU indices an entry applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Devices {
+    All,
+    Indices(Vec<u32>),
+}
+
+/// One entry of a named config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigEntry {
+    /// Empty = every GPU.
+    pub device_filter: Vec<DeviceFilter>,
+    pub devices: Devices,
+    pub mig_enabled: bool,
+    /// Profile name -> instances per GPU, sorted by name.
+    pub mig_devices: BTreeMap<String, u32>,
+    /// 1-based line of the entry in the file.
+    pub line: usize,
+}
+
+/// A parsed mig-parted file: config name -> entries, sorted by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigPartedConfig {
+    pub configs: BTreeMap<String, Vec<ConfigEntry>>,
+}
+
+/// A string or a list of strings, each with its location.
+struct OneOrMany(Vec<Spanned<String>>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a PCI id string or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![Spanned::new(
+                    v.to_string(),
+                    Location::UNKNOWN,
+                    Location::UNKNOWN,
+                )]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<Spanned<String>>()? {
+                    out.push(s);
+                }
+                Ok(OneOrMany(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `all` or a list of indices.
+enum RawDevices {
+    All,
+    Word(String),
+    Indices(Vec<u32>),
+}
+
+impl<'de> Deserialize<'de> for RawDevices {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawDevices;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`all` or a list of GPU indices")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDevices, E> {
+                Ok(if v == "all" {
+                    RawDevices::All
+                } else {
+                    RawDevices::Word(v.to_string())
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawDevices, A::Error> {
+                let mut out = Vec::new();
+                while let Some(i) = seq.next_element::<u32>()? {
+                    out.push(i);
+                }
+                Ok(RawDevices::Indices(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    #[serde(rename = "device-filter", default)]
+    device_filter: Option<Spanned<OneOrMany>>,
+    devices: Spanned<RawDevices>,
+    #[serde(rename = "mig-enabled")]
+    mig_enabled: bool,
+    #[serde(rename = "mig-devices", default)]
+    mig_devices: Option<BTreeMap<String, u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    version: Spanned<String>,
+    #[serde(rename = "mig-configs")]
+    mig_configs: BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>,
+}
+
+fn byte_range(loc: &Location) -> Option<Range<usize>> {
+    let span = loc.span();
+    let start = span.byte_offset()? as usize;
+    let len = span.byte_len().unwrap_or(0) as usize;
+    Some(start..start + len.max(1))
+}
+
+fn line_of(text: &str, loc: &Location) -> usize {
+    match byte_range(loc) {
+        Some(r) => text[..r.start.min(text.len())].matches('\n').count() + 1,
+        None => loc.line() as usize,
+    }
+}
+
+/// Parses a filter string `0xDDDDVVVV` or `0xDDDDVVVV:0xSSSSVVVV`.
+pub fn parse_device_filter(text: &str) -> Option<DeviceFilter> {
+    match text.split_once(':') {
+        Some((dev, sub)) => Some(DeviceFilter {
+            device: parse_pci_id(dev)?,
+            subsystem: Some(parse_pci_id(sub)?),
+        }),
+        None => Some(DeviceFilter {
+            device: parse_pci_id(text)?,
+            subsystem: None,
+        }),
+    }
+}
+
+/// Parses and checks a mig-parted config. `origin` names the file in diagnostics.
+#[allow(clippy::result_large_err)]
+pub fn parse(text: &str, origin: &str) -> Result<MigPartedConfig, InputError> {
+    let help = "see mig-parted's api/spec/v1 format: `version: v1` and `mig-configs: {name: [{devices, mig-enabled, mig-devices}]}`";
+    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
+        let span = e.location().as_ref().and_then(byte_range);
+        InputError::at(
+            CODE,
+            origin,
+            text,
+            span,
+            format!("invalid mig-parted config: {}", e.without_snippet()),
+        )
+        .with_help(help)
+    })?;
+    let fail = |loc: &Location, msg: String, help: &str| {
+        InputError::at(CODE, origin, text, byte_range(loc), msg).with_help(help.to_string())
+    };
+    if raw.version.value != "v1" {
+        return Err(fail(
+            &raw.version.referenced,
+            format!("unsupported version `{}`", raw.version.value),
+            "only `version: v1` exists",
+        ));
+    }
+    let mut configs = BTreeMap::new();
+    for (name, entries) in raw.mig_configs {
+        if entries.value.is_empty() {
+            return Err(fail(
+                &entries.referenced,
+                format!("config `{name}` has no entries"),
+                "give at least one entry",
+            ));
+        }
+        let mut out = Vec::new();
+        for entry in entries.value {
+            let loc = entry.referenced;
+            let e = entry.value;
+            let mut device_filter = Vec::new();
+            if let Some(f) = e.device_filter {
+                for s in f.value.0 {
+                    let at = if s.referenced == Location::UNKNOWN {
+                        f.referenced
+                    } else {
+                        s.referenced
+                    };
+                    match parse_device_filter(&s.value) {
+                        Some(df) => device_filter.push(df),
+                        None => {
+                            return Err(fail(
+                                &at,
+                                format!("`{}` is not a PCI device filter", s.value),
+                                "write 0xDDDDVVVV, e.g. \"0x233010DE\", optionally :0xSSSSVVVV",
+                            ))
+                        }
+                    }
+                }
+            }
+            let devices = match e.devices.value {
+                RawDevices::All => Devices::All,
+                RawDevices::Indices(v) => Devices::Indices(v),
+                RawDevices::Word(w) => {
+                    return Err(fail(
+                        &e.devices.referenced,
+                        format!("`devices: {w}`: a string must be `all`"),
+                        "use `all` or a list of GPU indices",
+                    ))
+                }
+            };
+            let mig_devices = match (e.mig_enabled, e.mig_devices) {
+                (true, None) => {
+                    return Err(fail(
+                        &loc,
+                        format!("config `{name}`: `mig-enabled: true` needs `mig-devices`"),
+                        "add `mig-devices: {}` for MIG on with no instances",
+                    ))
+                }
+                (false, Some(d)) if !d.is_empty() => {
+                    return Err(fail(
+                        &loc,
+                        format!(
+                            "config `{name}`: `mig-enabled: false` with non-empty `mig-devices`"
+                        ),
+                        "remove `mig-devices` or enable MIG",
+                    ))
+                }
+                (_, d) => d.unwrap_or_default(),
+            };
+            out.push(ConfigEntry {
+                device_filter,
+                devices,
+                mig_enabled: e.mig_enabled,
+                mig_devices,
+                line: line_of(text, &loc),
+            });
+        }
+        configs.insert(name, out);
+    }
+    Ok(MigPartedConfig { configs })
+}
