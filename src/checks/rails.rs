@@ -73,7 +73,11 @@ fn rail_stats(
     let rails = switch_rails(f);
     let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> =
         BTreeMap::new();
-    for (link, _nic, sw) in nic_links(f) {
+    for (link, nic, sw) in nic_links(f) {
+        // Only compute NICs ride rails: a UFM or storage port on a leaf is not rail traffic.
+        if f.nic_port(nic).gpu.is_none() {
+            continue;
+        }
         let s = &f.switches[sw.index()];
         let Some(rail) = rails[sw.index()] else {
             continue;
