@@ -181,7 +181,12 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnosti
 
 fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
-    let inner = err.without_snippet();
+    // Errors met while replaying an alias come wrapped (`AliasError`, snippets): classify
+    // the original one, or an alias bomb would read as a syntax error.
+    let mut inner = err;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
+    }
     let message = serde_saphyr::UserMessageFormatter
         .format_message(inner)
         .into_owned();
@@ -189,7 +194,8 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let (code, help) = match inner {
         E::SerdeUnknownField { .. } => ("FP002", "remove the key or fix its spelling; docs/fabric-format.md lists every key"),
         E::SerdeMissingField { .. } => ("FP002", "add the missing key; docs/fabric-format.md lists the required keys"),
-        E::SerdeInvalidType { .. }
+        E::Unexpected { .. }
+        | E::SerdeInvalidType { .. }
         | E::SerdeInvalidValue { .. }
         | E::SerdeInvalidLength { .. }
         | E::SerdeUnknownVariant { .. }
