@@ -175,8 +175,22 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnosti
         return Err(Diagnostic::error("FP007", "the file is empty")
             .help("a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md"));
     }
-    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options())
-        .map_err(|err| yaml_error(file, &err))
+    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options()).map_err(|err| {
+        let diag = yaml_error(file, &err);
+        if diag.code == "FP005" {
+            return diag;
+        }
+        // Typed deserialization stops at the first value of the wrong shape, before it
+        // replays an alias bomb or reaches deep nesting; on failure, walk the whole document
+        // once so a breached limit is reported as such rather than as a type error.
+        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+            &file.text,
+            parse_options(),
+        ) {
+            Err(walk) if yaml_error(file, &walk).code == "FP005" => yaml_error(file, &walk),
+            _ => diag,
+        }
+    })
 }
 
 fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
