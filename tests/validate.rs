@@ -64,8 +64,7 @@ fn fabplan(args: &[&str]) -> Run {
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     };
     assert_ne!(
-        run.code,
-        101,
+        run.code, 101,
         "fabplan panicked on {args:?}:\n{}",
         run.stderr
     );
@@ -157,7 +156,11 @@ fn check_fixture(path: &Path, code: &str) {
         "{}: `{code}` is a {} {} problem, so validate should exit {}\n{}",
         rel(path),
         rule(code).severity.as_str(),
-        if rule(code).check.is_some() { "design" } else { "load" },
+        if rule(code).check.is_some() {
+            "design"
+        } else {
+            "load"
+        },
         expected_exit(code),
         run.transcript()
     );
@@ -235,7 +238,9 @@ fn broken_fixtures_report_their_documented_code() {
     }
     for (name, _) in NON_TEXT_EXPECT {
         assert!(
-            files.iter().any(|p| p.file_name().is_some_and(|n| n == *name)),
+            files
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == *name)),
             "NON_TEXT_EXPECT lists `{name}`, which is not in tests/fixtures/broken/"
         );
     }
@@ -301,7 +306,10 @@ fn codes_are_unique_sorted_and_well_formed() {
     let mut sorted = codes.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(codes, sorted, "RULES must be sorted by code, each code once");
+    assert_eq!(
+        codes, sorted,
+        "RULES must be sorted by code, each code once"
+    );
     let names: BTreeSet<&str> = RULES.iter().map(|r| r.name).collect();
     assert_eq!(names.len(), RULES.len(), "rule names must be unique");
     for r in RULES {
@@ -331,7 +339,11 @@ fn codes_are_unique_sorted_and_well_formed() {
             r.code,
             r.summary
         );
-        assert!(!r.summary.ends_with('.'), "{}: summary ends with a period", r.code);
+        assert!(
+            !r.summary.ends_with('.'),
+            "{}: summary ends with a period",
+            r.code
+        );
     }
 }
 
@@ -378,7 +390,11 @@ fn docs_have_their_fixed_structure() {
                 r.code
             );
         } else {
-            assert_eq!(headings[0], None, "{}: a load problem's doc opens with a description", r.code);
+            assert_eq!(
+                headings[0], None,
+                "{}: a load problem's doc opens with a description",
+                r.code
+            );
         }
         // Only the first paragraph may be plain; everything after it sits under a heading.
         assert!(
@@ -410,7 +426,11 @@ fn explain_prints_every_rule_doc() {
         assert_eq!(run.code, 0, "{}", run.transcript());
         assert!(run.stdout.contains(r.doc), "{}: doc not printed", r.code);
         let by_name = fabplan(&["explain", r.name]);
-        assert_eq!(by_name.stdout, run.stdout, "{}: lookup by name differs", r.code);
+        assert_eq!(
+            by_name.stdout, run.stdout,
+            "{}: lookup by name differs",
+            r.code
+        );
     }
 }
 
@@ -424,11 +444,16 @@ fn validate_json() {
     let run = fabplan(&["validate", "--format", "json", FORMAT_FIXTURE]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
-    let diags = v["files"][0]["diagnostics"].as_array().expect("diagnostics");
+    let diags = v["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics");
     assert!(!diags.is_empty());
     for d in diags {
         assert_eq!(d["code"], "FP101");
-        assert!(d["line"].as_u64().is_some(), "every diagnostic has a line: {d}");
+        assert!(
+            d["line"].as_u64().is_some(),
+            "every diagnostic has a line: {d}"
+        );
     }
     snapshot("validate-json-FP101", &run.transcript());
 }
@@ -446,7 +471,10 @@ fn validate_sarif() {
         let id = res["ruleId"].as_str().expect("ruleId");
         assert!(codes.contains(id), "unknown ruleId `{id}`");
         let region = &res["locations"][0]["physicalLocation"]["region"];
-        assert!(region["startLine"].as_u64().is_some(), "result without a line: {res}");
+        assert!(
+            region["startLine"].as_u64().is_some(),
+            "result without a line: {res}"
+        );
     }
     // The tool version changes with every release; the rest of the log must not.
     let stable = run.stdout.replace(
@@ -519,8 +547,8 @@ mod never_panics {
         // Characters that change YAML structure or values, plus anything at all.
         let interesting = prop_oneof![
             prop::sample::select(vec![
-                ':', '-', '[', ']', '{', '}', ',', '#', '&', '*', '"', '\'', ' ', '\n', '\t',
-                '0', '9', '.', '|', '>', '!', '%', '@'
+                ':', '-', '[', ']', '{', '}', ',', '#', '&', '*', '"', '\'', ' ', '\n', '\t', '0',
+                '9', '.', '|', '>', '!', '%', '@'
             ]),
             any::<char>(),
         ];
@@ -538,7 +566,12 @@ mod never_panics {
         match m {
             Mutation::DeleteLine(i) if !lines.is_empty() => {
                 let k = i.index(lines.len());
-                lines.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, l)| *l).collect()
+                lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != k)
+                    .map(|(_, l)| *l)
+                    .collect()
             }
             Mutation::DuplicateLine(i) if !lines.is_empty() => {
                 let k = i.index(lines.len());
