@@ -160,7 +160,8 @@ pub fn compress_hostlist(names: &[String]) -> String {
         };
         if let Some(g) = groups
             .iter_mut()
-            .find(|(p, w, _)| p == prefix && (*w == width || (*w == 0 && width == 0)))
+            // `10` has no leading zero but fits a zero-padded group of width 2 (`01`-`18`).
+            .find(|(p, w, _)| p == prefix && (*w == width || (width == 0 && *w == num.len())))
         {
             g.2.push(n);
         } else {
