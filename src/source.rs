@@ -45,6 +45,26 @@ impl SourceFile {
     }
 }
 
+impl SourceFile {
+    /// Byte offset of a 1-based line and column (in characters), clamped to the text.
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let text = self.text.as_str();
+        let line_start = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let rest = &text[line_start.min(text.len())..];
+        let line_text = rest.split('\n').next().unwrap_or("");
+        line_start
+            + line_text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(i, _)| i)
+                .unwrap_or(line_text.len())
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -231,6 +251,13 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let mut diag = Diagnostic::error(code, message).help(help);
     if let Some(loc) = err.location() {
         let mut span = location_span(&loc);
+        if loc.span().byte_offset().is_none() {
+            // Scanner errors carry a line and column but no byte offset.
+            span = Span {
+                start: file.offset_of(loc.line() as usize, loc.column() as usize),
+                len: 1,
+            };
+        }
         if span.start >= file.text.len() && !file.text.is_empty() {
             span.start = file.text.len() - 1;
         }

@@ -36,6 +36,9 @@ pub(super) struct Builder {
     /// Numbered ports that explicit `links:` use, by switch name: intent expansion skips them
     /// so hand-cabled NICs and intent-made uplinks can share a switch.
     pub(super) reserved_ports: HashMap<String, std::collections::HashSet<u32>>,
+    /// Names whose declaration was already reported as faulty (unknown template, tier or
+    /// model): references to them are not reported again as undeclared.
+    pub(super) faulty_names: std::collections::HashSet<String>,
 }
 
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -75,6 +78,7 @@ impl Builder {
             sus: HashMap::new(),
             next_port: Vec::new(),
             reserved_ports: HashMap::new(),
+            faulty_names: std::collections::HashSet::new(),
         }
     }
 
@@ -717,6 +721,9 @@ impl Builder {
                     .at(span_of(&group.value.template), "no template with this id")
                     .help("declare it under `node_templates:` or fix the id"),
                 );
+                if let Ok(names) = expand_hostlist(&group.value.ids.value) {
+                    self.faulty_names.extend(names);
+                }
                 continue;
             };
             let Some(names) = self.expand(&group.value.ids) else {
@@ -817,6 +824,7 @@ impl Builder {
             return;
         };
         let (Some(tier), Some(model)) = (tier, model) else {
+            self.faulty_names.extend(names);
             return;
         };
         let span = span_of(&s.ids);
@@ -899,6 +907,7 @@ impl Builder {
                     }
                 }
             }
+            None if self.faulty_names.contains(name) => None,
             None => {
                 self.push(
                     err("FP004", format!("unknown node or switch `{name}`"))
