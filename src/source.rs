@@ -175,13 +175,32 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnosti
         return Err(Diagnostic::error("FP007", "the file is empty")
             .help("a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md"));
     }
-    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options())
-        .map_err(|err| yaml_error(file, &err))
+    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options()).map_err(|err| {
+        let diag = yaml_error(file, &err);
+        if diag.code == "FP005" {
+            return diag;
+        }
+        // Typed deserialization stops at the first value of the wrong shape, before it
+        // replays an alias bomb or reaches deep nesting; on failure, walk the whole document
+        // once so a breached limit is reported as such rather than as a type error.
+        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+            &file.text,
+            parse_options(),
+        ) {
+            Err(walk) if yaml_error(file, &walk).code == "FP005" => yaml_error(file, &walk),
+            _ => diag,
+        }
+    })
 }
 
 fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
-    let inner = err.without_snippet();
+    // Errors met while replaying an alias come wrapped (`AliasError`, snippets): classify
+    // the original one, or an alias bomb would read as a syntax error.
+    let mut inner = err;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
+    }
     let message = serde_saphyr::UserMessageFormatter
         .format_message(inner)
         .into_owned();
@@ -189,7 +208,8 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let (code, help) = match inner {
         E::SerdeUnknownField { .. } => ("FP002", "remove the key or fix its spelling; docs/fabric-format.md lists every key"),
         E::SerdeMissingField { .. } => ("FP002", "add the missing key; docs/fabric-format.md lists the required keys"),
-        E::SerdeInvalidType { .. }
+        E::Unexpected { .. }
+        | E::SerdeInvalidType { .. }
         | E::SerdeInvalidValue { .. }
         | E::SerdeInvalidLength { .. }
         | E::SerdeUnknownVariant { .. }

@@ -74,21 +74,28 @@ pub fn speed(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 pub fn port_reuse(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let f = ctx.fabric;
-    let mut first: HashMap<&Endpoint, usize> = HashMap::with_capacity(f.links.len() * 2);
+    // Labels point at the endpoint that names the port (`b` of an explicit link, when it is
+    // the `b` end; links made by intent fall back to the intent).
+    let mut first: HashMap<&Endpoint, (usize, Option<&'static str>)> =
+        HashMap::with_capacity(f.links.len() * 2);
     for (i, l) in f.links.iter().enumerate() {
-        for ep in [&l.a, &l.b] {
-            if let Some(&j) = first.get(ep) {
+        for (ep, field) in [(&l.a, None), (&l.b, Some("b"))] {
+            if let Some(&(j, first_field)) = first.get(ep) {
                 out.push(
                     diag(
                         "FP303",
                         format!("port `{}` is used by two links", f.endpoint_name(ep)),
                     )
-                    .on(Entity::Link(LinkId::from_index(i)), None, "second use")
-                    .also(Entity::Link(LinkId::from_index(j)), None, "first use")
+                    .on(Entity::Link(LinkId::from_index(i)), field, "second use")
+                    .also(
+                        Entity::Link(LinkId::from_index(j)),
+                        first_field,
+                        "first use",
+                    )
                     .help("one cable per port: fix the port number of one of the links"),
                 );
             } else {
-                first.insert(ep, i);
+                first.insert(ep, (i, field));
             }
         }
     }

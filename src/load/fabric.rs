@@ -30,6 +30,9 @@ pub(super) struct Builder {
     sus: HashMap<String, SuId>,
     /// Next free numbered port on each switch (intent expansion numbers ports from 1).
     pub(super) next_port: Vec<u32>,
+    /// Numbered ports that explicit `links:` use, by switch name: intent expansion skips them
+    /// so hand-cabled NICs and intent-made uplinks can share a switch.
+    pub(super) reserved_ports: HashMap<String, std::collections::HashSet<u32>>,
 }
 
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -65,6 +68,7 @@ impl Builder {
             switch_models: HashMap::new(),
             sus: HashMap::new(),
             next_port: Vec::new(),
+            reserved_ports: HashMap::new(),
         }
     }
 
@@ -108,6 +112,18 @@ impl Builder {
             self.switch_group(s);
         }
         self.next_port = vec![0; self.fabric.switches.len()];
+        for l in &raw.links {
+            for ep in [&l.a.value, &l.b.value] {
+                if let Some((name, port)) = ep.rsplit_once(':') {
+                    if let PortName::Num(n) = PortName::parse(port) {
+                        self.reserved_ports
+                            .entry(name.to_string())
+                            .or_default()
+                            .insert(n);
+                    }
+                }
+            }
+        }
         for i in &raw.intent {
             self.intent(i);
         }
