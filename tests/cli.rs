@@ -209,3 +209,24 @@ fn readme_tour_commands_run() {
         "the README tour should show the subcommands ({ran} commands found)"
     );
 }
+
+/// A fabric may define its own GPU models (the `import nvidia-smi` format); checks use them.
+#[test]
+fn fabric_defines_its_own_gpu_model() {
+    let r = run(&["validate", "tests/fixtures/custom-gpu/fabric.yaml"]);
+    assert_eq!(r.code, 0, "a warning only: {}", r.stdout);
+    assert!(
+        r.stdout.contains("FP504") && r.stdout.contains("12.0 kW"),
+        "{}",
+        r.stdout
+    );
+    snapshot("validate_custom_gpu_model", &r.transcript());
+    let s = run(&[
+        "inspect",
+        "tests/fixtures/custom-gpu/fabric.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(v["gpus_by_model"]["h100-lab-sample"], 8);
+}

@@ -20,6 +20,10 @@ pub struct RawFabric {
     pub converged: bool,
     #[serde(default)]
     pub site: Option<Spanned<RawSite>>,
+    /// GPU model files (the `fabplan import nvidia-smi` format), relative to this file; they
+    /// add models to the catalog or override built-in ones by key.
+    #[serde(default)]
+    pub gpu_models: Vec<Spanned<String>>,
     #[serde(default)]
     pub switch_models: Vec<RawSwitchModel>,
     #[serde(default)]
