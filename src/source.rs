@@ -75,13 +75,34 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Where each model entity (and some of its fields) was written.
 #[derive(Debug, Default, Clone)]
 pub struct Provenance {
+    /// Links and nodes are the bulk of a large fabric (300k links at 100k GPUs): their spans
+    /// live in flat vectors indexed by id; everything else in a map.
+    links: Vec<Span>,
+    nodes: Vec<Span>,
     entities: HashMap<Entity, Span>,
     fields: HashMap<(Entity, &'static str), Span>,
 }
 
+const NO_SPAN: Span = Span { start: usize::MAX, len: 0 };
+
+fn set_once(v: &mut Vec<Span>, i: usize, span: Span) {
+    if v.len() <= i {
+        v.resize(i + 1, NO_SPAN);
+    }
+    if v[i] == NO_SPAN {
+        v[i] = span;
+    }
+}
+
 impl Provenance {
     pub fn entity(&mut self, entity: Entity, span: Span) {
-        self.entities.entry(entity).or_insert(span);
+        match entity {
+            Entity::Link(l) => set_once(&mut self.links, l.index(), span),
+            Entity::Node(n) => set_once(&mut self.nodes, n.index(), span),
+            _ => {
+                self.entities.entry(entity).or_insert(span);
+            }
+        }
     }
 
     pub fn field(&mut self, entity: Entity, field: &'static str, span: Span) {
@@ -90,10 +111,15 @@ impl Provenance {
 
     /// The span of a field, falling back to the entity's own span.
     pub fn resolve(&self, entity: Entity, field: Option<&'static str>) -> Option<Span> {
-        field
-            .and_then(|f| self.fields.get(&(entity, f)))
-            .or_else(|| self.entities.get(&entity))
-            .copied()
+        if let Some(s) = field.and_then(|f| self.fields.get(&(entity, f))) {
+            return Some(*s);
+        }
+        let flat = |v: &Vec<Span>, i: usize| v.get(i).copied().filter(|s| *s != NO_SPAN);
+        match entity {
+            Entity::Link(l) => flat(&self.links, l.index()),
+            Entity::Node(n) => flat(&self.nodes, n.index()),
+            _ => self.entities.get(&entity).copied(),
+        }
     }
 }
 
