@@ -83,7 +83,10 @@ pub struct Provenance {
     fields: HashMap<(Entity, &'static str), Span>,
 }
 
-const NO_SPAN: Span = Span { start: usize::MAX, len: 0 };
+const NO_SPAN: Span = Span {
+    start: usize::MAX,
+    len: 0,
+};
 
 fn set_once(v: &mut Vec<Span>, i: usize, span: Span) {
     if v.len() <= i {
@@ -274,6 +277,11 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
         E::InvalidUtf8Input => ("FP006", "save the file as UTF-8"),
         _ => ("FP001", "fix the YAML syntax at the marked position"),
     };
+    let message = if code == "FP005" {
+        budget_message(inner)
+    } else {
+        message
+    };
     let mut diag = Diagnostic::error(code, message).help(help);
     if let Some(loc) = err.location() {
         let mut span = location_span(&loc);
@@ -296,6 +304,26 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
         );
     }
     diag
+}
+
+/// Says which parse limit was reached, in words (the parser's own text is a debug dump).
+fn budget_message(err: &serde_saphyr::Error) -> String {
+    let what = match err {
+        serde_saphyr::Error::Budget { breach, .. } => format!("{breach:?}"),
+        other => format!("{other:?}"),
+    };
+    let kind = what
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let limit = if kind.contains("Depth") {
+        "it nests deeper than the parse limit (64 levels)"
+    } else if kind.contains("Alias") || kind.contains("Anchor") {
+        "its aliases expand past the parse limit (an alias bomb, or very deep alias chains)"
+    } else {
+        "it has more nodes, events or bytes than fabplan reads from one file"
+    };
+    format!("the document is too large or too complex to read: {limit}")
 }
 
 fn label_for(code: &str) -> &'static str {

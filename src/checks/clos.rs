@@ -171,7 +171,7 @@ pub fn su_complete(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 diag(
                     "FP205",
                     format!(
-                        "scalable unit `{name}` has {} leaves; the largest has {max_leaves}",
+                        "scalable unit `{name}` has {} leaf switch(es); the largest has {max_leaves}",
                         leaves.len()
                     ),
                 )

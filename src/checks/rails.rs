@@ -162,7 +162,7 @@ pub fn count(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if rails.len() as u32 != nics {
             let first = rails.values().next().expect("non-empty").2;
             out.push(
-                diag("FP103", format!("{} (plane {plane}) has {} rails but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
+                diag("FP103", format!("{} (plane {plane}) has {} rail(s) but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
                     .on(Entity::Switch(first), None, "a leaf of this unit")
                     .also(Entity::Node(node), None, format!("{nics} compute NIC ports per plane"))
                     .help("give every GPU NIC index its own rail leaf (8 on HGX/DGX, 4 per GB200 tray)"),
