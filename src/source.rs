@@ -166,7 +166,9 @@ pub fn span_of<T>(value: &Spanned<T>) -> Span {
     location_span(&value.referenced)
 }
 
-/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty).
+/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty)
+/// with what could be read of the file.
+#[allow(clippy::result_large_err)] // read once per input file; boxing buys nothing here
 pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
     let name = path.display().to_string();
     let empty = || SourceFile::new(name.clone(), String::new());
