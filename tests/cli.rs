@@ -243,12 +243,25 @@ fn human_output_limits_repeats_per_code() {
     let p = path.to_str().unwrap();
     let limited = run(&["validate", p, "--limit", "3"]);
     assert_eq!(limited.code, 1);
-    assert_eq!(limited.stdout.matches("\nFP305\n").count() + usize::from(limited.stdout.starts_with("FP305\n")), 3);
+    assert_eq!(
+        limited.stdout.matches("\nFP305\n").count()
+            + usize::from(limited.stdout.starts_with("FP305\n")),
+        3
+    );
     // 2048 GPUs at radix 64: 64 leaves x 32 uplinks = 2048 leaf-spine links, all too long.
-    assert!(limited.stdout.contains("2045 more FP305 not shown"), "{}", limited.stdout);
+    assert!(
+        limited.stdout.contains("2045 more FP305 not shown"),
+        "{}",
+        limited.stdout
+    );
     let all = run(&["validate", p, "--limit", "0", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
-    let fp305 = v["files"][0]["diagnostics"].as_array().unwrap().iter().filter(|d| d["code"] == "FP305").count();
+    let fp305 = v["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "FP305")
+        .count();
     assert_eq!(fp305, 2048);
     let _ = std::fs::remove_dir_all(&dir);
 }
