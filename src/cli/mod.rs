@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod explain;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
@@ -53,6 +54,7 @@ pub enum Command {
     Size(size::SizeArgs),
     Mig(mig::MigArgs),
     Import(import::ImportArgs),
+    Export(export::ExportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -94,6 +96,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Size(args) => crate::commands::size::run(&args, out),
         Command::Mig(args) => crate::commands::mig::run(args, out),
         Command::Import(args) => crate::commands::import::run(args, out),
+        Command::Export(args) => crate::commands::export::run(args, out),
     }
 }
 

@@ -2,6 +2,7 @@
 //! No subcommand reaches into another.
 
 pub mod explain;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;

@@ -1,0 +1,258 @@
+//! `fabplan export slurm|kueue` and `fabplan import slurm`: snapshots of the exports on shipped
+//! fabrics, and round trips (export, import, export again gives the same topology).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabplan"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    {
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("the binary finishes");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn run(args: &[&str]) -> Run {
+    run_with_stdin(args, None)
+}
+
+fn check(name: &str, args: &[&str]) -> Run {
+    let r = run(args);
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("fabplan {}", args.join(" ")),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, format!("exit: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+    });
+    r
+}
+
+const FABRICS: &[(&str, &str, &str)] = &[
+    // (snapshot stem, path, import flags for the round trip)
+    ("lab_small", "fabrics/lab-small.yaml", "--gpu h100-80gb"),
+    (
+        "nvl72_two_racks",
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+        "--gpu gb200 --gpus-per-node 4 --node-power-kw 7",
+    ),
+];
+
+#[test]
+fn exports_are_snapshotted() {
+    for (stem, path, _) in FABRICS {
+        for (suffix, args) in [
+            ("slurm_yaml", vec!["export", "slurm", path]),
+            (
+                "slurm_conf",
+                vec!["export", "slurm", path, "--format", "conf"],
+            ),
+            ("kueue", vec!["export", "kueue", path]),
+        ] {
+            let r = check(&format!("export_{suffix}_{stem}"), &args);
+            assert_eq!(r.code, 0, "{stem} {suffix}: {}", r.stderr);
+        }
+    }
+}
+
+/// export slurm -> import slurm -> export slurm gives back the same text, in both formats.
+#[test]
+fn slurm_round_trip() {
+    let dir = std::env::temp_dir().join(format!("fabplan-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (stem, path, flags) in FABRICS {
+        let first = run(&["export", "slurm", path]);
+        assert_eq!(first.code, 0, "{}", first.stderr);
+        let mut import: Vec<&str> = vec!["import", "slurm", "-"];
+        import.extend(flags.split_whitespace());
+        let skeleton = run_with_stdin(&import, Some(&first.stdout));
+        assert_eq!(skeleton.code, 0, "{stem}: {}", skeleton.stderr);
+        let file = dir.join(format!("{stem}.yaml"));
+        std::fs::write(&file, &skeleton.stdout).unwrap();
+        let again = run(&["export", "slurm", file.to_str().unwrap()]);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert_eq!(first.stdout, again.stdout, "{stem}: yaml round trip");
+        // topology.conf: each plugin separately.
+        for topo in ["tree", "block"] {
+            let conf = run(&[
+                "export",
+                "slurm",
+                path,
+                "--format",
+                "conf",
+                "--topology",
+                topo,
+            ]);
+            if conf.code != 0 {
+                assert_eq!(topo, "block", "{}", conf.stderr);
+                continue;
+            }
+            let conf_file = dir.join(format!("{stem}-{topo}.conf"));
+            std::fs::write(&conf_file, &conf.stdout).unwrap();
+            let mut import: Vec<&str> = vec!["import", "slurm", conf_file.to_str().unwrap()];
+            import.extend(flags.split_whitespace());
+            let sk = run(&import);
+            assert_eq!(sk.code, 0, "{stem} {topo}: {}", sk.stderr);
+            let sk_file = dir.join(format!("{stem}-{topo}.yaml"));
+            std::fs::write(&sk_file, &sk.stdout).unwrap();
+            let back = run(&[
+                "export",
+                "slurm",
+                sk_file.to_str().unwrap(),
+                "--format",
+                "conf",
+                "--topology",
+                topo,
+            ]);
+            assert_eq!(back.code, 0, "{}", back.stderr);
+            let strip = |s: &str| {
+                s.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(
+                strip(&conf.stdout),
+                strip(&back.stdout),
+                "{stem} {topo}: conf round trip"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn slurm_import_reads_the_reference_syntax() {
+    // peers-and-formats.md section 4: block and tree topology.conf lines.
+    let conf =
+        "BlockName=nvl-a Nodes=gb-a[01-18]\nBlockName=nvl-b Nodes=gb-b[01-18]\nBlockSizes=18,36\n";
+    let r = run_with_stdin(
+        &[
+            "import",
+            "slurm",
+            "-",
+            "--gpu",
+            "gb200",
+            "--gpus-per-node",
+            "4",
+            "--node-power-kw",
+            "7",
+        ],
+        Some(conf),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("nvlink_domain: {kind: nvl72}"),
+        "{}",
+        r.stdout
+    );
+    let tree = "SwitchName=leaf3 Nodes=h[065-096]\nSwitchName=leaf4 Nodes=h[097-128]\nSwitchName=sp1 Switches=leaf[3-4]\n";
+    let r = run_with_stdin(&["import", "slurm", "-"], Some(tree));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("{ids: sp1, tier: spine, model: slurm-switch}"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("{a: \"h128:nic0\", b: \"leaf4:32\""),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn bad_input_and_flags_exit_2() {
+    let cases: &[(&str, &[&str], Option<&str>)] = &[
+        (
+            "import_slurm_bad_line",
+            &["import", "slurm", "-"],
+            Some("SwitchName=s1 Nodes=a[1-2]\nFooName=x\n"),
+        ),
+        (
+            "import_slurm_bad_block_sizes",
+            &["import", "slurm", "-"],
+            Some("BlockName=b1 Nodes=n[1-4]\nBlockSizes=4,12\n"),
+        ),
+        (
+            "import_slurm_unknown_child",
+            &["import", "slurm", "-"],
+            Some("SwitchName=sp Switches=leaf9\n"),
+        ),
+        (
+            "import_slurm_unknown_gpu",
+            &["import", "slurm", "-", "--gpu", "h900"],
+            Some("SwitchName=s1 Nodes=a1\n"),
+        ),
+        (
+            "export_slurm_no_blocks",
+            &[
+                "export",
+                "slurm",
+                "fabrics/lab-small.yaml",
+                "--format",
+                "conf",
+                "--topology",
+                "block",
+            ],
+            None,
+        ),
+        (
+            "export_missing_fabric",
+            &["export", "kueue", "fabrics/nope.yaml"],
+            None,
+        ),
+    ];
+    for (name, args, stdin) in cases {
+        let r = run_with_stdin(args, *stdin);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("fabplan {}", args.join(" ")),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(*name, format!("exit: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+        });
+        assert_eq!(r.code, 2, "{name}");
+    }
+}
+
+#[test]
+fn failed_write_leaves_no_file() {
+    let dir = std::env::temp_dir().join(format!("fabplan-nowrite-{}", std::process::id()));
+    let target = dir.join("missing-dir").join("topology.yaml");
+    let r = run(&[
+        "export",
+        "slurm",
+        "fabrics/lab-small.yaml",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(!target.exists());
+}
