@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod mig;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod size;
 pub mod validate;
 
@@ -55,6 +56,7 @@ pub enum Command {
     Mig(mig::MigArgs),
     Import(import::ImportArgs),
     Export(export::ExportArgs),
+    Report(report::ReportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -97,6 +99,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Mig(args) => crate::commands::mig::run(args, out),
         Command::Import(args) => crate::commands::import::run(args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Report(args) => crate::commands::report::run(&args, out),
     }
 }
 

@@ -7,5 +7,6 @@ pub mod generate;
 pub mod import;
 pub mod inspect;
 pub mod mig;
+pub mod report;
 pub mod size;
 pub mod validate;

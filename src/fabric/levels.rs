@@ -74,10 +74,15 @@ pub fn group_name(names: &[String]) -> String {
     if names.len() == 1 {
         return names[0].clone();
     }
-    compress_hostlist(names)
+    let name = compress_hostlist(names)
         .replace('[', "_")
         .replace(']', "")
-        .replace(',', "_")
+        .replace(',', "_");
+    // Irregular sets (128 spines of 8 rails) compress badly: name them by their ends.
+    if name.len() <= 48 {
+        return name;
+    }
+    format!("{}-to-{}-{}", names[0], names[names.len() - 1], names.len())
 }
 
 /// Derives the hierarchy from the cabling.

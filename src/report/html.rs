@@ -1,0 +1,460 @@
+//! One self-contained HTML page (no scripts, fonts or images from outside): the fabric as
+//! racks of nodes of GPUs, power against budget per rack, free GPUs and the largest gang per
+//! level, and cost per GPU model, as inline SVG; the tables below hold the same figures.
+//!
+//! Key figures carry `data-key="<json path>"` so a test can check that the page and the JSON
+//! agree.
+
+use std::fmt::Write as _;
+
+use super::*;
+use crate::model::Fabric;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Palette for GPU models (by order in the inventory), colour-blind safe (Okabe-Ito).
+const COLOURS: &[&str] = &[
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+];
+
+fn colour(r: &Report, model: &str) -> &'static str {
+    let i = r
+        .inventory
+        .models
+        .iter()
+        .position(|m| m.model == model)
+        .unwrap_or(0);
+    COLOURS[i % COLOURS.len()]
+}
+
+fn fig(key: &str, value: String) -> String {
+    format!("<span data-key=\"{}\">{}</span>", esc(key), esc(&value))
+}
+
+/// Racks side by side; in each, its nodes top down, each node a row of GPU squares coloured
+/// by GPU model (no plan: all free). Switches are a grey band at the bottom of their rack.
+fn fabric_svg(f: &Fabric, r: &Report) -> String {
+    const GPU: f64 = 7.0;
+    const GAP: f64 = 2.0;
+    let per_row = f
+        .templates
+        .iter()
+        .map(|t| t.gpus)
+        .max()
+        .unwrap_or(1)
+        .clamp(1, 8) as f64;
+    let rack_w = per_row * (GPU + GAP) + 10.0;
+    let node_h = |gpus: u32| ((gpus as f64 / per_row).ceil().max(1.0)) * (GPU + GAP) + 3.0;
+    let heights: Vec<f64> = f
+        .racks
+        .iter()
+        .map(|rk| {
+            rk.nodes
+                .iter()
+                .map(|n| node_h(f.template_of(*n).gpus))
+                .sum::<f64>()
+                + if rk.switches.is_empty() {
+                    0.0
+                } else {
+                    6.0 + rk.switches.len() as f64 * 3.0
+                }
+        })
+        .collect();
+    let max_h = heights.iter().cloned().fold(20.0, f64::max) + 30.0;
+    let cols = f.racks.len().clamp(1, 24);
+    let rows = f.racks.len().div_ceil(cols).max(1);
+    let width = cols as f64 * (rack_w + 8.0) + 10.0;
+    let height = rows as f64 * max_h + 10.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"racks, nodes and GPUs\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\">"
+    );
+    for (ri, rk) in f.racks.iter().enumerate() {
+        let x0 = 10.0 + (ri % cols) as f64 * (rack_w + 8.0);
+        let y0 = 10.0 + (ri / cols) as f64 * max_h;
+        let at_risk = r.power.racks.get(ri).is_some_and(|p| p.at_risk);
+        let _ = write!(
+            s,
+            "<g class=\"rack\"><title>{} ({} nodes)</title><rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{rack_w:.1}\" height=\"{:.1}\" fill=\"#f4f4f4\" stroke=\"{}\" stroke-width=\"{}\"/>",
+            esc(&rk.name),
+            rk.nodes.len(),
+            max_h - 22.0,
+            if at_risk { "#D55E00" } else { "#888" },
+            if at_risk { 2 } else { 1 }
+        );
+        let mut y = y0 + 4.0;
+        for n in &rk.nodes {
+            let t = f.template_of(*n);
+            for g in 0..t.gpus {
+                let gx = x0 + 5.0 + (g as f64 % per_row) * (GPU + GAP);
+                let gy = y + (g as f64 / per_row).floor() * (GPU + GAP);
+                let _ = write!(
+                    s,
+                    "<rect x=\"{gx:.1}\" y=\"{gy:.1}\" width=\"{GPU}\" height=\"{GPU}\" fill=\"{}\"><title>{} gpu{g} ({}, free)</title></rect>",
+                    colour(r, &t.gpu_model),
+                    esc(&f.nodes[n.index()].name),
+                    esc(&t.gpu_model)
+                );
+            }
+            y += node_h(t.gpus);
+        }
+        if !rk.switches.is_empty() {
+            let h = 3.0 + rk.switches.len() as f64 * 3.0;
+            let _ = write!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"#999\"><title>{} switches</title></rect>",
+                x0 + 3.0,
+                y + 2.0,
+                rack_w - 6.0,
+                rk.switches.len()
+            );
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"middle\">{}</text></g>",
+            x0 + rack_w / 2.0,
+            y0 + max_h - 10.0,
+            esc(&rk.name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Horizontal bars: (label, value, max, colour, title).
+fn bars(rows: &[(String, f64, f64, &str, String)], unit: &str) -> String {
+    let bar_w = 360.0;
+    let h = rows.len() as f64 * 20.0 + 10.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"640\" height=\"{h:.0}\" viewBox=\"0 0 640 {h:.0}\">"
+    );
+    for (i, (label, value, max, col, title)) in rows.iter().enumerate() {
+        let y = 5.0 + i as f64 * 20.0;
+        let w = if *max > 0.0 {
+            (value / max).clamp(0.0, 1.0) * bar_w
+        } else {
+            0.0
+        };
+        let _ = write!(
+            s,
+            "<g><title>{}</title><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text><rect x=\"190\" y=\"{y:.1}\" width=\"{bar_w}\" height=\"14\" fill=\"#eee\"/><rect x=\"190\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"14\" fill=\"{col}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{value:.1} {unit}</text></g>",
+            esc(title),
+            y + 11.0,
+            esc(label),
+            195.0 + bar_w,
+            y + 11.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut s = String::from("<table><thead><tr>");
+    for h in head {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in rows {
+        s.push_str("<tr>");
+        for c in r {
+            // Cells are escaped by their producers (they may carry data-key spans).
+            let _ = write!(s, "<td>{c}</td>");
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+pub fn page(f: &Fabric, r: &Report) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fabplan report: {}</title>\
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}}\
+table{{border-collapse:collapse;margin:0.5em 0 1.5em}}td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}\
+th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{color:#555;font-size:90%}}\
+.legend span{{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}}</style></head><body>",
+        esc(&r.fabric)
+    );
+    let _ = write!(b, "<h1>Capacity and cost report: {}</h1>", esc(&r.fabric));
+    let inv = &r.inventory;
+    let _ = write!(
+        b,
+        "<p>{} GPUs on {} nodes, {} racks, {} links. IT power {} kW, facility {} kW. Owned cost ${}/hour.</p>",
+        fig("inventory.gpus", inv.gpus.to_string()),
+        fig("inventory.nodes", inv.nodes.to_string()),
+        fig("inventory.racks", inv.racks.to_string()),
+        fig("inventory.links", inv.links.to_string()),
+        fig("power.it_kw", format!("{}", r.power.it_kw)),
+        fig("power.facility_kw", format!("{}", r.power.facility_kw)),
+        fig("cost.owned_usd_per_hour", format!("{}", r.cost.owned_usd_per_hour)),
+    );
+    b.push_str("<h2>Fabric</h2><p class=\"legend\">");
+    for m in &inv.models {
+        let _ = write!(
+            b,
+            "<span style=\"background:{}\"></span>{} ({} GPUs)",
+            colour(r, &m.model),
+            esc(&m.model),
+            m.gpus
+        );
+    }
+    b.push_str(" &nbsp; grey: switches; orange outline: rack over its power budget</p>");
+    b.push_str(&fabric_svg(f, r));
+    b.push_str("<h2>Power per rack</h2>");
+    let max_kw = r
+        .power
+        .racks
+        .iter()
+        .map(|x| x.budget_kw.max(x.it_kw))
+        .fold(0.0, f64::max);
+    b.push_str(&bars(
+        &r.power
+            .racks
+            .iter()
+            .map(|x| {
+                (
+                    x.rack.clone(),
+                    x.it_kw,
+                    max_kw,
+                    if x.at_risk { "#D55E00" } else { "#009E73" },
+                    format!("{}: {} of {} kW usable", x.rack, x.it_kw, x.usable_kw),
+                )
+            })
+            .collect::<Vec<_>>(),
+        "kW",
+    ));
+    b.push_str(&table(
+        &[
+            "rack",
+            "budget kW",
+            "usable kW",
+            "IT kW",
+            "facility kW",
+            "headroom kW",
+            "at risk",
+        ],
+        r.power
+            .racks
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                vec![
+                    esc(&x.rack),
+                    format!("{}", x.budget_kw),
+                    format!("{}", x.usable_kw),
+                    fig(&format!("power.racks.{i}.it_kw"), format!("{}", x.it_kw)),
+                    format!("{}", x.facility_kw),
+                    fig(
+                        &format!("power.racks.{i}.headroom_kw"),
+                        format!("{}", x.headroom_kw),
+                    ),
+                    if x.at_risk { "yes".into() } else { "no".into() },
+                ]
+            })
+            .collect(),
+    ));
+    b.push_str("<h2>Capacity headroom: largest gang per level</h2>");
+    b.push_str(&bars(
+        &r.capacity
+            .levels
+            .iter()
+            .map(|l| {
+                (
+                    format!("{} ({})", l.level, l.model),
+                    l.largest_gang_gpus as f64,
+                    inv.gpus as f64,
+                    colour(r, &l.model),
+                    format!(
+                        "{} free of {} GPUs in {} domains",
+                        l.free_gpus, l.gpus, l.domains
+                    ),
+                )
+            })
+            .collect::<Vec<_>>(),
+        "GPUs",
+    ));
+    b.push_str(&table(
+        &[
+            "level",
+            "GPU model",
+            "domains",
+            "free GPUs",
+            "GPUs",
+            "largest gang",
+            "in",
+        ],
+        r.capacity
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                vec![
+                    esc(&l.level),
+                    esc(&l.model),
+                    l.domains.to_string(),
+                    l.free_gpus.to_string(),
+                    l.gpus.to_string(),
+                    fig(
+                        &format!("capacity.levels.{i}.largest_gang_gpus"),
+                        l.largest_gang_gpus.to_string(),
+                    ),
+                    esc(l.largest_domain.as_deref().unwrap_or("-")),
+                ]
+            })
+            .collect(),
+    ));
+    b.push_str("<h2>Cost per GPU-hour: owned vs cloud</h2>");
+    let max_c = r
+        .cost
+        .models
+        .iter()
+        .flat_map(|m| {
+            [
+                m.owned_usd_per_gpu_hour_at_full_use.unwrap_or(0.0),
+                m.cloud_usd_per_gpu_hour.unwrap_or(0.0),
+            ]
+        })
+        .fold(0.0, f64::max);
+    let mut cost_bars = Vec::new();
+    for m in &r.cost.models {
+        if let Some(c) = m.owned_usd_per_gpu_hour_at_full_use {
+            cost_bars.push((
+                format!("{} owned", m.model),
+                c,
+                max_c,
+                colour(r, &m.model),
+                m.capex_source.clone(),
+            ));
+        }
+        if let Some(c) = m.cloud_usd_per_gpu_hour {
+            cost_bars.push((
+                format!("{} cloud", m.model),
+                c,
+                max_c,
+                "#999",
+                m.cloud_source.clone(),
+            ));
+        }
+    }
+    b.push_str(&bars(&cost_bars, "$/GPU-h"));
+    b.push_str(&table(
+        &[
+            "GPU model",
+            "GPUs",
+            "owned $/h",
+            "owned $/GPU-h",
+            "cloud $/GPU-h",
+            "break-even utilization",
+        ],
+        r.cost
+            .models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let o = |x: Option<f64>| x.map(|v| format!("{v}")).unwrap_or_else(|| "-".into());
+                vec![
+                    esc(&m.model),
+                    m.gpus.to_string(),
+                    fig(
+                        &format!("cost.models.{i}.owned_usd_per_hour"),
+                        o(m.owned_usd_per_hour),
+                    ),
+                    fig(
+                        &format!("cost.models.{i}.owned_usd_per_gpu_hour_at_full_use"),
+                        o(m.owned_usd_per_gpu_hour_at_full_use),
+                    ),
+                    fig(
+                        &format!("cost.models.{i}.cloud_usd_per_gpu_hour"),
+                        o(m.cloud_usd_per_gpu_hour),
+                    ),
+                    fig(
+                        &format!("cost.models.{i}.break_even_utilization"),
+                        o(m.break_even_utilization),
+                    ),
+                ]
+            })
+            .collect(),
+    ));
+    let t = &r.tokens;
+    let _ = write!(
+        b,
+        "<h2>Token economics: {}</h2><p>KV cache {} bytes per token; {} tokens of context.</p>",
+        esc(&t.model),
+        fig(
+            "tokens.kv_bytes_per_token",
+            t.kv_bytes_per_token.to_string()
+        ),
+        t.context_tokens
+    );
+    b.push_str(&table(
+        &[
+            "GPU model",
+            "GPUs/replica",
+            "sequences/replica",
+            "tok/s batch 1",
+            "tok/s",
+            "$/Mtok",
+            "KV spill GB",
+            "context tier",
+        ],
+        t.rows
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                vec![
+                    esc(&x.gpu_model),
+                    x.gpus_per_replica
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    x.sequences_per_replica.to_string(),
+                    fig(
+                        &format!("tokens.rows.{i}.decode_tokens_per_s_batch1"),
+                        format!("{}", x.decode_tokens_per_s_batch1),
+                    ),
+                    format!("{}", x.decode_tokens_per_s),
+                    x.usd_per_million_tokens
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "-".into()),
+                    format!("{}", x.kv_spill_gb_per_replica),
+                    esc(&x.context_tier),
+                ]
+            })
+            .collect(),
+    ));
+    if let Some(fl) = &r.what_if.failure {
+        let _ = write!(
+            b,
+            "<h2>What-if: {}</h2><p>{} GPUs lost, {} disconnected, {} degraded; {} Gb/s of uplinks lost.</p>",
+            esc(&fl.target),
+            fig("what_if.failure.gpus_lost", fl.gpus_lost.to_string()),
+            fig("what_if.failure.gpus_disconnected", fl.gpus_disconnected.to_string()),
+            fig("what_if.failure.gpus_degraded", fl.gpus_degraded.to_string()),
+            fl.uplink_gbps_lost
+        );
+    }
+    b.push_str("<h2>Assumptions and sources</h2><ul class=\"note\">");
+    let a = &r.assumptions;
+    let _ = write!(
+        b,
+        "<li>prices as of {}; PUE {}; ${}/kWh; depreciation {} years; network {} of capex</li>",
+        esc(&a.pricing_as_of),
+        a.pue,
+        a.usd_per_kwh,
+        a.depreciation_years,
+        a.network_share_of_capex
+    );
+    for s in &a.sources {
+        let _ = write!(b, "<li>{}</li>", esc(s));
+    }
+    b.push_str("</ul></body></html>\n");
+    b
+}
