@@ -300,6 +300,7 @@ pub fn parse(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
     Ok(t)
 }
 
+#[allow(clippy::result_large_err)]
 fn expand(
     text: &str,
     origin: &str,
