@@ -45,6 +45,26 @@ impl SourceFile {
     }
 }
 
+impl SourceFile {
+    /// Byte offset of a 1-based line and column (in characters), clamped to the text.
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let text = self.text.as_str();
+        let line_start = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let rest = &text[line_start.min(text.len())..];
+        let line_text = rest.split('\n').next().unwrap_or("");
+        line_start
+            + line_text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(i, _)| i)
+                .unwrap_or(line_text.len())
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -55,13 +75,37 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Where each model entity (and some of its fields) was written.
 #[derive(Debug, Default, Clone)]
 pub struct Provenance {
+    /// Links and nodes are the bulk of a large fabric (300k links at 100k GPUs): their spans
+    /// live in flat vectors indexed by id; everything else in a map.
+    links: Vec<Span>,
+    nodes: Vec<Span>,
     entities: HashMap<Entity, Span>,
     fields: HashMap<(Entity, &'static str), Span>,
 }
 
+const NO_SPAN: Span = Span {
+    start: usize::MAX,
+    len: 0,
+};
+
+fn set_once(v: &mut Vec<Span>, i: usize, span: Span) {
+    if v.len() <= i {
+        v.resize(i + 1, NO_SPAN);
+    }
+    if v[i] == NO_SPAN {
+        v[i] = span;
+    }
+}
+
 impl Provenance {
     pub fn entity(&mut self, entity: Entity, span: Span) {
-        self.entities.entry(entity).or_insert(span);
+        match entity {
+            Entity::Link(l) => set_once(&mut self.links, l.index(), span),
+            Entity::Node(n) => set_once(&mut self.nodes, n.index(), span),
+            _ => {
+                self.entities.entry(entity).or_insert(span);
+            }
+        }
     }
 
     pub fn field(&mut self, entity: Entity, field: &'static str, span: Span) {
@@ -70,10 +114,15 @@ impl Provenance {
 
     /// The span of a field, falling back to the entity's own span.
     pub fn resolve(&self, entity: Entity, field: Option<&'static str>) -> Option<Span> {
-        field
-            .and_then(|f| self.fields.get(&(entity, f)))
-            .or_else(|| self.entities.get(&entity))
-            .copied()
+        if let Some(s) = field.and_then(|f| self.fields.get(&(entity, f))) {
+            return Some(*s);
+        }
+        let flat = |v: &Vec<Span>, i: usize| v.get(i).copied().filter(|s| *s != NO_SPAN);
+        match entity {
+            Entity::Link(l) => flat(&self.links, l.index()),
+            Entity::Node(n) => flat(&self.nodes, n.index()),
+            _ => self.entities.get(&entity).copied(),
+        }
     }
 }
 
@@ -175,13 +224,32 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnosti
         return Err(Diagnostic::error("FP007", "the file is empty")
             .help("a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md"));
     }
-    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options())
-        .map_err(|err| yaml_error(file, &err))
+    serde_saphyr::from_str_with_options::<T>(&file.text, parse_options()).map_err(|err| {
+        let diag = yaml_error(file, &err);
+        if diag.code == "FP005" {
+            return diag;
+        }
+        // Typed deserialization stops at the first value of the wrong shape, before it
+        // replays an alias bomb or reaches deep nesting; on failure, walk the whole document
+        // once so a breached limit is reported as such rather than as a type error.
+        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+            &file.text,
+            parse_options(),
+        ) {
+            Err(walk) if yaml_error(file, &walk).code == "FP005" => yaml_error(file, &walk),
+            _ => diag,
+        }
+    })
 }
 
 fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
-    let inner = err.without_snippet();
+    // Errors met while replaying an alias come wrapped (`AliasError`, snippets): classify
+    // the original one, or an alias bomb would read as a syntax error.
+    let mut inner = err;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = inner {
+        inner = error;
+    }
     let message = serde_saphyr::UserMessageFormatter
         .format_message(inner)
         .into_owned();
@@ -189,7 +257,8 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     let (code, help) = match inner {
         E::SerdeUnknownField { .. } => ("FP002", "remove the key or fix its spelling; docs/fabric-format.md lists every key"),
         E::SerdeMissingField { .. } => ("FP002", "add the missing key; docs/fabric-format.md lists the required keys"),
-        E::SerdeInvalidType { .. }
+        E::Unexpected { .. }
+        | E::SerdeInvalidType { .. }
         | E::SerdeInvalidValue { .. }
         | E::SerdeInvalidLength { .. }
         | E::SerdeUnknownVariant { .. }
@@ -208,9 +277,21 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
         E::InvalidUtf8Input => ("FP006", "save the file as UTF-8"),
         _ => ("FP001", "fix the YAML syntax at the marked position"),
     };
+    let message = if code == "FP005" {
+        budget_message(inner)
+    } else {
+        message
+    };
     let mut diag = Diagnostic::error(code, message).help(help);
     if let Some(loc) = err.location() {
         let mut span = location_span(&loc);
+        if loc.span().byte_offset().is_none() {
+            // Scanner errors carry a line and column but no byte offset.
+            span = Span {
+                start: file.offset_of(loc.line() as usize, loc.column() as usize),
+                len: 1,
+            };
+        }
         if span.start >= file.text.len() && !file.text.is_empty() {
             span.start = file.text.len() - 1;
         }
@@ -223,6 +304,26 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
         );
     }
     diag
+}
+
+/// Says which parse limit was reached, in words (the parser's own text is a debug dump).
+fn budget_message(err: &serde_saphyr::Error) -> String {
+    let what = match err {
+        serde_saphyr::Error::Budget { breach, .. } => format!("{breach:?}"),
+        other => format!("{other:?}"),
+    };
+    let kind = what
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let limit = if kind.contains("Depth") {
+        "it nests deeper than the parse limit (64 levels)"
+    } else if kind.contains("Alias") || kind.contains("Anchor") {
+        "its aliases expand past the parse limit (an alias bomb, or very deep alias chains)"
+    } else {
+        "it has more nodes, events or bytes than fabplan reads from one file"
+    };
+    format!("the document is too large or too complex to read: {limit}")
 }
 
 fn label_for(code: &str) -> &'static str {

@@ -35,8 +35,15 @@ pub fn domain_shape(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             _ => None,
         };
         if let Some(p) = problem {
-            let mut diagnostic =
-                diag("FP401", p).on(Entity::Rack(d.rack), Some("nvlink_domain"), "this domain");
+            // An HGX domain is one node's baseboard; an NVL72 domain is declared on its rack.
+            let mut diagnostic = match (d.kind, first) {
+                (DomainKind::Hgx8, Some(n)) => {
+                    diag("FP401", p).on(Entity::Node(n), None, "this node's HGX domain")
+                }
+                _ => {
+                    diag("FP401", p).on(Entity::Rack(d.rack), Some("nvlink_domain"), "this domain")
+                }
+            };
             if let Some(n) = first {
                 diagnostic = diagnostic.also(
                     Entity::Template(f.nodes[n.index()].template),

@@ -94,7 +94,9 @@ pub fn su_power(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 pub fn node_power(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let f = ctx.fabric;
     for (i, t) in f.templates.iter().enumerate() {
-        let Some(tdp) = gpu_tdp_kw(t) else { continue };
+        let Some(tdp) = gpu_tdp_kw(f, t) else {
+            continue;
+        };
         if t.power_kw < tdp {
             out.push(
                 diag(

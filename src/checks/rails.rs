@@ -73,7 +73,11 @@ fn rail_stats(
     let rails = switch_rails(f);
     let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> =
         BTreeMap::new();
-    for (link, _nic, sw) in nic_links(f) {
+    for (link, nic, sw) in nic_links(f) {
+        // Only compute ports ride a rail; a UFM or storage port on a leaf is not rail traffic.
+        if f.nic_port(nic).gpu.is_none() {
+            continue;
+        }
         let s = &f.switches[sw.index()];
         let Some(rail) = rails[sw.index()] else {
             continue;
@@ -158,7 +162,7 @@ pub fn count(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if rails.len() as u32 != nics {
             let first = rails.values().next().expect("non-empty").2;
             out.push(
-                diag("FP103", format!("{} (plane {plane}) has {} rails but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
+                diag("FP103", format!("{} (plane {plane}) has {} rail(s) but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
                     .on(Entity::Switch(first), None, "a leaf of this unit")
                     .also(Entity::Node(node), None, format!("{nics} compute NIC ports per plane"))
                     .help("give every GPU NIC index its own rail leaf (8 on HGX/DGX, 4 per GB200 tray)"),

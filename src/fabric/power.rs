@@ -1,6 +1,5 @@
 //! Power totals: what each rack and scalable unit draws at most.
 
-use crate::catalog::Catalog;
 use crate::model::*;
 
 /// Maximum IT load of each rack in kW: node maximum power plus the switches placed in it.
@@ -30,7 +29,7 @@ pub fn unracked_switch_kw(f: &Fabric) -> f64 {
 }
 
 /// Combined TDP of a template's GPUs in kW, when the model is in the catalog.
-pub fn gpu_tdp_kw(t: &NodeTemplate) -> Option<f64> {
-    let m = Catalog::builtin().gpu(&t.gpu_model)?;
+pub fn gpu_tdp_kw(f: &Fabric, t: &NodeTemplate) -> Option<f64> {
+    let m = f.gpu_model(&t.gpu_model)?;
     Some(m.tdp_w as f64 * t.gpus as f64 / 1000.0)
 }

@@ -28,8 +28,17 @@ pub(super) struct Builder {
     racks: HashMap<String, (RackId, Span)>,
     switch_models: HashMap<String, SwitchModelId>,
     sus: HashMap<String, SuId>,
+    /// The builtin catalog plus the fabric's own `gpu_models:` files.
+    catalog: Option<Catalog>,
+    base_dir: Option<std::path::PathBuf>,
     /// Next free numbered port on each switch (intent expansion numbers ports from 1).
     pub(super) next_port: Vec<u32>,
+    /// Numbered ports that explicit `links:` use, by switch name: intent expansion skips them
+    /// so hand-cabled NICs and intent-made uplinks can share a switch.
+    pub(super) reserved_ports: HashMap<String, std::collections::HashSet<u32>>,
+    /// Names whose declaration was already reported as faulty (unknown template, tier or
+    /// model): references to them are not reported again as undeclared.
+    pub(super) faulty_names: std::collections::HashSet<String>,
 }
 
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -37,8 +46,10 @@ pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic 
 }
 
 impl Builder {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(base_dir: Option<std::path::PathBuf>) -> Self {
         Builder {
+            catalog: None,
+            base_dir,
             fabric: Fabric {
                 name: String::new(),
                 description: None,
@@ -56,6 +67,7 @@ impl Builder {
                 sus: Vec::new(),
                 lossless: None,
                 site: Site::default(),
+                gpu_models: Vec::new(),
             },
             prov: Provenance::default(),
             diags: Vec::new(),
@@ -65,6 +77,8 @@ impl Builder {
             switch_models: HashMap::new(),
             sus: HashMap::new(),
             next_port: Vec::new(),
+            reserved_ports: HashMap::new(),
+            faulty_names: std::collections::HashSet::new(),
         }
     }
 
@@ -97,6 +111,7 @@ impl Builder {
         if let Some(site) = &raw.site {
             self.site(site);
         }
+        self.gpu_models(&raw.gpu_models);
         self.switch_models(&raw.switch_models);
         for t in &raw.node_templates {
             self.template(t);
@@ -108,6 +123,18 @@ impl Builder {
             self.switch_group(s);
         }
         self.next_port = vec![0; self.fabric.switches.len()];
+        for l in &raw.links {
+            for ep in [&l.a.value, &l.b.value] {
+                if let Some((name, port)) = ep.rsplit_once(':') {
+                    if let PortName::Num(n) = PortName::parse(port) {
+                        self.reserved_ports
+                            .entry(name.to_string())
+                            .or_default()
+                            .insert(n);
+                    }
+                }
+            }
+        }
         for i in &raw.intent {
             self.intent(i);
         }
@@ -125,6 +152,58 @@ impl Builder {
                         .get_or_insert(LinkId::from_index(i));
                 }
             }
+        }
+    }
+
+    fn catalog(&self) -> &Catalog {
+        self.catalog.as_ref().unwrap_or(Catalog::builtin())
+    }
+
+    fn gpu_models(&mut self, files: &[Spanned<String>]) {
+        let mut models = Vec::new();
+        for f in files {
+            let path = match &self.base_dir {
+                Some(dir) => dir.join(&f.value),
+                None => std::path::PathBuf::from(&f.value),
+            };
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.push(
+                        err(
+                            "FP004",
+                            format!("cannot read GPU model file `{}`: {e}", f.value),
+                        )
+                        .at(span_of(f), "GPU model file")
+                        .help("paths in `gpu_models:` are relative to the fabric file"),
+                    );
+                    continue;
+                }
+            };
+            match crate::catalog::parse_gpu_model_yaml(&text, &path.display().to_string()) {
+                Ok(m) => models.push(m),
+                Err(e) => {
+                    let line = e
+                        .span
+                        .map(|s| text[..s.offset().min(text.len())].lines().count().max(1));
+                    let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+                    self.push(
+                        err(
+                            "FP009",
+                            format!("GPU model file `{}` is invalid{at}: {}", f.value, e.message),
+                        )
+                        .at(span_of(f), "GPU model file")
+                        .help(
+                            e.help.clone().unwrap_or_else(|| {
+                                "see docs/mig.md for the GPU model format".into()
+                            }),
+                        ),
+                    );
+                }
+            }
+        }
+        if !models.is_empty() {
+            self.catalog = Some(Catalog::builtin().with_models(models));
         }
     }
 
@@ -325,11 +404,15 @@ impl Builder {
         let gpus = t.gpus.as_ref().map(|g| g.value).unwrap_or(0);
         let mut gpu_model = String::new();
         match &t.gpu {
-            Some(g) => match Catalog::builtin().gpu(&g.value) {
-                Some(m) => gpu_model = m.key.clone(),
+            Some(g) => match self.catalog().gpu(&g.value).cloned() {
+                Some(m) => {
+                    gpu_model = m.key.clone();
+                    if !self.fabric.gpu_models.iter().any(|k| k.key == m.key) {
+                        self.fabric.gpu_models.push(m);
+                    }
+                }
                 None => {
-                    let known: Vec<String> =
-                        Catalog::builtin().gpus().map(|m| m.key.clone()).collect();
+                    let known: Vec<String> = self.catalog().gpus().map(|m| m.key.clone()).collect();
                     self.push(
                         err("FP004", format!("unknown GPU model `{}`", g.value))
                             .at(span_of(g), "not in the GPU catalog")
@@ -638,6 +721,9 @@ impl Builder {
                     .at(span_of(&group.value.template), "no template with this id")
                     .help("declare it under `node_templates:` or fix the id"),
                 );
+                if let Ok(names) = expand_hostlist(&group.value.ids.value) {
+                    self.faulty_names.extend(names);
+                }
                 continue;
             };
             let Some(names) = self.expand(&group.value.ids) else {
@@ -738,6 +824,7 @@ impl Builder {
             return;
         };
         let (Some(tier), Some(model)) = (tier, model) else {
+            self.faulty_names.extend(names);
             return;
         };
         let span = span_of(&s.ids);
@@ -820,6 +907,7 @@ impl Builder {
                     }
                 }
             }
+            None if self.faulty_names.contains(name) => None,
             None => {
                 self.push(
                     err("FP004", format!("unknown node or switch `{name}`"))

@@ -4,7 +4,8 @@
 //!   GPU k (plane p) of every node goes to a rail-k leaf of plane p.
 //! - `uplinks`: one Clos tier: each lower switch links to every upper switch of its group.
 //!
-//! Ports are numbered from 1 on each switch in the order links are made.
+//! Ports are numbered from 1 on each switch in the order links are made, skipping the numbered
+//! ports that explicit `links:` use.
 
 use serde_saphyr::Spanned;
 
@@ -24,8 +25,14 @@ impl Builder {
     }
 
     fn next_port(&mut self, sw: SwitchId) -> PortName {
+        let reserved = self
+            .reserved_ports
+            .get(&self.fabric.switches[sw.index()].name);
         let n = &mut self.next_port[sw.index()];
         *n += 1;
+        while reserved.is_some_and(|r| r.contains(n)) {
+            *n += 1;
+        }
         PortName::Num(*n)
     }
 

@@ -27,7 +27,7 @@ pub struct LoadedFabric {
 /// Reads and loads a fabric file.
 pub fn load_fabric_file(path: &Path) -> LoadedFabric {
     match source::read_source(path) {
-        Ok(file) => load_fabric_source(file),
+        Ok(file) => load_fabric_source(file, path.parent()),
         Err((file, diag)) => LoadedFabric {
             file,
             provenance: Provenance::default(),
@@ -39,10 +39,12 @@ pub fn load_fabric_file(path: &Path) -> LoadedFabric {
 
 /// Loads a fabric from text (tests, generated input).
 pub fn load_fabric_str(name: &str, text: &str) -> LoadedFabric {
-    load_fabric_source(SourceFile::new(name, text))
+    load_fabric_source(SourceFile::new(name, text), None)
 }
 
-pub fn load_fabric_source(file: SourceFile) -> LoadedFabric {
+/// Loads a parsed source; `base_dir` resolves `gpu_models:` paths (the current directory when
+/// `None`).
+pub fn load_fabric_source(file: SourceFile, base_dir: Option<&Path>) -> LoadedFabric {
     let raw: RawFabric = match source::parse_yaml(&file) {
         Ok(raw) => raw,
         Err(diag) => {
@@ -54,7 +56,7 @@ pub fn load_fabric_source(file: SourceFile) -> LoadedFabric {
             }
         }
     };
-    let mut builder = fabric::Builder::new();
+    let mut builder = fabric::Builder::new(base_dir.map(Path::to_path_buf));
     builder.build(raw);
     let (fabric, provenance, diagnostics) = builder.finish();
     let fabric = if has_errors(&diagnostics) {

@@ -486,6 +486,9 @@ pub struct Fabric {
     pub sus: Vec<String>,
     pub lossless: Option<Lossless>,
     pub site: Site,
+    /// The GPU models the templates use, resolved from the catalog and the fabric's own
+    /// `gpu_models:` files.
+    pub gpu_models: Vec<crate::catalog::GpuModel>,
 }
 
 impl Fabric {
@@ -496,6 +499,11 @@ impl Fabric {
     pub fn nic_port(&self, nic: NicId) -> &NicPort {
         let n = &self.nics[nic.index()];
         &self.template_of(n.node).nics[n.template_nic as usize]
+    }
+
+    /// The resolved GPU model of a catalog key.
+    pub fn gpu_model(&self, key: &str) -> Option<&crate::catalog::GpuModel> {
+        self.gpu_models.iter().find(|m| m.key == key)
     }
 
     pub fn switch_model(&self, sw: SwitchId) -> &SwitchModel {
