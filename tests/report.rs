@@ -43,6 +43,14 @@ fn check(name: &str, args: &[&str]) -> Run {
 /// Shipped fabrics and fixtures the reports are snapshotted on.
 const FABRICS: &[(&str, &str)] = &[
     ("lab_small", "fabrics/lab-small.yaml"),
+    ("dgx_h100_su1_ib", "fabrics/dgx-h100-su1-ib.yaml"),
+    ("dgx_h100_4su_ib", "fabrics/dgx-h100-4su-ib.yaml"),
+    ("hgx_h200_roce_1k", "fabrics/hgx-h200-roce-1k.yaml"),
+    (
+        "dgx_b200_16su_ib_3tier",
+        "fabrics/dgx-b200-16su-ib-3tier.yaml",
+    ),
+    ("gb200_nvl72_su", "fabrics/gb200-nvl72-su.yaml"),
     (
         "nvl72_two_racks",
         "tests/fixtures/fabrics/nvl72-two-racks.yaml",

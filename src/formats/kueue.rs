@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::catalog::Catalog;
 use crate::fabric::levels::levels;
 use crate::model::*;
 
@@ -65,8 +64,8 @@ pub fn from_fabric(f: &Fabric) -> KueueTopology {
         }
         let t = f.template_of(id);
         if t.gpus > 0 {
-            let product = Catalog::builtin()
-                .gpu(&t.gpu_model)
+            let product = f
+                .gpu_model(&t.gpu_model)
                 .map(|m| m.name.replace(' ', "-"))
                 .unwrap_or_else(|| t.gpu_model.clone());
             flavors.insert(t.gpu_model.clone(), product);

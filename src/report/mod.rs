@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
 use crate::fabric::levels::{levels, Levels};
 use crate::fabric::power::{rack_load_kw, unracked_switch_kw};
 use crate::fabric::topology::Topology;
@@ -370,7 +369,7 @@ fn inventory(f: &Fabric) -> Inventory {
         if t.gpus == 0 {
             continue;
         }
-        let spec = Catalog::builtin().gpu(&t.gpu_model);
+        let spec = f.gpu_model(&t.gpu_model);
         let e = models
             .entry(t.gpu_model.clone())
             .or_insert_with(|| ModelInventory {
@@ -401,10 +400,7 @@ fn inventory(f: &Fabric) -> Inventory {
     }
     let mut mig_free = Vec::new();
     for m in models.values() {
-        let Some(table) = Catalog::builtin()
-            .gpu(&m.model)
-            .and_then(|g| g.mig.as_ref())
-        else {
+        let Some(table) = f.gpu_model(&m.model).and_then(|g| g.mig.as_ref()) else {
             continue;
         };
         let maximal = maximal_multisets(table, Rules::default());
@@ -684,7 +680,7 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
     let weights = tokens::weight_bytes(m, o.weight_bytes_per_param);
     let mut rows = Vec::new();
     for mc in &cost.models {
-        let Some(spec) = Catalog::builtin().gpu(&mc.model) else {
+        let Some(spec) = f.gpu_model(&mc.model) else {
             continue;
         };
         let hbm = spec.memory_gib * (1u64 << 30) as f64 * HBM_USABLE_FRACTION;
