@@ -96,6 +96,103 @@ fn reports_are_snapshotted_in_json_and_markdown() {
         &["report", "fabrics/lab-small.yaml", "--format", "csv"],
     );
     assert_eq!(r.code, 0);
+    for (name, fmt) in [
+        ("report_plan_mixed_tenants_json", "json"),
+        ("report_plan_mixed_tenants_md", "md"),
+        ("report_plan_mixed_tenants_csv", "csv"),
+    ] {
+        let r = check(
+            name,
+            &[
+                "report",
+                "fabrics/dgx-h100-su1-ib.yaml",
+                "--plan",
+                PLAN,
+                "--demand",
+                DEMAND,
+                "--fail",
+                "switch:leaf3",
+                "--growth",
+                "5%/month",
+                "--format",
+                fmt,
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+/// A plan of `fabplan plan examples/mixed-tenants-h100.yaml --format json` (branch plan,
+/// 144ec3a) and that demand file.
+const PLAN: &str = "tests/fixtures/report/plan-mixed-tenants-h100.json";
+const DEMAND: &str = "tests/fixtures/report/mixed-tenants-h100.yaml";
+
+fn with_plan() -> ReportOptions {
+    let loaded = load_fabric_file(&path("fabrics/dgx-h100-su1-ib.yaml"));
+    let f = loaded.fabric.unwrap();
+    let text = std::fs::read_to_string(path(PLAN)).unwrap();
+    ReportOptions {
+        usage: Some(report::usage::read_plan(&text, &f).unwrap()),
+        ..Default::default()
+    }
+}
+
+/// Cost per tenant by hand: each workload pays its GPU-equivalents x the owned $/GPU-h;
+/// the idle rest goes to `unallocated`; everything sums to the owned cost.
+#[test]
+fn cost_per_tenant_by_hand() {
+    let r = build("fabrics/dgx-h100-su1-ib.yaml", &with_plan());
+    let a = r.attribution.as_ref().unwrap();
+    let rate = r.cost.models[0].owned_usd_per_gpu_hour_at_full_use.unwrap();
+    // dgx-h100-su1-ib: 248 GPUs, capex 248 x 35,000 / 0.8 over 43,800 h = 247.717 $/h.
+    assert!(close(
+        r.cost.models[0].depreciation_usd_per_hour.unwrap(),
+        247.717
+    ));
+    let row = |w: &str| a.rows.iter().find(|x| x.workload == w).unwrap();
+    // Two 64-GPU pre-training gangs on whole GPUs.
+    assert!(close(row("llm-pretrain-a").gpu_equivalents, 64.0));
+    assert!((a.by_tenant_usd_per_hour["research"] - 128.0 * rate).abs() < 0.01);
+    // `evals` holds MIG instances: 12 compute slices of 7 per GPU.
+    assert!(close(
+        row("evals").gpu_equivalents,
+        (12.0f64 / 7.0 * 1000.0).round() / 1000.0
+    ));
+    let sum: f64 = a.by_tenant_usd_per_hour.values().sum();
+    assert!(
+        (sum - r.cost.owned_usd_per_hour).abs() < 0.02,
+        "{sum} vs {}",
+        r.cost.owned_usd_per_hour
+    );
+    let used: f64 = a
+        .rows
+        .iter()
+        .filter(|x| x.tenant != "unallocated")
+        .map(|x| x.gpu_equivalents)
+        .sum();
+    assert!((a.idle_gpu_equivalents + used - 248.0).abs() < 0.01);
+    assert_eq!(
+        r.capacity.pending_workloads,
+        vec!["vision-finetune", "rl-sweep"]
+    );
+}
+
+#[test]
+fn html_with_a_plan_holds_the_json_figures() {
+    let args = [
+        "report",
+        "fabrics/dgx-h100-su1-ib.yaml",
+        "--plan",
+        PLAN,
+        "--fail",
+        "switch:leaf3",
+    ];
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
+    let html = run(&[&args[..], &["--format", "html"]].concat());
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html_matches_json(&html.stdout, &json) >= 20);
+    assert!(html.stdout.contains("Cost per tenant"));
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -348,6 +445,14 @@ fn bad_flags_and_names_exit_2() {
                 "--period",
                 "yesterday",
             ],
+        ),
+        (
+            "report_plan_wrong_fabric",
+            &["report", "fabrics/lab-small.yaml", "--plan", PLAN],
+        ),
+        (
+            "report_missing_plan",
+            &["report", "fabrics/lab-small.yaml", "--plan", "nope.json"],
         ),
     ] {
         let r = check(name, args);

@@ -37,16 +37,19 @@ every one has a flag.",
   fabplan report fabrics/lab-small.yaml --format html -o report.html
   fabplan report fabrics/lab-small.yaml --format json --fail switch:leaf3
   fabplan report fabrics/lab-small.yaml --utilization 0.6 --growth 10%/month
-  fabplan report fabrics/lab-small.yaml --format csv --period 2026-05-01T00:00:00Z/2026-06-01T00:00:00Z"
+  fabplan report fabrics/lab-small.yaml --format csv --period 2026-05-01T00:00:00Z/2026-06-01T00:00:00Z
+  fabplan plan examples/mixed-tenants-h100.yaml --format json -o plan.json
+  fabplan report fabrics/dgx-h100-su1-ib.yaml --plan plan.json --demand examples/mixed-tenants-h100.yaml"
 )]
 pub struct ReportArgs {
     /// Fabric file (YAML).
     #[arg(value_name = "FABRIC")]
     pub fabric: PathBuf,
-    /// Demand file (needs the planner; not read yet).
+    /// Demand file: token economics for its inference workloads' model specs.
     #[arg(long, value_name = "FILE")]
     pub demand: Option<PathBuf>,
-    /// Plan file (needs the planner; not read yet).
+    /// Plan (`fabplan plan --format json`): usage, cost by tenant and workload, stranded
+    /// capacity, placements hit by --fail, growth on the plan's use.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]

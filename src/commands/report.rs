@@ -11,13 +11,27 @@ use crate::report::{self, html, pricing::Pricing, render, tokens, Failure, Repor
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let options = options(args)?;
     let hours = period_hours(&args.period)?;
-    if args.demand.is_some() || args.plan.is_some() {
-        return Err(Error::usage(
-            "--demand and --plan are not supported yet: this build has no planner",
-            Some("run without them for the fabric-only report".to_string()),
-        ));
-    }
+    let mut options = options;
     let f = crate::commands::export::load(&args.fabric)?;
+    if let Some(p) = &args.plan {
+        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let usage = report::usage::read_plan(&text, &f).map_err(|m| {
+            Error::usage(
+                format!("reading plan `{}`: {m}", p.display()),
+                Some(
+                    "pass a plan written by `fabplan plan --format json` for this fabric"
+                        .to_string(),
+                ),
+            )
+        })?;
+        options.usage = Some(usage);
+    }
+    if let Some(d) = &args.demand {
+        options.demand_models = demand_models(d)?;
+    }
     if let Some(fl) = &options.failure {
         let known = match fl {
             Failure::Switch(n) => f.switches.iter().any(|s| &s.name == n),
@@ -43,7 +57,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             let (start, end) = args.period.split_once('/').expect("checked");
             render::focus_csv(&r, start, end, hours)
         }
-        ReportFormat::Html => html::page(&f, &r),
+        ReportFormat::Html => html::page(&f, &r, options.usage.as_ref()),
     };
     emit(out, args.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Clean)
@@ -126,6 +140,8 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
         kv_bytes_per_element: bytes(a.kv),
         context_tokens: a.context,
         concurrency: a.concurrency,
+        usage: None,
+        demand_models: Vec::new(),
     })
 }
 
@@ -197,4 +213,19 @@ fn period_hours(p: &str) -> Result<f64> {
         return Err(bad("--period", "END must be after START".into()));
     }
     Ok((b - a) as f64 / 3600.0)
+}
+
+/// Inference workloads with a model spec, from a demand file (docs/demand-format.md). Only
+/// the keys the report needs are read; the planner validates the rest.
+fn demand_models(path: &std::path::Path) -> Result<Vec<report::DemandModel>> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    report::demand::inference_models(&text).map_err(|m| {
+        Error::usage(
+            format!("reading demand `{}`: {m}", path.display()),
+            Some("see docs/demand-format.md (`workloads[].model`)".to_string()),
+        )
+    })
 }

@@ -32,13 +32,22 @@ fn colour(r: &Report, model: &str) -> &'static str {
     COLOURS[i % COLOURS.len()]
 }
 
+fn tenant_colour(r: &Report, tenant: &str) -> &'static str {
+    let i = r
+        .attribution
+        .as_ref()
+        .and_then(|a| a.by_tenant_usd_per_hour.keys().position(|t| t == tenant))
+        .unwrap_or(0);
+    COLOURS[i % COLOURS.len()]
+}
+
 fn fig(key: &str, value: String) -> String {
     format!("<span data-key=\"{}\">{}</span>", esc(key), esc(&value))
 }
 
 /// Racks side by side; in each, its nodes top down, each node a row of GPU squares coloured
 /// by GPU model (no plan: all free). Switches are a grey band at the bottom of their rack.
-fn fabric_svg(f: &Fabric, r: &Report) -> String {
+fn fabric_svg(f: &Fabric, r: &Report, gpu_tenant: &[Option<String>]) -> String {
     const GPU: f64 = 7.0;
     const GAP: f64 = 2.0;
     let per_row = f
@@ -94,12 +103,18 @@ fn fabric_svg(f: &Fabric, r: &Report) -> String {
             for g in 0..t.gpus {
                 let gx = x0 + 5.0 + (g as f64 % per_row) * (GPU + GAP);
                 let gy = y + (g as f64 / per_row).floor() * (GPU + GAP);
+                let id = f.nodes[n.index()].first_gpu.0 + g;
+                let (fill, who) = match gpu_tenant.get(id as usize).cloned().flatten() {
+                    Some(tenant) => (tenant_colour(r, &tenant), tenant),
+                    None if gpu_tenant.is_empty() => (colour(r, &t.gpu_model), "free".to_string()),
+                    None => ("#ddd", "free".to_string()),
+                };
                 let _ = write!(
                     s,
-                    "<rect x=\"{gx:.1}\" y=\"{gy:.1}\" width=\"{GPU}\" height=\"{GPU}\" fill=\"{}\"><title>{} gpu{g} ({}, free)</title></rect>",
-                    colour(r, &t.gpu_model),
+                    "<rect x=\"{gx:.1}\" y=\"{gy:.1}\" width=\"{GPU}\" height=\"{GPU}\" fill=\"{fill}\"><title>{} gpu{g} ({}, {})</title></rect>",
                     esc(&f.nodes[n.index()].name),
-                    esc(&t.gpu_model)
+                    esc(&t.gpu_model),
+                    esc(&who)
                 );
             }
             y += node_h(t.gpus);
@@ -173,7 +188,17 @@ fn table(head: &[&str], rows: Vec<Vec<String>>) -> String {
     s
 }
 
-pub fn page(f: &Fabric, r: &Report) -> String {
+/// The page; with the plan's usage, GPUs are coloured by tenant (the first on a shared GPU).
+pub fn page(f: &Fabric, r: &Report, usage: Option<&super::usage::Usage>) -> String {
+    let mut gpu_tenant: Vec<Option<String>> = Vec::new();
+    if let Some(u) = usage {
+        gpu_tenant = vec![None; f.gpus.len()];
+        for w in u.workloads.iter().filter(|w| w.admitted) {
+            for g in &w.gpus {
+                gpu_tenant[g.index()].get_or_insert_with(|| w.tenant.clone());
+            }
+        }
+    }
     let mut b = String::new();
     let _ = write!(
         b,
@@ -208,7 +233,7 @@ th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{c
         );
     }
     b.push_str(" &nbsp; grey: switches; orange outline: rack over its power budget</p>");
-    b.push_str(&fabric_svg(f, r));
+    b.push_str(&fabric_svg(f, r, &gpu_tenant));
     b.push_str("<h2>Power per rack</h2>");
     let max_kw = r
         .power
@@ -384,6 +409,44 @@ th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{c
             })
             .collect(),
     ));
+    if let Some(a) = &r.attribution {
+        b.push_str("<h2>Cost per tenant</h2>");
+        let max_t = a
+            .by_tenant_usd_per_hour
+            .values()
+            .cloned()
+            .fold(0.0, f64::max);
+        b.push_str(&bars(
+            &a.by_tenant_usd_per_hour
+                .iter()
+                .map(|(t, v)| {
+                    let c = if t == UNALLOCATED {
+                        "#999"
+                    } else {
+                        tenant_colour(r, t)
+                    };
+                    (t.clone(), *v, max_t, c, format!("{t}: ${v}/hour"))
+                })
+                .collect::<Vec<_>>(),
+            "$/h",
+        ));
+        b.push_str(&table(
+            &["tenant", "$/hour"],
+            a.by_tenant_usd_per_hour
+                .iter()
+                .map(|(t, v)| {
+                    vec![
+                        esc(t),
+                        fig(
+                            &format!("attribution.by_tenant_usd_per_hour.{t}"),
+                            format!("{v}"),
+                        ),
+                    ]
+                })
+                .collect(),
+        ));
+        let _ = write!(b, "<p class=\"note\">{}</p>", esc(&a.policy));
+    }
     let t = &r.tokens;
     let _ = write!(
         b,

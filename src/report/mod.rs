@@ -7,10 +7,12 @@
 //! page. Every figure a renderer prints is a field of `Report`, so the JSON, the tables and
 //! the HTML cannot disagree. No IO here.
 
+pub mod demand;
 pub mod html;
 pub mod pricing;
 pub mod render;
 pub mod tokens;
+pub mod usage;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,6 +43,26 @@ pub struct ReportOptions {
     pub context_tokens: u64,
     /// Concurrent sequences per replica the service wants.
     pub concurrency: u32,
+    /// What a plan uses (`--plan`).
+    pub usage: Option<usage::Usage>,
+    /// Inference workloads with a model spec (`--demand`).
+    pub demand_models: Vec<DemandModel>,
+}
+
+/// An inference workload's model, from a demand file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandModel {
+    pub workload: String,
+    pub tenant: String,
+    /// Eligible GPU models (empty: any on the fabric).
+    pub gpu_models: Vec<String>,
+    pub parameters_b: f64,
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub bytes_per_param: f64,
+    pub context_tokens: u64,
+    pub concurrent_sequences: u32,
 }
 
 impl Default for ReportOptions {
@@ -55,6 +77,8 @@ impl Default for ReportOptions {
             kv_bytes_per_element: 2,
             context_tokens: 8192,
             concurrency: 32,
+            usage: None,
+            demand_models: Vec::new(),
         }
     }
 }
@@ -101,6 +125,8 @@ pub struct Report {
     pub power: Power,
     pub capacity: Capacity,
     pub cost: Cost,
+    /// Cost by tenant and workload; needs a plan.
+    pub attribution: Option<Attribution>,
     pub tokens: Tokens,
     pub what_if: WhatIf,
     pub assumptions: Assumptions,
@@ -177,8 +203,11 @@ pub struct RackPower {
 pub struct Capacity {
     /// One row per (level, GPU model).
     pub levels: Vec<LevelCapacity>,
-    /// GPUs and MIG slices no pending demand can use; needs a demand file.
-    pub stranded_gpus: Option<u32>,
+    /// Idle GPU-equivalents on GPUs a plan uses in part (free MIG slices, unshared time):
+    /// only MIG or shared requests can use them. Needs a plan.
+    pub stranded_gpu_equivalents: Option<f64>,
+    /// Workloads the plan did not admit: the pending demand.
+    pub pending_workloads: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -226,6 +255,30 @@ pub struct ModelCost {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attribution {
+    pub policy: String,
+    pub rows: Vec<AttributionRow>,
+    pub by_tenant_usd_per_hour: BTreeMap<String, f64>,
+    pub idle_gpu_equivalents: f64,
+    pub idle_usd_per_hour: f64,
+    /// Sum of the rows: equals the owned cost per hour of the priced models.
+    pub total_usd_per_hour: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttributionRow {
+    pub tenant: String,
+    pub workload: String,
+    pub kind: String,
+    pub gpu_model: String,
+    pub gpu_equivalents: f64,
+    pub usd_per_hour: f64,
+}
+
+/// The tenant that idle and stranded capacity is charged to.
+pub const UNALLOCATED: &str = "unallocated";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Tokens {
     pub model: String,
     pub model_source: String,
@@ -235,11 +288,15 @@ pub struct Tokens {
     pub weight_gb: f64,
     pub concurrency: u32,
     pub rows: Vec<TokenRow>,
+    /// Inference workloads of the demand file, each on its first eligible GPU model.
+    pub workloads: Vec<TokenRow>,
     pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TokenRow {
+    /// The demand workload (`null` for the reference model rows).
+    pub workload: Option<String>,
     pub gpu_model: String,
     /// Smallest power of two of GPUs (within an NVLink domain) whose HBM holds the weights and
     /// the wanted concurrency's KV cache; the domain's largest power of two when none does.
@@ -267,6 +324,8 @@ pub struct WhatIf {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FailureImpact {
     pub target: String,
+    /// Planned workloads on GPUs the failure lost, cut off or degraded (needs a plan).
+    pub placements: Vec<AffectedPlacement>,
     pub switches_failed: Vec<String>,
     pub gpus_lost: u32,
     /// Every compute NIC port of the GPU is on a failed switch.
@@ -277,6 +336,17 @@ pub struct FailureImpact {
     /// Capacity with lost and disconnected GPUs removed.
     pub capacity_after: Vec<LevelCapacity>,
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AffectedPlacement {
+    pub workload: String,
+    pub tenant: String,
+    pub gpus_lost: u32,
+    pub gpus_disconnected: u32,
+    pub gpus_degraded: u32,
+    /// Free GPUs of the same models (after the failure) can take the lost and disconnected ones.
+    pub replaceable: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -320,24 +390,53 @@ fn node_model(f: &Fabric, n: NodeId) -> &str {
 /// Builds the report.
 pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
     let lv = levels(f);
-    let unavailable = vec![false; f.gpus.len()];
-    let inventory = inventory(f);
+    let busy: Vec<bool> = match &o.usage {
+        Some(u) => (0..f.gpus.len())
+            .map(|g| u.busy(GpuId::from_index(g)))
+            .collect(),
+        None => vec![false; f.gpus.len()],
+    };
+    let inventory = inventory(f, &busy);
     let power = power(f, o);
-    let mut cap_notes = vec!["no plan given: every GPU counts as free".to_string()];
+    let mut cap_notes = Vec::new();
+    if o.usage.is_none() {
+        cap_notes.push("no plan given: every GPU counts as free".to_string());
+        cap_notes.push("stranded capacity and pending demand need a plan (--plan)".to_string());
+    } else {
+        cap_notes.push("a GPU the plan uses in any part is not free for a gang".to_string());
+    }
     if f.sus.is_empty() {
         cap_notes.push("the fabric declares no scalable units".to_string());
     }
     let capacity = Capacity {
-        levels: capacity_levels(f, &lv, &unavailable, &unavailable),
-        stranded_gpus: None,
-        notes: {
-            cap_notes.push("stranded capacity needs a demand file (--demand)".to_string());
-            cap_notes
-        },
+        levels: capacity_levels(f, &lv, &busy, &busy),
+        stranded_gpu_equivalents: o.usage.as_ref().map(|u| {
+            r3(u.used
+                .iter()
+                .filter(|x| **x > 1e-9)
+                .map(|x| (1.0 - x).max(0.0))
+                .sum())
+        }),
+        pending_workloads: o
+            .usage
+            .as_ref()
+            .map(|u| {
+                u.workloads
+                    .iter()
+                    .filter(|w| !w.admitted)
+                    .map(|w| w.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        notes: cap_notes,
     };
     let cost = cost(f, o, &inventory);
+    let attribution = o.usage.as_ref().map(|u| attribution(f, u, &cost));
     let tokens = token_rows(f, o, &cost);
-    let failure = o.failure.as_ref().map(|fl| failure_impact(f, &lv, fl));
+    let failure = o
+        .failure
+        .as_ref()
+        .map(|fl| failure_impact(f, &lv, fl, o.usage.as_ref()));
     let growth = o.growth_per_month.map(|g| growth(f, o, g));
     Report {
         fabric: f.name.clone(),
@@ -346,6 +445,7 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
         power,
         capacity,
         cost,
+        attribution,
         tokens,
         what_if: WhatIf { failure, growth },
         assumptions: Assumptions {
@@ -361,7 +461,76 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
     }
 }
 
-fn inventory(f: &Fabric) -> Inventory {
+/// Every GPU-hour is charged: a workload pays its GPU-equivalents at its model's owned cost
+/// per GPU-hour; what no workload uses (idle and stranded) goes to `unallocated`, the
+/// platform owner, rather than being spread over tenants, so the cost of unused capacity
+/// stays visible. The rows sum to the owned cost of the priced models.
+fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
+    // Unrounded per-GPU rate, so the rows sum back to the owned cost.
+    let rate: BTreeMap<&str, f64> = cost
+        .models
+        .iter()
+        .filter_map(|m| {
+            m.owned_usd_per_hour
+                .map(|o| (m.model.as_str(), o / m.gpus.max(1) as f64))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut used_by_model: BTreeMap<String, f64> = BTreeMap::new();
+    for w in u.workloads.iter().filter(|w| w.admitted) {
+        for (model, eq) in &w.gpu_equivalents {
+            *used_by_model.entry(model.clone()).or_default() += eq;
+            rows.push(AttributionRow {
+                tenant: w.tenant.clone(),
+                workload: w.name.clone(),
+                kind: w.kind.clone(),
+                gpu_model: model.clone(),
+                gpu_equivalents: r3(*eq),
+                usd_per_hour: r3(eq * rate.get(model.as_str()).copied().unwrap_or(0.0)),
+            });
+        }
+    }
+    let mut idle_eq = 0.0;
+    let mut idle_usd = 0.0;
+    for m in &cost.models {
+        let idle = (m.gpus as f64 - used_by_model.get(&m.model).copied().unwrap_or(0.0)).max(0.0);
+        idle_eq += idle;
+        let usd = idle * rate.get(m.model.as_str()).copied().unwrap_or(0.0);
+        idle_usd += usd;
+        rows.push(AttributionRow {
+            tenant: UNALLOCATED.into(),
+            workload: "idle".into(),
+            kind: "-".into(),
+            gpu_model: m.model.clone(),
+            gpu_equivalents: r3(idle),
+            usd_per_hour: r3(usd),
+        });
+    }
+    let _ = f;
+    let mut by_tenant: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &rows {
+        *by_tenant.entry(r.tenant.clone()).or_default() += r.usd_per_hour;
+    }
+    // From unrounded figures: the rows' own rounding must not shift the total.
+    let total = cost
+        .models
+        .iter()
+        .filter_map(|m| m.owned_usd_per_hour)
+        .sum::<f64>();
+    Attribution {
+        policy: "workloads pay GPU-equivalents (whole GPU 1, MIG compute slices / GPU slices, \
+shares their fraction) x the model's owned $/GPU-h; idle and stranded capacity is charged to \
+`unallocated` (the platform owner)"
+            .into(),
+        rows,
+        by_tenant_usd_per_hour: by_tenant.into_iter().map(|(k, v)| (k, r3(v))).collect(),
+        idle_gpu_equivalents: r3(idle_eq),
+        idle_usd_per_hour: r3(idle_usd),
+        total_usd_per_hour: r3(total),
+    }
+}
+
+fn inventory(f: &Fabric, busy: &[bool]) -> Inventory {
     let mut models: BTreeMap<String, ModelInventory> = BTreeMap::new();
     for (i, _) in f.nodes.iter().enumerate() {
         let id = NodeId::from_index(i);
@@ -404,13 +573,16 @@ fn inventory(f: &Fabric) -> Inventory {
             continue;
         };
         let maximal = maximal_multisets(table, Rules::default());
+        let free_gpus = (0..f.gpus.len())
+            .filter(|g| !busy[*g] && node_model(f, f.gpus[*g].node) == m.model)
+            .count() as u32;
         for (pi, p) in table.profiles.iter().enumerate() {
             let per_gpu = maximal.iter().map(|ms| ms[pi]).max().unwrap_or(0);
             mig_free.push(MigFree {
                 model: m.model.clone(),
                 profile: p.name.clone(),
                 per_gpu,
-                instances: per_gpu * m.gpus,
+                instances: per_gpu * free_gpus,
             });
         }
     }
@@ -678,88 +850,32 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
     let kv_tok = tokens::kv_bytes_per_token(m, o.kv_bytes_per_element);
     let kv_seq = kv_tok * o.context_tokens;
     let weights = tokens::weight_bytes(m, o.weight_bytes_per_param);
-    let mut rows = Vec::new();
-    for mc in &cost.models {
-        let Some(spec) = f.gpu_model(&mc.model) else {
-            continue;
-        };
-        let hbm = spec.memory_gib * (1u64 << 30) as f64 * HBM_USABLE_FRACTION;
-        // Largest NVLink domain of this model bounds the replica.
-        let domain_gpus = f
-            .nvlink_domains
-            .iter()
-            .filter(|d| {
-                d.nodes
-                    .first()
-                    .is_some_and(|n| node_model(f, *n) == mc.model)
-            })
-            .map(|d| d.gpus)
-            .max()
-            .unwrap_or_else(|| {
-                (0..f.nodes.len())
-                    .map(NodeId::from_index)
-                    .filter(|n| node_model(f, *n) == mc.model)
-                    .map(|n| f.template_of(n).gpus)
-                    .max()
-                    .unwrap_or(1)
-            });
-        // Smallest power of two of GPUs that holds the weights and the wanted concurrency's
-        // KV; when none within the NVLink domain does, the largest that holds the weights.
-        let want = weights + o.concurrency as f64 * kv_seq as f64;
-        let mut n = 1u32;
-        while (n as f64 * hbm) < want && n * 2 <= domain_gpus.max(1) {
-            n *= 2;
-        }
-        let fits = (n as f64 * hbm) > weights;
-        let gpus_per_replica = fits.then_some(n);
-        let kv_capacity = if fits { n as f64 * hbm - weights } else { 0.0 };
-        let seqs = if kv_seq > 0 {
-            (kv_capacity / kv_seq as f64).floor() as u32
-        } else {
-            0
-        };
-        let batch = o.concurrency.min(seqs);
-        let tps1 = if fits {
-            tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, 1, kv_seq)
-        } else {
-            0.0
-        };
-        let tps = if fits && batch > 0 {
-            tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, batch, kv_seq)
-        } else {
-            0.0
-        };
-        let usd_gpu_h = mc
-            .owned_usd_per_gpu_hour_at_utilization
-            .or(mc.owned_usd_per_gpu_hour_at_full_use);
-        let spill = if fits {
-            (o.concurrency as f64 * kv_seq as f64 - kv_capacity).max(0.0)
-        } else {
-            0.0
-        };
-        let tier = if !fits {
-            "weights do not fit in one NVLink domain".to_string()
-        } else if spill <= 0.0 {
-            "G1 HBM".to_string()
-        } else {
-            "G2 host DRAM / G3 local SSD / G3.5 shared context storage".to_string()
-        };
-        rows.push(TokenRow {
-            gpu_model: mc.model.clone(),
-            gpus_per_replica,
-            replicas: if fits { mc.gpus / n } else { 0 },
-            kv_capacity_gb: r3(kv_capacity / 1e9),
-            sequences_per_replica: seqs,
-            decode_tokens_per_s_batch1: r2(tps1),
-            decode_tokens_per_s: r2(tps),
-            usd_per_million_tokens: usd_gpu_h
-                .and_then(|c| tokens::usd_per_million_tokens(c, n, tps))
-                .filter(|_| fits)
-                .map(r3),
-            kv_spill_gb_per_replica: r3(spill / 1e9),
-            context_tier: tier,
-        });
-    }
+    let rows = cost
+        .models
+        .iter()
+        .filter_map(|mc| token_row(f, mc, None, weights, kv_seq, o.concurrency))
+        .collect();
+    let workloads = o
+        .demand_models
+        .iter()
+        .filter_map(|d| {
+            let mc = cost
+                .models
+                .iter()
+                .find(|mc| d.gpu_models.is_empty() || d.gpu_models.contains(&mc.model))?;
+            let kv = tokens::kv_bytes_per_token_of(d.layers, d.kv_heads, d.head_dim, 2)
+                * d.context_tokens;
+            let w = d.parameters_b * 1e9 * d.bytes_per_param;
+            token_row(
+                f,
+                mc,
+                Some(d.workload.clone()),
+                w,
+                kv,
+                d.concurrent_sequences,
+            )
+        })
+        .collect();
     Tokens {
         model: m.key.to_string(),
         model_source: m.source.to_string(),
@@ -769,14 +885,110 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
         weight_gb: r3(weights / 1e9),
         concurrency: o.concurrency,
         rows,
+        workloads,
         notes: vec![
             "decode tokens/s is the memory-bandwidth roofline (an upper bound; compute bound at large batch)".to_string(),
             "USD per million tokens uses the owned cost per GPU-hour (at --utilization when given)".to_string(),
+            "demand workloads: KV cache at FP16 (2 bytes), weights at the workload's dtype".to_string(),
         ],
     }
 }
 
-fn failure_impact(f: &Fabric, lv: &Levels, fl: &Failure) -> FailureImpact {
+/// One model on one GPU model: replica size, sequences that fit, roofline tokens/s, $/Mtok
+/// and the KV that spills to slower context tiers.
+fn token_row(
+    f: &Fabric,
+    mc: &ModelCost,
+    workload: Option<String>,
+    weights: f64,
+    kv_seq: u64,
+    concurrency: u32,
+) -> Option<TokenRow> {
+    let spec = f.gpu_model(&mc.model)?;
+    let hbm = spec.memory_gib * (1u64 << 30) as f64 * HBM_USABLE_FRACTION;
+    // Largest NVLink domain of this model bounds the replica.
+    let domain_gpus = f
+        .nvlink_domains
+        .iter()
+        .filter(|d| {
+            d.nodes
+                .first()
+                .is_some_and(|n| node_model(f, *n) == mc.model)
+        })
+        .map(|d| d.gpus)
+        .max()
+        .unwrap_or_else(|| {
+            (0..f.nodes.len())
+                .map(NodeId::from_index)
+                .filter(|n| node_model(f, *n) == mc.model)
+                .map(|n| f.template_of(n).gpus)
+                .max()
+                .unwrap_or(1)
+        });
+    // Smallest power of two of GPUs that holds the weights and the wanted concurrency's KV;
+    // when none within the NVLink domain does, the largest that holds the weights.
+    let want = weights + concurrency as f64 * kv_seq as f64;
+    let mut n = 1u32;
+    while (n as f64 * hbm) < want && n * 2 <= domain_gpus.max(1) {
+        n *= 2;
+    }
+    let fits = (n as f64 * hbm) > weights;
+    let kv_capacity = if fits { n as f64 * hbm - weights } else { 0.0 };
+    let seqs = if kv_seq > 0 {
+        (kv_capacity / kv_seq as f64).floor() as u32
+    } else {
+        0
+    };
+    let batch = concurrency.min(seqs);
+    let tps1 = if fits {
+        tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, 1, kv_seq)
+    } else {
+        0.0
+    };
+    let tps = if fits && batch > 0 {
+        tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, batch, kv_seq)
+    } else {
+        0.0
+    };
+    let usd_gpu_h = mc
+        .owned_usd_per_gpu_hour_at_utilization
+        .or(mc.owned_usd_per_gpu_hour_at_full_use);
+    let spill = if fits {
+        (concurrency as f64 * kv_seq as f64 - kv_capacity).max(0.0)
+    } else {
+        0.0
+    };
+    let tier = if !fits {
+        "weights do not fit in one NVLink domain".to_string()
+    } else if spill <= 0.0 {
+        "G1 HBM".to_string()
+    } else {
+        "G2 host DRAM / G3 local SSD / G3.5 shared context storage".to_string()
+    };
+    Some(TokenRow {
+        workload,
+        gpu_model: mc.model.clone(),
+        gpus_per_replica: fits.then_some(n),
+        replicas: if fits { mc.gpus / n } else { 0 },
+        kv_capacity_gb: r3(kv_capacity / 1e9),
+        sequences_per_replica: seqs,
+        decode_tokens_per_s_batch1: r2(tps1),
+        decode_tokens_per_s: r2(tps),
+        usd_per_million_tokens: usd_gpu_h
+            .and_then(|c| tokens::usd_per_million_tokens(c, n, tps))
+            .filter(|_| fits)
+            .map(r3),
+        kv_spill_gb_per_replica: r3(spill / 1e9),
+        context_tier: tier,
+    })
+}
+
+fn failure_impact(
+    f: &Fabric,
+    lv: &Levels,
+    fl: &Failure,
+    u: Option<&usage::Usage>,
+) -> FailureImpact {
     let topo = Topology::new(f);
     let mut failed_switch = vec![false; f.switches.len()];
     let mut lost = vec![false; f.gpus.len()];
@@ -857,22 +1069,74 @@ neighbour's NIC, at that NIC's bandwidth"
                 .to_string(),
         );
     }
-    notes.push("no plan given: placements to re-place are not listed".to_string());
+    let degraded_gpu: Vec<bool> = (0..f.gpus.len())
+        .map(|g| !lost[g] && !cut[g] && (on_failed[g] > 0 || on_degraded_leaf[g]))
+        .collect();
+    let mut placements = Vec::new();
+    // `gone`: lost or busy (unusable anywhere); `unavailable`: also cut off the network.
+    let mut unavailable: Vec<bool> = (0..f.gpus.len()).map(|g| lost[g] || cut[g]).collect();
+    let mut gone: Vec<bool> = lost.clone();
+    match u {
+        None => notes.push("no plan given: placements to re-place are not listed".to_string()),
+        Some(u) => {
+            for (g, x) in unavailable.iter_mut().enumerate() {
+                *x = *x || u.busy(GpuId::from_index(g));
+                gone[g] = gone[g] || u.busy(GpuId::from_index(g));
+            }
+            // Free GPUs per model after the failure, for re-placing what was lost.
+            let mut free: BTreeMap<&str, u32> = BTreeMap::new();
+            for (g, gpu) in f.gpus.iter().enumerate() {
+                if !unavailable[g] {
+                    *free.entry(node_model(f, gpu.node)).or_default() += 1;
+                }
+            }
+            for w in u.workloads.iter().filter(|w| w.admitted) {
+                let count = |v: &[bool]| w.gpus.iter().filter(|g| v[g.index()]).count() as u32;
+                let (l, c, d) = (count(&lost), count(&cut), count(&degraded_gpu));
+                if l + c + d == 0 {
+                    continue;
+                }
+                let model = w
+                    .gpus
+                    .first()
+                    .map(|g| node_model(f, f.gpus[g.index()].node))
+                    .unwrap_or("");
+                let replaceable = free.get(model).copied().unwrap_or(0) >= l + c;
+                if replaceable {
+                    *free.entry(model).or_default() -= l + c;
+                }
+                placements.push(AffectedPlacement {
+                    workload: w.name.clone(),
+                    tenant: w.tenant.clone(),
+                    gpus_lost: l,
+                    gpus_disconnected: c,
+                    gpus_degraded: d,
+                    replaceable,
+                });
+            }
+            notes.push(
+                "replaceable: enough free GPUs of the model remain, counted in plan order; a gang \
+must still fit its topology level (re-run `fabplan plan --current`)"
+                    .to_string(),
+            );
+        }
+    }
     FailureImpact {
         target: fl.label(),
+        placements,
         switches_failed,
         gpus_lost: lost.iter().filter(|x| **x).count() as u32,
         gpus_disconnected: cut.iter().filter(|x| **x).count() as u32,
         gpus_degraded: degraded,
         uplink_gbps_lost: uplink_lost,
-        capacity_after: capacity_levels(f, lv, &lost, &cut),
+        capacity_after: capacity_levels(f, lv, &gone, &unavailable),
         notes,
     }
 }
 
+/// Months until demand, growing by `rate` a month from today's use (the plan's
+/// GPU-equivalents, else `--utilization` x GPUs), exceeds each GPU model's GPUs.
 fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
-    let total = f.gpus.len() as f64;
-    let used_share = o.utilization.unwrap_or(0.0);
     let mut by_model: BTreeMap<String, u32> = BTreeMap::new();
     for (i, _) in f.nodes.iter().enumerate() {
         let t = f.template_of(NodeId::from_index(i));
@@ -880,6 +1144,20 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
             *by_model.entry(t.gpu_model.clone()).or_default() += t.gpus;
         }
     }
+    let used_by_model: BTreeMap<String, f64> = match &o.usage {
+        Some(u) => {
+            let mut m: BTreeMap<String, f64> = BTreeMap::new();
+            for (g, x) in u.used.iter().enumerate() {
+                *m.entry(node_model(f, f.gpus[g].node).to_string())
+                    .or_default() += x;
+            }
+            m
+        }
+        None => by_model
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 * o.utilization.unwrap_or(0.0)))
+            .collect(),
+    };
     let months = |share: f64| -> Option<f64> {
         if share <= 0.0 || rate <= 0.0 {
             None
@@ -890,21 +1168,26 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
         }
     };
     let months_until_full = by_model
-        .keys()
-        .map(|m| (m.clone(), months(used_share)))
+        .iter()
+        .map(|(m, n)| {
+            let used = used_by_model.get(m).copied().unwrap_or(0.0);
+            (m.clone(), months(used / *n as f64))
+        })
         .collect();
     let mut notes = vec![
-        "months = ln(1 / utilization) / ln(1 + growth): demand grows on the current use"
+        "months = ln(GPUs / GPUs in use) / ln(1 + growth): demand grows on the current use"
             .to_string(),
     ];
-    if o.utilization.is_none() {
+    if o.usage.is_some() {
+        notes.push("current use: the plan's GPU-equivalents".to_string());
+    } else if o.utilization.is_none() {
         notes.push(
             "no --utilization and no plan: current use is 0, so nothing runs out".to_string(),
         );
     }
     Growth {
         per_month: rate,
-        used_gpus: r2(total * used_share),
+        used_gpus: r2(used_by_model.values().sum()),
         months_until_full,
         notes,
     }

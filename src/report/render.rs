@@ -207,6 +207,19 @@ pub fn text(r: &Report, md: bool) -> String {
         "in",
     ];
     table(&mut o, md, &head, &capacity_rows(&r.capacity.levels));
+    if let Some(x) = r.capacity.stranded_gpu_equivalents {
+        let _ = writeln!(
+            o,
+            "- stranded: {x:.3} GPU-equivalents idle on GPUs the plan uses in part"
+        );
+    }
+    if !r.capacity.pending_workloads.is_empty() {
+        let _ = writeln!(
+            o,
+            "- pending (not admitted): {}",
+            r.capacity.pending_workloads.join(", ")
+        );
+    }
     for n in &r.capacity.notes {
         let _ = writeln!(o, "- {n}");
     }
@@ -266,6 +279,49 @@ pub fn text(r: &Report, md: bool) -> String {
         let _ = writeln!(o, "- {n}");
     }
     let _ = writeln!(o);
+    if let Some(a) = &r.attribution {
+        heading(&mut o, md, 2, "Cost by tenant and workload");
+        let _ = writeln!(
+            o,
+            "${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour charged to `{}`.\n",
+            a.total_usd_per_hour, a.idle_gpu_equivalents, a.idle_usd_per_hour, UNALLOCATED
+        );
+        table(
+            &mut o,
+            md,
+            &["tenant", "$/hour"],
+            &a.by_tenant_usd_per_hour
+                .iter()
+                .map(|(k, v)| vec![k.clone(), format!("{v:.2}")])
+                .collect::<Vec<_>>(),
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "tenant",
+                "workload",
+                "kind",
+                "GPU model",
+                "GPU-equivalents",
+                "$/hour",
+            ],
+            &a.rows
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.tenant.clone(),
+                        x.workload.clone(),
+                        x.kind.clone(),
+                        x.gpu_model.clone(),
+                        format!("{:.3}", x.gpu_equivalents),
+                        format!("{:.2}", x.usd_per_hour),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+        let _ = writeln!(o, "- policy: {}\n", a.policy);
+    }
     let t = &r.tokens;
     heading(&mut o, md, 2, "Token economics and context");
     let _ = writeln!(
@@ -313,6 +369,39 @@ pub fn text(r: &Report, md: bool) -> String {
             })
             .collect::<Vec<_>>(),
     );
+    if !t.workloads.is_empty() {
+        table(
+            &mut o,
+            md,
+            &[
+                "workload",
+                "GPU model",
+                "GPUs/replica",
+                "seqs/replica",
+                "tok/s",
+                "$/Mtok",
+                "KV spill GB",
+                "context tier",
+            ],
+            &t.workloads
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.workload.clone().unwrap_or_default(),
+                        x.gpu_model.clone(),
+                        x.gpus_per_replica
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        x.sequences_per_replica.to_string(),
+                        format!("{:.1}", x.decode_tokens_per_s),
+                        opt(x.usd_per_million_tokens, 3),
+                        format!("{:.1}", x.kv_spill_gb_per_replica),
+                        x.context_tier.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     for n in &t.notes {
         let _ = writeln!(o, "- {n}");
     }
@@ -333,6 +422,37 @@ pub fn text(r: &Report, md: bool) -> String {
             fl.uplink_gbps_lost
         );
         table(&mut o, md, &head, &capacity_rows(&fl.capacity_after));
+        if !fl.placements.is_empty() {
+            table(
+                &mut o,
+                md,
+                &[
+                    "workload",
+                    "tenant",
+                    "GPUs lost",
+                    "disconnected",
+                    "degraded",
+                    "re-placeable",
+                ],
+                &fl.placements
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.workload.clone(),
+                            p.tenant.clone(),
+                            p.gpus_lost.to_string(),
+                            p.gpus_disconnected.to_string(),
+                            p.gpus_degraded.to_string(),
+                            if p.replaceable {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
+                        ]
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
         for n in &fl.notes {
             let _ = writeln!(o, "- {n}");
         }
@@ -424,18 +544,43 @@ fn csv_field(s: &str) -> String {
 pub fn focus_csv(r: &Report, period_start: &str, period_end: &str, hours: f64) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", FOCUS_COLUMNS.join(","));
-    for m in &r.cost.models {
-        let Some(per_gpu_h) = m.owned_usd_per_gpu_hour_at_full_use else {
+    // Without a plan, every GPU-hour is idle: one unallocated row per GPU model.
+    let rows: Vec<AttributionRow> = match &r.attribution {
+        Some(a) => a.rows.clone(),
+        None => r
+            .cost
+            .models
+            .iter()
+            .map(|m| AttributionRow {
+                tenant: UNALLOCATED.into(),
+                workload: "idle".into(),
+                kind: "-".into(),
+                gpu_model: m.model.clone(),
+                gpu_equivalents: m.gpus as f64,
+                usd_per_hour: m.owned_usd_per_hour.unwrap_or(0.0),
+            })
+            .collect(),
+    };
+    for row in rows {
+        let Some(m) = r.cost.models.iter().find(|m| m.model == row.gpu_model) else {
             continue;
         };
-        let qty = m.gpus as f64 * hours;
+        let Some(per_gpu_h) = m.owned_usd_per_hour.map(|o| o / m.gpus.max(1) as f64) else {
+            continue;
+        };
+        let qty = row.gpu_equivalents * hours;
         let effective = per_gpu_h * qty;
         let list = m.cloud_usd_per_gpu_hour.map(|c| c * qty);
+        let origin = format!("{}/{}", r.fabric, m.model);
         let tags = format!(
             "{{\"fabric\":\"{}\",\"gpu_model\":\"{}\"}}",
             r.fabric, m.model
         );
-        let row: Vec<String> = vec![
+        let alloc_tags = format!(
+            "{{\"tenant\":\"{}\",\"workload\":\"{}\",\"kind\":\"{}\"}}",
+            row.tenant, row.workload, row.kind
+        );
+        let cells: Vec<String> = vec![
             format!("fabplan-{}", r.fabric),
             period_start.into(),
             period_end.into(),
@@ -448,32 +593,33 @@ pub fn focus_csv(r: &Report, period_start: &str, period_end: &str, hours: f64) -
             "on-premises".into(),
             "AI and Machine Learning".into(),
             "GPU Fabric".into(),
-            r.fabric.clone(),
-            r.fabric.clone(),
+            origin.clone(),
+            origin,
             "GPU Cluster".into(),
             m.model.clone(),
-            format!("{qty:.2}"),
+            format!("{qty:.3}"),
             "GPU-Hours".into(),
-            format!("{qty:.2}"),
+            format!("{qty:.3}"),
             "GPU-Hours".into(),
-            opt(m.cloud_usd_per_gpu_hour, 4).replace('-', ""),
+            m.cloud_usd_per_gpu_hour.map(|c| format!("{c:.4}")).unwrap_or_default(),
             format!("{per_gpu_h:.4}"),
             list.map(|l| format!("{l:.2}")).unwrap_or_default(),
             format!("{effective:.2}"),
             format!("{effective:.2}"),
             format!("{effective:.2}"),
             "USD".into(),
-            "idle-to-platform".into(),
-            "{\"policy\":\"no plan: all GPU-hours unallocated; idle and stranded capacity is charged to the platform owner\"}".into(),
-            "unallocated".into(),
-            "idle capacity".into(),
-            "{\"tenant\":\"unallocated\"}".into(),
+            "gpu-equivalents".into(),
+            "{\"policy\":\"GPU-equivalents x owned $/GPU-h; idle and stranded capacity to unallocated\"}".into(),
+            format!("{}/{}", row.tenant, row.workload),
+            row.workload.clone(),
+            alloc_tags,
             tags,
         ];
         let _ = writeln!(
             o,
             "{}",
-            row.iter()
+            cells
+                .iter()
                 .map(|s| csv_field(s))
                 .collect::<Vec<_>>()
                 .join(",")

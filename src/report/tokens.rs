@@ -59,7 +59,17 @@ pub fn model(key: &str) -> Option<&'static ModelSpec> {
 
 /// KV-cache bytes per token: 2 x layers x kv_heads x head_dim x bytes per element.
 pub fn kv_bytes_per_token(m: &ModelSpec, kv_bytes_per_element: u32) -> u64 {
-    2 * m.layers as u64 * m.kv_heads as u64 * m.head_dim as u64 * kv_bytes_per_element as u64
+    kv_bytes_per_token_of(m.layers, m.kv_heads, m.head_dim, kv_bytes_per_element)
+}
+
+/// The same from the raw shape (a demand file's model spec).
+pub fn kv_bytes_per_token_of(
+    layers: u32,
+    kv_heads: u32,
+    head_dim: u32,
+    kv_bytes_per_element: u32,
+) -> u64 {
+    2 * layers as u64 * kv_heads as u64 * head_dim as u64 * kv_bytes_per_element as u64
 }
 
 /// KV-cache bytes of one sequence of `context_tokens`.
