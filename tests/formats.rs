@@ -311,3 +311,86 @@ fn failed_write_leaves_no_file() {
     assert_eq!(r.code, 2);
     assert!(!target.exists());
 }
+
+// ---- import openb ----------------------------------------------------------------------------
+
+fn import_openb(nodes: &str, pods: &str, dir: &std::path::Path) -> Run {
+    run(&["import", "openb", nodes, pods, "-o", dir.to_str().unwrap()])
+}
+
+#[test]
+fn openb_slice_imports_to_a_loadable_fabric_and_a_demand() {
+    let dir = std::env::temp_dir()
+        .join(format!("fabplan-openb-{}", std::process::id()))
+        .join("openb-slice");
+    let r = import_openb(
+        "tests/fixtures/openb/nodes.csv",
+        "tests/fixtures/openb/pods.csv",
+        &dir,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for file in ["fabric.yaml", "demand.yaml"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("fabplan import openb tests/fixtures/openb/nodes.csv tests/fixtures/openb/pods.csv -o DIR: DIR/{file}"),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(format!("import_openb_slice_{}", file.replace(".yaml", "")), text);
+        });
+    }
+    let inspect = run(&[
+        "inspect",
+        dir.join("fabric.yaml").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+/// The whole node list: the node and GPU counts of shared/data/README.md.
+#[test]
+fn openb_full_trace_matches_the_published_counts() {
+    let nodes = "tests/fixtures/openb/openb_node_list_gpu_node.csv".to_string();
+    let pods = "tests/fixtures/openb/pods.csv".to_string();
+    let dir = std::env::temp_dir().join(format!("fabplan-openb-full-{}", std::process::id()));
+    let r = import_openb(&nodes, &pods, &dir);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let inspect = run(&[
+        "inspect",
+        dir.join("fabric.yaml").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+    let s: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(s["gpus"], 6212);
+    assert_eq!(s["nodes"], 1213);
+    for (model, gpus) in [
+        ("openb-g2", 4392),
+        ("openb-t4", 842),
+        ("openb-p100", 265),
+        ("openb-g3", 312),
+        ("openb-v100m16", 195),
+        ("openb-v100m32", 204),
+        ("openb-a10", 2),
+    ] {
+        assert_eq!(s["gpus_by_model"][model], gpus, "{model}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn openb_bad_csv_exits_2_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("fabplan-openb-bad-{}", std::process::id()));
+    let r = import_openb(
+        "tests/fixtures/openb/pods.csv",
+        "tests/fixtures/openb/nodes.csv",
+        &dir,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no `sn` column"), "{}", r.stderr);
+    assert!(!dir.exists());
+}

@@ -485,6 +485,7 @@ fn help_is_snapshotted() {
         ("help_export_slurm", &["export", "slurm", "--help"]),
         ("help_export_kueue", &["export", "kueue", "--help"]),
         ("help_import_slurm", &["import", "slurm", "--help"]),
+        ("help_import_openb", &["import", "openb", "--help"]),
     ] {
         let r = check(name, args);
         assert_eq!(r.code, 0);

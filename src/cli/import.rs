@@ -20,6 +20,38 @@ pub struct ImportArgs {
 pub enum ImportFormat {
     NvidiaSmi(NvidiaSmiArgs),
     Slurm(SlurmImportArgs),
+    Openb(OpenbImportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Build a fabric and a demand file from the Alibaba GPU trace (openb node and pod lists)",
+    long_about = "Reads an openb node list (`sn,cpu_milli,memory_mib,gpu,model`) and pod list \
+(`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,...`) from alibaba/clusterdata \
+cluster-trace-gpu-v2023 and writes DIR/fabric.yaml (one template per GPU model and size, racks \
+of 32 nodes, no network; the trace has none), DIR/gpus/openb-*.yaml (the trace's GPU codes, no \
+specs) and DIR/demand.yaml (tenants per QoS class, one workload per distinct pod shape with that \
+many replicas; fractional `gpu_milli` requests become shared-GPU `fraction` requests).",
+    after_help = "Examples:
+  fabplan import openb openb_node_list_gpu_node.csv openb_pod_list_default.csv -o openb/
+  fabplan plan openb/demand.yaml"
+)]
+pub struct OpenbImportArgs {
+    /// Node list CSV.
+    #[arg(value_name = "NODES.csv")]
+    pub nodes: PathBuf,
+    /// Pod list CSV.
+    #[arg(value_name = "PODS.csv")]
+    pub pods: PathBuf,
+    /// Directory to write fabric.yaml, demand.yaml and gpus/ into (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Read only the first N pods (with GPUs) of the pod list.
+    #[arg(long, value_name = "N")]
+    pub limit_pods: Option<usize>,
+    /// Placeholder maximum power of one node (the trace has none).
+    #[arg(long, value_name = "KW", default_value_t = 1.0)]
+    pub node_power_kw: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

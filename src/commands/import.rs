@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::catalog::{parse_gpu_model_yaml, render_gpu_model_yaml, Catalog};
 use crate::cli::import::{
-    ImportArgs, ImportFormat, ImportTransport, NvidiaSmiArgs, SlurmImportArgs,
+    ImportArgs, ImportFormat, ImportTransport, NvidiaSmiArgs, OpenbImportArgs, SlurmImportArgs,
 };
 use crate::cli::output;
 use crate::error::{Error, Result};
@@ -16,6 +16,7 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
         ImportFormat::NvidiaSmi(a) => import_nvidia_smi(a, out),
         ImportFormat::Slurm(a) => import_slurm(a, out),
+        ImportFormat::Openb(a) => import_openb(a),
     }
 }
 
@@ -167,5 +168,80 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         ));
     }
     output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
+    use crate::formats::openb;
+    if !(a.node_power_kw > 0.0 && a.node_power_kw.is_finite()) {
+        return Err(Error::usage("--node-power-kw must be positive", None));
+    }
+    let bad = |m: String| {
+        Error::usage(
+            m,
+            Some("pass the openb node list, then the pod list".to_string()),
+        )
+    };
+    let nodes = openb::parse_nodes(&read(&a.nodes)?, &file_name(&a.nodes)).map_err(bad)?;
+    let mut pods = openb::parse_pods(&read(&a.pods)?, &file_name(&a.pods)).map_err(bad)?;
+    if let Some(n) = a.limit_pods {
+        pods.truncate(n);
+    }
+    if nodes.is_empty() {
+        return Err(Error::usage(
+            format!("`{}` lists no GPU nodes", a.nodes.display()),
+            None,
+        ));
+    }
+    let header = format!(
+        "imported by `fabplan import openb` from {} and {} (alibaba/clusterdata cluster-trace-gpu-v2023)",
+        file_name(&a.nodes),
+        file_name(&a.pods)
+    );
+    let name = a
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty() && n != ".")
+        .unwrap_or_else(|| "openb".into());
+    let fabric = openb::fabric_yaml(&name, &nodes, a.node_power_kw, &header);
+    let demand = openb::demand_yaml("fabric.yaml", &pods, &header);
+    let codes: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.model.as_str()).collect();
+    // Everything is rendered before anything is written; each file is written atomically.
+    let dir = &a.output;
+    std::fs::create_dir_all(dir.join("gpus")).map_err(|source| Error::Write {
+        path: dir.join("gpus"),
+        source,
+    })?;
+    for c in &codes {
+        crate::util::write_atomic(
+            &dir.join("gpus")
+                .join(format!("{}.yaml", openb::model_key(c))),
+            openb::gpu_model_yaml(c).as_bytes(),
+        )?;
+    }
+    crate::util::write_atomic(&dir.join("fabric.yaml"), fabric.as_bytes())?;
+    crate::util::write_atomic(&dir.join("demand.yaml"), demand.as_bytes())?;
+    let loaded = crate::load::load_fabric_file(&dir.join("fabric.yaml"));
+    if loaded.fabric.is_none() {
+        let msgs: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(Error::usage(
+            format!("the imported fabric does not load: {}", msgs.join("; ")),
+            None,
+        ));
+    }
+    eprintln!(
+        "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs), {} GPU model files",
+        dir.display(),
+        nodes.len(),
+        nodes.iter().map(|n| n.gpus).sum::<u32>(),
+        dir.display(),
+        pods.len(),
+        codes.len()
+    );
     Ok(Outcome::Clean)
 }

@@ -4,5 +4,6 @@
 pub mod kueue;
 pub mod mig_parted;
 pub mod nvidia_smi;
+pub mod openb;
 pub mod sarif;
 pub mod slurm;
