@@ -142,6 +142,71 @@ fn fabric_svg(f: &Fabric, r: &Report, gpu_tenant: &[Option<String>]) -> String {
     s
 }
 
+/// The plan's MIG GPUs (up to 64), each a row of its placement units with every instance
+/// drawn over the units it occupies (from its start, `size` units wide).
+fn mig_svg(f: &Fabric, u: &super::usage::Usage) -> String {
+    const UNIT: f64 = 34.0;
+    let shown: Vec<_> = u.mig_layouts.iter().take(64).collect();
+    let units = shown
+        .iter()
+        .filter_map(|(g, _)| {
+            let t = f.template_of(f.gpus[g.index()].node);
+            f.gpu_model(&t.gpu_model)
+                .and_then(|m| m.mig.as_ref())
+                .map(|m| m.placement_units)
+        })
+        .max()
+        .unwrap_or(8) as f64;
+    let h = shown.len() as f64 * 22.0 + 10.0;
+    let w = 110.0 + units * UNIT + 10.0;
+    let mut s = format!(
+        "<h2>MIG layouts</h2><p class=\"note\">{} GPUs in MIG mode{}; each box is one instance over the placement units it takes.</p>\
+<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"MIG layouts\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\">",
+        u.mig_layouts.len(),
+        if u.mig_layouts.len() > 64 { " (first 64 shown)" } else { "" }
+    );
+    for (row, (g, slots)) in shown.iter().enumerate() {
+        let gpu = &f.gpus[g.index()];
+        let t = f.template_of(gpu.node);
+        let table = f.gpu_model(&t.gpu_model).and_then(|m| m.mig.as_ref());
+        let y = 5.0 + row as f64 * 22.0;
+        let _ = write!(
+            s,
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}/{}</text>",
+            y + 13.0,
+            esc(&f.nodes[gpu.node.index()].name),
+            gpu.index
+        );
+        let n_units = table.map(|m| m.placement_units).unwrap_or(8) as f64;
+        let _ = write!(
+            s,
+            "<rect x=\"110\" y=\"{y:.1}\" width=\"{:.1}\" height=\"18\" fill=\"#eee\" stroke=\"#bbb\"/>",
+            n_units * UNIT
+        );
+        for (i, (profile, start)) in slots.iter().enumerate() {
+            let size = table
+                .and_then(|m| m.profile_index(profile).map(|p| m.profile(p).size))
+                .unwrap_or(1) as f64;
+            let x = 110.0 + *start as f64 * UNIT;
+            let _ = write!(
+                s,
+                "<g><title>{} at unit {start}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" fill=\"{}\" stroke=\"#fff\"/>\
+<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" fill=\"#fff\" text-anchor=\"middle\">{}</text></g>",
+                esc(profile),
+                x + 1.0,
+                y + 1.0,
+                size * UNIT - 2.0,
+                COLOURS[i % COLOURS.len()],
+                x + size * UNIT / 2.0,
+                y + 12.0,
+                esc(profile.split('.').next().unwrap_or(profile))
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// Horizontal bars: (label, value, max, colour, title).
 fn bars(rows: &[(String, f64, f64, &str, String)], unit: &str) -> String {
     let bar_w = 360.0;
@@ -223,17 +288,39 @@ th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{c
         fig("cost.owned_usd_per_hour", format!("{}", r.cost.owned_usd_per_hour)),
     );
     b.push_str("<h2>Fabric</h2><p class=\"legend\">");
-    for m in &inv.models {
-        let _ = write!(
-            b,
-            "<span style=\"background:{}\"></span>{} ({} GPUs)",
-            colour(r, &m.model),
-            esc(&m.model),
-            m.gpus
-        );
+    match &r.attribution {
+        Some(a) => {
+            for t in a
+                .by_tenant_usd_per_hour
+                .keys()
+                .filter(|t| *t != UNALLOCATED)
+            {
+                let _ = write!(
+                    b,
+                    "<span style=\"background:{}\"></span>{}",
+                    tenant_colour(r, t),
+                    esc(t)
+                );
+            }
+            b.push_str("<span style=\"background:#ddd\"></span>free");
+        }
+        None => {
+            for m in &inv.models {
+                let _ = write!(
+                    b,
+                    "<span style=\"background:{}\"></span>{} ({} GPUs)",
+                    colour(r, &m.model),
+                    esc(&m.model),
+                    m.gpus
+                );
+            }
+        }
     }
     b.push_str(" &nbsp; grey: switches; orange outline: rack over its power budget</p>");
     b.push_str(&fabric_svg(f, r, &gpu_tenant));
+    if let Some(u) = usage.filter(|u| !u.mig_layouts.is_empty()) {
+        b.push_str(&mig_svg(f, u));
+    }
     b.push_str("<h2>Power per rack</h2>");
     let max_kw = r
         .power

@@ -13,6 +13,15 @@ use crate::model::*;
 struct PlanDoc {
     #[serde(default)]
     workloads: Vec<PlanWorkload>,
+    #[serde(default)]
+    gpus: Vec<PlanGpu>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanGpu {
+    gpu: String,
+    #[serde(default)]
+    mig: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +69,8 @@ pub struct Usage {
     /// GPU-equivalents in use per GPU (0..=1).
     pub used: Vec<f64>,
     pub workloads: Vec<WorkloadUsage>,
+    /// MIG layouts of the plan's MIG GPUs: (GPU, [(profile, start)]), in plan order.
+    pub mig_layouts: Vec<(GpuId, Vec<(String, u8)>)>,
 }
 
 impl Usage {
@@ -150,5 +161,37 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
             ));
         }
     }
-    Ok(Usage { used, workloads })
+    let mut mig_layouts = Vec::new();
+    for g in doc.gpus {
+        let Some(layout) = g.mig.filter(|m| !m.trim().is_empty()) else {
+            continue;
+        };
+        let Some(id) = gpu_id(f, &node_index, &g.gpu) else {
+            return Err(format!(
+                "GPU `{}` of the plan is not in fabric `{}`",
+                g.gpu, f.name
+            ));
+        };
+        let mut slots = Vec::new();
+        for word in layout.split_whitespace() {
+            let (profile, start) = word
+                .rsplit_once('@')
+                .and_then(|(p, s)| s.parse::<u8>().ok().map(|s| (p.to_string(), s)))
+                .ok_or_else(|| format!("GPU `{}`: `{word}` is not PROFILE@START", g.gpu))?;
+            slots.push((profile, start));
+        }
+        mig_layouts.push((id, slots));
+    }
+    Ok(Usage {
+        used,
+        workloads,
+        mig_layouts,
+    })
+}
+
+fn gpu_id(f: &Fabric, nodes: &BTreeMap<&str, NodeId>, text: &str) -> Option<GpuId> {
+    let (node, idx) = text.rsplit_once('/')?;
+    let n = *nodes.get(node)?;
+    let i: u32 = idx.parse().ok().filter(|i| *i < f.template_of(n).gpus)?;
+    Some(GpuId(f.nodes[n.index()].first_gpu.0 + i))
 }
