@@ -82,7 +82,7 @@ fn main() {
         check(&ctx, &mut out);
         rows.push((format!("{} {}", r.code, r.name), t.elapsed()));
     }
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!(
         "\nslowest checks at {} GPUs (one thread):",
         inputs.last().expect("sizes").0

@@ -20,28 +20,54 @@ pub struct SourceFile {
     /// The path as the user wrote it.
     pub name: String,
     pub text: Arc<String>,
+    /// Byte offset where each line starts: line lookups are a binary search, so rendering
+    /// 100k diagnostics on a large file does not rescan it each time.
+    line_starts: Arc<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
         SourceFile {
             name: name.into(),
-            text: Arc::new(text.into()),
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
         }
     }
 
-    /// 1-based line and column of a byte offset.
+    /// 0-based line index of a byte offset.
+    fn line_index(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (line, col)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_index(offset);
+        let col = self.text[self.line_starts[line]..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// Bytes of lines `first..=last` (0-based, clamped), as a byte range.
+    fn line_range(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        let last = last.min(self.line_starts.len() - 1);
+        let start = self.line_starts[first.min(last)];
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        start..end
     }
 }
 
@@ -140,7 +166,9 @@ pub fn span_of<T>(value: &Spanned<T>) -> Span {
     location_span(&value.referenced)
 }
 
-/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty).
+/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty)
+/// with what could be read of the file.
+#[allow(clippy::result_large_err)] // read once per input file; boxing buys nothing here
 pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
     let name = path.display().to_string();
     let empty = || SourceFile::new(name.clone(), String::new());
@@ -344,6 +372,49 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
+/// A file as miette source code that reads only the lines around a span, using the line
+/// index (miette's own `read_span` scans the text from the start for every report).
+#[derive(Debug, Clone)]
+pub struct WindowedSource(pub SourceFile);
+
+impl miette::SourceCode for WindowedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let f = &self.0;
+        let text = f.text.as_str();
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        if span.offset() > text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first = f.line_index(start).saturating_sub(context_lines_before);
+        // A span ending right after a newline ends on the previous line.
+        let last_line = f.line_index(if end > start { end - 1 } else { end });
+        let mut range = f.line_range(first, last_line + context_lines_after);
+        // As miette's own reader: without leading context the contents start at the span and
+        // carry its column (in bytes), which is what the `file:line:col` header shows.
+        let column = if context_lines_before == 0 {
+            let column = start - f.line_starts[f.line_index(start)];
+            range.start = start;
+            column
+        } else {
+            0
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            f.name.clone(),
+            &text.as_bytes()[range.clone()],
+            miette::SourceSpan::new(range.start.into(), range.len()),
+            first,
+            column,
+            f.line_index(range.end.saturating_sub(1)) + 1,
+        )))
+    }
+}
+
 /// A diagnostic bound to its file, ready for miette to render.
 #[derive(Debug)]
 pub struct Rendered {
@@ -352,7 +423,7 @@ pub struct Rendered {
     message: String,
     help: Option<String>,
     labels: Vec<miette::LabeledSpan>,
-    source: miette::NamedSource<Arc<String>>,
+    source: WindowedSource,
 }
 
 impl Rendered {
@@ -377,7 +448,7 @@ impl Rendered {
             message: diag.message.clone(),
             help: diag.help.clone(),
             labels,
-            source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
+            source: WindowedSource(file.clone()),
         }
     }
 }

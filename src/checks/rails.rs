@@ -66,13 +66,13 @@ pub fn nic_to_rail(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// NIC-link statistics per (su, plane, rail).
-fn rail_stats(
-    f: &Fabric,
-) -> BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> {
+/// Per rail: compute NIC links, their speeds, and one leaf of the rail (for labels).
+type RailStat = (u32, BTreeSet<u32>, SwitchId);
+
+/// NIC-link statistics per (su, plane), then per rail.
+fn rail_stats(f: &Fabric) -> BTreeMap<(Option<SuId>, u32), BTreeMap<u32, RailStat>> {
     let rails = switch_rails(f);
-    let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> =
-        BTreeMap::new();
+    let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, RailStat>> = BTreeMap::new();
     for (link, nic, sw) in nic_links(f) {
         // Only compute ports ride a rail; a UFM or storage port on a leaf is not rail traffic.
         if f.nic_port(nic).gpu.is_none() {
