@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 #[command(
     about = "Import other tools' output as fabplan definitions",
     after_help = "Examples:
-  fabplan import nvidia-smi --lgip lgip.txt --lgipp lgipp.txt --query query.csv -o gpus/h100.yaml"
+  fabplan import nvidia-smi --lgip lgip.txt --lgipp lgipp.txt --query query.csv -o gpus/h100.yaml
+  fabplan import slurm topology.conf -o skeleton.yaml"
 )]
 pub struct ImportArgs {
     #[command(subcommand)]
@@ -18,6 +19,85 @@ pub struct ImportArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImportFormat {
     NvidiaSmi(NvidiaSmiArgs),
+    Slurm(SlurmImportArgs),
+    Openb(OpenbImportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Build a fabric and a demand file from the Alibaba GPU trace (openb node and pod lists)",
+    long_about = "Reads an openb node list (`sn,cpu_milli,memory_mib,gpu,model`) and pod list \
+(`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,...`) from alibaba/clusterdata \
+cluster-trace-gpu-v2023 and writes DIR/fabric.yaml (one template per GPU model and size, racks \
+of 32 nodes, no network; the trace has none), DIR/gpus/openb-*.yaml (the trace's GPU codes, no \
+specs) and DIR/demand.yaml (tenants per QoS class, one workload per distinct pod shape with that \
+many replicas; fractional `gpu_milli` requests become shared-GPU `fraction` requests).",
+    after_help = "Examples:
+  fabplan import openb openb_node_list_gpu_node.csv openb_pod_list_default.csv -o openb/
+  fabplan plan openb/demand.yaml"
+)]
+pub struct OpenbImportArgs {
+    /// Node list CSV.
+    #[arg(value_name = "NODES.csv")]
+    pub nodes: PathBuf,
+    /// Pod list CSV.
+    #[arg(value_name = "PODS.csv")]
+    pub pods: PathBuf,
+    /// Directory to write fabric.yaml, demand.yaml and gpus/ into (created if missing).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Read only the first N pods (with GPUs) of the pod list.
+    #[arg(long, value_name = "N")]
+    pub limit_pods: Option<usize>,
+    /// Placeholder maximum power of one node (the trace has none).
+    #[arg(long, value_name = "KW", default_value_t = 1.0)]
+    pub node_power_kw: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportTransport {
+    Infiniband,
+    Roce,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Build a fabric skeleton (YAML) from a Slurm topology.conf or topology.yaml",
+    long_about = "Reads a Slurm topology (topology.yaml, or the older topology.conf; the format \
+is detected) and writes a fabric file that fabplan loads: switches at the tier their depth gives \
+(switches with nodes are leaves), one NIC port per node cabled to its leaf, one link per \
+parent-child pair, one rack per block (an NVL72 NVLink domain when --gpu is given) or per leaf. \
+Slurm does not say what the nodes hold or draw: GPUs, node power and link speed come from the \
+flags below. `fabplan export slurm` on the result gives the same topology back.",
+    after_help = "Examples:
+  fabplan import slurm topology.conf -o skeleton.yaml
+  fabplan import slurm topology.yaml --gpu gb200 --gpus-per-node 4 --node-power-kw 7 -o gb.yaml
+  fabplan export slurm fabrics/lab-small.yaml | fabplan import slurm - --gpu h100-80gb"
+)]
+pub struct SlurmImportArgs {
+    /// topology.conf or topology.yaml (`-` for stdin).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Name of the fabric (default: the file name without extension).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Catalog key of the nodes' GPU model (default: nodes without GPUs).
+    #[arg(long, value_name = "MODEL")]
+    pub gpu: Option<String>,
+    /// GPUs per node, with --gpu.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub gpus_per_node: u32,
+    /// Maximum power of one node in kW (default 10.2: a DGX H100).
+    #[arg(long, value_name = "KW", default_value_t = 10.2)]
+    pub node_power_kw: f64,
+    /// Speed of every link in Gb/s (Slurm's LinkSpeed is not used by Slurm either).
+    #[arg(long, value_name = "GBPS", default_value_t = 400)]
+    pub link_gbps: u32,
+    #[arg(long, value_enum, default_value = "infiniband")]
+    pub transport: ImportTransport,
+    /// Write the YAML here (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -13,12 +13,14 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod explain;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
 pub mod mig;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod size;
 pub mod validate;
 
@@ -53,6 +55,8 @@ pub enum Command {
     Size(size::SizeArgs),
     Mig(mig::MigArgs),
     Import(import::ImportArgs),
+    Export(export::ExportArgs),
+    Report(report::ReportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -94,6 +98,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Size(args) => crate::commands::size::run(&args, out),
         Command::Mig(args) => crate::commands::mig::run(args, out),
         Command::Import(args) => crate::commands::import::run(args, out),
+        Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Report(args) => crate::commands::report::run(&args, out),
     }
 }
 

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::catalog::{parse_gpu_model_yaml, render_gpu_model_yaml, Catalog};
-use crate::cli::import::{ImportArgs, ImportFormat, NvidiaSmiArgs};
+use crate::cli::import::{
+    ImportArgs, ImportFormat, ImportTransport, NvidiaSmiArgs, OpenbImportArgs, SlurmImportArgs,
+};
 use crate::cli::output;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
@@ -13,6 +15,8 @@ use crate::formats::nvidia_smi::{self, Capture, ImportOptions};
 pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
         ImportFormat::NvidiaSmi(a) => import_nvidia_smi(a, out),
+        ImportFormat::Slurm(a) => import_slurm(a, out),
+        ImportFormat::Openb(a) => import_openb(a),
     }
 }
 
@@ -78,5 +82,166 @@ fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
         ));
     }
     output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
+    use crate::formats::slurm;
+    let (text, origin) = if a.file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
+            Error::Read {
+                path: "<stdin>".into(),
+                source,
+            }
+        })?;
+        (s, "<stdin>".to_string())
+    } else {
+        (read(&a.file)?, a.file.display().to_string())
+    };
+    if let Some(g) = &a.gpu {
+        if Catalog::builtin().gpu(g).is_none() {
+            let known: Vec<&str> = Catalog::builtin().gpus().map(|m| m.key.as_str()).collect();
+            return Err(Error::usage(
+                format!("unknown GPU model `{g}`"),
+                Some(format!("known models: {}", known.join(", "))),
+            ));
+        }
+        if a.gpus_per_node == 0 {
+            return Err(Error::usage(
+                "--gpus-per-node must be at least 1 with --gpu",
+                None,
+            ));
+        }
+    }
+    if !(a.node_power_kw > 0.0 && a.node_power_kw.is_finite()) || a.link_gbps == 0 {
+        return Err(Error::usage(
+            "--node-power-kw and --link-gbps must be positive",
+            None,
+        ));
+    }
+    let topo = slurm::parse(&text, &origin)?;
+    // topology.yaml written by `export slurm` names its tree `<fabric>-tree`: keep the name.
+    let from_tree = topo
+        .tree_name
+        .strip_suffix("-tree")
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let name = a.name.clone().or(from_tree).unwrap_or_else(|| {
+        a.file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| s != "-")
+            .unwrap_or_else(|| "slurm".to_string())
+    });
+    let options = slurm::SkeletonOptions {
+        fabric_name: name,
+        gpu: a
+            .gpu
+            .as_ref()
+            .map(|g| Catalog::builtin().gpu(g).expect("checked").key.clone()),
+        gpus_per_node: a.gpus_per_node,
+        node_power_kw: a.node_power_kw,
+        link_gbps: a.link_gbps,
+        transport: match a.transport {
+            ImportTransport::Infiniband => crate::model::Transport::Infiniband,
+            ImportTransport::Roce => crate::model::Transport::Roce,
+        },
+    };
+    let header = format!(
+        "imported by `fabplan import slurm` from {}",
+        file_name(&a.file)
+    );
+    let yaml = slurm::skeleton_yaml(&topo, &options, &header)
+        .map_err(|m| Error::usage(m, Some("fix the topology file".to_string())))?;
+    // What we write must load back: check before writing anything.
+    let loaded = crate::load::load_fabric_str("<import output>", &yaml);
+    if loaded.fabric.is_none() {
+        let msgs: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(Error::usage(
+            format!("the imported skeleton does not load: {}", msgs.join("; ")),
+            Some("check switch and node names in the topology".to_string()),
+        ));
+    }
+    output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
+    use crate::formats::openb;
+    if !(a.node_power_kw > 0.0 && a.node_power_kw.is_finite()) {
+        return Err(Error::usage("--node-power-kw must be positive", None));
+    }
+    let bad = |m: String| {
+        Error::usage(
+            m,
+            Some("pass the openb node list, then the pod list".to_string()),
+        )
+    };
+    let nodes = openb::parse_nodes(&read(&a.nodes)?, &file_name(&a.nodes)).map_err(bad)?;
+    let mut pods = openb::parse_pods(&read(&a.pods)?, &file_name(&a.pods)).map_err(bad)?;
+    if let Some(n) = a.limit_pods {
+        pods.truncate(n);
+    }
+    if nodes.is_empty() {
+        return Err(Error::usage(
+            format!("`{}` lists no GPU nodes", a.nodes.display()),
+            None,
+        ));
+    }
+    let header = format!(
+        "imported by `fabplan import openb` from {} and {} (alibaba/clusterdata cluster-trace-gpu-v2023)",
+        file_name(&a.nodes),
+        file_name(&a.pods)
+    );
+    let name = a
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty() && n != ".")
+        .unwrap_or_else(|| "openb".into());
+    let fabric = openb::fabric_yaml(&name, &nodes, a.node_power_kw, &header);
+    let demand = openb::demand_yaml("fabric.yaml", &pods, &header);
+    let codes: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.model.as_str()).collect();
+    // Everything is rendered before anything is written; each file is written atomically.
+    let dir = &a.output;
+    std::fs::create_dir_all(dir.join("gpus")).map_err(|source| Error::Write {
+        path: dir.join("gpus"),
+        source,
+    })?;
+    for c in &codes {
+        crate::util::write_atomic(
+            &dir.join("gpus")
+                .join(format!("{}.yaml", openb::model_key(c))),
+            openb::gpu_model_yaml(c).as_bytes(),
+        )?;
+    }
+    crate::util::write_atomic(&dir.join("fabric.yaml"), fabric.as_bytes())?;
+    crate::util::write_atomic(&dir.join("demand.yaml"), demand.as_bytes())?;
+    let loaded = crate::load::load_fabric_file(&dir.join("fabric.yaml"));
+    if loaded.fabric.is_none() {
+        let msgs: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(Error::usage(
+            format!("the imported fabric does not load: {}", msgs.join("; ")),
+            None,
+        ));
+    }
+    eprintln!(
+        "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs), {} GPU model files",
+        dir.display(),
+        nodes.len(),
+        nodes.iter().map(|n| n.gpus).sum::<u32>(),
+        dir.display(),
+        pods.len(),
+        codes.len()
+    );
     Ok(Outcome::Clean)
 }

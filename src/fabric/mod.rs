@@ -3,6 +3,7 @@
 
 pub mod generate;
 pub mod graph;
+pub mod levels;
 pub mod power;
 pub mod sizing;
 pub mod topology;

@@ -1,0 +1,89 @@
+//! Flags of `fabplan export <FORMAT>`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Export a fabric's topology to schedulers (Slurm, Kueue)",
+    after_help = "Examples:
+  fabplan export slurm fabrics/lab-small.yaml > topology.yaml
+  fabplan export slurm fabrics/lab-small.yaml --format conf > topology.conf
+  fabplan export kueue fabrics/lab-small.yaml | kubectl apply -f -"
+)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportFormat {
+    Slurm(SlurmExportArgs),
+    Kueue(KueueExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SlurmFormat {
+    /// topology.yaml (Slurm 25.05+): tree and block topologies side by side.
+    Yaml,
+    /// topology.conf: one plugin per file (see --topology).
+    Conf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SlurmTopologyKind {
+    /// topology/tree: the switch fabric.
+    Tree,
+    /// topology/block: the NVLink domains that span several nodes.
+    Block,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Slurm topology: a tree for the switch fabric, blocks for multi-node NVLink domains",
+    long_about = "Writes Slurm's topology to stdout. The tree groups nodes by the leaf switches \
+their NICs reach (a rail group in a rail-optimized SU is one Slurm switch), and collapses \
+switches with identical children (four spines over the same leaves are one). Blocks are the \
+NVLink domains that span several nodes (NVL72 racks), with BlockSizes from the smallest block \
+doubling up to all of them. Hostlists are compressed (`gb-a[01-18]`).",
+    after_help = "Examples:
+  fabplan export slurm fabrics/lab-small.yaml
+  fabplan export slurm fabrics/gb200-nvl72-su.yaml --format conf --topology block
+  fabplan export slurm fabrics/lab-small.yaml | fabplan import slurm - -o skeleton.yaml"
+)]
+pub struct SlurmExportArgs {
+    /// Fabric file (YAML).
+    #[arg(value_name = "FABRIC")]
+    pub fabric: PathBuf,
+    /// topology.yaml or topology.conf.
+    #[arg(long, value_enum, default_value = "yaml")]
+    pub format: SlurmFormat,
+    /// With --format conf: which plugin (default: block when NVLink domains span several
+    /// nodes, else tree).
+    #[arg(long, value_enum)]
+    pub topology: Option<SlurmTopologyKind>,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Kueue Topology, ResourceFlavors and node labels (YAML documents)",
+    long_about = "Writes a Kueue `Topology` (levels top down: core, spine, then the NVLink \
+domain on NVL72 fabrics or the leaf group otherwise, then kubernetes.io/hostname), one \
+`ResourceFlavor` per GPU model (matching nvidia.com/gpu.product), and one `Node` per compute \
+node with the topology labels (network.topology.nvidia.com/*, as NVIDIA topograph writes them).",
+    after_help = "Examples:
+  fabplan export kueue fabrics/lab-small.yaml
+  fabplan export kueue fabrics/gb200-nvl72-su.yaml | kubectl apply -f -"
+)]
+pub struct KueueExportArgs {
+    /// Fabric file (YAML).
+    #[arg(value_name = "FABRIC")]
+    pub fabric: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

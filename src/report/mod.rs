@@ -1,0 +1,1194 @@
+//! Capacity and cost reports: inventory, power against rack budgets, the largest gang that
+//! fits at each topology level, owned-cluster cost against a cloud price, token economics,
+//! and what-if (a failure, demand growth).
+//!
+//! `build` computes a [`Report`] from a validated fabric and [`ReportOptions`]; renderers in
+//! `render` and `html` turn it into human text, Markdown, CSV (FinOps FOCUS) and one HTML
+//! page. Every figure a renderer prints is a field of `Report`, so the JSON, the tables and
+//! the HTML cannot disagree. No IO here.
+
+pub mod demand;
+pub mod html;
+pub mod pricing;
+pub mod render;
+pub mod tokens;
+pub mod usage;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::fabric::levels::{levels, Levels};
+use crate::fabric::power::{rack_load_kw, unracked_switch_kw};
+use crate::fabric::topology::Topology;
+use crate::mig::{maximal_multisets, Rules};
+use crate::model::*;
+use pricing::Pricing;
+
+/// What the user asked for beyond the fabric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    pub pricing: Pricing,
+    /// Share of GPUs in use (0..=1), when known: cost at this utilization and the base of
+    /// growth. `None`: costs are shown at 100 % and at the break-even point.
+    pub utilization: Option<f64>,
+    /// Demand growth per month (0.10 = 10 %/month).
+    pub growth_per_month: Option<f64>,
+    pub failure: Option<Failure>,
+    pub token_model: &'static tokens::ModelSpec,
+    /// Bytes per weight (FP8 1, FP16 2).
+    pub weight_bytes_per_param: f64,
+    /// Bytes per KV element (FP16 2, FP8 1).
+    pub kv_bytes_per_element: u32,
+    pub context_tokens: u64,
+    /// Concurrent sequences per replica the service wants.
+    pub concurrency: u32,
+    /// What a plan uses (`--plan`).
+    pub usage: Option<usage::Usage>,
+    /// Inference workloads with a model spec (`--demand`).
+    pub demand_models: Vec<DemandModel>,
+}
+
+/// An inference workload's model, from a demand file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandModel {
+    pub workload: String,
+    pub tenant: String,
+    /// Eligible GPU models (empty: any on the fabric).
+    pub gpu_models: Vec<String>,
+    pub parameters_b: f64,
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub bytes_per_param: f64,
+    pub context_tokens: u64,
+    pub concurrent_sequences: u32,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            pricing: Pricing::default(),
+            utilization: None,
+            growth_per_month: None,
+            failure: None,
+            token_model: tokens::model("llama-3.1-70b").expect("built-in"),
+            weight_bytes_per_param: 1.0,
+            kv_bytes_per_element: 2,
+            context_tokens: 8192,
+            concurrency: 32,
+            usage: None,
+            demand_models: Vec::new(),
+        }
+    }
+}
+
+/// A what-if failure: `switch:NAME`, `rack:NAME` or `plane:N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Switch(String),
+    Rack(String),
+    Plane(u32),
+}
+
+impl Failure {
+    /// Parses `switch:NAME | rack:NAME | plane:N`.
+    pub fn parse(s: &str) -> Result<Failure, String> {
+        let (kind, name) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` is not KIND:NAME"))?;
+        match kind {
+            "switch" if !name.is_empty() => Ok(Failure::Switch(name.to_string())),
+            "rack" if !name.is_empty() => Ok(Failure::Rack(name.to_string())),
+            "plane" => name
+                .parse()
+                .map(Failure::Plane)
+                .map_err(|_| format!("plane `{name}` is not a number")),
+            _ => Err(format!("`{s}`: expected switch:NAME, rack:NAME or plane:N")),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Failure::Switch(n) => format!("switch:{n}"),
+            Failure::Rack(n) => format!("rack:{n}"),
+            Failure::Plane(p) => format!("plane:{p}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub fabric: String,
+    pub transport: Transport,
+    pub inventory: Inventory,
+    pub power: Power,
+    pub capacity: Capacity,
+    pub cost: Cost,
+    /// Cost by tenant and workload; needs a plan.
+    pub attribution: Option<Attribution>,
+    pub tokens: Tokens,
+    pub what_if: WhatIf,
+    pub assumptions: Assumptions,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Inventory {
+    pub gpus: u32,
+    pub nodes: usize,
+    pub management_nodes: usize,
+    pub racks: usize,
+    pub scalable_units: usize,
+    pub models: Vec<ModelInventory>,
+    pub nvlink_domains: Vec<DomainCount>,
+    pub switches: BTreeMap<String, usize>,
+    pub links: usize,
+    pub link_gbps_total: u64,
+    /// Free MIG instances by profile if every free GPU were cut into that profile alone
+    /// (the most instances any valid layout holds, from the MIG engine).
+    pub mig_free: Vec<MigFree>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelInventory {
+    pub model: String,
+    pub gpus: u32,
+    pub nodes: usize,
+    pub memory_gib: f64,
+    pub hbm_tbps: f64,
+    pub tdp_w: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DomainCount {
+    pub kind: String,
+    pub gpus_each: u32,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MigFree {
+    pub model: String,
+    pub profile: String,
+    pub per_gpu: u32,
+    pub instances: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Power {
+    pub pue: f64,
+    pub power_derate: f64,
+    pub it_kw: f64,
+    pub facility_kw: f64,
+    pub unracked_switches_kw: f64,
+    pub racks: Vec<RackPower>,
+    pub racks_at_risk: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RackPower {
+    pub rack: String,
+    pub budget_kw: f64,
+    /// Budget x site power_derate: what may be planned.
+    pub usable_kw: f64,
+    pub it_kw: f64,
+    pub facility_kw: f64,
+    pub headroom_kw: f64,
+    pub load_pct: f64,
+    /// IT load above the usable budget.
+    pub at_risk: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Capacity {
+    /// One row per (level, GPU model).
+    pub levels: Vec<LevelCapacity>,
+    /// Idle GPU-equivalents on GPUs a plan uses in part (free MIG slices, unshared time):
+    /// only MIG or shared requests can use them. Needs a plan.
+    pub stranded_gpu_equivalents: Option<f64>,
+    /// Workloads the plan did not admit: the pending demand.
+    pub pending_workloads: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LevelCapacity {
+    /// `nvlink-domain`, `leaf-group`, `spine-group`, `core-group`, `scalable-unit`, `fabric`.
+    pub level: String,
+    pub model: String,
+    pub domains: usize,
+    pub gpus: u32,
+    pub free_gpus: u32,
+    /// The largest gang of this model that fits inside one domain of the level.
+    pub largest_gang_gpus: u32,
+    pub largest_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cost {
+    pub models: Vec<ModelCost>,
+    pub owned_usd_per_hour: f64,
+    pub energy_usd_per_year: f64,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelCost {
+    pub model: String,
+    pub gpus: u32,
+    pub capex_usd_per_gpu: Option<f64>,
+    pub capex_source: String,
+    /// GPU capex / (1 - network share).
+    pub capex_usd: Option<f64>,
+    /// The model's nodes plus its GPU share of switch power.
+    pub it_kw: f64,
+    pub facility_kw: f64,
+    pub energy_usd_per_hour: f64,
+    pub depreciation_usd_per_hour: Option<f64>,
+    pub owned_usd_per_hour: Option<f64>,
+    pub owned_usd_per_gpu_hour_at_full_use: Option<f64>,
+    pub owned_usd_per_gpu_hour_at_utilization: Option<f64>,
+    pub cloud_usd_per_gpu_hour: Option<f64>,
+    pub cloud_source: String,
+    /// Utilization above which owning is cheaper than renting.
+    pub break_even_utilization: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attribution {
+    pub policy: String,
+    pub rows: Vec<AttributionRow>,
+    pub by_tenant_usd_per_hour: BTreeMap<String, f64>,
+    pub idle_gpu_equivalents: f64,
+    pub idle_usd_per_hour: f64,
+    /// Sum of the rows: equals the owned cost per hour of the priced models.
+    pub total_usd_per_hour: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttributionRow {
+    pub tenant: String,
+    pub workload: String,
+    pub kind: String,
+    pub gpu_model: String,
+    pub gpu_equivalents: f64,
+    pub usd_per_hour: f64,
+}
+
+/// The tenant that idle and stranded capacity is charged to.
+pub const UNALLOCATED: &str = "unallocated";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tokens {
+    pub model: String,
+    pub model_source: String,
+    pub kv_bytes_per_token: u64,
+    pub context_tokens: u64,
+    pub kv_bytes_per_sequence: u64,
+    pub weight_gb: f64,
+    pub concurrency: u32,
+    pub rows: Vec<TokenRow>,
+    /// Inference workloads of the demand file, each on its first eligible GPU model.
+    pub workloads: Vec<TokenRow>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TokenRow {
+    /// The demand workload (`null` for the reference model rows).
+    pub workload: Option<String>,
+    pub gpu_model: String,
+    /// Smallest power of two of GPUs (within an NVLink domain) whose HBM holds the weights and
+    /// the wanted concurrency's KV cache; the domain's largest power of two when none does.
+    pub gpus_per_replica: Option<u32>,
+    pub replicas: u32,
+    /// HBM left for KV per replica after weights (90 % of HBM usable).
+    pub kv_capacity_gb: f64,
+    pub sequences_per_replica: u32,
+    pub decode_tokens_per_s_batch1: f64,
+    /// At min(concurrency, sequences that fit).
+    pub decode_tokens_per_s: f64,
+    pub usd_per_million_tokens: Option<f64>,
+    /// KV of the wanted concurrency that does not fit in HBM, per replica: the context-tier
+    /// demand (host DRAM, local SSD, shared context storage).
+    pub kv_spill_gb_per_replica: f64,
+    pub context_tier: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WhatIf {
+    pub failure: Option<FailureImpact>,
+    pub growth: Option<Growth>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FailureImpact {
+    pub target: String,
+    /// Planned workloads on GPUs the failure lost, cut off or degraded (needs a plan).
+    pub placements: Vec<AffectedPlacement>,
+    pub switches_failed: Vec<String>,
+    pub gpus_lost: u32,
+    /// Every compute NIC port of the GPU is on a failed switch.
+    pub gpus_disconnected: u32,
+    /// Some NIC port or some uplink above its leaf is gone.
+    pub gpus_degraded: u32,
+    pub uplink_gbps_lost: u64,
+    /// Capacity with lost and disconnected GPUs removed.
+    pub capacity_after: Vec<LevelCapacity>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AffectedPlacement {
+    pub workload: String,
+    pub tenant: String,
+    pub gpus_lost: u32,
+    pub gpus_disconnected: u32,
+    pub gpus_degraded: u32,
+    /// Free GPUs of the same models (after the failure) can take the lost and disconnected ones.
+    pub replaceable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Growth {
+    pub per_month: f64,
+    pub used_gpus: f64,
+    /// Per GPU model: months until demand exceeds the model's GPUs (`null`: never, no use).
+    pub months_until_full: BTreeMap<String, Option<f64>>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Assumptions {
+    pub pricing_as_of: String,
+    pub pue: f64,
+    pub usd_per_kwh: f64,
+    pub depreciation_years: f64,
+    pub network_share_of_capex: f64,
+    pub utilization: Option<f64>,
+    pub hbm_usable_fraction: f64,
+    pub sources: Vec<String>,
+}
+
+/// Fraction of HBM usable for weights and KV (the rest: runtime, activations, fragmentation).
+pub const HBM_USABLE_FRACTION: f64 = 0.9;
+
+// `+ 0.0` turns -0.0 (an empty f64 sum) into 0.0.
+fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0 + 0.0
+}
+
+fn r2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0 + 0.0
+}
+
+/// GPU model of each node ("" for GPU-less nodes).
+fn node_model(f: &Fabric, n: NodeId) -> &str {
+    &f.template_of(n).gpu_model
+}
+
+/// Builds the report.
+pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
+    let lv = levels(f);
+    let busy: Vec<bool> = match &o.usage {
+        Some(u) => (0..f.gpus.len())
+            .map(|g| u.busy(GpuId::from_index(g)))
+            .collect(),
+        None => vec![false; f.gpus.len()],
+    };
+    let inventory = inventory(f, &busy);
+    let power = power(f, o);
+    let mut cap_notes = Vec::new();
+    if o.usage.is_none() {
+        cap_notes.push("no plan given: every GPU counts as free".to_string());
+        cap_notes.push("stranded capacity and pending demand need a plan (--plan)".to_string());
+    } else {
+        cap_notes.push("a GPU the plan uses in any part is not free for a gang".to_string());
+    }
+    if f.sus.is_empty() {
+        cap_notes.push("the fabric declares no scalable units".to_string());
+    }
+    let capacity = Capacity {
+        levels: capacity_levels(f, &lv, &busy, &busy),
+        stranded_gpu_equivalents: o.usage.as_ref().map(|u| {
+            r3(u.used
+                .iter()
+                .filter(|x| **x > 1e-9)
+                .map(|x| (1.0 - x).max(0.0))
+                .sum())
+        }),
+        pending_workloads: o
+            .usage
+            .as_ref()
+            .map(|u| {
+                u.workloads
+                    .iter()
+                    .filter(|w| !w.admitted)
+                    .map(|w| w.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        notes: cap_notes,
+    };
+    let cost = cost(f, o, &inventory);
+    let attribution = o.usage.as_ref().map(|u| attribution(f, u, &cost));
+    let tokens = token_rows(f, o, &cost);
+    let failure = o
+        .failure
+        .as_ref()
+        .map(|fl| failure_impact(f, &lv, fl, o.usage.as_ref()));
+    let growth = o.growth_per_month.map(|g| growth(f, o, g));
+    Report {
+        fabric: f.name.clone(),
+        transport: f.transport,
+        inventory,
+        power,
+        capacity,
+        cost,
+        attribution,
+        tokens,
+        what_if: WhatIf { failure, growth },
+        assumptions: Assumptions {
+            pricing_as_of: pricing::PRICING_AS_OF.to_string(),
+            pue: o.pricing.pue,
+            usd_per_kwh: o.pricing.usd_per_kwh,
+            depreciation_years: o.pricing.depreciation_years,
+            network_share_of_capex: o.pricing.network_share,
+            utilization: o.utilization,
+            hbm_usable_fraction: HBM_USABLE_FRACTION,
+            sources: pricing::SOURCES.iter().map(|s| s.to_string()).collect(),
+        },
+    }
+}
+
+/// Every GPU-hour is charged: a workload pays its GPU-equivalents at its model's owned cost
+/// per GPU-hour; what no workload uses (idle and stranded) goes to `unallocated`, the
+/// platform owner, rather than being spread over tenants, so the cost of unused capacity
+/// stays visible. The rows sum to the owned cost of the priced models.
+fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
+    // Unrounded per-GPU rate, so the rows sum back to the owned cost.
+    let rate: BTreeMap<&str, f64> = cost
+        .models
+        .iter()
+        .filter_map(|m| {
+            m.owned_usd_per_hour
+                .map(|o| (m.model.as_str(), o / m.gpus.max(1) as f64))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut used_by_model: BTreeMap<String, f64> = BTreeMap::new();
+    for w in u.workloads.iter().filter(|w| w.admitted) {
+        for (model, eq) in &w.gpu_equivalents {
+            *used_by_model.entry(model.clone()).or_default() += eq;
+            rows.push(AttributionRow {
+                tenant: w.tenant.clone(),
+                workload: w.name.clone(),
+                kind: w.kind.clone(),
+                gpu_model: model.clone(),
+                gpu_equivalents: r3(*eq),
+                usd_per_hour: r3(eq * rate.get(model.as_str()).copied().unwrap_or(0.0)),
+            });
+        }
+    }
+    let mut idle_eq = 0.0;
+    let mut idle_usd = 0.0;
+    for m in &cost.models {
+        let idle = (m.gpus as f64 - used_by_model.get(&m.model).copied().unwrap_or(0.0)).max(0.0);
+        idle_eq += idle;
+        let usd = idle * rate.get(m.model.as_str()).copied().unwrap_or(0.0);
+        idle_usd += usd;
+        rows.push(AttributionRow {
+            tenant: UNALLOCATED.into(),
+            workload: "idle".into(),
+            kind: "-".into(),
+            gpu_model: m.model.clone(),
+            gpu_equivalents: r3(idle),
+            usd_per_hour: r3(usd),
+        });
+    }
+    let _ = f;
+    let mut by_tenant: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &rows {
+        *by_tenant.entry(r.tenant.clone()).or_default() += r.usd_per_hour;
+    }
+    // From unrounded figures: the rows' own rounding must not shift the total.
+    let total = cost
+        .models
+        .iter()
+        .filter_map(|m| m.owned_usd_per_hour)
+        .sum::<f64>();
+    Attribution {
+        policy: "workloads pay GPU-equivalents (whole GPU 1, MIG compute slices / GPU slices, \
+shares their fraction) x the model's owned $/GPU-h; idle and stranded capacity is charged to \
+`unallocated` (the platform owner)"
+            .into(),
+        rows,
+        by_tenant_usd_per_hour: by_tenant.into_iter().map(|(k, v)| (k, r3(v))).collect(),
+        idle_gpu_equivalents: r3(idle_eq),
+        idle_usd_per_hour: r3(idle_usd),
+        total_usd_per_hour: r3(total),
+    }
+}
+
+fn inventory(f: &Fabric, busy: &[bool]) -> Inventory {
+    let mut models: BTreeMap<String, ModelInventory> = BTreeMap::new();
+    for (i, _) in f.nodes.iter().enumerate() {
+        let id = NodeId::from_index(i);
+        let t = f.template_of(id);
+        if t.gpus == 0 {
+            continue;
+        }
+        let spec = f.gpu_model(&t.gpu_model);
+        let e = models
+            .entry(t.gpu_model.clone())
+            .or_insert_with(|| ModelInventory {
+                model: t.gpu_model.clone(),
+                gpus: 0,
+                nodes: 0,
+                memory_gib: spec.map(|m| m.memory_gib).unwrap_or(0.0),
+                hbm_tbps: spec.map(|m| m.hbm_tbps).unwrap_or(0.0),
+                tdp_w: spec.map(|m| m.tdp_w).unwrap_or(0),
+            });
+        e.gpus += t.gpus;
+        e.nodes += 1;
+    }
+    let mut domains: BTreeMap<(String, u32), usize> = BTreeMap::new();
+    for d in &f.nvlink_domains {
+        let kind = match d.kind {
+            DomainKind::Hgx8 => "hgx8",
+            DomainKind::Nvl72 => "nvl72",
+        };
+        *domains.entry((kind.to_string(), d.gpus)).or_default() += 1;
+    }
+    let mut switches = BTreeMap::new();
+    for t in Tier::ALL {
+        let n = f.switches.iter().filter(|s| s.tier == t).count();
+        if n > 0 {
+            switches.insert(t.as_str().to_string(), n);
+        }
+    }
+    let mut mig_free = Vec::new();
+    for m in models.values() {
+        let Some(table) = f.gpu_model(&m.model).and_then(|g| g.mig.as_ref()) else {
+            continue;
+        };
+        let maximal = maximal_multisets(table, Rules::default());
+        let free_gpus = (0..f.gpus.len())
+            .filter(|g| !busy[*g] && node_model(f, f.gpus[*g].node) == m.model)
+            .count() as u32;
+        for (pi, p) in table.profiles.iter().enumerate() {
+            let per_gpu = maximal.iter().map(|ms| ms[pi]).max().unwrap_or(0);
+            mig_free.push(MigFree {
+                model: m.model.clone(),
+                profile: p.name.clone(),
+                per_gpu,
+                instances: per_gpu * free_gpus,
+            });
+        }
+    }
+    Inventory {
+        gpus: f.gpus.len() as u32,
+        nodes: (0..f.nodes.len())
+            .filter(|i| f.is_compute_node(NodeId::from_index(*i)))
+            .count(),
+        management_nodes: (0..f.nodes.len())
+            .filter(|i| !f.is_compute_node(NodeId::from_index(*i)))
+            .count(),
+        racks: f.racks.len(),
+        scalable_units: f.sus.len(),
+        models: models.into_values().collect(),
+        nvlink_domains: domains
+            .into_iter()
+            .map(|((kind, gpus_each), count)| DomainCount {
+                kind,
+                gpus_each,
+                count,
+            })
+            .collect(),
+        switches,
+        links: f.links.len(),
+        link_gbps_total: f.links.iter().map(|l| l.gbps as u64).sum(),
+        mig_free,
+    }
+}
+
+fn power(f: &Fabric, o: &ReportOptions) -> Power {
+    let pue = o.pricing.pue;
+    let loads = rack_load_kw(f);
+    let derate = f.site.power_derate;
+    let racks: Vec<RackPower> = f
+        .racks
+        .iter()
+        .zip(&loads)
+        .map(|(r, &it)| {
+            let usable = r.power_kw * derate;
+            RackPower {
+                rack: r.name.clone(),
+                budget_kw: r3(r.power_kw),
+                usable_kw: r3(usable),
+                it_kw: r3(it),
+                facility_kw: r3(it * pue),
+                headroom_kw: r3(usable - it),
+                load_pct: if usable > 0.0 {
+                    r2(100.0 * it / usable)
+                } else {
+                    0.0
+                },
+                at_risk: it > usable + 1e-9,
+            }
+        })
+        .collect();
+    let unracked = unracked_switch_kw(f);
+    let it: f64 = loads.iter().sum::<f64>() + unracked;
+    Power {
+        pue,
+        power_derate: derate,
+        it_kw: r3(it),
+        facility_kw: r3(it * pue),
+        unracked_switches_kw: r3(unracked),
+        racks_at_risk: racks
+            .iter()
+            .filter(|r| r.at_risk)
+            .map(|r| r.rack.clone())
+            .collect(),
+        racks,
+    }
+}
+
+/// Largest gang per level and GPU model. `lost[g]`: the GPU is gone; `cut[g]`: it is off the
+/// network (still usable inside its NVLink domain).
+fn capacity_levels(f: &Fabric, lv: &Levels, lost: &[bool], cut: &[bool]) -> Vec<LevelCapacity> {
+    let free_on = |nodes: &[NodeId], model: &str, network: bool| -> (u32, u32) {
+        let mut total = 0;
+        let mut free = 0;
+        for n in nodes {
+            if node_model(f, *n) != model {
+                continue;
+            }
+            for g in f.node_gpus(*n) {
+                total += 1;
+                if !(lost[g.index()] || network && cut[g.index()]) {
+                    free += 1;
+                }
+            }
+        }
+        (total, free)
+    };
+    let models: BTreeSet<String> = f
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| f.template_of(NodeId::from_index(*i)).gpus > 0)
+        .map(|(i, _)| node_model(f, NodeId::from_index(i)).to_string())
+        .collect();
+    // (level name, counts network reachability, domains as (name, nodes))
+    type Domains = Vec<(String, Vec<NodeId>)>;
+    let mut levels_nodes: Vec<(String, bool, Domains)> = Vec::new();
+    // NVLink domains; nodes without one are their own domain.
+    let mut doms: Vec<(String, Vec<NodeId>)> = f
+        .nvlink_domains
+        .iter()
+        .map(|d| (d.name.clone(), d.nodes.clone()))
+        .collect();
+    for (i, n) in f.nodes.iter().enumerate() {
+        if n.nvlink_domain.is_none() && f.template_of(NodeId::from_index(i)).gpus > 0 {
+            doms.push((n.name.clone(), vec![NodeId::from_index(i)]));
+        }
+    }
+    levels_nodes.push(("nvlink-domain".into(), false, doms));
+    for (level, name) in ["leaf-group", "spine-group", "core-group"]
+        .iter()
+        .enumerate()
+    {
+        if let Some(groups) = lv.tiers.get(level) {
+            levels_nodes.push((
+                name.to_string(),
+                true,
+                groups
+                    .iter()
+                    .enumerate()
+                    .map(|(gi, g)| (g.name.clone(), lv.nodes_below(level, gi)))
+                    .collect(),
+            ));
+        }
+    }
+    if !f.sus.is_empty() {
+        let sus = f
+            .sus
+            .iter()
+            .enumerate()
+            .map(|(si, name)| {
+                let nodes = (0..f.nodes.len())
+                    .map(NodeId::from_index)
+                    .filter(|n| f.nodes[n.index()].su == Some(SuId::from_index(si)))
+                    .collect();
+                (name.clone(), nodes)
+            })
+            .collect();
+        levels_nodes.push(("scalable-unit".into(), true, sus));
+    }
+    // Fabric: the top tier's groups, each a connected domain (one in a proper Clos).
+    let fabric_domains = match lv.tiers.len() {
+        0 => Vec::new(),
+        top => lv.tiers[top - 1]
+            .iter()
+            .enumerate()
+            .map(|(gi, g)| (g.name.clone(), lv.nodes_below(top - 1, gi)))
+            .collect(),
+    };
+    levels_nodes.push(("fabric".into(), true, fabric_domains));
+    let mut out = Vec::new();
+    for (level, network, domains) in &levels_nodes {
+        for model in &models {
+            let mut row = LevelCapacity {
+                level: level.clone(),
+                model: model.clone(),
+                domains: 0,
+                gpus: 0,
+                free_gpus: 0,
+                largest_gang_gpus: 0,
+                largest_domain: None,
+            };
+            for (name, nodes) in domains {
+                let (total, free) = free_on(nodes, model, *network);
+                if total == 0 {
+                    continue;
+                }
+                row.domains += 1;
+                row.gpus += total;
+                row.free_gpus += free;
+                if free > row.largest_gang_gpus {
+                    row.largest_gang_gpus = free;
+                    row.largest_domain = Some(name.clone());
+                }
+            }
+            out.push(row);
+        }
+    }
+    out
+}
+
+fn cost(f: &Fabric, o: &ReportOptions, inv: &Inventory) -> Cost {
+    let p = &o.pricing;
+    let switch_kw: f64 = (0..f.switches.len())
+        .map(|i| f.switch_model(SwitchId::from_index(i)).power_w / 1000.0)
+        .sum();
+    let total_gpus: u32 = inv.models.iter().map(|m| m.gpus).sum();
+    let mut models = Vec::new();
+    let mut notes = vec![
+        "owned cost = capex / (1 - network share) over the depreciation years, plus energy at \
+maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an upper bound)"
+            .to_string(),
+    ];
+    for m in &inv.models {
+        let node_kw: f64 = (0..f.nodes.len())
+            .map(NodeId::from_index)
+            .filter(|n| node_model(f, *n) == m.model)
+            .map(|n| f.template_of(n).power_kw)
+            .sum();
+        let it_kw = node_kw + switch_kw * m.gpus as f64 / total_gpus.max(1) as f64;
+        let facility_kw = it_kw * p.pue;
+        let energy = facility_kw * p.usd_per_kwh;
+        let (capex_per_gpu, capex_source) = p.capex_usd_per_gpu(&m.model);
+        let capex = capex_per_gpu.map(|c| c * m.gpus as f64 / (1.0 - p.network_share));
+        let dep = capex.map(|c| c / (p.depreciation_years * 8760.0));
+        let owned = dep.map(|d| d + energy);
+        let per_gpu_full = owned.map(|o| o / m.gpus as f64);
+        // A template price is the fabric's own comparison price; else the dated default.
+        let template_price = (0..f.nodes.len())
+            .map(NodeId::from_index)
+            .map(|n| f.template_of(n))
+            .find(|t| t.gpu_model == m.model && t.gpus > 0 && t.price_usd_per_hour.is_some())
+            .map(|t| t.price_usd_per_hour.expect("some") / t.gpus as f64);
+        let (cloud, cloud_source) = match (p.cloud_override, template_price) {
+            (Some(c), _) => (Some(c), "--cloud-usd-per-gpu-hour".to_string()),
+            (None, Some(c)) => (
+                Some(c),
+                "node template price_usd_per_hour / gpus".to_string(),
+            ),
+            (None, None) => p.cloud_usd_per_gpu_hour(&m.model),
+        };
+        models.push(ModelCost {
+            model: m.model.clone(),
+            gpus: m.gpus,
+            capex_usd_per_gpu: capex_per_gpu.map(r2),
+            capex_source,
+            capex_usd: capex.map(r2),
+            it_kw: r3(it_kw),
+            facility_kw: r3(facility_kw),
+            energy_usd_per_hour: r3(energy),
+            depreciation_usd_per_hour: dep.map(r3),
+            owned_usd_per_hour: owned.map(r3),
+            owned_usd_per_gpu_hour_at_full_use: per_gpu_full.map(r3),
+            owned_usd_per_gpu_hour_at_utilization: match (per_gpu_full, o.utilization) {
+                (Some(c), Some(u)) if u > 0.0 => Some(r3(c / u)),
+                _ => None,
+            },
+            cloud_usd_per_gpu_hour: cloud.map(r3),
+            cloud_source,
+            break_even_utilization: match (per_gpu_full, cloud) {
+                (Some(c), Some(cl)) if cl > 0.0 => Some(r3(c / cl)),
+                _ => None,
+            },
+        });
+    }
+    if models.iter().any(|m| m.capex_usd_per_gpu.is_none()) {
+        notes.push("no capex default for some models: pass --capex-usd-per-gpu".to_string());
+    }
+    let owned_total: f64 = models.iter().filter_map(|m| m.owned_usd_per_hour).sum();
+    let energy_year: f64 = models.iter().map(|m| m.energy_usd_per_hour).sum::<f64>() * 8760.0;
+    Cost {
+        models,
+        owned_usd_per_hour: r3(owned_total),
+        energy_usd_per_year: r2(energy_year),
+        notes,
+    }
+}
+
+fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
+    let m = o.token_model;
+    let kv_tok = tokens::kv_bytes_per_token(m, o.kv_bytes_per_element);
+    let kv_seq = kv_tok * o.context_tokens;
+    let weights = tokens::weight_bytes(m, o.weight_bytes_per_param);
+    let rows = cost
+        .models
+        .iter()
+        .filter_map(|mc| token_row(f, mc, None, weights, kv_seq, o.concurrency))
+        .collect();
+    let workloads = o
+        .demand_models
+        .iter()
+        .filter_map(|d| {
+            let mc = cost
+                .models
+                .iter()
+                .find(|mc| d.gpu_models.is_empty() || d.gpu_models.contains(&mc.model))?;
+            let kv = tokens::kv_bytes_per_token_of(d.layers, d.kv_heads, d.head_dim, 2)
+                * d.context_tokens;
+            let w = d.parameters_b * 1e9 * d.bytes_per_param;
+            token_row(
+                f,
+                mc,
+                Some(d.workload.clone()),
+                w,
+                kv,
+                d.concurrent_sequences,
+            )
+        })
+        .collect();
+    Tokens {
+        model: m.key.to_string(),
+        model_source: m.source.to_string(),
+        kv_bytes_per_token: kv_tok,
+        context_tokens: o.context_tokens,
+        kv_bytes_per_sequence: kv_seq,
+        weight_gb: r3(weights / 1e9),
+        concurrency: o.concurrency,
+        rows,
+        workloads,
+        notes: vec![
+            "decode tokens/s is the memory-bandwidth roofline (an upper bound; compute bound at large batch)".to_string(),
+            "USD per million tokens uses the owned cost per GPU-hour (at --utilization when given)".to_string(),
+            "demand workloads: KV cache at FP16 (2 bytes), weights at the workload's dtype".to_string(),
+        ],
+    }
+}
+
+/// One model on one GPU model: replica size, sequences that fit, roofline tokens/s, $/Mtok
+/// and the KV that spills to slower context tiers.
+fn token_row(
+    f: &Fabric,
+    mc: &ModelCost,
+    workload: Option<String>,
+    weights: f64,
+    kv_seq: u64,
+    concurrency: u32,
+) -> Option<TokenRow> {
+    let spec = f.gpu_model(&mc.model)?;
+    let hbm = spec.memory_gib * (1u64 << 30) as f64 * HBM_USABLE_FRACTION;
+    // Largest NVLink domain of this model bounds the replica.
+    let domain_gpus = f
+        .nvlink_domains
+        .iter()
+        .filter(|d| {
+            d.nodes
+                .first()
+                .is_some_and(|n| node_model(f, *n) == mc.model)
+        })
+        .map(|d| d.gpus)
+        .max()
+        .unwrap_or_else(|| {
+            (0..f.nodes.len())
+                .map(NodeId::from_index)
+                .filter(|n| node_model(f, *n) == mc.model)
+                .map(|n| f.template_of(n).gpus)
+                .max()
+                .unwrap_or(1)
+        });
+    // Smallest power of two of GPUs that holds the weights and the wanted concurrency's KV;
+    // when none within the NVLink domain does, the largest that holds the weights.
+    let want = weights + concurrency as f64 * kv_seq as f64;
+    let mut n = 1u32;
+    while (n as f64 * hbm) < want && n * 2 <= domain_gpus.max(1) {
+        n *= 2;
+    }
+    let fits = (n as f64 * hbm) > weights;
+    let kv_capacity = if fits { n as f64 * hbm - weights } else { 0.0 };
+    let seqs = if kv_seq > 0 {
+        (kv_capacity / kv_seq as f64).floor() as u32
+    } else {
+        0
+    };
+    let batch = concurrency.min(seqs);
+    let tps1 = if fits {
+        tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, 1, kv_seq)
+    } else {
+        0.0
+    };
+    let tps = if fits && batch > 0 {
+        tokens::decode_tokens_per_s(spec.hbm_tbps, n, weights, batch, kv_seq)
+    } else {
+        0.0
+    };
+    let usd_gpu_h = mc
+        .owned_usd_per_gpu_hour_at_utilization
+        .or(mc.owned_usd_per_gpu_hour_at_full_use);
+    let spill = if fits {
+        (concurrency as f64 * kv_seq as f64 - kv_capacity).max(0.0)
+    } else {
+        0.0
+    };
+    let tier = if !fits {
+        "weights do not fit in one NVLink domain".to_string()
+    } else if spill <= 0.0 {
+        "G1 HBM".to_string()
+    } else {
+        "G2 host DRAM / G3 local SSD / G3.5 shared context storage".to_string()
+    };
+    Some(TokenRow {
+        workload,
+        gpu_model: mc.model.clone(),
+        gpus_per_replica: fits.then_some(n),
+        replicas: if fits { mc.gpus / n } else { 0 },
+        kv_capacity_gb: r3(kv_capacity / 1e9),
+        sequences_per_replica: seqs,
+        decode_tokens_per_s_batch1: r2(tps1),
+        decode_tokens_per_s: r2(tps),
+        usd_per_million_tokens: usd_gpu_h
+            .and_then(|c| tokens::usd_per_million_tokens(c, n, tps))
+            .filter(|_| fits)
+            .map(r3),
+        kv_spill_gb_per_replica: r3(spill / 1e9),
+        context_tier: tier,
+    })
+}
+
+fn failure_impact(
+    f: &Fabric,
+    lv: &Levels,
+    fl: &Failure,
+    u: Option<&usage::Usage>,
+) -> FailureImpact {
+    let topo = Topology::new(f);
+    let mut failed_switch = vec![false; f.switches.len()];
+    let mut lost = vec![false; f.gpus.len()];
+    let mut notes = Vec::new();
+    match fl {
+        Failure::Switch(name) => {
+            if let Some(i) = f.switches.iter().position(|s| &s.name == name) {
+                failed_switch[i] = true;
+            }
+        }
+        Failure::Rack(name) => {
+            if let Some(r) = f.racks.iter().find(|r| &r.name == name) {
+                for s in &r.switches {
+                    failed_switch[s.index()] = true;
+                }
+                for n in &r.nodes {
+                    for g in f.node_gpus(*n) {
+                        lost[g.index()] = true;
+                    }
+                }
+            }
+        }
+        Failure::Plane(p) => {
+            for (i, s) in f.switches.iter().enumerate() {
+                if s.plane == *p {
+                    failed_switch[i] = true;
+                }
+            }
+        }
+    }
+    // Per GPU: compute NIC ports, and how many sit on a failed switch.
+    let mut nics = vec![0u32; f.gpus.len()];
+    let mut on_failed = vec![0u32; f.gpus.len()];
+    let mut on_degraded_leaf = vec![false; f.gpus.len()];
+    let mut uplink_lost = 0u64;
+    let mut leaf_lost_uplinks = vec![false; f.switches.len()];
+    for (i, l) in f.links.iter().enumerate() {
+        if let (Endpoint::Switch(a, _), Endpoint::Switch(b, _)) = (&l.a, &l.b) {
+            if failed_switch[a.index()] != failed_switch[b.index()] {
+                uplink_lost += l.gbps as u64;
+                let survivor = if failed_switch[a.index()] { b } else { a };
+                leaf_lost_uplinks[survivor.index()] = true;
+            }
+        }
+        let _ = i;
+    }
+    for (i, nic) in f.nics.iter().enumerate() {
+        let Some(g) = f.nic_port(NicId::from_index(i)).gpu else {
+            continue;
+        };
+        let gpu = (f.nodes[nic.node.index()].first_gpu.0 + g) as usize;
+        nics[gpu] += 1;
+        if let Some(sw) = topo.nic_switch[i] {
+            if failed_switch[sw.index()] {
+                on_failed[gpu] += 1;
+            } else if leaf_lost_uplinks[sw.index()] {
+                on_degraded_leaf[gpu] = true;
+            }
+        }
+    }
+    let cut: Vec<bool> = (0..f.gpus.len())
+        .map(|g| !lost[g] && nics[g] > 0 && on_failed[g] >= nics[g])
+        .collect();
+    let degraded = (0..f.gpus.len())
+        .filter(|&g| !lost[g] && !cut[g] && (on_failed[g] > 0 || on_degraded_leaf[g]))
+        .count() as u32;
+    let switches_failed: Vec<String> = f
+        .switches
+        .iter()
+        .zip(&failed_switch)
+        .filter(|(_, x)| **x)
+        .map(|(s, _)| s.name.clone())
+        .collect();
+    if cut.iter().any(|c| *c) {
+        notes.push(
+            "disconnected GPUs keep NVLink; with NCCL PXN their traffic can leave through a \
+neighbour's NIC, at that NIC's bandwidth"
+                .to_string(),
+        );
+    }
+    let degraded_gpu: Vec<bool> = (0..f.gpus.len())
+        .map(|g| !lost[g] && !cut[g] && (on_failed[g] > 0 || on_degraded_leaf[g]))
+        .collect();
+    let mut placements = Vec::new();
+    // `gone`: lost or busy (unusable anywhere); `unavailable`: also cut off the network.
+    let mut unavailable: Vec<bool> = (0..f.gpus.len()).map(|g| lost[g] || cut[g]).collect();
+    let mut gone: Vec<bool> = lost.clone();
+    match u {
+        None => notes.push("no plan given: placements to re-place are not listed".to_string()),
+        Some(u) => {
+            for (g, x) in unavailable.iter_mut().enumerate() {
+                *x = *x || u.busy(GpuId::from_index(g));
+                gone[g] = gone[g] || u.busy(GpuId::from_index(g));
+            }
+            // Free GPUs per model after the failure, for re-placing what was lost.
+            let mut free: BTreeMap<&str, u32> = BTreeMap::new();
+            for (g, gpu) in f.gpus.iter().enumerate() {
+                if !unavailable[g] {
+                    *free.entry(node_model(f, gpu.node)).or_default() += 1;
+                }
+            }
+            for w in u.workloads.iter().filter(|w| w.admitted) {
+                let count = |v: &[bool]| w.gpus.iter().filter(|g| v[g.index()]).count() as u32;
+                let (l, c, d) = (count(&lost), count(&cut), count(&degraded_gpu));
+                if l + c + d == 0 {
+                    continue;
+                }
+                let model = w
+                    .gpus
+                    .first()
+                    .map(|g| node_model(f, f.gpus[g.index()].node))
+                    .unwrap_or("");
+                let replaceable = free.get(model).copied().unwrap_or(0) >= l + c;
+                if replaceable {
+                    *free.entry(model).or_default() -= l + c;
+                }
+                placements.push(AffectedPlacement {
+                    workload: w.name.clone(),
+                    tenant: w.tenant.clone(),
+                    gpus_lost: l,
+                    gpus_disconnected: c,
+                    gpus_degraded: d,
+                    replaceable,
+                });
+            }
+            notes.push(
+                "replaceable: enough free GPUs of the model remain, counted in plan order; a gang \
+must still fit its topology level (re-run `fabplan plan --current`)"
+                    .to_string(),
+            );
+        }
+    }
+    FailureImpact {
+        target: fl.label(),
+        placements,
+        switches_failed,
+        gpus_lost: lost.iter().filter(|x| **x).count() as u32,
+        gpus_disconnected: cut.iter().filter(|x| **x).count() as u32,
+        gpus_degraded: degraded,
+        uplink_gbps_lost: uplink_lost,
+        capacity_after: capacity_levels(f, lv, &gone, &unavailable),
+        notes,
+    }
+}
+
+/// Months until demand, growing by `rate` a month from today's use (the plan's
+/// GPU-equivalents, else `--utilization` x GPUs), exceeds each GPU model's GPUs.
+fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
+    let mut by_model: BTreeMap<String, u32> = BTreeMap::new();
+    for (i, _) in f.nodes.iter().enumerate() {
+        let t = f.template_of(NodeId::from_index(i));
+        if t.gpus > 0 {
+            *by_model.entry(t.gpu_model.clone()).or_default() += t.gpus;
+        }
+    }
+    let used_by_model: BTreeMap<String, f64> = match &o.usage {
+        Some(u) => {
+            let mut m: BTreeMap<String, f64> = BTreeMap::new();
+            for (g, x) in u.used.iter().enumerate() {
+                *m.entry(node_model(f, f.gpus[g].node).to_string())
+                    .or_default() += x;
+            }
+            m
+        }
+        None => by_model
+            .iter()
+            .map(|(k, v)| (k.clone(), *v as f64 * o.utilization.unwrap_or(0.0)))
+            .collect(),
+    };
+    let months = |share: f64| -> Option<f64> {
+        if share <= 0.0 || rate <= 0.0 {
+            None
+        } else if share >= 1.0 {
+            Some(0.0)
+        } else {
+            Some(r2((1.0 / share).ln() / (1.0 + rate).ln()))
+        }
+    };
+    let months_until_full = by_model
+        .iter()
+        .map(|(m, n)| {
+            let used = used_by_model.get(m).copied().unwrap_or(0.0);
+            (m.clone(), months(used / *n as f64))
+        })
+        .collect();
+    let mut notes = vec![
+        "months = ln(GPUs / GPUs in use) / ln(1 + growth): demand grows on the current use"
+            .to_string(),
+    ];
+    if o.usage.is_some() {
+        notes.push("current use: the plan's GPU-equivalents".to_string());
+    } else if o.utilization.is_none() {
+        notes.push(
+            "no --utilization and no plan: current use is 0, so nothing runs out".to_string(),
+        );
+    }
+    Growth {
+        per_month: rate,
+        used_gpus: r2(used_by_model.values().sum()),
+        months_until_full,
+        notes,
+    }
+}

@@ -1,0 +1,629 @@
+//! Text renderings of a [`Report`]: human (terminal), Markdown and CSV in FinOps FOCUS columns.
+
+use std::fmt::Write as _;
+
+use super::*;
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map(|v| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.1} %", v * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A table as Markdown (`md`) or aligned text.
+fn table(o: &mut String, md: bool, head: &[&str], rows: &[Vec<String>]) {
+    if md {
+        let _ = writeln!(o, "| {} |", head.join(" | "));
+        let _ = writeln!(o, "|{}", head.iter().map(|_| " --- |").collect::<String>());
+        for r in rows {
+            let _ = writeln!(o, "| {} |", r.join(" | "));
+        }
+        let _ = writeln!(o);
+        return;
+    }
+    let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let s = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+            .collect::<Vec<_>>()
+            .join("  ");
+        format!("  {}", s.trim_end())
+    };
+    let _ = writeln!(o, "{}", line(head.iter().map(|s| s.to_string()).collect()));
+    for r in rows {
+        let _ = writeln!(o, "{}", line(r.clone()));
+    }
+    let _ = writeln!(o);
+}
+
+fn heading(o: &mut String, md: bool, level: usize, text: &str) {
+    if md {
+        let _ = writeln!(o, "{} {text}\n", "#".repeat(level));
+    } else if level == 1 {
+        let _ = writeln!(o, "{text}\n{}\n", "=".repeat(text.len()));
+    } else {
+        let _ = writeln!(o, "{text}\n{}", "-".repeat(text.len()));
+    }
+}
+
+fn capacity_rows(levels: &[LevelCapacity]) -> Vec<Vec<String>> {
+    levels
+        .iter()
+        .map(|l| {
+            vec![
+                l.level.clone(),
+                l.model.clone(),
+                l.domains.to_string(),
+                format!("{}/{}", l.free_gpus, l.gpus),
+                l.largest_gang_gpus.to_string(),
+                l.largest_domain.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect()
+}
+
+/// Human text (`md == false`) or Markdown.
+pub fn text(r: &Report, md: bool) -> String {
+    let mut o = String::new();
+    heading(
+        &mut o,
+        md,
+        1,
+        &format!("Capacity and cost report: {}", r.fabric),
+    );
+    let inv = &r.inventory;
+    heading(&mut o, md, 2, "Inventory");
+    let _ = writeln!(
+        o,
+        "{} GPUs on {} nodes ({} management), {} racks, {} scalable units, {} links ({} Gb/s).\n",
+        inv.gpus,
+        inv.nodes,
+        inv.management_nodes,
+        inv.racks,
+        inv.scalable_units,
+        inv.links,
+        inv.link_gbps_total
+    );
+    table(
+        &mut o,
+        md,
+        &[
+            "GPU model",
+            "GPUs",
+            "nodes",
+            "memory GiB",
+            "HBM TB/s",
+            "TDP W",
+        ],
+        &inv.models
+            .iter()
+            .map(|m| {
+                vec![
+                    m.model.clone(),
+                    m.gpus.to_string(),
+                    m.nodes.to_string(),
+                    format!("{}", m.memory_gib),
+                    format!("{}", m.hbm_tbps),
+                    m.tdp_w.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    table(
+        &mut o,
+        md,
+        &["NVLink domain", "GPUs each", "count"],
+        &inv.nvlink_domains
+            .iter()
+            .map(|d| vec![d.kind.clone(), d.gpus_each.to_string(), d.count.to_string()])
+            .collect::<Vec<_>>(),
+    );
+    table(
+        &mut o,
+        md,
+        &["switch tier", "count"],
+        &inv.switches
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()])
+            .collect::<Vec<_>>(),
+    );
+    if !inv.mig_free.is_empty() {
+        table(
+            &mut o,
+            md,
+            &["GPU model", "MIG profile", "per GPU", "free instances"],
+            &inv.mig_free
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.model.clone(),
+                        m.profile.clone(),
+                        m.per_gpu.to_string(),
+                        m.instances.to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let p = &r.power;
+    heading(&mut o, md, 2, "Power");
+    let _ = writeln!(
+        o,
+        "IT {:.1} kW, facility {:.1} kW at PUE {} (site derate {}); {:.1} kW of switches outside racks. Racks at risk: {}.\n",
+        p.it_kw,
+        p.facility_kw,
+        p.pue,
+        p.power_derate,
+        p.unracked_switches_kw,
+        if p.racks_at_risk.is_empty() { "none".to_string() } else { p.racks_at_risk.join(", ") }
+    );
+    table(
+        &mut o,
+        md,
+        &[
+            "rack",
+            "budget kW",
+            "usable kW",
+            "IT kW",
+            "facility kW",
+            "headroom kW",
+            "load",
+            "at risk",
+        ],
+        &p.racks
+            .iter()
+            .map(|x| {
+                vec![
+                    x.rack.clone(),
+                    format!("{:.1}", x.budget_kw),
+                    format!("{:.1}", x.usable_kw),
+                    format!("{:.1}", x.it_kw),
+                    format!("{:.1}", x.facility_kw),
+                    format!("{:.1}", x.headroom_kw),
+                    format!("{:.1} %", x.load_pct),
+                    if x.at_risk { "yes".into() } else { "no".into() },
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    heading(&mut o, md, 2, "Capacity headroom");
+    let head = [
+        "level",
+        "GPU model",
+        "domains",
+        "free/total GPUs",
+        "largest gang",
+        "in",
+    ];
+    table(&mut o, md, &head, &capacity_rows(&r.capacity.levels));
+    if let Some(x) = r.capacity.stranded_gpu_equivalents {
+        let _ = writeln!(
+            o,
+            "- stranded: {x:.3} GPU-equivalents idle on GPUs the plan uses in part"
+        );
+    }
+    if !r.capacity.pending_workloads.is_empty() {
+        let _ = writeln!(
+            o,
+            "- pending (not admitted): {}",
+            r.capacity.pending_workloads.join(", ")
+        );
+    }
+    for n in &r.capacity.notes {
+        let _ = writeln!(o, "- {n}");
+    }
+    let _ = writeln!(o);
+    heading(&mut o, md, 2, "Cost");
+    let _ = writeln!(
+        o,
+        "Owned cluster: ${:.2}/hour, energy ${:.0}/year (PUE {}, ${}/kWh, {} years, network {} % of capex; prices as of {}).\n",
+        r.cost.owned_usd_per_hour,
+        r.cost.energy_usd_per_year,
+        r.assumptions.pue,
+        r.assumptions.usd_per_kwh,
+        r.assumptions.depreciation_years,
+        r.assumptions.network_share_of_capex * 100.0,
+        r.assumptions.pricing_as_of
+    );
+    table(
+        &mut o,
+        md,
+        &[
+            "GPU model",
+            "GPUs",
+            "capex $/GPU",
+            "IT kW",
+            "owned $/h",
+            "owned $/GPU-h (100 %)",
+            "at utilization",
+            "cloud $/GPU-h",
+            "break-even",
+        ],
+        &r.cost
+            .models
+            .iter()
+            .map(|m| {
+                vec![
+                    m.model.clone(),
+                    m.gpus.to_string(),
+                    opt(m.capex_usd_per_gpu, 0),
+                    format!("{:.1}", m.it_kw),
+                    opt(m.owned_usd_per_hour, 2),
+                    opt(m.owned_usd_per_gpu_hour_at_full_use, 3),
+                    opt(m.owned_usd_per_gpu_hour_at_utilization, 3),
+                    opt(m.cloud_usd_per_gpu_hour, 2),
+                    pct(m.break_even_utilization),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    for m in &r.cost.models {
+        let _ = writeln!(
+            o,
+            "- {}: capex {}; cloud price {}",
+            m.model, m.capex_source, m.cloud_source
+        );
+    }
+    for n in &r.cost.notes {
+        let _ = writeln!(o, "- {n}");
+    }
+    let _ = writeln!(o);
+    if let Some(a) = &r.attribution {
+        heading(&mut o, md, 2, "Cost by tenant and workload");
+        let _ = writeln!(
+            o,
+            "${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour charged to `{}`.\n",
+            a.total_usd_per_hour, a.idle_gpu_equivalents, a.idle_usd_per_hour, UNALLOCATED
+        );
+        table(
+            &mut o,
+            md,
+            &["tenant", "$/hour"],
+            &a.by_tenant_usd_per_hour
+                .iter()
+                .map(|(k, v)| vec![k.clone(), format!("{v:.2}")])
+                .collect::<Vec<_>>(),
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "tenant",
+                "workload",
+                "kind",
+                "GPU model",
+                "GPU-equivalents",
+                "$/hour",
+            ],
+            &a.rows
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.tenant.clone(),
+                        x.workload.clone(),
+                        x.kind.clone(),
+                        x.gpu_model.clone(),
+                        format!("{:.3}", x.gpu_equivalents),
+                        format!("{:.2}", x.usd_per_hour),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+        let _ = writeln!(o, "- policy: {}\n", a.policy);
+    }
+    let t = &r.tokens;
+    heading(&mut o, md, 2, "Token economics and context");
+    let _ = writeln!(
+        o,
+        "{}: KV {} B/token, {} tokens of context = {:.3} GB per sequence; weights {:.1} GB; {} concurrent sequences wanted per replica.\n",
+        t.model,
+        t.kv_bytes_per_token,
+        t.context_tokens,
+        t.kv_bytes_per_sequence as f64 / 1e9,
+        t.weight_gb,
+        t.concurrency
+    );
+    table(
+        &mut o,
+        md,
+        &[
+            "GPU model",
+            "GPUs/replica",
+            "replicas",
+            "KV GB",
+            "seqs/replica",
+            "tok/s batch 1",
+            "tok/s",
+            "$/Mtok",
+            "KV spill GB",
+            "context tier",
+        ],
+        &t.rows
+            .iter()
+            .map(|x| {
+                vec![
+                    x.gpu_model.clone(),
+                    x.gpus_per_replica
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    x.replicas.to_string(),
+                    format!("{:.1}", x.kv_capacity_gb),
+                    x.sequences_per_replica.to_string(),
+                    format!("{:.1}", x.decode_tokens_per_s_batch1),
+                    format!("{:.1}", x.decode_tokens_per_s),
+                    opt(x.usd_per_million_tokens, 3),
+                    format!("{:.1}", x.kv_spill_gb_per_replica),
+                    x.context_tier.clone(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    if !t.workloads.is_empty() {
+        table(
+            &mut o,
+            md,
+            &[
+                "workload",
+                "GPU model",
+                "GPUs/replica",
+                "seqs/replica",
+                "tok/s",
+                "$/Mtok",
+                "KV spill GB",
+                "context tier",
+            ],
+            &t.workloads
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.workload.clone().unwrap_or_default(),
+                        x.gpu_model.clone(),
+                        x.gpus_per_replica
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        x.sequences_per_replica.to_string(),
+                        format!("{:.1}", x.decode_tokens_per_s),
+                        opt(x.usd_per_million_tokens, 3),
+                        format!("{:.1}", x.kv_spill_gb_per_replica),
+                        x.context_tier.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    for n in &t.notes {
+        let _ = writeln!(o, "- {n}");
+    }
+    let _ = writeln!(o);
+    if r.what_if.failure.is_some() || r.what_if.growth.is_some() {
+        heading(&mut o, md, 2, "What-if");
+    }
+    if let Some(fl) = &r.what_if.failure {
+        let _ = writeln!(
+            o,
+            "Failure of {}: {} switches down ({}), {} GPUs lost, {} disconnected, {} degraded, {} Gb/s of uplinks lost.\n",
+            fl.target,
+            fl.switches_failed.len(),
+            if fl.switches_failed.is_empty() { "-".to_string() } else { fl.switches_failed.join(", ") },
+            fl.gpus_lost,
+            fl.gpus_disconnected,
+            fl.gpus_degraded,
+            fl.uplink_gbps_lost
+        );
+        table(&mut o, md, &head, &capacity_rows(&fl.capacity_after));
+        if !fl.placements.is_empty() {
+            table(
+                &mut o,
+                md,
+                &[
+                    "workload",
+                    "tenant",
+                    "GPUs lost",
+                    "disconnected",
+                    "degraded",
+                    "re-placeable",
+                ],
+                &fl.placements
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.workload.clone(),
+                            p.tenant.clone(),
+                            p.gpus_lost.to_string(),
+                            p.gpus_disconnected.to_string(),
+                            p.gpus_degraded.to_string(),
+                            if p.replaceable {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
+                        ]
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        for n in &fl.notes {
+            let _ = writeln!(o, "- {n}");
+        }
+        let _ = writeln!(o);
+    }
+    if let Some(g) = &r.what_if.growth {
+        let _ = writeln!(
+            o,
+            "Demand growth {:.1} %/month on {:.1} GPUs in use:\n",
+            g.per_month * 100.0,
+            g.used_gpus
+        );
+        table(
+            &mut o,
+            md,
+            &["GPU model", "months until full"],
+            &g.months_until_full
+                .iter()
+                .map(|(k, v)| {
+                    vec![
+                        k.clone(),
+                        v.map(|m| format!("{m:.1}"))
+                            .unwrap_or_else(|| "never".into()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+        for n in &g.notes {
+            let _ = writeln!(o, "- {n}");
+        }
+        let _ = writeln!(o);
+    }
+    heading(&mut o, md, 2, "Sources");
+    for s in &r.assumptions.sources {
+        let _ = writeln!(o, "- {s}");
+    }
+    o
+}
+
+/// FOCUS columns (FinOps FOCUS 1.x; `shared/reference/peers-and-formats.md` section 1.11),
+/// with the split-allocation columns.
+pub const FOCUS_COLUMNS: &[&str] = &[
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ServiceProviderName",
+    "ServiceCategory",
+    "ServiceName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "SkuId",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "PricingQuantity",
+    "PricingUnit",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "ListCost",
+    "ContractedCost",
+    "EffectiveCost",
+    "BilledCost",
+    "BillingCurrency",
+    "AllocatedMethodId",
+    "AllocatedMethodDetails",
+    "AllocatedResourceId",
+    "AllocatedResourceName",
+    "AllocatedTags",
+    "Tags",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One charge period of `hours` starting at `period_start` (RFC 3339, UTC). Without a plan
+/// every GPU-hour is idle capacity and is allocated to the `unallocated` owner (the
+/// documented idle-cost policy: idle is charged to the platform, not spread over tenants).
+pub fn focus_csv(r: &Report, period_start: &str, period_end: &str, hours: f64) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", FOCUS_COLUMNS.join(","));
+    // Without a plan, every GPU-hour is idle: one unallocated row per GPU model.
+    let rows: Vec<AttributionRow> = match &r.attribution {
+        Some(a) => a.rows.clone(),
+        None => r
+            .cost
+            .models
+            .iter()
+            .map(|m| AttributionRow {
+                tenant: UNALLOCATED.into(),
+                workload: "idle".into(),
+                kind: "-".into(),
+                gpu_model: m.model.clone(),
+                gpu_equivalents: m.gpus as f64,
+                usd_per_hour: m.owned_usd_per_hour.unwrap_or(0.0),
+            })
+            .collect(),
+    };
+    for row in rows {
+        let Some(m) = r.cost.models.iter().find(|m| m.model == row.gpu_model) else {
+            continue;
+        };
+        let Some(per_gpu_h) = m.owned_usd_per_hour.map(|o| o / m.gpus.max(1) as f64) else {
+            continue;
+        };
+        let qty = row.gpu_equivalents * hours;
+        let effective = per_gpu_h * qty;
+        let list = m.cloud_usd_per_gpu_hour.map(|c| c * qty);
+        let origin = format!("{}/{}", r.fabric, m.model);
+        let tags = format!(
+            "{{\"fabric\":\"{}\",\"gpu_model\":\"{}\"}}",
+            r.fabric, m.model
+        );
+        let alloc_tags = format!(
+            "{{\"tenant\":\"{}\",\"workload\":\"{}\",\"kind\":\"{}\"}}",
+            row.tenant, row.workload, row.kind
+        );
+        let cells: Vec<String> = vec![
+            format!("fabplan-{}", r.fabric),
+            period_start.into(),
+            period_end.into(),
+            period_start.into(),
+            period_end.into(),
+            "Usage".into(),
+            String::new(),
+            format!("{} GPU-hours, owned (depreciation + energy)", m.model),
+            "Usage-Based".into(),
+            "on-premises".into(),
+            "AI and Machine Learning".into(),
+            "GPU Fabric".into(),
+            origin.clone(),
+            origin,
+            "GPU Cluster".into(),
+            m.model.clone(),
+            format!("{qty:.3}"),
+            "GPU-Hours".into(),
+            format!("{qty:.3}"),
+            "GPU-Hours".into(),
+            m.cloud_usd_per_gpu_hour.map(|c| format!("{c:.4}")).unwrap_or_default(),
+            format!("{per_gpu_h:.4}"),
+            list.map(|l| format!("{l:.2}")).unwrap_or_default(),
+            format!("{effective:.2}"),
+            format!("{effective:.2}"),
+            format!("{effective:.2}"),
+            "USD".into(),
+            "gpu-equivalents".into(),
+            "{\"policy\":\"GPU-equivalents x owned $/GPU-h; idle and stranded capacity to unallocated\"}".into(),
+            format!("{}/{}", row.tenant, row.workload),
+            row.workload.clone(),
+            alloc_tags,
+            tags,
+        ];
+        let _ = writeln!(
+            o,
+            "{}",
+            cells
+                .iter()
+                .map(|s| csv_field(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    o
+}

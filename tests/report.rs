@@ -1,0 +1,497 @@
+//! `fabplan report`: snapshots (JSON and Markdown) on shipped fabrics, numbers checked by hand,
+//! the HTML page against the JSON (and rendered in headless Chromium), bad flags, failed writes.
+
+use std::process::Command;
+
+use fabplan::load::load_fabric_file;
+use fabplan::report::{self, Failure, ReportOptions};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_fabplan"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn check(name: &str, args: &[&str]) -> Run {
+    let r = run(args);
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("fabplan {}", args.join(" ")),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, format!("exit: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+    });
+    r
+}
+
+/// Shipped fabrics and fixtures the reports are snapshotted on.
+const FABRICS: &[(&str, &str)] = &[
+    ("lab_small", "fabrics/lab-small.yaml"),
+    ("dgx_h100_su1_ib", "fabrics/dgx-h100-su1-ib.yaml"),
+    ("dgx_h100_4su_ib", "fabrics/dgx-h100-4su-ib.yaml"),
+    ("hgx_h200_roce_1k", "fabrics/hgx-h200-roce-1k.yaml"),
+    (
+        "dgx_b200_16su_ib_3tier",
+        "fabrics/dgx-b200-16su-ib-3tier.yaml",
+    ),
+    ("gb200_nvl72_su", "fabrics/gb200-nvl72-su.yaml"),
+    (
+        "nvl72_two_racks",
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+    ),
+];
+
+fn path(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn build(rel: &str, o: &ReportOptions) -> report::Report {
+    let loaded = load_fabric_file(&path(rel));
+    report::build(loaded.fabric.as_ref().expect("loads"), o)
+}
+
+#[test]
+fn reports_are_snapshotted_in_json_and_markdown() {
+    for (stem, file) in FABRICS {
+        for (fmt, ext) in [("json", "json"), ("md", "md")] {
+            let r = check(
+                &format!("report_{stem}_{ext}"),
+                &["report", file, "--format", fmt],
+            );
+            assert_eq!(r.code, 0, "{stem}: {}", r.stderr);
+        }
+    }
+    let r = check(
+        "report_lab_small_human_whatif",
+        &[
+            "report",
+            "fabrics/lab-small.yaml",
+            "--fail",
+            "switch:leaf3",
+            "--utilization",
+            "0.6",
+            "--growth",
+            "10%/month",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    let r = check(
+        "report_lab_small_csv",
+        &["report", "fabrics/lab-small.yaml", "--format", "csv"],
+    );
+    assert_eq!(r.code, 0);
+    for (name, fmt) in [
+        ("report_plan_mixed_tenants_json", "json"),
+        ("report_plan_mixed_tenants_md", "md"),
+        ("report_plan_mixed_tenants_csv", "csv"),
+    ] {
+        let r = check(
+            name,
+            &[
+                "report",
+                "fabrics/dgx-h100-su1-ib.yaml",
+                "--plan",
+                PLAN,
+                "--demand",
+                DEMAND,
+                "--fail",
+                "switch:leaf3",
+                "--growth",
+                "5%/month",
+                "--format",
+                fmt,
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+/// A plan of `fabplan plan examples/mixed-tenants-h100.yaml --format json` (branch plan,
+/// 144ec3a) and that demand file.
+const PLAN: &str = "tests/fixtures/report/plan-mixed-tenants-h100.json";
+const DEMAND: &str = "tests/fixtures/report/mixed-tenants-h100.yaml";
+
+fn with_plan() -> ReportOptions {
+    let loaded = load_fabric_file(&path("fabrics/dgx-h100-su1-ib.yaml"));
+    let f = loaded.fabric.unwrap();
+    let text = std::fs::read_to_string(path(PLAN)).unwrap();
+    ReportOptions {
+        usage: Some(report::usage::read_plan(&text, &f).unwrap()),
+        ..Default::default()
+    }
+}
+
+/// Cost per tenant by hand: each workload pays its GPU-equivalents x the owned $/GPU-h;
+/// the idle rest goes to `unallocated`; everything sums to the owned cost.
+#[test]
+fn cost_per_tenant_by_hand() {
+    let r = build("fabrics/dgx-h100-su1-ib.yaml", &with_plan());
+    let a = r.attribution.as_ref().unwrap();
+    let rate = r.cost.models[0].owned_usd_per_gpu_hour_at_full_use.unwrap();
+    // dgx-h100-su1-ib: 248 GPUs, capex 248 x 35,000 / 0.8 over 43,800 h = 247.717 $/h.
+    assert!(close(
+        r.cost.models[0].depreciation_usd_per_hour.unwrap(),
+        247.717
+    ));
+    let row = |w: &str| a.rows.iter().find(|x| x.workload == w).unwrap();
+    // Two 64-GPU pre-training gangs on whole GPUs.
+    assert!(close(row("llm-pretrain-a").gpu_equivalents, 64.0));
+    assert!((a.by_tenant_usd_per_hour["research"] - 128.0 * rate).abs() < 0.01);
+    // `evals` holds MIG instances: 12 compute slices of 7 per GPU.
+    assert!(close(
+        row("evals").gpu_equivalents,
+        (12.0f64 / 7.0 * 1000.0).round() / 1000.0
+    ));
+    let sum: f64 = a.by_tenant_usd_per_hour.values().sum();
+    assert!(
+        (sum - r.cost.owned_usd_per_hour).abs() < 0.02,
+        "{sum} vs {}",
+        r.cost.owned_usd_per_hour
+    );
+    let used: f64 = a
+        .rows
+        .iter()
+        .filter(|x| x.tenant != "unallocated")
+        .map(|x| x.gpu_equivalents)
+        .sum();
+    assert!((a.idle_gpu_equivalents + used - 248.0).abs() < 0.01);
+    assert_eq!(
+        r.capacity.pending_workloads,
+        vec!["vision-finetune", "rl-sweep"]
+    );
+}
+
+#[test]
+fn html_with_a_plan_holds_the_json_figures() {
+    let args = [
+        "report",
+        "fabrics/dgx-h100-su1-ib.yaml",
+        "--plan",
+        PLAN,
+        "--fail",
+        "switch:leaf3",
+    ];
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
+    let html = run(&[&args[..], &["--format", "html"]].concat());
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html_matches_json(&html.stdout, &json) >= 20);
+    assert!(html.stdout.contains("Cost per tenant"));
+    // The plan's 13 MIG GPUs are drawn slot by slot: dgx09/2 holds 3g.40gb at units 0 and 4.
+    assert!(html.stdout.contains("13 GPUs in MIG mode"), "no MIG picture");
+    assert!(html.stdout.contains("<title>3g.40gb at unit 4</title>"));
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// lab-small by hand: 4 nodes x 10.2 kW, 12 SN4700 x 0.9 kW in rack lab-net.
+#[test]
+fn power_sums_by_hand() {
+    let r = build("fabrics/lab-small.yaml", &ReportOptions::default());
+    let p = &r.power;
+    let rack = |n: &str| p.racks.iter().find(|x| x.rack == n).unwrap();
+    assert!(close(rack("lab-r1").it_kw, 2.0 * 10.2));
+    assert!(close(rack("lab-net").it_kw, 12.0 * 0.9));
+    // usable = budget x site derate 0.9; headroom = usable - IT.
+    assert!(close(rack("lab-r1").usable_kw, 31.5));
+    assert!(close(rack("lab-r1").headroom_kw, 31.5 - 20.4));
+    assert!(close(p.it_kw, 4.0 * 10.2 + 12.0 * 0.9));
+    assert!(close(p.facility_kw, 51.6 * 1.3));
+    assert!(p.racks_at_risk.is_empty());
+}
+
+/// Owned cost by hand, lab-small (32 H100, template price $24/node-hour):
+/// capex 32 x 35,000 / (1 - 0.2) = 1,400,000 over 5 x 8760 h = 31.9635 $/h;
+/// energy 51.6 kW x 1.3 x 0.11 = 7.3788 $/h; total 39.3423 $/h = 1.2294 $/GPU-h;
+/// break-even against 24 / 8 = 3.00 $/GPU-h: 41.0 %.
+#[test]
+fn cost_by_hand() {
+    let r = build("fabrics/lab-small.yaml", &ReportOptions::default());
+    let m = &r.cost.models[0];
+    assert_eq!(m.model, "h100-80gb");
+    assert!(close(m.capex_usd.unwrap(), 1_400_000.0));
+    assert!(close(m.energy_usd_per_hour, 7.379));
+    assert!(close(m.owned_usd_per_hour.unwrap(), 39.342));
+    assert!(close(m.owned_usd_per_gpu_hour_at_full_use.unwrap(), 1.229));
+    assert!(close(m.cloud_usd_per_gpu_hour.unwrap(), 3.0));
+    assert!(close(m.break_even_utilization.unwrap(), 0.41));
+    // At 50 % use the GPU-hour costs twice as much.
+    let half = build(
+        "fabrics/lab-small.yaml",
+        &ReportOptions {
+            utilization: Some(0.5),
+            ..Default::default()
+        },
+    );
+    assert!(close(
+        half.cost.models[0]
+            .owned_usd_per_gpu_hour_at_utilization
+            .unwrap(),
+        2.459
+    ));
+}
+
+#[test]
+fn kv_bytes_for_llama_70b_by_hand() {
+    let r = build("fabrics/lab-small.yaml", &ReportOptions::default());
+    assert_eq!(r.tokens.kv_bytes_per_token, 2 * 80 * 8 * 128 * 2);
+    assert_eq!(r.tokens.kv_bytes_per_token, 327_680);
+    assert_eq!(r.tokens.kv_bytes_per_sequence, 327_680 * 8192);
+}
+
+#[test]
+fn capacity_and_failures_by_hand() {
+    let r = build(
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+        &ReportOptions::default(),
+    );
+    let row = |lv: &[report::LevelCapacity], level: &str| {
+        lv.iter().find(|l| l.level == level).unwrap().clone()
+    };
+    assert_eq!(
+        row(&r.capacity.levels, "nvlink-domain").largest_gang_gpus,
+        72
+    );
+    assert_eq!(row(&r.capacity.levels, "fabric").largest_gang_gpus, 144);
+    // One rail leaf serves GPU 0 of rack nvl1's 18 trays: those 18 lose their only NIC.
+    let fail = build(
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+        &ReportOptions {
+            failure: Some(Failure::Switch("leaf1".into())),
+            ..Default::default()
+        },
+    );
+    let fl = fail.what_if.failure.unwrap();
+    assert_eq!(fl.gpus_disconnected, 18);
+    assert_eq!(fl.gpus_lost, 0);
+    assert_eq!(row(&fl.capacity_after, "fabric").free_gpus, 144 - 18);
+    assert_eq!(
+        row(&fl.capacity_after, "nvlink-domain").largest_gang_gpus,
+        72
+    );
+    // A whole NVL72 rack: its 72 GPUs are lost, the other domain is intact.
+    let rack = build(
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+        &ReportOptions {
+            failure: Some(Failure::Rack("nvl1".into())),
+            ..Default::default()
+        },
+    );
+    let fl = rack.what_if.failure.unwrap();
+    assert_eq!(fl.gpus_lost, 72);
+    assert_eq!(row(&fl.capacity_after, "fabric").free_gpus, 72);
+}
+
+/// Every `data-key` figure on the HTML page equals the JSON value at that path.
+fn html_matches_json(html: &str, json: &serde_json::Value) -> usize {
+    let mut n = 0;
+    for part in html.split("<span data-key=\"").skip(1) {
+        let (key, rest) = part.split_once("\">").unwrap();
+        let shown = rest.split_once("</span>").unwrap().0;
+        let mut v = json;
+        for seg in key.split('.') {
+            v = match seg.parse::<usize>() {
+                Ok(i) => &v[i],
+                Err(_) => &v[seg],
+            };
+        }
+        let expected = match v {
+            serde_json::Value::Null => "-".to_string(),
+            serde_json::Value::Number(x) => x.as_f64().map(|f| format!("{f}")).unwrap(),
+            other => other.to_string(),
+        };
+        assert_eq!(shown, expected, "{key}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn html_holds_the_json_figures_and_is_self_contained() {
+    for (_, file) in FABRICS {
+        let json: serde_json::Value = serde_json::from_str(
+            &run(&["report", file, "--format", "json", "--fail", "plane:0"]).stdout,
+        )
+        .unwrap();
+        let html = run(&["report", file, "--format", "html", "--fail", "plane:0"]);
+        assert_eq!(html.code, 0, "{}", html.stderr);
+        let n = html_matches_json(&html.stdout, &json);
+        assert!(n >= 15, "{file}: only {n} figures checked");
+        for banned in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+            assert!(
+                !html.stdout.contains(banned),
+                "{file}: external or scripted content `{banned}`"
+            );
+        }
+        assert!(html.stdout.contains("<svg"), "{file}: no pictures");
+    }
+}
+
+/// Renders the page in headless Chromium (Debian package `chromium`, installed by
+/// `.ci/install-deps`) and checks that the DOM it built still holds the figures.
+#[test]
+fn html_renders_in_headless_chromium() {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("headless Chromium is required: run .ci/install-deps (Debian package `chromium`)");
+    let dir = std::env::temp_dir().join(format!("fabplan-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    let r = run(&[
+        "report",
+        "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(
+        &run(&[
+            "report",
+            "tests/fixtures/fabrics/nvl72-two-racks.yaml",
+            "--format",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            &format!("--user-data-dir={}", dir.join("profile").display()),
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dom.contains("<svg"), "the rendered DOM has no SVG");
+    assert!(
+        html_matches_json(&dom, &json) >= 15,
+        "the rendered DOM lost figures"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flags_and_names_exit_2() {
+    for (name, args) in [
+        (
+            "report_bad_fail_kind",
+            &["report", "fabrics/lab-small.yaml", "--fail", "cable:x"][..],
+        ),
+        (
+            "report_unknown_switch",
+            &[
+                "report",
+                "fabrics/lab-small.yaml",
+                "--fail",
+                "switch:leaf99",
+            ],
+        ),
+        (
+            "report_bad_growth",
+            &["report", "fabrics/lab-small.yaml", "--growth", "fast"],
+        ),
+        (
+            "report_bad_pue",
+            &["report", "fabrics/lab-small.yaml", "--pue", "0.5"],
+        ),
+        (
+            "report_unknown_model",
+            &["report", "fabrics/lab-small.yaml", "--model", "gpt-9"],
+        ),
+        (
+            "report_bad_format",
+            &["report", "fabrics/lab-small.yaml", "--format", "pdf"],
+        ),
+        (
+            "report_bad_period",
+            &[
+                "report",
+                "fabrics/lab-small.yaml",
+                "--format",
+                "csv",
+                "--period",
+                "yesterday",
+            ],
+        ),
+        (
+            "report_plan_wrong_fabric",
+            &["report", "fabrics/lab-small.yaml", "--plan", PLAN],
+        ),
+        (
+            "report_missing_plan",
+            &["report", "fabrics/lab-small.yaml", "--plan", "nope.json"],
+        ),
+    ] {
+        let r = check(name, args);
+        assert_eq!(r.code, 2, "{name}");
+    }
+}
+
+#[test]
+fn failed_write_leaves_no_partial_file() {
+    let dir = std::env::temp_dir().join(format!("fabplan-report-ro-{}", std::process::id()));
+    let target = dir.join("no-such-dir").join("report.html");
+    let r = run(&[
+        "report",
+        "fabrics/lab-small.yaml",
+        "--format",
+        "html",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(!target.exists());
+    assert!(r.stderr.contains("no partial file"), "{}", r.stderr);
+}
+
+#[test]
+fn help_is_snapshotted() {
+    for (name, args) in [
+        ("help_report", &["report", "--help"][..]),
+        ("help_export", &["export", "--help"]),
+        ("help_export_slurm", &["export", "slurm", "--help"]),
+        ("help_export_kueue", &["export", "kueue", "--help"]),
+        ("help_import_slurm", &["import", "slurm", "--help"]),
+        ("help_import_openb", &["import", "openb", "--help"]),
+    ] {
+        let r = check(name, args);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("Examples:"), "{name}");
+    }
+}
