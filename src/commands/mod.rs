@@ -2,9 +2,12 @@
 //! No subcommand reaches into another.
 
 pub mod explain;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
 pub mod mig;
+pub mod plan;
 pub mod size;
 pub mod validate;
+pub mod verify;
