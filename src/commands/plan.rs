@@ -69,6 +69,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         mip_gap: args.mip_gap,
         freeze: args.freeze,
         candidates: args.candidates,
+        warm_start: false,
     };
     let catalog = &load::fabric_catalog(&fabric);
     let empty = Current::default();

@@ -420,7 +420,7 @@ pub struct Solved {
 
 /// Solves `m` with HiGHS, named explicitly; options set on the inner model (good_lp's
 /// `solve()` would hide the dual bound).
-pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64) -> Solved {
+pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) -> Solved {
     let ncols = m.vars.len();
     let mut problem = highs(m.vars.maximise(m.objective));
     for c in m.constraints {
@@ -437,7 +437,12 @@ pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64) -> Solved {
     model.set_option("threads", 1);
     model.set_option("random_seed", 0);
     model.set_option("parallel", "off");
-    model.set_solution(Some(&init), None, None, None);
+    // Off by default: with HiGHS 1.x via `highs` 2.4, a feasible greedy start was accepted
+    // with a wrong objective (+0.1 on tests/plan.rs `mig_instances_pack_onto_one_gpu`) and
+    // ended the search early. The greedy plan still competes after naming.
+    if warm_start {
+        model.set_solution(Some(&init), None, None, None);
+    }
     let solved = match model.try_solve() {
         Ok(s) => s,
         Err(e) => return Solved { status: format!("error ({e:?})"), objective: None, bound: None, values: Vec::new() },
@@ -495,9 +500,10 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     let (tx, rx) = mpsc::channel();
     let tl = opts.time_limit_seconds;
     let gap = opts.mip_gap;
+    let warm_start = opts.warm_start;
     // HiGHS can overrun its own limit on big models: our deadline, then the greedy plan.
     std::thread::spawn(move || {
-        let _ = tx.send(solve_highs(model, tl, gap));
+        let _ = tx.send(solve_highs(model, tl, gap, warm_start));
     });
     let deadline = Duration::from_secs_f64(tl * 1.5 + 2.0);
     let solved = match rx.recv_timeout(deadline) {

@@ -37,11 +37,13 @@ pub struct PlanOptions {
     pub freeze: bool,
     /// Candidate pools per workload in the MILP (0 = all).
     pub candidates: usize,
+    /// Hand HiGHS the greedy plan as a starting solution (off: see `milp::solve_highs`).
+    pub warm_start: bool,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { solver: SolverChoice::Highs, time_limit_seconds: 30.0, mip_gap: 0.01, freeze: false, candidates: 0 }
+        PlanOptions { solver: SolverChoice::Highs, time_limit_seconds: 30.0, mip_gap: 0.01, freeze: false, candidates: 0, warm_start: false }
     }
 }
 
