@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use fabplan::checks::{run_checks, Ctx, RULES};
-use fabplan::fabric::topology::Topology;
 use fabplan::fabric::generate::{generate, GenerateRequest, Style};
+use fabplan::fabric::topology::Topology;
 use fabplan::load::load_fabric_str;
 
 const RUNS: usize = 7;
@@ -71,7 +71,10 @@ fn main() {
     let t = Instant::now();
     let topo = Topology::new(&fabric);
     let mut rows = vec![("topology".to_string(), t.elapsed())];
-    let ctx = Ctx { fabric: &fabric, topo: &topo };
+    let ctx = Ctx {
+        fabric: &fabric,
+        topo: &topo,
+    };
     for r in RULES {
         let Some(check) = r.check else { continue };
         let t = Instant::now();
@@ -79,8 +82,11 @@ fn main() {
         check(&ctx, &mut out);
         rows.push((format!("{} {}", r.code, r.name), t.elapsed()));
     }
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
-    println!("\nslowest checks at {} GPUs (one thread):", inputs.last().expect("sizes").0);
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    println!(
+        "\nslowest checks at {} GPUs (one thread):",
+        inputs.last().expect("sizes").0
+    );
     for (name, d) in rows.iter().take(8) {
         println!("  {name:<32} {:>8.1} ms", d.as_secs_f64() * 1e3);
     }

@@ -77,54 +77,38 @@ impl Diagnostic {
         Self::new(code, Severity::Error, message)
     }
 
-    /// The primary label, on a span of the file.
-    pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
+    fn label(mut self, target: Target, text: impl Into<String>, primary: bool) -> Self {
         self.labels.push(Label {
-            target: Target::Span(span),
+            target,
             text: text.into(),
-            primary: true,
+            primary,
         });
         self
     }
 
+    /// The primary label, on a span of the file.
+    pub fn at(self, span: Span, text: impl Into<String>) -> Self {
+        self.label(Target::Span(span), text, true)
+    }
+
     /// The primary label, on an entity (optionally one of its fields).
-    pub fn on(
-        mut self,
-        entity: Entity,
-        field: Option<&'static str>,
-        text: impl Into<String>,
-    ) -> Self {
-        self.labels.push(Label {
-            target: Target::Entity(entity, field),
-            text: text.into(),
-            primary: true,
-        });
-        self
+    pub fn on(self, entity: Entity, field: Option<&'static str>, text: impl Into<String>) -> Self {
+        self.label(Target::Entity(entity, field), text, true)
     }
 
     /// A secondary label ("declared here") on an entity.
     pub fn also(
-        mut self,
+        self,
         entity: Entity,
         field: Option<&'static str>,
         text: impl Into<String>,
     ) -> Self {
-        self.labels.push(Label {
-            target: Target::Entity(entity, field),
-            text: text.into(),
-            primary: false,
-        });
-        self
+        self.label(Target::Entity(entity, field), text, false)
     }
 
     /// A secondary label on a span of the file.
-    pub fn also_at(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            target: Target::Span(span),
-            text: text.into(),
-            primary: false,
-        });
-        self
+    pub fn also_at(self, span: Span, text: impl Into<String>) -> Self {
+        self.label(Target::Span(span), text, false)
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

@@ -20,28 +20,54 @@ pub struct SourceFile {
     /// The path as the user wrote it.
     pub name: String,
     pub text: Arc<String>,
+    /// Byte offset where each line starts: line lookups are a binary search, so rendering
+    /// 100k diagnostics on a large file does not rescan it each time.
+    line_starts: Arc<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
         SourceFile {
             name: name.into(),
-            text: Arc::new(text.into()),
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
         }
     }
 
-    /// 1-based line and column of a byte offset.
+    /// 0-based line index of a byte offset.
+    fn line_index(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (line, col)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_index(offset);
+        let col = self.text[self.line_starts[line]..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// Bytes of lines `first..=last` (0-based, clamped), as a byte range.
+    fn line_range(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        let last = last.min(self.line_starts.len() - 1);
+        let start = self.line_starts[first.min(last)];
+        let end = self
+            .line_starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        start..end
     }
 }
 
@@ -75,13 +101,37 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Where each model entity (and some of its fields) was written.
 #[derive(Debug, Default, Clone)]
 pub struct Provenance {
+    /// Links and nodes are the bulk of a large fabric (300k links at 100k GPUs): their spans
+    /// live in flat vectors indexed by id; everything else in a map.
+    links: Vec<Span>,
+    nodes: Vec<Span>,
     entities: HashMap<Entity, Span>,
     fields: HashMap<(Entity, &'static str), Span>,
 }
 
+const NO_SPAN: Span = Span {
+    start: usize::MAX,
+    len: 0,
+};
+
+fn set_once(v: &mut Vec<Span>, i: usize, span: Span) {
+    if v.len() <= i {
+        v.resize(i + 1, NO_SPAN);
+    }
+    if v[i] == NO_SPAN {
+        v[i] = span;
+    }
+}
+
 impl Provenance {
     pub fn entity(&mut self, entity: Entity, span: Span) {
-        self.entities.entry(entity).or_insert(span);
+        match entity {
+            Entity::Link(l) => set_once(&mut self.links, l.index(), span),
+            Entity::Node(n) => set_once(&mut self.nodes, n.index(), span),
+            _ => {
+                self.entities.entry(entity).or_insert(span);
+            }
+        }
     }
 
     pub fn field(&mut self, entity: Entity, field: &'static str, span: Span) {
@@ -90,10 +140,15 @@ impl Provenance {
 
     /// The span of a field, falling back to the entity's own span.
     pub fn resolve(&self, entity: Entity, field: Option<&'static str>) -> Option<Span> {
-        field
-            .and_then(|f| self.fields.get(&(entity, f)))
-            .or_else(|| self.entities.get(&entity))
-            .copied()
+        if let Some(s) = field.and_then(|f| self.fields.get(&(entity, f))) {
+            return Some(*s);
+        }
+        let flat = |v: &Vec<Span>, i: usize| v.get(i).copied().filter(|s| *s != NO_SPAN);
+        match entity {
+            Entity::Link(l) => flat(&self.links, l.index()),
+            Entity::Node(n) => flat(&self.nodes, n.index()),
+            _ => self.entities.get(&entity).copied(),
+        }
     }
 }
 
@@ -111,7 +166,9 @@ pub fn span_of<T>(value: &Spanned<T>) -> Span {
     location_span(&value.referenced)
 }
 
-/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty).
+/// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty)
+/// with what could be read of the file.
+#[allow(clippy::result_large_err)] // read once per input file; boxing buys nothing here
 pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
     let name = path.display().to_string();
     let empty = || SourceFile::new(name.clone(), String::new());
@@ -248,6 +305,11 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
         E::InvalidUtf8Input => ("FP006", "save the file as UTF-8"),
         _ => ("FP001", "fix the YAML syntax at the marked position"),
     };
+    let message = if code == "FP005" {
+        budget_message(inner)
+    } else {
+        message
+    };
     let mut diag = Diagnostic::error(code, message).help(help);
     if let Some(loc) = err.location() {
         let mut span = location_span(&loc);
@@ -272,6 +334,26 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     diag
 }
 
+/// Says which parse limit was reached, in words (the parser's own text is a debug dump).
+fn budget_message(err: &serde_saphyr::Error) -> String {
+    let what = match err {
+        serde_saphyr::Error::Budget { breach, .. } => format!("{breach:?}"),
+        other => format!("{other:?}"),
+    };
+    let kind = what
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    let limit = if kind.contains("Depth") {
+        "it nests deeper than the parse limit (64 levels)"
+    } else if kind.contains("Alias") || kind.contains("Anchor") {
+        "its aliases expand past the parse limit (an alias bomb, or very deep alias chains)"
+    } else {
+        "it has more nodes, events or bytes than fabplan reads from one file"
+    };
+    format!("the document is too large or too complex to read: {limit}")
+}
+
 fn label_for(code: &str) -> &'static str {
     match code {
         "FP002" => "here",
@@ -290,6 +372,49 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
+/// A file as miette source code that reads only the lines around a span, using the line
+/// index (miette's own `read_span` scans the text from the start for every report).
+#[derive(Debug, Clone)]
+pub struct WindowedSource(pub SourceFile);
+
+impl miette::SourceCode for WindowedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let f = &self.0;
+        let text = f.text.as_str();
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        if span.offset() > text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first = f.line_index(start).saturating_sub(context_lines_before);
+        // A span ending right after a newline ends on the previous line.
+        let last_line = f.line_index(if end > start { end - 1 } else { end });
+        let mut range = f.line_range(first, last_line + context_lines_after);
+        // As miette's own reader: without leading context the contents start at the span and
+        // carry its column (in bytes), which is what the `file:line:col` header shows.
+        let column = if context_lines_before == 0 {
+            let column = start - f.line_starts[f.line_index(start)];
+            range.start = start;
+            column
+        } else {
+            0
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            f.name.clone(),
+            &text.as_bytes()[range.clone()],
+            miette::SourceSpan::new(range.start.into(), range.len()),
+            first,
+            column,
+            f.line_index(range.end.saturating_sub(1)) + 1,
+        )))
+    }
+}
+
 /// A diagnostic bound to its file, ready for miette to render.
 #[derive(Debug)]
 pub struct Rendered {
@@ -298,7 +423,7 @@ pub struct Rendered {
     message: String,
     help: Option<String>,
     labels: Vec<miette::LabeledSpan>,
-    source: miette::NamedSource<Arc<String>>,
+    source: WindowedSource,
 }
 
 impl Rendered {
@@ -323,7 +448,7 @@ impl Rendered {
             message: diag.message.clone(),
             help: diag.help.clone(),
             labels,
-            source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
+            source: WindowedSource(file.clone()),
         }
     }
 }

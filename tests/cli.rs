@@ -230,3 +230,38 @@ fn fabric_defines_its_own_gpu_model() {
     let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
     assert_eq!(v["gpus_by_model"]["h100-lab-sample"], 8);
 }
+
+/// A systematic mistake at scale: human output shows `--limit` reports per code and counts
+/// the rest; JSON keeps every diagnostic.
+#[test]
+fn human_output_limits_repeats_per_code() {
+    let dir = std::env::temp_dir().join(format!("fabplan-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let g = run(&["generate", "--gpus", "2048"]);
+    let path = dir.join("long-cables.yaml");
+    std::fs::write(&path, g.stdout.replace("length_m: 150", "length_m: 900")).unwrap();
+    let p = path.to_str().unwrap();
+    let limited = run(&["validate", p, "--limit", "3"]);
+    assert_eq!(limited.code, 1);
+    assert_eq!(
+        limited.stdout.matches("\nFP305\n").count()
+            + usize::from(limited.stdout.starts_with("FP305\n")),
+        3
+    );
+    // 2048 GPUs at radix 64: 64 leaves x 32 uplinks = 2048 leaf-spine links, all too long.
+    assert!(
+        limited.stdout.contains("2045 more FP305 not shown"),
+        "{}",
+        limited.stdout
+    );
+    let all = run(&["validate", p, "--limit", "0", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    let fp305 = v["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "FP305")
+        .count();
+    assert_eq!(fp305, 2048);
+    let _ = std::fs::remove_dir_all(&dir);
+}

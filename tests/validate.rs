@@ -386,6 +386,11 @@ fn docs_have_their_fixed_structure() {
             r.code
         );
         if r.check.is_some() {
+            assert!(
+                present.contains(&3),
+                "{}: a design rule's doc cites its `Source:`",
+                r.code
+            );
             // A design rule opens with what it does; a load problem opens with a description.
             assert_eq!(
                 headings[0],

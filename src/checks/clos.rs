@@ -101,9 +101,10 @@ pub fn full_mesh(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                     first_seen.insert(*up, i);
                 }
                 Some(&j) => {
-                    let a: BTreeSet<&SwitchId> = peers[j].keys().collect();
-                    let b: BTreeSet<&SwitchId> = p.keys().collect();
-                    if a != b && f.switches[i].tier == f.switches[j].tier && reported.insert(i) {
+                    let same = peers[j].keys().eq(p.keys());
+                    if !same && f.switches[i].tier == f.switches[j].tier && reported.insert(i) {
+                        let a: BTreeSet<&SwitchId> = peers[j].keys().collect();
+                        let b: BTreeSet<&SwitchId> = p.keys().collect();
                         let missing: Vec<&str> = a
                             .symmetric_difference(&b)
                             .take(4)
@@ -170,7 +171,7 @@ pub fn su_complete(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 diag(
                     "FP205",
                     format!(
-                        "scalable unit `{name}` has {} leaves; the largest has {max_leaves}",
+                        "scalable unit `{name}` has {} leaf switch(es); the largest has {max_leaves}",
                         leaves.len()
                     ),
                 )

@@ -76,27 +76,47 @@ pub fn port_reuse(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let f = ctx.fabric;
     // Labels point at the endpoint that names the port (`b` of an explicit link, when it is
     // the `b` end; links made by intent fall back to the intent).
-    let mut first: HashMap<&Endpoint, (usize, Option<&'static str>)> =
-        HashMap::with_capacity(f.links.len() * 2);
+    // First use of each port: NIC ports and numbered switch ports in flat arrays (a fabric of
+    // 100k GPUs has 600k endpoints), named switch ports in a map.
+    const NONE: (u32, bool) = (u32::MAX, false);
+    let mut nic_first = vec![NONE; f.nics.len()];
+    let mut num_first: Vec<Vec<(u32, bool)>> = vec![Vec::new(); f.switches.len()];
+    let mut named_first: HashMap<(SwitchId, &str), (u32, bool)> = HashMap::new();
     for (i, l) in f.links.iter().enumerate() {
-        for (ep, field) in [(&l.a, None), (&l.b, Some("b"))] {
-            if let Some(&(j, first_field)) = first.get(ep) {
-                out.push(
-                    diag(
-                        "FP303",
-                        format!("port `{}` is used by two links", f.endpoint_name(ep)),
-                    )
-                    .on(Entity::Link(LinkId::from_index(i)), field, "second use")
-                    .also(
-                        Entity::Link(LinkId::from_index(j)),
-                        first_field,
-                        "first use",
-                    )
-                    .help("one cable per port: fix the port number of one of the links"),
-                );
-            } else {
-                first.insert(ep, (i, field));
+        for (ep, is_b) in [(&l.a, false), (&l.b, true)] {
+            let slot: &mut (u32, bool) = match ep {
+                Endpoint::Nic(n) => &mut nic_first[n.index()],
+                Endpoint::Switch(s, PortName::Num(p)) => {
+                    let v = &mut num_first[s.index()];
+                    let p = *p as usize;
+                    if v.len() <= p {
+                        v.resize(p + 1, NONE);
+                    }
+                    &mut v[p]
+                }
+                Endpoint::Switch(s, PortName::Name(name)) => {
+                    named_first.entry((*s, name)).or_insert(NONE)
+                }
+            };
+            if slot.0 == u32::MAX {
+                *slot = (i as u32, is_b);
+                continue;
             }
+            let (j, first_is_b) = *slot;
+            let field = |b: bool| if b { Some("b") } else { None };
+            out.push(
+                diag(
+                    "FP303",
+                    format!("port `{}` is used by two links", f.endpoint_name(ep)),
+                )
+                .on(
+                    Entity::Link(LinkId::from_index(i)),
+                    field(is_b),
+                    "second use",
+                )
+                .also(Entity::Link(LinkId(j)), field(first_is_b), "first use")
+                .help("one cable per port: fix the port number of one of the links"),
+            );
         }
     }
 }

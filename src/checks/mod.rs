@@ -78,7 +78,7 @@ rules! {
     "FP105" "rail-shared-leaf" Error Some(rails::shared_leaf), "a node has two NICs on one leaf, or a leaf serves two scalable units",
     "What it does: no node may put two NIC ports of the same plane on one leaf, and no rail leaf may serve nodes of two scalable units.\n\nWhy it matters: two rails on one leaf break rail alignment; a leaf shared by two SUs breaks the SU's failure and growth boundary.\n\nSource: fabric.md (a) rule 7.";
     "FP106" "nic-uncabled" Error Some(rails::uncabled), "a compute NIC port has no link",
-    "What it does: in a fabric with switches, every compute NIC port of a GPU node must be cabled.\n\nWhy it matters: an uncabled NIC leaves its GPU without scale-out bandwidth; jobs using it run at the speed of PXN detours or fail.\n\nExample: a node added to a rack but left out of its SU's `rail-su` intent.";
+    "What it does: in a fabric with switches, every compute NIC port of a GPU node must be cabled.\n\nWhy it matters: an uncabled NIC leaves its GPU without scale-out bandwidth; jobs using it run at the speed of PXN detours or fail.\n\nExample: a node added to a rack but left out of its SU's `rail-su` intent.\n\nSource: NVIDIA DGX SuperPOD RAs (every GPU has a compute NIC on its rail); fabric.md (a) rules 1 and 4.";
 
     "FP201" "oversub-leaf" Error Some(clos::oversub_leaf), "a leaf has more downlink than uplink bandwidth",
     "What it does: on the compute fabric, each leaf with uplinks must have uplink bandwidth >= downlink bandwidth (1:1).\n\nWhy it matters: all-reduce runs at the rate of the bottleneck link; a 2:1 leaf halves cross-leaf bandwidth.\n\nSource: NVIDIA SuperPOD RAs (non-blocking compute fabric); fabric.md (a) rule 5.";
@@ -93,9 +93,9 @@ rules! {
     "FP206" "ib-ufm-port" Warning Some(clos::ufm_port), "an InfiniBand fabric has no management (UFM) host attached",
     "What it does: an InfiniBand compute fabric should have a management node (role `management`, e.g. a UFM appliance) cabled to it; the H100 SU keeps one leaf port per leaf for it (31 DGX + UFM).\n\nWhy it matters: the subnet manager and telemetry need a port on the fabric.\n\nSource: NVIDIA DGX SuperPOD H100 RA.";
     "FP207" "tier-skip" Error Some(clos::tier_skip), "a link skips a tier or joins two switches of one tier",
-    "What it does: NICs connect to leaves, leaves to spines, spines to cores. A NIC on a spine, a leaf on a core, or a leaf-to-leaf link breaks the Clos.\n\nWhy it matters: hop counts, oversubscription and failure domains stop meaning what the design says.";
+    "What it does: NICs connect to leaves, leaves to spines, spines to cores. A NIC on a spine, a leaf on a core, or a leaf-to-leaf link breaks the Clos.\n\nWhy it matters: hop counts, oversubscription and failure domains stop meaning what the design says.\n\nExample: a DGX NIC cabled straight to a spine.\n\nSource: fabric.md (c) (hops: same leaf 1, leaf-spine-leaf 3, across SUs 5); NVIDIA SuperPOD RAs.";
     "FP208" "switch-unconnected" Warning Some(clos::unconnected), "a switch has no links, or a leaf has no uplinks in a multi-tier fabric",
-    "What it does: flags switches with no links, and leaves with no uplinks when the fabric has spines.\n\nWhy it matters: an orphan switch is usually a typo; a leaf without uplinks isolates its GPUs from the rest of the fabric.";
+    "What it does: flags switches with no links, and leaves with no uplinks when the fabric has spines.\n\nWhy it matters: an orphan switch is usually a typo; a leaf without uplinks isolates its GPUs from the rest of the fabric.\n\nExample: `spine5` declared under `switches:` but never cabled.\n\nSource: Batfish `unusedStructures` (fabric.md §4).";
 
     "FP301" "switch-radix" Error Some(links::radix), "a switch uses more port capacity than it has",
     "What it does: the links on a switch may use at most its port capacity; a link slower than the port uses a breakout share (a 400G link uses half an 800G port).\n\nWhy it matters: the cabling plan cannot be built.\n\nExample: 70 x 400G links on a QM9700 (64 x 400G).\n\nSource: QM9700 64 x 400G; SN5600 64 x 800G or 128 x 400G; fabric.md (a) rule 8.";
@@ -104,18 +104,18 @@ rules! {
     "FP303" "port-reuse" Error Some(links::port_reuse), "a port is used by two links",
     "What it does: each switch port and each NIC port carries at most one link.\n\nWhy it matters: two cables cannot share a port; one of them is miswired.\n\nSource: containerlab #262, #387; fabric.md (a) rule 13.";
     "FP304" "self-link" Error Some(links::self_link), "a link connects a device to itself",
-    "What it does: both ends of a link must be on different devices.\n\nWhy it matters: a loopback cable is a documentation error or a miswire.";
+    "What it does: both ends of a link must be on different devices.\n\nWhy it matters: a loopback cable is a documentation error or a miswire.\n\nExample: `{a: leaf1:1, b: leaf1:2}`.\n\nSource: containerlab link checks; fabric.md (a) rule 13.";
     "FP305" "cable-reach" Error Some(links::reach), "a cable is longer than its medium can reach",
     "What it does: DAC reaches 5 m at 100G and below, 3 m at 200-400G and 2 m at 800G; AOC 100 m; MPO multimode OM4 50 m and OM3 30 m; MPO single-mode 500 m; single-mode splitter 50 m; LC single-mode 2 km.\n\nWhy it matters: past its reach a link flaps or does not come up.\n\nSource: NVIDIA structured cabling (docs.nvidia.com/networking/display/intrcnctcabreqndr400eth); fabric.md (a) rule 14.";
     "FP306" "length-missing" Warning Some(links::length_missing), "links without a length cannot be checked for reach or PFC headroom",
-    "What it does: counts links with no `length_m` and names the first.\n\nWhy it matters: cable length sets reach limits and the PFC headroom a lossless port needs (Meta: measure cable lengths).";
+    "What it does: counts links with no `length_m` and names the first.\n\nWhy it matters: cable length sets reach limits and the PFC headroom a lossless port needs (Meta: measure cable lengths).\n\nExample: `links: [{a: n1:nic0, b: leaf1:1, gbps: 400, medium: aoc}]`.\n\nSource: Meta OCP talk on PFC headroom (fabric.md §3); NVIDIA structured cabling.";
 
     "FP401" "nvlink-domain-shape" Error Some(nvlink::domain_shape), "an NVLink domain does not have its kind's shape",
     "What it does: an HGX/DGX domain has 8 GPUs; an NVL72 domain has 18 compute trays of 4 GPUs (72) and 9 NVLink switch trays.\n\nWhy it matters: tensor-parallel groups are sized to the domain; a wrong shape misplaces them.\n\nSource: NVIDIA GB200 NVL72 RA (network fabrics); fabric.md (a) rule 15.";
     "FP402" "nvlink-mixed-gpu" Error Some(nvlink::mixed_gpu), "an NVLink domain mixes GPU models",
-    "What it does: all GPUs of one NVLink domain must be the same model.\n\nWhy it matters: NVLink domains are homogeneous in hardware; a mix is a data error.";
+    "What it does: all GPUs of one NVLink domain must be the same model.\n\nWhy it matters: NVLink domains are homogeneous in hardware; a mix is a data error.\n\nExample: an NVL72 rack with 17 GB200 trays and one tray template naming `b200`.\n\nSource: NVIDIA GB200 NVL72 RA (one GPU model per NVLink domain).";
     "FP403" "nvl72-tray-orphan" Error Some(nvlink::orphan_tray), "an NVL72 compute tray is in a rack without an NVL72 domain",
-    "What it does: a node whose template has `nvlink: nvl72-tray` must sit in a rack with `nvlink_domain: {kind: nvl72}`.\n\nWhy it matters: the tray's GPUs would have no NVLink domain.";
+    "What it does: a node whose template has `nvlink: nvl72-tray` must sit in a rack with `nvlink_domain: {kind: nvl72}`.\n\nWhy it matters: the tray's GPUs would have no NVLink domain.\n\nExample: a `gb200-tray` node in a rack without `nvlink_domain:`.\n\nSource: NVIDIA GB200 NVL72 RA (18 compute trays and 9 switch trays per rack).";
 
     "FP501" "rack-power" Error Some(power::rack_power), "a rack's load exceeds its power budget",
     "What it does: sum of node maximum power plus switch power in the rack must stay within the rack budget times the site derate.\n\nWhy it matters: breakers trip under load; DGX H100 draws up to 10.2 kW.\n\nSource: DGX H100 10.2 kW max; NVL72 120-132 kW; fabric.md (a) rule 18.";
@@ -124,7 +124,7 @@ rules! {
     "FP503" "su-power" Error Some(power::su_power), "a scalable unit exceeds the site's power block",
     "What it does: the load of all racks of a scalable unit must stay within `site.su_power_kw`.\n\nWhy it matters: SUs are sized to the facility's power blocks (GB200 SU 1.2 MW).\n\nSource: NVIDIA GB200 SuperPOD RA; fabric.md (a) rule 20.";
     "FP504" "node-power-implausible" Warning Some(power::node_power), "a node's power is below its GPUs' TDP",
-    "What it does: a node template's `power_kw` must be at least its GPUs' combined TDP from the catalog.\n\nWhy it matters: rack budgets computed from an understated node power will trip breakers.\n\nExample: 8 x H100 (700 W) need at least 5.6 kW; a DGX H100 is rated 10.2 kW.";
+    "What it does: a node template's `power_kw` must be at least its GPUs' combined TDP from the catalog.\n\nWhy it matters: rack budgets computed from an understated node power will trip breakers.\n\nExample: 8 x H100 (700 W) need at least 5.6 kW; a DGX H100 is rated 10.2 kW.\n\nSource: DGX H100 10.2 kW maximum (6 x 3.3 kW PSUs, 4+2); GPU TDPs in the catalog (fabric.md §5).";
 
     "FP601" "roce-lossless-missing" Error Some(qos::missing), "a RoCE fabric has no lossless settings",
     "What it does: a fabric with `transport: roce` must describe its lossless settings under `lossless:`.\n\nWhy it matters: RoCEv2 without PFC/ECN drops packets under incast; go-back-N retransmits collapse throughput.\n\nSource: NVIDIA Cumulus `nv set qos roce`; Cisco AI/ML blueprint.";

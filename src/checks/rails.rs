@@ -66,13 +66,13 @@ pub fn nic_to_rail(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// NIC-link statistics per (su, plane, rail).
-fn rail_stats(
-    f: &Fabric,
-) -> BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> {
+/// Per rail: compute NIC links, their speeds, and one leaf of the rail (for labels).
+type RailStat = (u32, BTreeSet<u32>, SwitchId);
+
+/// NIC-link statistics per (su, plane), then per rail.
+fn rail_stats(f: &Fabric) -> BTreeMap<(Option<SuId>, u32), BTreeMap<u32, RailStat>> {
     let rails = switch_rails(f);
-    let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, (u32, BTreeSet<u32>, SwitchId)>> =
-        BTreeMap::new();
+    let mut stats: BTreeMap<(Option<SuId>, u32), BTreeMap<u32, RailStat>> = BTreeMap::new();
     for (link, nic, sw) in nic_links(f) {
         // Only compute ports ride a rail; a UFM or storage port on a leaf is not rail traffic.
         if f.nic_port(nic).gpu.is_none() {
@@ -162,7 +162,7 @@ pub fn count(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         if rails.len() as u32 != nics {
             let first = rails.values().next().expect("non-empty").2;
             out.push(
-                diag("FP103", format!("{} (plane {plane}) has {} rails but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
+                diag("FP103", format!("{} (plane {plane}) has {} rail(s) but its nodes have {nics} compute NIC ports per plane", su_name(f, su), rails.len()))
                     .on(Entity::Switch(first), None, "a leaf of this unit")
                     .also(Entity::Node(node), None, format!("{nics} compute NIC ports per plane"))
                     .help("give every GPU NIC index its own rail leaf (8 on HGX/DGX, 4 per GB200 tray)"),

@@ -17,6 +17,10 @@ pub struct ValidateArgs {
     /// Output format: human (rendered diagnostics), json, or sarif (SARIF 2.1.0 for code scanning).
     #[arg(long, value_enum, default_value = "human")]
     pub format: ValidateFormat,
+    /// Human output shows at most N diagnostics per code and file, then a count of the rest
+    /// (0 shows all). JSON and SARIF always list every diagnostic.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,

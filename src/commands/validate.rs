@@ -38,12 +38,19 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
             let color = args.output.is_none() && crate::cli::output::stdout_color();
             let mut s = String::new();
             for (loaded, diags) in &results {
+                let (shown, hidden) = limit_per_code(diags, args.limit);
                 s.push_str(&render::human(
-                    diags,
+                    &shown,
                     &loaded.file,
                     &loaded.provenance,
                     color,
                 ));
+                for (code, n) in hidden {
+                    s.push_str(&format!(
+                        "{}: {n} more {code} not shown (`--limit 0` shows all)\n",
+                        loaded.file.name
+                    ));
+                }
             }
             for (loaded, diags) in &results {
                 let t = Tally::of(diags);
@@ -98,4 +105,31 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The first `limit` diagnostics of each code (all when `limit` is 0), and how many of each
+/// code were left out. A systematic mistake in a 100k-GPU design would otherwise print
+/// 100k near-identical reports.
+fn limit_per_code(
+    diags: &[Diagnostic],
+    limit: usize,
+) -> (Vec<Diagnostic>, Vec<(&'static str, usize)>) {
+    if limit == 0 {
+        return (diags.to_vec(), Vec::new());
+    }
+    let mut seen: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut shown = Vec::new();
+    for d in diags {
+        let n = seen.entry(d.code).or_default();
+        *n += 1;
+        if *n <= limit {
+            shown.push(d.clone());
+        }
+    }
+    let hidden = seen
+        .into_iter()
+        .filter(|(_, n)| *n > limit)
+        .map(|(c, n)| (c, n - limit))
+        .collect();
+    (shown, hidden)
 }

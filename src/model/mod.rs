@@ -326,11 +326,11 @@ pub enum PortName {
 }
 
 impl PortName {
+    /// An all-digit name is a port number (`01` and `1` are the same port); anything else
+    /// (`swp12`, `1/1`) is a name.
     pub fn parse(s: &str) -> PortName {
         match s.parse::<u32>() {
-            Ok(n) if !s.starts_with('+') && !(s.len() > 1 && s.starts_with('0')) => {
-                PortName::Num(n)
-            }
+            Ok(n) if s.bytes().all(|b| b.is_ascii_digit()) => PortName::Num(n),
             _ => PortName::Name(s.into()),
         }
     }

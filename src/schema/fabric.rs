@@ -299,8 +299,19 @@ pub struct RawPortOverride {
     pub mtu: Option<Spanned<u32>>,
     #[serde(default)]
     pub pfc_priorities: Option<Spanned<Vec<u8>>>,
-    #[serde(default)]
+    /// Absent: inherit. `null`: the watchdog is off on these ports. A mapping: these timings.
+    #[serde(default, deserialize_with = "present")]
     pub watchdog: Option<Spanned<Option<RawWatchdog>>>,
     #[serde(default)]
     pub lossy: bool,
+}
+
+/// Deserializes a key that is present as `Some`, even when its value is `null`: plain
+/// `Option` would read `watchdog: null` as an absent key. `default` covers the absent case.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
