@@ -134,7 +134,8 @@ workloads:
     assert!(violations(&f, &d, &bad).iter().any(|x| x.starts_with("V08")));
     // 3. the gang split across two nodes and short of GPUs.
     let mut bad = doc.clone();
-    bad["workloads"][0]["assignments"] = serde_json::json!([{"gpu": gang_gpu}, {"gpu": "lab4/7"}]);
+    let other = if gang_gpu.as_str().unwrap().starts_with("lab4/") { "lab1/7" } else { "lab4/7" };
+    bad["workloads"][0]["assignments"] = serde_json::json!([{"gpu": gang_gpu}, {"gpu": other}]);
     let v = violations(&f, &d, &bad);
     assert!(v.iter().any(|x| x.starts_with("V06")) && v.iter().any(|x| x.starts_with("V07")), "{v:?}");
     // 4. budget exceeded: a second 8-GPU gang charged to a 40 USD/h tenant.
