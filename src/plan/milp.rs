@@ -498,14 +498,7 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
         }
     }
     // The greedy plan as a State for warm start.
-    let mut warm = State::new(geo, d);
-    for (w, a) in greedy.assignments.iter().enumerate() {
-        if greedy.admitted[w] {
-            let nodes: Vec<u32> = a.iter().map(|x| geo.gpu_node[x.gpu as usize]).collect();
-            let _ = warm.place(w, &|n| nodes.contains(&n), a);
-            warm.commit();
-        }
-    }
+    let warm = State::from_result(geo, d, &greedy);
     let model = build(geo, d, current, opts, &base, &fixed, &warm);
     let pruned = model.pruned;
     let cells = model.cells.clone();
@@ -609,7 +602,13 @@ fn name_solution(
     for &w in &order {
         let pools = pools_of.get(&w).cloned().unwrap_or_default();
         let prefer = current.running.get(&d.workloads[w].name).cloned().unwrap_or_default();
+        let mut scope: Vec<u32> = pools.iter().flat_map(|&p| geo.pools[p].nodes.iter().copied()).collect();
+        scope.extend(prefer.iter().map(|a| geo.gpu_node[a.gpu as usize]));
+        scope.sort_unstable();
+        scope.dedup();
+        st.scope = Some(scope);
         let r = st.place(w, &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)), &prefer);
+        st.scope = None;
         st.commit();
         if r.is_err() {
             let r2 = st.place(w, &|_| true, &prefer);

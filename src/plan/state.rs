@@ -303,6 +303,13 @@ pub struct State<'a> {
     pub assignments: Vec<Vec<Assignment>>,
     pub admitted: Vec<bool>,
     pub model_of: Vec<Option<usize>>,
+    /// Nodes by (model, free GPUs), for best fit without scanning every node.
+    buckets: Vec<Vec<std::collections::BTreeSet<u32>>>,
+    /// GPUs ever configured for MIG or time-slicing (may hold stale entries; checked on use).
+    mig_list: Vec<u32>,
+    shared_list: Vec<u32>,
+    /// When set, placement looks only at these nodes (sorted): the MILP's pools.
+    pub scope: Option<Vec<u32>>,
     journal: Vec<Undo>,
 }
 
@@ -324,7 +331,91 @@ impl<'a> State<'a> {
             assignments: vec![Vec::new(); nw],
             admitted: vec![false; nw],
             model_of: vec![None; nw],
+            buckets: {
+                let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> = vec![Vec::new(); geo.models.len()];
+                for (i, n) in geo.nodes.iter().enumerate() {
+                    let v = &mut b[n.model];
+                    if v.len() <= n.gpus as usize {
+                        v.resize(n.gpus as usize + 1, Default::default());
+                    }
+                    v[n.gpus as usize].insert(i as u32);
+                }
+                b
+            },
+            mig_list: Vec::new(),
+            shared_list: Vec::new(),
+            scope: None,
             journal: Vec::new(),
+        }
+    }
+
+    /// A state holding a finished plan (the greedy plan as the MILP's warm-start reference).
+    pub fn from_result(geo: &'a Geometry, demand: &'a Demand, r: &super::PlanResult) -> Self {
+        let mut st = State::new(geo, demand);
+        for (g, u) in r.gpus.iter().enumerate() {
+            if *u != GpuUse::Free {
+                st.set_gpu(g as u32, u.clone());
+            }
+        }
+        for (w, a) in r.assignments.iter().enumerate() {
+            if !r.admitted[w] {
+                continue;
+            }
+            let t = demand.workloads[w].tenant as u32;
+            for x in a {
+                st.mark_user(geo.gpu_node[x.gpu as usize], t);
+            }
+        }
+        st.assignments = r.assignments.clone();
+        st.admitted = r.admitted.clone();
+        st.model_of = r.model_of.clone();
+        st.journal.clear();
+        st
+    }
+
+    fn move_bucket(&mut self, node: u32, old: u32, new: u32) {
+        let m = self.geo.nodes[node as usize].model;
+        self.buckets[m][old as usize].remove(&node);
+        self.buckets[m][new as usize].insert(node);
+    }
+
+    fn note_kind(&mut self, g: u32) {
+        match self.gpus[g as usize] {
+            GpuUse::Mig { .. } => self.mig_list.push(g),
+            GpuUse::Shared { .. } => self.shared_list.push(g),
+            _ => {}
+        }
+    }
+
+    /// Best-fit node of model `m` with at least `k` free GPUs that `tenant` may use and whose
+    /// rack has power for `k` more: fewest free GPUs first, then lowest id.
+    fn best_node(&self, m: usize, k: u32, tenant: u32, allow: &dyn Fn(u32) -> bool) -> Option<u32> {
+        let ok = |n: u32| allow(n) && self.node_open(n, tenant) && self.rack_ok(n, k);
+        if let Some(scope) = &self.scope {
+            return scope
+                .iter()
+                .copied()
+                .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] >= k && ok(n))
+                .min_by_key(|&n| (self.free_gpus[n as usize], n));
+        }
+        for f in k as usize..self.buckets[m].len() {
+            if let Some(n) = self.buckets[m][f].iter().copied().find(|&n| ok(n)) {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// GPUs worth scanning for a free MIG instance or time-slice: the scope's, or the lists.
+    fn configured(&self, mig: bool) -> Vec<u32> {
+        match &self.scope {
+            Some(scope) => scope.iter().flat_map(|&n| self.geo.node_gpus(n)).collect(),
+            None => {
+                let mut v = if mig { self.mig_list.clone() } else { self.shared_list.clone() };
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
         }
     }
 
@@ -335,13 +426,18 @@ impl<'a> State<'a> {
         let is_free = self.gpus[g as usize] == GpuUse::Free;
         if was_free && !is_free {
             self.free_gpus[node as usize] -= 1;
+            let f = self.free_gpus[node as usize];
+            self.move_bucket(node, f + 1, f);
             let n = &self.geo.nodes[node as usize];
             self.rack_used_kw[n.rack as usize] += n.gpu_kw;
         } else if !was_free && is_free {
             self.free_gpus[node as usize] += 1;
+            let f = self.free_gpus[node as usize];
+            self.move_bucket(node, f - 1, f);
             let n = &self.geo.nodes[node as usize];
             self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
         }
+        self.note_kind(g);
         self.journal.push(Undo::Gpu(g, old));
     }
 
@@ -375,13 +471,19 @@ impl<'a> State<'a> {
                     let node = self.geo.gpu_node[g as usize];
                     let n = &self.geo.nodes[node as usize];
                     let (was_free, is_free) = (cur == GpuUse::Free, self.gpus[g as usize] == GpuUse::Free);
+                    let (rack, kw) = (n.rack as usize, n.gpu_kw);
                     if was_free && !is_free {
                         self.free_gpus[node as usize] -= 1;
-                        self.rack_used_kw[n.rack as usize] += n.gpu_kw;
+                        let f = self.free_gpus[node as usize];
+                        self.move_bucket(node, f + 1, f);
+                        self.rack_used_kw[rack] += kw;
                     } else if !was_free && is_free {
                         self.free_gpus[node as usize] += 1;
-                        self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
+                        let f = self.free_gpus[node as usize];
+                        self.move_bucket(node, f - 1, f);
+                        self.rack_used_kw[rack] -= kw;
                     }
+                    self.note_kind(g);
                 }
                 Undo::Owner(n, o) => self.owner[n as usize] = o,
                 Undo::Users(n, u) => self.users[n as usize] = u,
@@ -623,9 +725,7 @@ impl<'a> State<'a> {
                         }
                     }
                     if !done {
-                        let best = (0..self.geo.nodes.len() as u32)
-                            .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] >= k && allow(n) && self.node_open(n, t) && self.rack_ok(n, k))
-                            .min_by_key(|&n| (self.free_gpus[n as usize], n));
+                        let best = self.best_node(m, k, t, allow);
                         let Some(n) = best else {
                             return Err(format!("no node with {k} free {} GPUs for replica {} of {reps}", model.key, r + 1));
                         };
@@ -675,11 +775,12 @@ impl<'a> State<'a> {
         if target.is_none() {
             // Best fit among configured GPUs: the GPU with the fewest free instances.
             let mut best: Option<(usize, u32, Placement)> = None;
-            for n in 0..self.geo.nodes.len() as u32 {
+            for g in self.configured(true) {
+                let n = self.geo.gpu_node[g as usize];
                 if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
                     continue;
                 }
-                for g in self.geo.node_gpus(n) {
+                {
                     if let Some(q) = fits(self, g) {
                         let free = match &self.gpus[g as usize] {
                             GpuUse::Mig { layout, .. } => layout.iter().filter(|x| x.1.is_none()).count(),
@@ -695,9 +796,7 @@ impl<'a> State<'a> {
         }
         if target.is_none() {
             // Configure a free GPU with the maximal layout offering the most of `p`.
-            let node = (0..self.geo.nodes.len() as u32)
-                .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] > 0 && allow(n) && self.node_open(n, t) && self.rack_ok(n, 1))
-                .min_by_key(|&n| (self.free_gpus[n as usize], n));
+            let node = self.best_node(m, 1, t, allow);
             let Some(n) = node else {
                 return Err(format!("no free {} GPU to configure for MIG", self.geo.models[m].key));
             };
@@ -741,11 +840,12 @@ impl<'a> State<'a> {
         }
         if target.is_none() {
             let mut best: Option<(u32, u32)> = None;
-            for n in 0..self.geo.nodes.len() as u32 {
+            for g in self.configured(false) {
+                let n = self.geo.gpu_node[g as usize];
                 if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
                     continue;
                 }
-                for g in self.geo.node_gpus(n) {
+                {
                     if self.share_ok(g, tenant, e) {
                         let GpuUse::Shared { members } = &self.gpus[g as usize] else { continue };
                         let free = 8 - members.iter().map(|x| x.1 as u32).sum::<u32>();
@@ -758,9 +858,7 @@ impl<'a> State<'a> {
             target = best.map(|(_, g)| g);
         }
         if target.is_none() {
-            let node = (0..self.geo.nodes.len() as u32)
-                .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] > 0 && allow(n) && self.node_open(n, t) && self.rack_ok(n, 1))
-                .min_by_key(|&n| (self.free_gpus[n as usize], n));
+            let node = self.best_node(m, 1, t, allow);
             let Some(n) = node else {
                 return Err(format!("no free {} GPU to time-slice", self.geo.models[m].key));
             };
