@@ -499,7 +499,12 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     }
     // The greedy plan as a State for warm start.
     let warm = State::from_result(geo, d, &greedy);
+    let timing = std::env::var_os("FABPLAN_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     let model = build(geo, d, current, opts, &base, &fixed, &warm);
+    if timing {
+        eprintln!("milp: built {} columns, {} rows in {:.2} s", model.vars.len(), model.constraints.len(), t0.elapsed().as_secs_f64());
+    }
     let pruned = model.pruned;
     let cells = model.cells.clone();
     let patterns = model.patterns.clone();
@@ -517,9 +522,15 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
         Ok(s) => s,
         Err(_) => Solved { status: "time-limit".into(), objective: None, bound: None, values: Vec::new() },
     };
+    if timing {
+        eprintln!("milp: {} after {:.2} s", solved.status, t0.elapsed().as_secs_f64());
+    }
     let mut named = None;
     if !solved.values.is_empty() {
         named = Some(name_solution(geo, d, current, opts, &base, &fixed, &cells, &patterns, &admit, &solved.values, reasons.clone()));
+    }
+    if timing {
+        eprintln!("milp: named after {:.2} s", t0.elapsed().as_secs_f64());
     }
     let g_obj = greedy.objective;
     let mut result = match named {

@@ -229,7 +229,14 @@ pub fn plan(fabric: &Fabric, catalog: &Catalog, demand: &Demand, current: &Curre
             r.bound_scope = "none (greedy computes no bound)".into();
             r
         }
-        SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy),
+        SolverChoice::Highs => {
+            // --time-limit is the whole run's budget: HiGHS gets what is left after the greedy
+            // plan, less about as long again for naming its solution.
+            let used = started.elapsed().as_secs_f64();
+            let mut o = opts.clone();
+            o.time_limit_seconds = (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
+            milp::solve_and_name(&geo, demand, current, &o, greedy)
+        }
     };
     result.solve_seconds = started.elapsed().as_secs_f64();
     result

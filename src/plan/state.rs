@@ -379,10 +379,12 @@ impl<'a> State<'a> {
         self.buckets[m][new as usize].insert(node);
     }
 
-    fn note_kind(&mut self, g: u32) {
-        match self.gpus[g as usize] {
-            GpuUse::Mig { .. } => self.mig_list.push(g),
-            GpuUse::Shared { .. } => self.shared_list.push(g),
+    /// Records a GPU that just became MIG or time-sliced (not on every instance change).
+    fn note_kind(&mut self, g: u32, old: &GpuUse) {
+        match (&self.gpus[g as usize], old) {
+            (GpuUse::Mig { .. }, GpuUse::Mig { .. }) | (GpuUse::Shared { .. }, GpuUse::Shared { .. }) => {}
+            (GpuUse::Mig { .. }, _) => self.mig_list.push(g),
+            (GpuUse::Shared { .. }, _) => self.shared_list.push(g),
             _ => {}
         }
     }
@@ -410,12 +412,9 @@ impl<'a> State<'a> {
     fn configured(&self, mig: bool) -> Vec<u32> {
         match &self.scope {
             Some(scope) => scope.iter().flat_map(|&n| self.geo.node_gpus(n)).collect(),
-            None => {
-                let mut v = if mig { self.mig_list.clone() } else { self.shared_list.clone() };
-                v.sort_unstable();
-                v.dedup();
-                v
-            }
+            // Best fit takes the minimum by (free, gpu): order and duplicates do not matter.
+            None if mig => self.mig_list.clone(),
+            None => self.shared_list.clone(),
         }
     }
 
@@ -437,7 +436,7 @@ impl<'a> State<'a> {
             let n = &self.geo.nodes[node as usize];
             self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
         }
-        self.note_kind(g);
+        self.note_kind(g, &old);
         self.journal.push(Undo::Gpu(g, old));
     }
 
@@ -483,7 +482,7 @@ impl<'a> State<'a> {
                         self.move_bucket(node, f - 1, f);
                         self.rack_used_kw[rack] -= kw;
                     }
-                    self.note_kind(g);
+                    self.note_kind(g, &cur);
                 }
                 Undo::Owner(n, o) => self.owner[n as usize] = o,
                 Undo::Users(n, u) => self.users[n as usize] = u,
