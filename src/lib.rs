@@ -16,6 +16,7 @@ pub mod formats;
 pub mod load;
 pub mod mig;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod schema;
 pub mod source;

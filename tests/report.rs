@@ -194,7 +194,10 @@ fn html_with_a_plan_holds_the_json_figures() {
     assert!(html_matches_json(&html.stdout, &json) >= 20);
     assert!(html.stdout.contains("Cost per tenant"));
     // The plan's 13 MIG GPUs are drawn slot by slot: dgx09/2 holds 3g.40gb at units 0 and 4.
-    assert!(html.stdout.contains("13 GPUs in MIG mode"), "no MIG picture");
+    assert!(
+        html.stdout.contains("13 GPUs in MIG mode"),
+        "no MIG picture"
+    );
     assert!(html.stdout.contains("<title>3g.40gb at unit 4</title>"));
 }
 

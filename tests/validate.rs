@@ -257,6 +257,10 @@ fn broken_corpus_covers_every_load_code() {
         if r.code == "FP008" {
             continue;
         }
+        // FP8xx are demand and current-state load problems: tests/plan.rs has their fixtures.
+        if r.code >= "FP800" {
+            continue;
+        }
         assert!(
             documented.contains(r.code),
             "no broken fixture documents load problem `{}` ({})",
@@ -317,7 +321,7 @@ fn codes_are_unique_sorted_and_well_formed() {
         // FP0xx are load problems (no check, exit 2); FP1xx and up are design checks.
         assert_eq!(
             r.check.is_none(),
-            r.code < "FP100",
+            r.code < "FP100" || r.code >= "FP800",
             "{}: load problems are FP0xx and only they have no check",
             r.code
         );

@@ -161,6 +161,18 @@ rules! {
     "What it does: in multi-plane designs, NIC port p goes to a plane-p switch, and every plane has the same number of switches per tier.\n\nWhy it matters: twin planes only survive a failure at half bandwidth if they are identical.\n\nSource: NVIDIA B300 RA (twin-plane Spectrum-X); Alibaba HPN; fabric.md (a) rule 33.";
     "FP702" "fabric-separation" Warning Some(rails::separation), "non-GPU hosts are cabled into the compute fabric",
     "What it does: warns when management, storage or service hosts are cabled to the compute fabric of a design not declared `converged: true` (an InfiniBand UFM appliance is expected and exempt).\n\nWhy it matters: storage and frontend traffic on the backend compete with collectives.\n\nSource: Meta BE/FE separation; NVIDIA RAs; fabric.md (a) rule 32.";
+    "FP801" "demand-unknown-tenant" Error None, "a demand names a tenant it does not define",
+    "A workload's `tenant` or a tenant's `share_with` names no tenant under `tenants:`.\n\nWhy it matters: budgets, caps and isolation are per tenant; a workload without one cannot be charged or isolated.\n\nExample: `workloads: [{name: chat, tenant: prodcut, ...}]`.\n\nSource: docs/demand-format.md.";
+    "FP802" "demand-bad-value" Error None, "a demand value is not one of the allowed words",
+    "An isolation policy, workload kind, topology level, dtype or priority class is not one fabplan knows.\n\nWhy it matters: a policy that is not understood cannot be enforced.\n\nExample: `isolation: exclusive` (use `dedicated-gpu`).\n\nSource: docs/demand-format.md.";
+    "FP803" "demand-bad-size" Error None, "a workload's size is missing, ambiguous, or fits no GPU under its tenant's isolation",
+    "A training workload without `gpus`, an inference workload with neither `size` nor `model`, a `size` with more than one of `gpus`/`mig`/`fraction`, or a size that no GPU model on the fabric offers under the tenant's isolation (MIG sizes need `mig`, fractions need `shared`).\n\nWhy it matters: the planner would have nothing, or something forbidden, to place.\n\nExample: `size: {mig: 1g.10gb}` for a `dedicated-gpu` tenant.\n\nSource: docs/demand-format.md.";
+    "FP804" "demand-duplicate" Error None, "a tenant or workload name is used twice",
+    "Two tenants or two workloads share a name.\n\nWhy it matters: plans, diffs and exports refer to workloads by name.\n\nExample: two workloads named `chat`.";
+    "FP805" "demand-unknown-gpu" Error None, "a workload names a GPU model the catalog does not know",
+    "A `gpu_models` entry is not a catalog key, name or alias (nor a model the fabric defines).\n\nWhy it matters: a typo would silently make a workload unplaceable.\n\nExample: `gpu_models: [h1OO]`.\n\nSource: `fabplan mig profiles --gpu NAME` lists the catalog.";
+    "FP806" "state-unknown-gpu" Error None, "a current-state file names a GPU or MIG instance the fabric does not have",
+    "An assignment or layout in `--current` names a GPU that is not `node/index` on the fabric, or a MIG instance (`profile@start`) the GPU's model does not offer.\n\nWhy it matters: a diff against a state that does not match the fabric would be wrong.\n\nExample: `{gpu: dgx-99/0}` on a 32-node SU.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.

@@ -6,11 +6,12 @@ use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Debug, Args)]
 #[command(
-    about = "Export a fabric's topology to schedulers (Slurm, Kueue)",
+    about = "Export a fabric's topology to schedulers (Slurm, Kueue) or a plan's MIG layouts to mig-parted",
     after_help = "Examples:
   fabplan export slurm fabrics/lab-small.yaml > topology.yaml
   fabplan export slurm fabrics/lab-small.yaml --format conf > topology.conf
-  fabplan export kueue fabrics/lab-small.yaml | kubectl apply -f -"
+  fabplan export kueue fabrics/lab-small.yaml | kubectl apply -f -
+  fabplan export mig-parted plan.json -o mig-config.yaml"
 )]
 pub struct ExportArgs {
     #[command(subcommand)]
@@ -21,6 +22,20 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Slurm(SlurmExportArgs),
     Kueue(KueueExportArgs),
+    /// A mig-parted config per node and the `nvidia.com/mig.config` labels to apply.
+    #[command(after_help = "Example:
+  fabplan plan examples/mig-inference-h200.yaml --format json -o plan.json
+  fabplan export mig-parted plan.json -o mig-config.yaml")]
+    MigParted(MigPartedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigPartedArgs {
+    /// The plan (JSON or YAML, as `fabplan plan` writes it).
+    pub plan: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,13 +7,18 @@ Examples:
   fabplan generate --gpus 1024 > lab.yaml
   fabplan generate --gpus 100000 --radix 128 -o big.yaml
   fabplan generate --gpus 576 --style nvl72 --transport infiniband
+  fabplan generate demand --fabric big.yaml --workloads 5000 --seed 1 -o demand.yaml
 
 The same arguments always give the same bytes. Switch counts and wiring follow
 `fabplan size` with the same --radix and --nic-gbps.")]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
 pub struct GenerateArgs {
+    /// Generate a demand file for a fabric instead (`generate demand --help`).
+    #[command(subcommand)]
+    pub what: Option<GenerateWhat>,
     /// Number of GPUs (a multiple of 8, or of 72 for --style nvl72).
-    #[arg(long)]
-    pub gpus: u64,
+    #[arg(long, required = true)]
+    pub gpus: Option<u64>,
     /// rail-optimized: HGX 8-GPU servers; nvl72: GB200 NVL72 racks.
     #[arg(long, value_enum, default_value = "rail-optimized")]
     pub style: StyleArg,
@@ -44,4 +49,26 @@ pub enum StyleArg {
 pub enum TransportArg {
     Roce,
     Infiniband,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum GenerateWhat {
+    /// Synthetic, contended demand for a fabric (planner benchmarks and tests).
+    Demand(GenerateDemandArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateDemandArgs {
+    /// The fabric the demand is for (written as the demand's `fabric:` path).
+    #[arg(long, value_name = "FILE")]
+    pub fabric: PathBuf,
+    /// Number of workloads.
+    #[arg(long, default_value_t = 100)]
+    pub workloads: usize,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

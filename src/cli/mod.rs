@@ -19,10 +19,12 @@ pub mod import;
 pub mod inspect;
 pub mod mig;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod size;
 pub mod validate;
+pub mod verify;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -55,8 +57,10 @@ pub enum Command {
     Size(size::SizeArgs),
     Mig(mig::MigArgs),
     Import(import::ImportArgs),
-    Export(export::ExportArgs),
+    Plan(plan::PlanArgs),
+    Verify(verify::VerifyArgs),
     Report(report::ReportArgs),
+    Export(export::ExportArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -98,8 +102,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Size(args) => crate::commands::size::run(&args, out),
         Command::Mig(args) => crate::commands::mig::run(args, out),
         Command::Import(args) => crate::commands::import::run(args, out),
-        Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Plan(args) => crate::commands::plan::run(&args, out),
+        Command::Verify(args) => crate::commands::verify::run(&args, out),
         Command::Report(args) => crate::commands::report::run(&args, out),
+        Command::Export(args) => crate::commands::export::run(args, out),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `fabplan export <FORMAT>`: load a fabric and write it in a scheduler's format.
+//! `fabplan export <FORMAT>`: a fabric in a scheduler's format, or a plan's MIG layouts as
+//! mig-parted configs.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +12,8 @@ use crate::exit::Outcome;
 use crate::formats::{kueue, slurm};
 use crate::load::load_fabric_file;
 use crate::model::Fabric;
+use crate::schema::demand::RawState;
+use crate::source;
 
 pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
@@ -49,6 +52,18 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
                     slurm::render_conf(&t, kind, &header)
                 }
             };
+            emit(out, a.output.as_deref(), text.as_bytes())?;
+        }
+        ExportFormat::MigParted(a) => {
+            let file =
+                source::read_source(&a.plan).map_err(|(_, d)| Error::usage(d.message, d.help))?;
+            let plan: RawState = source::parse_yaml(&file).map_err(|d| {
+                Error::usage(
+                    format!("reading plan `{}`: {}", a.plan.display(), d.message),
+                    d.help,
+                )
+            })?;
+            let text = crate::plan::export::mig_parted(&plan);
             emit(out, a.output.as_deref(), text.as_bytes())?;
         }
         ExportFormat::Kueue(a) => {

@@ -10,6 +10,9 @@ use crate::exit::Outcome;
 use crate::fabric::generate::{generate, GenerateRequest, Style};
 
 pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if let Some(crate::cli::generate::GenerateWhat::Demand(d)) = &args.what {
+        return demand(d, out);
+    }
     let model = Catalog::builtin().gpu(&args.gpu).ok_or_else(|| {
         let known: Vec<String> = Catalog::builtin().gpus().map(|g| g.key.clone()).collect();
         Error::usage(
@@ -18,7 +21,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Outcome> {
         )
     })?;
     let req = GenerateRequest {
-        gpus: args.gpus,
+        gpus: args.gpus.unwrap_or(0),
         style: match args.style {
             StyleArg::RailOptimized => Style::RailOptimized,
             StyleArg::Nvl72 => Style::Nvl72,
@@ -31,4 +34,49 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Outcome> {
     let yaml = generate(&req).map_err(|e| Error::usage(e.to_string(), Some(e.help())))?;
     emit(out, args.output.as_deref(), yaml.as_bytes())?;
     Ok(Outcome::Clean)
+}
+
+/// `generate demand`: contended synthetic demand for a fabric.
+fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let loaded = crate::load::load_fabric_file(&args.fabric);
+    let Some(fabric) = loaded.fabric else {
+        let color = crate::cli::output::stderr_color();
+        eprint!(
+            "{}",
+            crate::cli::render::human(&loaded.diagnostics, &loaded.file, &loaded.provenance, color)
+        );
+        return Err(Error::InputRejected { count: 1 });
+    };
+    // The demand's `fabric:` is relative to where the demand is written.
+    let fabric_ref = match &args.output {
+        Some(o) => relative_to(&args.fabric, o.parent().unwrap_or(std::path::Path::new(""))),
+        None => args.fabric.display().to_string(),
+    };
+    let yaml =
+        crate::plan::gen::generate_demand(&fabric, Some(&fabric_ref), args.workloads, args.seed);
+    emit(out, args.output.as_deref(), yaml.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn relative_to(target: &std::path::Path, base: &std::path::Path) -> String {
+    let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (t, b) = (
+        abs(target),
+        abs(if base.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            base
+        }),
+    );
+    let tc: Vec<_> = t.components().collect();
+    let bc: Vec<_> = b.components().collect();
+    let common = tc.iter().zip(&bc).take_while(|(a, b)| a == b).count();
+    let mut rel = std::path::PathBuf::new();
+    for _ in common..bc.len() {
+        rel.push("..");
+    }
+    for c in &tc[common..] {
+        rel.push(c);
+    }
+    rel.display().to_string()
 }

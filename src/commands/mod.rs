@@ -7,6 +7,8 @@ pub mod generate;
 pub mod import;
 pub mod inspect;
 pub mod mig;
+pub mod plan;
 pub mod report;
 pub mod size;
 pub mod validate;
+pub mod verify;

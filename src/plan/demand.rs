@@ -1,0 +1,731 @@
+//! The validated demand: tenants, workloads sized per GPU model, pricing and weights.
+//! Span-free; built from `schema::demand::RawDemand` against a loaded fabric and the catalog.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::Catalog;
+use crate::diag::Diagnostic;
+use crate::mig::ProfileIdx;
+use crate::model::Fabric;
+use crate::schema::demand::{RawDemand, RawPriority, RawSize, RawWorkload};
+
+/// A topology level a gang must (or would like to) stay inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// One NVLink domain (an HGX board or an NVL72 rack).
+    Nvlink = 0,
+    /// One leaf group: nodes cabled to the same set of leaves (a rail group).
+    Leaf = 1,
+    /// One scalable unit.
+    Su = 2,
+    /// Anywhere on the fabric.
+    Fabric = 3,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Nvlink, Level::Leaf, Level::Su, Level::Fabric];
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "nvlink" => Some(Level::Nvlink),
+            "leaf" | "rail-group" => Some(Level::Leaf),
+            "su" | "scalable-unit" => Some(Level::Su),
+            "fabric" => Some(Level::Fabric),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Nvlink => "nvlink",
+            Level::Leaf => "leaf",
+            Level::Su => "su",
+            Level::Fabric => "fabric",
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            Level::Nvlink => "NVLink domain",
+            Level::Leaf => "leaf group",
+            Level::Su => "scalable unit",
+            Level::Fabric => "fabric",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Isolation {
+    /// Whole nodes: no other tenant on a node this tenant uses.
+    DedicatedNode,
+    /// Whole GPUs, never shared.
+    DedicatedGpu,
+    /// MIG instances (hardware-isolated); `co_tenancy` lets other co-tenant tenants' instances
+    /// share the GPU.
+    Mig { co_tenancy: bool },
+    /// Time-sliced fractions of a GPU, shared only within `group` (tenants that list each other).
+    Shared,
+}
+
+impl Isolation {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Isolation::DedicatedNode => "dedicated-node",
+            Isolation::DedicatedGpu => "dedicated-gpu",
+            Isolation::Mig { .. } => "mig",
+            Isolation::Shared => "shared",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub name: String,
+    pub budget_usd_per_hour: Option<f64>,
+    pub max_gpus: Option<f64>,
+    pub max_power_kw: Option<f64>,
+    pub priority: f64,
+    pub isolation: Isolation,
+    /// Tenants (indices) this one may time-slice a GPU with; both must list each other.
+    pub share_with: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Training,
+    Inference,
+    Agent,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Training => "training",
+            Kind::Inference => "inference",
+            Kind::Agent => "agent",
+        }
+    }
+}
+
+/// What one replica takes on a GPU of a given model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    /// Whole GPUs inside one node (a gang's total for training).
+    Gpus(u32),
+    /// One MIG instance of this profile (index into the model's MIG table).
+    Mig(ProfileIdx),
+    /// A time-sliced share in eighths of a GPU: 1, 2, 4 or 8.
+    Eighths(u8),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gang {
+    pub required: Level,
+    pub preferred: Level,
+    pub bytes_per_step: f64,
+    pub steps_per_hour: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    pub name: String,
+    pub tenant: usize,
+    pub kind: Kind,
+    pub priority: f64,
+    pub required: bool,
+    /// Independent replicas (inference, agent); 1 for a training gang.
+    pub replicas: u32,
+    /// Per eligible GPU model (catalog key): what one replica takes.
+    pub units: BTreeMap<String, Unit>,
+    /// Training: all-or-nothing gang with topology levels.
+    pub gang: Option<Gang>,
+    /// Derived memory per replica (model spec), for the explanation.
+    pub memory_gib: Option<f64>,
+    /// Agent: expected GPU-seconds per task.
+    pub gpu_seconds_per_task: Option<f64>,
+    pub tasks_per_hour: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// Per priority-weighted GPU admitted.
+    pub value: f64,
+    /// Per USD per hour spent.
+    pub cost_per_usd: f64,
+    /// Per GPU-hour per hour lost to all-reduce communication.
+    pub communication: f64,
+    /// Per GPU-equivalent left stranded on MIG or time-sliced GPUs.
+    pub stranded: f64,
+    /// Per running workload moved or evicted.
+    pub disruption: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            value: 1.0,
+            cost_per_usd: 0.01,
+            communication: 1.0,
+            stranded: 0.05,
+            disruption: 2.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    pub gpu_usd_per_hour: BTreeMap<String, f64>,
+    pub power_usd_per_kwh: f64,
+    pub pue: f64,
+}
+
+/// Default on-demand prices (USD per GPU-hour), specialist-cloud midpoints, May 2026
+/// (fabric.md section 5); GB200 is half the quoted superchip price.
+pub const DEFAULT_GPU_USD_PER_HOUR: &[(&str, f64)] = &[
+    ("a100-40gb", 1.5),
+    ("a100-80gb", 1.8),
+    ("b200", 6.0),
+    ("gb200", 4.54),
+    ("h100-80gb", 3.0),
+    ("h100-nvl-94gb", 3.0),
+    ("h200-141gb", 4.0),
+    ("rtx-pro-6000-blackwell", 1.8),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demand {
+    pub fabric: Option<String>,
+    pub tenants: Vec<Tenant>,
+    pub workloads: Vec<Workload>,
+    pub pricing: Pricing,
+    pub weights: Weights,
+}
+
+impl Demand {
+    pub fn tenant_index(&self, name: &str) -> Option<usize> {
+        self.tenants.iter().position(|t| t.name == name)
+    }
+
+    /// Whether tenants `a` and `b` may time-slice one GPU.
+    pub fn may_share(&self, a: usize, b: usize) -> bool {
+        a == b
+            || (self.tenants[a].share_with.contains(&b) && self.tenants[b].share_with.contains(&a))
+    }
+
+    /// USD per GPU-hour for `model`, given the node's listed price when the demand has none.
+    pub fn gpu_price(&self, model: &str) -> f64 {
+        self.pricing
+            .gpu_usd_per_hour
+            .get(model)
+            .copied()
+            .unwrap_or(2.0)
+    }
+}
+
+fn class_weight(classes: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
+    classes.get(name).copied().or(match name {
+        "critical" => Some(8.0),
+        "high" => Some(4.0),
+        "normal" => Some(2.0),
+        "low" => Some(1.0),
+        _ => None,
+    })
+}
+
+fn dtype_bytes(s: &str) -> Option<f64> {
+    Some(match s {
+        "fp32" => 4.0,
+        "bf16" | "fp16" => 2.0,
+        "fp8" | "int8" => 1.0,
+        "fp4" | "int4" => 0.5,
+        _ => return None,
+    })
+}
+
+/// Smallest power-of-two number of eighths covering `fraction` (1, 2, 4 or 8).
+pub fn eighths_for(fraction: f64) -> Option<u8> {
+    [1u8, 2, 4, 8]
+        .into_iter()
+        .find(|&e| fraction <= e as f64 / 8.0 + 1e-9)
+}
+
+/// Validates `raw` against the fabric's GPU models. Collects every problem.
+pub fn build_demand(
+    raw: RawDemand,
+    fabric: &Fabric,
+    catalog: &Catalog,
+) -> (Option<Demand>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let classes = raw.priority_classes;
+    let mut weights = Weights::default();
+    if let Some(v) = raw.weights.value {
+        weights.value = v;
+    }
+    if let Some(v) = raw.weights.cost_per_usd {
+        weights.cost_per_usd = v;
+    }
+    if let Some(v) = raw.weights.communication {
+        weights.communication = v;
+    }
+    if let Some(v) = raw.weights.stranded {
+        weights.stranded = v;
+    }
+    if let Some(v) = raw.weights.disruption {
+        weights.disruption = v;
+    }
+
+    // GPU models present on the fabric, with their node's price when listed.
+    let mut fabric_models: BTreeMap<String, u32> = BTreeMap::new();
+    let mut gpu_usd: BTreeMap<String, f64> = DEFAULT_GPU_USD_PER_HOUR
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    for t in &fabric.templates {
+        if t.gpus > 0 && !t.gpu_model.is_empty() {
+            let e = fabric_models.entry(t.gpu_model.clone()).or_insert(0);
+            *e = (*e).max(t.gpus);
+            if let Some(p) = t.price_usd_per_hour {
+                gpu_usd.insert(t.gpu_model.clone(), p / t.gpus as f64);
+            }
+        }
+    }
+    for (k, v) in raw.pricing.gpu_usd_per_hour {
+        gpu_usd.insert(k, v);
+    }
+    let pricing = Pricing {
+        gpu_usd_per_hour: gpu_usd,
+        power_usd_per_kwh: raw.pricing.power_usd_per_kwh.unwrap_or(0.10),
+        pue: raw.pricing.pue.unwrap_or(1.2),
+    };
+
+    let mut tenants = Vec::new();
+    for t in &raw.tenants {
+        if tenants.iter().any(|x: &Tenant| x.name == t.name) {
+            diags.push(
+                Diagnostic::error("FP804", format!("tenant `{}` is defined twice", t.name))
+                    .help("give each tenant a unique name"),
+            );
+        }
+        let isolation = match t.isolation.as_str() {
+            "dedicated-node" => Isolation::DedicatedNode,
+            "dedicated-gpu" => Isolation::DedicatedGpu,
+            "mig" => Isolation::Mig {
+                co_tenancy: t.co_tenancy.unwrap_or(false),
+            },
+            "shared" => Isolation::Shared,
+            other => {
+                diags.push(
+                    Diagnostic::error(
+                        "FP802",
+                        format!("tenant `{}` has unknown isolation `{other}`", t.name),
+                    )
+                    .help("use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`"),
+                );
+                Isolation::DedicatedGpu
+            }
+        };
+        let priority = match &t.priority {
+            None => 1.0,
+            Some(c) => class_weight(&classes, c).unwrap_or_else(|| {
+                diags.push(Diagnostic::error("FP802", format!("tenant `{}` has unknown priority class `{c}`", t.name))
+                    .help("use `critical`, `high`, `normal`, `low` or a class from `priority_classes`"));
+                1.0
+            }),
+        };
+        tenants.push(Tenant {
+            name: t.name.clone(),
+            budget_usd_per_hour: t.budget_usd_per_hour,
+            max_gpus: t.max_gpus,
+            max_power_kw: t.max_power_kw,
+            priority,
+            isolation,
+            share_with: Vec::new(),
+        });
+    }
+    for (i, t) in raw.tenants.iter().enumerate() {
+        for other in &t.share_with {
+            match tenants.iter().position(|x| &x.name == other) {
+                Some(j) => tenants[i].share_with.push(j),
+                None => diags.push(
+                    Diagnostic::error(
+                        "FP801",
+                        format!("tenant `{}` shares with unknown tenant `{other}`", t.name),
+                    )
+                    .help("list tenants defined under `tenants:`"),
+                ),
+            }
+        }
+    }
+
+    let mut workloads: Vec<Workload> = Vec::new();
+    for w in &raw.workloads {
+        if workloads.iter().any(|x| x.name == w.name) {
+            diags.push(
+                Diagnostic::error("FP804", format!("workload `{}` is defined twice", w.name))
+                    .help("give each workload a unique name"),
+            );
+            continue;
+        }
+        let Some(tenant) = tenants.iter().position(|t| t.name == w.tenant) else {
+            diags.push(
+                Diagnostic::error(
+                    "FP801",
+                    format!("workload `{}` names unknown tenant `{}`", w.name, w.tenant),
+                )
+                .help("define the tenant under `tenants:`"),
+            );
+            continue;
+        };
+        if let Some(wl) = build_workload(
+            w,
+            tenant,
+            &tenants[tenant],
+            &classes,
+            &fabric_models,
+            catalog,
+            &mut diags,
+        ) {
+            workloads.push(wl);
+        }
+    }
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error)
+    {
+        return (None, diags);
+    }
+    (
+        Some(Demand {
+            fabric: raw.fabric,
+            tenants,
+            workloads,
+            pricing,
+            weights,
+        }),
+        diags,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_workload(
+    w: &RawWorkload,
+    tenant: usize,
+    t: &Tenant,
+    classes: &BTreeMap<String, f64>,
+    fabric_models: &BTreeMap<String, u32>,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Workload> {
+    let bad = |diags: &mut Vec<Diagnostic>, code: &'static str, msg: String, help: &str| {
+        diags.push(Diagnostic::error(code, msg).help(help.to_string()));
+    };
+    let kind = match w.kind.as_str() {
+        "training" => Kind::Training,
+        "inference" => Kind::Inference,
+        "agent" => Kind::Agent,
+        other => {
+            bad(
+                diags,
+                "FP802",
+                format!("workload `{}` has unknown kind `{other}`", w.name),
+                "use `training`, `inference` or `agent`",
+            );
+            return None;
+        }
+    };
+    let priority = match &w.priority {
+        None => t.priority,
+        Some(RawPriority::Number(n)) => *n,
+        Some(RawPriority::Class(c)) => match class_weight(classes, c) {
+            Some(v) => v,
+            None => {
+                bad(
+                    diags,
+                    "FP802",
+                    format!("workload `{}` has unknown priority class `{c}`", w.name),
+                    "use a number or a priority class",
+                );
+                return None;
+            }
+        },
+    };
+    // Eligible models: the fabric's GPU models, filtered by `gpu_models`.
+    let mut models: Vec<(String, u32)> = Vec::new();
+    for (m, gpn) in fabric_models {
+        if w.gpu_models.is_empty()
+            || w.gpu_models
+                .iter()
+                .any(|x| catalog.gpu(x).map(|g| &g.key == m).unwrap_or(x == m))
+        {
+            models.push((m.clone(), *gpn));
+        }
+    }
+    for x in &w.gpu_models {
+        if catalog.gpu(x).is_none() {
+            bad(
+                diags,
+                "FP805",
+                format!("workload `{}` names unknown GPU model `{x}`", w.name),
+                "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them",
+            );
+            return None;
+        }
+    }
+    let mig_ok = matches!(t.isolation, Isolation::Mig { .. });
+    let shared_ok = t.isolation == Isolation::Shared;
+    let mut units = BTreeMap::new();
+    let mut replicas = w.replicas.unwrap_or(1).max(1);
+    let mut gang = None;
+    let mut memory_gib = None;
+    let mut gpu_seconds_per_task = None;
+    match kind {
+        Kind::Training => {
+            let Some(n) = w.gpus.filter(|&n| n > 0) else {
+                bad(
+                    diags,
+                    "FP803",
+                    format!("training workload `{}` has no `gpus`", w.name),
+                    "give the gang size, e.g. `gpus: 64`",
+                );
+                return None;
+            };
+            let (req, pref) = match &w.topology {
+                None => (Level::Fabric, Level::Fabric),
+                Some(tp) => {
+                    let Some(r) = Level::parse(&tp.required) else {
+                        bad(
+                            diags,
+                            "FP802",
+                            format!(
+                                "workload `{}` has unknown topology level `{}`",
+                                w.name, tp.required
+                            ),
+                            "use `nvlink`, `leaf`, `su` or `fabric`",
+                        );
+                        return None;
+                    };
+                    let p = match &tp.preferred {
+                        None => r,
+                        Some(p) => match Level::parse(p) {
+                            Some(p) => p.min(r),
+                            None => {
+                                bad(
+                                    diags,
+                                    "FP802",
+                                    format!(
+                                        "workload `{}` has unknown topology level `{p}`",
+                                        w.name
+                                    ),
+                                    "use `nvlink`, `leaf`, `su` or `fabric`",
+                                );
+                                return None;
+                            }
+                        },
+                    };
+                    (r, p)
+                }
+            };
+            let (bytes, steps) = w
+                .collective
+                .as_ref()
+                .map(|c| (c.bytes_per_step, c.steps_per_hour))
+                .unwrap_or((0.0, 0.0));
+            gang = Some(Gang {
+                required: req,
+                preferred: pref,
+                bytes_per_step: bytes,
+                steps_per_hour: steps,
+            });
+            replicas = 1;
+            for (m, _) in &models {
+                units.insert(m.clone(), Unit::Gpus(n));
+            }
+        }
+        Kind::Inference => {
+            for (m, gpn) in &models {
+                let Some(gm) = catalog.gpu(m) else { continue };
+                let unit = if let Some(size) = &w.size {
+                    match size_unit(size, gm, *gpn) {
+                        Ok(Some(u)) => u,
+                        Ok(None) => continue,
+                        Err(msg) => {
+                            bad(
+                                diags,
+                                "FP803",
+                                format!("workload `{}`: {msg}", w.name),
+                                "give exactly one of `gpus`, `mig` or `fraction`",
+                            );
+                            return None;
+                        }
+                    }
+                } else if let Some(spec) = &w.model {
+                    let Some(b) = dtype_bytes(&spec.dtype) else {
+                        bad(
+                            diags,
+                            "FP802",
+                            format!("workload `{}` has unknown dtype `{}`", w.name, spec.dtype),
+                            "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
+                        );
+                        return None;
+                    };
+                    let weights = spec.parameters_b * 1e9 * b;
+                    let kv = 2.0
+                        * spec.layers as f64
+                        * spec.kv_heads as f64
+                        * spec.head_dim as f64
+                        * b
+                        * spec.context_tokens as f64
+                        * spec.concurrent_sequences as f64;
+                    // 10% headroom for activations and the runtime.
+                    let gib = (weights + kv) * 1.1 / (1u64 << 30) as f64;
+                    memory_gib = Some((gib * 100.0).round() / 100.0);
+                    let smallest_mig = || {
+                        let table = gm.mig.as_ref()?;
+                        let mut best: Option<(f64, u8, usize)> = None;
+                        for (i, p) in table.profiles.iter().enumerate() {
+                            let mem = p.memory_gib.unwrap_or(
+                                gm.memory_gib * p.memory_slices as f64 / table.memory_slices as f64,
+                            );
+                            if mem + 1e-9 >= gib
+                                && best
+                                    .map(|(bm, bc, _)| (mem, p.compute_slices) < (bm, bc))
+                                    .unwrap_or(true)
+                            {
+                                best = Some((mem, p.compute_slices, i));
+                            }
+                        }
+                        best.map(|(_, _, i)| Unit::Mig(ProfileIdx(i as u8)))
+                    };
+                    let gpus = (gib / gm.memory_gib).ceil().max(1.0) as u32;
+                    let whole = gpus.next_power_of_two();
+                    if gpus > 1 {
+                        if whole > *gpn {
+                            continue;
+                        }
+                        Unit::Gpus(whole)
+                    } else if mig_ok {
+                        match smallest_mig() {
+                            Some(u) => u,
+                            None => Unit::Gpus(1),
+                        }
+                    } else if shared_ok {
+                        Unit::Eighths(eighths_for(gib / gm.memory_gib).unwrap_or(8))
+                    } else {
+                        Unit::Gpus(1)
+                    }
+                } else {
+                    bad(
+                        diags,
+                        "FP803",
+                        format!(
+                            "inference workload `{}` has neither `size` nor `model`",
+                            w.name
+                        ),
+                        "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
+                    );
+                    return None;
+                };
+                units.insert(m.clone(), unit);
+            }
+        }
+        Kind::Agent => {
+            let (Some(tasks), Some(tokens), Some(steps)) =
+                (w.tasks_per_hour, w.max_tokens, w.max_steps)
+            else {
+                bad(
+                    diags,
+                    "FP803",
+                    format!(
+                        "agent workload `{}` needs `tasks_per_hour`, `max_tokens` and `max_steps`",
+                        w.name
+                    ),
+                    "state the per-task limits so fabplan can bound GPU-seconds",
+                );
+                return None;
+            };
+            let tps = w.tokens_per_gpu_second.unwrap_or(1000.0);
+            let per_task = steps * tokens / tps
+                + w.max_tool_calls.unwrap_or(0.0) * w.gpu_seconds_per_tool_call.unwrap_or(0.0);
+            gpu_seconds_per_task = Some(per_task);
+            let gpus = tasks * per_task / 3600.0;
+            for (m, _) in &models {
+                let Some(gm) = catalog.gpu(m) else { continue };
+                let (unit, reps) = if shared_ok {
+                    (Unit::Eighths(1), (gpus * 8.0).ceil().max(1.0) as u32)
+                } else if let (true, Some(table)) = (mig_ok, gm.mig.as_ref()) {
+                    let i = (0..table.profiles.len())
+                        .min_by_key(|&i| {
+                            (
+                                table.profiles[i].compute_slices,
+                                table.profiles[i].memory_slices,
+                                i,
+                            )
+                        })
+                        .unwrap_or(0);
+                    let share =
+                        table.profiles[i].compute_slices as f64 / table.compute_slices as f64;
+                    (
+                        Unit::Mig(ProfileIdx(i as u8)),
+                        (gpus / share).ceil().max(1.0) as u32,
+                    )
+                } else {
+                    (Unit::Gpus(1), gpus.ceil().max(1.0) as u32)
+                };
+                if units.is_empty() {
+                    replicas = reps;
+                }
+                units.insert(m.clone(), unit);
+            }
+        }
+    }
+    // Isolation policy decides which units are allowed.
+    units.retain(|_, u| match u {
+        Unit::Gpus(_) => true,
+        Unit::Mig(_) => mig_ok,
+        Unit::Eighths(_) => shared_ok,
+    });
+    if units.is_empty() {
+        bad(
+            diags,
+            "FP803",
+            format!("workload `{}` fits no GPU model on the fabric under tenant `{}`'s `{}` isolation", w.name, t.name, t.isolation.as_str()),
+            "check `gpu_models`, the size and the tenant's isolation (MIG sizes need `mig`, fractions need `shared`)",
+        );
+        return None;
+    }
+    Some(Workload {
+        name: w.name.clone(),
+        tenant,
+        kind,
+        priority,
+        required: w.required,
+        replicas,
+        units,
+        gang,
+        memory_gib,
+        gpu_seconds_per_task,
+        tasks_per_hour: w.tasks_per_hour,
+    })
+}
+
+fn size_unit(
+    size: &RawSize,
+    gm: &crate::catalog::GpuModel,
+    gpn: u32,
+) -> Result<Option<Unit>, String> {
+    match (size.gpus, &size.mig, size.fraction) {
+        (Some(k), None, None) if k > 0 => Ok((k <= gpn).then_some(Unit::Gpus(k))),
+        (None, Some(p), None) => Ok(gm
+            .mig
+            .as_ref()
+            .and_then(|t| t.profile_index(p))
+            .map(Unit::Mig)),
+        (None, None, Some(f)) if f > 0.0 && f <= 1.0 => Ok(Some(match eighths_for(f) {
+            Some(8) | None => Unit::Gpus(1),
+            Some(e) => Unit::Eighths(e),
+        })),
+        _ => {
+            Err("`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)".into())
+        }
+    }
+}

@@ -1,0 +1,814 @@
+//! The MILP on pooled capacity (the only good_lp user), solved by HiGHS, then named.
+//!
+//! Count, don't name (reference/planner-notes.md): GPUs of one pool (rack, template, leaf
+//! group, SU) are interchangeable, so the model decides counts per pool: chunks of whole
+//! GPUs, MIG instances, time-sliced shares; GPUs per (pool, MIG group, maximal layout)
+//! (patterns); nodes per dedicated-node tenant; one binary per (gang, domain) at its
+//! required level and at each level it would prefer. Every named plan maps to a feasible
+//! point of this model with an objective at least as high, so HiGHS's dual bound bounds
+//! the named problem (when every workload sees every pool; see `bound_scope`).
+//! The solution is named by the same placement code as the greedy baseline, restricted to
+//! the pools the MILP chose; the better of that and the greedy plan is returned.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use good_lp::solvers::highs::highs;
+use good_lp::{
+    constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable,
+    VariableDefinition,
+};
+
+/// Adds a variable and returns it with its column (good_lp keeps the index private).
+fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Variable, usize) {
+    let col = vars.len();
+    (vars.add(def), col)
+}
+
+use super::demand::{Demand, Isolation, Level, Unit};
+use super::state::{chunks, comm_penalty, mig_group, unit_equiv, Geometry, GpuUse, Hold, State};
+use super::{greedy_order, restore_layouts, run_greedy, Current, PlanOptions, PlanResult};
+
+/// One workload's decision in one pool.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub workload: usize,
+    pub pool: usize,
+    pub var: Variable,
+    pub col: usize,
+    /// GPUs per unit of `var` (whole chunks), 0 for MIG/shared.
+    pub chunk_gpus: u32,
+    pub unit: Unit,
+}
+
+/// The built model, inspectable without solving (STYLE: problem-builder struct).
+pub struct PoolModel {
+    pub vars: ProblemVariables,
+    pub objective: Expression,
+    pub constraints: Vec<Constraint>,
+    pub admit: Vec<Option<Variable>>,
+    pub admit_col: Vec<Option<usize>>,
+    pub cells: Vec<Cell>,
+    /// (pool, group, layout index into the model's layouts) -> GPUs with that layout.
+    pub patterns: Vec<(usize, u32, usize, usize)>,
+    pub warm: Vec<(usize, f64)>,
+    pub pruned: bool,
+}
+
+/// Sharing groups: greedy partition of tenants into sets that all may share pairwise.
+fn share_groups(d: &Demand) -> Vec<u32> {
+    let mut group = vec![u32::MAX; d.tenants.len()];
+    let mut next = 0;
+    for a in 0..d.tenants.len() {
+        if group[a] != u32::MAX {
+            continue;
+        }
+        group[a] = next;
+        let mut members = vec![a];
+        for b in a + 1..d.tenants.len() {
+            if group[b] == u32::MAX && members.iter().all(|&m| d.may_share(m, b)) {
+                group[b] = next;
+                members.push(b);
+            }
+        }
+        next += 1;
+    }
+    group
+}
+
+/// Builds the pooled model. `base` holds frozen placements (capacity taken); `warm` is the
+/// greedy plan used as a warm start and to seed candidate pools.
+pub fn build(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    base: &State,
+    fixed: &[bool],
+    warm: &State,
+) -> PoolModel {
+    let mut vars = ProblemVariables::new();
+    let mut constraints = Vec::new();
+    let mut objective = Expression::from(0.0);
+    let nw = d.workloads.len();
+    let np = geo.pools.len();
+    let sgroup = share_groups(d);
+    // Free capacity per pool in `base`.
+    let mut free = vec![0u32; np];
+    let mut full = vec![0u32; np];
+    for (p, pool) in geo.pools.iter().enumerate() {
+        for &n in &pool.nodes {
+            let f = base.free_gpus[n as usize];
+            free[p] += f;
+            if f == pool.gpus_per_node && base.users[n as usize].is_empty() {
+                full[p] += 1;
+            }
+        }
+    }
+    // Candidate pools per workload.
+    // Full model while it stays small; else each workload sees 8 pools (planner-notes.md:
+    // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
+    let k = if opts.candidates > 0 {
+        opts.candidates
+    } else if nw * np > 50_000 {
+        8
+    } else {
+        0
+    };
+    let pruned = k > 0;
+    let mut admit = vec![None; nw];
+    let mut admit_col = vec![None; nw];
+    let mut cells: Vec<Cell> = Vec::new();
+    let mut warm_vals: Vec<(usize, f64)> = Vec::new();
+    let warm_pool_count = |w: usize| -> BTreeMap<usize, u32> {
+        let mut m = BTreeMap::new();
+        for a in &warm.assignments[w] {
+            let p = geo.nodes[geo.gpu_node[a.gpu as usize] as usize].pool as usize;
+            *m.entry(p).or_insert(0) += 1;
+        }
+        m
+    };
+    for (w, wl) in d.workloads.iter().enumerate() {
+        if fixed[w] {
+            continue;
+        }
+        let eligible: Vec<usize> = (0..np)
+            .filter(|&p| {
+                let pool = &geo.pools[p];
+                match wl.units.get(&geo.models[pool.model].key) {
+                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).is_some(),
+                    Some(_) => true,
+                    None => false,
+                }
+            })
+            .collect();
+        if eligible.is_empty() {
+            continue;
+        }
+        let wp = warm_pool_count(w);
+        let cand: Vec<usize> = if !pruned || eligible.len() <= k {
+            eligible
+        } else if let Some(g) = wl.gang.as_ref().filter(|g| g.required < Level::Fabric) {
+            // Gangs: whole domains at the required level (rotated), plus the greedy's.
+            let lvl = g.required as usize;
+            let mut doms: Vec<u32> = eligible.iter().map(|&p| geo.pools[p].domain[lvl]).collect();
+            doms.sort_unstable();
+            doms.dedup();
+            let start = (w * 7) % doms.len();
+            let chosen: Vec<u32> = (0..2.min(doms.len()))
+                .map(|i| doms[(start + i) % doms.len()])
+                .collect();
+            let mut c: Vec<usize> = eligible
+                .iter()
+                .copied()
+                .filter(|&p| chosen.contains(&geo.pools[p].domain[lvl]) || wp.contains_key(&p))
+                .collect();
+            c.truncate(4 * k);
+            for &p in wp.keys() {
+                if !c.contains(&p) {
+                    c.push(p);
+                }
+            }
+            c
+        } else {
+            let start = (w * k * 7) % eligible.len();
+            let mut c: Vec<usize> = (0..k)
+                .map(|i| eligible[(start + i) % eligible.len()])
+                .collect();
+            for &p in wp.keys() {
+                if !c.contains(&p) {
+                    c.push(p);
+                }
+            }
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        let (a, acol) = add(&mut vars, variable().binary());
+        admit[w] = Some(a);
+        admit_col[w] = Some(acol);
+        warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+        let mut total = Expression::from(0.0);
+        let mut count_need = 0u32;
+        for p in cand {
+            let pool = &geo.pools[p];
+            let unit = wl.units[&geo.models[pool.model].key];
+            let (chunk_gpus, count) = match unit {
+                Unit::Gpus(_) => chunks(wl, unit, pool.gpus_per_node).expect("eligible"),
+                _ => (0, wl.replicas),
+            };
+            count_need = count;
+            let (v, vcol) = add(&mut vars, variable().integer().min(0).max(count as f64));
+            let wv = match unit {
+                Unit::Gpus(_) => wp.get(&p).copied().unwrap_or(0) as f64 / chunk_gpus as f64,
+                _ => wp.get(&p).copied().unwrap_or(0) as f64,
+            };
+            warm_vals.push((vcol, if warm.admitted[w] { wv } else { 0.0 }));
+            total += v;
+            cells.push(Cell {
+                workload: w,
+                pool: p,
+                var: v,
+                col: vcol,
+                chunk_gpus,
+                unit,
+            });
+        }
+        constraints.push(constraint!(total == count_need as f64 * a));
+    }
+    // Objective and tenant rows, per cell.
+    let nt = d.tenants.len();
+    let mut t_usd: Vec<Expression> = vec![Expression::from(0.0); nt];
+    let mut t_eq: Vec<Expression> = vec![Expression::from(0.0); nt];
+    let mut t_kw: Vec<Expression> = vec![Expression::from(0.0); nt];
+    let mut used_eq_shared = Expression::from(0.0);
+    for c in &cells {
+        let wl = &d.workloads[c.workload];
+        let pool = &geo.pools[c.pool];
+        let eq = match c.unit {
+            Unit::Gpus(_) => c.chunk_gpus as f64,
+            u => unit_equiv(geo, pool.model, u),
+        };
+        let usd = eq * geo.models[pool.model].usd_per_gpu_hour
+            + eq * pool.gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh;
+        objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
+        t_usd[wl.tenant] += usd * c.var;
+        t_eq[wl.tenant] += eq * c.var;
+        t_kw[wl.tenant] += eq * pool.gpu_kw * c.var;
+        if !matches!(c.unit, Unit::Gpus(_)) {
+            used_eq_shared += eq * c.var;
+        }
+    }
+    for (t, ten) in d.tenants.iter().enumerate() {
+        if let Some(b) = ten.budget_usd_per_hour {
+            let e = std::mem::take(&mut t_usd[t]);
+            constraints.push(constraint!(e <= b - base.tenant_usd[t]));
+        }
+        if let Some(b) = ten.max_gpus {
+            let e = std::mem::take(&mut t_eq[t]);
+            constraints.push(constraint!(e <= b - base.tenant_gpus[t]));
+        }
+        if let Some(b) = ten.max_power_kw {
+            let e = std::mem::take(&mut t_kw[t]);
+            constraints.push(constraint!(e <= b - base.tenant_kw[t]));
+        }
+    }
+    // Gangs: communication penalty and domain choice.
+    for (w, wl) in d.workloads.iter().enumerate() {
+        let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
+            continue;
+        };
+        let my: Vec<&Cell> = cells.iter().filter(|c| c.workload == w).collect();
+        let count = my
+            .iter()
+            .map(|c| match c.unit {
+                Unit::Gpus(n) => n / c.chunk_gpus.max(1),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1);
+        let models: Vec<usize> = {
+            let mut m: Vec<usize> = my.iter().map(|c| geo.pools[c.pool].model).collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        let pen = |level: Level| {
+            models
+                .iter()
+                .map(|&m| comm_penalty(geo, d, wl, m, level))
+                .fold(f64::INFINITY, f64::min)
+        };
+        if count <= 1 {
+            objective -= pen(Level::Nvlink) * a;
+            continue;
+        }
+        // A gang spanning several pools may mix models only if each chunk agrees; forbid mixing.
+        if models.len() > 1 {
+            let mut sel = Expression::from(0.0);
+            for &m in &models {
+                let (b, bcol) = add(&mut vars, variable().binary());
+                let used_m = warm.admitted[w] && warm.model_of[w] == Some(m);
+                warm_vals.push((bcol, if used_m { 1.0 } else { 0.0 }));
+                sel += b;
+                let e: Expression = my
+                    .iter()
+                    .filter(|c| geo.pools[c.pool].model == m)
+                    .map(|c| c.var)
+                    .sum();
+                constraints.push(constraint!(e <= count as f64 * b));
+            }
+            constraints.push(constraint!(sel <= 1));
+        }
+        objective -= pen(g.required) * a;
+        for level in Level::ALL {
+            if level < g.preferred && level != g.required
+                || level > g.required
+                || level == Level::Fabric
+            {
+                continue;
+            }
+            let lvl = level as usize;
+            let mut doms: BTreeMap<u32, Vec<Variable>> = BTreeMap::new();
+            for c in &my {
+                let dom = geo.pools[c.pool].domain[lvl];
+                if dom != u32::MAX {
+                    doms.entry(dom).or_default().push(c.var);
+                }
+            }
+            let mut any = Expression::from(0.0);
+            let warm_gpus: Vec<u32> = warm.assignments[w].iter().map(|x| x.gpu).collect();
+            let warm_dom = (!warm_gpus.is_empty()
+                && super::state::tightest_level(geo, &warm_gpus) <= level)
+                .then(|| geo.nodes[geo.gpu_node[warm_gpus[0] as usize] as usize].domain[lvl]);
+            for (dom, vs) in &doms {
+                let (z, zcol) = add(&mut vars, variable().binary());
+                warm_vals.push((zcol, if warm_dom == Some(*dom) { 1.0 } else { 0.0 }));
+                let inside: Expression = vs.iter().copied().sum();
+                constraints.push(constraint!(inside >= count as f64 * z));
+                any += z;
+            }
+            if level == g.required {
+                // Required: everything inside one domain (the admitted gang picks one).
+                constraints.push(constraint!(any.clone() == a));
+                for c in &my {
+                    let dom = geo.pools[c.pool].domain[lvl];
+                    if dom == u32::MAX {
+                        constraints.push(constraint!(c.var <= 0));
+                    }
+                }
+            } else {
+                constraints.push(constraint!(any.clone() <= a));
+                // Bonus for staying inside one domain at this level instead of the next.
+                let next = Level::ALL[lvl + 1];
+                let bonus = pen(next) - pen(level);
+                if bonus > 0.0 {
+                    objective += bonus * any;
+                }
+            }
+        }
+    }
+    // Required and running workloads.
+    for (w, wl) in d.workloads.iter().enumerate() {
+        if let Some(a) = admit[w] {
+            if wl.required {
+                constraints.push(constraint!(a == 1));
+            }
+            if current
+                .running
+                .get(&wl.name)
+                .map(|v| !v.is_empty())
+                .unwrap_or(false)
+            {
+                objective += d.weights.disruption * a;
+            }
+        }
+    }
+    // Pool capacity rows.
+    let mut patterns = Vec::new();
+    let mut by_pool: Vec<Vec<usize>> = vec![Vec::new(); np];
+    for (i, c) in cells.iter().enumerate() {
+        by_pool[c.pool].push(i);
+    }
+    let mut rack_rows: BTreeMap<u32, Expression> = BTreeMap::new();
+    let mut stranded = Expression::from(0.0);
+    for p in 0..np {
+        if by_pool[p].is_empty() {
+            continue;
+        }
+        let pool = &geo.pools[p];
+        let gpn = pool.gpus_per_node;
+        let model = &geo.models[pool.model];
+        let mut gpus_used = Expression::from(0.0);
+        let mut gpus_power = Expression::from(0.0);
+        let mut nodes_full = Expression::from(0.0);
+        let mut ded: BTreeMap<usize, Expression> = BTreeMap::new();
+        let mut mig_need: BTreeMap<(u32, u8), Expression> = BTreeMap::new();
+        let mut share_need: BTreeMap<u32, Expression> = BTreeMap::new();
+        for &i in &by_pool[p] {
+            let c = &cells[i];
+            let wl = &d.workloads[c.workload];
+            match c.unit {
+                Unit::Gpus(_) => {
+                    gpus_power += c.chunk_gpus as f64 * c.var;
+                    if d.tenants[wl.tenant].isolation == Isolation::DedicatedNode {
+                        *ded.entry(wl.tenant)
+                            .or_insert_with(|| Expression::from(0.0)) +=
+                            c.chunk_gpus as f64 * c.var;
+                    } else {
+                        gpus_used += c.chunk_gpus as f64 * c.var;
+                        if c.chunk_gpus == gpn {
+                            nodes_full += c.var;
+                        }
+                    }
+                }
+                Unit::Mig(q) => {
+                    *mig_need
+                        .entry((mig_group(d, wl.tenant), q.0))
+                        .or_insert_with(|| Expression::from(0.0)) += c.var;
+                }
+                Unit::Eighths(e) => {
+                    *share_need
+                        .entry(sgroup[wl.tenant])
+                        .or_insert_with(|| Expression::from(0.0)) += e as f64 * c.var;
+                }
+            }
+        }
+        for (t, e) in ded {
+            let (n, ncol) = add(&mut vars, variable().integer().min(0).max(full[p] as f64));
+            let warm_n = pool
+                .nodes
+                .iter()
+                .filter(|&&x| {
+                    warm.owner[x as usize] == Some(t as u32) && base.owner[x as usize].is_none()
+                })
+                .count();
+            warm_vals.push((ncol, warm_n as f64));
+            constraints.push(constraint!(e <= gpn as f64 * n));
+            gpus_used += gpn as f64 * n;
+            nodes_full += n;
+        }
+        // MIG patterns per group.
+        let groups: Vec<u32> = {
+            let mut g: Vec<u32> = mig_need.keys().map(|k| k.0).collect();
+            g.dedup();
+            g
+        };
+        for grp in groups {
+            let profs: Vec<u8> = mig_need
+                .keys()
+                .filter(|k| k.0 == grp)
+                .map(|k| k.1)
+                .collect();
+            let mut offer: BTreeMap<u8, Expression> = BTreeMap::new();
+            // Patterns: maximal layouts made only of the group's demanded profiles, plus the
+            // greedy's choice for each profile (so every profile is offered).
+            let mut keep: Vec<usize> = (0..model.layouts.len())
+                .filter(|&li| {
+                    model.layouts[li]
+                        .placements
+                        .iter()
+                        .all(|x| profs.contains(&x.profile.0))
+                })
+                .collect();
+            for &q in &profs {
+                if let Some(l) = super::state::best_layout(model, crate::mig::ProfileIdx(q)) {
+                    if let Some(li) = model.layouts.iter().position(|x| x == l) {
+                        keep.push(li);
+                    }
+                }
+            }
+            keep.sort_unstable();
+            keep.dedup();
+            for li in keep {
+                let l = &model.layouts[li];
+                let (y, ycol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
+                let wy = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Mig { group, layout } if *group == grp && layout.iter().map(|x| x.0).eq(l.placements.iter().copied()))).count();
+                warm_vals.push((ycol, wy as f64));
+                for &q in &profs {
+                    let cnt = l.placements.iter().filter(|x| x.profile.0 == q).count();
+                    if cnt > 0 {
+                        *offer.entry(q).or_insert_with(|| Expression::from(0.0)) += cnt as f64 * y;
+                    }
+                }
+                gpus_used += y;
+                gpus_power += y;
+                stranded += y;
+                patterns.push((p, grp, li, ycol));
+            }
+            for q in profs {
+                let need = mig_need.remove(&(grp, q)).expect("need");
+                let off = offer.remove(&q).unwrap_or_else(|| Expression::from(0.0));
+                constraints.push(constraint!(need <= off));
+            }
+        }
+        for (sg, need) in share_need {
+            let (s, scol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
+            let ws = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Shared { members } if members.iter().any(|x| sgroup[d.workloads[x.0 as usize].tenant] == sg))).count();
+            warm_vals.push((scol, ws as f64));
+            constraints.push(constraint!(need <= 8.0 * s));
+            gpus_used += s;
+            gpus_power += s;
+            stranded += s;
+            let _ = Hold::Whole;
+        }
+        constraints.push(constraint!(gpus_used <= free[p] as f64));
+        constraints.push(constraint!(nodes_full <= full[p] as f64));
+        *rack_rows
+            .entry(pool.rack)
+            .or_insert_with(|| Expression::from(0.0)) += pool.gpu_kw * gpus_power;
+    }
+    for (r, e) in rack_rows {
+        let cap = geo.rack_kw[r as usize] - base.rack_used_kw[r as usize] + 1e-6;
+        constraints.push(constraint!(e <= cap));
+    }
+    objective -= d.weights.stranded * (stranded - used_eq_shared);
+    PoolModel {
+        vars,
+        objective,
+        constraints,
+        admit,
+        admit_col,
+        cells,
+        patterns,
+        warm: warm_vals,
+        pruned,
+    }
+}
+
+/// What HiGHS returned.
+pub struct Solved {
+    pub status: String,
+    pub objective: Option<f64>,
+    pub bound: Option<f64>,
+    pub values: Vec<f64>,
+}
+
+/// Solves `m` with HiGHS, named explicitly; options set on the inner model (good_lp's
+/// `solve()` would hide the dual bound).
+pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) -> Solved {
+    let ncols = m.vars.len();
+    let mut problem = highs(m.vars.maximise(m.objective));
+    for c in m.constraints {
+        problem.add_constraint(c);
+    }
+    let mut init = vec![0.0; ncols];
+    for (v, x) in &m.warm {
+        init[*v] = *x;
+    }
+    let mut model = problem.into_inner();
+    model.make_quiet();
+    model.set_option("time_limit", time_limit.max(0.01));
+    model.set_option("mip_rel_gap", gap.max(0.0));
+    model.set_option("threads", 1);
+    model.set_option("random_seed", 0);
+    model.set_option("parallel", "off");
+    // Off by default: with HiGHS 1.x via `highs` 2.4, a feasible greedy start was accepted
+    // with a wrong objective (+0.1 on tests/plan.rs `mig_instances_pack_onto_one_gpu`) and
+    // ended the search early. The greedy plan still competes after naming.
+    if warm_start {
+        model.set_solution(Some(&init), None, None, None);
+    }
+    let solved = match model.try_solve() {
+        Ok(s) => s,
+        Err(e) => {
+            return Solved {
+                status: format!("error ({e:?})"),
+                objective: None,
+                bound: None,
+                values: Vec::new(),
+            }
+        }
+    };
+    use highs::HighsModelStatus as S;
+    let status = match solved.status() {
+        S::Optimal => "optimal",
+        S::Infeasible | S::UnboundedOrInfeasible => "infeasible",
+        S::ReachedTimeLimit => "time-limit",
+        S::ReachedIterationLimit
+        | S::ReachedSolutionLimit
+        | S::ReachedMemoryLimit
+        | S::ReachedInterrupt => "limit",
+        _ => "error",
+    }
+    .to_string();
+    let has = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
+    let bound = solved
+        .double_info_value(c"mip_dual_bound")
+        .ok()
+        .filter(|b| b.is_finite());
+    Solved {
+        status,
+        objective: has.then(|| solved.objective_value()),
+        bound,
+        values: if has {
+            solved.get_solution().columns().to_vec()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Builds, solves under our own deadline, names the solution and keeps the better of it and
+/// the greedy plan.
+pub fn solve_and_name(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    greedy: PlanResult,
+) -> PlanResult {
+    // Frozen workloads are placed first and fixed.
+    let mut base = State::new(geo, d);
+    let mut fixed = vec![false; d.workloads.len()];
+    let mut reasons = vec![None; d.workloads.len()];
+    if opts.freeze {
+        let order: Vec<usize> = super::greedy_order(d, current)
+            .into_iter()
+            .filter(|&w| {
+                current
+                    .running
+                    .get(&d.workloads[w].name)
+                    .map(|a| !a.is_empty())
+                    .unwrap_or(false)
+            })
+            .collect();
+        run_greedy(&mut base, &order, current, true, &mut reasons);
+        for &w in &order {
+            fixed[w] = true;
+        }
+    }
+    // The greedy plan as a State for warm start.
+    let warm = State::from_result(geo, d, &greedy);
+    let timing = std::env::var_os("FABPLAN_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let model = build(geo, d, current, opts, &base, &fixed, &warm);
+    if timing {
+        eprintln!(
+            "milp: built {} columns, {} rows in {:.2} s",
+            model.vars.len(),
+            model.constraints.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let pruned = model.pruned;
+    let cells = model.cells.clone();
+    let patterns = model.patterns.clone();
+    let admit = model.admit_col.clone();
+    let (tx, rx) = mpsc::channel();
+    let tl = opts.time_limit_seconds;
+    let gap = opts.mip_gap;
+    let warm_start = opts.warm_start;
+    // HiGHS can overrun its own limit on big models: our deadline, then the greedy plan.
+    std::thread::spawn(move || {
+        let _ = tx.send(solve_highs(model, tl, gap, warm_start));
+    });
+    let deadline = Duration::from_secs_f64(tl * 1.5 + 2.0);
+    let solved = match rx.recv_timeout(deadline) {
+        Ok(s) => s,
+        Err(_) => Solved {
+            status: "time-limit".into(),
+            objective: None,
+            bound: None,
+            values: Vec::new(),
+        },
+    };
+    if timing {
+        eprintln!(
+            "milp: {} after {:.2} s",
+            solved.status,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let mut named = None;
+    if !solved.values.is_empty() {
+        named = Some(name_solution(
+            geo,
+            d,
+            current,
+            opts,
+            &base,
+            &fixed,
+            &cells,
+            &patterns,
+            &admit,
+            &solved.values,
+            reasons.clone(),
+        ));
+    }
+    if timing {
+        eprintln!("milp: named after {:.2} s", t0.elapsed().as_secs_f64());
+    }
+    let g_obj = greedy.objective;
+    let mut result = match named {
+        Some(r) if r.objective >= g_obj - 1e-9 && r.infeasible.len() <= greedy.infeasible.len() => {
+            r
+        }
+        _ => {
+            let mut g = greedy;
+            g.notes.push("the greedy plan scored at least as well as the named MILP solution and is returned".into());
+            g
+        }
+    };
+    result.solver = "highs".into();
+    result.bound_scope = if pruned {
+        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)"
+            .into()
+    } else {
+        "full pooled model (a valid bound for every named plan)".into()
+    };
+    let bound = solved.bound.map(|b| b.max(result.objective));
+    result.bound = bound;
+    result.gap = bound.map(|b| ((b - result.objective) / b.abs().max(1e-9)).max(0.0));
+    result.status = if !result.infeasible.is_empty() {
+        "infeasible".into()
+    } else if solved.status == "infeasible" {
+        // The pooled model says no, but a named plan exists: cannot happen unless pruned.
+        "feasible".into()
+    } else if result
+        .gap
+        .map(|g| g <= opts.mip_gap + 1e-9)
+        .unwrap_or(false)
+    {
+        "optimal".into()
+    } else if solved.status == "time-limit" {
+        "time-limit".into()
+    } else {
+        "feasible".into()
+    };
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn name_solution(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    base: &State,
+    fixed: &[bool],
+    cells: &[Cell],
+    patterns: &[(usize, u32, usize, usize)],
+    admit: &[Option<usize>],
+    values: &[f64],
+    mut reasons: Vec<Option<String>>,
+) -> PlanResult {
+    let mut st = State::new(geo, d);
+    // Frozen first, exactly as in `base`.
+    let frozen: Vec<usize> = (0..d.workloads.len())
+        .filter(|&w| fixed[w] && base.admitted[w])
+        .collect();
+    run_greedy(&mut st, &frozen, current, true, &mut reasons);
+    restore_layouts(&mut st, current, d);
+    // MIG patterns: configure the chosen layouts on free GPUs of each pool.
+    for &(p, grp, li, col) in patterns {
+        let n = values[col].round() as i64;
+        if n <= 0 {
+            continue;
+        }
+        let pool = &geo.pools[p];
+        let layout = geo.models[pool.model].layouts[li].clone();
+        let mut left = n;
+        for &node in &pool.nodes {
+            for g in geo.node_gpus(node) {
+                if left > 0 && st.gpus[g as usize] == GpuUse::Free {
+                    st.preconfigure(g, grp, &layout);
+                    left -= 1;
+                }
+            }
+        }
+    }
+    let chosen: Vec<usize> = (0..d.workloads.len())
+        .filter(|&w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
+        .collect();
+    let mut pools_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for c in cells {
+        if values[c.col] > 0.5 {
+            pools_of.entry(c.workload).or_default().push(c.pool);
+        }
+    }
+    let order: Vec<usize> = greedy_order(d, current)
+        .into_iter()
+        .filter(|w| chosen.contains(w))
+        .collect();
+    for &w in &order {
+        let pools = pools_of.get(&w).cloned().unwrap_or_default();
+        let prefer = current
+            .running
+            .get(&d.workloads[w].name)
+            .cloned()
+            .unwrap_or_default();
+        let mut scope: Vec<u32> = pools
+            .iter()
+            .flat_map(|&p| geo.pools[p].nodes.iter().copied())
+            .collect();
+        scope.extend(prefer.iter().map(|a| geo.gpu_node[a.gpu as usize]));
+        scope.sort_unstable();
+        scope.dedup();
+        st.scope = Some(scope);
+        let r = st.place(
+            w,
+            &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)),
+            &prefer,
+        );
+        st.scope = None;
+        st.commit();
+        if r.is_err() {
+            let r2 = st.place(w, &|_| true, &prefer);
+            st.commit();
+            reasons[w] = r2.err();
+        } else {
+            reasons[w] = None;
+        }
+    }
+    st.release_unused_mig();
+    // Repair: anything still out gets a greedy try.
+    let rest: Vec<usize> = greedy_order(d, current)
+        .into_iter()
+        .filter(|&w| !st.admitted[w])
+        .collect();
+    run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
+    st.release_unused_mig();
+    PlanResult::from_state(st, reasons, current)
+}

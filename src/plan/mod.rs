@@ -1,0 +1,311 @@
+//! The planner: demand -> a named plan (which workloads run where, each GPU's MIG layout),
+//! by a greedy best-fit baseline or a MILP through good_lp + HiGHS on pooled capacity.
+//!
+//! Only this module imports good_lp (`milp.rs`). `verify.rs` re-checks a plan from the fabric
+//! and demand alone and shares no code with the model builder.
+
+pub mod demand;
+pub mod export;
+pub mod gen;
+pub mod load;
+pub mod milp;
+pub mod output;
+pub mod state;
+pub mod verify;
+
+use std::collections::BTreeMap;
+
+use crate::catalog::Catalog;
+use crate::mig::Placement;
+use crate::model::Fabric;
+
+use demand::Demand;
+use state::{evaluate, Assignment, Geometry, GpuUse, Hold, State, Terms};
+
+/// Which solver to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolverChoice {
+    Highs,
+    Greedy,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub solver: SolverChoice,
+    pub time_limit_seconds: f64,
+    pub mip_gap: f64,
+    pub freeze: bool,
+    /// Candidate pools per workload in the MILP (0 = all).
+    pub candidates: usize,
+    /// Hand HiGHS the greedy plan as a starting solution (off: see `milp::solve_highs`).
+    pub warm_start: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            solver: SolverChoice::Highs,
+            time_limit_seconds: 30.0,
+            mip_gap: 0.01,
+            freeze: false,
+            candidates: 0,
+            warm_start: false,
+        }
+    }
+}
+
+/// Where workloads run now and each GPU's MIG layout (`--current`).
+#[derive(Debug, Clone, Default)]
+pub struct Current {
+    /// Running workloads (by demand index or name when not in the demand) and their GPUs.
+    pub running: BTreeMap<String, Vec<Assignment>>,
+    /// Current MIG layouts by GPU.
+    pub mig: BTreeMap<u32, Vec<Placement>>,
+}
+
+/// The named plan with its solve report.
+#[derive(Debug, Clone)]
+pub struct PlanResult {
+    pub status: String,
+    pub solver: String,
+    pub objective: f64,
+    pub bound: Option<f64>,
+    pub gap: Option<f64>,
+    pub solve_seconds: f64,
+    pub bound_scope: String,
+    pub terms: Terms,
+    pub admitted: Vec<bool>,
+    pub reasons: Vec<Option<String>>,
+    pub assignments: Vec<Vec<Assignment>>,
+    pub model_of: Vec<Option<usize>>,
+    pub gpus: Vec<GpuUse>,
+    pub tenant_usd: Vec<f64>,
+    pub tenant_gpus: Vec<f64>,
+    pub rack_used_kw: Vec<f64>,
+    /// Required workloads that could not be placed, explained in words.
+    pub infeasible: Vec<String>,
+    pub moved: usize,
+    pub notes: Vec<String>,
+}
+
+/// Greedy order: running first, then required, then priority (high first), then size
+/// (large first, for packing), then demand order.
+pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..demand.workloads.len()).collect();
+    let size = |w: usize| {
+        let wl = &demand.workloads[w];
+        wl.units
+            .values()
+            .next()
+            .map(|u| match u {
+                demand::Unit::Gpus(k) => *k as u64 * 64,
+                demand::Unit::Mig(_) => 8,
+                demand::Unit::Eighths(e) => *e as u64,
+            })
+            .unwrap_or(0)
+            * wl.replicas as u64
+    };
+    order.sort_by(|&a, &b| {
+        let (wa, wb) = (&demand.workloads[a], &demand.workloads[b]);
+        let ra = current.running.contains_key(&wa.name);
+        let rb = current.running.contains_key(&wb.name);
+        (!ra, !wa.required)
+            .cmp(&(!rb, !wb.required))
+            .then(wb.priority.total_cmp(&wa.priority))
+            .then(size(b).cmp(&size(a)))
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+/// Puts the current MIG layouts back on their GPUs so placement reuses them.
+fn restore_layouts(st: &mut State, current: &Current, demand: &Demand) {
+    let _ = demand;
+    for (&g, pl) in &current.mig {
+        if st.gpus[g as usize] == GpuUse::Free {
+            // Group: the group of the first running workload on the GPU, else shared group 0.
+            let group = current
+                .running
+                .iter()
+                .find(|(_, a)| a.iter().any(|x| x.gpu == g))
+                .and_then(|(name, _)| st.demand.workloads.iter().position(|w| &w.name == name))
+                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant))
+                .unwrap_or(0);
+            st.preconfigure(
+                g,
+                group,
+                &crate::mig::Layout {
+                    placements: pl.clone(),
+                },
+            );
+        }
+    }
+}
+
+/// Runs the greedy baseline into `st` over `order`; returns rejection reasons.
+pub fn run_greedy(
+    st: &mut State,
+    order: &[usize],
+    current: &Current,
+    freeze: bool,
+    reasons: &mut [Option<String>],
+) {
+    let geo = st.geo;
+    for &w in order {
+        if st.admitted[w] {
+            continue;
+        }
+        let name = &st.demand.workloads[w].name;
+        let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
+        let res = if freeze && !prefer.is_empty() {
+            let nodes: Vec<u32> = prefer
+                .iter()
+                .map(|a| geo.gpu_node[a.gpu as usize])
+                .collect();
+            let r = st.place(w, &|n| nodes.contains(&n), &prefer);
+            if r.is_ok() && st.assignments[w] != prefer {
+                st.remove(w);
+                Err("frozen (--freeze) and its current GPUs cannot hold it as it is now".into())
+            } else {
+                r
+            }
+        } else {
+            st.place(w, &|_| true, &prefer)
+        };
+        st.commit();
+        reasons[w] = res.err();
+    }
+}
+
+fn moved_count(st: &State, current: &Current) -> usize {
+    current
+        .running
+        .iter()
+        .filter(|(name, a)| {
+            !a.is_empty()
+                && match st.demand.workloads.iter().position(|w| &w.name == *name) {
+                    Some(w) => !st.admitted[w] || &st.assignments[w] != *a,
+                    None => true,
+                }
+        })
+        .count()
+}
+
+fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+    let moved = moved_count(&st, current);
+    let terms = evaluate(&st, moved);
+    let infeasible = st
+        .demand
+        .workloads
+        .iter()
+        .enumerate()
+        .filter(|(w, wl)| wl.required && !st.admitted[*w])
+        .map(|(w, wl)| {
+            format!(
+                "required workload `{}` of tenant `{}` cannot be placed: {}",
+                wl.name,
+                st.demand.tenants[wl.tenant].name,
+                reasons[w].clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    PlanResult {
+        status: String::new(),
+        solver: String::new(),
+        objective: terms.total(),
+        bound: None,
+        gap: None,
+        solve_seconds: 0.0,
+        bound_scope: String::new(),
+        terms,
+        admitted: st.admitted.clone(),
+        reasons,
+        assignments: st.assignments.clone(),
+        model_of: st.model_of.clone(),
+        gpus: st.gpus.clone(),
+        tenant_usd: st.tenant_usd.clone(),
+        tenant_gpus: st.tenant_gpus.clone(),
+        rack_used_kw: st.rack_used_kw.clone(),
+        infeasible,
+        moved,
+        notes: Vec::new(),
+    }
+}
+
+/// The greedy plan (also the MILP's warm start and fallback).
+pub fn plan_greedy(geo: &Geometry, demand: &Demand, current: &Current, freeze: bool) -> PlanResult {
+    let mut st = State::new(geo, demand);
+    restore_layouts(&mut st, current, demand);
+    let order = greedy_order(demand, current);
+    let mut reasons = vec![None; demand.workloads.len()];
+    run_greedy(&mut st, &order, current, freeze, &mut reasons);
+    st.release_unused_mig();
+    finish(st, reasons, current)
+}
+
+/// Plans `demand` on `fabric`.
+pub fn plan(
+    fabric: &Fabric,
+    catalog: &Catalog,
+    demand: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+) -> PlanResult {
+    let started = std::time::Instant::now();
+    let geo = Geometry::new(fabric, catalog, demand);
+    let greedy = plan_greedy(&geo, demand, current, opts.freeze);
+    let mut result = match opts.solver {
+        SolverChoice::Greedy => {
+            let mut r = greedy;
+            r.status = if r.infeasible.is_empty() {
+                "feasible".into()
+            } else {
+                "infeasible".into()
+            };
+            r.solver = "greedy".into();
+            r.bound_scope = "none (greedy computes no bound)".into();
+            r
+        }
+        SolverChoice::Highs => {
+            // --time-limit is the whole run's budget: HiGHS gets what is left after the greedy
+            // plan, less about as long again for naming its solution.
+            let used = started.elapsed().as_secs_f64();
+            let mut o = opts.clone();
+            o.time_limit_seconds =
+                (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
+            milp::solve_and_name(&geo, demand, current, &o, greedy)
+        }
+    };
+    result.solve_seconds = started.elapsed().as_secs_f64();
+    result
+}
+
+impl PlanResult {
+    pub(crate) fn from_state(
+        st: State,
+        reasons: Vec<Option<String>>,
+        current: &Current,
+    ) -> PlanResult {
+        finish(st, reasons, current)
+    }
+}
+
+/// Whether a hold is a MIG instance (for rendering).
+pub fn hold_is_mig(h: &Hold) -> bool {
+    matches!(h, Hold::Mig(_))
+}
+
+/// Plans and renders the plan document in one call (tests, benches, examples).
+pub fn plan_document(
+    fabric: &Fabric,
+    demand: &Demand,
+    current: Option<&Current>,
+    opts: &PlanOptions,
+) -> (PlanResult, serde_json::Value) {
+    let catalog = load::fabric_catalog(fabric);
+    let empty = Current::default();
+    let r = plan(fabric, &catalog, demand, current.unwrap_or(&empty), opts);
+    let geo = Geometry::new(fabric, &catalog, demand);
+    let doc = output::plan_json(&geo, demand, &r, opts, current);
+    (r, doc)
+}

@@ -1,0 +1,1234 @@
+//! Named placement: the fabric's geometry as the planner sees it (nodes, pools, topology
+//! domains), the per-GPU state of a plan, the placement primitives shared by the greedy
+//! baseline and the MILP's disaggregation, and the objective of a named plan.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::Catalog;
+use crate::fabric::topology::Topology;
+use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
+use crate::model::{Fabric, NvlinkKind, Tier};
+
+use super::demand::{Demand, Isolation, Level, Unit, Workload};
+
+/// Per-node facts the planner needs, flattened from the fabric.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub model: usize,
+    pub gpus: u32,
+    pub first_gpu: u32,
+    pub rack: u32,
+    pub pool: u32,
+    /// Domain id at each level (`Level as usize`); nvlink domains of HGX boards are per node.
+    pub domain: [u32; 4],
+    pub gpu_kw: f64,
+}
+
+/// A GPU model present on the fabric, with its MIG layouts.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub key: String,
+    pub mig: Option<MigTable>,
+    pub layouts: Vec<Layout>,
+    pub usd_per_gpu_hour: f64,
+    pub nvlink_bytes_per_s: f64,
+}
+
+/// Interchangeable capacity: the nodes of one (rack, template, leaf group, SU).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub nodes: Vec<u32>,
+    pub model: usize,
+    pub gpus_per_node: u32,
+    pub rack: u32,
+    pub domain: [u32; 4],
+    pub gpu_kw: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Geometry {
+    pub nodes: Vec<NodeInfo>,
+    pub models: Vec<ModelInfo>,
+    pub pools: Vec<Pool>,
+    pub rack_kw: Vec<f64>,
+    pub rack_names: Vec<String>,
+    /// Number of domains at each level.
+    pub domains: [u32; 4],
+    pub domain_names: [Vec<String>; 4],
+    pub gpu_node: Vec<u32>,
+    pub gpu_names: Vec<String>,
+    pub has_core: bool,
+    pub nic_bytes_per_s: f64,
+}
+
+impl Geometry {
+    pub fn new(f: &Fabric, catalog: &Catalog, demand: &Demand) -> Geometry {
+        let topo = Topology::new(f);
+        let mut models: Vec<ModelInfo> = Vec::new();
+        let mut model_ix: BTreeMap<String, usize> = BTreeMap::new();
+        let mut leaf_groups: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+        let mut nodes = Vec::new();
+        let mut pool_ix: BTreeMap<(u32, u32, u32, u32), u32> = BTreeMap::new();
+        let mut pools: Vec<Pool> = Vec::new();
+        let mut gpu_node = vec![u32::MAX; f.gpus.len()];
+        let mut nic_gbps = 0u32;
+        let mut nvl_domains = f.nvlink_domains.len() as u32;
+        let mut node_domain_names: Vec<String> =
+            f.nvlink_domains.iter().map(|d| d.name.clone()).collect();
+        for (ni, node) in f.nodes.iter().enumerate() {
+            let t = f.template_of(crate::model::NodeId::from_index(ni));
+            if t.gpus == 0 || t.gpu_model.is_empty() {
+                continue;
+            }
+            let m = *model_ix.entry(t.gpu_model.clone()).or_insert_with(|| {
+                let gm = catalog.gpu(&t.gpu_model);
+                let mig = gm.and_then(|g| g.mig.clone());
+                let layouts = mig
+                    .as_ref()
+                    .map(|tb| mig::maximal_layouts(tb, mig::Rules::default()))
+                    .unwrap_or_default();
+                models.push(ModelInfo {
+                    key: t.gpu_model.clone(),
+                    mig,
+                    layouts,
+                    usd_per_gpu_hour: demand.gpu_price(&t.gpu_model),
+                    nvlink_bytes_per_s: gm
+                        .map(|g| g.nvlink_gbytes_per_s as f64 / 2.0 * 1e9)
+                        .filter(|&b| b > 0.0)
+                        .unwrap_or(450e9),
+                });
+                models.len() - 1
+            });
+            let mut leaves: Vec<u32> = (0..t.nics.len())
+                .filter(|&k| t.nics[k].gpu.is_some())
+                .filter_map(|k| topo.nic_switch[node.first_nic.index() + k].map(|s| s.0))
+                .collect();
+            for k in 0..t.nics.len() {
+                if t.nics[k].gpu.is_some() {
+                    nic_gbps = nic_gbps.max(t.nics[k].gbps);
+                }
+            }
+            leaves.sort_unstable();
+            leaves.dedup();
+            let lg_next = leaf_groups.len() as u32;
+            let lg = *leaf_groups.entry(leaves).or_insert(lg_next);
+            let su = node.su.map(|s| s.0 + 1).unwrap_or(0);
+            let nvl = match (t.nvlink, node.nvlink_domain) {
+                (NvlinkKind::Nvl72Tray, Some(d)) => d.0,
+                (_, Some(d)) => d.0,
+                _ => {
+                    nvl_domains += 1;
+                    node_domain_names.push(node.name.clone());
+                    nvl_domains - 1
+                }
+            };
+            let rack = node.rack.0;
+            let key = (rack, node.template.0, lg, su);
+            let next = pools.len() as u32;
+            let pool = *pool_ix.entry(key).or_insert(next);
+            let gpu_kw = t.power_kw / t.gpus as f64;
+            if pool == next {
+                pools.push(Pool {
+                    nodes: Vec::new(),
+                    model: m,
+                    gpus_per_node: t.gpus,
+                    rack,
+                    domain: [nvl, lg, su, 0],
+                    gpu_kw,
+                });
+            }
+            pools[pool as usize].nodes.push(nodes.len() as u32);
+            for g in 0..t.gpus {
+                gpu_node[(node.first_gpu.0 + g) as usize] = nodes.len() as u32;
+            }
+            nodes.push(NodeInfo {
+                model: m,
+                gpus: t.gpus,
+                first_gpu: node.first_gpu.0,
+                rack,
+                pool,
+                domain: [nvl, lg, su, 0],
+                gpu_kw,
+            });
+        }
+        // For pools the NVLink domain is the rack's NVL72 domain or, on HGX boards, none
+        // wider than a node: mark those pools with u32::MAX.
+        for p in &mut pools {
+            let n0 = &nodes[p.nodes[0] as usize];
+            let t = &f.templates[f.nodes[0].template.index()];
+            let _ = t;
+            if p.nodes
+                .iter()
+                .any(|&n| nodes[n as usize].domain[0] != n0.domain[0])
+            {
+                p.domain[0] = u32::MAX;
+            }
+        }
+        let gpu_names = f
+            .gpus
+            .iter()
+            .map(|g| format!("{}/{}", f.nodes[g.node.index()].name, g.index))
+            .collect();
+        let mut lg_names = vec![String::new(); leaf_groups.len()];
+        for (leaves, id) in &leaf_groups {
+            lg_names[*id as usize] = match (leaves.first(), leaves.last()) {
+                (Some(a), Some(b)) if a != b => format!(
+                    "{}..{}",
+                    f.switches[*a as usize].name, f.switches[*b as usize].name
+                ),
+                (Some(a), _) => f.switches[*a as usize].name.clone(),
+                _ => "unconnected".into(),
+            };
+        }
+        let mut su_names = vec!["no-su".to_string()];
+        su_names.extend(f.sus.iter().cloned());
+        Geometry {
+            domains: [
+                nvl_domains,
+                leaf_groups.len() as u32,
+                f.sus.len() as u32 + 1,
+                1,
+            ],
+            domain_names: [node_domain_names, lg_names, su_names, vec![f.name.clone()]],
+            rack_kw: f.racks.iter().map(|r| r.power_kw).collect(),
+            rack_names: f.racks.iter().map(|r| r.name.clone()).collect(),
+            nodes,
+            models,
+            pools,
+            gpu_node,
+            gpu_names,
+            has_core: f.switches.iter().any(|s| s.tier == Tier::Core),
+            nic_bytes_per_s: if nic_gbps > 0 {
+                nic_gbps as f64 / 8.0 * 1e9
+            } else {
+                50e9
+            },
+        }
+    }
+
+    pub fn model_of_gpu(&self, gpu: u32) -> usize {
+        self.nodes[self.gpu_node[gpu as usize] as usize].model
+    }
+
+    /// GPUs of `n` as global indices.
+    pub fn node_gpus(&self, n: u32) -> std::ops::Range<u32> {
+        let node = &self.nodes[n as usize];
+        node.first_gpu..node.first_gpu + node.gpus
+    }
+
+    /// Seconds per all-reduce step of `bytes` over `gpus` GPUs whose tightest common domain
+    /// is `level` (ring alpha-beta, fabric.md (c)): `2(n-1) alpha + 2(n-1)/n x S / B`.
+    pub fn allreduce_seconds(&self, model: usize, level: Level, gpus: u32, bytes: f64) -> f64 {
+        if gpus <= 1 || bytes <= 0.0 {
+            return 0.0;
+        }
+        let n = gpus as f64;
+        let (alpha, bw) = match level {
+            Level::Nvlink => (2e-6, self.models[model].nvlink_bytes_per_s),
+            Level::Leaf => (5e-6, self.nic_bytes_per_s),
+            // ECMP collisions across the spine: 85% of the NIC rate; across a core: 75%.
+            Level::Su => (8e-6, self.nic_bytes_per_s * 0.85),
+            Level::Fabric if self.has_core => (12e-6, self.nic_bytes_per_s * 0.75),
+            Level::Fabric => (8e-6, self.nic_bytes_per_s * 0.85),
+        };
+        2.0 * (n - 1.0) * alpha + 2.0 * (n - 1.0) / n * bytes / bw
+    }
+}
+
+/// GPU-hours per hour a gang loses to communication at `level`, times the weight.
+pub fn comm_penalty(
+    geo: &Geometry,
+    demand: &Demand,
+    w: &Workload,
+    model: usize,
+    level: Level,
+) -> f64 {
+    let Some(g) = &w.gang else { return 0.0 };
+    let Unit::Gpus(n) = w
+        .units
+        .get(&geo.models[model].key)
+        .copied()
+        .unwrap_or(Unit::Gpus(0))
+    else {
+        return 0.0;
+    };
+    let t = geo.allreduce_seconds(model, level, n, g.bytes_per_step);
+    let frac = (g.steps_per_hour * t / 3600.0).min(1.0);
+    demand.weights.communication * n as f64 * frac
+}
+
+/// Chunk size and count of a whole-GPU workload on nodes of `gpn` GPUs; `None` when the
+/// workload cannot use such nodes.
+pub fn chunks(w: &Workload, unit: Unit, gpn: u32) -> Option<(u32, u32)> {
+    let Unit::Gpus(k) = unit else { return None };
+    if w.gang.is_some() {
+        let c = k.min(gpn);
+        (k % c == 0).then_some((c, k / c))
+    } else {
+        (k <= gpn).then_some((k, w.replicas))
+    }
+}
+
+/// GPU-equivalents of one replica of `unit` on `model`.
+pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
+    match unit {
+        Unit::Gpus(k) => k as f64,
+        Unit::Mig(p) => {
+            let t = geo.models[model]
+                .mig
+                .as_ref()
+                .expect("mig unit on a MIG model");
+            t.profile(p).compute_slices as f64 / t.compute_slices as f64
+        }
+        Unit::Eighths(e) => e as f64 / 8.0,
+    }
+}
+
+/// What a workload holds on one GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hold {
+    Whole,
+    Mig(Placement),
+    Eighths(u8),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Assignment {
+    pub gpu: u32,
+    pub hold: Hold,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GpuUse {
+    Free,
+    Whole(u32),
+    /// A MIG layout for `group`; each placement's holder.
+    Mig {
+        group: u32,
+        layout: Vec<(Placement, Option<u32>)>,
+    },
+    /// Time-sliced among `members` (workload, eighths).
+    Shared {
+        members: Vec<(u32, u8)>,
+    },
+}
+
+/// MIG group of a tenant: co-tenant tenants share group 0, the others their own.
+pub fn mig_group(demand: &Demand, tenant: usize) -> u32 {
+    match demand.tenants[tenant].isolation {
+        Isolation::Mig { co_tenancy: true } => 0,
+        _ => tenant as u32 + 1,
+    }
+}
+
+enum Undo {
+    Gpu(u32, GpuUse),
+    Owner(u32, Option<u32>),
+    Users(u32, Vec<u32>),
+}
+
+/// The state of a named plan, with an undo journal for all-or-nothing placement.
+pub struct State<'a> {
+    pub geo: &'a Geometry,
+    pub demand: &'a Demand,
+    pub gpus: Vec<GpuUse>,
+    /// Tenant owning the node (dedicated-node).
+    pub owner: Vec<Option<u32>>,
+    /// Tenants using the node.
+    pub users: Vec<Vec<u32>>,
+    pub free_gpus: Vec<u32>,
+    pub rack_used_kw: Vec<f64>,
+    pub tenant_usd: Vec<f64>,
+    pub tenant_gpus: Vec<f64>,
+    pub tenant_kw: Vec<f64>,
+    pub assignments: Vec<Vec<Assignment>>,
+    pub admitted: Vec<bool>,
+    pub model_of: Vec<Option<usize>>,
+    /// Nodes by (model, free GPUs), for best fit without scanning every node.
+    buckets: Vec<Vec<std::collections::BTreeSet<u32>>>,
+    /// GPUs ever configured for MIG or time-slicing (may hold stale entries; checked on use).
+    mig_list: Vec<u32>,
+    shared_list: Vec<u32>,
+    /// When set, placement looks only at these nodes (sorted): the MILP's pools.
+    pub scope: Option<Vec<u32>>,
+    journal: Vec<Undo>,
+}
+
+impl<'a> State<'a> {
+    pub fn new(geo: &'a Geometry, demand: &'a Demand) -> Self {
+        let nw = demand.workloads.len();
+        let nt = demand.tenants.len();
+        State {
+            geo,
+            demand,
+            gpus: vec![GpuUse::Free; geo.gpu_node.len()],
+            owner: vec![None; geo.nodes.len()],
+            users: vec![Vec::new(); geo.nodes.len()],
+            free_gpus: geo.nodes.iter().map(|n| n.gpus).collect(),
+            rack_used_kw: vec![0.0; geo.rack_kw.len()],
+            tenant_usd: vec![0.0; nt],
+            tenant_gpus: vec![0.0; nt],
+            tenant_kw: vec![0.0; nt],
+            assignments: vec![Vec::new(); nw],
+            admitted: vec![false; nw],
+            model_of: vec![None; nw],
+            buckets: {
+                let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> =
+                    vec![Vec::new(); geo.models.len()];
+                for (i, n) in geo.nodes.iter().enumerate() {
+                    let v = &mut b[n.model];
+                    if v.len() <= n.gpus as usize {
+                        v.resize(n.gpus as usize + 1, Default::default());
+                    }
+                    v[n.gpus as usize].insert(i as u32);
+                }
+                b
+            },
+            mig_list: Vec::new(),
+            shared_list: Vec::new(),
+            scope: None,
+            journal: Vec::new(),
+        }
+    }
+
+    /// A state holding a finished plan (the greedy plan as the MILP's warm-start reference).
+    pub fn from_result(geo: &'a Geometry, demand: &'a Demand, r: &super::PlanResult) -> Self {
+        let mut st = State::new(geo, demand);
+        for (g, u) in r.gpus.iter().enumerate() {
+            if *u != GpuUse::Free {
+                st.set_gpu(g as u32, u.clone());
+            }
+        }
+        for (w, a) in r.assignments.iter().enumerate() {
+            if !r.admitted[w] {
+                continue;
+            }
+            let t = demand.workloads[w].tenant as u32;
+            for x in a {
+                st.mark_user(geo.gpu_node[x.gpu as usize], t);
+            }
+        }
+        st.assignments = r.assignments.clone();
+        st.admitted = r.admitted.clone();
+        st.model_of = r.model_of.clone();
+        st.journal.clear();
+        st
+    }
+
+    fn move_bucket(&mut self, node: u32, old: u32, new: u32) {
+        let m = self.geo.nodes[node as usize].model;
+        self.buckets[m][old as usize].remove(&node);
+        self.buckets[m][new as usize].insert(node);
+    }
+
+    /// Records a GPU that just became MIG or time-sliced (not on every instance change).
+    fn note_kind(&mut self, g: u32, old: &GpuUse) {
+        match (&self.gpus[g as usize], old) {
+            (GpuUse::Mig { .. }, GpuUse::Mig { .. })
+            | (GpuUse::Shared { .. }, GpuUse::Shared { .. }) => {}
+            (GpuUse::Mig { .. }, _) => self.mig_list.push(g),
+            (GpuUse::Shared { .. }, _) => self.shared_list.push(g),
+            _ => {}
+        }
+    }
+
+    /// Best-fit node of model `m` with at least `k` free GPUs that `tenant` may use and whose
+    /// rack has power for `k` more: fewest free GPUs first, then lowest id.
+    fn best_node(&self, m: usize, k: u32, tenant: u32, allow: &dyn Fn(u32) -> bool) -> Option<u32> {
+        let ok = |n: u32| allow(n) && self.node_open(n, tenant) && self.rack_ok(n, k);
+        if let Some(scope) = &self.scope {
+            return scope
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    self.geo.nodes[n as usize].model == m
+                        && self.free_gpus[n as usize] >= k
+                        && ok(n)
+                })
+                .min_by_key(|&n| (self.free_gpus[n as usize], n));
+        }
+        for f in k as usize..self.buckets[m].len() {
+            if let Some(n) = self.buckets[m][f].iter().copied().find(|&n| ok(n)) {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// GPUs worth scanning for a free MIG instance or time-slice: the scope's, or the lists.
+    fn configured(&self, mig: bool) -> Vec<u32> {
+        match &self.scope {
+            Some(scope) => scope.iter().flat_map(|&n| self.geo.node_gpus(n)).collect(),
+            // Best fit takes the minimum by (free, gpu): order and duplicates do not matter.
+            None if mig => self.mig_list.clone(),
+            None => self.shared_list.clone(),
+        }
+    }
+
+    fn set_gpu(&mut self, g: u32, new: GpuUse) {
+        let old = std::mem::replace(&mut self.gpus[g as usize], new);
+        let node = self.geo.gpu_node[g as usize];
+        let was_free = old == GpuUse::Free;
+        let is_free = self.gpus[g as usize] == GpuUse::Free;
+        if was_free && !is_free {
+            self.free_gpus[node as usize] -= 1;
+            let f = self.free_gpus[node as usize];
+            self.move_bucket(node, f + 1, f);
+            let n = &self.geo.nodes[node as usize];
+            self.rack_used_kw[n.rack as usize] += n.gpu_kw;
+        } else if !was_free && is_free {
+            self.free_gpus[node as usize] += 1;
+            let f = self.free_gpus[node as usize];
+            self.move_bucket(node, f - 1, f);
+            let n = &self.geo.nodes[node as usize];
+            self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
+        }
+        self.note_kind(g, &old);
+        self.journal.push(Undo::Gpu(g, old));
+    }
+
+    fn mark_user(&mut self, node: u32, tenant: u32) {
+        if !self.users[node as usize].contains(&tenant) {
+            self.journal
+                .push(Undo::Users(node, self.users[node as usize].clone()));
+            self.users[node as usize].push(tenant);
+        }
+        if self.demand.tenants[tenant as usize].isolation == Isolation::DedicatedNode
+            && self.owner[node as usize].is_none()
+        {
+            self.journal.push(Undo::Owner(node, None));
+            self.owner[node as usize] = Some(tenant);
+        }
+    }
+
+    /// Whether `tenant` may put anything on `node`.
+    pub fn node_open(&self, node: u32, tenant: u32) -> bool {
+        match self.owner[node as usize] {
+            Some(o) => o == tenant,
+            None => {
+                self.demand.tenants[tenant as usize].isolation != Isolation::DedicatedNode
+                    || self.users[node as usize].iter().all(|&u| u == tenant)
+            }
+        }
+    }
+
+    fn rollback(&mut self, mark: usize) {
+        while self.journal.len() > mark {
+            match self.journal.pop().expect("journal") {
+                Undo::Gpu(g, old) => {
+                    let cur = std::mem::replace(&mut self.gpus[g as usize], old);
+                    let node = self.geo.gpu_node[g as usize];
+                    let n = &self.geo.nodes[node as usize];
+                    let (was_free, is_free) =
+                        (cur == GpuUse::Free, self.gpus[g as usize] == GpuUse::Free);
+                    let (rack, kw) = (n.rack as usize, n.gpu_kw);
+                    if was_free && !is_free {
+                        self.free_gpus[node as usize] -= 1;
+                        let f = self.free_gpus[node as usize];
+                        self.move_bucket(node, f + 1, f);
+                        self.rack_used_kw[rack] += kw;
+                    } else if !was_free && is_free {
+                        self.free_gpus[node as usize] += 1;
+                        let f = self.free_gpus[node as usize];
+                        self.move_bucket(node, f - 1, f);
+                        self.rack_used_kw[rack] -= kw;
+                    }
+                    self.note_kind(g, &cur);
+                }
+                Undo::Owner(n, o) => self.owner[n as usize] = o,
+                Undo::Users(n, u) => self.users[n as usize] = u,
+            }
+        }
+    }
+
+    fn rack_ok(&self, node: u32, extra_gpus: u32) -> bool {
+        let n = &self.geo.nodes[node as usize];
+        self.rack_used_kw[n.rack as usize] + n.gpu_kw * extra_gpus as f64
+            <= self.geo.rack_kw[n.rack as usize] + 1e-9
+    }
+
+    /// Places workload `w` whole (all replicas or the whole gang) on nodes allowed by
+    /// `allow`, preferring `prefer` GPUs; on failure leaves the state unchanged and says why.
+    pub fn place(
+        &mut self,
+        w: usize,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
+        let mark = self.journal.len();
+        let wl = &self.demand.workloads[w];
+        let mut last_err = String::from("no eligible GPU model on the fabric");
+        // Try models in order of the preferred assignment, then by key.
+        let mut order: Vec<usize> = (0..self.geo.models.len())
+            .filter(|&m| wl.units.contains_key(&self.geo.models[m].key))
+            .collect();
+        if let Some(a) = prefer.first() {
+            let pm = self.geo.model_of_gpu(a.gpu);
+            order.sort_by_key(|&m| m != pm);
+        }
+        for m in order {
+            let unit = wl.units[&self.geo.models[m].key];
+            let res = match unit {
+                Unit::Gpus(_) if wl.gang.is_some() => self.place_gang(w, m, unit, allow, prefer),
+                _ => self.place_replicas(w, m, unit, allow, prefer),
+            };
+            match res.and_then(|()| self.charge(w, m)) {
+                Ok(()) => {
+                    self.admitted[w] = true;
+                    self.model_of[w] = Some(m);
+                    self.assignments[w].sort();
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.rollback(mark);
+                    self.assignments[w].clear();
+                    last_err = e;
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    /// Cost of `w` on model `m` in USD per hour, its GPU-equivalents and kW.
+    pub fn cost(&self, w: usize, m: usize) -> (f64, f64, f64) {
+        let wl = &self.demand.workloads[w];
+        let unit = wl.units[&self.geo.models[m].key];
+        let reps = if wl.gang.is_some() { 1 } else { wl.replicas };
+        let eq = unit_equiv(self.geo, m, unit) * reps as f64;
+        let kw = eq
+            * self
+                .geo
+                .pools
+                .iter()
+                .find(|p| p.model == m)
+                .map(|p| p.gpu_kw)
+                .unwrap_or(0.0);
+        let usd = eq * self.geo.models[m].usd_per_gpu_hour
+            + kw * self.demand.pricing.pue * self.demand.pricing.power_usd_per_kwh;
+        (usd, eq, kw)
+    }
+
+    fn charge(&mut self, w: usize, m: usize) -> Result<(), String> {
+        let t = self.demand.workloads[w].tenant;
+        let (usd, eq, kw) = self.cost(w, m);
+        let ten = &self.demand.tenants[t];
+        if let Some(b) = ten.budget_usd_per_hour {
+            if self.tenant_usd[t] + usd > b + 1e-6 {
+                return Err(format!(
+                    "tenant `{}` budget: needs ${usd:.2}/h, ${:.2}/h of ${b:.2}/h left",
+                    ten.name,
+                    (b - self.tenant_usd[t]).max(0.0)
+                ));
+            }
+        }
+        if let Some(c) = ten.max_gpus {
+            if self.tenant_gpus[t] + eq > c + 1e-6 {
+                return Err(format!(
+                    "tenant `{}` GPU cap: needs {eq} GPUs, {} of {c} left",
+                    ten.name,
+                    (c - self.tenant_gpus[t]).max(0.0)
+                ));
+            }
+        }
+        if let Some(c) = ten.max_power_kw {
+            if self.tenant_kw[t] + kw > c + 1e-6 {
+                return Err(format!(
+                    "tenant `{}` power cap: needs {kw:.1} kW, {:.1} of {c} kW left",
+                    ten.name,
+                    (c - self.tenant_kw[t]).max(0.0)
+                ));
+            }
+        }
+        self.tenant_usd[t] += usd;
+        self.tenant_gpus[t] += eq;
+        self.tenant_kw[t] += kw;
+        Ok(())
+    }
+
+    /// Removes an admitted workload (used to rebuild plans); not journaled.
+    pub fn remove(&mut self, w: usize) {
+        if !self.admitted[w] {
+            return;
+        }
+        let m = self.model_of[w].expect("model");
+        let (usd, eq, kw) = self.cost(w, m);
+        let t = self.demand.workloads[w].tenant;
+        self.tenant_usd[t] -= usd;
+        self.tenant_gpus[t] -= eq;
+        self.tenant_kw[t] -= kw;
+        for a in std::mem::take(&mut self.assignments[w]) {
+            let g = a.gpu;
+            let new = match (&self.gpus[g as usize], a.hold) {
+                (GpuUse::Whole(_), _) => GpuUse::Free,
+                (GpuUse::Mig { group, layout }, Hold::Mig(p)) => GpuUse::Mig {
+                    group: *group,
+                    layout: layout
+                        .iter()
+                        .map(|&(q, h)| if q == p { (q, None) } else { (q, h) })
+                        .collect(),
+                },
+                (GpuUse::Shared { members }, _) => {
+                    let rest: Vec<_> = members
+                        .iter()
+                        .copied()
+                        .filter(|&(x, _)| x != w as u32)
+                        .collect();
+                    if rest.is_empty() {
+                        GpuUse::Free
+                    } else {
+                        GpuUse::Shared { members: rest }
+                    }
+                }
+                (other, _) => other.clone(),
+            };
+            self.set_gpu(g, new);
+        }
+        self.journal.clear();
+        self.admitted[w] = false;
+        self.model_of[w] = None;
+    }
+
+    fn whole_nodes(
+        &self,
+        w: usize,
+        m: usize,
+        k: u32,
+        allow: &dyn Fn(u32) -> bool,
+    ) -> impl Iterator<Item = u32> + '_ {
+        let _ = w;
+        let t = self.demand.workloads[w].tenant as u32;
+        let allow_ok: Vec<u32> = (0..self.geo.nodes.len() as u32)
+            .filter(|&n| {
+                self.geo.nodes[n as usize].model == m
+                    && self.free_gpus[n as usize] >= k
+                    && allow(n)
+                    && self.node_open(n, t)
+            })
+            .collect();
+        allow_ok.into_iter()
+    }
+
+    fn take_whole(&mut self, w: usize, node: u32, k: u32) {
+        let t = self.demand.workloads[w].tenant as u32;
+        let gpus: Vec<u32> = self
+            .geo
+            .node_gpus(node)
+            .filter(|&g| self.gpus[g as usize] == GpuUse::Free)
+            .take(k as usize)
+            .collect();
+        for g in gpus {
+            self.set_gpu(g, GpuUse::Whole(w as u32));
+            self.assignments[w].push(Assignment {
+                gpu: g,
+                hold: Hold::Whole,
+            });
+        }
+        self.mark_user(node, t);
+    }
+
+    fn place_gang(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
+        let wl = &self.demand.workloads[w];
+        let g = wl.gang.clone().expect("gang");
+        let Unit::Gpus(total) = unit else {
+            unreachable!()
+        };
+        let gpn = self
+            .geo
+            .pools
+            .iter()
+            .find(|p| p.model == m)
+            .map(|p| p.gpus_per_node)
+            .unwrap_or(0);
+        let Some((k, count)) = chunks(wl, unit, gpn) else {
+            return Err(format!(
+                "a gang of {total} GPUs is not a whole number of {gpn}-GPU nodes"
+            ));
+        };
+        // Keep the current placement when it is still free (re-planning a running gang).
+        if !prefer.is_empty() {
+            let nodes: Vec<u32> = {
+                let mut v: Vec<u32> = prefer
+                    .iter()
+                    .map(|a| self.geo.gpu_node[a.gpu as usize])
+                    .collect();
+                v.dedup();
+                v
+            };
+            let all_free = prefer.iter().all(|a| {
+                self.gpus[a.gpu as usize] == GpuUse::Free
+                    && self.geo.model_of_gpu(a.gpu) == m
+                    && allow(self.geo.gpu_node[a.gpu as usize])
+            });
+            if all_free && prefer.len() as u32 == total && nodes.iter().all(|&n| self.rack_ok(n, k))
+            {
+                let t = wl.tenant as u32;
+                for a in prefer {
+                    self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
+                    self.assignments[w].push(Assignment {
+                        gpu: a.gpu,
+                        hold: Hold::Whole,
+                    });
+                }
+                for n in nodes {
+                    self.mark_user(n, t);
+                }
+                return Ok(());
+            }
+        }
+        let cand: Vec<u32> = self.whole_nodes(w, m, k, allow).collect();
+        let mut best_free = 0u32;
+        for level in Level::ALL {
+            if level < g.preferred || level > g.required {
+                continue;
+            }
+            // Group candidate nodes by domain at this level; chunks per domain.
+            let mut by_dom: BTreeMap<u32, (u32, Vec<u32>)> = BTreeMap::new();
+            for &n in &cand {
+                let d = self.geo.nodes[n as usize].domain[level as usize];
+                let e = by_dom.entry(d).or_default();
+                e.0 += self.free_gpus[n as usize] / k;
+                e.1.push(n);
+            }
+            let mut doms: Vec<(u32, u32, Vec<u32>)> =
+                by_dom.into_iter().map(|(d, (c, v))| (c, d, v)).collect();
+            for (c, _, _) in &doms {
+                best_free = best_free.max(c * k);
+            }
+            doms.retain(|(c, _, _)| *c >= count);
+            doms.sort_by_key(|(c, d, _)| (*c, *d));
+            for (_, _, mut nodes) in doms.into_iter().take(4) {
+                // Best fit inside the domain: fullest nodes first, then by id.
+                nodes.sort_by_key(|&n| (self.free_gpus[n as usize], n));
+                let mark = self.journal.len();
+                let mut left = count;
+                for n in nodes {
+                    while left > 0 && self.free_gpus[n as usize] >= k && self.rack_ok(n, k) {
+                        self.take_whole(w, n, k);
+                        left -= 1;
+                    }
+                    if left == 0 {
+                        break;
+                    }
+                }
+                if left == 0 {
+                    return Ok(());
+                }
+                self.rollback(mark);
+                self.assignments[w].clear();
+            }
+        }
+        Err(format!(
+            "needs {total} {} GPUs inside one {}; the largest free one has {best_free}",
+            self.geo.models[m].key,
+            g.required.words()
+        ))
+    }
+
+    fn place_replicas(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
+        let wl = &self.demand.workloads[w];
+        let t = wl.tenant as u32;
+        let reps = wl.replicas;
+        let model = &self.geo.models[m];
+        let mut prefer_left: Vec<Assignment> = prefer.to_vec();
+        for r in 0..reps {
+            match unit {
+                Unit::Gpus(k) => {
+                    // Preferred: the replica's previous GPUs.
+                    let mut done = false;
+                    if let Some(pos) = prefer_left.first().map(|_| 0) {
+                        let node = self.geo.gpu_node[prefer_left[pos].gpu as usize];
+                        let mine: Vec<Assignment> = prefer_left
+                            .iter()
+                            .copied()
+                            .filter(|a| self.geo.gpu_node[a.gpu as usize] == node)
+                            .take(k as usize)
+                            .collect();
+                        if mine.len() as u32 == k
+                            && self.geo.nodes[node as usize].model == m
+                            && mine
+                                .iter()
+                                .all(|a| self.gpus[a.gpu as usize] == GpuUse::Free)
+                            && allow(node)
+                            && self.node_open(node, t)
+                            && self.rack_ok(node, k)
+                        {
+                            for a in &mine {
+                                self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
+                                self.assignments[w].push(Assignment {
+                                    gpu: a.gpu,
+                                    hold: Hold::Whole,
+                                });
+                            }
+                            self.mark_user(node, t);
+                            prefer_left.retain(|a| !mine.contains(a));
+                            done = true;
+                        }
+                    }
+                    if !done {
+                        let best = self.best_node(m, k, t, allow);
+                        let Some(n) = best else {
+                            return Err(format!(
+                                "no node with {k} free {} GPUs for replica {} of {reps}",
+                                model.key,
+                                r + 1
+                            ));
+                        };
+                        self.take_whole(w, n, k);
+                    }
+                }
+                Unit::Mig(p) => self
+                    .place_mig(w, m, p, allow, &mut prefer_left)
+                    .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
+                Unit::Eighths(e) => self
+                    .place_share(w, m, e, allow, &mut prefer_left)
+                    .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn place_mig(
+        &mut self,
+        w: usize,
+        m: usize,
+        p: ProfileIdx,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &mut Vec<Assignment>,
+    ) -> Result<(), String> {
+        let wl = &self.demand.workloads[w];
+        let t = wl.tenant as u32;
+        let group = mig_group(self.demand, wl.tenant);
+        let fits = |s: &Self, g: u32| -> Option<Placement> {
+            match &s.gpus[g as usize] {
+                GpuUse::Mig { group: gg, layout } if *gg == group => layout
+                    .iter()
+                    .find(|(q, h)| q.profile == p && h.is_none())
+                    .map(|(q, _)| *q),
+                _ => None,
+            }
+        };
+        // 1. the previous instance, if still offered; 2. a free instance on a configured GPU.
+        let mut target: Option<(u32, Placement)> = None;
+        if let Some(i) = prefer
+            .iter()
+            .position(|a| matches!(a.hold, Hold::Mig(q) if q.profile == p))
+        {
+            let a = prefer.remove(i);
+            if let (Hold::Mig(q), GpuUse::Mig { group: gg, layout }) =
+                (a.hold, &self.gpus[a.gpu as usize])
+            {
+                if *gg == group && layout.iter().any(|&(x, h)| x == q && h.is_none()) {
+                    target = Some((a.gpu, q));
+                }
+            }
+            if target.is_none()
+                && self.gpus[a.gpu as usize] == GpuUse::Free
+                && allow(self.geo.gpu_node[a.gpu as usize])
+            {
+                // The GPU is free: configure the layout that holds the previous instance.
+                let node = self.geo.gpu_node[a.gpu as usize];
+                if let Hold::Mig(q) = a.hold {
+                    if self.node_open(node, t) && self.rack_ok(node, 1) {
+                        if let Some(l) = self.geo.models[m]
+                            .layouts
+                            .iter()
+                            .filter(|l| l.placements.contains(&q))
+                            .max_by_key(|l| {
+                                (
+                                    l.placements.iter().filter(|x| x.profile == p).count(),
+                                    std::cmp::Reverse(l.placements.clone()),
+                                )
+                            })
+                        {
+                            let layout = l.placements.iter().map(|&x| (x, None)).collect();
+                            self.set_gpu(a.gpu, GpuUse::Mig { group, layout });
+                            target = Some((a.gpu, q));
+                        }
+                    }
+                }
+            }
+        }
+        if target.is_none() {
+            // Best fit among configured GPUs: the GPU with the fewest free instances.
+            let mut best: Option<(usize, u32, Placement)> = None;
+            for g in self.configured(true) {
+                let n = self.geo.gpu_node[g as usize];
+                if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
+                    continue;
+                }
+                {
+                    if let Some(q) = fits(self, g) {
+                        let free = match &self.gpus[g as usize] {
+                            GpuUse::Mig { layout, .. } => {
+                                layout.iter().filter(|x| x.1.is_none()).count()
+                            }
+                            _ => 0,
+                        };
+                        if best.map(|(f, bg, _)| (free, g) < (f, bg)).unwrap_or(true) {
+                            best = Some((free, g, q));
+                        }
+                    }
+                }
+            }
+            target = best.map(|(_, g, q)| (g, q));
+        }
+        if target.is_none() {
+            // Configure a free GPU with the maximal layout offering the most of `p`.
+            let node = self.best_node(m, 1, t, allow);
+            let Some(n) = node else {
+                return Err(format!(
+                    "no free {} GPU to configure for MIG",
+                    self.geo.models[m].key
+                ));
+            };
+            let g = self
+                .geo
+                .node_gpus(n)
+                .find(|&g| self.gpus[g as usize] == GpuUse::Free)
+                .expect("free gpu");
+            let l = best_layout(&self.geo.models[m], p)
+                .ok_or_else(|| "no MIG layout offers the profile".to_string())?;
+            let layout: Vec<(Placement, Option<u32>)> =
+                l.placements.iter().map(|&x| (x, None)).collect();
+            let q = layout.iter().find(|x| x.0.profile == p).expect("profile").0;
+            self.set_gpu(g, GpuUse::Mig { group, layout });
+            target = Some((g, q));
+        }
+        let (g, q) = target.expect("target");
+        let GpuUse::Mig { group: gg, layout } = self.gpus[g as usize].clone() else {
+            unreachable!()
+        };
+        let layout = layout
+            .into_iter()
+            .map(|(x, h)| if x == q { (x, Some(w as u32)) } else { (x, h) })
+            .collect();
+        self.set_gpu(g, GpuUse::Mig { group: gg, layout });
+        self.assignments[w].push(Assignment {
+            gpu: g,
+            hold: Hold::Mig(q),
+        });
+        let node = self.geo.gpu_node[g as usize];
+        self.mark_user(node, t);
+        Ok(())
+    }
+
+    fn share_ok(&self, g: u32, tenant: usize, e: u8) -> bool {
+        match &self.gpus[g as usize] {
+            GpuUse::Shared { members } => {
+                let used: u32 = members.iter().map(|x| x.1 as u32).sum();
+                used + e as u32 <= 8
+                    && members.iter().all(|&(x, _)| {
+                        self.demand
+                            .may_share(self.demand.workloads[x as usize].tenant, tenant)
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    fn place_share(
+        &mut self,
+        w: usize,
+        m: usize,
+        e: u8,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &mut Vec<Assignment>,
+    ) -> Result<(), String> {
+        let tenant = self.demand.workloads[w].tenant;
+        let t = tenant as u32;
+        let mut target = None;
+        if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Eighths(e)) {
+            let a = prefer.remove(i);
+            let node = self.geo.gpu_node[a.gpu as usize];
+            if allow(node)
+                && self.node_open(node, t)
+                && (self.share_ok(a.gpu, tenant, e)
+                    || (self.gpus[a.gpu as usize] == GpuUse::Free && self.rack_ok(node, 1)))
+                && self.geo.model_of_gpu(a.gpu) == m
+            {
+                target = Some(a.gpu);
+            }
+        }
+        if target.is_none() {
+            let mut best: Option<(u32, u32)> = None;
+            for g in self.configured(false) {
+                let n = self.geo.gpu_node[g as usize];
+                if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
+                    continue;
+                }
+                {
+                    if self.share_ok(g, tenant, e) {
+                        let GpuUse::Shared { members } = &self.gpus[g as usize] else {
+                            continue;
+                        };
+                        let free = 8 - members.iter().map(|x| x.1 as u32).sum::<u32>();
+                        if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
+                            best = Some((free, g));
+                        }
+                    }
+                }
+            }
+            target = best.map(|(_, g)| g);
+        }
+        if target.is_none() {
+            let node = self.best_node(m, 1, t, allow);
+            let Some(n) = node else {
+                return Err(format!(
+                    "no free {} GPU to time-slice",
+                    self.geo.models[m].key
+                ));
+            };
+            target = self
+                .geo
+                .node_gpus(n)
+                .find(|&g| self.gpus[g as usize] == GpuUse::Free);
+        }
+        let g = target.expect("target");
+        let mut members = match &self.gpus[g as usize] {
+            GpuUse::Shared { members } => members.clone(),
+            _ => Vec::new(),
+        };
+        members.push((w as u32, e));
+        members.sort();
+        self.set_gpu(g, GpuUse::Shared { members });
+        self.assignments[w].push(Assignment {
+            gpu: g,
+            hold: Hold::Eighths(e),
+        });
+        let node = self.geo.gpu_node[g as usize];
+        self.mark_user(node, t);
+        Ok(())
+    }
+
+    /// Configures free GPU `g` with `layout` for `group` ahead of placement (MILP patterns).
+    pub fn preconfigure(&mut self, g: u32, group: u32, layout: &Layout) {
+        let layout = layout.placements.iter().map(|&x| (x, None)).collect();
+        self.set_gpu(g, GpuUse::Mig { group, layout });
+        self.journal.clear();
+    }
+
+    /// Returns preconfigured MIG GPUs that no instance uses to free.
+    pub fn release_unused_mig(&mut self) {
+        for g in 0..self.gpus.len() as u32 {
+            if let GpuUse::Mig { layout, .. } = &self.gpus[g as usize] {
+                if layout.iter().all(|x| x.1.is_none()) {
+                    self.set_gpu(g, GpuUse::Free);
+                }
+            }
+        }
+        self.journal.clear();
+    }
+
+    pub fn commit(&mut self) {
+        self.journal.clear();
+    }
+}
+
+/// The maximal layout with the most instances of `p` (ties: fewest other units used, then
+/// the first in the engine's order).
+pub fn best_layout(model: &ModelInfo, p: ProfileIdx) -> Option<&Layout> {
+    let table = model.mig.as_ref()?;
+    model
+        .layouts
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.placements.iter().any(|x| x.profile == p))
+        .max_by_key(|(i, l)| {
+            let n = l.placements.iter().filter(|x| x.profile == p).count();
+            let other: u32 = l
+                .placements
+                .iter()
+                .filter(|x| x.profile != p)
+                .map(|x| table.profile(x.profile).size as u32)
+                .sum();
+            (n, std::cmp::Reverse(other), std::cmp::Reverse(*i))
+        })
+        .map(|(_, l)| l)
+}
+
+/// The objective of a named plan, term by term.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Terms {
+    pub value: f64,
+    pub cost: f64,
+    pub communication: f64,
+    pub stranded: f64,
+    pub disruption: f64,
+}
+
+impl Terms {
+    pub fn total(&self) -> f64 {
+        self.value - self.cost - self.communication - self.stranded - self.disruption
+    }
+}
+
+/// The tightest level whose one domain holds all of `gpus`.
+pub fn tightest_level(geo: &Geometry, gpus: &[u32]) -> Level {
+    for level in Level::ALL {
+        let mut it = gpus
+            .iter()
+            .map(|&g| geo.nodes[geo.gpu_node[g as usize] as usize].domain[level as usize]);
+        if let Some(first) = it.next() {
+            if it.all(|d| d == first) {
+                return level;
+            }
+        }
+    }
+    Level::Fabric
+}
+
+/// Scores the plan in `state`; `moved` counts running workloads moved or evicted.
+pub fn evaluate(state: &State, moved: usize) -> Terms {
+    let geo = state.geo;
+    let d = state.demand;
+    let mut t = Terms::default();
+    for (w, wl) in d.workloads.iter().enumerate() {
+        if !state.admitted[w] {
+            continue;
+        }
+        let m = state.model_of[w].expect("model");
+        let (usd, eq, _) = state.cost(w, m);
+        t.value += d.weights.value * wl.priority * eq;
+        t.cost += d.weights.cost_per_usd * usd;
+        if wl.gang.is_some() {
+            let gpus: Vec<u32> = state.assignments[w].iter().map(|a| a.gpu).collect();
+            t.communication += comm_penalty(geo, d, wl, m, tightest_level(geo, &gpus));
+        }
+    }
+    for (g, u) in state.gpus.iter().enumerate() {
+        match u {
+            GpuUse::Mig { layout, .. } => {
+                let m = geo.model_of_gpu(g as u32);
+                let table = geo.models[m].mig.as_ref().expect("mig");
+                let used: u32 = layout
+                    .iter()
+                    .filter(|x| x.1.is_some())
+                    .map(|x| table.profile(x.0.profile).compute_slices as u32)
+                    .sum();
+                t.stranded +=
+                    d.weights.stranded * (1.0 - used as f64 / table.compute_slices as f64).max(0.0);
+            }
+            GpuUse::Shared { members } => {
+                let used: u32 = members.iter().map(|x| x.1 as u32).sum();
+                t.stranded += d.weights.stranded * (1.0 - used as f64 / 8.0);
+            }
+            _ => {}
+        }
+    }
+    t.disruption = d.weights.disruption * moved as f64;
+    t
+}

@@ -1,0 +1,203 @@
+//! Raw demand and current-state files: what serde reads. `plan::demand` validates them into
+//! the span-free `Demand`. Keys are documented in docs/demand-format.md.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemand {
+    /// Path to the fabric, relative to the demand file; `--fabric` overrides it.
+    #[serde(default)]
+    pub fabric: Option<String>,
+    #[serde(default)]
+    pub pricing: RawPricing,
+    #[serde(default)]
+    pub weights: RawWeights,
+    /// Priority classes: name -> weight (defaults: critical 8, high 4, normal 2, low 1).
+    #[serde(default)]
+    pub priority_classes: BTreeMap<String, f64>,
+    pub tenants: Vec<RawTenant>,
+    #[serde(default)]
+    pub workloads: Vec<RawWorkload>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricing {
+    /// USD per GPU-hour by catalog key (`h100-80gb: 3.0`).
+    #[serde(default)]
+    pub gpu_usd_per_hour: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub power_usd_per_kwh: Option<f64>,
+    #[serde(default)]
+    pub pue: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeights {
+    pub value: Option<f64>,
+    pub cost_per_usd: Option<f64>,
+    pub communication: Option<f64>,
+    pub stranded: Option<f64>,
+    pub disruption: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    pub name: String,
+    #[serde(default)]
+    pub budget_usd_per_hour: Option<f64>,
+    #[serde(default)]
+    pub max_gpus: Option<f64>,
+    #[serde(default)]
+    pub max_power_kw: Option<f64>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// `dedicated-node`, `dedicated-gpu`, `mig` or `shared`.
+    pub isolation: String,
+    /// `mig`: whether other tenants' instances may share a GPU (default false).
+    #[serde(default)]
+    pub co_tenancy: Option<bool>,
+    /// `shared`: tenants this one may time-slice a GPU with (both must list each other).
+    #[serde(default)]
+    pub share_with: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: String,
+    pub tenant: String,
+    /// `training`, `inference` or `agent`.
+    pub kind: String,
+    /// A number, or a priority class name; default: the tenant's class.
+    #[serde(default)]
+    pub priority: Option<RawPriority>,
+    #[serde(default)]
+    pub required: bool,
+    /// Catalog keys the workload may run on; default any.
+    #[serde(default)]
+    pub gpu_models: Vec<String>,
+    // training
+    #[serde(default)]
+    pub gpus: Option<u32>,
+    #[serde(default)]
+    pub topology: Option<RawTopology>,
+    #[serde(default)]
+    pub collective: Option<RawCollective>,
+    // inference
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub size: Option<RawSize>,
+    #[serde(default)]
+    pub model: Option<RawModelSpec>,
+    // agent
+    #[serde(default)]
+    pub tasks_per_hour: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<f64>,
+    #[serde(default)]
+    pub max_steps: Option<f64>,
+    #[serde(default)]
+    pub max_tool_calls: Option<f64>,
+    #[serde(default)]
+    pub tokens_per_gpu_second: Option<f64>,
+    #[serde(default)]
+    pub gpu_seconds_per_tool_call: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawPriority {
+    Number(f64),
+    Class(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopology {
+    /// `nvlink`, `leaf`, `su` or `fabric`.
+    pub required: String,
+    #[serde(default)]
+    pub preferred: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCollective {
+    pub bytes_per_step: f64,
+    pub steps_per_hour: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSize {
+    #[serde(default)]
+    pub gpus: Option<u32>,
+    #[serde(default)]
+    pub mig: Option<String>,
+    #[serde(default)]
+    pub fraction: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelSpec {
+    /// Parameters in billions.
+    pub parameters_b: f64,
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    /// `fp32`, `bf16`, `fp16`, `fp8`, `int8`, `fp4`, `int4`.
+    pub dtype: String,
+    pub context_tokens: u64,
+    pub concurrent_sequences: u32,
+}
+
+/// A current-state file: the `workloads` and `gpus` of a plan (a plan file is a valid state).
+#[derive(Debug, Default, Deserialize)]
+pub struct RawState {
+    #[serde(default)]
+    pub workloads: Vec<RawStateWorkload>,
+    #[serde(default)]
+    pub gpus: Vec<RawStateGpu>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawStateWorkload {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub admitted: bool,
+    #[serde(default)]
+    pub assignments: Vec<RawAssignment>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAssignment {
+    /// `node/index`, e.g. `dgx-001/3`.
+    pub gpu: String,
+    #[serde(default)]
+    pub instance: Option<String>,
+    #[serde(default)]
+    pub fraction: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawStateGpu {
+    pub gpu: String,
+    /// `whole`, `mig`, `shared` or `free`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// MIG layout as `profile@start` words.
+    #[serde(default)]
+    pub mig: Option<String>,
+}
