@@ -27,10 +27,13 @@ pub fn run(args: &[&str]) -> Run {
 }
 
 pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args, env)
+}
+
+/// Runs fabplan with `args` in directory `dir`.
+pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabplan"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -54,4 +57,18 @@ pub fn snapshot(name: &str, text: &str) {
     insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, text);
     });
+}
+
+/// Copies a directory tree (for tests that write files next to the repository's inputs).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
