@@ -10,7 +10,10 @@ use fabplan::load::load_fabric_str;
 use fabplan::plan::{self, load, PlanOptions, SolverChoice};
 
 fn main() {
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let cases = [(1_024u64, 200usize), (10_240, 1_000), (100_000, 5_000)];
     println!("| GPUs | workloads | solver | status | seconds | objective | bound | gap | priority-weighted GPUs | admitted |");
     println!("| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -18,26 +21,56 @@ fn main() {
         if !filter.is_empty() && !filter.iter().any(|f| f == &gpus.to_string()) {
             continue;
         }
-        let req = GenerateRequest { gpus, style: Style::RailOptimized, radix: 128, nic_gbps: 400, gpu_model: "h100-80gb".into(), roce: true };
+        let req = GenerateRequest {
+            gpus,
+            style: Style::RailOptimized,
+            radix: 128,
+            nic_gbps: 400,
+            gpu_model: "h100-80gb".into(),
+            roce: true,
+        };
         let yaml = generate(&req).expect("generate");
-        let fabric = load_fabric_str("bench.yaml", &yaml).fabric.expect("generated fabric loads");
+        let fabric = load_fabric_str("bench.yaml", &yaml)
+            .fabric
+            .expect("generated fabric loads");
         let text = plan::gen::generate_demand(&fabric, None, workloads, 1);
-        let demand = load::demand_from_str("demand.yaml", &text, &fabric).expect("generated demand loads");
+        let demand =
+            load::demand_from_str("demand.yaml", &text, &fabric).expect("generated demand loads");
         let mut pw = [0.0f64; 2];
-        for (i, solver) in [SolverChoice::Greedy, SolverChoice::Highs].into_iter().enumerate() {
-            let opts = PlanOptions { solver, time_limit_seconds: 30.0, mip_gap: 0.01, ..PlanOptions::default() };
+        for (i, solver) in [SolverChoice::Greedy, SolverChoice::Highs]
+            .into_iter()
+            .enumerate()
+        {
+            let opts = PlanOptions {
+                solver,
+                time_limit_seconds: 30.0,
+                mip_gap: 0.01,
+                ..PlanOptions::default()
+            };
             let t = Instant::now();
             let (r, doc) = plan::plan_document(&fabric, &demand, None, &opts);
             let secs = t.elapsed().as_secs_f64();
-            pw[i] = doc["summary"]["priority_weighted_gpus"].as_f64().unwrap_or(0.0);
+            pw[i] = doc["summary"]["priority_weighted_gpus"]
+                .as_f64()
+                .unwrap_or(0.0);
             println!(
                 "| {gpus} | {workloads} | {} | {} | {secs:.2} | {:.1} | {} | {} | {:.1} | {} |",
-                r.solver, r.status, r.objective,
-                r.bound.map(|b| format!("{b:.1}")).unwrap_or_else(|| "-".into()),
-                r.gap.map(|g| format!("{:.2}%", g * 100.0)).unwrap_or_else(|| "-".into()),
-                pw[i], doc["summary"]["admitted"],
+                r.solver,
+                r.status,
+                r.objective,
+                r.bound
+                    .map(|b| format!("{b:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                r.gap
+                    .map(|g| format!("{:.2}%", g * 100.0))
+                    .unwrap_or_else(|| "-".into()),
+                pw[i],
+                doc["summary"]["admitted"],
             );
         }
-        println!("|  |  | HiGHS vs greedy |  |  |  |  |  | {:+.1}% |  |", (pw[1] / pw[0].max(1e-9) - 1.0) * 100.0);
+        println!(
+            "|  |  | HiGHS vs greedy |  |  |  |  |  | {:+.1}% |  |",
+            (pw[1] / pw[0].max(1e-9) - 1.0) * 100.0
+        );
     }
 }

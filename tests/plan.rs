@@ -13,7 +13,9 @@ use serde_json::Value;
 
 fn lab() -> Fabric {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fabrics/lab-small.yaml");
-    fabplan::load::load_fabric_file(std::path::Path::new(path)).fabric.expect("lab-small loads")
+    fabplan::load::load_fabric_file(std::path::Path::new(path))
+        .fabric
+        .expect("lab-small loads")
 }
 
 fn demand(f: &Fabric, text: &str) -> Demand {
@@ -21,16 +23,30 @@ fn demand(f: &Fabric, text: &str) -> Demand {
 }
 
 fn opts(solver: SolverChoice) -> PlanOptions {
-    PlanOptions { solver, time_limit_seconds: 10.0, mip_gap: 1e-6, ..PlanOptions::default() }
+    PlanOptions {
+        solver,
+        time_limit_seconds: 10.0,
+        mip_gap: 1e-6,
+        ..PlanOptions::default()
+    }
 }
 
 fn admitted(doc: &Value) -> Vec<String> {
-    doc["workloads"].as_array().unwrap().iter().filter(|w| w["admitted"] == true).map(|w| w["name"].as_str().unwrap().to_string()).collect()
+    doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["admitted"] == true)
+        .map(|w| w["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn violations(f: &Fabric, d: &Demand, doc: &Value) -> Vec<String> {
     let raw: RawState = serde_json::from_value(doc.clone()).expect("plan reads as a state");
-    plan::verify::verify(f, d, &raw).into_iter().map(|v| format!("{}: {}", v.code, v.message)).collect()
+    plan::verify::verify(f, d, &raw)
+        .into_iter()
+        .map(|v| format!("{}: {}", v.code, v.message))
+        .collect()
 }
 
 /// Capacity 32 GPUs; gangs of 24, 16 and 16 of equal priority. Admitted value is at most 32
@@ -39,14 +55,17 @@ fn violations(f: &Fabric, d: &Demand, doc: &Value) -> Vec<String> {
 #[test]
 fn knapsack_optimum_beats_greedy() {
     let f = lab();
-    let d = demand(&f, "
+    let d = demand(
+        &f,
+        "
 tenants: [{name: a, isolation: dedicated-gpu}]
 weights: {cost_per_usd: 0}
 workloads:
   - {name: big, tenant: a, kind: training, gpus: 24}
   - {name: left, tenant: a, kind: training, gpus: 16}
   - {name: right, tenant: a, kind: training, gpus: 16}
-");
+",
+    );
     let (g, gdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Greedy));
     let (h, hdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
     assert_eq!(admitted(&gdoc), ["big"]);
@@ -63,12 +82,15 @@ workloads:
 #[test]
 fn mig_instances_pack_onto_one_gpu() {
     let f = lab();
-    let d = demand(&f, "
+    let d = demand(
+        &f,
+        "
 tenants: [{name: m, isolation: mig}]
 workloads:
   - {name: big, tenant: m, kind: inference, replicas: 1, size: {mig: 3g.40gb}}
   - {name: small, tenant: m, kind: inference, replicas: 4, size: {mig: 1g.10gb}}
-");
+",
+    );
     let (h, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
     assert_eq!(admitted(&doc).len(), 2);
     assert_eq!(doc["gpus"].as_array().unwrap().len(), 1, "{doc:#}");
@@ -81,17 +103,25 @@ workloads:
 #[test]
 fn budget_limits_admission() {
     let f = lab();
-    let d = demand(&f, "
+    let d = demand(
+        &f,
+        "
 pricing: {gpu_usd_per_hour: {h100-80gb: 3.0}}
 tenants: [{name: a, isolation: dedicated-gpu, budget_usd_per_hour: 55}]
 workloads:
   - {name: one, tenant: a, kind: training, gpus: 16}
   - {name: two, tenant: a, kind: training, gpus: 16}
-");
+",
+    );
     for s in [SolverChoice::Greedy, SolverChoice::Highs] {
         let (_, doc) = plan::plan_document(&f, &d, None, &opts(s));
         assert_eq!(admitted(&doc).len(), 1);
-        let rej = doc["workloads"].as_array().unwrap().iter().find(|w| w["admitted"] == false).unwrap();
+        let rej = doc["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["admitted"] == false)
+            .unwrap();
         assert!(rej["reason"].as_str().unwrap().contains("budget"), "{rej}");
         assert!(violations(&f, &d, &doc).is_empty());
     }
@@ -101,14 +131,30 @@ workloads:
 fn infeasible_required_demand_is_explained() {
     let r = common::run(&["plan", "tests/fixtures/plan/infeasible.yaml"]);
     assert_eq!(r.code, 1);
-    common::snapshot("plan_infeasible", &r.transcript().replace(|c: char| c.is_ascii_digit(), "#").lines().filter(|l| !l.starts_with("plan:")).collect::<Vec<_>>().join("\n"));
-    assert!(r.stdout.contains("needs 40 h100-80gb GPUs inside one scalable unit; the largest free one has 32"), "{}", r.stdout);
+    common::snapshot(
+        "plan_infeasible",
+        &r.transcript()
+            .replace(|c: char| c.is_ascii_digit(), "#")
+            .lines()
+            .filter(|l| !l.starts_with("plan:"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    assert!(
+        r.stdout.contains(
+            "needs 40 h100-80gb GPUs inside one scalable unit; the largest free one has 32"
+        ),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn verify_catches_injected_violations() {
     let f = lab();
-    let d = demand(&f, "
+    let d = demand(
+        &f,
+        "
 tenants:
   - {name: a, isolation: dedicated-node, budget_usd_per_hour: 40}
   - {name: b, isolation: mig}
@@ -117,7 +163,8 @@ workloads:
   - {name: gang, tenant: a, kind: training, required: true, gpus: 8, topology: {required: nvlink}}
   - {name: m1, tenant: b, kind: inference, replicas: 2, size: {mig: 1g.10gb}}
   - {name: m2, tenant: c, kind: inference, replicas: 1, size: {mig: 1g.10gb}}
-");
+",
+    );
     let (_, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
     assert!(violations(&f, &d, &doc).is_empty());
     let gang_gpu = doc["workloads"][0]["assignments"][0]["gpu"].clone();
@@ -126,26 +173,43 @@ workloads:
     let mut bad = doc.clone();
     bad["workloads"][2]["assignments"] = serde_json::json!([m1]);
     let v = violations(&f, &d, &bad);
-    assert!(v.iter().any(|x| x.starts_with("V11")) && v.iter().any(|x| x.starts_with("V10")), "{v:?}");
+    assert!(
+        v.iter().any(|x| x.starts_with("V11")) && v.iter().any(|x| x.starts_with("V10")),
+        "{v:?}"
+    );
     // 2. the required gang dropped.
     let mut bad = doc.clone();
     bad["workloads"][0]["admitted"] = false.into();
     bad["workloads"][0]["assignments"] = serde_json::json!([]);
-    assert!(violations(&f, &d, &bad).iter().any(|x| x.starts_with("V08")));
+    assert!(violations(&f, &d, &bad)
+        .iter()
+        .any(|x| x.starts_with("V08")));
     // 3. the gang split across two nodes and short of GPUs.
     let mut bad = doc.clone();
-    let other = if gang_gpu.as_str().unwrap().starts_with("lab4/") { "lab1/7" } else { "lab4/7" };
+    let other = if gang_gpu.as_str().unwrap().starts_with("lab4/") {
+        "lab1/7"
+    } else {
+        "lab4/7"
+    };
     bad["workloads"][0]["assignments"] = serde_json::json!([{"gpu": gang_gpu}, {"gpu": other}]);
     let v = violations(&f, &d, &bad);
-    assert!(v.iter().any(|x| x.starts_with("V06")) && v.iter().any(|x| x.starts_with("V07")), "{v:?}");
+    assert!(
+        v.iter().any(|x| x.starts_with("V06")) && v.iter().any(|x| x.starts_with("V07")),
+        "{v:?}"
+    );
     // 4. budget exceeded: a second 8-GPU gang charged to a 40 USD/h tenant.
-    let d2 = demand(&f, "
+    let d2 = demand(
+        &f,
+        "
 tenants: [{name: a, isolation: dedicated-node, budget_usd_per_hour: 20}]
 workloads: [{name: gang, tenant: a, kind: training, gpus: 8}]
-");
+",
+    );
     let mut bad = doc.clone();
     bad["workloads"] = serde_json::json!([doc["workloads"][0].clone()]);
-    assert!(violations(&f, &d2, &bad).iter().any(|x| x.starts_with("V13")));
+    assert!(violations(&f, &d2, &bad)
+        .iter()
+        .any(|x| x.starts_with("V13")));
 }
 
 #[test]
@@ -155,20 +219,48 @@ fn replanning_on_own_output_changes_nothing() {
     let dir = std::env::temp_dir().join(format!("fabplan-plan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p1 = dir.join("p1.json");
-    let r = common::run(&["plan", "examples/mixed-tenants-h100.yaml", "--format", "json", "-o", p1.to_str().unwrap()]);
+    let r = common::run(&[
+        "plan",
+        "examples/mixed-tenants-h100.yaml",
+        "--format",
+        "json",
+        "-o",
+        p1.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for extra in [&[][..], &["--freeze"][..]] {
-        let mut args = vec!["plan", "examples/mixed-tenants-h100.yaml", "--format", "json", "--current", p1.to_str().unwrap()];
+        let mut args = vec![
+            "plan",
+            "examples/mixed-tenants-h100.yaml",
+            "--format",
+            "json",
+            "--current",
+            p1.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let r = common::run(&args);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let doc: Value = serde_json::from_str(&r.stdout).unwrap();
         let diff = &doc["diff"];
-        for k in ["new_placements", "moves", "evictions", "repartitions", "steps"] {
-            assert_eq!(diff[k], serde_json::json!([]), "{k} with {extra:?}: {diff:#}");
+        for k in [
+            "new_placements",
+            "moves",
+            "evictions",
+            "repartitions",
+            "steps",
+        ] {
+            assert_eq!(
+                diff[k],
+                serde_json::json!([]),
+                "{k} with {extra:?}: {diff:#}"
+            );
         }
     }
-    let v = common::run(&["verify", "examples/mixed-tenants-h100.yaml", p1.to_str().unwrap()]);
+    let v = common::run(&[
+        "verify",
+        "examples/mixed-tenants-h100.yaml",
+        p1.to_str().unwrap(),
+    ]);
     assert_eq!(v.code, 0, "{}", v.stdout);
     let e = common::run(&["export", "mig-parted", p1.to_str().unwrap()]);
     assert_eq!(e.code, 0);
@@ -179,25 +271,34 @@ fn replanning_on_own_output_changes_nothing() {
 #[test]
 fn a_dropped_workload_is_evicted_and_its_gpus_drained() {
     let f = lab();
-    let d = demand(&f, "
+    let d = demand(
+        &f,
+        "
 tenants: [{name: m, isolation: mig}, {name: w, isolation: dedicated-gpu}]
 workloads:
   - {name: small, tenant: m, kind: inference, replicas: 7, size: {mig: 1g.10gb}}
-");
+",
+    );
     let (_, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
     let raw: RawState = serde_json::from_value(doc.clone()).unwrap();
     let (cur, diags) = load::state_from_raw(&raw, &f);
     assert!(diags.is_empty());
     // Now the MIG service is gone and a whole-GPU gang takes every GPU.
-    let d2 = demand(&f, "
+    let d2 = demand(
+        &f,
+        "
 tenants: [{name: m, isolation: mig}, {name: w, isolation: dedicated-gpu}]
 workloads:
   - {name: all, tenant: w, kind: training, gpus: 32, required: true}
-");
+",
+    );
     let (_, doc2) = plan::plan_document(&f, &d2, Some(&cur), &opts(SolverChoice::Highs));
     let diff = &doc2["diff"];
     assert_eq!(diff["evictions"][0]["workload"], "small");
-    assert_eq!(diff["repartitions"][0]["drain"], serde_json::json!(["small"]));
+    assert_eq!(
+        diff["repartitions"][0]["drain"],
+        serde_json::json!(["small"])
+    );
     assert_eq!(diff["steps"][0], "evict `small`");
     let _: &Current = &cur;
 }
@@ -208,7 +309,10 @@ fn example(name: &str) {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut doc: Value = serde_json::from_str(&r.stdout).unwrap();
     doc["solve_seconds"] = "[redacted]".into();
-    common::snapshot(&format!("plan_example_{}", name.replace('-', "_")), &serde_json::to_string_pretty(&doc).unwrap());
+    common::snapshot(
+        &format!("plan_example_{}", name.replace('-', "_")),
+        &serde_json::to_string_pretty(&doc).unwrap(),
+    );
     let dir = std::env::temp_dir().join(format!("fabplan-ex-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("plan.json");
@@ -219,7 +323,10 @@ fn example(name: &str) {
     let gdoc: Value = serde_json::from_str(&g.stdout).unwrap();
     assert!(doc["objective"].as_f64().unwrap() + 1e-6 >= gdoc["objective"].as_f64().unwrap());
     let human = common::run(&["plan", &path]);
-    common::snapshot(&format!("plan_example_{}_human", name.replace('-', "_")), &human.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"));
+    common::snapshot(
+        &format!("plan_example_{}_human", name.replace('-', "_")),
+        &human.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"),
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -245,7 +352,10 @@ fn scenario(rng: &mut Rng) -> String {
     let mut s = String::from("tenants:\n");
     for t in 0..nt {
         let i = iso[rng.below(4) as usize];
-        s.push_str(&format!("  - {{name: t{t}, isolation: {i}, priority: {}", ["critical", "high", "normal", "low"][rng.below(4) as usize]));
+        s.push_str(&format!(
+            "  - {{name: t{t}, isolation: {i}, priority: {}",
+            ["critical", "high", "normal", "low"][rng.below(4) as usize]
+        ));
         if rng.below(2) == 0 {
             s.push_str(&format!(", budget_usd_per_hour: {}", 10 + rng.below(90)));
         }
@@ -263,7 +373,10 @@ fn scenario(rng: &mut Rng) -> String {
     s.push_str("workloads:\n");
     for w in 0..1 + rng.below(8) {
         let t = rng.below(nt as u64);
-        s.push_str(&format!("  - {{name: w{w}, tenant: t{t}, priority: {}", 1 + rng.below(8)));
+        s.push_str(&format!(
+            "  - {{name: w{w}, tenant: t{t}, priority: {}",
+            1 + rng.below(8)
+        ));
         match rng.below(3) {
             0 => s.push_str(&format!(", kind: training, gpus: {}, topology: {{required: {}}}, collective: {{bytes_per_step: 4e9, steps_per_hour: 1000}}",
                 [1, 2, 4, 8, 16, 24][rng.below(6) as usize], ["nvlink", "leaf", "su", "fabric"][rng.below(4) as usize])),
@@ -295,12 +408,34 @@ fn property_plans_verify_and_milp_dominates_greedy() {
             let text = scenario(&mut rng);
             // Sizes a tenant's isolation forbids are load errors (FP803): a valid rejection.
             let d = load::demand_from_str("p.yaml", &text, &f).ok()?;
-            let o = PlanOptions { time_limit_seconds: 5.0, mip_gap: 1e-4, ..PlanOptions::default() };
-            let (g, gdoc) = plan::plan_document(&f, &d, None, &PlanOptions { solver: SolverChoice::Greedy, ..o.clone() });
+            let o = PlanOptions {
+                time_limit_seconds: 5.0,
+                mip_gap: 1e-4,
+                ..PlanOptions::default()
+            };
+            let (g, gdoc) = plan::plan_document(
+                &f,
+                &d,
+                None,
+                &PlanOptions {
+                    solver: SolverChoice::Greedy,
+                    ..o.clone()
+                },
+            );
             let (h, hdoc) = plan::plan_document(&f, &d, None, &o);
             let mut why = Vec::new();
-            why.extend(violations(&f, &d, &gdoc).into_iter().filter(|v| !v.starts_with("V08")).map(|v| format!("greedy {v}")));
-            why.extend(violations(&f, &d, &hdoc).into_iter().filter(|v| !v.starts_with("V08")).map(|v| format!("highs {v}")));
+            why.extend(
+                violations(&f, &d, &gdoc)
+                    .into_iter()
+                    .filter(|v| !v.starts_with("V08"))
+                    .map(|v| format!("greedy {v}")),
+            );
+            why.extend(
+                violations(&f, &d, &hdoc)
+                    .into_iter()
+                    .filter(|v| !v.starts_with("V08"))
+                    .map(|v| format!("highs {v}")),
+            );
             if h.objective + 1e-6 < g.objective {
                 why.push(format!("highs {} < greedy {}", h.objective, g.objective));
             }
@@ -312,7 +447,12 @@ fn property_plans_verify_and_milp_dominates_greedy() {
             (!why.is_empty()).then(|| format!("seed {seed}: {why:?}\n{text}"))
         })
         .collect();
-    assert!(failures.is_empty(), "{} failures; first: {}", failures.len(), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} failures; first: {}",
+        failures.len(),
+        failures[0]
+    );
 }
 
 /// One fixture per demand/state load code (FP8xx), rendered and snapshotted; exit 2.

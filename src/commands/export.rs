@@ -12,8 +12,14 @@ use crate::source;
 pub fn run(args: &ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match &args.format {
         ExportFormat::MigParted(a) => {
-            let file = source::read_source(&a.plan).map_err(|(_, d)| Error::usage(d.message, None))?;
-            let plan: RawState = source::parse_yaml(&file).map_err(|d| Error::usage(format!("reading plan `{}`: {}", a.plan.display(), d.message), None))?;
+            let file =
+                source::read_source(&a.plan).map_err(|(_, d)| Error::usage(d.message, None))?;
+            let plan: RawState = source::parse_yaml(&file).map_err(|d| {
+                Error::usage(
+                    format!("reading plan `{}`: {}", a.plan.display(), d.message),
+                    None,
+                )
+            })?;
             let text = crate::plan::export::mig_parted(&plan);
             emit(out, a.output.as_deref(), text.as_bytes())?;
             Ok(Outcome::Clean)

@@ -41,7 +41,10 @@ fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) 
     let loaded = crate::load::load_fabric_file(&args.fabric);
     let Some(fabric) = loaded.fabric else {
         let color = crate::cli::output::stderr_color();
-        eprint!("{}", crate::cli::render::human(&loaded.diagnostics, &loaded.file, &loaded.provenance, color));
+        eprint!(
+            "{}",
+            crate::cli::render::human(&loaded.diagnostics, &loaded.file, &loaded.provenance, color)
+        );
         return Err(Error::InputRejected { count: 1 });
     };
     // The demand's `fabric:` is relative to where the demand is written.
@@ -49,14 +52,22 @@ fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) 
         Some(o) => relative_to(&args.fabric, o.parent().unwrap_or(std::path::Path::new(""))),
         None => args.fabric.display().to_string(),
     };
-    let yaml = crate::plan::gen::generate_demand(&fabric, Some(&fabric_ref), args.workloads, args.seed);
+    let yaml =
+        crate::plan::gen::generate_demand(&fabric, Some(&fabric_ref), args.workloads, args.seed);
     emit(out, args.output.as_deref(), yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }
 
 fn relative_to(target: &std::path::Path, base: &std::path::Path) -> String {
     let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let (t, b) = (abs(target), abs(if base.as_os_str().is_empty() { std::path::Path::new(".") } else { base }));
+    let (t, b) = (
+        abs(target),
+        abs(if base.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            base
+        }),
+    );
     let tc: Vec<_> = t.components().collect();
     let bc: Vec<_> = b.components().collect();
     let common = tc.iter().zip(&bc).take_while(|(a, b)| a == b).count();

@@ -16,7 +16,10 @@ use crate::source::{Provenance, SourceFile};
 
 fn report(diags: &[Diagnostic], file: &SourceFile) {
     let color = crate::cli::output::stderr_color();
-    eprint!("{}", render::human(diags, file, &Provenance::default(), color));
+    eprint!(
+        "{}",
+        render::human(diags, file, &Provenance::default(), color)
+    );
 }
 
 /// Loads the demand and its fabric (shared by `plan` and `verify`); diagnostics go to stderr.
@@ -47,7 +50,10 @@ pub fn load_inputs(demand_path: &Path, fabric_flag: Option<&Path>) -> Result<(Fa
 
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     if !(args.time_limit > 0.0) || !(0.0..1.0).contains(&args.mip_gap) {
-        return Err(Error::usage("--time-limit must be > 0 and --mip-gap in [0, 1)", None));
+        return Err(Error::usage(
+            "--time-limit must be > 0 and --mip-gap in [0, 1)",
+            None,
+        ));
     }
     let (fabric, demand) = load_inputs(&args.demand, args.fabric.as_deref())?;
     let current = match &args.current {
@@ -73,14 +79,25 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let catalog = &load::fabric_catalog(&fabric);
     let empty = Current::default();
-    let result = plan::plan(&fabric, catalog, &demand, current.as_ref().unwrap_or(&empty), &opts);
+    let result = plan::plan(
+        &fabric,
+        catalog,
+        &demand,
+        current.as_ref().unwrap_or(&empty),
+        &opts,
+    );
     let geo = plan::state::Geometry::new(&fabric, catalog, &demand);
     let doc = plan::output::plan_json(&geo, &demand, &result, &opts, current.as_ref());
     let text = match args.format {
         PlanFormat::Human => plan::output::plan_human(&demand, &doc),
         PlanFormat::Json => serde_json::to_string_pretty(&doc).expect("json") + "\n",
-        PlanFormat::Yaml => serde_saphyr::to_string(&doc).map_err(|e| Error::usage(format!("rendering YAML: {e}"), None))?,
+        PlanFormat::Yaml => serde_saphyr::to_string(&doc)
+            .map_err(|e| Error::usage(format!("rendering YAML: {e}"), None))?,
     };
     emit(out, args.output.as_deref(), text.as_bytes())?;
-    Ok(if result.infeasible.is_empty() { Outcome::Clean } else { Outcome::Findings })
+    Ok(if result.infeasible.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
 }

@@ -208,12 +208,17 @@ impl Demand {
 
     /// Whether tenants `a` and `b` may time-slice one GPU.
     pub fn may_share(&self, a: usize, b: usize) -> bool {
-        a == b || (self.tenants[a].share_with.contains(&b) && self.tenants[b].share_with.contains(&a))
+        a == b
+            || (self.tenants[a].share_with.contains(&b) && self.tenants[b].share_with.contains(&a))
     }
 
     /// USD per GPU-hour for `model`, given the node's listed price when the demand has none.
     pub fn gpu_price(&self, model: &str) -> f64 {
-        self.pricing.gpu_usd_per_hour.get(model).copied().unwrap_or(2.0)
+        self.pricing
+            .gpu_usd_per_hour
+            .get(model)
+            .copied()
+            .unwrap_or(2.0)
     }
 }
 
@@ -245,15 +250,29 @@ pub fn eighths_for(fraction: f64) -> Option<u8> {
 }
 
 /// Validates `raw` against the fabric's GPU models. Collects every problem.
-pub fn build_demand(raw: RawDemand, fabric: &Fabric, catalog: &Catalog) -> (Option<Demand>, Vec<Diagnostic>) {
+pub fn build_demand(
+    raw: RawDemand,
+    fabric: &Fabric,
+    catalog: &Catalog,
+) -> (Option<Demand>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let classes = raw.priority_classes;
     let mut weights = Weights::default();
-    if let Some(v) = raw.weights.value { weights.value = v; }
-    if let Some(v) = raw.weights.cost_per_usd { weights.cost_per_usd = v; }
-    if let Some(v) = raw.weights.communication { weights.communication = v; }
-    if let Some(v) = raw.weights.stranded { weights.stranded = v; }
-    if let Some(v) = raw.weights.disruption { weights.disruption = v; }
+    if let Some(v) = raw.weights.value {
+        weights.value = v;
+    }
+    if let Some(v) = raw.weights.cost_per_usd {
+        weights.cost_per_usd = v;
+    }
+    if let Some(v) = raw.weights.communication {
+        weights.communication = v;
+    }
+    if let Some(v) = raw.weights.stranded {
+        weights.stranded = v;
+    }
+    if let Some(v) = raw.weights.disruption {
+        weights.disruption = v;
+    }
 
     // GPU models present on the fabric, with their node's price when listed.
     let mut fabric_models: BTreeMap<String, u32> = BTreeMap::new();
@@ -282,16 +301,26 @@ pub fn build_demand(raw: RawDemand, fabric: &Fabric, catalog: &Catalog) -> (Opti
     let mut tenants = Vec::new();
     for t in &raw.tenants {
         if tenants.iter().any(|x: &Tenant| x.name == t.name) {
-            diags.push(Diagnostic::error("FP804", format!("tenant `{}` is defined twice", t.name)).help("give each tenant a unique name"));
+            diags.push(
+                Diagnostic::error("FP804", format!("tenant `{}` is defined twice", t.name))
+                    .help("give each tenant a unique name"),
+            );
         }
         let isolation = match t.isolation.as_str() {
             "dedicated-node" => Isolation::DedicatedNode,
             "dedicated-gpu" => Isolation::DedicatedGpu,
-            "mig" => Isolation::Mig { co_tenancy: t.co_tenancy.unwrap_or(false) },
+            "mig" => Isolation::Mig {
+                co_tenancy: t.co_tenancy.unwrap_or(false),
+            },
             "shared" => Isolation::Shared,
             other => {
-                diags.push(Diagnostic::error("FP802", format!("tenant `{}` has unknown isolation `{other}`", t.name))
-                    .help("use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`"));
+                diags.push(
+                    Diagnostic::error(
+                        "FP802",
+                        format!("tenant `{}` has unknown isolation `{other}`", t.name),
+                    )
+                    .help("use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`"),
+                );
                 Isolation::DedicatedGpu
             }
         };
@@ -317,8 +346,13 @@ pub fn build_demand(raw: RawDemand, fabric: &Fabric, catalog: &Catalog) -> (Opti
         for other in &t.share_with {
             match tenants.iter().position(|x| &x.name == other) {
                 Some(j) => tenants[i].share_with.push(j),
-                None => diags.push(Diagnostic::error("FP801", format!("tenant `{}` shares with unknown tenant `{other}`", t.name))
-                    .help("list tenants defined under `tenants:`")),
+                None => diags.push(
+                    Diagnostic::error(
+                        "FP801",
+                        format!("tenant `{}` shares with unknown tenant `{other}`", t.name),
+                    )
+                    .help("list tenants defined under `tenants:`"),
+                ),
             }
         }
     }
@@ -326,23 +360,48 @@ pub fn build_demand(raw: RawDemand, fabric: &Fabric, catalog: &Catalog) -> (Opti
     let mut workloads: Vec<Workload> = Vec::new();
     for w in &raw.workloads {
         if workloads.iter().any(|x| x.name == w.name) {
-            diags.push(Diagnostic::error("FP804", format!("workload `{}` is defined twice", w.name)).help("give each workload a unique name"));
+            diags.push(
+                Diagnostic::error("FP804", format!("workload `{}` is defined twice", w.name))
+                    .help("give each workload a unique name"),
+            );
             continue;
         }
         let Some(tenant) = tenants.iter().position(|t| t.name == w.tenant) else {
-            diags.push(Diagnostic::error("FP801", format!("workload `{}` names unknown tenant `{}`", w.name, w.tenant))
-                .help("define the tenant under `tenants:`"));
+            diags.push(
+                Diagnostic::error(
+                    "FP801",
+                    format!("workload `{}` names unknown tenant `{}`", w.name, w.tenant),
+                )
+                .help("define the tenant under `tenants:`"),
+            );
             continue;
         };
-        if let Some(wl) = build_workload(w, tenant, &tenants[tenant], &classes, &fabric_models, catalog, &mut diags) {
+        if let Some(wl) = build_workload(
+            w,
+            tenant,
+            &tenants[tenant],
+            &classes,
+            &fabric_models,
+            catalog,
+            &mut diags,
+        ) {
             workloads.push(wl);
         }
     }
-    if diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error)
+    {
         return (None, diags);
     }
     (
-        Some(Demand { fabric: raw.fabric, tenants, workloads, pricing, weights }),
+        Some(Demand {
+            fabric: raw.fabric,
+            tenants,
+            workloads,
+            pricing,
+            weights,
+        }),
         diags,
     )
 }
@@ -365,7 +424,12 @@ fn build_workload(
         "inference" => Kind::Inference,
         "agent" => Kind::Agent,
         other => {
-            bad(diags, "FP802", format!("workload `{}` has unknown kind `{other}`", w.name), "use `training`, `inference` or `agent`");
+            bad(
+                diags,
+                "FP802",
+                format!("workload `{}` has unknown kind `{other}`", w.name),
+                "use `training`, `inference` or `agent`",
+            );
             return None;
         }
     };
@@ -375,7 +439,12 @@ fn build_workload(
         Some(RawPriority::Class(c)) => match class_weight(classes, c) {
             Some(v) => v,
             None => {
-                bad(diags, "FP802", format!("workload `{}` has unknown priority class `{c}`", w.name), "use a number or a priority class");
+                bad(
+                    diags,
+                    "FP802",
+                    format!("workload `{}` has unknown priority class `{c}`", w.name),
+                    "use a number or a priority class",
+                );
                 return None;
             }
         },
@@ -383,13 +452,22 @@ fn build_workload(
     // Eligible models: the fabric's GPU models, filtered by `gpu_models`.
     let mut models: Vec<(String, u32)> = Vec::new();
     for (m, gpn) in fabric_models {
-        if w.gpu_models.is_empty() || w.gpu_models.iter().any(|x| catalog.gpu(x).map(|g| &g.key == m).unwrap_or(x == m)) {
+        if w.gpu_models.is_empty()
+            || w.gpu_models
+                .iter()
+                .any(|x| catalog.gpu(x).map(|g| &g.key == m).unwrap_or(x == m))
+        {
             models.push((m.clone(), *gpn));
         }
     }
     for x in &w.gpu_models {
         if catalog.gpu(x).is_none() {
-            bad(diags, "FP805", format!("workload `{}` names unknown GPU model `{x}`", w.name), "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them");
+            bad(
+                diags,
+                "FP805",
+                format!("workload `{}` names unknown GPU model `{x}`", w.name),
+                "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them",
+            );
             return None;
         }
     }
@@ -403,14 +481,27 @@ fn build_workload(
     match kind {
         Kind::Training => {
             let Some(n) = w.gpus.filter(|&n| n > 0) else {
-                bad(diags, "FP803", format!("training workload `{}` has no `gpus`", w.name), "give the gang size, e.g. `gpus: 64`");
+                bad(
+                    diags,
+                    "FP803",
+                    format!("training workload `{}` has no `gpus`", w.name),
+                    "give the gang size, e.g. `gpus: 64`",
+                );
                 return None;
             };
             let (req, pref) = match &w.topology {
                 None => (Level::Fabric, Level::Fabric),
                 Some(tp) => {
                     let Some(r) = Level::parse(&tp.required) else {
-                        bad(diags, "FP802", format!("workload `{}` has unknown topology level `{}`", w.name, tp.required), "use `nvlink`, `leaf`, `su` or `fabric`");
+                        bad(
+                            diags,
+                            "FP802",
+                            format!(
+                                "workload `{}` has unknown topology level `{}`",
+                                w.name, tp.required
+                            ),
+                            "use `nvlink`, `leaf`, `su` or `fabric`",
+                        );
                         return None;
                     };
                     let p = match &tp.preferred {
@@ -418,7 +509,15 @@ fn build_workload(
                         Some(p) => match Level::parse(p) {
                             Some(p) => p.min(r),
                             None => {
-                                bad(diags, "FP802", format!("workload `{}` has unknown topology level `{p}`", w.name), "use `nvlink`, `leaf`, `su` or `fabric`");
+                                bad(
+                                    diags,
+                                    "FP802",
+                                    format!(
+                                        "workload `{}` has unknown topology level `{p}`",
+                                        w.name
+                                    ),
+                                    "use `nvlink`, `leaf`, `su` or `fabric`",
+                                );
                                 return None;
                             }
                         },
@@ -426,8 +525,17 @@ fn build_workload(
                     (r, p)
                 }
             };
-            let (bytes, steps) = w.collective.as_ref().map(|c| (c.bytes_per_step, c.steps_per_hour)).unwrap_or((0.0, 0.0));
-            gang = Some(Gang { required: req, preferred: pref, bytes_per_step: bytes, steps_per_hour: steps });
+            let (bytes, steps) = w
+                .collective
+                .as_ref()
+                .map(|c| (c.bytes_per_step, c.steps_per_hour))
+                .unwrap_or((0.0, 0.0));
+            gang = Some(Gang {
+                required: req,
+                preferred: pref,
+                bytes_per_step: bytes,
+                steps_per_hour: steps,
+            });
             replicas = 1;
             for (m, _) in &models {
                 units.insert(m.clone(), Unit::Gpus(n));
@@ -441,18 +549,33 @@ fn build_workload(
                         Ok(Some(u)) => u,
                         Ok(None) => continue,
                         Err(msg) => {
-                            bad(diags, "FP803", format!("workload `{}`: {msg}", w.name), "give exactly one of `gpus`, `mig` or `fraction`");
+                            bad(
+                                diags,
+                                "FP803",
+                                format!("workload `{}`: {msg}", w.name),
+                                "give exactly one of `gpus`, `mig` or `fraction`",
+                            );
                             return None;
                         }
                     }
                 } else if let Some(spec) = &w.model {
                     let Some(b) = dtype_bytes(&spec.dtype) else {
-                        bad(diags, "FP802", format!("workload `{}` has unknown dtype `{}`", w.name, spec.dtype), "use fp32, bf16, fp16, fp8, int8, fp4 or int4");
+                        bad(
+                            diags,
+                            "FP802",
+                            format!("workload `{}` has unknown dtype `{}`", w.name, spec.dtype),
+                            "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
+                        );
                         return None;
                     };
                     let weights = spec.parameters_b * 1e9 * b;
-                    let kv = 2.0 * spec.layers as f64 * spec.kv_heads as f64 * spec.head_dim as f64 * b
-                        * spec.context_tokens as f64 * spec.concurrent_sequences as f64;
+                    let kv = 2.0
+                        * spec.layers as f64
+                        * spec.kv_heads as f64
+                        * spec.head_dim as f64
+                        * b
+                        * spec.context_tokens as f64
+                        * spec.concurrent_sequences as f64;
                     // 10% headroom for activations and the runtime.
                     let gib = (weights + kv) * 1.1 / (1u64 << 30) as f64;
                     memory_gib = Some((gib * 100.0).round() / 100.0);
@@ -460,8 +583,14 @@ fn build_workload(
                         let table = gm.mig.as_ref()?;
                         let mut best: Option<(f64, u8, usize)> = None;
                         for (i, p) in table.profiles.iter().enumerate() {
-                            let mem = p.memory_gib.unwrap_or(gm.memory_gib * p.memory_slices as f64 / table.memory_slices as f64);
-                            if mem + 1e-9 >= gib && best.map(|(bm, bc, _)| (mem, p.compute_slices) < (bm, bc)).unwrap_or(true) {
+                            let mem = p.memory_gib.unwrap_or(
+                                gm.memory_gib * p.memory_slices as f64 / table.memory_slices as f64,
+                            );
+                            if mem + 1e-9 >= gib
+                                && best
+                                    .map(|(bm, bc, _)| (mem, p.compute_slices) < (bm, bc))
+                                    .unwrap_or(true)
+                            {
                                 best = Some((mem, p.compute_slices, i));
                             }
                         }
@@ -470,29 +599,53 @@ fn build_workload(
                     let gpus = (gib / gm.memory_gib).ceil().max(1.0) as u32;
                     let whole = gpus.next_power_of_two();
                     if gpus > 1 {
-                        if whole > *gpn { continue; }
+                        if whole > *gpn {
+                            continue;
+                        }
                         Unit::Gpus(whole)
                     } else if mig_ok {
-                        match smallest_mig() { Some(u) => u, None => Unit::Gpus(1) }
+                        match smallest_mig() {
+                            Some(u) => u,
+                            None => Unit::Gpus(1),
+                        }
                     } else if shared_ok {
                         Unit::Eighths(eighths_for(gib / gm.memory_gib).unwrap_or(8))
                     } else {
                         Unit::Gpus(1)
                     }
                 } else {
-                    bad(diags, "FP803", format!("inference workload `{}` has neither `size` nor `model`", w.name), "size replicas explicitly (`size: {gpus: 1}`) or give a model spec");
+                    bad(
+                        diags,
+                        "FP803",
+                        format!(
+                            "inference workload `{}` has neither `size` nor `model`",
+                            w.name
+                        ),
+                        "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
+                    );
                     return None;
                 };
                 units.insert(m.clone(), unit);
             }
         }
         Kind::Agent => {
-            let (Some(tasks), Some(tokens), Some(steps)) = (w.tasks_per_hour, w.max_tokens, w.max_steps) else {
-                bad(diags, "FP803", format!("agent workload `{}` needs `tasks_per_hour`, `max_tokens` and `max_steps`", w.name), "state the per-task limits so fabplan can bound GPU-seconds");
+            let (Some(tasks), Some(tokens), Some(steps)) =
+                (w.tasks_per_hour, w.max_tokens, w.max_steps)
+            else {
+                bad(
+                    diags,
+                    "FP803",
+                    format!(
+                        "agent workload `{}` needs `tasks_per_hour`, `max_tokens` and `max_steps`",
+                        w.name
+                    ),
+                    "state the per-task limits so fabplan can bound GPU-seconds",
+                );
                 return None;
             };
             let tps = w.tokens_per_gpu_second.unwrap_or(1000.0);
-            let per_task = steps * tokens / tps + w.max_tool_calls.unwrap_or(0.0) * w.gpu_seconds_per_tool_call.unwrap_or(0.0);
+            let per_task = steps * tokens / tps
+                + w.max_tool_calls.unwrap_or(0.0) * w.gpu_seconds_per_tool_call.unwrap_or(0.0);
             gpu_seconds_per_task = Some(per_task);
             let gpus = tasks * per_task / 3600.0;
             for (m, _) in &models {
@@ -500,9 +653,21 @@ fn build_workload(
                 let (unit, reps) = if shared_ok {
                     (Unit::Eighths(1), (gpus * 8.0).ceil().max(1.0) as u32)
                 } else if let (true, Some(table)) = (mig_ok, gm.mig.as_ref()) {
-                    let i = (0..table.profiles.len()).min_by_key(|&i| (table.profiles[i].compute_slices, table.profiles[i].memory_slices, i)).unwrap_or(0);
-                    let share = table.profiles[i].compute_slices as f64 / table.compute_slices as f64;
-                    (Unit::Mig(ProfileIdx(i as u8)), (gpus / share).ceil().max(1.0) as u32)
+                    let i = (0..table.profiles.len())
+                        .min_by_key(|&i| {
+                            (
+                                table.profiles[i].compute_slices,
+                                table.profiles[i].memory_slices,
+                                i,
+                            )
+                        })
+                        .unwrap_or(0);
+                    let share =
+                        table.profiles[i].compute_slices as f64 / table.compute_slices as f64;
+                    (
+                        Unit::Mig(ProfileIdx(i as u8)),
+                        (gpus / share).ceil().max(1.0) as u32,
+                    )
                 } else {
                     (Unit::Gpus(1), gpus.ceil().max(1.0) as u32)
                 };
@@ -543,7 +708,11 @@ fn build_workload(
     })
 }
 
-fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Result<Option<Unit>, String> {
+fn size_unit(
+    size: &RawSize,
+    gm: &crate::catalog::GpuModel,
+    gpn: u32,
+) -> Result<Option<Unit>, String> {
     match (size.gpus, &size.mig, size.fraction) {
         (Some(k), None, None) if k > 0 => Ok((k <= gpn).then_some(Unit::Gpus(k))),
         (None, Some(p), None) => Ok(gm
@@ -555,6 +724,8 @@ fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Result<
             Some(8) | None => Unit::Gpus(1),
             Some(e) => Unit::Eighths(e),
         })),
-        _ => Err("`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)".into()),
+        _ => {
+            Err("`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)".into())
+        }
     }
 }

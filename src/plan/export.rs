@@ -13,8 +13,12 @@ pub fn mig_parted(plan: &RawState) -> String {
     // node -> gpu index -> Some(profile counts) for MIG, None for whole/shared.
     let mut nodes: BTreeMap<String, BTreeMap<u32, Option<BTreeMap<String, u32>>>> = BTreeMap::new();
     for g in &plan.gpus {
-        let Some((node, idx)) = g.gpu.rsplit_once('/') else { continue };
-        let Ok(idx) = idx.parse::<u32>() else { continue };
+        let Some((node, idx)) = g.gpu.rsplit_once('/') else {
+            continue;
+        };
+        let Ok(idx) = idx.parse::<u32>() else {
+            continue;
+        };
         let entry = nodes.entry(node.to_string()).or_default();
         match &g.mig {
             Some(layout) => {
@@ -32,8 +36,14 @@ pub fn mig_parted(plan: &RawState) -> String {
     }
     nodes.retain(|_, gpus| gpus.values().any(|x| x.is_some()));
     let mut s = String::new();
-    let _ = writeln!(s, "# mig-parted config written by `fabplan export mig-parted`; apply with");
-    let _ = writeln!(s, "# `nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager.");
+    let _ = writeln!(
+        s,
+        "# mig-parted config written by `fabplan export mig-parted`; apply with"
+    );
+    let _ = writeln!(
+        s,
+        "# `nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager."
+    );
     let _ = writeln!(s, "version: v1");
     let _ = writeln!(s, "mig-configs:");
     if nodes.is_empty() {
@@ -51,7 +61,11 @@ pub fn mig_parted(plan: &RawState) -> String {
             }
         }
         for (cfg, devices) in groups {
-            let list = devices.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+            let list = devices
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             let _ = writeln!(s, "    - devices: [{list}]");
             match cfg {
                 Some(counts) => {
@@ -67,9 +81,15 @@ pub fn mig_parted(plan: &RawState) -> String {
             }
         }
     }
-    let _ = writeln!(s, "# node labels to apply (nvidia.com/mig.config selects the config above):");
+    let _ = writeln!(
+        s,
+        "# node labels to apply (nvidia.com/mig.config selects the config above):"
+    );
     for node in nodes.keys() {
-        let _ = writeln!(s, "# kubectl label node {node} nvidia.com/mig.config=fabplan-{node} --overwrite");
+        let _ = writeln!(
+            s,
+            "# kubectl label node {node} nvidia.com/mig.config=fabplan-{node} --overwrite"
+        );
     }
     s
 }

@@ -24,10 +24,22 @@ pub struct DemandFile {
 pub fn read_demand(path: &Path) -> DemandFile {
     match source::read_source(path) {
         Ok(file) => match source::parse_yaml::<RawDemand>(&file) {
-            Ok(raw) => DemandFile { file, raw: Some(raw), diagnostics: Vec::new() },
-            Err(d) => DemandFile { file, raw: None, diagnostics: vec![d] },
+            Ok(raw) => DemandFile {
+                file,
+                raw: Some(raw),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => DemandFile {
+                file,
+                raw: None,
+                diagnostics: vec![d],
+            },
         },
-        Err((file, d)) => DemandFile { file, raw: None, diagnostics: vec![d] },
+        Err((file, d)) => DemandFile {
+            file,
+            raw: None,
+            diagnostics: vec![d],
+        },
     }
 }
 
@@ -55,7 +67,12 @@ pub fn gpu_index(fabric: &Fabric) -> BTreeMap<String, u32> {
         .gpus
         .iter()
         .enumerate()
-        .map(|(i, g)| (format!("{}/{}", fabric.nodes[g.node.index()].name, g.index), i as u32))
+        .map(|(i, g)| {
+            (
+                format!("{}/{}", fabric.nodes[g.node.index()].name, g.index),
+                i as u32,
+            )
+        })
         .collect()
 }
 
@@ -64,14 +81,21 @@ fn parse_instance(fabric: &Fabric, gpu: u32, text: &str) -> Option<Placement> {
     let start: u8 = start.trim().parse().ok()?;
     let node = fabric.gpus[gpu as usize].node;
     let model = &fabric.template_of(node).gpu_model;
-    let table = fabric.gpu_model(model).or_else(|| Catalog::builtin().gpu(model))?.mig.as_ref()?;
+    let table = fabric
+        .gpu_model(model)
+        .or_else(|| Catalog::builtin().gpu(model))?
+        .mig
+        .as_ref()?;
     let p: ProfileIdx = table.profile_index(name)?;
     Some(Placement { profile: p, start })
 }
 
 /// Reads a plan or current-state file (JSON or YAML) into assignments, with diagnostics for
 /// names it cannot resolve.
-pub fn read_state(path: &Path, fabric: &Fabric) -> Result<(Current, SourceFile), (SourceFile, Vec<Diagnostic>)> {
+pub fn read_state(
+    path: &Path,
+    fabric: &Fabric,
+) -> Result<(Current, SourceFile), (SourceFile, Vec<Diagnostic>)> {
     let file = match source::read_source(path) {
         Ok(f) => f,
         Err((f, d)) => return Err((f, vec![d])),
@@ -88,18 +112,39 @@ pub fn read_state(path: &Path, fabric: &Fabric) -> Result<(Current, SourceFile),
     }
 }
 
-pub fn assignments_from_raw(list: &[RawAssignment], fabric: &Fabric, names: &BTreeMap<String, u32>, owner: &str, diags: &mut Vec<Diagnostic>) -> Vec<Assignment> {
+pub fn assignments_from_raw(
+    list: &[RawAssignment],
+    fabric: &Fabric,
+    names: &BTreeMap<String, u32>,
+    owner: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Assignment> {
     let mut out = Vec::new();
     for a in list {
         let Some(&g) = names.get(&a.gpu) else {
-            diags.push(Diagnostic::error("FP806", format!("`{owner}` is assigned unknown GPU `{}`", a.gpu)).help("GPUs are named `node/index`, e.g. `dgx-001/3`"));
+            diags.push(
+                Diagnostic::error(
+                    "FP806",
+                    format!("`{owner}` is assigned unknown GPU `{}`", a.gpu),
+                )
+                .help("GPUs are named `node/index`, e.g. `dgx-001/3`"),
+            );
             continue;
         };
         let hold = if let Some(i) = &a.instance {
             match parse_instance(fabric, g, i) {
                 Some(p) => Hold::Mig(p),
                 None => {
-                    diags.push(Diagnostic::error("FP806", format!("`{owner}` names MIG instance `{i}` that GPU `{}` does not offer", a.gpu)).help("write instances as `profile@start`, e.g. `1g.10gb@3`"));
+                    diags.push(
+                        Diagnostic::error(
+                            "FP806",
+                            format!(
+                                "`{owner}` names MIG instance `{i}` that GPU `{}` does not offer",
+                                a.gpu
+                            ),
+                        )
+                        .help("write instances as `profile@start`, e.g. `1g.10gb@3`"),
+                    );
                     continue;
                 }
             }
@@ -127,7 +172,13 @@ pub fn state_from_raw(raw: &RawState, fabric: &Fabric) -> (Current, Vec<Diagnost
     }
     for g in &raw.gpus {
         let Some(&id) = names.get(&g.gpu) else {
-            diags.push(Diagnostic::error("FP806", format!("unknown GPU `{}` in the state's `gpus`", g.gpu)).help("GPUs are named `node/index`, e.g. `dgx-001/3`"));
+            diags.push(
+                Diagnostic::error(
+                    "FP806",
+                    format!("unknown GPU `{}` in the state's `gpus`", g.gpu),
+                )
+                .help("GPUs are named `node/index`, e.g. `dgx-001/3`"),
+            );
             continue;
         };
         if let Some(layout) = &g.mig {
@@ -135,7 +186,16 @@ pub fn state_from_raw(raw: &RawState, fabric: &Fabric) -> (Current, Vec<Diagnost
             for word in layout.split_whitespace() {
                 match parse_instance(fabric, id, word) {
                     Some(p) => pl.push(p),
-                    None => diags.push(Diagnostic::error("FP806", format!("GPU `{}` has MIG instance `{word}` it does not offer", g.gpu)).help("write layouts as `profile@start` words")),
+                    None => diags.push(
+                        Diagnostic::error(
+                            "FP806",
+                            format!(
+                                "GPU `{}` has MIG instance `{word}` it does not offer",
+                                g.gpu
+                            ),
+                        )
+                        .help("write layouts as `profile@start` words"),
+                    ),
                 }
             }
             pl.sort_by_key(|p| (p.start, p.profile));

@@ -15,7 +15,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use good_lp::solvers::highs::highs;
-use good_lp::{constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable, VariableDefinition};
+use good_lp::{
+    constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable,
+    VariableDefinition,
+};
 
 /// Adds a variable and returns it with its column (good_lp keeps the index private).
 fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Variable, usize) {
@@ -76,7 +79,15 @@ fn share_groups(d: &Demand) -> Vec<u32> {
 
 /// Builds the pooled model. `base` holds frozen placements (capacity taken); `warm` is the
 /// greedy plan used as a warm start and to seed candidate pools.
-pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, base: &State, fixed: &[bool], warm: &State) -> PoolModel {
+pub fn build(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    base: &State,
+    fixed: &[bool],
+    warm: &State,
+) -> PoolModel {
     let mut vars = ProblemVariables::new();
     let mut constraints = Vec::new();
     let mut objective = Expression::from(0.0);
@@ -98,7 +109,13 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
     // Candidate pools per workload.
     // Full model while it stays small; else each workload sees 8 pools (planner-notes.md:
     // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
-    let k = if opts.candidates > 0 { opts.candidates } else if nw * np > 50_000 { 8 } else { 0 };
+    let k = if opts.candidates > 0 {
+        opts.candidates
+    } else if nw * np > 50_000 {
+        8
+    } else {
+        0
+    };
     let pruned = k > 0;
     let mut admit = vec![None; nw];
     let mut admit_col = vec![None; nw];
@@ -139,8 +156,14 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             doms.sort_unstable();
             doms.dedup();
             let start = (w * 7) % doms.len();
-            let chosen: Vec<u32> = (0..2.min(doms.len())).map(|i| doms[(start + i) % doms.len()]).collect();
-            let mut c: Vec<usize> = eligible.iter().copied().filter(|&p| chosen.contains(&geo.pools[p].domain[lvl]) || wp.contains_key(&p)).collect();
+            let chosen: Vec<u32> = (0..2.min(doms.len()))
+                .map(|i| doms[(start + i) % doms.len()])
+                .collect();
+            let mut c: Vec<usize> = eligible
+                .iter()
+                .copied()
+                .filter(|&p| chosen.contains(&geo.pools[p].domain[lvl]) || wp.contains_key(&p))
+                .collect();
             c.truncate(4 * k);
             for &p in wp.keys() {
                 if !c.contains(&p) {
@@ -150,7 +173,9 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             c
         } else {
             let start = (w * k * 7) % eligible.len();
-            let mut c: Vec<usize> = (0..k).map(|i| eligible[(start + i) % eligible.len()]).collect();
+            let mut c: Vec<usize> = (0..k)
+                .map(|i| eligible[(start + i) % eligible.len()])
+                .collect();
             for &p in wp.keys() {
                 if !c.contains(&p) {
                     c.push(p);
@@ -181,7 +206,14 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             };
             warm_vals.push((vcol, if warm.admitted[w] { wv } else { 0.0 }));
             total += v;
-            cells.push(Cell { workload: w, pool: p, var: v, col: vcol, chunk_gpus, unit });
+            cells.push(Cell {
+                workload: w,
+                pool: p,
+                var: v,
+                col: vcol,
+                chunk_gpus,
+                unit,
+            });
         }
         constraints.push(constraint!(total == count_need as f64 * a));
     }
@@ -198,7 +230,8 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             Unit::Gpus(_) => c.chunk_gpus as f64,
             u => unit_equiv(geo, pool.model, u),
         };
-        let usd = eq * geo.models[pool.model].usd_per_gpu_hour + eq * pool.gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh;
+        let usd = eq * geo.models[pool.model].usd_per_gpu_hour
+            + eq * pool.gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh;
         objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
         t_usd[wl.tenant] += usd * c.var;
         t_eq[wl.tenant] += eq * c.var;
@@ -223,16 +256,30 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
     }
     // Gangs: communication penalty and domain choice.
     for (w, wl) in d.workloads.iter().enumerate() {
-        let (Some(g), Some(a)) = (&wl.gang, admit[w]) else { continue };
+        let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
+            continue;
+        };
         let my: Vec<&Cell> = cells.iter().filter(|c| c.workload == w).collect();
-        let count = my.iter().map(|c| match c.unit { Unit::Gpus(n) => n / c.chunk_gpus.max(1), _ => 1 }).max().unwrap_or(1);
+        let count = my
+            .iter()
+            .map(|c| match c.unit {
+                Unit::Gpus(n) => n / c.chunk_gpus.max(1),
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(1);
         let models: Vec<usize> = {
             let mut m: Vec<usize> = my.iter().map(|c| geo.pools[c.pool].model).collect();
             m.sort_unstable();
             m.dedup();
             m
         };
-        let pen = |level: Level| models.iter().map(|&m| comm_penalty(geo, d, wl, m, level)).fold(f64::INFINITY, f64::min);
+        let pen = |level: Level| {
+            models
+                .iter()
+                .map(|&m| comm_penalty(geo, d, wl, m, level))
+                .fold(f64::INFINITY, f64::min)
+        };
         if count <= 1 {
             objective -= pen(Level::Nvlink) * a;
             continue;
@@ -245,14 +292,21 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
                 let used_m = warm.admitted[w] && warm.model_of[w] == Some(m);
                 warm_vals.push((bcol, if used_m { 1.0 } else { 0.0 }));
                 sel += b;
-                let e: Expression = my.iter().filter(|c| geo.pools[c.pool].model == m).map(|c| c.var).sum();
+                let e: Expression = my
+                    .iter()
+                    .filter(|c| geo.pools[c.pool].model == m)
+                    .map(|c| c.var)
+                    .sum();
                 constraints.push(constraint!(e <= count as f64 * b));
             }
             constraints.push(constraint!(sel <= 1));
         }
         objective -= pen(g.required) * a;
         for level in Level::ALL {
-            if level < g.preferred && level != g.required || level > g.required || level == Level::Fabric {
+            if level < g.preferred && level != g.required
+                || level > g.required
+                || level == Level::Fabric
+            {
                 continue;
             }
             let lvl = level as usize;
@@ -265,7 +319,8 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             }
             let mut any = Expression::from(0.0);
             let warm_gpus: Vec<u32> = warm.assignments[w].iter().map(|x| x.gpu).collect();
-            let warm_dom = (!warm_gpus.is_empty() && super::state::tightest_level(geo, &warm_gpus) <= level)
+            let warm_dom = (!warm_gpus.is_empty()
+                && super::state::tightest_level(geo, &warm_gpus) <= level)
                 .then(|| geo.nodes[geo.gpu_node[warm_gpus[0] as usize] as usize].domain[lvl]);
             for (dom, vs) in &doms {
                 let (z, zcol) = add(&mut vars, variable().binary());
@@ -300,7 +355,12 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             if wl.required {
                 constraints.push(constraint!(a == 1));
             }
-            if current.running.get(&wl.name).map(|v| !v.is_empty()).unwrap_or(false) {
+            if current
+                .running
+                .get(&wl.name)
+                .map(|v| !v.is_empty())
+                .unwrap_or(false)
+            {
                 objective += d.weights.disruption * a;
             }
         }
@@ -333,7 +393,9 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
                 Unit::Gpus(_) => {
                     gpus_power += c.chunk_gpus as f64 * c.var;
                     if d.tenants[wl.tenant].isolation == Isolation::DedicatedNode {
-                        *ded.entry(wl.tenant).or_insert_with(|| Expression::from(0.0)) += c.chunk_gpus as f64 * c.var;
+                        *ded.entry(wl.tenant)
+                            .or_insert_with(|| Expression::from(0.0)) +=
+                            c.chunk_gpus as f64 * c.var;
                     } else {
                         gpus_used += c.chunk_gpus as f64 * c.var;
                         if c.chunk_gpus == gpn {
@@ -342,16 +404,26 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
                     }
                 }
                 Unit::Mig(q) => {
-                    *mig_need.entry((mig_group(d, wl.tenant), q.0)).or_insert_with(|| Expression::from(0.0)) += c.var;
+                    *mig_need
+                        .entry((mig_group(d, wl.tenant), q.0))
+                        .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
                 Unit::Eighths(e) => {
-                    *share_need.entry(sgroup[wl.tenant]).or_insert_with(|| Expression::from(0.0)) += e as f64 * c.var;
+                    *share_need
+                        .entry(sgroup[wl.tenant])
+                        .or_insert_with(|| Expression::from(0.0)) += e as f64 * c.var;
                 }
             }
         }
         for (t, e) in ded {
             let (n, ncol) = add(&mut vars, variable().integer().min(0).max(full[p] as f64));
-            let warm_n = pool.nodes.iter().filter(|&&x| warm.owner[x as usize] == Some(t as u32) && base.owner[x as usize].is_none()).count();
+            let warm_n = pool
+                .nodes
+                .iter()
+                .filter(|&&x| {
+                    warm.owner[x as usize] == Some(t as u32) && base.owner[x as usize].is_none()
+                })
+                .count();
             warm_vals.push((ncol, warm_n as f64));
             constraints.push(constraint!(e <= gpn as f64 * n));
             gpus_used += gpn as f64 * n;
@@ -364,12 +436,21 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
             g
         };
         for grp in groups {
-            let profs: Vec<u8> = mig_need.keys().filter(|k| k.0 == grp).map(|k| k.1).collect();
+            let profs: Vec<u8> = mig_need
+                .keys()
+                .filter(|k| k.0 == grp)
+                .map(|k| k.1)
+                .collect();
             let mut offer: BTreeMap<u8, Expression> = BTreeMap::new();
             // Patterns: maximal layouts made only of the group's demanded profiles, plus the
             // greedy's choice for each profile (so every profile is offered).
             let mut keep: Vec<usize> = (0..model.layouts.len())
-                .filter(|&li| model.layouts[li].placements.iter().all(|x| profs.contains(&x.profile.0)))
+                .filter(|&li| {
+                    model.layouts[li]
+                        .placements
+                        .iter()
+                        .all(|x| profs.contains(&x.profile.0))
+                })
                 .collect();
             for &q in &profs {
                 if let Some(l) = super::state::best_layout(model, crate::mig::ProfileIdx(q)) {
@@ -414,14 +495,26 @@ pub fn build(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, 
         }
         constraints.push(constraint!(gpus_used <= free[p] as f64));
         constraints.push(constraint!(nodes_full <= full[p] as f64));
-        *rack_rows.entry(pool.rack).or_insert_with(|| Expression::from(0.0)) += pool.gpu_kw * gpus_power;
+        *rack_rows
+            .entry(pool.rack)
+            .or_insert_with(|| Expression::from(0.0)) += pool.gpu_kw * gpus_power;
     }
     for (r, e) in rack_rows {
         let cap = geo.rack_kw[r as usize] - base.rack_used_kw[r as usize] + 1e-6;
         constraints.push(constraint!(e <= cap));
     }
     objective -= d.weights.stranded * (stranded - used_eq_shared);
-    PoolModel { vars, objective, constraints, admit, admit_col, cells, patterns, warm: warm_vals, pruned }
+    PoolModel {
+        vars,
+        objective,
+        constraints,
+        admit,
+        admit_col,
+        cells,
+        patterns,
+        warm: warm_vals,
+        pruned,
+    }
 }
 
 /// What HiGHS returned.
@@ -459,30 +552,53 @@ pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) ->
     }
     let solved = match model.try_solve() {
         Ok(s) => s,
-        Err(e) => return Solved { status: format!("error ({e:?})"), objective: None, bound: None, values: Vec::new() },
+        Err(e) => {
+            return Solved {
+                status: format!("error ({e:?})"),
+                objective: None,
+                bound: None,
+                values: Vec::new(),
+            }
+        }
     };
     use highs::HighsModelStatus as S;
     let status = match solved.status() {
         S::Optimal => "optimal",
         S::Infeasible | S::UnboundedOrInfeasible => "infeasible",
         S::ReachedTimeLimit => "time-limit",
-        S::ReachedIterationLimit | S::ReachedSolutionLimit | S::ReachedMemoryLimit | S::ReachedInterrupt => "limit",
+        S::ReachedIterationLimit
+        | S::ReachedSolutionLimit
+        | S::ReachedMemoryLimit
+        | S::ReachedInterrupt => "limit",
         _ => "error",
     }
     .to_string();
     let has = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let bound = solved.double_info_value(c"mip_dual_bound").ok().filter(|b| b.is_finite());
+    let bound = solved
+        .double_info_value(c"mip_dual_bound")
+        .ok()
+        .filter(|b| b.is_finite());
     Solved {
         status,
         objective: has.then(|| solved.objective_value()),
         bound,
-        values: if has { solved.get_solution().columns().to_vec() } else { Vec::new() },
+        values: if has {
+            solved.get_solution().columns().to_vec()
+        } else {
+            Vec::new()
+        },
     }
 }
 
 /// Builds, solves under our own deadline, names the solution and keeps the better of it and
 /// the greedy plan.
-pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &PlanOptions, greedy: PlanResult) -> PlanResult {
+pub fn solve_and_name(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    greedy: PlanResult,
+) -> PlanResult {
     // Frozen workloads are placed first and fixed.
     let mut base = State::new(geo, d);
     let mut fixed = vec![false; d.workloads.len()];
@@ -490,7 +606,13 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     if opts.freeze {
         let order: Vec<usize> = super::greedy_order(d, current)
             .into_iter()
-            .filter(|&w| current.running.get(&d.workloads[w].name).map(|a| !a.is_empty()).unwrap_or(false))
+            .filter(|&w| {
+                current
+                    .running
+                    .get(&d.workloads[w].name)
+                    .map(|a| !a.is_empty())
+                    .unwrap_or(false)
+            })
             .collect();
         run_greedy(&mut base, &order, current, true, &mut reasons);
         for &w in &order {
@@ -503,7 +625,12 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     let t0 = std::time::Instant::now();
     let model = build(geo, d, current, opts, &base, &fixed, &warm);
     if timing {
-        eprintln!("milp: built {} columns, {} rows in {:.2} s", model.vars.len(), model.constraints.len(), t0.elapsed().as_secs_f64());
+        eprintln!(
+            "milp: built {} columns, {} rows in {:.2} s",
+            model.vars.len(),
+            model.constraints.len(),
+            t0.elapsed().as_secs_f64()
+        );
     }
     let pruned = model.pruned;
     let cells = model.cells.clone();
@@ -520,21 +647,44 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     let deadline = Duration::from_secs_f64(tl * 1.5 + 2.0);
     let solved = match rx.recv_timeout(deadline) {
         Ok(s) => s,
-        Err(_) => Solved { status: "time-limit".into(), objective: None, bound: None, values: Vec::new() },
+        Err(_) => Solved {
+            status: "time-limit".into(),
+            objective: None,
+            bound: None,
+            values: Vec::new(),
+        },
     };
     if timing {
-        eprintln!("milp: {} after {:.2} s", solved.status, t0.elapsed().as_secs_f64());
+        eprintln!(
+            "milp: {} after {:.2} s",
+            solved.status,
+            t0.elapsed().as_secs_f64()
+        );
     }
     let mut named = None;
     if !solved.values.is_empty() {
-        named = Some(name_solution(geo, d, current, opts, &base, &fixed, &cells, &patterns, &admit, &solved.values, reasons.clone()));
+        named = Some(name_solution(
+            geo,
+            d,
+            current,
+            opts,
+            &base,
+            &fixed,
+            &cells,
+            &patterns,
+            &admit,
+            &solved.values,
+            reasons.clone(),
+        ));
     }
     if timing {
         eprintln!("milp: named after {:.2} s", t0.elapsed().as_secs_f64());
     }
     let g_obj = greedy.objective;
     let mut result = match named {
-        Some(r) if r.objective >= g_obj - 1e-9 && r.infeasible.len() <= greedy.infeasible.len() => r,
+        Some(r) if r.objective >= g_obj - 1e-9 && r.infeasible.len() <= greedy.infeasible.len() => {
+            r
+        }
         _ => {
             let mut g = greedy;
             g.notes.push("the greedy plan scored at least as well as the named MILP solution and is returned".into());
@@ -543,7 +693,8 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     };
     result.solver = "highs".into();
     result.bound_scope = if pruned {
-        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)".into()
+        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)"
+            .into()
     } else {
         "full pooled model (a valid bound for every named plan)".into()
     };
@@ -555,7 +706,11 @@ pub fn solve_and_name(geo: &Geometry, d: &Demand, current: &Current, opts: &Plan
     } else if solved.status == "infeasible" {
         // The pooled model says no, but a named plan exists: cannot happen unless pruned.
         "feasible".into()
-    } else if result.gap.map(|g| g <= opts.mip_gap + 1e-9).unwrap_or(false) {
+    } else if result
+        .gap
+        .map(|g| g <= opts.mip_gap + 1e-9)
+        .unwrap_or(false)
+    {
         "optimal".into()
     } else if solved.status == "time-limit" {
         "time-limit".into()
@@ -581,7 +736,9 @@ fn name_solution(
 ) -> PlanResult {
     let mut st = State::new(geo, d);
     // Frozen first, exactly as in `base`.
-    let frozen: Vec<usize> = (0..d.workloads.len()).filter(|&w| fixed[w] && base.admitted[w]).collect();
+    let frozen: Vec<usize> = (0..d.workloads.len())
+        .filter(|&w| fixed[w] && base.admitted[w])
+        .collect();
     run_greedy(&mut st, &frozen, current, true, &mut reasons);
     restore_layouts(&mut st, current, d);
     // MIG patterns: configure the chosen layouts on free GPUs of each pool.
@@ -602,23 +759,39 @@ fn name_solution(
             }
         }
     }
-    let chosen: Vec<usize> = (0..d.workloads.len()).filter(|&w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false)).collect();
+    let chosen: Vec<usize> = (0..d.workloads.len())
+        .filter(|&w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
+        .collect();
     let mut pools_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for c in cells {
         if values[c.col] > 0.5 {
             pools_of.entry(c.workload).or_default().push(c.pool);
         }
     }
-    let order: Vec<usize> = greedy_order(d, current).into_iter().filter(|w| chosen.contains(w)).collect();
+    let order: Vec<usize> = greedy_order(d, current)
+        .into_iter()
+        .filter(|w| chosen.contains(w))
+        .collect();
     for &w in &order {
         let pools = pools_of.get(&w).cloned().unwrap_or_default();
-        let prefer = current.running.get(&d.workloads[w].name).cloned().unwrap_or_default();
-        let mut scope: Vec<u32> = pools.iter().flat_map(|&p| geo.pools[p].nodes.iter().copied()).collect();
+        let prefer = current
+            .running
+            .get(&d.workloads[w].name)
+            .cloned()
+            .unwrap_or_default();
+        let mut scope: Vec<u32> = pools
+            .iter()
+            .flat_map(|&p| geo.pools[p].nodes.iter().copied())
+            .collect();
         scope.extend(prefer.iter().map(|a| geo.gpu_node[a.gpu as usize]));
         scope.sort_unstable();
         scope.dedup();
         st.scope = Some(scope);
-        let r = st.place(w, &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)), &prefer);
+        let r = st.place(
+            w,
+            &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)),
+            &prefer,
+        );
         st.scope = None;
         st.commit();
         if r.is_err() {
@@ -631,7 +804,10 @@ fn name_solution(
     }
     st.release_unused_mig();
     // Repair: anything still out gets a greedy try.
-    let rest: Vec<usize> = greedy_order(d, current).into_iter().filter(|&w| !st.admitted[w]).collect();
+    let rest: Vec<usize> = greedy_order(d, current)
+        .into_iter()
+        .filter(|&w| !st.admitted[w])
+        .collect();
     run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
     st.release_unused_mig();
     PlanResult::from_state(st, reasons, current)

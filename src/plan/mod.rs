@@ -43,7 +43,14 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { solver: SolverChoice::Highs, time_limit_seconds: 30.0, mip_gap: 0.01, freeze: false, candidates: 0, warm_start: false }
+        PlanOptions {
+            solver: SolverChoice::Highs,
+            time_limit_seconds: 30.0,
+            mip_gap: 0.01,
+            freeze: false,
+            candidates: 0,
+            warm_start: false,
+        }
     }
 }
 
@@ -87,11 +94,16 @@ pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
     let mut order: Vec<usize> = (0..demand.workloads.len()).collect();
     let size = |w: usize| {
         let wl = &demand.workloads[w];
-        wl.units.values().next().map(|u| match u {
-            demand::Unit::Gpus(k) => *k as u64 * 64,
-            demand::Unit::Mig(_) => 8,
-            demand::Unit::Eighths(e) => *e as u64,
-        }).unwrap_or(0) * wl.replicas as u64
+        wl.units
+            .values()
+            .next()
+            .map(|u| match u {
+                demand::Unit::Gpus(k) => *k as u64 * 64,
+                demand::Unit::Mig(_) => 8,
+                demand::Unit::Eighths(e) => *e as u64,
+            })
+            .unwrap_or(0)
+            * wl.replicas as u64
     };
     order.sort_by(|&a, &b| {
         let (wa, wb) = (&demand.workloads[a], &demand.workloads[b]);
@@ -119,13 +131,25 @@ fn restore_layouts(st: &mut State, current: &Current, demand: &Demand) {
                 .and_then(|(name, _)| st.demand.workloads.iter().position(|w| &w.name == name))
                 .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant))
                 .unwrap_or(0);
-            st.preconfigure(g, group, &crate::mig::Layout { placements: pl.clone() });
+            st.preconfigure(
+                g,
+                group,
+                &crate::mig::Layout {
+                    placements: pl.clone(),
+                },
+            );
         }
     }
 }
 
 /// Runs the greedy baseline into `st` over `order`; returns rejection reasons.
-pub fn run_greedy(st: &mut State, order: &[usize], current: &Current, freeze: bool, reasons: &mut [Option<String>]) {
+pub fn run_greedy(
+    st: &mut State,
+    order: &[usize],
+    current: &Current,
+    freeze: bool,
+    reasons: &mut [Option<String>],
+) {
     let geo = st.geo;
     for &w in order {
         if st.admitted[w] {
@@ -134,7 +158,10 @@ pub fn run_greedy(st: &mut State, order: &[usize], current: &Current, freeze: bo
         let name = &st.demand.workloads[w].name;
         let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
         let res = if freeze && !prefer.is_empty() {
-            let nodes: Vec<u32> = prefer.iter().map(|a| geo.gpu_node[a.gpu as usize]).collect();
+            let nodes: Vec<u32> = prefer
+                .iter()
+                .map(|a| geo.gpu_node[a.gpu as usize])
+                .collect();
             let r = st.place(w, &|n| nodes.contains(&n), &prefer);
             if r.is_ok() && st.assignments[w] != prefer {
                 st.remove(w);
@@ -217,14 +244,24 @@ pub fn plan_greedy(geo: &Geometry, demand: &Demand, current: &Current, freeze: b
 }
 
 /// Plans `demand` on `fabric`.
-pub fn plan(fabric: &Fabric, catalog: &Catalog, demand: &Demand, current: &Current, opts: &PlanOptions) -> PlanResult {
+pub fn plan(
+    fabric: &Fabric,
+    catalog: &Catalog,
+    demand: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+) -> PlanResult {
     let started = std::time::Instant::now();
     let geo = Geometry::new(fabric, catalog, demand);
     let greedy = plan_greedy(&geo, demand, current, opts.freeze);
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
             let mut r = greedy;
-            r.status = if r.infeasible.is_empty() { "feasible".into() } else { "infeasible".into() };
+            r.status = if r.infeasible.is_empty() {
+                "feasible".into()
+            } else {
+                "infeasible".into()
+            };
             r.solver = "greedy".into();
             r.bound_scope = "none (greedy computes no bound)".into();
             r
@@ -234,7 +271,8 @@ pub fn plan(fabric: &Fabric, catalog: &Catalog, demand: &Demand, current: &Curre
             // plan, less about as long again for naming its solution.
             let used = started.elapsed().as_secs_f64();
             let mut o = opts.clone();
-            o.time_limit_seconds = (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
+            o.time_limit_seconds =
+                (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
             milp::solve_and_name(&geo, demand, current, &o, greedy)
         }
     };
@@ -243,7 +281,11 @@ pub fn plan(fabric: &Fabric, catalog: &Catalog, demand: &Demand, current: &Curre
 }
 
 impl PlanResult {
-    pub(crate) fn from_state(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+    pub(crate) fn from_state(
+        st: State,
+        reasons: Vec<Option<String>>,
+        current: &Current,
+    ) -> PlanResult {
         finish(st, reasons, current)
     }
 }
@@ -254,7 +296,12 @@ pub fn hold_is_mig(h: &Hold) -> bool {
 }
 
 /// Plans and renders the plan document in one call (tests, benches, examples).
-pub fn plan_document(fabric: &Fabric, demand: &Demand, current: Option<&Current>, opts: &PlanOptions) -> (PlanResult, serde_json::Value) {
+pub fn plan_document(
+    fabric: &Fabric,
+    demand: &Demand,
+    current: Option<&Current>,
+    opts: &PlanOptions,
+) -> (PlanResult, serde_json::Value) {
     let catalog = load::fabric_catalog(fabric);
     let empty = Current::default();
     let r = plan(fabric, &catalog, demand, current.unwrap_or(&empty), opts);

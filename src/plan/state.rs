@@ -73,7 +73,8 @@ impl Geometry {
         let mut gpu_node = vec![u32::MAX; f.gpus.len()];
         let mut nic_gbps = 0u32;
         let mut nvl_domains = f.nvlink_domains.len() as u32;
-        let mut node_domain_names: Vec<String> = f.nvlink_domains.iter().map(|d| d.name.clone()).collect();
+        let mut node_domain_names: Vec<String> =
+            f.nvlink_domains.iter().map(|d| d.name.clone()).collect();
         for (ni, node) in f.nodes.iter().enumerate() {
             let t = f.template_of(crate::model::NodeId::from_index(ni));
             if t.gpus == 0 || t.gpu_model.is_empty() {
@@ -82,13 +83,19 @@ impl Geometry {
             let m = *model_ix.entry(t.gpu_model.clone()).or_insert_with(|| {
                 let gm = catalog.gpu(&t.gpu_model);
                 let mig = gm.and_then(|g| g.mig.clone());
-                let layouts = mig.as_ref().map(|tb| mig::maximal_layouts(tb, mig::Rules::default())).unwrap_or_default();
+                let layouts = mig
+                    .as_ref()
+                    .map(|tb| mig::maximal_layouts(tb, mig::Rules::default()))
+                    .unwrap_or_default();
                 models.push(ModelInfo {
                     key: t.gpu_model.clone(),
                     mig,
                     layouts,
                     usd_per_gpu_hour: demand.gpu_price(&t.gpu_model),
-                    nvlink_bytes_per_s: gm.map(|g| g.nvlink_gbytes_per_s as f64 / 2.0 * 1e9).filter(|&b| b > 0.0).unwrap_or(450e9),
+                    nvlink_bytes_per_s: gm
+                        .map(|g| g.nvlink_gbytes_per_s as f64 / 2.0 * 1e9)
+                        .filter(|&b| b > 0.0)
+                        .unwrap_or(450e9),
                 });
                 models.len() - 1
             });
@@ -150,7 +157,10 @@ impl Geometry {
             let n0 = &nodes[p.nodes[0] as usize];
             let t = &f.templates[f.nodes[0].template.index()];
             let _ = t;
-            if p.nodes.iter().any(|&n| nodes[n as usize].domain[0] != n0.domain[0]) {
+            if p.nodes
+                .iter()
+                .any(|&n| nodes[n as usize].domain[0] != n0.domain[0])
+            {
                 p.domain[0] = u32::MAX;
             }
         }
@@ -162,7 +172,10 @@ impl Geometry {
         let mut lg_names = vec![String::new(); leaf_groups.len()];
         for (leaves, id) in &leaf_groups {
             lg_names[*id as usize] = match (leaves.first(), leaves.last()) {
-                (Some(a), Some(b)) if a != b => format!("{}..{}", f.switches[*a as usize].name, f.switches[*b as usize].name),
+                (Some(a), Some(b)) if a != b => format!(
+                    "{}..{}",
+                    f.switches[*a as usize].name, f.switches[*b as usize].name
+                ),
                 (Some(a), _) => f.switches[*a as usize].name.clone(),
                 _ => "unconnected".into(),
             };
@@ -170,7 +183,12 @@ impl Geometry {
         let mut su_names = vec!["no-su".to_string()];
         su_names.extend(f.sus.iter().cloned());
         Geometry {
-            domains: [nvl_domains, leaf_groups.len() as u32, f.sus.len() as u32 + 1, 1],
+            domains: [
+                nvl_domains,
+                leaf_groups.len() as u32,
+                f.sus.len() as u32 + 1,
+                1,
+            ],
             domain_names: [node_domain_names, lg_names, su_names, vec![f.name.clone()]],
             rack_kw: f.racks.iter().map(|r| r.power_kw).collect(),
             rack_names: f.racks.iter().map(|r| r.name.clone()).collect(),
@@ -180,7 +198,11 @@ impl Geometry {
             gpu_node,
             gpu_names,
             has_core: f.switches.iter().any(|s| s.tier == Tier::Core),
-            nic_bytes_per_s: if nic_gbps > 0 { nic_gbps as f64 / 8.0 * 1e9 } else { 50e9 },
+            nic_bytes_per_s: if nic_gbps > 0 {
+                nic_gbps as f64 / 8.0 * 1e9
+            } else {
+                50e9
+            },
         }
     }
 
@@ -214,9 +236,20 @@ impl Geometry {
 }
 
 /// GPU-hours per hour a gang loses to communication at `level`, times the weight.
-pub fn comm_penalty(geo: &Geometry, demand: &Demand, w: &Workload, model: usize, level: Level) -> f64 {
+pub fn comm_penalty(
+    geo: &Geometry,
+    demand: &Demand,
+    w: &Workload,
+    model: usize,
+    level: Level,
+) -> f64 {
     let Some(g) = &w.gang else { return 0.0 };
-    let Unit::Gpus(n) = w.units.get(&geo.models[model].key).copied().unwrap_or(Unit::Gpus(0)) else {
+    let Unit::Gpus(n) = w
+        .units
+        .get(&geo.models[model].key)
+        .copied()
+        .unwrap_or(Unit::Gpus(0))
+    else {
         return 0.0;
     };
     let t = geo.allreduce_seconds(model, level, n, g.bytes_per_step);
@@ -241,7 +274,10 @@ pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
     match unit {
         Unit::Gpus(k) => k as f64,
         Unit::Mig(p) => {
-            let t = geo.models[model].mig.as_ref().expect("mig unit on a MIG model");
+            let t = geo.models[model]
+                .mig
+                .as_ref()
+                .expect("mig unit on a MIG model");
             t.profile(p).compute_slices as f64 / t.compute_slices as f64
         }
         Unit::Eighths(e) => e as f64 / 8.0,
@@ -267,9 +303,14 @@ pub enum GpuUse {
     Free,
     Whole(u32),
     /// A MIG layout for `group`; each placement's holder.
-    Mig { group: u32, layout: Vec<(Placement, Option<u32>)> },
+    Mig {
+        group: u32,
+        layout: Vec<(Placement, Option<u32>)>,
+    },
     /// Time-sliced among `members` (workload, eighths).
-    Shared { members: Vec<(u32, u8)> },
+    Shared {
+        members: Vec<(u32, u8)>,
+    },
 }
 
 /// MIG group of a tenant: co-tenant tenants share group 0, the others their own.
@@ -332,7 +373,8 @@ impl<'a> State<'a> {
             admitted: vec![false; nw],
             model_of: vec![None; nw],
             buckets: {
-                let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> = vec![Vec::new(); geo.models.len()];
+                let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> =
+                    vec![Vec::new(); geo.models.len()];
                 for (i, n) in geo.nodes.iter().enumerate() {
                     let v = &mut b[n.model];
                     if v.len() <= n.gpus as usize {
@@ -382,7 +424,8 @@ impl<'a> State<'a> {
     /// Records a GPU that just became MIG or time-sliced (not on every instance change).
     fn note_kind(&mut self, g: u32, old: &GpuUse) {
         match (&self.gpus[g as usize], old) {
-            (GpuUse::Mig { .. }, GpuUse::Mig { .. }) | (GpuUse::Shared { .. }, GpuUse::Shared { .. }) => {}
+            (GpuUse::Mig { .. }, GpuUse::Mig { .. })
+            | (GpuUse::Shared { .. }, GpuUse::Shared { .. }) => {}
             (GpuUse::Mig { .. }, _) => self.mig_list.push(g),
             (GpuUse::Shared { .. }, _) => self.shared_list.push(g),
             _ => {}
@@ -397,7 +440,11 @@ impl<'a> State<'a> {
             return scope
                 .iter()
                 .copied()
-                .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] >= k && ok(n))
+                .filter(|&n| {
+                    self.geo.nodes[n as usize].model == m
+                        && self.free_gpus[n as usize] >= k
+                        && ok(n)
+                })
                 .min_by_key(|&n| (self.free_gpus[n as usize], n));
         }
         for f in k as usize..self.buckets[m].len() {
@@ -442,10 +489,13 @@ impl<'a> State<'a> {
 
     fn mark_user(&mut self, node: u32, tenant: u32) {
         if !self.users[node as usize].contains(&tenant) {
-            self.journal.push(Undo::Users(node, self.users[node as usize].clone()));
+            self.journal
+                .push(Undo::Users(node, self.users[node as usize].clone()));
             self.users[node as usize].push(tenant);
         }
-        if self.demand.tenants[tenant as usize].isolation == Isolation::DedicatedNode && self.owner[node as usize].is_none() {
+        if self.demand.tenants[tenant as usize].isolation == Isolation::DedicatedNode
+            && self.owner[node as usize].is_none()
+        {
             self.journal.push(Undo::Owner(node, None));
             self.owner[node as usize] = Some(tenant);
         }
@@ -469,7 +519,8 @@ impl<'a> State<'a> {
                     let cur = std::mem::replace(&mut self.gpus[g as usize], old);
                     let node = self.geo.gpu_node[g as usize];
                     let n = &self.geo.nodes[node as usize];
-                    let (was_free, is_free) = (cur == GpuUse::Free, self.gpus[g as usize] == GpuUse::Free);
+                    let (was_free, is_free) =
+                        (cur == GpuUse::Free, self.gpus[g as usize] == GpuUse::Free);
                     let (rack, kw) = (n.rack as usize, n.gpu_kw);
                     if was_free && !is_free {
                         self.free_gpus[node as usize] -= 1;
@@ -492,17 +543,25 @@ impl<'a> State<'a> {
 
     fn rack_ok(&self, node: u32, extra_gpus: u32) -> bool {
         let n = &self.geo.nodes[node as usize];
-        self.rack_used_kw[n.rack as usize] + n.gpu_kw * extra_gpus as f64 <= self.geo.rack_kw[n.rack as usize] + 1e-9
+        self.rack_used_kw[n.rack as usize] + n.gpu_kw * extra_gpus as f64
+            <= self.geo.rack_kw[n.rack as usize] + 1e-9
     }
 
     /// Places workload `w` whole (all replicas or the whole gang) on nodes allowed by
     /// `allow`, preferring `prefer` GPUs; on failure leaves the state unchanged and says why.
-    pub fn place(&mut self, w: usize, allow: &dyn Fn(u32) -> bool, prefer: &[Assignment]) -> Result<(), String> {
+    pub fn place(
+        &mut self,
+        w: usize,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
         let mark = self.journal.len();
         let wl = &self.demand.workloads[w];
         let mut last_err = String::from("no eligible GPU model on the fabric");
         // Try models in order of the preferred assignment, then by key.
-        let mut order: Vec<usize> = (0..self.geo.models.len()).filter(|&m| wl.units.contains_key(&self.geo.models[m].key)).collect();
+        let mut order: Vec<usize> = (0..self.geo.models.len())
+            .filter(|&m| wl.units.contains_key(&self.geo.models[m].key))
+            .collect();
         if let Some(a) = prefer.first() {
             let pm = self.geo.model_of_gpu(a.gpu);
             order.sort_by_key(|&m| m != pm);
@@ -536,8 +595,16 @@ impl<'a> State<'a> {
         let unit = wl.units[&self.geo.models[m].key];
         let reps = if wl.gang.is_some() { 1 } else { wl.replicas };
         let eq = unit_equiv(self.geo, m, unit) * reps as f64;
-        let kw = eq * self.geo.pools.iter().find(|p| p.model == m).map(|p| p.gpu_kw).unwrap_or(0.0);
-        let usd = eq * self.geo.models[m].usd_per_gpu_hour + kw * self.demand.pricing.pue * self.demand.pricing.power_usd_per_kwh;
+        let kw = eq
+            * self
+                .geo
+                .pools
+                .iter()
+                .find(|p| p.model == m)
+                .map(|p| p.gpu_kw)
+                .unwrap_or(0.0);
+        let usd = eq * self.geo.models[m].usd_per_gpu_hour
+            + kw * self.demand.pricing.pue * self.demand.pricing.power_usd_per_kwh;
         (usd, eq, kw)
     }
 
@@ -547,17 +614,29 @@ impl<'a> State<'a> {
         let ten = &self.demand.tenants[t];
         if let Some(b) = ten.budget_usd_per_hour {
             if self.tenant_usd[t] + usd > b + 1e-6 {
-                return Err(format!("tenant `{}` budget: needs ${usd:.2}/h, ${:.2}/h of ${b:.2}/h left", ten.name, (b - self.tenant_usd[t]).max(0.0)));
+                return Err(format!(
+                    "tenant `{}` budget: needs ${usd:.2}/h, ${:.2}/h of ${b:.2}/h left",
+                    ten.name,
+                    (b - self.tenant_usd[t]).max(0.0)
+                ));
             }
         }
         if let Some(c) = ten.max_gpus {
             if self.tenant_gpus[t] + eq > c + 1e-6 {
-                return Err(format!("tenant `{}` GPU cap: needs {eq} GPUs, {} of {c} left", ten.name, (c - self.tenant_gpus[t]).max(0.0)));
+                return Err(format!(
+                    "tenant `{}` GPU cap: needs {eq} GPUs, {} of {c} left",
+                    ten.name,
+                    (c - self.tenant_gpus[t]).max(0.0)
+                ));
             }
         }
         if let Some(c) = ten.max_power_kw {
             if self.tenant_kw[t] + kw > c + 1e-6 {
-                return Err(format!("tenant `{}` power cap: needs {kw:.1} kW, {:.1} of {c} kW left", ten.name, (c - self.tenant_kw[t]).max(0.0)));
+                return Err(format!(
+                    "tenant `{}` power cap: needs {kw:.1} kW, {:.1} of {c} kW left",
+                    ten.name,
+                    (c - self.tenant_kw[t]).max(0.0)
+                ));
             }
         }
         self.tenant_usd[t] += usd;
@@ -583,11 +662,22 @@ impl<'a> State<'a> {
                 (GpuUse::Whole(_), _) => GpuUse::Free,
                 (GpuUse::Mig { group, layout }, Hold::Mig(p)) => GpuUse::Mig {
                     group: *group,
-                    layout: layout.iter().map(|&(q, h)| if q == p { (q, None) } else { (q, h) }).collect(),
+                    layout: layout
+                        .iter()
+                        .map(|&(q, h)| if q == p { (q, None) } else { (q, h) })
+                        .collect(),
                 },
                 (GpuUse::Shared { members }, _) => {
-                    let rest: Vec<_> = members.iter().copied().filter(|&(x, _)| x != w as u32).collect();
-                    if rest.is_empty() { GpuUse::Free } else { GpuUse::Shared { members: rest } }
+                    let rest: Vec<_> = members
+                        .iter()
+                        .copied()
+                        .filter(|&(x, _)| x != w as u32)
+                        .collect();
+                    if rest.is_empty() {
+                        GpuUse::Free
+                    } else {
+                        GpuUse::Shared { members: rest }
+                    }
                 }
                 (other, _) => other.clone(),
             };
@@ -598,46 +688,93 @@ impl<'a> State<'a> {
         self.model_of[w] = None;
     }
 
-    fn whole_nodes(&self, w: usize, m: usize, k: u32, allow: &dyn Fn(u32) -> bool) -> impl Iterator<Item = u32> + '_ {
+    fn whole_nodes(
+        &self,
+        w: usize,
+        m: usize,
+        k: u32,
+        allow: &dyn Fn(u32) -> bool,
+    ) -> impl Iterator<Item = u32> + '_ {
         let _ = w;
         let t = self.demand.workloads[w].tenant as u32;
         let allow_ok: Vec<u32> = (0..self.geo.nodes.len() as u32)
-            .filter(|&n| self.geo.nodes[n as usize].model == m && self.free_gpus[n as usize] >= k && allow(n) && self.node_open(n, t))
+            .filter(|&n| {
+                self.geo.nodes[n as usize].model == m
+                    && self.free_gpus[n as usize] >= k
+                    && allow(n)
+                    && self.node_open(n, t)
+            })
             .collect();
         allow_ok.into_iter()
     }
 
     fn take_whole(&mut self, w: usize, node: u32, k: u32) {
         let t = self.demand.workloads[w].tenant as u32;
-        let gpus: Vec<u32> = self.geo.node_gpus(node).filter(|&g| self.gpus[g as usize] == GpuUse::Free).take(k as usize).collect();
+        let gpus: Vec<u32> = self
+            .geo
+            .node_gpus(node)
+            .filter(|&g| self.gpus[g as usize] == GpuUse::Free)
+            .take(k as usize)
+            .collect();
         for g in gpus {
             self.set_gpu(g, GpuUse::Whole(w as u32));
-            self.assignments[w].push(Assignment { gpu: g, hold: Hold::Whole });
+            self.assignments[w].push(Assignment {
+                gpu: g,
+                hold: Hold::Whole,
+            });
         }
         self.mark_user(node, t);
     }
 
-    fn place_gang(&mut self, w: usize, m: usize, unit: Unit, allow: &dyn Fn(u32) -> bool, prefer: &[Assignment]) -> Result<(), String> {
+    fn place_gang(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
         let g = wl.gang.clone().expect("gang");
-        let Unit::Gpus(total) = unit else { unreachable!() };
-        let gpn = self.geo.pools.iter().find(|p| p.model == m).map(|p| p.gpus_per_node).unwrap_or(0);
+        let Unit::Gpus(total) = unit else {
+            unreachable!()
+        };
+        let gpn = self
+            .geo
+            .pools
+            .iter()
+            .find(|p| p.model == m)
+            .map(|p| p.gpus_per_node)
+            .unwrap_or(0);
         let Some((k, count)) = chunks(wl, unit, gpn) else {
-            return Err(format!("a gang of {total} GPUs is not a whole number of {gpn}-GPU nodes"));
+            return Err(format!(
+                "a gang of {total} GPUs is not a whole number of {gpn}-GPU nodes"
+            ));
         };
         // Keep the current placement when it is still free (re-planning a running gang).
         if !prefer.is_empty() {
             let nodes: Vec<u32> = {
-                let mut v: Vec<u32> = prefer.iter().map(|a| self.geo.gpu_node[a.gpu as usize]).collect();
+                let mut v: Vec<u32> = prefer
+                    .iter()
+                    .map(|a| self.geo.gpu_node[a.gpu as usize])
+                    .collect();
                 v.dedup();
                 v
             };
-            let all_free = prefer.iter().all(|a| self.gpus[a.gpu as usize] == GpuUse::Free && self.geo.model_of_gpu(a.gpu) == m && allow(self.geo.gpu_node[a.gpu as usize]));
-            if all_free && prefer.len() as u32 == total && nodes.iter().all(|&n| self.rack_ok(n, k)) {
+            let all_free = prefer.iter().all(|a| {
+                self.gpus[a.gpu as usize] == GpuUse::Free
+                    && self.geo.model_of_gpu(a.gpu) == m
+                    && allow(self.geo.gpu_node[a.gpu as usize])
+            });
+            if all_free && prefer.len() as u32 == total && nodes.iter().all(|&n| self.rack_ok(n, k))
+            {
                 let t = wl.tenant as u32;
                 for a in prefer {
                     self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
-                    self.assignments[w].push(Assignment { gpu: a.gpu, hold: Hold::Whole });
+                    self.assignments[w].push(Assignment {
+                        gpu: a.gpu,
+                        hold: Hold::Whole,
+                    });
                 }
                 for n in nodes {
                     self.mark_user(n, t);
@@ -659,7 +796,8 @@ impl<'a> State<'a> {
                 e.0 += self.free_gpus[n as usize] / k;
                 e.1.push(n);
             }
-            let mut doms: Vec<(u32, u32, Vec<u32>)> = by_dom.into_iter().map(|(d, (c, v))| (c, d, v)).collect();
+            let mut doms: Vec<(u32, u32, Vec<u32>)> =
+                by_dom.into_iter().map(|(d, (c, v))| (c, d, v)).collect();
             for (c, _, _) in &doms {
                 best_free = best_free.max(c * k);
             }
@@ -693,7 +831,14 @@ impl<'a> State<'a> {
         ))
     }
 
-    fn place_replicas(&mut self, w: usize, m: usize, unit: Unit, allow: &dyn Fn(u32) -> bool, prefer: &[Assignment]) -> Result<(), String> {
+    fn place_replicas(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+    ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
         let t = wl.tenant as u32;
         let reps = wl.replicas;
@@ -706,17 +851,27 @@ impl<'a> State<'a> {
                     let mut done = false;
                     if let Some(pos) = prefer_left.first().map(|_| 0) {
                         let node = self.geo.gpu_node[prefer_left[pos].gpu as usize];
-                        let mine: Vec<Assignment> = prefer_left.iter().copied().filter(|a| self.geo.gpu_node[a.gpu as usize] == node).take(k as usize).collect();
+                        let mine: Vec<Assignment> = prefer_left
+                            .iter()
+                            .copied()
+                            .filter(|a| self.geo.gpu_node[a.gpu as usize] == node)
+                            .take(k as usize)
+                            .collect();
                         if mine.len() as u32 == k
                             && self.geo.nodes[node as usize].model == m
-                            && mine.iter().all(|a| self.gpus[a.gpu as usize] == GpuUse::Free)
+                            && mine
+                                .iter()
+                                .all(|a| self.gpus[a.gpu as usize] == GpuUse::Free)
                             && allow(node)
                             && self.node_open(node, t)
                             && self.rack_ok(node, k)
                         {
                             for a in &mine {
                                 self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
-                                self.assignments[w].push(Assignment { gpu: a.gpu, hold: Hold::Whole });
+                                self.assignments[w].push(Assignment {
+                                    gpu: a.gpu,
+                                    hold: Hold::Whole,
+                                });
                             }
                             self.mark_user(node, t);
                             prefer_left.retain(|a| !mine.contains(a));
@@ -726,43 +881,79 @@ impl<'a> State<'a> {
                     if !done {
                         let best = self.best_node(m, k, t, allow);
                         let Some(n) = best else {
-                            return Err(format!("no node with {k} free {} GPUs for replica {} of {reps}", model.key, r + 1));
+                            return Err(format!(
+                                "no node with {k} free {} GPUs for replica {} of {reps}",
+                                model.key,
+                                r + 1
+                            ));
                         };
                         self.take_whole(w, n, k);
                     }
                 }
-                Unit::Mig(p) => self.place_mig(w, m, p, allow, &mut prefer_left).map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
-                Unit::Eighths(e) => self.place_share(w, m, e, allow, &mut prefer_left).map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
+                Unit::Mig(p) => self
+                    .place_mig(w, m, p, allow, &mut prefer_left)
+                    .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
+                Unit::Eighths(e) => self
+                    .place_share(w, m, e, allow, &mut prefer_left)
+                    .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
             }
         }
         Ok(())
     }
 
-    fn place_mig(&mut self, w: usize, m: usize, p: ProfileIdx, allow: &dyn Fn(u32) -> bool, prefer: &mut Vec<Assignment>) -> Result<(), String> {
+    fn place_mig(
+        &mut self,
+        w: usize,
+        m: usize,
+        p: ProfileIdx,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &mut Vec<Assignment>,
+    ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
         let t = wl.tenant as u32;
         let group = mig_group(self.demand, wl.tenant);
         let fits = |s: &Self, g: u32| -> Option<Placement> {
             match &s.gpus[g as usize] {
-                GpuUse::Mig { group: gg, layout } if *gg == group => layout.iter().find(|(q, h)| q.profile == p && h.is_none()).map(|(q, _)| *q),
+                GpuUse::Mig { group: gg, layout } if *gg == group => layout
+                    .iter()
+                    .find(|(q, h)| q.profile == p && h.is_none())
+                    .map(|(q, _)| *q),
                 _ => None,
             }
         };
         // 1. the previous instance, if still offered; 2. a free instance on a configured GPU.
         let mut target: Option<(u32, Placement)> = None;
-        if let Some(i) = prefer.iter().position(|a| matches!(a.hold, Hold::Mig(q) if q.profile == p)) {
+        if let Some(i) = prefer
+            .iter()
+            .position(|a| matches!(a.hold, Hold::Mig(q) if q.profile == p))
+        {
             let a = prefer.remove(i);
-            if let (Hold::Mig(q), GpuUse::Mig { group: gg, layout }) = (a.hold, &self.gpus[a.gpu as usize]) {
+            if let (Hold::Mig(q), GpuUse::Mig { group: gg, layout }) =
+                (a.hold, &self.gpus[a.gpu as usize])
+            {
                 if *gg == group && layout.iter().any(|&(x, h)| x == q && h.is_none()) {
                     target = Some((a.gpu, q));
                 }
             }
-            if target.is_none() && self.gpus[a.gpu as usize] == GpuUse::Free && allow(self.geo.gpu_node[a.gpu as usize]) {
+            if target.is_none()
+                && self.gpus[a.gpu as usize] == GpuUse::Free
+                && allow(self.geo.gpu_node[a.gpu as usize])
+            {
                 // The GPU is free: configure the layout that holds the previous instance.
                 let node = self.geo.gpu_node[a.gpu as usize];
                 if let Hold::Mig(q) = a.hold {
                     if self.node_open(node, t) && self.rack_ok(node, 1) {
-                        if let Some(l) = self.geo.models[m].layouts.iter().filter(|l| l.placements.contains(&q)).max_by_key(|l| (l.placements.iter().filter(|x| x.profile == p).count(), std::cmp::Reverse(l.placements.clone()))) {
+                        if let Some(l) = self.geo.models[m]
+                            .layouts
+                            .iter()
+                            .filter(|l| l.placements.contains(&q))
+                            .max_by_key(|l| {
+                                (
+                                    l.placements.iter().filter(|x| x.profile == p).count(),
+                                    std::cmp::Reverse(l.placements.clone()),
+                                )
+                            })
+                        {
                             let layout = l.placements.iter().map(|&x| (x, None)).collect();
                             self.set_gpu(a.gpu, GpuUse::Mig { group, layout });
                             target = Some((a.gpu, q));
@@ -782,7 +973,9 @@ impl<'a> State<'a> {
                 {
                     if let Some(q) = fits(self, g) {
                         let free = match &self.gpus[g as usize] {
-                            GpuUse::Mig { layout, .. } => layout.iter().filter(|x| x.1.is_none()).count(),
+                            GpuUse::Mig { layout, .. } => {
+                                layout.iter().filter(|x| x.1.is_none()).count()
+                            }
                             _ => 0,
                         };
                         if best.map(|(f, bg, _)| (free, g) < (f, bg)).unwrap_or(true) {
@@ -797,20 +990,37 @@ impl<'a> State<'a> {
             // Configure a free GPU with the maximal layout offering the most of `p`.
             let node = self.best_node(m, 1, t, allow);
             let Some(n) = node else {
-                return Err(format!("no free {} GPU to configure for MIG", self.geo.models[m].key));
+                return Err(format!(
+                    "no free {} GPU to configure for MIG",
+                    self.geo.models[m].key
+                ));
             };
-            let g = self.geo.node_gpus(n).find(|&g| self.gpus[g as usize] == GpuUse::Free).expect("free gpu");
-            let l = best_layout(&self.geo.models[m], p).ok_or_else(|| "no MIG layout offers the profile".to_string())?;
-            let layout: Vec<(Placement, Option<u32>)> = l.placements.iter().map(|&x| (x, None)).collect();
+            let g = self
+                .geo
+                .node_gpus(n)
+                .find(|&g| self.gpus[g as usize] == GpuUse::Free)
+                .expect("free gpu");
+            let l = best_layout(&self.geo.models[m], p)
+                .ok_or_else(|| "no MIG layout offers the profile".to_string())?;
+            let layout: Vec<(Placement, Option<u32>)> =
+                l.placements.iter().map(|&x| (x, None)).collect();
             let q = layout.iter().find(|x| x.0.profile == p).expect("profile").0;
             self.set_gpu(g, GpuUse::Mig { group, layout });
             target = Some((g, q));
         }
         let (g, q) = target.expect("target");
-        let GpuUse::Mig { group: gg, layout } = self.gpus[g as usize].clone() else { unreachable!() };
-        let layout = layout.into_iter().map(|(x, h)| if x == q { (x, Some(w as u32)) } else { (x, h) }).collect();
+        let GpuUse::Mig { group: gg, layout } = self.gpus[g as usize].clone() else {
+            unreachable!()
+        };
+        let layout = layout
+            .into_iter()
+            .map(|(x, h)| if x == q { (x, Some(w as u32)) } else { (x, h) })
+            .collect();
         self.set_gpu(g, GpuUse::Mig { group: gg, layout });
-        self.assignments[w].push(Assignment { gpu: g, hold: Hold::Mig(q) });
+        self.assignments[w].push(Assignment {
+            gpu: g,
+            hold: Hold::Mig(q),
+        });
         let node = self.geo.gpu_node[g as usize];
         self.mark_user(node, t);
         Ok(())
@@ -820,20 +1030,36 @@ impl<'a> State<'a> {
         match &self.gpus[g as usize] {
             GpuUse::Shared { members } => {
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
-                used + e as u32 <= 8 && members.iter().all(|&(x, _)| self.demand.may_share(self.demand.workloads[x as usize].tenant, tenant))
+                used + e as u32 <= 8
+                    && members.iter().all(|&(x, _)| {
+                        self.demand
+                            .may_share(self.demand.workloads[x as usize].tenant, tenant)
+                    })
             }
             _ => false,
         }
     }
 
-    fn place_share(&mut self, w: usize, m: usize, e: u8, allow: &dyn Fn(u32) -> bool, prefer: &mut Vec<Assignment>) -> Result<(), String> {
+    fn place_share(
+        &mut self,
+        w: usize,
+        m: usize,
+        e: u8,
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &mut Vec<Assignment>,
+    ) -> Result<(), String> {
         let tenant = self.demand.workloads[w].tenant;
         let t = tenant as u32;
         let mut target = None;
         if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Eighths(e)) {
             let a = prefer.remove(i);
             let node = self.geo.gpu_node[a.gpu as usize];
-            if allow(node) && self.node_open(node, t) && (self.share_ok(a.gpu, tenant, e) || (self.gpus[a.gpu as usize] == GpuUse::Free && self.rack_ok(node, 1))) && self.geo.model_of_gpu(a.gpu) == m {
+            if allow(node)
+                && self.node_open(node, t)
+                && (self.share_ok(a.gpu, tenant, e)
+                    || (self.gpus[a.gpu as usize] == GpuUse::Free && self.rack_ok(node, 1)))
+                && self.geo.model_of_gpu(a.gpu) == m
+            {
                 target = Some(a.gpu);
             }
         }
@@ -846,7 +1072,9 @@ impl<'a> State<'a> {
                 }
                 {
                     if self.share_ok(g, tenant, e) {
-                        let GpuUse::Shared { members } = &self.gpus[g as usize] else { continue };
+                        let GpuUse::Shared { members } = &self.gpus[g as usize] else {
+                            continue;
+                        };
                         let free = 8 - members.iter().map(|x| x.1 as u32).sum::<u32>();
                         if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
                             best = Some((free, g));
@@ -859,9 +1087,15 @@ impl<'a> State<'a> {
         if target.is_none() {
             let node = self.best_node(m, 1, t, allow);
             let Some(n) = node else {
-                return Err(format!("no free {} GPU to time-slice", self.geo.models[m].key));
+                return Err(format!(
+                    "no free {} GPU to time-slice",
+                    self.geo.models[m].key
+                ));
             };
-            target = self.geo.node_gpus(n).find(|&g| self.gpus[g as usize] == GpuUse::Free);
+            target = self
+                .geo
+                .node_gpus(n)
+                .find(|&g| self.gpus[g as usize] == GpuUse::Free);
         }
         let g = target.expect("target");
         let mut members = match &self.gpus[g as usize] {
@@ -871,7 +1105,10 @@ impl<'a> State<'a> {
         members.push((w as u32, e));
         members.sort();
         self.set_gpu(g, GpuUse::Shared { members });
-        self.assignments[w].push(Assignment { gpu: g, hold: Hold::Eighths(e) });
+        self.assignments[w].push(Assignment {
+            gpu: g,
+            hold: Hold::Eighths(e),
+        });
         let node = self.geo.gpu_node[g as usize];
         self.mark_user(node, t);
         Ok(())
@@ -912,7 +1149,12 @@ pub fn best_layout(model: &ModelInfo, p: ProfileIdx) -> Option<&Layout> {
         .filter(|(_, l)| l.placements.iter().any(|x| x.profile == p))
         .max_by_key(|(i, l)| {
             let n = l.placements.iter().filter(|x| x.profile == p).count();
-            let other: u32 = l.placements.iter().filter(|x| x.profile != p).map(|x| table.profile(x.profile).size as u32).sum();
+            let other: u32 = l
+                .placements
+                .iter()
+                .filter(|x| x.profile != p)
+                .map(|x| table.profile(x.profile).size as u32)
+                .sum();
             (n, std::cmp::Reverse(other), std::cmp::Reverse(*i))
         })
         .map(|(_, l)| l)
@@ -937,7 +1179,9 @@ impl Terms {
 /// The tightest level whose one domain holds all of `gpus`.
 pub fn tightest_level(geo: &Geometry, gpus: &[u32]) -> Level {
     for level in Level::ALL {
-        let mut it = gpus.iter().map(|&g| geo.nodes[geo.gpu_node[g as usize] as usize].domain[level as usize]);
+        let mut it = gpus
+            .iter()
+            .map(|&g| geo.nodes[geo.gpu_node[g as usize] as usize].domain[level as usize]);
         if let Some(first) = it.next() {
             if it.all(|d| d == first) {
                 return level;
@@ -970,8 +1214,13 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
             GpuUse::Mig { layout, .. } => {
                 let m = geo.model_of_gpu(g as u32);
                 let table = geo.models[m].mig.as_ref().expect("mig");
-                let used: u32 = layout.iter().filter(|x| x.1.is_some()).map(|x| table.profile(x.0.profile).compute_slices as u32).sum();
-                t.stranded += d.weights.stranded * (1.0 - used as f64 / table.compute_slices as f64).max(0.0);
+                let used: u32 = layout
+                    .iter()
+                    .filter(|x| x.1.is_some())
+                    .map(|x| table.profile(x.0.profile).compute_slices as u32)
+                    .sum();
+                t.stranded +=
+                    d.weights.stranded * (1.0 - used as f64 / table.compute_slices as f64).max(0.0);
             }
             GpuUse::Shared { members } => {
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
