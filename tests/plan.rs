@@ -471,3 +471,28 @@ fn demand_load_codes_render() {
         common::snapshot(&format!("plan_load_{code}"), &r.transcript());
     }
 }
+
+/// Everything admitted and frozen: the MILP has no columns; HiGHS is not asked, nothing panics.
+#[test]
+fn fully_frozen_plan_has_nothing_to_decide() {
+    let dir = std::env::temp_dir().join(format!("fabplan-frozen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.json");
+    let demand = "examples/mig-inference-h200.yaml";
+    assert_eq!(
+        common::run(&[
+            "plan",
+            demand,
+            "--format",
+            "json",
+            "-o",
+            p.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let r = common::run(&["plan", demand, "--current", p.to_str().unwrap(), "--freeze"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.transcript());
+    assert!(r.stdout.contains("diff: no changes"), "{}", r.stdout);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -529,6 +529,15 @@ pub struct Solved {
 /// `solve()` would hide the dual bound).
 pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) -> Solved {
     let ncols = m.vars.len();
+    if ncols == 0 {
+        // Nothing to decide (every workload frozen or ineligible).
+        return Solved {
+            status: "optimal".into(),
+            objective: Some(0.0),
+            bound: Some(0.0),
+            values: Vec::new(),
+        };
+    }
     let mut problem = highs(m.vars.maximise(m.objective));
     for c in m.constraints {
         problem.add_constraint(c);
@@ -573,7 +582,11 @@ pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) ->
         _ => "error",
     }
     .to_string();
-    let has = solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
+    // The raw info value: the binding panics on -1 (no solution status, e.g. an empty model).
+    let has = solved
+        .int_info_value(c"primal_solution_status")
+        .map(|v| v == 2)
+        .unwrap_or(false);
     let bound = solved
         .double_info_value(c"mip_dual_bound")
         .ok()
