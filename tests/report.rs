@@ -498,3 +498,56 @@ fn help_is_snapshotted() {
         assert!(r.stdout.contains("Examples:"), "{name}");
     }
 }
+
+/// Reports on each planner example, from the plan the planner makes of it now (not a stored
+/// copy): JSON and Markdown snapshotted, and the cost per tenant adds up to the owned cost.
+#[test]
+fn reports_on_every_example_plan() {
+    let dir = std::env::temp_dir().join(format!("fabplan-report-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (stem, example, fabric) in [
+        (
+            "mixed_tenants_h100",
+            "examples/mixed-tenants-h100.yaml",
+            "fabrics/dgx-h100-su1-ib.yaml",
+        ),
+        (
+            "mig_inference_h200",
+            "examples/mig-inference-h200.yaml",
+            "fabrics/hgx-h200-roce-1k.yaml",
+        ),
+        (
+            "nvl72_training",
+            "examples/nvl72-training.yaml",
+            "fabrics/gb200-nvl72-su.yaml",
+        ),
+    ] {
+        let plan = dir.join(format!("{stem}.json"));
+        let p = run(&[
+            "plan",
+            example,
+            "--format",
+            "json",
+            "-o",
+            plan.to_str().unwrap(),
+        ]);
+        assert!(p.code == 0 || p.code == 1, "{stem}: {}", p.stderr);
+        for fmt in ["json", "md"] {
+            let r = check(
+                &format!("report_example_{stem}_{fmt}"),
+                &[
+                    "report",
+                    fabric,
+                    "--plan",
+                    plan.to_str().unwrap(),
+                    "--demand",
+                    example,
+                    "--format",
+                    fmt,
+                ],
+            );
+            assert_eq!(r.code, 0, "{stem}: {}", r.stderr);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
