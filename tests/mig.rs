@@ -3,41 +3,20 @@
 //! `snapshots/`). Ground truth is in `tests/fixtures/` (copied from the project's shared
 //! data; see its README).
 
-use std::process::Command;
+mod common;
+
+use common::{run_env, Run};
 
 use fabplan::catalog::{parse_gpu_model_yaml, Catalog};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs fabplan from the crate root (so fixture paths in snapshots are relative).
 fn run(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fabplan"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    run_env(args, &[("COLUMNS", "100")])
 }
 
 impl Run {
-    fn rendered(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
     }
@@ -53,7 +32,7 @@ fn check(name: &str, args: &[&str]) -> Run {
         description => header,
         omit_expression => true,
     }, {
-        insta::assert_snapshot!(name, r.rendered());
+        insta::assert_snapshot!(name, r.transcript());
     });
     r
 }
@@ -356,7 +335,7 @@ fn check_config_findings_and_bad_files() {
         "--format",
         "json",
     ]);
-    assert_eq!(r.code, 1, "{}", r.rendered());
+    assert_eq!(r.code, 1, "{}", r.transcript());
     let j = r.json();
     assert_eq!(j["summary"]["unplaceable"], 1);
     assert_eq!(j["summary"]["unknown_profile"], 1);
@@ -426,7 +405,7 @@ fn importing_each_real_capture_reproduces_the_catalog_table() {
         ("h200-141gb", "summary.txt", "h200-141gb"),
     ] {
         let r = import(dir, query);
-        assert_eq!(r.code, 0, "{}", r.rendered());
+        assert_eq!(r.code, 0, "{}", r.transcript());
         let imported = parse_gpu_model_yaml(&r.stdout, "import").unwrap();
         assert_eq!(imported.key, key);
         let got = imported.mig.unwrap();
@@ -528,7 +507,7 @@ fn import_output_snapshot_and_atomic_file() {
         custom.to_str().unwrap(),
         "7g.80gb",
     ]);
-    assert_eq!(r3.code, 0, "{}", r3.rendered());
+    assert_eq!(r3.code, 0, "{}", r3.transcript());
     // A failed import leaves no file behind.
     let never = dir.join("never.yaml");
     let r4 = run(&[
@@ -568,7 +547,7 @@ fn import_with_ansi_codes_and_without_query() {
         "--lgipp",
         &lgipp,
     ]);
-    assert_eq!(r.code, 0, "{}", r.rendered());
+    assert_eq!(r.code, 0, "{}", r.transcript());
     let m = parse_gpu_model_yaml(&r.stdout, "import").unwrap();
     // Without --query the table itself identifies the H200.
     assert_eq!(m.key, "h200-141gb");

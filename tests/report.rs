@@ -1,30 +1,18 @@
 //! `fabplan report`: snapshots (JSON and Markdown) on shipped fabrics, numbers checked by hand,
 //! the HTML page against the JSON (and rendered in headless Chromium), bad flags, failed writes.
 
+mod common;
+
 use std::process::Command;
+
+use common::{run_env, Run};
 
 use fabplan::load::load_fabric_file;
 use fabplan::report::{self, Failure, ReportOptions};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// Runs fabplan from the crate root (so fixture paths in snapshots are relative).
 fn run(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_fabplan"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    run_env(args, &[("COLUMNS", "100")])
 }
 
 fn check(name: &str, args: &[&str]) -> Run {
