@@ -33,7 +33,7 @@ fn main() {
         let fabric = load_fabric_str("bench.yaml", &yaml)
             .fabric
             .expect("generated fabric loads");
-        let text = plan::gen::generate_demand(&fabric, None, workloads, 1);
+        let text = plan::gen::generate_demand(&fabric, None, workloads, 1, profile);
         let demand =
             load::demand_from_str("demand.yaml", &text, &fabric).expect("generated demand loads");
         let mut pw = [0.0f64; 2];

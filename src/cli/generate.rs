@@ -68,6 +68,11 @@ pub struct GenerateDemandArgs {
     /// Random seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// mixed: random sizes over every kind and isolation policy; contended: training
+    /// campaigns that fragment scalable units (one fine-tuning gang of 9/16-11/16 SU per SU,
+    /// whole-SU pretraining for 90% of the SUs), the rest of --workloads as small work.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub profile: crate::plan::gen::Profile,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -52,8 +52,13 @@ fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) 
         Some(o) => relative_to(&args.fabric, o.parent().unwrap_or(std::path::Path::new(""))),
         None => args.fabric.display().to_string(),
     };
-    let yaml =
-        crate::plan::gen::generate_demand(&fabric, Some(&fabric_ref), args.workloads, args.seed);
+    let yaml = crate::plan::gen::generate_demand(
+        &fabric,
+        Some(&fabric_ref),
+        args.workloads,
+        args.seed,
+        args.profile,
+    );
     emit(out, args.output.as_deref(), yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }

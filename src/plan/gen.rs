@@ -1,6 +1,11 @@
 //! Deterministic synthetic demand for a fabric (`fabplan generate demand`), for benchmarks
-//! and property tests: contended on purpose (about 1.3x the GPUs, budgets at ~70% of the
-//! requested spend), with gangs, MIG, time-slicing, agents and all four isolation policies.
+//! and property tests. Two profiles:
+//! - `mixed`: about 1.3x the GPUs, budgets at ~70% of the requested spend, gangs, MIG,
+//!   time-slicing, agents and all four isolation policies, sizes drawn at random;
+//! - `contended`: training campaigns that fight over scalable units (docs/demand-format.md,
+//!   "Generated demand"): high-priority fine-tuning gangs of 9/16 to 11/16 of an SU, normal
+//!   pretraining gangs of a whole SU, both required inside one SU, about 1.6x the GPUs,
+//!   plus a thin layer of small inference, MIG, shared and agent work.
 
 use std::fmt::Write;
 
@@ -33,13 +38,26 @@ impl Rng {
     }
 }
 
+/// Which kind of demand `generate demand` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Random sizes over every kind and policy (greedy does well on it).
+    Mixed,
+    /// Training campaigns fragmenting scalable units (where greedy loses).
+    Contended,
+}
+
 /// Demand YAML for `fabric` (referenced as `fabric_path`) with `workloads` workloads.
 pub fn generate_demand(
     fabric: &Fabric,
     fabric_path: Option<&str>,
     workloads: usize,
     seed: u64,
+    profile: Profile,
 ) -> String {
+    if profile == Profile::Contended {
+        return contended(fabric, fabric_path, workloads, seed);
+    }
     let mut rng = Rng::new(seed);
     let gpus: u64 = fabric
         .templates
@@ -52,21 +70,7 @@ pub fn generate_demand(
     let tpl = fabric.templates.iter().find(|t| t.gpus > 0);
     let gpn = tpl.map(|t| t.gpus).unwrap_or(8) as u64;
     let model = tpl.map(|t| t.gpu_model.clone()).unwrap_or_default();
-    let mig_names: Vec<String> = Catalog::builtin()
-        .gpu(&model)
-        .and_then(|g| g.mig.as_ref())
-        .map(|t| {
-            let mut v: Vec<(u8, String)> = t
-                .profiles
-                .iter()
-                .filter(|p| !p.name.contains('+') && !p.name.contains('-'))
-                .map(|p| (p.compute_slices, p.name.clone()))
-                .collect();
-            v.sort();
-            v.dedup_by(|a, b| a.0 == b.0);
-            v.into_iter().map(|x| x.1).collect()
-        })
-        .unwrap_or_default();
+    let mig_names = mig_profiles(&model);
     let price = crate::plan::demand::DEFAULT_GPU_USD_PER_HOUR
         .iter()
         .find(|x| x.0 == model)
@@ -158,4 +162,148 @@ pub fn generate_demand(
         let _ = writeln!(s, "}}");
     }
     s
+}
+
+/// Nodes per scalable unit (the smallest SU; the whole fabric when racks name none) and
+/// GPUs per node of the first GPU template.
+fn su_shape(fabric: &Fabric) -> (u64, u64, String) {
+    let tpl = fabric.templates.iter().position(|t| t.gpus > 0);
+    let gpn = tpl.map(|t| fabric.templates[t].gpus).unwrap_or(8) as u64;
+    let model = tpl
+        .map(|t| fabric.templates[t].gpu_model.clone())
+        .unwrap_or_default();
+    let mut per_su: std::collections::BTreeMap<Option<usize>, u64> = Default::default();
+    for n in fabric
+        .nodes
+        .iter()
+        .filter(|n| Some(n.template.index()) == tpl)
+    {
+        *per_su.entry(n.su.map(|s| s.index())).or_default() += 1;
+    }
+    let su_nodes = per_su.values().copied().min().unwrap_or(1).max(1);
+    (su_nodes, gpn, model)
+}
+
+/// The `contended` profile: SU-sized pretraining against fine-tuning gangs that leave an SU
+/// part used, the pattern behind most lost capacity in gang schedulers (a high-priority job
+/// takes 5/8 of a unit, the rest is too small for the next big job).
+fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let (su_nodes, gpn, model) = su_shape(fabric);
+    let gpus: u64 = fabric
+        .nodes
+        .iter()
+        .map(|n| fabric.templates[n.template.index()].gpus as u64)
+        .sum();
+    let sus = (gpus / (su_nodes * gpn)).max(1);
+    let price = crate::plan::demand::DEFAULT_GPU_USD_PER_HOUR
+        .iter()
+        .find(|x| x.0 == model)
+        .map(|x| x.1)
+        .unwrap_or(2.0);
+    // One fine-tuning gang per SU, pretraining for 90% of the SUs (so ~1.6x the GPUs with
+    // the small work), and the rest of the workload count as small work.
+    let fine = sus;
+    let pre = (sus * 9).div_ceil(10);
+    let small = workloads.saturating_sub((fine + pre) as usize);
+    let mut gangs: Vec<(u64, u32, &str)> = Vec::new();
+    for _ in 0..fine {
+        let sixteenths = *rng.pick(&[9u64, 10, 11]);
+        let nodes = (su_nodes * sixteenths / 16).max(1);
+        gangs.push((nodes * gpn, 4, "ft"));
+    }
+    for _ in 0..pre {
+        gangs.push((su_nodes * gpn, 3, "pt"));
+    }
+    // Small work: about 10% of the GPUs in all, 1-2 GPU each on average.
+    let small_gpus = (gpus as f64 * 0.10).max(1.0);
+    let per_small = (small_gpus / small.max(1) as f64).max(0.125);
+    let tenants = [
+        ("train-a", "dedicated-node", "high", ""),
+        ("train-b", "dedicated-node", "high", ""),
+        ("train-c", "dedicated-node", "normal", ""),
+        ("train-d", "dedicated-node", "normal", ""),
+        ("serve", "dedicated-gpu", "normal", ""),
+        ("mig", "mig", "low", ", co_tenancy: true"),
+        ("share-a", "shared", "low", ", share_with: [share-b]"),
+        ("share-b", "shared", "low", ", share_with: [share-a]"),
+    ];
+    // Budgets: each training tenant can pay for 90% of what it asks; small-work tenants for
+    // twice their share (budgets bind on training, as in a quarter's allocation).
+    let mut ask = [0.0f64; 8];
+    for (i, g) in gangs.iter().enumerate() {
+        ask[i % 4] += g.0 as f64 * price * 1.1;
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# generated by `fabplan generate demand --profile contended --workloads {workloads} --seed {seed}`"
+    );
+    let _ = writeln!(
+        s,
+        "# {sus} SUs of {su_nodes} nodes: {fine} fine-tuning gangs (9/16-11/16 SU, priority 4), {pre} pretraining gangs (1 SU, priority 3), {small} small workloads"
+    );
+    if let Some(p) = fabric_path {
+        let _ = writeln!(s, "fabric: {p}");
+    }
+    let _ = writeln!(s, "tenants:");
+    for (i, (name, iso, prio, extra)) in tenants.iter().enumerate() {
+        let budget = if i < 4 {
+            ask[i] * 0.9
+        } else {
+            small_gpus * price * 1.1 * 2.0 / 4.0
+        };
+        let _ = writeln!(
+            s,
+            "  - {{name: {name}, isolation: {iso}, priority: {prio}, budget_usd_per_hour: {:.0}{extra}}}",
+            budget.max(10.0)
+        );
+    }
+    let _ = writeln!(s, "workloads:");
+    for (i, (size, prio, kind)) in gangs.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  - {{name: {kind}{i:04}, tenant: {}, priority: {prio}, kind: training, gpus: {size}, topology: {{required: su, preferred: leaf}}, collective: {{bytes_per_step: {}e9, steps_per_hour: {}}}}}",
+            tenants[i % 4].0,
+            1 + rng.below(20),
+            300 + rng.below(3000)
+        );
+    }
+    let mig_names = mig_profiles(&model);
+    for w in 0..small {
+        let t = 4 + rng.below(4) as usize;
+        let prio = 1 + rng.below(2);
+        let _ = write!(
+            s,
+            "  - {{name: s{w:05}, tenant: {}, priority: {prio}",
+            tenants[t].0
+        );
+        let replicas = 1 + rng.below((per_small * 2.0).ceil().max(1.0) as u64);
+        let size = match tenants[t].1 {
+            "mig" if !mig_names.is_empty() => format!("{{mig: \"{}\"}}", rng.pick(&mig_names)),
+            "shared" => format!("{{fraction: {}}}", rng.pick(&["0.25", "0.5"])),
+            _ => format!("{{gpus: {}}}", rng.pick(&[1, 1, 2])),
+        };
+        let _ = writeln!(s, ", kind: inference, replicas: {replicas}, size: {size}}}");
+    }
+    s
+}
+
+/// One plain MIG profile per compute-slice count of `model` (none without MIG).
+fn mig_profiles(model: &str) -> Vec<String> {
+    Catalog::builtin()
+        .gpu(model)
+        .and_then(|g| g.mig.as_ref())
+        .map(|t| {
+            let mut v: Vec<(u8, String)> = t
+                .profiles
+                .iter()
+                .filter(|p| !p.name.contains('+') && !p.name.contains('-'))
+                .map(|p| (p.compute_slices, p.name.clone()))
+                .collect();
+            v.sort();
+            v.dedup_by(|a, b| a.0 == b.0);
+            v.into_iter().map(|x| x.1).collect()
+        })
+        .unwrap_or_default()
 }

@@ -21,12 +21,13 @@ use good_lp::{
 };
 
 /// Adds a variable and returns it with its column (good_lp keeps the index private).
-fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Variable, usize) {
+pub(crate) fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Variable, usize) {
     let col = vars.len();
     (vars.add(def), col)
 }
 
 use super::demand::{Demand, Isolation, Level, Unit};
+use super::master::GangChoice;
 use super::state::{chunks, comm_penalty, mig_group, unit_equiv, Geometry, GpuUse, Hold, State};
 use super::{greedy_order, restore_layouts, run_greedy, Current, PlanOptions, PlanResult};
 
@@ -87,6 +88,7 @@ pub fn build(
     base: &State,
     fixed: &[bool],
     warm: &State,
+    gang_dom: &[GangChoice],
 ) -> PoolModel {
     let mut vars = ProblemVariables::new();
     let mut constraints = Vec::new();
@@ -130,7 +132,8 @@ pub fn build(
         m
     };
     for (w, wl) in d.workloads.iter().enumerate() {
-        if fixed[w] {
+        let choice = gang_dom.get(w).copied().unwrap_or(GangChoice::Free);
+        if fixed[w] || choice == GangChoice::Out {
             continue;
         }
         let eligible: Vec<usize> = (0..np)
@@ -147,7 +150,14 @@ pub fn build(
             continue;
         }
         let wp = warm_pool_count(w);
-        let cand: Vec<usize> = if !pruned || eligible.len() <= k {
+        let cand: Vec<usize> = if let (GangChoice::In(dom), Some(g)) = (choice, wl.gang.as_ref()) {
+            // The gang master's domain.
+            let lvl = g.required as usize;
+            eligible
+                .into_iter()
+                .filter(|&p| geo.pools[p].domain[lvl] == dom)
+                .collect()
+        } else if !pruned || eligible.len() <= k {
             eligible
         } else if let Some(g) = wl.gang.as_ref().filter(|g| g.required < Level::Fabric) {
             // Gangs: whole domains at the required level (rotated), plus the greedy's.
@@ -186,6 +196,10 @@ pub fn build(
             c
         };
         let (a, acol) = add(&mut vars, variable().binary());
+        if matches!(choice, GangChoice::In(_)) {
+            // The master admitted it there.
+            constraints.push(constraint!(a == 1));
+        }
         admit[w] = Some(a);
         admit_col[w] = Some(acol);
         warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
@@ -254,7 +268,9 @@ pub fn build(
             constraints.push(constraint!(e <= b - base.tenant_kw[t]));
         }
     }
-    // Gangs: communication penalty and domain choice.
+    // Gangs: communication penalty and domain choice. Whole-node gangs of one model also
+    // record their required-level domain binaries for the pattern rows below.
+    let mut gang_z: BTreeMap<(usize, usize), Vec<(u32, u32, Variable)>> = BTreeMap::new();
     for (w, wl) in d.workloads.iter().enumerate() {
         let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
             continue;
@@ -322,12 +338,22 @@ pub fn build(
             let warm_dom = (!warm_gpus.is_empty()
                 && super::state::tightest_level(geo, &warm_gpus) <= level)
                 .then(|| geo.nodes[geo.gpu_node[warm_gpus[0] as usize] as usize].domain[lvl]);
+            let whole_nodes = models.len() == 1
+                && my
+                    .iter()
+                    .all(|c| c.chunk_gpus == geo.pools[c.pool].gpus_per_node);
             for (dom, vs) in &doms {
                 let (z, zcol) = add(&mut vars, variable().binary());
                 warm_vals.push((zcol, if warm_dom == Some(*dom) { 1.0 } else { 0.0 }));
                 let inside: Expression = vs.iter().copied().sum();
                 constraints.push(constraint!(inside >= count as f64 * z));
                 any += z;
+                if level == g.required && whole_nodes {
+                    gang_z
+                        .entry((lvl, models[0]))
+                        .or_default()
+                        .push((count, *dom, z));
+                }
             }
             if level == g.required {
                 // Required: everything inside one domain (the admitted gang picks one).
@@ -349,6 +375,7 @@ pub fn build(
             }
         }
     }
+    pattern_rows(geo, base, gang_z, &mut vars, &mut constraints);
     // Required and running workloads.
     for (w, wl) in d.workloads.iter().enumerate() {
         if let Some(a) = admit[w] {
@@ -517,6 +544,105 @@ pub fn build(
     }
 }
 
+/// Pattern (cutting-stock) rows for gangs that must stay inside one domain.
+///
+/// The domain binaries alone have a weak LP relaxation: a fractional gang spreads over
+/// several domains, so a 40-node gang and a 64-node gang "share" two 64-node SUs and the
+/// bound sits far above any plan (26% gap at 10k GPUs before these rows). Domains with the
+/// same number of free whole nodes form a class; `x[class][pattern]` counts the domains of
+/// the class whose gangs fit one maximal multiset of gang sizes (in nodes), and the gangs of
+/// each size placed in the class cannot outnumber what the patterns offer. Every named plan
+/// satisfies these rows (each domain's gangs fit its free nodes, so some maximal pattern
+/// dominates them), so the bound stays valid; the relaxation becomes the Gilmore-Gomory
+/// configuration LP, tight to within a domain or so.
+fn pattern_rows(
+    geo: &Geometry,
+    base: &State,
+    gang_z: BTreeMap<(usize, usize), Vec<(u32, u32, Variable)>>,
+    vars: &mut ProblemVariables,
+    constraints: &mut Vec<Constraint>,
+) {
+    for ((lvl, m), entries) in gang_z {
+        let cap = super::master::free_nodes(geo, base, Level::ALL[lvl], m);
+        let classes = super::master::classes(&cap);
+        let mut sizes: Vec<u32> = entries.iter().map(|e| e.0).collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        sizes.dedup();
+        for (capacity, doms) in classes {
+            let fit: Vec<u32> = sizes.iter().copied().filter(|&s| s <= capacity).collect();
+            let Some(pats) = maximal_patterns(&fit, capacity, super::master::MAX_PATTERNS) else {
+                continue;
+            };
+            let xs: Vec<Variable> = pats
+                .iter()
+                .map(|_| vars.add(variable().integer().min(0).max(doms.len() as f64)))
+                .collect();
+            let total: Expression = xs.iter().copied().sum();
+            constraints.push(constraint!(total <= doms.len() as f64));
+            for &s in &sizes {
+                let placed: Vec<Variable> = entries
+                    .iter()
+                    .filter(|e| e.0 == s && doms.binary_search(&e.1).is_ok())
+                    .map(|e| e.2)
+                    .collect();
+                if placed.is_empty() {
+                    continue;
+                }
+                let lhs: Expression = placed.into_iter().sum();
+                let mut rhs = Expression::from(0.0);
+                if let Some(i) = fit.iter().position(|&f| f == s) {
+                    for (pat, &x) in pats.iter().zip(&xs) {
+                        if pat[i] > 0 {
+                            rhs += pat[i] as f64 * x;
+                        }
+                    }
+                }
+                constraints.push(constraint!(lhs <= rhs));
+            }
+        }
+    }
+}
+
+/// The maximal multisets of `sizes` (descending, distinct) whose sum is at most `capacity`,
+/// as counts per size; `None` when there are more than `limit`.
+pub fn maximal_patterns(sizes: &[u32], capacity: u32, limit: usize) -> Option<Vec<Vec<u32>>> {
+    fn walk(
+        sizes: &[u32],
+        i: usize,
+        left: u32,
+        cur: &mut Vec<u32>,
+        out: &mut Vec<Vec<u32>>,
+        limit: usize,
+    ) -> bool {
+        if i == sizes.len() {
+            // Maximal: no size fits in what is left.
+            if sizes.iter().all(|&s| s > left) {
+                out.push(cur.clone());
+            }
+            return out.len() <= limit;
+        }
+        let most = left / sizes[i];
+        for k in (0..=most).rev() {
+            cur[i] = k;
+            if !walk(sizes, i + 1, left - k * sizes[i], cur, out, limit) {
+                return false;
+            }
+        }
+        cur[i] = 0;
+        true
+    }
+    let mut out = Vec::new();
+    let mut cur = vec![0; sizes.len()];
+    if sizes.is_empty() || walk(sizes, 0, capacity, &mut cur, &mut out, limit) {
+        if sizes.is_empty() {
+            out.push(Vec::new());
+        }
+        Some(out)
+    } else {
+        None
+    }
+}
+
 /// What HiGHS returned.
 pub struct Solved {
     pub status: String,
@@ -527,7 +653,15 @@ pub struct Solved {
 
 /// Solves `m` with HiGHS, named explicitly; options set on the inner model (good_lp's
 /// `solve()` would hide the dual bound).
-pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) -> Solved {
+/// With `relax`, HiGHS solves the LP relaxation: the result then carries only a bound (the
+/// LP optimum bounds the MILP), never values to name.
+pub fn solve_highs(
+    m: PoolModel,
+    time_limit: f64,
+    gap: f64,
+    warm_start: bool,
+    relax: bool,
+) -> Solved {
     let ncols = m.vars.len();
     if ncols == 0 {
         // Nothing to decide (every workload frozen or ineligible).
@@ -556,8 +690,11 @@ pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) ->
     // Off by default: with HiGHS 1.x via `highs` 2.4, a feasible greedy start was accepted
     // with a wrong objective (+0.1 on tests/plan.rs `mig_instances_pack_onto_one_gpu`) and
     // ended the search early. The greedy plan still competes after naming.
-    if warm_start {
+    if warm_start && !relax {
         model.set_solution(Some(&init), None, None, None);
+    }
+    if relax {
+        model.set_option("solve_relaxation", true);
     }
     let solved = match model.try_solve() {
         Ok(s) => s,
@@ -587,6 +724,14 @@ pub fn solve_highs(m: PoolModel, time_limit: f64, gap: f64, warm_start: bool) ->
         .int_info_value(c"primal_solution_status")
         .map(|v| v == 2)
         .unwrap_or(false);
+    if relax {
+        return Solved {
+            bound: (status == "optimal").then(|| solved.objective_value()),
+            status,
+            objective: None,
+            values: Vec::new(),
+        };
+    }
     let bound = solved
         .double_info_value(c"mip_dual_bound")
         .ok()
@@ -636,28 +781,195 @@ pub fn solve_and_name(
     let warm = State::from_result(geo, d, &greedy);
     let timing = std::env::var_os("FABPLAN_TIMING").is_some();
     let t0 = std::time::Instant::now();
-    let model = build(geo, d, current, opts, &base, &fixed, &warm);
-    if timing {
-        eprintln!(
-            "milp: built {} columns, {} rows in {:.2} s",
-            model.vars.len(),
-            model.constraints.len(),
-            t0.elapsed().as_secs_f64()
+    let left = |share: f64| (opts.time_limit_seconds - t0.elapsed().as_secs_f64()).max(0.0) * share;
+    let log = |what: &str| {
+        if timing {
+            eprintln!("milp: {what} after {:.2} s", t0.elapsed().as_secs_f64());
+        }
+    };
+    // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
+    // relaxation of everything else, and bounds every plan; stage 2: the pooled model with
+    // those gangs fixed in their domains (master.rs).
+    let master = super::master::assign(geo, d, &base, &fixed, left(0.15));
+    log(&format!(
+        "gang master (bound {:?})",
+        master.as_ref().and_then(|m| m.bound)
+    ));
+    let mut named: Vec<PlanResult> = Vec::new();
+    // Valid bounds (from the master or models that see every pool) and the restricted one.
+    let mut bound: Option<f64> = master.as_ref().and_then(|m| m.bound);
+    let tighten = |bound: &mut Option<f64>, b: Option<f64>| {
+        *bound = match (*bound, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    };
+    let mut status = String::from("optimal");
+    let mut restricted_bound: Option<f64> = None;
+    let small = d.workloads.len() * geo.pools.len() <= 50_000;
+    let mut pruned = false;
+    let mut staged = false;
+    if let Some(m) = &master {
+        let model = build(geo, d, current, opts, &base, &fixed, &warm, &m.gangs);
+        pruned = model.pruned;
+        let share = if small { 0.4 } else { 0.85 };
+        let (solved, plan) = solve_named(
+            geo,
+            d,
+            current,
+            opts,
+            &base,
+            &fixed,
+            model,
+            left(share),
+            false,
+            &reasons,
         );
+        log(&format!("stage 2 ({})", solved.status));
+        staged = plan.is_some();
+        status = solved.status;
+        restricted_bound = solved.bound;
+        named.extend(plan);
     }
-    let pruned = model.pruned;
+    let best = |named: &[PlanResult]| {
+        named
+            .iter()
+            .map(|r| r.objective)
+            .fold(greedy.objective, f64::max)
+    };
+    let within = |b: Option<f64>, obj: f64| {
+        b.map(|b| (b - obj) / b.abs().max(1e-9) <= opts.mip_gap + 1e-9)
+            .unwrap_or(false)
+    };
+    if !staged || small {
+        let build_full = || build(geo, d, current, opts, &base, &fixed, &warm, &[]);
+        if staged {
+            // A plan exists: the full model's LP relaxation may already prove it.
+            let (solved, _) = solve_named(
+                geo,
+                d,
+                current,
+                opts,
+                &base,
+                &fixed,
+                build_full(),
+                left(0.5),
+                true,
+                &reasons,
+            );
+            log(&format!(
+                "full LP relaxation ({}, bound {:?})",
+                solved.status, solved.bound
+            ));
+            tighten(&mut bound, solved.bound);
+        }
+        if !within(bound, best(&named)) {
+            let model = build_full();
+            if timing {
+                eprintln!(
+                    "milp: built {} columns, {} rows in {:.2} s",
+                    model.vars.len(),
+                    model.constraints.len(),
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+            let full_pruned = model.pruned;
+            let (solved, plan) = solve_named(
+                geo,
+                d,
+                current,
+                opts,
+                &base,
+                &fixed,
+                model,
+                left(0.85),
+                false,
+                &reasons,
+            );
+            log(&format!("full model ({})", solved.status));
+            status = solved.status;
+            if full_pruned {
+                pruned = true;
+                restricted_bound = solved.bound;
+            } else {
+                tighten(&mut bound, solved.bound);
+            }
+            named.extend(plan);
+        }
+    }
+    let named = named
+        .into_iter()
+        .filter(|r| r.infeasible.len() <= greedy.infeasible.len())
+        .max_by(|a, b| a.objective.total_cmp(&b.objective));
+    let g_obj = greedy.objective;
+    let mut result = match named {
+        Some(r) if r.objective >= g_obj - 1e-9 => r,
+        _ => {
+            let mut g = greedy;
+            g.notes.push("the greedy plan scored at least as well as the named MILP solution and is returned".into());
+            g
+        }
+    };
+    result.solver = "highs".into();
+    result.bound_scope = if bound.is_some() {
+        if master.as_ref().and_then(|m| m.bound) == bound {
+            "gang master relaxation (a valid bound for every named plan)".into()
+        } else {
+            "full pooled model (a valid bound for every named plan)".into()
+        }
+    } else if pruned {
+        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)"
+            .into()
+    } else {
+        "restricted model (gangs only in the domains the gang master chose)".into()
+    };
+    let bound = bound.or(restricted_bound).map(|b| b.max(result.objective));
+    result.bound = bound;
+    result.gap = bound.map(|b| ((b - result.objective) / b.abs().max(1e-9)).max(0.0));
+    result.status = if !result.infeasible.is_empty() {
+        "infeasible".into()
+    } else if status == "infeasible" {
+        // The pooled model says no, but a named plan exists: cannot happen unless pruned.
+        "feasible".into()
+    } else if result
+        .gap
+        .map(|g| g <= opts.mip_gap + 1e-9)
+        .unwrap_or(false)
+    {
+        "optimal".into()
+    } else if status == "time-limit" {
+        "time-limit".into()
+    } else {
+        "feasible".into()
+    };
+    result
+}
+
+/// Solves `model` under our own deadline (HiGHS can overrun its limit on big models) and
+/// names the solution when there is one.
+#[allow(clippy::too_many_arguments)]
+fn solve_named(
+    geo: &Geometry,
+    d: &Demand,
+    current: &Current,
+    opts: &PlanOptions,
+    base: &State,
+    fixed: &[bool],
+    model: PoolModel,
+    time_limit: f64,
+    relax: bool,
+    reasons: &[Option<String>],
+) -> (Solved, Option<PlanResult>) {
     let cells = model.cells.clone();
     let patterns = model.patterns.clone();
     let admit = model.admit_col.clone();
     let (tx, rx) = mpsc::channel();
-    let tl = opts.time_limit_seconds;
     let gap = opts.mip_gap;
     let warm_start = opts.warm_start;
-    // HiGHS can overrun its own limit on big models: our deadline, then the greedy plan.
     std::thread::spawn(move || {
-        let _ = tx.send(solve_highs(model, tl, gap, warm_start));
+        let _ = tx.send(solve_highs(model, time_limit, gap, warm_start, relax));
     });
-    let deadline = Duration::from_secs_f64(tl * 1.5 + 2.0);
+    let deadline = Duration::from_secs_f64(time_limit * 1.5 + 2.0);
     let solved = match rx.recv_timeout(deadline) {
         Ok(s) => s,
         Err(_) => Solved {
@@ -667,70 +979,22 @@ pub fn solve_and_name(
             values: Vec::new(),
         },
     };
-    if timing {
-        eprintln!(
-            "milp: {} after {:.2} s",
-            solved.status,
-            t0.elapsed().as_secs_f64()
-        );
-    }
-    let mut named = None;
-    if !solved.values.is_empty() {
-        named = Some(name_solution(
+    let named = (!solved.values.is_empty()).then(|| {
+        name_solution(
             geo,
             d,
             current,
             opts,
-            &base,
-            &fixed,
+            base,
+            fixed,
             &cells,
             &patterns,
             &admit,
             &solved.values,
-            reasons.clone(),
-        ));
-    }
-    if timing {
-        eprintln!("milp: named after {:.2} s", t0.elapsed().as_secs_f64());
-    }
-    let g_obj = greedy.objective;
-    let mut result = match named {
-        Some(r) if r.objective >= g_obj - 1e-9 && r.infeasible.len() <= greedy.infeasible.len() => {
-            r
-        }
-        _ => {
-            let mut g = greedy;
-            g.notes.push("the greedy plan scored at least as well as the named MILP solution and is returned".into());
-            g
-        }
-    };
-    result.solver = "highs".into();
-    result.bound_scope = if pruned {
-        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)"
-            .into()
-    } else {
-        "full pooled model (a valid bound for every named plan)".into()
-    };
-    let bound = solved.bound.map(|b| b.max(result.objective));
-    result.bound = bound;
-    result.gap = bound.map(|b| ((b - result.objective) / b.abs().max(1e-9)).max(0.0));
-    result.status = if !result.infeasible.is_empty() {
-        "infeasible".into()
-    } else if solved.status == "infeasible" {
-        // The pooled model says no, but a named plan exists: cannot happen unless pruned.
-        "feasible".into()
-    } else if result
-        .gap
-        .map(|g| g <= opts.mip_gap + 1e-9)
-        .unwrap_or(false)
-    {
-        "optimal".into()
-    } else if solved.status == "time-limit" {
-        "time-limit".into()
-    } else {
-        "feasible".into()
-    };
-    result
+            reasons.to_vec(),
+        )
+    });
+    (solved, named)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -8,6 +8,7 @@ pub mod demand;
 pub mod export;
 pub mod gen;
 pub mod load;
+pub mod master;
 pub mod milp;
 pub mod output;
 pub mod state;
