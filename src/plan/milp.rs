@@ -79,7 +79,9 @@ fn share_groups(d: &Demand) -> Vec<u32> {
 }
 
 /// Builds the pooled model. `base` holds frozen placements (capacity taken); `warm` is the
-/// greedy plan used as a warm start and to seed candidate pools.
+/// greedy plan used as a warm start and to seed candidate pools; `gang_dom` holds the gang
+/// master's choices (empty: every gang free).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     geo: &Geometry,
     d: &Demand,
