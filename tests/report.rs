@@ -189,6 +189,37 @@ fn html_with_a_plan_holds_the_json_figures() {
     assert!(html.stdout.contains("<title>3g.40gb at unit 4</title>"));
 }
 
+/// Stranded capacity and growth per level reach the HTML page with the JSON's figures.
+#[test]
+fn html_shows_stranded_and_growth_per_level() {
+    let args = [
+        "report",
+        "fabrics/lab-small.yaml",
+        "--plan",
+        LAB_PLAN,
+        "--demand",
+        LAB_DEMAND,
+        "--growth",
+        "10%/month",
+    ];
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
+    let html = run(&[&args[..], &["--format", "html"]].concat());
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    html_matches_json(&html.stdout, &json);
+    for key in [
+        "capacity.stranded.gpus",
+        "capacity.stranded.gpu_equivalents",
+        "what_if.growth.levels.0.months_until_out",
+        "what_if.growth.levels.4.months_until_out",
+    ] {
+        assert!(
+            html.stdout.contains(&format!("data-key=\"{key}\"")),
+            "{key}"
+        );
+    }
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
@@ -443,6 +474,15 @@ fn bad_flags_and_names_exit_2() {
         (
             "report_plan_wrong_fabric",
             &["report", "fabrics/lab-small.yaml", "--plan", PLAN],
+        ),
+        (
+            "report_bad_demand",
+            &[
+                "report",
+                "fabrics/lab-small.yaml",
+                "--demand",
+                "tests/fixtures/report/bad-demand.yaml",
+            ],
         ),
         (
             "report_missing_plan",
