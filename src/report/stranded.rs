@@ -56,8 +56,8 @@ struct Pending<'a> {
     share_with: &'a [String],
 }
 
-/// Stranded capacity against the pending workloads of `u` (`pending` names them; each must be
-/// in `d`, the caller drops the rest).
+/// Stranded capacity against the pending workloads of `u` (`pending` names them; names not in
+/// `d` are skipped, the caller notes them).
 pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[&str]) -> Stranded {
     let tenant = |name: &str| d.tenants.iter().find(|t| t.name == name);
     let isolation = |name: &str| {
