@@ -189,6 +189,37 @@ fn html_with_a_plan_holds_the_json_figures() {
     assert!(html.stdout.contains("<title>3g.40gb at unit 4</title>"));
 }
 
+/// Stranded capacity and growth per level reach the HTML page with the JSON's figures.
+#[test]
+fn html_shows_stranded_and_growth_per_level() {
+    let args = [
+        "report",
+        "fabrics/lab-small.yaml",
+        "--plan",
+        LAB_PLAN,
+        "--demand",
+        LAB_DEMAND,
+        "--growth",
+        "10%/month",
+    ];
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
+    let html = run(&[&args[..], &["--format", "html"]].concat());
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    html_matches_json(&html.stdout, &json);
+    for key in [
+        "capacity.stranded.gpus",
+        "capacity.stranded.gpu_equivalents",
+        "what_if.growth.levels.0.months_until_out",
+        "what_if.growth.levels.4.months_until_out",
+    ] {
+        assert!(
+            html.stdout.contains(&format!("data-key=\"{key}\"")),
+            "{key}"
+        );
+    }
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6
 }
@@ -445,6 +476,15 @@ fn bad_flags_and_names_exit_2() {
             &["report", "fabrics/lab-small.yaml", "--plan", PLAN],
         ),
         (
+            "report_bad_demand",
+            &[
+                "report",
+                "fabrics/lab-small.yaml",
+                "--demand",
+                "tests/fixtures/report/bad-demand.yaml",
+            ],
+        ),
+        (
             "report_missing_plan",
             &["report", "fabrics/lab-small.yaml", "--plan", "nope.json"],
         ),
@@ -538,4 +578,143 @@ fn reports_on_every_example_plan() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A hand-written plan on lab-small (tests/fixtures/report/lab-small-plan.json) and its
+/// demand: `pretrain` holds lab1/0-3 (tenant `train`, dedicated-node); lab2/0 holds
+/// 3g.40gb@0 and @4, lab2/1 only 3g.40gb@4 of the same layout, lab2/2 six of seven 1g.10gb
+/// (`svc`, mig with co-tenancy); lab2/3 three 1/4 shares (`batch`); lab2/4 a whole GPU.
+/// Pending: `big` (16-GPU gang inside a leaf group, `train`), `tiny` (2g.20gb, `solo`: mig
+/// without co-tenancy), `more-chat` (3g.40gb, `svc`), `side-jobs` (1/4 share, `batch2`, which
+/// shares with nobody).
+const LAB_PLAN: &str = "tests/fixtures/report/lab-small-plan.json";
+const LAB_DEMAND: &str = "tests/fixtures/report/lab-small-demand.yaml";
+
+fn lab_report(extra: &[&str]) -> serde_json::Value {
+    let r = run(&[
+        &[
+            "report",
+            "fabrics/lab-small.yaml",
+            "--plan",
+            LAB_PLAN,
+            "--demand",
+            LAB_DEMAND,
+            "--format",
+            "json",
+        ][..],
+        extra,
+    ]
+    .concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+/// Free MIG instances by hand: 23 free GPUs x the most instances of the profile on an empty
+/// H100 (7 x 1g.10gb, 2 x 3g.40gb), plus the configured instances no workload holds:
+/// 1g.10gb@6 on lab2/2 and 3g.40gb@0 on lab2/1.
+#[test]
+fn free_mig_instances_count_unassigned_ones_by_hand() {
+    let j = lab_report(&[]);
+    let row = |p: &str| {
+        j["inventory"]["mig_free"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["profile"] == p)
+            .unwrap()
+            .clone()
+    };
+    let one = row("1g.10gb");
+    assert_eq!(one["on_free_gpus"], 23 * 7);
+    assert_eq!(one["on_partly_used_gpus"], 1);
+    assert_eq!(one["instances"], 23 * 7 + 1);
+    let three = row("3g.40gb");
+    assert_eq!(three["on_free_gpus"], 23 * 2);
+    assert_eq!(three["on_partly_used_gpus"], 1);
+    assert_eq!(three["instances"], 23 * 2 + 1);
+    assert_eq!(row("2g.20gb")["on_partly_used_gpus"], 0);
+}
+
+/// Stranded capacity by hand, piece by piece:
+/// * lab1/4-7: free, but on `train`'s dedicated node: only `train` may use them, and `big`
+///   needs two wholly free nodes: 4 GPUs stranded;
+/// * lab2/5-7, lab3, lab4: free and usable by `tiny` or `side-jobs` (and `big` on lab3+lab4);
+/// * lab2/0 (3g+3g): its 7th compute slice fits no profile: 1 slice stranded;
+/// * lab2/1 (3g.40gb@4 held): `more-chat` (same tenant) places 3g.40gb@0: 4/7 usable;
+///   `tiny` may not (no co-tenancy);
+/// * lab2/2 (six 1g held): one free unit, `tiny` needs two and no co-tenancy: 1 slice;
+/// * lab2/3 (3/4 shared by `batch`): `side-jobs` is `batch2`, which shares with nobody: 1/4.
+#[test]
+fn stranded_capacity_by_hand() {
+    let j = lab_report(&[]);
+    let s = &j["capacity"]["stranded"];
+    assert_eq!(
+        s["pending_workloads"],
+        serde_json::json!(["big", "tiny", "more-chat", "side-jobs"])
+    );
+    assert_eq!(s["gpus"], 4);
+    assert_eq!(s["mig_compute_slices"], 2);
+    assert_eq!(s["shared_gpu_equivalents"], 0.25);
+    let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
+    assert_eq!(s["gpu_equivalents"], r3(4.0 + 2.0 / 7.0 + 0.25));
+    assert_eq!(s["usable_gpu_equivalents"], r3(3.0 + 16.0 + 4.0 / 7.0));
+    // The old figure, under its own name: every idle share of a partly used GPU.
+    assert_eq!(
+        j["capacity"]["idle_on_partly_used_gpu_equivalents"],
+        r3(1.0 / 7.0 + 4.0 / 7.0 + 1.0 / 7.0 + 0.25)
+    );
+    // Without the demand there is nothing to judge against: no figure, a note says why.
+    let r = run(&[
+        "report",
+        "fabrics/lab-small.yaml",
+        "--plan",
+        LAB_PLAN,
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(j["capacity"]["stranded"].is_null());
+    assert!(j["capacity"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("needs the demand file")));
+}
+
+/// Growth per level by hand, 10 %/month. In use: 4 + 6/7 + 3/7 + 6/7 + 3/4 + 1 GPU-equivalents;
+/// free: 23 whole GPUs. months = ln(1 + (free - needed) / in use) / ln(1.1), where needed is
+/// the demand's largest gang at the level (leaf: `big` 16, scalable unit: `pretrain` 4), else
+/// today's largest free gang (NVLink: a free HGX board, 8; spine group and fabric: all 23,
+/// so any growth eats into them: 0).
+#[test]
+fn growth_per_level_by_hand() {
+    let j = lab_report(&["--growth", "10%/month"]);
+    let used = 4.0 + 6.0 / 7.0 + 3.0 / 7.0 + 6.0 / 7.0 + 0.75 + 1.0;
+    let months = |needed: f64| {
+        let m = (1.0 + (23.0 - needed) / used).ln() / 1.1f64.ln();
+        (m * 100.0).round() / 100.0
+    };
+    let levels = j["what_if"]["growth"]["levels"].as_array().unwrap();
+    let row = |l: &str| levels.iter().find(|x| x["level"] == l).unwrap();
+    for (level, needed, by) in [
+        ("nvlink-domain", 8, "largest free gang"),
+        ("leaf-group", 16, "big"),
+        ("scalable-unit", 4, "pretrain"),
+        ("spine-group", 23, "largest free gang"),
+        ("fabric", 23, "largest free gang"),
+    ] {
+        let r = row(level);
+        assert_eq!(r["needed_gang_gpus"], needed, "{level}");
+        assert_eq!(r["needed_by"], by, "{level}");
+        assert_eq!(r["free_gpus"], 23.0, "{level}");
+        assert_eq!(r["months_until_out"], months(needed as f64), "{level}");
+    }
+    assert_eq!(row("nvlink-domain")["months_until_out"], 11.17);
+    assert_eq!(row("fabric")["months_until_out"], 0.0);
+    // The per-model figure stays: ln(32 / in use) / ln(1.1).
+    let full = (32.0 / used).ln() / 1.1f64.ln();
+    assert_eq!(
+        j["what_if"]["growth"]["months_until_full"]["h100-80gb"],
+        (full * 100.0).round() / 100.0
+    );
 }

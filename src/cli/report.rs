@@ -45,7 +45,8 @@ pub struct ReportArgs {
     /// Fabric file (YAML).
     #[arg(value_name = "FABRIC")]
     pub fabric: PathBuf,
-    /// Demand file: token economics for its inference workloads' model specs.
+    /// Demand file: token economics for its inference workloads' model specs; with --plan,
+    /// what pending workloads need (stranded capacity); the gangs each level must hold (--growth).
     #[arg(long, value_name = "FILE")]
     pub demand: Option<PathBuf>,
     /// Plan (`fabplan plan --format json`): usage, cost by tenant and workload, stranded
@@ -78,7 +79,8 @@ pub struct ReportArgs {
     /// Share of GPUs in use, 0-1 (cost at this use; base of --growth).
     #[arg(long, value_name = "FRACTION")]
     pub utilization: Option<f64>,
-    /// Demand growth, e.g. `10%/month` or `0.1`.
+    /// Demand growth, e.g. `10%/month` or `0.1`: months until each GPU model and each
+    /// topology level runs out.
     #[arg(long, value_name = "RATE")]
     pub growth: Option<String>,
     /// What-if failure: `switch:NAME`, `rack:NAME` or `plane:N`.

@@ -31,6 +31,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     if let Some(d) = &args.demand {
         options.demand_models = demand_models(d)?;
+        options.demand = Some(demand_units(d, &f)?);
     }
     if let Some(fl) = &options.failure {
         let known = match fl {
@@ -142,6 +143,7 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
         concurrency: a.concurrency,
         usage: None,
         demand_models: Vec::new(),
+        demand: None,
     })
 }
 
@@ -228,4 +230,88 @@ fn demand_models(path: &std::path::Path) -> Result<Vec<report::DemandModel>> {
             Some("see docs/demand-format.md (`workloads[].model`)".to_string()),
         )
     })
+}
+
+/// The demand validated and sized by the planner's rules (the same units `fabplan plan`
+/// places), converted into the report's own types.
+fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<report::DemandUnits> {
+    use crate::plan::demand::{Isolation, Level, Unit};
+    let invalid = |m: String| {
+        Error::usage(
+            format!("reading demand `{}`: {m}", path.display()),
+            Some(format!(
+                "`fabplan plan {}` shows every problem with the file",
+                path.display()
+            )),
+        )
+    };
+    let file = crate::plan::load::read_demand(path);
+    let Some(raw) = file.raw else {
+        let m = file
+            .diagnostics
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| "not a demand file".into());
+        return Err(invalid(m));
+    };
+    let (demand, diags) = crate::plan::load::validate_demand(raw, f);
+    let Some(d) = demand else {
+        let m = diags
+            .iter()
+            .find(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| "the demand does not validate".into());
+        return Err(invalid(m));
+    };
+    let catalog = crate::plan::load::fabric_catalog(f);
+    let tenants = d
+        .tenants
+        .iter()
+        .map(|t| report::DemandTenant {
+            name: t.name.clone(),
+            isolation: match t.isolation {
+                Isolation::DedicatedNode => report::TenantIsolation::DedicatedNode,
+                Isolation::DedicatedGpu => report::TenantIsolation::DedicatedGpu,
+                Isolation::Mig { co_tenancy } => report::TenantIsolation::Mig { co_tenancy },
+                Isolation::Shared => report::TenantIsolation::Shared,
+            },
+            share_with: t
+                .share_with
+                .iter()
+                .map(|i| d.tenants[*i].name.clone())
+                .collect(),
+        })
+        .collect();
+    let workloads = d
+        .workloads
+        .iter()
+        .map(|w| report::DemandWorkload {
+            name: w.name.clone(),
+            tenant: d.tenants[w.tenant].name.clone(),
+            units: w
+                .units
+                .iter()
+                .filter_map(|(model, u)| {
+                    let unit = match u {
+                        Unit::Gpus(n) => report::DemandUnit::Gpus(*n),
+                        Unit::Eighths(e) => report::DemandUnit::Eighths(*e),
+                        Unit::Mig(p) => report::DemandUnit::Mig(
+                            catalog.gpu(model)?.mig.as_ref()?.profile(*p).name.clone(),
+                        ),
+                    };
+                    Some((model.clone(), unit))
+                })
+                .collect(),
+            gang_level: w.gang.as_ref().map(|g| {
+                match g.required {
+                    Level::Nvlink => "nvlink-domain",
+                    Level::Leaf => "leaf-group",
+                    Level::Su => "scalable-unit",
+                    Level::Fabric => "fabric",
+                }
+                .to_string()
+            }),
+        })
+        .collect();
+    Ok(report::DemandUnits { tenants, workloads })
 }

@@ -424,6 +424,25 @@ th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{c
             })
             .collect(),
     ));
+    if let Some(st) = &r.capacity.stranded {
+        let _ = write!(
+            b,
+            "<p>Stranded (no pending workload can use it): {} free GPUs, {} MIG compute slices, {} GPU-equivalents of time-sliced shares; {} GPU-equivalents in all.</p>",
+            fig("capacity.stranded.gpus", st.gpus.to_string()),
+            fig(
+                "capacity.stranded.mig_compute_slices",
+                st.mig_compute_slices.to_string()
+            ),
+            fig(
+                "capacity.stranded.shared_gpu_equivalents",
+                format!("{}", st.shared_gpu_equivalents)
+            ),
+            fig(
+                "capacity.stranded.gpu_equivalents",
+                format!("{}", st.gpu_equivalents)
+            ),
+        );
+    }
     b.push_str("<h2>Cost per GPU-hour: owned vs cloud</h2>");
     let max_c = r
         .cost
@@ -590,6 +609,44 @@ th{{background:#f0f0f0}}td:first-child,th:first-child{{text-align:left}}.note{{c
             fig("what_if.failure.gpus_degraded", fl.gpus_degraded.to_string()),
             fl.uplink_gbps_lost
         );
+    }
+    if let Some(g) = &r.what_if.growth {
+        let _ = write!(
+            b,
+            "<h2>What-if: demand growth {} %/month</h2>",
+            g.per_month * 100.0
+        );
+        b.push_str(&table(
+            &[
+                "level",
+                "GPU model",
+                "largest gang",
+                "needed gang",
+                "needed by",
+                "free GPUs",
+                "months until out",
+            ],
+            g.levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    vec![
+                        esc(&l.level),
+                        esc(&l.model),
+                        l.largest_gang_gpus.to_string(),
+                        l.needed_gang_gpus.to_string(),
+                        esc(&l.needed_by),
+                        format!("{}", l.free_gpus),
+                        fig(
+                            &format!("what_if.growth.levels.{i}.months_until_out"),
+                            l.months_until_out
+                                .map(|m| format!("{m}"))
+                                .unwrap_or_else(|| "-".into()),
+                        ),
+                    ]
+                })
+                .collect(),
+        ));
     }
     b.push_str("<h2>Assumptions and sources</h2><ul class=\"note\">");
     let a = &r.assumptions;

@@ -11,6 +11,7 @@ pub mod demand;
 pub mod html;
 pub mod pricing;
 pub mod render;
+pub mod stranded;
 pub mod tokens;
 pub mod usage;
 
@@ -21,7 +22,7 @@ use serde::Serialize;
 use crate::fabric::levels::{levels, Levels};
 use crate::fabric::power::{rack_load_kw, unracked_switch_kw};
 use crate::fabric::topology::Topology;
-use crate::mig::{maximal_multisets, Rules};
+use crate::mig::{check_layout, maximal_multisets, Placement, Rules};
 use crate::model::*;
 use pricing::Pricing;
 
@@ -47,6 +48,56 @@ pub struct ReportOptions {
     pub usage: Option<usage::Usage>,
     /// Inference workloads with a model spec (`--demand`).
     pub demand_models: Vec<DemandModel>,
+    /// Every workload's unit and its tenant's isolation (`--demand`): what pending demand
+    /// could use (stranded capacity) and the gangs each level must hold (growth).
+    pub demand: Option<DemandUnits>,
+}
+
+/// A demand file sized by the planner's rules (docs/demand-format.md, "What the planner
+/// derives"); `commands::report` converts the planner's validated demand into this, so the
+/// report does not link the planner.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DemandUnits {
+    pub tenants: Vec<DemandTenant>,
+    pub workloads: Vec<DemandWorkload>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandTenant {
+    pub name: String,
+    pub isolation: TenantIsolation,
+    /// Tenants it may time-slice a GPU with (both must list each other).
+    pub share_with: Vec<String>,
+}
+
+/// A tenant's isolation policy (docs/demand-format.md, "Isolation, enforced").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantIsolation {
+    DedicatedNode,
+    DedicatedGpu,
+    Mig { co_tenancy: bool },
+    Shared,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandWorkload {
+    pub name: String,
+    pub tenant: String,
+    /// What one replica takes, per eligible GPU model.
+    pub units: BTreeMap<String, DemandUnit>,
+    /// A training gang's required level, as a capacity level name (`nvlink-domain`,
+    /// `leaf-group`, `scalable-unit`, `fabric`); `None` for replicas.
+    pub gang_level: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemandUnit {
+    /// Whole GPUs inside one node (a gang's total for training).
+    Gpus(u32),
+    /// One MIG instance of this profile.
+    Mig(String),
+    /// A time-sliced share in eighths of a GPU.
+    Eighths(u8),
 }
 
 /// An inference workload's model, from a demand file.
@@ -79,6 +130,7 @@ impl Default for ReportOptions {
             concurrency: 32,
             usage: None,
             demand_models: Vec::new(),
+            demand: None,
         }
     }
 }
@@ -144,8 +196,9 @@ pub struct Inventory {
     pub switches: BTreeMap<String, usize>,
     pub links: usize,
     pub link_gbps_total: u64,
-    /// Free MIG instances by profile if every free GPU were cut into that profile alone
-    /// (the most instances any valid layout holds, from the MIG engine).
+    /// Free MIG instances by profile: every free GPU cut into that profile alone (the most
+    /// instances any valid layout holds, from the MIG engine), plus the configured instances
+    /// no workload holds on the plan's MIG GPUs.
     pub mig_free: Vec<MigFree>,
 }
 
@@ -170,7 +223,13 @@ pub struct DomainCount {
 pub struct MigFree {
     pub model: String,
     pub profile: String,
+    /// Most instances of this profile in one valid layout of an empty GPU.
     pub per_gpu: u32,
+    /// `per_gpu` x free GPUs of the model.
+    pub on_free_gpus: u32,
+    /// Instances of this profile configured in a plan's MIG layout that no workload holds.
+    pub on_partly_used_gpus: u32,
+    /// `on_free_gpus + on_partly_used_gpus`.
     pub instances: u32,
 }
 
@@ -205,7 +264,10 @@ pub struct Capacity {
     pub levels: Vec<LevelCapacity>,
     /// Idle GPU-equivalents on GPUs a plan uses in part (free MIG slices, unshared time):
     /// only MIG or shared requests can use them. Needs a plan.
-    pub stranded_gpu_equivalents: Option<f64>,
+    pub idle_on_partly_used_gpu_equivalents: Option<f64>,
+    /// Free capacity no pending workload can use (`stranded`). Needs a plan that rejected
+    /// some workload and the demand file.
+    pub stranded: Option<stranded::Stranded>,
     /// Workloads the plan did not admit: the pending demand.
     pub pending_workloads: Vec<String>,
     pub notes: Vec<String>,
@@ -355,7 +417,33 @@ pub struct Growth {
     pub used_gpus: f64,
     /// Per GPU model: months until demand exceeds the model's GPUs (`null`: never, no use).
     pub months_until_full: BTreeMap<String, Option<f64>>,
+    /// Per capacity level and GPU model: months until the level can no longer hold the gang
+    /// it must hold.
+    pub levels: Vec<LevelGrowth>,
     pub notes: Vec<String>,
+}
+
+/// When one level runs out (docs/report.md, "Growth per level"). Growth takes free whole GPUs,
+/// packed outside the domain holding the needed gang (what a topology-aware scheduler does),
+/// so the level runs out when fewer free GPUs remain than the needed gang:
+/// `months = ln(1 + (free - needed) / in use) / ln(1 + rate)`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LevelGrowth {
+    pub level: String,
+    pub model: String,
+    /// The largest free gang inside one domain of the level today.
+    pub largest_gang_gpus: u32,
+    /// The demand's largest gang that requires this level (`--demand`), else today's largest
+    /// free gang at the level.
+    pub needed_gang_gpus: u32,
+    /// The workload that needs that gang, or `largest free gang`.
+    pub needed_by: String,
+    /// GPU-equivalents of the model in use today: the base that grows.
+    pub used_gpus: f64,
+    /// Free GPUs growth can take: whole free GPUs with a plan, else GPUs x (1 - utilization).
+    pub free_gpus: f64,
+    /// `0`: the needed gang does not fit today; `null`: nothing in use, so nothing grows.
+    pub months_until_out: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -396,21 +484,63 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
             .collect(),
         None => vec![false; f.gpus.len()],
     };
-    let inventory = inventory(f, &busy);
+    let inventory = inventory(f, &busy, o.usage.as_ref());
     let power = power(f, o);
     let mut cap_notes = Vec::new();
     if o.usage.is_none() {
         cap_notes.push("no plan given: every GPU counts as free".to_string());
-        cap_notes.push("stranded capacity and pending demand need a plan (--plan)".to_string());
+        cap_notes.push(
+            "stranded capacity and pending demand need a plan (--plan) and its demand (--demand)"
+                .to_string(),
+        );
     } else {
         cap_notes.push("a GPU the plan uses in any part is not free for a gang".to_string());
     }
     if f.sus.is_empty() {
         cap_notes.push("the fabric declares no scalable units".to_string());
     }
+    let pending: Vec<&str> = o
+        .usage
+        .iter()
+        .flat_map(|u| u.workloads.iter().filter(|w| !w.admitted))
+        .map(|w| w.name.as_str())
+        .collect();
+    let stranded = match (&o.usage, &o.demand) {
+        (None, _) => None,
+        (Some(_), None) => {
+            cap_notes.push(
+                "stranded capacity needs the demand file (--demand): what the pending workloads ask for"
+                    .to_string(),
+            );
+            None
+        }
+        (Some(_), Some(_)) if pending.is_empty() => {
+            cap_notes.push(
+                "the plan admitted every workload: no pending demand, so nothing is counted stranded"
+                    .to_string(),
+            );
+            None
+        }
+        (Some(u), Some(d)) => {
+            for p in &pending {
+                if !d.workloads.iter().any(|w| w.name == *p) {
+                    cap_notes.push(format!(
+                        "pending workload `{p}` is not in the demand file: left out of stranded"
+                    ));
+                }
+            }
+            cap_notes.push(
+                "stranded: free whole GPUs, idle MIG slices and idle time-sliced shares that no \
+pending workload can use (its unit, gang level and tenant isolation; docs/report.md)"
+                    .to_string(),
+            );
+            Some(stranded::stranded(f, &lv, u, d, &pending))
+        }
+    };
     let capacity = Capacity {
         levels: capacity_levels(f, &lv, &busy, &busy),
-        stranded_gpu_equivalents: o.usage.as_ref().map(|u| {
+        stranded,
+        idle_on_partly_used_gpu_equivalents: o.usage.as_ref().map(|u| {
             r3(u.used
                 .iter()
                 .filter(|x| **x > 1e-9)
@@ -437,7 +567,9 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
         .failure
         .as_ref()
         .map(|fl| failure_impact(f, &lv, fl, o.usage.as_ref()));
-    let growth = o.growth_per_month.map(|g| growth(f, o, g));
+    let growth = o
+        .growth_per_month
+        .map(|g| growth(f, o, g, &capacity.levels));
     Report {
         fabric: f.name.clone(),
         transport: f.transport,
@@ -530,7 +662,38 @@ shares their fraction) x the model's owned $/GPU-h; idle and stranded capacity i
     }
 }
 
-fn inventory(f: &Fabric, busy: &[bool]) -> Inventory {
+/// Configured MIG instances that no workload holds, per (GPU model, profile): the plan's
+/// layouts (`profile@start`) minus its assignments. A layout the MIG engine rejects (R1-R3)
+/// contributes nothing.
+fn unassigned_mig_instances(f: &Fabric, u: &usage::Usage) -> BTreeMap<(String, String), u32> {
+    let mut out = BTreeMap::new();
+    for (g, layout) in &u.mig_layouts {
+        let model = node_model(f, f.gpus[g.index()].node);
+        let Some(table) = f.gpu_model(model).and_then(|m| m.mig.as_ref()) else {
+            continue;
+        };
+        let placements: Option<Vec<Placement>> = layout
+            .iter()
+            .map(|(p, start)| {
+                table.profile_index(p).map(|profile| Placement {
+                    profile,
+                    start: *start,
+                })
+            })
+            .collect();
+        let valid = placements.is_some_and(|p| check_layout(table, Rules::default(), &p).is_ok());
+        if !valid {
+            continue;
+        }
+        let held = &u.assigned_instances[g.index()];
+        for slot in layout.iter().filter(|s| !held.contains(s)) {
+            *out.entry((model.to_string(), slot.0.clone())).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn inventory(f: &Fabric, busy: &[bool], u: Option<&usage::Usage>) -> Inventory {
     let mut models: BTreeMap<String, ModelInventory> = BTreeMap::new();
     for (i, _) in f.nodes.iter().enumerate() {
         let id = NodeId::from_index(i);
@@ -568,6 +731,9 @@ fn inventory(f: &Fabric, busy: &[bool]) -> Inventory {
         }
     }
     let mut mig_free = Vec::new();
+    let unassigned = u
+        .map(|u| unassigned_mig_instances(f, u))
+        .unwrap_or_default();
     for m in models.values() {
         let Some(table) = f.gpu_model(&m.model).and_then(|g| g.mig.as_ref()) else {
             continue;
@@ -578,11 +744,17 @@ fn inventory(f: &Fabric, busy: &[bool]) -> Inventory {
             .count() as u32;
         for (pi, p) in table.profiles.iter().enumerate() {
             let per_gpu = maximal.iter().map(|ms| ms[pi]).max().unwrap_or(0);
+            let on_partly_used_gpus = unassigned
+                .get(&(m.model.clone(), p.name.clone()))
+                .copied()
+                .unwrap_or(0);
             mig_free.push(MigFree {
                 model: m.model.clone(),
                 profile: p.name.clone(),
                 per_gpu,
-                instances: per_gpu * free_gpus,
+                on_free_gpus: per_gpu * free_gpus,
+                on_partly_used_gpus,
+                instances: per_gpu * free_gpus + on_partly_used_gpus,
             });
         }
     }
@@ -1136,7 +1308,7 @@ must still fit its topology level (re-run `fabplan plan --current`)"
 
 /// Months until demand, growing by `rate` a month from today's use (the plan's
 /// GPU-equivalents, else `--utilization` x GPUs), exceeds each GPU model's GPUs.
-fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
+fn growth(f: &Fabric, o: &ReportOptions, rate: f64, levels: &[LevelCapacity]) -> Growth {
     let mut by_model: BTreeMap<String, u32> = BTreeMap::new();
     for (i, _) in f.nodes.iter().enumerate() {
         let t = f.template_of(NodeId::from_index(i));
@@ -1174,8 +1346,69 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
             (m.clone(), months(used / *n as f64))
         })
         .collect();
+    // Free GPUs growth can take, per model.
+    let free_by_model: BTreeMap<String, f64> = by_model
+        .iter()
+        .map(|(m, n)| {
+            let free = match &o.usage {
+                Some(u) => (0..f.gpus.len())
+                    .filter(|g| u.used[*g] <= 1e-9 && node_model(f, f.gpus[*g].node) == m)
+                    .count() as f64,
+                None => *n as f64 * (1.0 - o.utilization.unwrap_or(0.0)),
+            };
+            (m.clone(), free)
+        })
+        .collect();
+    let level_rows =
+        levels
+            .iter()
+            .filter(|l| l.gpus > 0)
+            .map(|l| {
+                // The demand's largest gang that requires this level (first in file order on a tie).
+                let demanded = o.demand.iter().flat_map(|d| &d.workloads).fold(
+                    None::<(u32, &str)>,
+                    |best, w| match (w.gang_level.as_deref(), w.units.get(&l.model)) {
+                        (Some(lvl), Some(DemandUnit::Gpus(k)))
+                            if lvl == l.level && best.is_none_or(|(b, _)| *k > b) =>
+                        {
+                            Some((*k, w.name.as_str()))
+                        }
+                        _ => best,
+                    },
+                );
+                let (needed, by) = demanded.unwrap_or((l.largest_gang_gpus, "largest free gang"));
+                let used = used_by_model.get(&l.model).copied().unwrap_or(0.0);
+                let free = free_by_model.get(&l.model).copied().unwrap_or(0.0);
+                let months = if l.largest_gang_gpus == 0
+                    || needed > l.largest_gang_gpus
+                    || needed as f64 > free + 1e-9
+                {
+                    Some(0.0)
+                } else if used <= 1e-9 {
+                    None
+                } else {
+                    Some(r2(
+                        (1.0 + (free - needed as f64) / used).ln() / (1.0 + rate).ln()
+                    ))
+                };
+                LevelGrowth {
+                    level: l.level.clone(),
+                    model: l.model.clone(),
+                    largest_gang_gpus: l.largest_gang_gpus,
+                    needed_gang_gpus: needed,
+                    needed_by: by.to_string(),
+                    used_gpus: r3(used),
+                    free_gpus: r3(free),
+                    months_until_out: months,
+                }
+            })
+            .collect();
     let mut notes = vec![
-        "months = ln(GPUs / GPUs in use) / ln(1 + growth): demand grows on the current use"
+        "months until full = ln(GPUs / GPUs in use) / ln(1 + growth): demand grows on the current use"
+            .to_string(),
+        "per level: growth takes free whole GPUs outside the domain holding the needed gang; the \
+level runs out when fewer free GPUs remain than that gang: months = ln(1 + (free - needed) / in \
+use) / ln(1 + growth)"
             .to_string(),
     ];
     if o.usage.is_some() {
@@ -1189,6 +1422,7 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64) -> Growth {
         per_month: rate,
         used_gpus: r2(used_by_model.values().sum()),
         months_until_full,
+        levels: level_rows,
         notes,
     }
 }

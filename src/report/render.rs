@@ -142,7 +142,14 @@ pub fn text(r: &Report, md: bool) -> String {
         table(
             &mut o,
             md,
-            &["GPU model", "MIG profile", "per GPU", "free instances"],
+            &[
+                "GPU model",
+                "MIG profile",
+                "per GPU",
+                "on free GPUs",
+                "unassigned on MIG GPUs",
+                "free instances",
+            ],
             &inv.mig_free
                 .iter()
                 .map(|m| {
@@ -150,6 +157,8 @@ pub fn text(r: &Report, md: bool) -> String {
                         m.model.clone(),
                         m.profile.clone(),
                         m.per_gpu.to_string(),
+                        m.on_free_gpus.to_string(),
+                        m.on_partly_used_gpus.to_string(),
                         m.instances.to_string(),
                     ]
                 })
@@ -207,10 +216,17 @@ pub fn text(r: &Report, md: bool) -> String {
         "in",
     ];
     table(&mut o, md, &head, &capacity_rows(&r.capacity.levels));
-    if let Some(x) = r.capacity.stranded_gpu_equivalents {
+    if let Some(s) = &r.capacity.stranded {
         let _ = writeln!(
             o,
-            "- stranded: {x:.3} GPU-equivalents idle on GPUs the plan uses in part"
+            "- stranded (no pending workload can use it): {} free GPUs, {} MIG compute slices, {:.3} GPU-equivalents of time-sliced shares; {:.3} GPU-equivalents in all, {:.3} usable by pending demand",
+            s.gpus, s.mig_compute_slices, s.shared_gpu_equivalents, s.gpu_equivalents, s.usable_gpu_equivalents
+        );
+    }
+    if let Some(x) = r.capacity.idle_on_partly_used_gpu_equivalents {
+        let _ = writeln!(
+            o,
+            "- idle on GPUs the plan uses in part: {x:.3} GPU-equivalents (free MIG slices, unshared time)"
         );
     }
     if !r.capacity.pending_workloads.is_empty() {
@@ -475,6 +491,37 @@ pub fn text(r: &Report, md: bool) -> String {
                     vec![
                         k.clone(),
                         v.map(|m| format!("{m:.1}"))
+                            .unwrap_or_else(|| "never".into()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "level",
+                "GPU model",
+                "largest gang",
+                "needed gang",
+                "needed by",
+                "free GPUs",
+                "in use",
+                "months until out",
+            ],
+            &g.levels
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.level.clone(),
+                        l.model.clone(),
+                        l.largest_gang_gpus.to_string(),
+                        l.needed_gang_gpus.to_string(),
+                        l.needed_by.clone(),
+                        format!("{:.1}", l.free_gpus),
+                        format!("{:.1}", l.used_gpus),
+                        l.months_until_out
+                            .map(|m| format!("{m:.1}"))
                             .unwrap_or_else(|| "never".into()),
                     ]
                 })

@@ -71,6 +71,10 @@ pub struct Usage {
     pub workloads: Vec<WorkloadUsage>,
     /// MIG layouts of the plan's MIG GPUs: (GPU, [(profile, start)]), in plan order.
     pub mig_layouts: Vec<(GpuId, Vec<(String, u8)>)>,
+    /// MIG instances workloads hold, per GPU: (profile, start).
+    pub assigned_instances: Vec<Vec<(String, u8)>>,
+    /// The GPU holds time-sliced shares (`fraction` assignments).
+    pub time_sliced: Vec<bool>,
 }
 
 impl Usage {
@@ -93,6 +97,8 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
         .map(|(i, n)| (n.name.as_str(), NodeId::from_index(i)))
         .collect();
     let mut used = vec![0.0; f.gpus.len()];
+    let mut assigned_instances: Vec<Vec<(String, u8)>> = vec![Vec::new(); f.gpus.len()];
+    let mut time_sliced = vec![false; f.gpus.len()];
     let mut workloads = Vec::new();
     for w in doc.workloads {
         let mut eq: BTreeMap<String, f64> = BTreeMap::new();
@@ -118,6 +124,12 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
             let share = match (&a.instance, a.fraction) {
                 (Some(inst), _) => {
                     let profile = inst.split('@').next().unwrap_or(inst);
+                    if let Some(start) = inst
+                        .rsplit_once('@')
+                        .and_then(|(_, s)| s.parse::<u8>().ok())
+                    {
+                        assigned_instances[g.index()].push((profile.to_string(), start));
+                    }
                     let slices: f64 = profile
                         .split('g')
                         .next()
@@ -135,7 +147,10 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
                         .unwrap_or(7.0);
                     slices / total
                 }
-                (None, Some(fr)) => fr,
+                (None, Some(fr)) => {
+                    time_sliced[g.index()] = true;
+                    fr
+                }
                 (None, None) => 1.0,
             };
             used[g.index()] += share;
@@ -186,6 +201,8 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
         used,
         workloads,
         mig_layouts,
+        assigned_instances,
+        time_sliced,
     })
 }
 
