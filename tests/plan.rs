@@ -455,23 +455,6 @@ fn property_plans_verify_and_milp_dominates_greedy() {
     );
 }
 
-/// One fixture per demand/state load code (FP8xx), rendered and snapshotted; exit 2.
-#[test]
-fn demand_load_codes_render() {
-    for code in ["FP801", "FP802", "FP803", "FP804", "FP805", "FP806"] {
-        let path = format!("tests/fixtures/plan/{code}.yaml");
-        let state = format!("tests/fixtures/plan/{code}-state.yaml");
-        let mut args = vec!["plan", path.as_str()];
-        if code == "FP806" {
-            args.extend(["--current", state.as_str()]);
-        }
-        let r = common::run(&args);
-        assert_eq!(r.code, 2, "{}", r.transcript());
-        assert!(r.stderr.contains(code), "{}", r.transcript());
-        common::snapshot(&format!("plan_load_{code}"), &r.transcript());
-    }
-}
-
 /// Everything admitted and frozen: the MILP has no columns; HiGHS is not asked, nothing panics.
 #[test]
 fn fully_frozen_plan_has_nothing_to_decide() {

@@ -9,16 +9,28 @@ use crate::exit::Outcome;
 use crate::schema::demand::RawState;
 use crate::source;
 
+fn reject(file: &source::SourceFile, diag: crate::diag::Diagnostic) -> Error {
+    let color = crate::cli::output::stderr_color();
+    eprint!(
+        "{}",
+        crate::cli::render::human(&[diag], file, &source::Provenance::default(), color)
+    );
+    Error::InputRejected { count: 1 }
+}
+
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (fabric, demand) =
-        crate::commands::plan::load_inputs(&args.demand, args.fabric.as_deref())?;
-    let file = source::read_source(&args.plan).map_err(|(_, d)| Error::usage(d.message, None))?;
-    let plan: RawState = source::parse_yaml(&file).map_err(|d| {
-        Error::usage(
-            format!("reading plan `{}`: {}", args.plan.display(), d.message),
-            None,
-        )
-    })?;
+    let (fabric, demand) = crate::commands::plan::load_inputs(
+        &args.demand,
+        args.fabric.as_deref(),
+        crate::commands::plan::DiagStyle::Human,
+    )?;
+    // A plan that cannot be read is reported like any input: with its file, line and column.
+    let file = match source::read_source(&args.plan) {
+        Ok(f) => f,
+        Err((f, d)) => return Err(reject(&f, d)),
+    };
+    let plan: RawState =
+        source::parse_yaml_as(&file, source::STATE_DOC).map_err(|d| reject(&file, d))?;
     let violations = crate::plan::verify::verify(&fabric, &demand, &plan);
     let mut s = String::new();
     for v in &violations {

@@ -13,7 +13,7 @@ pub fn mig_parted(plan: &RawState) -> String {
     // node -> gpu index -> Some(profile counts) for MIG, None for whole/shared.
     let mut nodes: BTreeMap<String, BTreeMap<u32, Option<BTreeMap<String, u32>>>> = BTreeMap::new();
     for g in &plan.gpus {
-        let Some((node, idx)) = g.gpu.rsplit_once('/') else {
+        let Some((node, idx)) = g.gpu.value.rsplit_once('/') else {
             continue;
         };
         let Ok(idx) = idx.parse::<u32>() else {
@@ -23,7 +23,7 @@ pub fn mig_parted(plan: &RawState) -> String {
         match &g.mig {
             Some(layout) => {
                 let mut counts = BTreeMap::new();
-                for w in layout.split_whitespace() {
+                for w in layout.value.split_whitespace() {
                     let p = w.split_once('@').map(|x| x.0).unwrap_or(w);
                     *counts.entry(p.to_string()).or_insert(0) += 1;
                 }
