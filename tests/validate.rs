@@ -259,7 +259,8 @@ fn broken_corpus_covers_every_load_code() {
         if r.code == "FP008" {
             continue;
         }
-        // FP8xx are demand and current-state load problems: tests/plan.rs has their fixtures.
+        // FP8xx are demand and current-state load problems: tests/demand.rs checks their
+        // corpus (tests/fixtures/plan/bad/).
         if r.code >= "FP800" {
             continue;
         }
