@@ -222,18 +222,24 @@ fn plan_json_format_reports_locations_as_json() {
     assert_eq!(doc["summary"]["errors"], 1);
 }
 
-/// `verify` with a plan that is not YAML: exit 2 and the plan's file:line:col.
+/// `verify` and `export mig-parted` with a broken plan: exit 2 and the plan's file:line:col.
 #[test]
-fn verify_reports_a_broken_plan_with_its_location() {
+fn a_broken_plan_is_reported_with_its_location() {
     let dir = std::env::temp_dir().join(format!("fabplan-verify-broken-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let plan = dir.join("plan.yaml");
     std::fs::write(&plan, "workloads:\n  - {name: chat, admitted: maybe}\n").unwrap();
-    let r = common::run(&["verify", STATE_DEMAND, plan.to_str().unwrap()]);
+    let plan = plan.to_str().unwrap();
+    let runs = [
+        common::run(&["verify", STATE_DEMAND, plan]),
+        common::run(&["export", "mig-parted", plan]),
+    ];
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(r.code, 2, "{}", r.transcript());
-    assert!(r.stderr.contains("FP002"), "{}", r.transcript());
-    assert!(r.stderr.contains("plan.yaml:2:"), "{}", r.transcript());
+    for r in runs {
+        assert_eq!(r.code, 2, "{}", r.transcript());
+        assert!(r.stderr.contains("FP002"), "{}", r.transcript());
+        assert!(r.stderr.contains("plan.yaml:2:"), "{}", r.transcript());
+    }
 }
 
 /// Every demand and state code is in the registry, and `explain` prints it.

@@ -4,19 +4,10 @@ use std::io::Write;
 
 use crate::cli::output::write_stdout;
 use crate::cli::verify::VerifyArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Outcome;
 use crate::schema::demand::RawState;
 use crate::source;
-
-fn reject(file: &source::SourceFile, diag: crate::diag::Diagnostic) -> Error {
-    let color = crate::cli::output::stderr_color();
-    eprint!(
-        "{}",
-        crate::cli::render::human(&[diag], file, &source::Provenance::default(), color)
-    );
-    Error::InputRejected { count: 1 }
-}
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (fabric, demand) = crate::commands::plan::load_inputs(
@@ -27,10 +18,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
     // A plan that cannot be read is reported like any input: with its file, line and column.
     let file = match source::read_source(&args.plan) {
         Ok(f) => f,
-        Err((f, d)) => return Err(reject(&f, d)),
+        Err((f, d)) => return Err(super::reject_input(&f, d)),
     };
-    let plan: RawState =
-        source::parse_yaml_as(&file, source::STATE_DOC).map_err(|d| reject(&file, d))?;
+    let plan: RawState = source::parse_yaml_as(&file, source::STATE_DOC)
+        .map_err(|d| super::reject_input(&file, d))?;
     let violations = crate::plan::verify::verify(&fabric, &demand, &plan);
     let mut s = String::new();
     for v in &violations {
