@@ -91,6 +91,23 @@ impl Diagnostic {
         self.label(Target::Span(span), text, true)
     }
 
+    /// The primary label on a span, when the span is known (values read without locations
+    /// get no label rather than one pointing at the start of the file).
+    pub fn at_opt(self, span: Option<Span>, text: impl Into<String>) -> Self {
+        match span {
+            Some(s) => self.at(s, text),
+            None => self,
+        }
+    }
+
+    /// A secondary label on a span, when the span is known.
+    pub fn also_at_opt(self, span: Option<Span>, text: impl Into<String>) -> Self {
+        match span {
+            Some(s) => self.also_at(s, text),
+            None => self,
+        }
+    }
+
     /// The primary label, on an entity (optionally one of its fields).
     pub fn on(self, entity: Entity, field: Option<&'static str>, text: impl Into<String>) -> Self {
         self.label(Target::Entity(entity, field), text, true)

@@ -166,6 +166,16 @@ pub fn span_of<T>(value: &Spanned<T>) -> Span {
     location_span(&value.referenced)
 }
 
+/// The byte span of a spanned value, or `None` when its location is unknown: a value read
+/// through another deserializer than serde-saphyr's (a plan handed over as `serde_json::Value`).
+pub fn known_span_of<T>(value: &Spanned<T>) -> Option<Span> {
+    value
+        .referenced
+        .span()
+        .byte_offset()
+        .map(|_| span_of(value))
+}
+
 /// Reads a file into a `SourceFile`, or a diagnostic (unreadable, too large, not UTF-8, empty)
 /// with what could be read of the file.
 #[allow(clippy::result_large_err)] // read once per input file; boxing buys nothing here
@@ -240,20 +250,54 @@ fn parse_options() -> serde_saphyr::Options {
     options
 }
 
-/// Parses a YAML document into raw type `T`; a failure becomes one diagnostic with a code
-/// that says what kind of problem it is.
+/// What kind of document a file should be: names the format documentation in help lines.
+#[derive(Debug, Clone, Copy)]
+pub struct DocKind {
+    /// The format's documentation, e.g. `docs/fabric-format.md`.
+    pub doc: &'static str,
+    /// Help for an empty file: the least the document needs.
+    pub empty_help: &'static str,
+}
+
+pub const FABRIC_DOC: DocKind = DocKind {
+    doc: "docs/fabric-format.md",
+    empty_help: "a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md",
+};
+
+pub const DEMAND_DOC: DocKind = DocKind {
+    doc: "docs/demand-format.md",
+    empty_help: "a demand file needs at least `tenants:`; see docs/demand-format.md",
+};
+
+pub const STATE_DOC: DocKind = DocKind {
+    doc: "docs/demand-format.md",
+    empty_help: "a current state is a plan written by `fabplan plan --format json|yaml`; see docs/demand-format.md",
+};
+
+/// Parses a fabric document into raw type `T` (see `parse_yaml_as`).
 pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
+    parse_yaml_as(file, FABRIC_DOC)
+}
+
+/// Parses a YAML document into raw type `T`; a failure becomes one diagnostic with a code
+/// that says what kind of problem it is, and a help line naming `kind`'s documentation.
+pub fn parse_yaml_as<T: DeserializeOwned>(
+    file: &SourceFile,
+    kind: DocKind,
+) -> Result<T, Diagnostic> {
     if file.text.trim().is_empty()
         || file
             .text
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
     {
-        return Err(Diagnostic::error("FP007", "the file is empty")
-            .help("a fabric file needs at least `fabric:`, `node_templates:` and `racks:`; see docs/fabric-format.md"));
+        return Err(Diagnostic::error("FP007", "the file is empty").help(kind.empty_help));
     }
     serde_saphyr::from_str_with_options::<T>(&file.text, parse_options()).map_err(|err| {
-        let diag = yaml_error(file, &err);
+        let mut diag = yaml_error(file, &err);
+        if let Some(h) = &mut diag.help {
+            *h = h.replace(FABRIC_DOC.doc, kind.doc);
+        }
         if diag.code == "FP005" {
             return diag;
         }

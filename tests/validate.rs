@@ -10,6 +10,8 @@
 //! `cargo insta review` (or `INSTA_UPDATE=always cargo test --test validate`, then read the
 //! `.snap` files).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -257,7 +259,8 @@ fn broken_corpus_covers_every_load_code() {
         if r.code == "FP008" {
             continue;
         }
-        // FP8xx are demand and current-state load problems: tests/plan.rs has their fixtures.
+        // FP8xx are demand and current-state load problems: tests/demand.rs checks their
+        // corpus (tests/fixtures/plan/bad/).
         if r.code >= "FP800" {
             continue;
         }
@@ -544,70 +547,7 @@ mod never_panics {
         let _ = fabplan::formats::sarif::sarif_log(&[(&loaded.file, &loaded.provenance, &diags)]);
     }
 
-    #[derive(Debug, Clone)]
-    enum Mutation {
-        DeleteLine(prop::sample::Index),
-        DuplicateLine(prop::sample::Index),
-        ReplaceChar(prop::sample::Index, char),
-        Truncate(prop::sample::Index),
-    }
-
-    fn mutation() -> impl Strategy<Value = Mutation> {
-        // Characters that change YAML structure or values, plus anything at all.
-        let interesting = prop_oneof![
-            prop::sample::select(vec![
-                ':', '-', '[', ']', '{', '}', ',', '#', '&', '*', '"', '\'', ' ', '\n', '\t', '0',
-                '9', '.', '|', '>', '!', '%', '@'
-            ]),
-            any::<char>(),
-        ];
-        prop_oneof![
-            any::<prop::sample::Index>().prop_map(Mutation::DeleteLine),
-            any::<prop::sample::Index>().prop_map(Mutation::DuplicateLine),
-            (any::<prop::sample::Index>(), interesting)
-                .prop_map(|(i, c)| Mutation::ReplaceChar(i, c)),
-            any::<prop::sample::Index>().prop_map(Mutation::Truncate),
-        ]
-    }
-
-    fn apply(text: &str, m: &Mutation) -> String {
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
-        match m {
-            Mutation::DeleteLine(i) if !lines.is_empty() => {
-                let k = i.index(lines.len());
-                lines
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != k)
-                    .map(|(_, l)| *l)
-                    .collect()
-            }
-            Mutation::DuplicateLine(i) if !lines.is_empty() => {
-                let k = i.index(lines.len());
-                let mut out = String::new();
-                for (j, l) in lines.iter().enumerate() {
-                    out.push_str(l);
-                    if j == k {
-                        out.push_str(l);
-                    }
-                }
-                out
-            }
-            Mutation::ReplaceChar(i, c) if !text.is_empty() => {
-                let chars: Vec<char> = text.chars().collect();
-                let k = i.index(chars.len());
-                chars
-                    .iter()
-                    .enumerate()
-                    .map(|(j, x)| if j == k { *c } else { *x })
-                    .collect()
-            }
-            Mutation::Truncate(i) if !text.is_empty() => {
-                text.chars().take(i.index(text.chars().count())).collect()
-            }
-            _ => text.to_string(),
-        }
-    }
+    use crate::common::mutate::{apply, mutation};
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]

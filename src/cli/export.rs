@@ -22,7 +22,8 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Slurm(SlurmExportArgs),
     Kueue(KueueExportArgs),
-    /// A mig-parted config per node and the `nvidia.com/mig.config` labels to apply.
+    /// A mig-parted config per node (profile counts, planned starts as comments) and the
+    /// `nvidia.com/mig.config` labels to apply; see docs/mig.md.
     #[command(after_help = "Example:
   fabplan plan examples/mig-inference-h200.yaml --format json -o plan.json
   fabplan export mig-parted plan.json -o mig-config.yaml")]

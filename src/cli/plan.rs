@@ -19,7 +19,8 @@ Status, objective, bound, gap and solve time are always reported. See docs/deman
   fabplan plan DEMAND --solver greedy
 
 Exit codes: 0 a plan that admits every required workload; 1 required demand cannot be placed
-(explained in words); 2 unreadable input or bad usage."
+(explained in words); 2 unreadable input or bad usage. Input diagnostics (FP0xx, FP8xx) go to
+stderr with file, line and column; as JSON with --format json|yaml."
 )]
 pub struct PlanArgs {
     /// The demand file (YAML).

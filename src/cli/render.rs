@@ -89,3 +89,25 @@ pub fn diagnostic_json(d: &Diagnostic, file: &SourceFile, prov: &Provenance) -> 
         "help": d.help,
     })
 }
+
+/// Diagnostics of several files as one JSON document (`validate --format json`, and the
+/// load diagnostics of `plan --format json|yaml`): per file its name, whether it loaded, and
+/// its diagnostics with locations; then the totals.
+pub fn files_json(files: &[(&SourceFile, &Provenance, &[Diagnostic], bool)]) -> Value {
+    let mut total = Tally::default();
+    let entries: Vec<Value> = files
+        .iter()
+        .map(|(file, prov, diags, loaded)| {
+            total.add(Tally::of(diags));
+            json!({
+                "file": file.name,
+                "loaded": loaded,
+                "diagnostics": diags.iter().map(|d| diagnostic_json(d, file, prov)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "files": entries,
+        "summary": {"errors": total.errors, "warnings": total.warnings, "notes": total.notes},
+    })
+}

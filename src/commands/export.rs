@@ -55,14 +55,13 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
             emit(out, a.output.as_deref(), text.as_bytes())?;
         }
         ExportFormat::MigParted(a) => {
-            let file =
-                source::read_source(&a.plan).map_err(|(_, d)| Error::usage(d.message, d.help))?;
-            let plan: RawState = source::parse_yaml(&file).map_err(|d| {
-                Error::usage(
-                    format!("reading plan `{}`: {}", a.plan.display(), d.message),
-                    d.help,
-                )
-            })?;
+            // An unreadable plan is reported like any input: with its file, line and column.
+            let file = match source::read_source(&a.plan) {
+                Ok(f) => f,
+                Err((f, d)) => return Err(super::reject_input(&f, d)),
+            };
+            let plan: RawState = source::parse_yaml_as(&file, source::STATE_DOC)
+                .map_err(|d| super::reject_input(&file, d))?;
             let text = crate::plan::export::mig_parted(&plan);
             emit(out, a.output.as_deref(), text.as_bytes())?;
         }

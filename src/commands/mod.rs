@@ -12,3 +12,17 @@ pub mod report;
 pub mod size;
 pub mod validate;
 pub mod verify;
+
+/// Prints an input file's load diagnostic on stderr, with its file, line and column, and
+/// returns the exit-2 error (a plan read by `verify` or `export mig-parted`).
+pub(crate) fn reject_input(
+    file: &crate::source::SourceFile,
+    diag: crate::diag::Diagnostic,
+) -> crate::error::Error {
+    let color = crate::cli::output::stderr_color();
+    eprint!(
+        "{}",
+        crate::cli::render::human(&[diag], file, &crate::source::Provenance::default(), color)
+    );
+    crate::error::Error::InputRejected { count: 1 }
+}

@@ -14,19 +14,38 @@ use crate::plan::demand::Demand;
 use crate::plan::{self, load, Current, PlanOptions, SolverChoice};
 use crate::source::{Provenance, SourceFile};
 
-fn report(diags: &[Diagnostic], file: &SourceFile) {
-    let color = crate::cli::output::stderr_color();
-    eprint!(
-        "{}",
-        render::human(diags, file, &Provenance::default(), color)
-    );
+/// How load diagnostics are printed on stderr: miette for people, or `validate`'s JSON
+/// document when the command's output is for machines (`plan --format json|yaml`). Either
+/// way they go to stderr, so stdout and `-o FILE` only ever carry a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagStyle {
+    Human,
+    Json,
+}
+
+fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style: DiagStyle) {
+    match style {
+        DiagStyle::Human => {
+            let color = crate::cli::output::stderr_color();
+            eprint!("{}", render::human(diags, file, prov, color));
+        }
+        DiagStyle::Json => {
+            let doc = render::files_json(&[(file, prov, diags, false)]);
+            eprintln!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        }
+    }
 }
 
 /// Loads the demand and its fabric (shared by `plan` and `verify`); diagnostics go to stderr.
-pub fn load_inputs(demand_path: &Path, fabric_flag: Option<&Path>) -> Result<(Fabric, Demand)> {
+pub fn load_inputs(
+    demand_path: &Path,
+    fabric_flag: Option<&Path>,
+    style: DiagStyle,
+) -> Result<(Fabric, Demand)> {
+    let none = Provenance::default();
     let df = load::read_demand(demand_path);
     let Some(raw) = df.raw else {
-        report(&df.diagnostics, &df.file);
+        report(&df.diagnostics, &df.file, &none, style);
         return Err(Error::InputRejected { count: 1 });
     };
     let Some(fpath) = load::fabric_path(demand_path, &raw, fabric_flag) else {
@@ -37,12 +56,12 @@ pub fn load_inputs(demand_path: &Path, fabric_flag: Option<&Path>) -> Result<(Fa
     };
     let loaded = crate::load::load_fabric_file(&fpath);
     let Some(fabric) = loaded.fabric else {
-        report(&loaded.diagnostics, &loaded.file);
+        report(&loaded.diagnostics, &loaded.file, &loaded.provenance, style);
         return Err(Error::InputRejected { count: 1 });
     };
     let (demand, diags) = load::validate_demand(raw, &fabric);
     if has_errors(&diags) || demand.is_none() {
-        report(&diags, &df.file);
+        report(&diags, &df.file, &none, style);
         return Err(Error::InputRejected { count: 1 });
     }
     Ok((fabric, demand.expect("demand")))
@@ -55,13 +74,17 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
             None,
         ));
     }
-    let (fabric, demand) = load_inputs(&args.demand, args.fabric.as_deref())?;
+    let style = match args.format {
+        PlanFormat::Human => DiagStyle::Human,
+        PlanFormat::Json | PlanFormat::Yaml => DiagStyle::Json,
+    };
+    let (fabric, demand) = load_inputs(&args.demand, args.fabric.as_deref(), style)?;
     let current = match &args.current {
         None => None,
         Some(p) => match load::read_state(p, &fabric) {
             Ok((c, _)) => Some(c),
             Err((file, diags)) => {
-                report(&diags, &file);
+                report(&diags, &file, &Provenance::default(), style);
                 return Err(Error::InputRejected { count: 1 });
             }
         },

@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use serde_json::json;
-
 use crate::checks::run_checks;
 use crate::cli::output::emit;
 use crate::cli::render::{self, Tally};
@@ -72,19 +70,9 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
         ValidateFormat::Json => {
             let files: Vec<_> = results
                 .iter()
-                .map(|(loaded, diags)| {
-                    json!({
-                        "file": loaded.file.name,
-                        "loaded": loaded.fabric.is_some(),
-                        "diagnostics": diags.iter().map(|d| render::diagnostic_json(d, &loaded.file, &loaded.provenance)).collect::<Vec<_>>(),
-                    })
-                })
+                .map(|(l, d)| (&l.file, &l.provenance, d.as_slice(), l.fabric.is_some()))
                 .collect();
-            let v = json!({
-                "files": files,
-                "summary": {"errors": total.errors, "warnings": total.warnings, "notes": total.notes},
-            });
-            serde_json::to_string_pretty(&v).expect("json") + "\n"
+            serde_json::to_string_pretty(&render::files_json(&files)).expect("json") + "\n"
         }
         ValidateFormat::Sarif => {
             let files: Vec<_> = results

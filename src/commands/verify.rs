@@ -4,21 +4,24 @@ use std::io::Write;
 
 use crate::cli::output::write_stdout;
 use crate::cli::verify::VerifyArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Outcome;
 use crate::schema::demand::RawState;
 use crate::source;
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (fabric, demand) =
-        crate::commands::plan::load_inputs(&args.demand, args.fabric.as_deref())?;
-    let file = source::read_source(&args.plan).map_err(|(_, d)| Error::usage(d.message, None))?;
-    let plan: RawState = source::parse_yaml(&file).map_err(|d| {
-        Error::usage(
-            format!("reading plan `{}`: {}", args.plan.display(), d.message),
-            None,
-        )
-    })?;
+    let (fabric, demand) = crate::commands::plan::load_inputs(
+        &args.demand,
+        args.fabric.as_deref(),
+        crate::commands::plan::DiagStyle::Human,
+    )?;
+    // A plan that cannot be read is reported like any input: with its file, line and column.
+    let file = match source::read_source(&args.plan) {
+        Ok(f) => f,
+        Err((f, d)) => return Err(super::reject_input(&f, d)),
+    };
+    let plan: RawState = source::parse_yaml_as(&file, source::STATE_DOC)
+        .map_err(|d| super::reject_input(&file, d))?;
     let violations = crate::plan::verify::verify(&fabric, &demand, &plan);
     let mut s = String::new();
     for v in &violations {

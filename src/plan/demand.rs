@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde_saphyr::Spanned;
+
 use crate::catalog::Catalog;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Span};
 use crate::mig::ProfileIdx;
 use crate::model::Fabric;
 use crate::schema::demand::{RawDemand, RawPriority, RawSize, RawWorkload};
+use crate::source::known_span_of;
 
 /// A topology level a gang must (or would like to) stay inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -249,7 +252,33 @@ pub fn eighths_for(fraction: f64) -> Option<u8> {
         .find(|&e| fraction <= e as f64 / 8.0 + 1e-9)
 }
 
-/// Validates `raw` against the fabric's GPU models. Collects every problem.
+/// A diagnostic whose primary label sits on `value` (when its location is known).
+fn err_at<T>(
+    code: &'static str,
+    message: String,
+    value: &Spanned<T>,
+    label: &str,
+    help: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(code, message)
+        .at_opt(known_span_of(value), label)
+        .help(help)
+}
+
+/// Names as a short backticked list for a help line (`a`, `b`, `c` and 4 more).
+fn name_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let shown: Vec<String> = names.iter().take(6).map(|n| format!("`{n}`")).collect();
+    let more = names.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Validates `raw` against the fabric's GPU models. Collects every problem; each diagnostic
+/// points at the offending value in the demand file.
 pub fn build_demand(
     raw: RawDemand,
     fabric: &Fabric,
@@ -299,14 +328,26 @@ pub fn build_demand(
     };
 
     let mut tenants = Vec::new();
+    // Where each tenant's name and isolation are written, by tenant index.
+    let mut tenant_spans: Vec<TenantSpans> = Vec::new();
+    let mut first_tenant: BTreeMap<&str, Option<Span>> = BTreeMap::new();
     for t in &raw.tenants {
-        if tenants.iter().any(|x: &Tenant| x.name == t.name) {
+        let name = t.name.value.as_str();
+        if let Some(prev) = first_tenant.get(name) {
             diags.push(
-                Diagnostic::error("FP804", format!("tenant `{}` is defined twice", t.name))
-                    .help("give each tenant a unique name"),
+                err_at(
+                    "FP804",
+                    format!("tenant `{name}` is defined twice"),
+                    &t.name,
+                    "defined again here",
+                    "give each tenant a unique name",
+                )
+                .also_at_opt(*prev, "first defined here"),
             );
+        } else {
+            first_tenant.insert(name, known_span_of(&t.name));
         }
-        let isolation = match t.isolation.as_str() {
+        let isolation = match t.isolation.value.as_str() {
             "dedicated-node" => Isolation::DedicatedNode,
             "dedicated-gpu" => Isolation::DedicatedGpu,
             "mig" => Isolation::Mig {
@@ -314,26 +355,31 @@ pub fn build_demand(
             },
             "shared" => Isolation::Shared,
             other => {
-                diags.push(
-                    Diagnostic::error(
-                        "FP802",
-                        format!("tenant `{}` has unknown isolation `{other}`", t.name),
-                    )
-                    .help("use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`"),
-                );
+                diags.push(err_at(
+                    "FP802",
+                    format!("tenant `{name}` has unknown isolation `{other}`"),
+                    &t.isolation,
+                    "not an isolation policy",
+                    "use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`",
+                ));
                 Isolation::DedicatedGpu
             }
         };
         let priority = match &t.priority {
             None => 1.0,
-            Some(c) => class_weight(&classes, c).unwrap_or_else(|| {
-                diags.push(Diagnostic::error("FP802", format!("tenant `{}` has unknown priority class `{c}`", t.name))
-                    .help("use `critical`, `high`, `normal`, `low` or a class from `priority_classes`"));
+            Some(c) => class_weight(&classes, &c.value).unwrap_or_else(|| {
+                diags.push(err_at(
+                    "FP802",
+                    format!("tenant `{name}` has unknown priority class `{}`", c.value),
+                    c,
+                    "not a priority class",
+                    class_help(&classes, false),
+                ));
                 1.0
             }),
         };
         tenants.push(Tenant {
-            name: t.name.clone(),
+            name: name.to_string(),
             budget_usd_per_hour: t.budget_usd_per_hour,
             max_gpus: t.max_gpus,
             max_power_kw: t.max_power_kw,
@@ -341,45 +387,72 @@ pub fn build_demand(
             isolation,
             share_with: Vec::new(),
         });
+        tenant_spans.push(TenantSpans {
+            isolation: known_span_of(&t.isolation),
+        });
     }
+    let tenant_names = || name_list(first_tenant.keys().copied());
     for (i, t) in raw.tenants.iter().enumerate() {
         for other in &t.share_with {
-            match tenants.iter().position(|x| &x.name == other) {
+            match tenants.iter().position(|x| x.name == other.value) {
                 Some(j) => tenants[i].share_with.push(j),
-                None => diags.push(
-                    Diagnostic::error(
-                        "FP801",
-                        format!("tenant `{}` shares with unknown tenant `{other}`", t.name),
-                    )
-                    .help("list tenants defined under `tenants:`"),
-                ),
+                None => diags.push(err_at(
+                    "FP801",
+                    format!(
+                        "tenant `{}` shares with unknown tenant `{}`",
+                        t.name.value, other.value
+                    ),
+                    other,
+                    "not a tenant",
+                    format!("list tenants defined under `tenants:` ({})", tenant_names()),
+                )),
             }
         }
     }
 
     let mut workloads: Vec<Workload> = Vec::new();
+    let mut first_workload: BTreeMap<&str, Option<Span>> = BTreeMap::new();
     for w in &raw.workloads {
-        if workloads.iter().any(|x| x.name == w.name) {
+        let name = w.name.value.as_str();
+        if let Some(prev) = first_workload.get(name) {
             diags.push(
-                Diagnostic::error("FP804", format!("workload `{}` is defined twice", w.name))
-                    .help("give each workload a unique name"),
+                err_at(
+                    "FP804",
+                    format!("workload `{name}` is defined twice"),
+                    &w.name,
+                    "defined again here",
+                    "give each workload a unique name",
+                )
+                .also_at_opt(*prev, "first defined here"),
             );
             continue;
         }
-        let Some(tenant) = tenants.iter().position(|t| t.name == w.tenant) else {
-            diags.push(
-                Diagnostic::error(
-                    "FP801",
-                    format!("workload `{}` names unknown tenant `{}`", w.name, w.tenant),
-                )
-                .help("define the tenant under `tenants:`"),
-            );
+        first_workload.insert(name, known_span_of(&w.name));
+        let Some(tenant) = tenants.iter().position(|t| t.name == w.tenant.value) else {
+            diags.push(err_at(
+                "FP801",
+                format!(
+                    "workload `{name}` names unknown tenant `{}`",
+                    w.tenant.value
+                ),
+                &w.tenant,
+                "not a tenant",
+                if first_tenant.is_empty() {
+                    "define the tenant under `tenants:`".to_string()
+                } else {
+                    format!(
+                        "define the tenant under `tenants:`, or use one that is ({})",
+                        tenant_names()
+                    )
+                },
+            ));
             continue;
         };
         if let Some(wl) = build_workload(
             w,
             tenant,
             &tenants[tenant],
+            &tenant_spans[tenant],
             &classes,
             &fabric_models,
             catalog,
@@ -406,69 +479,102 @@ pub fn build_demand(
     )
 }
 
+/// Where a tenant's values are written, for secondary labels on workload diagnostics.
+struct TenantSpans {
+    isolation: Option<Span>,
+}
+
+/// The help line for an unknown priority class: the built-in classes and the file's own.
+fn class_help(classes: &BTreeMap<String, f64>, number_ok: bool) -> String {
+    let mut names: Vec<&str> = vec!["critical", "high", "normal", "low"];
+    names.extend(
+        classes
+            .keys()
+            .map(String::as_str)
+            .filter(|c| !["critical", "high", "normal", "low"].contains(c)),
+    );
+    format!(
+        "use {}{}, or define the class under `priority_classes:`",
+        if number_ok { "a number or " } else { "" },
+        name_list(names)
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_workload(
     w: &RawWorkload,
     tenant: usize,
     t: &Tenant,
+    t_spans: &TenantSpans,
     classes: &BTreeMap<String, f64>,
     fabric_models: &BTreeMap<String, u32>,
     catalog: &Catalog,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Workload> {
-    let bad = |diags: &mut Vec<Diagnostic>, code: &'static str, msg: String, help: &str| {
-        diags.push(Diagnostic::error(code, msg).help(help.to_string()));
-    };
-    let kind = match w.kind.as_str() {
+    let name = w.name.value.as_str();
+    let kind = match w.kind.value.as_str() {
         "training" => Kind::Training,
         "inference" => Kind::Inference,
         "agent" => Kind::Agent,
         other => {
-            bad(
-                diags,
+            diags.push(err_at(
                 "FP802",
-                format!("workload `{}` has unknown kind `{other}`", w.name),
+                format!("workload `{name}` has unknown kind `{other}`"),
+                &w.kind,
+                "not a workload kind",
                 "use `training`, `inference` or `agent`",
-            );
+            ));
             return None;
         }
     };
     let priority = match &w.priority {
         None => t.priority,
-        Some(RawPriority::Number(n)) => *n,
-        Some(RawPriority::Class(c)) => match class_weight(classes, c) {
-            Some(v) => v,
-            None => {
-                bad(
-                    diags,
-                    "FP802",
-                    format!("workload `{}` has unknown priority class `{c}`", w.name),
-                    "use a number or a priority class",
-                );
-                return None;
-            }
+        Some(p) => match &p.value {
+            RawPriority::Number(n) => *n,
+            RawPriority::Class(c) => match class_weight(classes, c) {
+                Some(v) => v,
+                None => {
+                    diags.push(err_at(
+                        "FP802",
+                        format!("workload `{name}` has unknown priority class `{c}`"),
+                        p,
+                        "not a priority class",
+                        class_help(classes, true),
+                    ));
+                    return None;
+                }
+            },
         },
     };
+    let unknown_models: Vec<&Spanned<String>> = w
+        .gpu_models
+        .iter()
+        .filter(|x| catalog.gpu(&x.value).is_none())
+        .collect();
+    for x in &unknown_models {
+        diags.push(err_at(
+            "FP805",
+            format!("workload `{name}` names unknown GPU model `{}`", x.value),
+            x,
+            "not a GPU model",
+            "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them",
+        ));
+    }
+    if !unknown_models.is_empty() {
+        return None;
+    }
     // Eligible models: the fabric's GPU models, filtered by `gpu_models`.
     let mut models: Vec<(String, u32)> = Vec::new();
     for (m, gpn) in fabric_models {
         if w.gpu_models.is_empty()
-            || w.gpu_models
-                .iter()
-                .any(|x| catalog.gpu(x).map(|g| &g.key == m).unwrap_or(x == m))
+            || w.gpu_models.iter().any(|x| {
+                catalog
+                    .gpu(&x.value)
+                    .map(|g| &g.key == m)
+                    .unwrap_or(&x.value == m)
+            })
         {
             models.push((m.clone(), *gpn));
-        }
-    }
-    for x in &w.gpu_models {
-        if catalog.gpu(x).is_none() {
-            bad(
-                diags,
-                "FP805",
-                format!("workload `{}` names unknown GPU model `{x}`", w.name),
-                "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them",
-            );
-            return None;
         }
     }
     let mig_ok = matches!(t.isolation, Isolation::Mig { .. });
@@ -480,49 +586,51 @@ fn build_workload(
     let mut gpu_seconds_per_task = None;
     match kind {
         Kind::Training => {
-            let Some(n) = w.gpus.filter(|&n| n > 0) else {
-                bad(
-                    diags,
-                    "FP803",
-                    format!("training workload `{}` has no `gpus`", w.name),
-                    "give the gang size, e.g. `gpus: 64`",
-                );
-                return None;
+            let n = match &w.gpus {
+                Some(g) if g.value > 0 => g.value,
+                Some(g) => {
+                    diags.push(err_at(
+                        "FP803",
+                        format!("training workload `{name}` has `gpus: 0`"),
+                        g,
+                        "must be at least 1",
+                        "give the gang size, e.g. `gpus: 64`",
+                    ));
+                    return None;
+                }
+                None => {
+                    diags.push(err_at(
+                        "FP803",
+                        format!("training workload `{name}` has no `gpus`"),
+                        &w.name,
+                        "this workload has no gang size",
+                        "give the gang size, e.g. `gpus: 64`",
+                    ));
+                    return None;
+                }
+            };
+            let level = |v: &Spanned<String>, diags: &mut Vec<Diagnostic>| {
+                let l = Level::parse(&v.value);
+                if l.is_none() {
+                    diags.push(err_at(
+                        "FP802",
+                        format!("workload `{name}` has unknown topology level `{}`", v.value),
+                        v,
+                        "not a topology level",
+                        "use `nvlink`, `leaf`, `su` or `fabric`",
+                    ));
+                }
+                l
             };
             let (req, pref) = match &w.topology {
                 None => (Level::Fabric, Level::Fabric),
                 Some(tp) => {
-                    let Some(r) = Level::parse(&tp.required) else {
-                        bad(
-                            diags,
-                            "FP802",
-                            format!(
-                                "workload `{}` has unknown topology level `{}`",
-                                w.name, tp.required
-                            ),
-                            "use `nvlink`, `leaf`, `su` or `fabric`",
-                        );
+                    let r = level(&tp.required, diags);
+                    let p = tp.preferred.as_ref().map(|p| level(p, diags));
+                    let (Some(r), Some(p)) = (r, p.unwrap_or(r)) else {
                         return None;
                     };
-                    let p = match &tp.preferred {
-                        None => r,
-                        Some(p) => match Level::parse(p) {
-                            Some(p) => p.min(r),
-                            None => {
-                                bad(
-                                    diags,
-                                    "FP802",
-                                    format!(
-                                        "workload `{}` has unknown topology level `{p}`",
-                                        w.name
-                                    ),
-                                    "use `nvlink`, `leaf`, `su` or `fabric`",
-                                );
-                                return None;
-                            }
-                        },
-                    };
-                    (r, p)
+                    (r, p.min(r))
                 }
             };
             let (bytes, steps) = w
@@ -542,32 +650,51 @@ fn build_workload(
             }
         }
         Kind::Inference => {
+            if let Some(size) = &w.size {
+                if let Err((msg, span)) = size_shape(size) {
+                    diags.push(
+                        Diagnostic::error("FP803", format!("workload `{name}`: {msg}"))
+                            .at_opt(span, "not a valid size")
+                            .help("give exactly one of `gpus`, `mig` or `fraction`"),
+                    );
+                    return None;
+                }
+                if let Some(p) = &size.value.mig {
+                    if let Some(d) = unknown_profile(name, p, &models, catalog) {
+                        diags.push(d);
+                        return None;
+                    }
+                }
+            } else if let Some(spec) = &w.model {
+                if dtype_bytes(&spec.dtype.value).is_none() {
+                    diags.push(err_at(
+                        "FP802",
+                        format!("workload `{name}` has unknown dtype `{}`", spec.dtype.value),
+                        &spec.dtype,
+                        "not a dtype",
+                        "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
+                    ));
+                    return None;
+                }
+            } else {
+                diags.push(err_at(
+                    "FP803",
+                    format!("inference workload `{name}` has neither `size` nor `model`"),
+                    &w.name,
+                    "this workload has no size",
+                    "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
+                ));
+                return None;
+            }
             for (m, gpn) in &models {
                 let Some(gm) = catalog.gpu(m) else { continue };
                 let unit = if let Some(size) = &w.size {
-                    match size_unit(size, gm, *gpn) {
-                        Ok(Some(u)) => u,
-                        Ok(None) => continue,
-                        Err(msg) => {
-                            bad(
-                                diags,
-                                "FP803",
-                                format!("workload `{}`: {msg}", w.name),
-                                "give exactly one of `gpus`, `mig` or `fraction`",
-                            );
-                            return None;
-                        }
+                    match size_unit(&size.value, gm, *gpn) {
+                        Some(u) => u,
+                        None => continue,
                     }
                 } else if let Some(spec) = &w.model {
-                    let Some(b) = dtype_bytes(&spec.dtype) else {
-                        bad(
-                            diags,
-                            "FP802",
-                            format!("workload `{}` has unknown dtype `{}`", w.name, spec.dtype),
-                            "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
-                        );
-                        return None;
-                    };
+                    let b = dtype_bytes(&spec.dtype.value).unwrap_or(2.0);
                     let weights = spec.parameters_b * 1e9 * b;
                     let kv = 2.0
                         * spec.layers as f64
@@ -614,16 +741,7 @@ fn build_workload(
                         Unit::Gpus(1)
                     }
                 } else {
-                    bad(
-                        diags,
-                        "FP803",
-                        format!(
-                            "inference workload `{}` has neither `size` nor `model`",
-                            w.name
-                        ),
-                        "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
-                    );
-                    return None;
+                    continue;
                 };
                 units.insert(m.clone(), unit);
             }
@@ -632,15 +750,15 @@ fn build_workload(
             let (Some(tasks), Some(tokens), Some(steps)) =
                 (w.tasks_per_hour, w.max_tokens, w.max_steps)
             else {
-                bad(
-                    diags,
+                diags.push(err_at(
                     "FP803",
                     format!(
-                        "agent workload `{}` needs `tasks_per_hour`, `max_tokens` and `max_steps`",
-                        w.name
+                        "agent workload `{name}` needs `tasks_per_hour`, `max_tokens` and `max_steps`"
                     ),
+                    &w.name,
+                    "this workload has no per-task limits",
                     "state the per-task limits so fabplan can bound GPU-seconds",
-                );
+                ));
                 return None;
             };
             let tps = w.tokens_per_gpu_second.unwrap_or(1000.0);
@@ -685,16 +803,43 @@ fn build_workload(
         Unit::Eighths(_) => shared_ok,
     });
     if units.is_empty() {
-        bad(
-            diags,
-            "FP803",
-            format!("workload `{}` fits no GPU model on the fabric under tenant `{}`'s `{}` isolation", w.name, t.name, t.isolation.as_str()),
-            "check `gpu_models`, the size and the tenant's isolation (MIG sizes need `mig`, fractions need `shared`)",
+        if let (Some(first), true) = (w.gpu_models.first(), models.is_empty()) {
+            let listed = name_list(w.gpu_models.iter().map(|m| m.value.as_str()));
+            diags.push(err_at(
+                "FP803",
+                format!(
+                    "workload `{name}` may only run on {listed}, which the fabric does not have"
+                ),
+                first,
+                "not on the fabric",
+                format!(
+                    "list a GPU model the fabric has ({}), or drop `gpu_models`",
+                    name_list(fabric_models.keys().map(String::as_str))
+                ),
+            ));
+            return None;
+        }
+        let msg = format!(
+            "workload `{name}` fits no GPU model on the fabric under tenant `{}`'s `{}` isolation",
+            t.name,
+            t.isolation.as_str()
         );
+        let help = "check `gpu_models`, the size and the tenant's isolation (MIG sizes need `mig`, fractions need `shared`)";
+        // Point at the size, which rules every model out, else at the workload itself.
+        let d = match &w.size {
+            Some(size) => Diagnostic::error("FP803", msg)
+                .at_opt(size_value_span(size), "no GPU fits this size")
+                .help(help),
+            None => err_at("FP803", msg, &w.name, "this workload fits nowhere", help),
+        };
+        diags.push(d.also_at_opt(
+            t_spans.isolation,
+            format!("tenant `{}`'s isolation", t.name),
+        ));
         return None;
     }
     Some(Workload {
-        name: w.name.clone(),
+        name: name.to_string(),
         tenant,
         kind,
         priority,
@@ -708,24 +853,90 @@ fn build_workload(
     })
 }
 
-fn size_unit(
-    size: &RawSize,
-    gm: &crate::catalog::GpuModel,
-    gpn: u32,
-) -> Result<Option<Unit>, String> {
-    match (size.gpus, &size.mig, size.fraction) {
-        (Some(k), None, None) if k > 0 => Ok((k <= gpn).then_some(Unit::Gpus(k))),
-        (None, Some(p), None) => Ok(gm
+/// A `size` has exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1). On error, the
+/// message and where to point: the out-of-range value, else the `size` mapping.
+fn size_shape(size: &Spanned<RawSize>) -> Result<(), (&'static str, Option<Span>)> {
+    let s = &size.value;
+    match (&s.gpus, &s.mig, &s.fraction) {
+        (Some(k), None, None) if k.value > 0 => Ok(()),
+        (None, Some(_), None) => Ok(()),
+        (None, None, Some(f)) if f.value > 0.0 && f.value <= 1.0 => Ok(()),
+        (Some(k), None, None) => Err(("`size.gpus` must be at least 1", known_span_of(k))),
+        (None, None, Some(f)) => Err(("`size.fraction` must be in (0, 1]", known_span_of(f))),
+        _ => Err((
+            "`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)",
+            known_span_of(size),
+        )),
+    }
+}
+
+/// Where a size's one value is written (`gpus`, `mig` or `fraction`), else the mapping.
+fn size_value_span(size: &Spanned<RawSize>) -> Option<Span> {
+    let s = &size.value;
+    s.gpus
+        .as_ref()
+        .and_then(known_span_of)
+        .or_else(|| s.mig.as_ref().and_then(known_span_of))
+        .or_else(|| s.fraction.as_ref().and_then(known_span_of))
+        .or_else(|| known_span_of(size))
+}
+
+/// FP803 when no eligible GPU model offers MIG profile `p` (a typo, or a profile of
+/// another GPU generation), with the profiles the eligible models do offer.
+fn unknown_profile(
+    name: &str,
+    p: &Spanned<String>,
+    models: &[(String, u32)],
+    catalog: &Catalog,
+) -> Option<Diagnostic> {
+    if models.is_empty() {
+        // `gpu_models` leaves no model of the fabric: reported as such later.
+        return None;
+    }
+    let tables: Vec<(&str, &crate::mig::MigTable)> = models
+        .iter()
+        .filter_map(|(m, _)| catalog.gpu(m))
+        .filter_map(|gm| gm.mig.as_ref().map(|t| (gm.key.as_str(), t)))
+        .collect();
+    if tables
+        .iter()
+        .any(|(_, t)| t.profile_index(&p.value).is_some())
+    {
+        return None;
+    }
+    let help = match tables.first() {
+        Some((key, t)) => format!(
+            "`{key}` offers {}; `fabplan mig profiles --gpu {key}` lists them",
+            name_list(t.profiles.iter().map(|x| x.name.as_str()))
+        ),
+        None => "no GPU model this workload may use on the fabric supports MIG; size it in `gpus` or `fraction`".to_string(),
+    };
+    Some(err_at(
+        "FP803",
+        format!(
+            "workload `{name}` asks for MIG profile `{}`, which no GPU model on the fabric offers",
+            p.value
+        ),
+        p,
+        "not a MIG profile of these GPUs",
+        help,
+    ))
+}
+
+/// What one replica of `size` takes on a GPU of model `gm` with `gpn` GPUs per node; `None`
+/// when this model cannot host it. The shape was checked by `size_shape`.
+fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Option<Unit> {
+    match (&size.gpus, &size.mig, &size.fraction) {
+        (Some(k), None, None) => (k.value <= gpn).then_some(Unit::Gpus(k.value)),
+        (None, Some(p), None) => gm
             .mig
             .as_ref()
-            .and_then(|t| t.profile_index(p))
-            .map(Unit::Mig)),
-        (None, None, Some(f)) if f > 0.0 && f <= 1.0 => Ok(Some(match eighths_for(f) {
+            .and_then(|t| t.profile_index(&p.value))
+            .map(Unit::Mig),
+        (None, None, Some(f)) => Some(match eighths_for(f.value) {
             Some(8) | None => Unit::Gpus(1),
             Some(e) => Unit::Eighths(e),
-        })),
-        _ => {
-            Err("`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)".into())
-        }
+        }),
+        _ => None,
     }
 }

@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde_saphyr::Spanned;
+
 use crate::catalog::Catalog;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Span};
 use crate::mig::{Placement, ProfileIdx};
 use crate::model::Fabric;
 use crate::schema::demand::{RawAssignment, RawDemand, RawState};
@@ -23,7 +25,7 @@ pub struct DemandFile {
 
 pub fn read_demand(path: &Path) -> DemandFile {
     match source::read_source(path) {
-        Ok(file) => match source::parse_yaml::<RawDemand>(&file) {
+        Ok(file) => match source::parse_yaml_as::<RawDemand>(&file, source::DEMAND_DOC) {
             Ok(raw) => DemandFile {
                 file,
                 raw: Some(raw),
@@ -87,6 +89,10 @@ fn parse_instance(fabric: &Fabric, gpu: u32, text: &str) -> Option<Placement> {
         .mig
         .as_ref()?;
     let p: ProfileIdx = table.profile_index(name)?;
+    // A start the profile does not allow is an instance the GPU cannot create.
+    if !table.profile(p).starts.contains(&start) {
+        return None;
+    }
     Some(Placement { profile: p, start })
 }
 
@@ -100,7 +106,7 @@ pub fn read_state(
         Ok(f) => f,
         Err((f, d)) => return Err((f, vec![d])),
     };
-    let raw: RawState = match source::parse_yaml(&file) {
+    let raw: RawState = match source::parse_yaml_as(&file, source::STATE_DOC) {
         Ok(r) => r,
         Err(d) => return Err((file, vec![d])),
     };
@@ -112,6 +118,80 @@ pub fn read_state(
     }
 }
 
+/// Help for a GPU name the fabric does not have: the node's GPU range when the node exists.
+fn unknown_gpu_help(fabric: &Fabric, names: &BTreeMap<String, u32>, gpu: &str) -> String {
+    let node = gpu.rsplit_once('/').map(|(n, _)| n).unwrap_or(gpu);
+    match fabric.nodes.iter().position(|n| n.name == node) {
+        Some(n) => {
+            let count = fabric.gpus.iter().filter(|g| g.node.index() == n).count();
+            if count == 0 {
+                format!("node `{node}` has no GPUs")
+            } else {
+                format!(
+                    "node `{node}` has GPUs `{node}/0` to `{node}/{}`",
+                    count - 1
+                )
+            }
+        }
+        None => match names.keys().next() {
+            Some(first) => format!(
+                "the fabric has no node `{node}`; GPUs are named `node/index`, e.g. `{first}`"
+            ),
+            None => "the fabric has no GPUs".to_string(),
+        },
+    }
+}
+
+/// Help for a MIG instance `word` a GPU does not offer: the starts its profile allows, or
+/// the model's profiles.
+fn bad_instance_help(fabric: &Fabric, gpu: u32, word: &str) -> String {
+    let node = fabric.gpus[gpu as usize].node;
+    let model = &fabric.template_of(node).gpu_model;
+    let table = fabric
+        .gpu_model(model)
+        .or_else(|| Catalog::builtin().gpu(model))
+        .and_then(|g| g.mig.as_ref());
+    let Some(t) = table.filter(|t| !t.profiles.is_empty()) else {
+        return format!("`{model}` has no MIG profiles; drop the instance");
+    };
+    let name = word.split_once('@').map(|(n, _)| n).unwrap_or(word);
+    if let Some(p) = t.profile_index(name) {
+        let starts = &t.profile(p).starts;
+        return format!(
+            "on `{model}`, `{name}` may start at {}; write `profile@start`",
+            starts
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    format!(
+        "write `profile@start`, e.g. `{}@0`; `{model}` offers {}",
+        t.profiles[0].name,
+        t.profiles
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The span of word `index` (a byte offset into the value) of a spanned string: exact for a
+/// plain or quoted scalar on one line, else the whole value.
+fn word_span(value: &Spanned<String>, index: usize, len: usize) -> Option<Span> {
+    let whole = source::known_span_of(value)?;
+    let quote = match whole.len.checked_sub(value.value.len()) {
+        Some(0) => 0,
+        Some(2) => 1,
+        _ => return Some(whole),
+    };
+    Some(Span {
+        start: whole.start + quote + index,
+        len,
+    })
+}
+
 pub fn assignments_from_raw(
     list: &[RawAssignment],
     fabric: &Fabric,
@@ -121,29 +201,31 @@ pub fn assignments_from_raw(
 ) -> Vec<Assignment> {
     let mut out = Vec::new();
     for a in list {
-        let Some(&g) = names.get(&a.gpu) else {
+        let Some(&g) = names.get(&a.gpu.value) else {
             diags.push(
                 Diagnostic::error(
                     "FP806",
-                    format!("`{owner}` is assigned unknown GPU `{}`", a.gpu),
+                    format!("`{owner}` is assigned unknown GPU `{}`", a.gpu.value),
                 )
-                .help("GPUs are named `node/index`, e.g. `dgx-001/3`"),
+                .at_opt(source::known_span_of(&a.gpu), "not a GPU of the fabric")
+                .help(unknown_gpu_help(fabric, names, &a.gpu.value)),
             );
             continue;
         };
         let hold = if let Some(i) = &a.instance {
-            match parse_instance(fabric, g, i) {
+            match parse_instance(fabric, g, &i.value) {
                 Some(p) => Hold::Mig(p),
                 None => {
                     diags.push(
                         Diagnostic::error(
                             "FP806",
                             format!(
-                                "`{owner}` names MIG instance `{i}` that GPU `{}` does not offer",
-                                a.gpu
+                                "`{owner}` names MIG instance `{}` that GPU `{}` does not offer",
+                                i.value, a.gpu.value
                             ),
                         )
-                        .help("write instances as `profile@start`, e.g. `1g.10gb@3`"),
+                        .at_opt(source::known_span_of(i), "not an instance of this GPU")
+                        .help(bad_instance_help(fabric, g, &i.value)),
                     );
                     continue;
                 }
@@ -167,35 +249,46 @@ pub fn state_from_raw(raw: &RawState, fabric: &Fabric) -> (Current, Vec<Diagnost
         if !w.admitted || w.assignments.is_empty() {
             continue;
         }
-        let a = assignments_from_raw(&w.assignments, fabric, &names, &w.name, &mut diags);
-        cur.running.insert(w.name.clone(), a);
+        let a = assignments_from_raw(&w.assignments, fabric, &names, &w.name.value, &mut diags);
+        cur.running.insert(w.name.value.clone(), a);
     }
     for g in &raw.gpus {
-        let Some(&id) = names.get(&g.gpu) else {
+        let Some(&id) = names.get(&g.gpu.value) else {
             diags.push(
                 Diagnostic::error(
                     "FP806",
-                    format!("unknown GPU `{}` in the state's `gpus`", g.gpu),
+                    format!("unknown GPU `{}` in the state's `gpus`", g.gpu.value),
                 )
-                .help("GPUs are named `node/index`, e.g. `dgx-001/3`"),
+                .at_opt(source::known_span_of(&g.gpu), "not a GPU of the fabric")
+                .help(unknown_gpu_help(fabric, &names, &g.gpu.value)),
             );
             continue;
         };
         if let Some(layout) = &g.mig {
             let mut pl = Vec::new();
-            for word in layout.split_whitespace() {
+            let text = layout.value.as_str();
+            for word in text.split_whitespace() {
                 match parse_instance(fabric, id, word) {
                     Some(p) => pl.push(p),
-                    None => diags.push(
-                        Diagnostic::error(
-                            "FP806",
-                            format!(
-                                "GPU `{}` has MIG instance `{word}` it does not offer",
-                                g.gpu
-                            ),
+                    None => {
+                        // `split_whitespace` yields subslices of `text`: the pointer
+                        // difference is the word's byte offset.
+                        let at = word.as_ptr() as usize - text.as_ptr() as usize;
+                        diags.push(
+                            Diagnostic::error(
+                                "FP806",
+                                format!(
+                                    "GPU `{}` has MIG instance `{word}` it does not offer",
+                                    g.gpu.value
+                                ),
+                            )
+                            .at_opt(
+                                word_span(layout, at, word.len()),
+                                "not an instance of this GPU",
+                            )
+                            .help(bad_instance_help(fabric, id, word)),
                         )
-                        .help("write layouts as `profile@start` words"),
-                    ),
+                    }
                 }
             }
             pl.sort_by_key(|p| (p.start, p.profile));
@@ -208,7 +301,7 @@ pub fn state_from_raw(raw: &RawState, fabric: &Fabric) -> (Current, Vec<Diagnost
 /// Parses and validates demand text against `fabric` (tests, generated demand).
 pub fn demand_from_str(name: &str, text: &str, fabric: &Fabric) -> Result<Demand, Vec<Diagnostic>> {
     let file = SourceFile::new(name, text);
-    let raw: RawDemand = source::parse_yaml(&file).map_err(|d| vec![d])?;
+    let raw: RawDemand = source::parse_yaml_as(&file, source::DEMAND_DOC).map_err(|d| vec![d])?;
     match validate_demand(raw, fabric) {
         (Some(d), _) => Ok(d),
         (None, diags) => Err(diags),

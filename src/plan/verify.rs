@@ -78,12 +78,12 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
     let mut tenant_gpus = vec![0.0; demand.tenants.len()];
     let mut tenant_kw = vec![0.0; demand.tenants.len()];
     for pw in &plan.workloads {
-        let Some(&w) = by_name.get(pw.name.as_str()) else {
+        let Some(&w) = by_name.get(pw.name.value.as_str()) else {
             v(
                 "V01",
                 format!(
                     "the plan places `{}`, which the demand does not list",
-                    pw.name
+                    pw.name.value
                 ),
             );
             continue;
@@ -102,15 +102,16 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         let mut gpus = Vec::new();
         let mut held = Vec::new();
         for a in &pw.assignments {
-            let Some(&g) = gpu_by_name.get(&a.gpu) else {
+            let Some(&g) = gpu_by_name.get(&a.gpu.value) else {
                 v(
                     "V03",
-                    format!("`{}` is assigned unknown GPU `{}`", wl.name, a.gpu),
+                    format!("`{}` is assigned unknown GPU `{}`", wl.name, a.gpu.value),
                 );
                 continue;
             };
             let h = match (&a.instance, a.fraction) {
                 (Some(i), _) => match i
+                    .value
                     .split_once('@')
                     .and_then(|(p, s)| Some((p.to_string(), s.parse::<u8>().ok()?)))
                 {
@@ -118,7 +119,7 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     None => {
                         v(
                             "V03",
-                            format!("`{}` names malformed instance `{i}`", wl.name),
+                            format!("`{}` names malformed instance `{}`", wl.name, i.value),
                         );
                         continue;
                     }
@@ -259,7 +260,7 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         let admitted = plan
             .workloads
             .iter()
-            .any(|p| p.name == wl.name && p.admitted);
+            .any(|p| p.name.value == wl.name && p.admitted);
         if wl.required && !admitted {
             v(
                 "V08",
@@ -271,10 +272,11 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
     // Layouts declared in the plan.
     let mut layouts: BTreeMap<usize, Vec<(String, u8)>> = BTreeMap::new();
     for g in &plan.gpus {
-        if let (Some(&id), Some(l)) = (gpu_by_name.get(&g.gpu), &g.mig) {
+        if let (Some(&id), Some(l)) = (gpu_by_name.get(&g.gpu.value), &g.mig) {
             layouts.insert(
                 id,
-                l.split_whitespace()
+                l.value
+                    .split_whitespace()
                     .filter_map(|x| {
                         x.split_once('@')
                             .and_then(|(p, s)| Some((p.to_string(), s.parse().ok()?)))

@@ -1,9 +1,14 @@
 //! Raw demand and current-state files: what serde reads. `plan::demand` validates them into
 //! the span-free `Demand`. Keys are documented in docs/demand-format.md.
+//!
+//! Values a diagnostic can point at are `Spanned` (names, references, enumerated words,
+//! sizes); a state read from JSON through serde_json gets unknown locations, which the
+//! diagnostics skip (`source::known_span_of`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +53,7 @@ pub struct RawWeights {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTenant {
-    pub name: String,
+    pub name: Spanned<String>,
     #[serde(default)]
     pub budget_usd_per_hour: Option<f64>,
     #[serde(default)]
@@ -56,35 +61,35 @@ pub struct RawTenant {
     #[serde(default)]
     pub max_power_kw: Option<f64>,
     #[serde(default)]
-    pub priority: Option<String>,
+    pub priority: Option<Spanned<String>>,
     /// `dedicated-node`, `dedicated-gpu`, `mig` or `shared`.
-    pub isolation: String,
+    pub isolation: Spanned<String>,
     /// `mig`: whether other tenants' instances may share a GPU (default false).
     #[serde(default)]
     pub co_tenancy: Option<bool>,
     /// `shared`: tenants this one may time-slice a GPU with (both must list each other).
     #[serde(default)]
-    pub share_with: Vec<String>,
+    pub share_with: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    pub name: String,
-    pub tenant: String,
+    pub name: Spanned<String>,
+    pub tenant: Spanned<String>,
     /// `training`, `inference` or `agent`.
-    pub kind: String,
+    pub kind: Spanned<String>,
     /// A number, or a priority class name; default: the tenant's class.
     #[serde(default)]
-    pub priority: Option<RawPriority>,
+    pub priority: Option<Spanned<RawPriority>>,
     #[serde(default)]
     pub required: bool,
     /// Catalog keys the workload may run on; default any.
     #[serde(default)]
-    pub gpu_models: Vec<String>,
+    pub gpu_models: Vec<Spanned<String>>,
     // training
     #[serde(default)]
-    pub gpus: Option<u32>,
+    pub gpus: Option<Spanned<u32>>,
     #[serde(default)]
     pub topology: Option<RawTopology>,
     #[serde(default)]
@@ -93,7 +98,7 @@ pub struct RawWorkload {
     #[serde(default)]
     pub replicas: Option<u32>,
     #[serde(default)]
-    pub size: Option<RawSize>,
+    pub size: Option<Spanned<RawSize>>,
     #[serde(default)]
     pub model: Option<RawModelSpec>,
     // agent
@@ -122,9 +127,9 @@ pub enum RawPriority {
 #[serde(deny_unknown_fields)]
 pub struct RawTopology {
     /// `nvlink`, `leaf`, `su` or `fabric`.
-    pub required: String,
+    pub required: Spanned<String>,
     #[serde(default)]
-    pub preferred: Option<String>,
+    pub preferred: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,11 +143,11 @@ pub struct RawCollective {
 #[serde(deny_unknown_fields)]
 pub struct RawSize {
     #[serde(default)]
-    pub gpus: Option<u32>,
+    pub gpus: Option<Spanned<u32>>,
     #[serde(default)]
-    pub mig: Option<String>,
+    pub mig: Option<Spanned<String>>,
     #[serde(default)]
-    pub fraction: Option<f64>,
+    pub fraction: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +159,7 @@ pub struct RawModelSpec {
     pub kv_heads: u32,
     pub head_dim: u32,
     /// `fp32`, `bf16`, `fp16`, `fp8`, `int8`, `fp4`, `int4`.
-    pub dtype: String,
+    pub dtype: Spanned<String>,
     pub context_tokens: u64,
     pub concurrent_sequences: u32,
 }
@@ -170,7 +175,7 @@ pub struct RawState {
 
 #[derive(Debug, Deserialize)]
 pub struct RawStateWorkload {
-    pub name: String,
+    pub name: Spanned<String>,
     #[serde(default = "yes")]
     pub admitted: bool,
     #[serde(default)]
@@ -184,20 +189,20 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawAssignment {
     /// `node/index`, e.g. `dgx-001/3`.
-    pub gpu: String,
+    pub gpu: Spanned<String>,
     #[serde(default)]
-    pub instance: Option<String>,
+    pub instance: Option<Spanned<String>>,
     #[serde(default)]
     pub fraction: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct RawStateGpu {
-    pub gpu: String,
+    pub gpu: Spanned<String>,
     /// `whole`, `mig`, `shared` or `free`.
     #[serde(default)]
     pub mode: Option<String>,
     /// MIG layout as `profile@start` words.
     #[serde(default)]
-    pub mig: Option<String>,
+    pub mig: Option<Spanned<String>>,
 }

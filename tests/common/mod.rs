@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+pub mod mutate;
+
 /// What one run of `fabplan` produced.
 pub struct Run {
     pub code: i32,

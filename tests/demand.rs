@@ -1,0 +1,322 @@
+//! Diagnostics for broken demand and current-state files: they point into the YAML.
+//!
+//! - `tests/fixtures/plan/bad/CODE-what.yaml`: one broken demand per diagnostic.
+//! - `tests/fixtures/plan/bad/state/CODE-what.yaml`: one broken current state per diagnostic,
+//!   planned with `--current` against `tests/fixtures/plan/lab-one-chat.yaml`.
+//!
+//! The offending line of each fixture ends in `# <- error`: the diagnostic's primary label
+//! must be on that line. Each fixture's `fabplan plan` run (exit code, stdout, stderr) is
+//! snapshotted in `snapshots/plan_bad_*.snap`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use fabplan::diag::Diagnostic;
+use fabplan::model::Fabric;
+use fabplan::plan::load;
+use fabplan::schema::demand::RawState;
+use fabplan::source::{self, primary_line_col, Provenance, SourceFile};
+
+const STATE_DEMAND: &str = "tests/fixtures/plan/lab-one-chat.yaml";
+const MARK: &str = "# <- error";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lab() -> Fabric {
+    fabplan::load::load_fabric_file(&root().join("fabrics/lab-small.yaml"))
+        .fabric
+        .expect("lab-small loads")
+}
+
+/// The YAML files of a corpus directory, relative to the crate root, sorted.
+fn corpus(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .expect("corpus directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.strip_prefix(root()).expect("under root").to_path_buf())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {dir}");
+    files
+}
+
+/// `FP803` from `.../FP803-size-two-keys.yaml`.
+fn code_of(path: &Path) -> String {
+    let stem = path.file_stem().unwrap().to_str().unwrap();
+    stem.split('-').next().unwrap().to_string()
+}
+
+/// 1-based number of the line marked `# <- error`, if any.
+fn marked_line(text: &str) -> Option<usize> {
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_end().ends_with(MARK))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(lines.len() <= 1, "more than one marked line");
+    lines.first().copied()
+}
+
+/// Loads a demand text against lab-small the way `plan` does; its diagnostics.
+fn demand_diagnostics(name: &str, text: &str, fabric: &Fabric) -> Vec<Diagnostic> {
+    match load::demand_from_str(name, text, fabric) {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    }
+}
+
+/// Reads a state text the way `plan --current` does; its diagnostics.
+fn state_diagnostics(file: &SourceFile, fabric: &Fabric) -> Vec<Diagnostic> {
+    match source::parse_yaml_as::<RawState>(file, source::STATE_DOC) {
+        Ok(raw) => load::state_from_raw(&raw, fabric).1,
+        Err(d) => vec![d],
+    }
+}
+
+/// Every fixture: exactly the code its name says, with the primary label on the marked line.
+#[test]
+fn diagnostics_point_at_the_marked_line() {
+    let fabric = lab();
+    let none = Provenance::default();
+    let demands = corpus("tests/fixtures/plan/bad");
+    let states = corpus("tests/fixtures/plan/bad/state");
+    for path in demands.iter().chain(&states) {
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        let file = SourceFile::new(path.display().to_string(), text.clone());
+        let diags = if states.contains(path) {
+            state_diagnostics(&file, &fabric)
+        } else {
+            demand_diagnostics(&file.name, &text, &fabric)
+        };
+        let code = code_of(path);
+        assert_eq!(diags.len(), 1, "{}: {diags:#?}", path.display());
+        let d = &diags[0];
+        assert_eq!(d.code, code, "{}: {d:#?}", path.display());
+        assert!(d.help.is_some(), "{}: no help", path.display());
+        let at = primary_line_col(d, &file, &none).map(|(line, _, _)| line);
+        assert_eq!(at, marked_line(&text), "{}: {d:#?}", path.display());
+    }
+}
+
+/// Every fixture through the binary: exit 2, its code, a `file:line:col` header; snapshotted.
+#[test]
+fn broken_demand_corpus_renders() {
+    let states = corpus("tests/fixtures/plan/bad/state");
+    for path in corpus("tests/fixtures/plan/bad").iter().chain(&states) {
+        let p = path.to_str().unwrap();
+        let args: Vec<&str> = if states.contains(path) {
+            vec!["plan", STATE_DEMAND, "--current", p]
+        } else {
+            vec!["plan", p]
+        };
+        let r = common::run(&args);
+        assert_eq!(r.code, 2, "{}", r.transcript());
+        assert!(r.stdout.is_empty(), "{}", r.transcript());
+        assert!(r.stderr.contains(&code_of(path)), "{}", r.transcript());
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        if let Some(line) = marked_line(&text) {
+            assert!(
+                r.stderr.contains(&format!("[{p}:{line}:")),
+                "no `{p}:{line}:col` header:\n{}",
+                r.transcript()
+            );
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        common::snapshot(&format!("plan_bad_{stem}"), &r.transcript());
+    }
+}
+
+/// Exact line and underlined text of a few diagnostics, including secondary labels.
+#[test]
+fn line_and_text_of_selected_diagnostics() {
+    let fabric = lab();
+    let none = Provenance::default();
+    let at = |text: &str| {
+        let file = SourceFile::new("t.yaml", text);
+        let d = demand_diagnostics("t.yaml", text, &fabric);
+        let labels: Vec<(usize, String, bool)> = d[0]
+            .labels
+            .iter()
+            .filter_map(|l| {
+                let s = source::resolve_label(l, &none)?;
+                let (line, _) = file.line_col(s.start);
+                Some((line, text[s.start..s.start + s.len].to_string(), l.primary))
+            })
+            .collect();
+        (d[0].code, labels)
+    };
+    let label = |line: usize, text: &str, primary: bool| (line, text.to_string(), primary);
+    // An unknown tenant reference: the value after `tenant:`.
+    assert_eq!(
+        at("tenants: [{name: a, isolation: mig}]\nworkloads:\n  - {name: w, tenant: bb, kind: agent}\n"),
+        ("FP801", vec![label(3, "bb", true)])
+    );
+    // A duplicate tenant: the second name, and the first as "first defined here".
+    assert_eq!(
+        at("tenants:\n  - name: a\n    isolation: mig\n  - name: a\n    isolation: shared\n"),
+        ("FP804", vec![label(4, "a", true), label(2, "a", false)])
+    );
+    // A MIG size under a dedicated-gpu tenant: the profile, and the tenant's isolation.
+    assert_eq!(
+        at("tenants:\n  - {name: a, isolation: dedicated-gpu}\nworkloads:\n  - name: w\n    tenant: a\n    kind: inference\n    size: {mig: 3g.40gb}\n"),
+        ("FP803", vec![label(7, "3g.40gb", true), label(2, "dedicated-gpu", false)])
+    );
+    // The second unknown GPU model of a list.
+    assert_eq!(
+        at("tenants: [{name: a, isolation: mig}]\nworkloads:\n  - {name: w, tenant: a, kind: inference, gpu_models: [h100, h1OO], size: {gpus: 1}}\n"),
+        ("FP805", vec![label(3, "h1OO", true)])
+    );
+    // A bad word in a MIG layout: the word itself, in a plain and in a quoted scalar.
+    for (text, col) in [
+        ("gpus:\n  - {gpu: lab2/3, mig: 3g.40gb@0 3g.40gb@5}\n", 34),
+        (
+            "gpus:\n  - {gpu: lab2/3, mig: \"3g.40gb@0 3g.40gb@5\"}\n",
+            35,
+        ),
+    ] {
+        let file = SourceFile::new("s.yaml", text);
+        let d = state_diagnostics(&file, &fabric);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        let (line, column, span) = primary_line_col(&d[0], &file, &none).unwrap();
+        assert_eq!((d[0].code, line, column), ("FP806", 2, col), "{text}");
+        assert_eq!(&text[span.start..span.start + span.len], "3g.40gb@5");
+    }
+}
+
+/// A state handed over as JSON values (no locations) still gets its diagnostics, unlabelled.
+#[test]
+fn state_without_locations_has_no_labels() {
+    let raw: RawState = serde_json::from_value(serde_json::json!({
+        "workloads": [{"name": "chat", "assignments": [{"gpu": "lab9/0"}]}]
+    }))
+    .unwrap();
+    let (_, diags) = load::state_from_raw(&raw, &lab());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].code, "FP806");
+    assert!(diags[0].labels.is_empty(), "{diags:#?}");
+}
+
+/// `plan --format json`: load diagnostics are validate's JSON document, on stderr, with the
+/// line and column; stdout (where the plan would go) stays empty.
+#[test]
+fn plan_json_format_reports_locations_as_json() {
+    let p = "tests/fixtures/plan/bad/FP801-workload-tenant.yaml";
+    let r = common::run(&["plan", p, "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stdout.is_empty(), "{}", r.transcript());
+    let doc: serde_json::Value = serde_json::from_str(&r.stderr).expect("stderr is JSON");
+    let d = &doc["files"][0]["diagnostics"][0];
+    assert_eq!(doc["files"][0]["file"], p);
+    assert_eq!(doc["files"][0]["loaded"], false);
+    assert_eq!(d["code"], "FP801");
+    assert_eq!(d["rule"], "demand-unknown-tenant");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(8), Some(13))
+    );
+    assert_eq!(doc["summary"]["errors"], 1);
+}
+
+/// `verify` and `export mig-parted` with a broken plan: exit 2 and the plan's file:line:col.
+#[test]
+fn a_broken_plan_is_reported_with_its_location() {
+    let dir = std::env::temp_dir().join(format!("fabplan-verify-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = dir.join("plan.yaml");
+    std::fs::write(&plan, "workloads:\n  - {name: chat, admitted: maybe}\n").unwrap();
+    let plan = plan.to_str().unwrap();
+    let runs = [
+        common::run(&["verify", STATE_DEMAND, plan]),
+        common::run(&["export", "mig-parted", plan]),
+    ];
+    std::fs::remove_dir_all(&dir).ok();
+    for r in runs {
+        assert_eq!(r.code, 2, "{}", r.transcript());
+        assert!(r.stderr.contains("FP002"), "{}", r.transcript());
+        assert!(r.stderr.contains("plan.yaml:2:"), "{}", r.transcript());
+    }
+}
+
+/// Every demand and state code is in the registry, and `explain` prints it.
+#[test]
+fn corpus_codes_are_registered() {
+    let demands = corpus("tests/fixtures/plan/bad");
+    let states = corpus("tests/fixtures/plan/bad/state");
+    for path in demands.iter().chain(&states) {
+        let code = code_of(path);
+        assert!(
+            fabplan::checks::rule(&code).is_some(),
+            "{code} is not registered"
+        );
+    }
+    for code in ["FP801", "FP802", "FP803", "FP804", "FP805", "FP806"] {
+        let r = common::run(&["explain", code]);
+        assert_eq!(r.code, 0, "{}", r.transcript());
+        assert!(
+            demands.iter().chain(&states).any(|p| code_of(p) == code),
+            "no fixture for {code}"
+        );
+    }
+}
+
+mod never_panics {
+    use super::*;
+    use crate::common::mutate::{apply, mutation};
+    use proptest::prelude::*;
+
+    const MIXED: &str = include_str!("../examples/mixed-tenants-h100.yaml");
+
+    /// Loads `text` as a demand on lab-small and as a current state, and renders every
+    /// diagnostic for people and as JSON; any panic fails the property.
+    fn load_and_render(fabric: &Fabric, text: &str) {
+        let file = SourceFile::new("fuzz.yaml", text);
+        let none = Provenance::default();
+        let mut diags = demand_diagnostics("fuzz.yaml", text, fabric);
+        diags.extend(state_diagnostics(&file, fabric));
+        let _ = fabplan::cli::render::human(&diags, &file, &none, false);
+        let _ = fabplan::cli::render::files_json(&[(&file, &none, &diags, false)]);
+    }
+
+    fn fabric() -> &'static Fabric {
+        static LAB: std::sync::OnceLock<Fabric> = std::sync::OnceLock::new();
+        LAB.get_or_init(lab)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            load_and_render(fabric(), &String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn mutated_example_demand(mutations in prop::collection::vec(mutation(), 1..6)) {
+            let mut text = MIXED.to_string();
+            for m in &mutations {
+                text = apply(&text, m);
+            }
+            load_and_render(fabric(), &text);
+        }
+
+        #[test]
+        fn mutated_corpus_file(
+            pick in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let mut files = corpus("tests/fixtures/plan/bad");
+            files.extend(corpus("tests/fixtures/plan/bad/state"));
+            let path = &files[pick.index(files.len())];
+            let mut text = std::fs::read_to_string(root().join(path)).expect("read");
+            for m in &mutations {
+                text = apply(&text, m);
+            }
+            load_and_render(fabric(), &text);
+        }
+    }
+}
