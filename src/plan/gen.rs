@@ -228,11 +228,15 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
         ("share-a", "shared", "low", ", share_with: [share-b]"),
         ("share-b", "shared", "low", ", share_with: [share-a]"),
     ];
-    // Budgets: each training tenant can pay for 90% of what it asks; small-work tenants for
-    // twice their share (budgets bind on training, as in a quarter's allocation).
+    // Budgets: each training tenant can pay for 90% of what it asks (at least its largest
+    // gang); small-work tenants for twice their share (budgets bind on training, as in a
+    // quarter's allocation).
     let mut ask = [0.0f64; 8];
+    let mut largest = [0.0f64; 8];
     for (i, g) in gangs.iter().enumerate() {
-        ask[i % 4] += g.0 as f64 * price * 1.1;
+        let usd = g.0 as f64 * price * 1.1;
+        ask[i % 4] += usd;
+        largest[i % 4] = largest[i % 4].max(usd);
     }
     let mut s = String::new();
     let _ = writeln!(
@@ -249,7 +253,7 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
     let _ = writeln!(s, "tenants:");
     for (i, (name, iso, prio, extra)) in tenants.iter().enumerate() {
         let budget = if i < 4 {
-            ask[i] * 0.9
+            (ask[i] * 0.9).max(largest[i])
         } else {
             small_gpus * price * 1.1 * 2.0 / 4.0
         };
