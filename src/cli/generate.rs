@@ -69,8 +69,8 @@ pub struct GenerateDemandArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// mixed: random sizes over every kind and isolation policy; contended: training
-    /// campaigns that fragment scalable units (one fine-tuning gang of 9/16-11/16 SU per SU,
-    /// whole-SU pretraining for 90% of the SUs), the rest of --workloads as small work.
+    /// campaigns that fragment scalable units (per SU one fine-tuning gang of 9/16-10/16 SU
+    /// and one whole-SU pretraining gang), plus small work (~5% of the GPUs) up to --workloads.
     #[arg(long, value_enum, default_value = "mixed")]
     pub profile: crate::plan::gen::Profile,
     /// Write to FILE (atomically) instead of stdout.

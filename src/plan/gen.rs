@@ -3,8 +3,8 @@
 //! - `mixed`: about 1.3x the GPUs, budgets at ~70% of the requested spend, gangs, MIG,
 //!   time-slicing, agents and all four isolation policies, sizes drawn at random;
 //! - `contended`: training campaigns that fight over scalable units (docs/demand-format.md,
-//!   "Generated demand"): high-priority fine-tuning gangs of 9/16 to 11/16 of an SU, normal
-//!   pretraining gangs of a whole SU, both required inside one SU, about 1.6x the GPUs,
+//!   "Generated demand"): per SU a high-priority fine-tuning gang of 9/16 or 10/16 of an SU
+//!   and a normal pretraining gang of a whole SU, both required inside one SU (~1.6x the GPUs),
 //!   plus a thin layer of small inference, MIG, shared and agent work.
 
 use std::fmt::Write;
@@ -164,9 +164,10 @@ pub fn generate_demand(
     s
 }
 
-/// Nodes per scalable unit (the smallest SU; the whole fabric when racks name none) and
-/// GPUs per node of the first GPU template.
-fn su_shape(fabric: &Fabric) -> (u64, u64, String) {
+/// Nodes per scalable unit (the most common SU size, the larger on a tie; the whole fabric
+/// when racks name no SU), how many SUs have that size, GPUs per node and the GPU model of
+/// the first GPU template.
+fn su_shape(fabric: &Fabric) -> (u64, u64, u64, String) {
     let tpl = fabric.templates.iter().position(|t| t.gpus > 0);
     let gpn = tpl.map(|t| fabric.templates[t].gpus).unwrap_or(8) as u64;
     let model = tpl
@@ -180,8 +181,16 @@ fn su_shape(fabric: &Fabric) -> (u64, u64, String) {
     {
         *per_su.entry(n.su.map(|s| s.index())).or_default() += 1;
     }
-    let su_nodes = per_su.values().copied().min().unwrap_or(1).max(1);
-    (su_nodes, gpn, model)
+    let mut sizes: std::collections::BTreeMap<u64, u64> = Default::default();
+    for &n in per_su.values() {
+        *sizes.entry(n).or_default() += 1;
+    }
+    let (su_nodes, sus) = sizes
+        .iter()
+        .max_by_key(|(size, count)| (**count, **size))
+        .map(|(s, c)| (*s, *c))
+        .unwrap_or((1, 1));
+    (su_nodes.max(1), sus.max(1), gpn, model)
 }
 
 /// The `contended` profile: SU-sized pretraining against fine-tuning gangs that leave an SU
@@ -189,35 +198,38 @@ fn su_shape(fabric: &Fabric) -> (u64, u64, String) {
 /// takes 5/8 of a unit, the rest is too small for the next big job).
 fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed: u64) -> String {
     let mut rng = Rng::new(seed);
-    let (su_nodes, gpn, model) = su_shape(fabric);
+    let (su_nodes, sus, gpn, model) = su_shape(fabric);
     let gpus: u64 = fabric
         .nodes
         .iter()
         .map(|n| fabric.templates[n.template.index()].gpus as u64)
         .sum();
-    let sus = (gpus / (su_nodes * gpn)).max(1);
     let price = crate::plan::demand::DEFAULT_GPU_USD_PER_HOUR
         .iter()
         .find(|x| x.0 == model)
         .map(|x| x.1)
         .unwrap_or(2.0);
-    // One fine-tuning gang per SU, pretraining for 90% of the SUs (so ~1.6x the GPUs with
+    // One fine-tuning and one pretraining gang per SU (so ~1.6x the GPUs with
     // the small work), and the rest of the workload count as small work.
     let fine = sus;
-    let pre = (sus * 9).div_ceil(10);
-    let small = workloads.saturating_sub((fine + pre) as usize);
+    let pre = sus;
+    // Small work: about 5% of the GPUs in all. One replica averages ~0.6 GPU-equivalents
+    // (a quarter dedicated 1-2 GPUs, a quarter MIG slices, half 1/4-1/2 shares), so fewer
+    // than the rest of `workloads` when that would be more.
+    let small_gpus = (gpus as f64 * 0.05).max(1.0);
+    let small = workloads
+        .saturating_sub((fine + pre) as usize)
+        .min((small_gpus / 0.6).round() as usize);
     let mut gangs: Vec<(u64, u32, &str)> = Vec::new();
     for _ in 0..fine {
-        let sixteenths = *rng.pick(&[9u64, 10, 11]);
+        let sixteenths = *rng.pick(&[9u64, 10]);
         let nodes = (su_nodes * sixteenths / 16).max(1);
         gangs.push((nodes * gpn, 4, "ft"));
     }
     for _ in 0..pre {
         gangs.push((su_nodes * gpn, 3, "pt"));
     }
-    // Small work: about 10% of the GPUs in all, 1-2 GPU each on average.
-    let small_gpus = (gpus as f64 * 0.10).max(1.0);
-    let per_small = (small_gpus / small.max(1) as f64).max(0.125);
+    let per_small = (small_gpus / 0.6 / small.max(1) as f64).max(0.125);
     let tenants = [
         ("train-a", "dedicated-node", "high", ""),
         ("train-b", "dedicated-node", "high", ""),
@@ -228,15 +240,11 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
         ("share-a", "shared", "low", ", share_with: [share-b]"),
         ("share-b", "shared", "low", ", share_with: [share-a]"),
     ];
-    // Budgets: each training tenant can pay for 90% of what it asks (at least its largest
-    // gang); small-work tenants for twice their share (budgets bind on training, as in a
-    // quarter's allocation).
+    // Budgets: each training tenant can pay for what it asks (the fight is for SUs, not
+    // money); small-work tenants for twice their share.
     let mut ask = [0.0f64; 8];
-    let mut largest = [0.0f64; 8];
     for (i, g) in gangs.iter().enumerate() {
-        let usd = g.0 as f64 * price * 1.1;
-        ask[i % 4] += usd;
-        largest[i % 4] = largest[i % 4].max(usd);
+        ask[i % 4] += g.0 as f64 * price * 1.1;
     }
     let mut s = String::new();
     let _ = writeln!(
@@ -245,7 +253,7 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
     );
     let _ = writeln!(
         s,
-        "# {sus} SUs of {su_nodes} nodes: {fine} fine-tuning gangs (9/16-11/16 SU, priority 4), {pre} pretraining gangs (1 SU, priority 3), {small} small workloads"
+        "# {sus} SUs of {su_nodes} nodes: {fine} fine-tuning gangs (9/16-10/16 SU, priority 4), {pre} pretraining gangs (1 SU, priority 3), {small} small workloads"
     );
     if let Some(p) = fabric_path {
         let _ = writeln!(s, "fabric: {p}");
@@ -253,7 +261,7 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
     let _ = writeln!(s, "tenants:");
     for (i, (name, iso, prio, extra)) in tenants.iter().enumerate() {
         let budget = if i < 4 {
-            (ask[i] * 0.9).max(largest[i])
+            ask[i]
         } else {
             small_gpus * price * 1.1 * 2.0 / 4.0
         };
@@ -269,8 +277,8 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
             s,
             "  - {{name: {kind}{i:04}, tenant: {}, priority: {prio}, kind: training, gpus: {size}, topology: {{required: su, preferred: leaf}}, collective: {{bytes_per_step: {}e9, steps_per_hour: {}}}}}",
             tenants[i % 4].0,
-            1 + rng.below(20),
-            300 + rng.below(3000)
+            2 + rng.below(3),
+            600 + rng.below(600)
         );
     }
     let mig_names = mig_profiles(&model);
