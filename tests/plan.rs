@@ -477,6 +477,13 @@ fn property_plans_verify_and_milp_dominates_greedy() {
                     why.push(format!("bound {b} below objective {}", h.objective));
                 }
             }
+            // The printed bound is clamped to the objective; the raw one is noted when lower.
+            why.extend(
+                h.notes
+                    .iter()
+                    .filter(|n| n.contains("modelling gap"))
+                    .map(|n| format!("highs: {n}")),
+            );
             (!why.is_empty()).then(|| format!("seed {seed}: {why:?}\n{text}"))
         })
         .collect();

@@ -320,11 +320,13 @@ pub fn build(
             constraints.push(constraint!(sel <= 1));
         }
         objective -= pen(g.required) * a;
+        // Every level up to the required one (a gang placed tighter than it prefers still
+        // pays only its tightest level's penalty, as `evaluate` scores it); the bonus chain
+        // runs over the levels where the gang has domains, so missing levels (no SU) do not
+        // break it.
+        let mut bonus_levels: Vec<(Level, Expression)> = Vec::new();
         for level in Level::ALL {
-            if level < g.preferred && level != g.required
-                || level > g.required
-                || level == Level::Fabric
-            {
+            if level > g.required || level == Level::Fabric {
                 continue;
             }
             let lvl = level as usize;
@@ -366,14 +368,19 @@ pub fn build(
                         constraints.push(constraint!(c.var <= 0));
                     }
                 }
-            } else {
+            } else if !doms.is_empty() {
                 constraints.push(constraint!(any.clone() <= a));
-                // Bonus for staying inside one domain at this level instead of the next.
-                let next = Level::ALL[lvl + 1];
-                let bonus = pen(next) - pen(level);
-                if bonus > 0.0 {
-                    objective += bonus * any;
-                }
+                bonus_levels.push((level, any));
+            }
+        }
+        // Bonus for staying inside one domain at a level instead of the next level with
+        // domains (or the required level).
+        for i in 0..bonus_levels.len() {
+            let next = bonus_levels.get(i + 1).map(|x| x.0).unwrap_or(g.required);
+            let (level, any) = &bonus_levels[i];
+            let bonus = pen(next) - pen(*level);
+            if bonus > 0.0 {
+                objective += bonus * any.clone();
             }
         }
     }
@@ -792,7 +799,21 @@ pub fn solve_and_name(
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
     // relaxation of everything else, and bounds every plan; stage 2: the pooled model with
     // those gangs fixed in their domains (master.rs).
-    let master = super::master::assign(geo, d, &base, &fixed, left(0.15));
+    // Running workloads that may move are left to the pooled model, which weighs moving them
+    // (disruption); the master would place gangs without regard to where they run now.
+    let moving = d.workloads.iter().enumerate().any(|(w, wl)| {
+        !fixed[w]
+            && current
+                .running
+                .get(&wl.name)
+                .map(|a| !a.is_empty())
+                .unwrap_or(false)
+    });
+    let master = if moving {
+        None
+    } else {
+        super::master::assign(geo, d, &base, &fixed, left(0.15))
+    };
     log(&format!(
         "gang master (bound {:?})",
         master.as_ref().and_then(|m| m.bound)
@@ -925,6 +946,15 @@ pub fn solve_and_name(
     } else {
         "restricted model (gangs only in the domains the gang master chose)".into()
     };
+    if let Some(b) = bound {
+        if b + 1e-6 * b.abs().max(1.0) < result.objective {
+            // Cannot happen while every relaxation is a relaxation; say so if it does.
+            result.notes.push(format!(
+                "bound {b:.6} below the plan's objective {:.6}: a modelling gap, the gap shown is 0",
+                result.objective
+            ));
+        }
+    }
     let bound = bound.or(restricted_bound).map(|b| b.max(result.objective));
     result.bound = bound;
     result.gap = bound.map(|b| ((b - result.objective) / b.abs().max(1e-9)).max(0.0));

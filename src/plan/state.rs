@@ -1182,7 +1182,8 @@ pub fn tightest_level(geo: &Geometry, gpus: &[u32]) -> Level {
         let mut it = gpus
             .iter()
             .map(|&g| geo.nodes[geo.gpu_node[g as usize] as usize].domain[level as usize]);
-        if let Some(first) = it.next() {
+        // A level the nodes have no domain at (no SU declared) holds nothing.
+        if let Some(first) = it.next().filter(|&d| d != u32::MAX) {
             if it.all(|d| d == first) {
                 return level;
             }
