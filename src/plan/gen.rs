@@ -135,7 +135,7 @@ pub fn generate_demand(
             let _ = write!(s, ", required: true");
         }
         let roll = rng.below(100);
-        if (t < 4 && roll < 55) || (t < 4 && mean >= gpn as f64 * 2.0) {
+        if t < 4 && (roll < 55 || mean >= gpn as f64 * 2.0) {
             // A training gang: whole nodes (or one node's worth), a topology level, a collective.
             let max_nodes = ((mean * 2.0 / gpn as f64).round() as u64).clamp(1, 64);
             let nodes = 1 + rng.below(max_nodes);

@@ -16,7 +16,7 @@ use good_lp::solvers::highs::highs;
 use good_lp::{constraint, variable, Expression, ProblemVariables, SolverModel, Variable};
 
 use super::demand::{Demand, Level, Unit};
-use super::milp::{add, maximal_patterns};
+use super::milp::{add, maximal_patterns, tenant_rows};
 use super::state::{chunks, comm_penalty, Geometry, State};
 
 /// Most maximal patterns per class of domains; above it the level is left to the pooled
@@ -319,20 +319,7 @@ pub fn assign(
         }
     }
     // Tenant limits, net of what `base` already holds.
-    for (t, ten) in d.tenants.iter().enumerate() {
-        if let Some(b) = ten.budget_usd_per_hour {
-            let e = std::mem::take(&mut t_usd[t]);
-            rows.push(constraint!(e <= b - base.tenant_usd[t]));
-        }
-        if let Some(b) = ten.max_gpus {
-            let e = std::mem::take(&mut t_gpus[t]);
-            rows.push(constraint!(e <= b - base.tenant_gpus[t]));
-        }
-        if let Some(b) = ten.max_power_kw {
-            let e = std::mem::take(&mut t_kw[t]);
-            rows.push(constraint!(e <= b - base.tenant_kw[t]));
-        }
-    }
+    rows.extend(tenant_rows(d, base, t_usd, t_gpus, t_kw));
     let ncols = vars.len();
     let mut problem = highs(vars.maximise(objective));
     for r in rows {

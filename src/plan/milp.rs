@@ -256,23 +256,10 @@ pub fn build(
             used_eq_shared += eq * c.var;
         }
     }
-    for (t, ten) in d.tenants.iter().enumerate() {
-        if let Some(b) = ten.budget_usd_per_hour {
-            let e = std::mem::take(&mut t_usd[t]);
-            constraints.push(constraint!(e <= b - base.tenant_usd[t]));
-        }
-        if let Some(b) = ten.max_gpus {
-            let e = std::mem::take(&mut t_eq[t]);
-            constraints.push(constraint!(e <= b - base.tenant_gpus[t]));
-        }
-        if let Some(b) = ten.max_power_kw {
-            let e = std::mem::take(&mut t_kw[t]);
-            constraints.push(constraint!(e <= b - base.tenant_kw[t]));
-        }
-    }
+    constraints.extend(tenant_rows(d, base, t_usd, t_eq, t_kw));
     // Gangs: communication penalty and domain choice. Whole-node gangs of one model also
     // record their required-level domain binaries for the pattern rows below.
-    let mut gang_z: BTreeMap<(usize, usize), Vec<(u32, u32, Variable)>> = BTreeMap::new();
+    let mut gang_z: GangZ = BTreeMap::new();
     for (w, wl) in d.workloads.iter().enumerate() {
         let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
             continue;
@@ -553,6 +540,40 @@ pub fn build(
     }
 }
 
+/// (level, model) -> (gang nodes, domain, domain binary) of whole-node gangs at their
+/// required level.
+type GangZ = BTreeMap<(usize, usize), Vec<(u32, u32, Variable)>>;
+
+/// Tenant budget, GPU and power rows over per-tenant USD/h, GPU-equivalents and kW, net of
+/// what `base` already holds (shared by the pooled model and the gang master).
+pub(crate) fn tenant_rows(
+    d: &Demand,
+    base: &State,
+    usd: Vec<Expression>,
+    gpus: Vec<Expression>,
+    kw: Vec<Expression>,
+) -> Vec<Constraint> {
+    let mut rows = Vec::new();
+    for (t, ((ten, u), (g, k))) in d
+        .tenants
+        .iter()
+        .zip(usd)
+        .zip(gpus.into_iter().zip(kw))
+        .enumerate()
+    {
+        if let Some(b) = ten.budget_usd_per_hour {
+            rows.push(constraint!(u <= b - base.tenant_usd[t]));
+        }
+        if let Some(b) = ten.max_gpus {
+            rows.push(constraint!(g <= b - base.tenant_gpus[t]));
+        }
+        if let Some(b) = ten.max_power_kw {
+            rows.push(constraint!(k <= b - base.tenant_kw[t]));
+        }
+    }
+    rows
+}
+
 /// Pattern (cutting-stock) rows for gangs that must stay inside one domain.
 ///
 /// The domain binaries alone have a weak LP relaxation: a fractional gang spreads over
@@ -567,7 +588,7 @@ pub fn build(
 fn pattern_rows(
     geo: &Geometry,
     base: &State,
-    gang_z: BTreeMap<(usize, usize), Vec<(u32, u32, Variable)>>,
+    gang_z: GangZ,
     vars: &mut ProblemVariables,
     constraints: &mut Vec<Constraint>,
 ) {
@@ -818,6 +839,11 @@ pub fn solve_and_name(
         "gang master (bound {:?})",
         master.as_ref().and_then(|m| m.bound)
     ));
+    let solve = |model: PoolModel, time: f64, relax: bool| {
+        solve_named(
+            geo, d, current, opts, &base, &fixed, model, time, relax, &reasons,
+        )
+    };
     let mut named: Vec<PlanResult> = Vec::new();
     // Valid bounds (from the master or models that see every pool) and the restricted one.
     let mut bound: Option<f64> = master.as_ref().and_then(|m| m.bound);
@@ -836,18 +862,7 @@ pub fn solve_and_name(
         let model = build(geo, d, current, opts, &base, &fixed, &warm, &m.gangs);
         pruned = model.pruned;
         let share = if small { 0.4 } else { 0.85 };
-        let (solved, plan) = solve_named(
-            geo,
-            d,
-            current,
-            opts,
-            &base,
-            &fixed,
-            model,
-            left(share),
-            false,
-            &reasons,
-        );
+        let (solved, plan) = solve(model, left(share), false);
         log(&format!("stage 2 ({})", solved.status));
         staged = plan.is_some();
         status = solved.status;
@@ -868,18 +883,7 @@ pub fn solve_and_name(
         let build_full = || build(geo, d, current, opts, &base, &fixed, &warm, &[]);
         if staged {
             // A plan exists: the full model's LP relaxation may already prove it.
-            let (solved, _) = solve_named(
-                geo,
-                d,
-                current,
-                opts,
-                &base,
-                &fixed,
-                build_full(),
-                left(0.5),
-                true,
-                &reasons,
-            );
+            let (solved, _) = solve(build_full(), left(0.5), true);
             log(&format!(
                 "full LP relaxation ({}, bound {:?})",
                 solved.status, solved.bound
@@ -897,18 +901,7 @@ pub fn solve_and_name(
                 );
             }
             let full_pruned = model.pruned;
-            let (solved, plan) = solve_named(
-                geo,
-                d,
-                current,
-                opts,
-                &base,
-                &fixed,
-                model,
-                left(0.85),
-                false,
-                &reasons,
-            );
+            let (solved, plan) = solve(model, left(0.85), false);
             log(&format!("full model ({})", solved.status));
             status = solved.status;
             if full_pruned {
