@@ -684,8 +684,8 @@ fn stranded_capacity_by_hand() {
 /// Growth per level by hand, 10 %/month. In use: 4 + 6/7 + 3/7 + 6/7 + 3/4 + 1 GPU-equivalents;
 /// free: 23 whole GPUs. months = ln(1 + (free - needed) / in use) / ln(1.1), where needed is
 /// the demand's largest gang at the level (leaf: `big` 16, scalable unit: `pretrain` 4), else
-/// today's largest free gang (NVLink: a free HGX board, 8; spine group and fabric: all 23,
-/// so any growth eats into them: 0).
+/// today's largest free gang where the level has several domains (NVLink: a free HGX board,
+/// 8), else one whole node (spine group and fabric are one domain each: 8 GPUs).
 #[test]
 fn growth_per_level_by_hand() {
     let j = lab_report(&["--growth", "10%/month"]);
@@ -700,8 +700,8 @@ fn growth_per_level_by_hand() {
         ("nvlink-domain", 8, "largest free gang"),
         ("leaf-group", 16, "big"),
         ("scalable-unit", 4, "pretrain"),
-        ("spine-group", 23, "largest free gang"),
-        ("fabric", 23, "largest free gang"),
+        ("spine-group", 8, "one whole node (single domain)"),
+        ("fabric", 8, "one whole node (single domain)"),
     ] {
         let r = row(level);
         assert_eq!(r["needed_gang_gpus"], needed, "{level}");
@@ -710,7 +710,7 @@ fn growth_per_level_by_hand() {
         assert_eq!(r["months_until_out"], months(needed as f64), "{level}");
     }
     assert_eq!(row("nvlink-domain")["months_until_out"], 11.17);
-    assert_eq!(row("fabric")["months_until_out"], 0.0);
+    assert_eq!(row("fabric")["months_until_out"], 11.17);
     // The per-model figure stays: ln(32 / in use) / ln(1.1).
     let full = (32.0 / used).ln() / 1.1f64.ln();
     assert_eq!(

@@ -1376,7 +1376,27 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64, levels: &[LevelCapacity]) ->
                         _ => best,
                     },
                 );
-                let (needed, by) = demanded.unwrap_or((l.largest_gang_gpus, "largest free gang"));
+                // Without a demanded gang: today's largest free gang where the level has
+                // several domains; where it has one (the fabric, or a one-SU design), that gang
+                // is all the free GPUs and any growth shrinks it, so the level runs out when
+                // it can no longer take one whole node.
+                let node_gpus = f
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, _)| f.template_of(NodeId::from_index(i)))
+                    .find(|t| t.gpus > 0 && t.gpu_model == l.model)
+                    .map(|t| t.gpus)
+                    .unwrap_or(1);
+                let fallback = if l.domains > 1 {
+                    (l.largest_gang_gpus, "largest free gang")
+                } else {
+                    (
+                        node_gpus.min(l.largest_gang_gpus),
+                        "one whole node (single domain)",
+                    )
+                };
+                let (needed, by) = demanded.unwrap_or(fallback);
                 let used = used_by_model.get(&l.model).copied().unwrap_or(0.0);
                 let free = free_by_model.get(&l.model).copied().unwrap_or(0.0);
                 let months = if l.largest_gang_gpus == 0
@@ -1408,7 +1428,8 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64, levels: &[LevelCapacity]) ->
             .to_string(),
         "per level: growth takes free whole GPUs outside the domain holding the needed gang; the \
 level runs out when fewer free GPUs remain than that gang: months = ln(1 + (free - needed) / in \
-use) / ln(1 + growth)"
+use) / ln(1 + growth); the needed gang is the demand's largest gang requiring the level, else \
+today's largest free gang, else (a level with one domain) one whole node"
             .to_string(),
     ];
     if o.usage.is_some() {
