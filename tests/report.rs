@@ -175,10 +175,7 @@ fn html_with_a_plan_holds_the_json_figures() {
         "--fail",
         "switch:leaf3",
     ];
-    let json: serde_json::Value =
-        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
-    let html = run(&[&args[..], &["--format", "html"]].concat());
-    assert_eq!(html.code, 0, "{}", html.stderr);
+    let (json, html) = json_and_html(&args);
     assert!(html_matches_json(&html.stdout, &json) >= 20);
     assert!(html.stdout.contains("Cost per tenant"));
     // The plan's 13 MIG GPUs are drawn slot by slot: dgx09/2 holds 3g.40gb at units 0 and 4.
@@ -187,6 +184,14 @@ fn html_with_a_plan_holds_the_json_figures() {
         "no MIG picture"
     );
     assert!(html.stdout.contains("<title>3g.40gb at unit 4</title>"));
+}
+
+/// The JSON report and the HTML page for the same arguments (the page must render: exit 0).
+fn json_and_html(args: &[&str]) -> (serde_json::Value, Run) {
+    let json = serde_json::from_str(&run(&[args, &["--format", "json"]].concat()).stdout).unwrap();
+    let html = run(&[args, &["--format", "html"]].concat());
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    (json, html)
 }
 
 /// Stranded capacity and growth per level reach the HTML page with the JSON's figures.
@@ -202,10 +207,7 @@ fn html_shows_stranded_and_growth_per_level() {
         "--growth",
         "10%/month",
     ];
-    let json: serde_json::Value =
-        serde_json::from_str(&run(&[&args[..], &["--format", "json"]].concat()).stdout).unwrap();
-    let html = run(&[&args[..], &["--format", "html"]].concat());
-    assert_eq!(html.code, 0, "{}", html.stderr);
+    let (json, html) = json_and_html(&args);
     html_matches_json(&html.stdout, &json);
     for key in [
         "capacity.stranded.gpus",
