@@ -13,11 +13,13 @@
 use std::collections::BTreeMap;
 
 use good_lp::solvers::highs::highs;
-use good_lp::{constraint, variable, Expression, ProblemVariables, SolverModel, Variable};
+use good_lp::{
+    constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable,
+};
 
 use super::demand::{Demand, Level, Unit};
 use super::milp::{add, maximal_patterns, tenant_rows};
-use super::state::{chunks, comm_penalty, Geometry, State};
+use super::state::{chunks, comm_penalty, usd_per_hour, Geometry, State};
 
 /// Most maximal patterns per class of domains; above it the level is left to the pooled
 /// model alone.
@@ -100,6 +102,65 @@ pub fn classes(cap: &BTreeMap<u32, u32>) -> BTreeMap<u32, Vec<u32>> {
     out
 }
 
+/// One class of equal domains (same free whole nodes) at a (level, model), with the gang
+/// sizes that fit it and their maximal patterns (`None` above `MAX_PATTERNS`).
+pub struct PatternClass {
+    pub capacity: u32,
+    pub doms: Vec<u32>,
+    pub fit: Vec<u32>,
+    pub patterns: Option<Vec<Vec<u32>>>,
+}
+
+/// The classes of domains at `level` for model `m` in `base`, each with the maximal patterns
+/// of `sizes` (descending, distinct) that fit it.
+pub fn pattern_classes(
+    geo: &Geometry,
+    base: &State,
+    level: Level,
+    m: usize,
+    sizes: &[u32],
+) -> Vec<PatternClass> {
+    classes(&free_nodes(geo, base, level, m))
+        .into_iter()
+        .map(|(capacity, doms)| {
+            let fit: Vec<u32> = sizes.iter().copied().filter(|&s| s <= capacity).collect();
+            let patterns = maximal_patterns(&fit, capacity, MAX_PATTERNS);
+            PatternClass {
+                capacity,
+                doms,
+                fit,
+                patterns,
+            }
+        })
+        .collect()
+}
+
+/// The rows of one class: its pattern counts `x` use at most its domains, and the gangs
+/// placed in it of each given size are at most what the patterns offer (nothing for a size
+/// that does not fit).
+pub fn class_rows(
+    fit: &[u32],
+    patterns: &[Vec<u32>],
+    x: &[Variable],
+    domains: usize,
+    placed: impl IntoIterator<Item = (u32, Expression)>,
+) -> Vec<Constraint> {
+    let total: Expression = x.iter().copied().sum();
+    let mut rows = vec![constraint!(total <= domains as f64)];
+    for (s, lhs) in placed {
+        let mut offer = Expression::from(0.0);
+        if let Some(i) = fit.iter().position(|&f| f == s) {
+            for (p, &v) in patterns.iter().zip(x) {
+                if p[i] > 0 {
+                    offer += p[i] as f64 * v;
+                }
+            }
+        }
+        rows.push(constraint!(lhs <= offer));
+    }
+    rows
+}
+
 /// What the master decided for one gang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GangChoice {
@@ -174,8 +235,7 @@ pub fn assign(
         .collect();
     let mut term = |w: usize, m: usize, eq: f64, v: Variable, objective: &mut Expression| {
         let wl = &d.workloads[w];
-        let usd = eq * geo.models[m].usd_per_gpu_hour
-            + eq * kw[m] * d.pricing.pue * d.pricing.power_usd_per_kwh;
+        let usd = usd_per_hour(geo, d, m, eq, kw[m]);
         *objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * v;
         t_usd[wl.tenant] += usd * v;
         t_gpus[wl.tenant] += eq * v;
@@ -188,25 +248,17 @@ pub fn assign(
     let mut all_classes: BTreeMap<ClassKey, Class> = BTreeMap::new();
     let mut decided = vec![false; d.workloads.len()];
     for ((level, m), gangs) in &groups {
-        let cap = free_nodes(geo, base, *level, *m);
         let mut sizes: Vec<u32> = gangs.iter().map(|g| g.nodes).collect();
         sizes.sort_unstable_by(|a, b| b.cmp(a));
         sizes.dedup();
-        let mut group_classes = Vec::new();
-        let mut ok = true;
-        for (c, doms) in classes(&cap) {
-            let fit: Vec<u32> = sizes.iter().copied().filter(|&s| s <= c).collect();
-            match maximal_patterns(&fit, c, MAX_PATTERNS) {
-                Some(p) => group_classes.push((c, doms, fit, p)),
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if !ok {
+        // The whole level is left to the pooled model when any class has too many patterns.
+        let Some(group_classes) = pattern_classes(geo, base, *level, *m, &sizes)
+            .into_iter()
+            .map(|c| c.patterns.map(|p| (c.capacity, c.doms, c.fit, p)))
+            .collect::<Option<Vec<_>>>()
+        else {
             continue;
-        }
+        };
         let gpn = geo
             .pools
             .iter()
@@ -301,22 +353,22 @@ pub fn assign(
     }
     // Pattern rows.
     for (key, class) in &all_classes {
-        let total: Expression = class.x.iter().map(|x| x.0).sum();
-        rows.push(constraint!(total <= class.doms.len() as f64));
-        for (i, &s) in class.sizes.iter().enumerate() {
-            let placed: Expression = ys
+        let x: Vec<Variable> = class.x.iter().map(|x| x.0).collect();
+        let placed = class.sizes.iter().map(|&s| {
+            let e: Expression = ys
                 .iter()
                 .filter(|(w, k, _, _)| k == key && shapes_nodes(&shapes, *w) == s)
                 .map(|x| x.2)
                 .sum();
-            let mut offer = Expression::from(0.0);
-            for (p, &(x, _)) in class.patterns.iter().zip(&class.x) {
-                if p[i] > 0 {
-                    offer += p[i] as f64 * x;
-                }
-            }
-            rows.push(constraint!(placed <= offer));
-        }
+            (s, e)
+        });
+        rows.extend(class_rows(
+            &class.sizes,
+            &class.patterns,
+            &x,
+            class.doms.len(),
+            placed,
+        ));
     }
     // Tenant limits, net of what `base` already holds.
     rows.extend(tenant_rows(d, base, t_usd, t_gpus, t_kw));

@@ -28,7 +28,9 @@ pub(crate) fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Vari
 
 use super::demand::{Demand, Isolation, Level, Unit};
 use super::master::GangChoice;
-use super::state::{chunks, comm_penalty, mig_group, unit_equiv, Geometry, GpuUse, Hold, State};
+use super::state::{
+    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
+};
 use super::{greedy_order, restore_layouts, run_greedy, Current, PlanOptions, PlanResult};
 
 /// One workload's decision in one pool.
@@ -246,8 +248,7 @@ pub fn build(
             Unit::Gpus(_) => c.chunk_gpus as f64,
             u => unit_equiv(geo, pool.model, u),
         };
-        let usd = eq * geo.models[pool.model].usd_per_gpu_hour
-            + eq * pool.gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh;
+        let usd = usd_per_hour(geo, d, pool.model, eq, pool.gpu_kw);
         objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
         t_usd[wl.tenant] += usd * c.var;
         t_eq[wl.tenant] += eq * c.var;
@@ -593,42 +594,33 @@ fn pattern_rows(
     constraints: &mut Vec<Constraint>,
 ) {
     for ((lvl, m), entries) in gang_z {
-        let cap = super::master::free_nodes(geo, base, Level::ALL[lvl], m);
-        let classes = super::master::classes(&cap);
         let mut sizes: Vec<u32> = entries.iter().map(|e| e.0).collect();
         sizes.sort_unstable_by(|a, b| b.cmp(a));
         sizes.dedup();
-        for (capacity, doms) in classes {
-            let fit: Vec<u32> = sizes.iter().copied().filter(|&s| s <= capacity).collect();
-            let Some(pats) = maximal_patterns(&fit, capacity, super::master::MAX_PATTERNS) else {
+        for class in super::master::pattern_classes(geo, base, Level::ALL[lvl], m, &sizes) {
+            // A class with too many patterns just gets no rows (they only tighten).
+            let Some(pats) = class.patterns else {
                 continue;
             };
             let xs: Vec<Variable> = pats
                 .iter()
-                .map(|_| vars.add(variable().integer().min(0).max(doms.len() as f64)))
+                .map(|_| vars.add(variable().integer().min(0).max(class.doms.len() as f64)))
                 .collect();
-            let total: Expression = xs.iter().copied().sum();
-            constraints.push(constraint!(total <= doms.len() as f64));
-            for &s in &sizes {
+            let placed = sizes.iter().filter_map(|&s| {
                 let placed: Vec<Variable> = entries
                     .iter()
-                    .filter(|e| e.0 == s && doms.binary_search(&e.1).is_ok())
+                    .filter(|e| e.0 == s && class.doms.binary_search(&e.1).is_ok())
                     .map(|e| e.2)
                     .collect();
-                if placed.is_empty() {
-                    continue;
-                }
-                let lhs: Expression = placed.into_iter().sum();
-                let mut rhs = Expression::from(0.0);
-                if let Some(i) = fit.iter().position(|&f| f == s) {
-                    for (pat, &x) in pats.iter().zip(&xs) {
-                        if pat[i] > 0 {
-                            rhs += pat[i] as f64 * x;
-                        }
-                    }
-                }
-                constraints.push(constraint!(lhs <= rhs));
-            }
+                (!placed.is_empty()).then(|| (s, placed.into_iter().sum::<Expression>()))
+            });
+            constraints.extend(super::master::class_rows(
+                &class.fit,
+                &pats,
+                &xs,
+                class.doms.len(),
+                placed,
+            ));
         }
     }
 }

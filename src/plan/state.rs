@@ -270,6 +270,13 @@ pub fn chunks(w: &Workload, unit: Unit, gpn: u32) -> Option<(u32, u32)> {
 }
 
 /// GPU-equivalents of one replica of `unit` on `model`.
+/// USD per hour of `eq` GPU-equivalents of model `m` drawing `gpu_kw` each: the GPU-hour
+/// price plus power at the demand's PUE and $/kWh (one formula for greedy, the pooled model
+/// and the gang master).
+pub fn usd_per_hour(geo: &Geometry, d: &Demand, m: usize, eq: f64, gpu_kw: f64) -> f64 {
+    eq * geo.models[m].usd_per_gpu_hour + eq * gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh
+}
+
 pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
     match unit {
         Unit::Gpus(k) => k as f64,
@@ -595,16 +602,15 @@ impl<'a> State<'a> {
         let unit = wl.units[&self.geo.models[m].key];
         let reps = if wl.gang.is_some() { 1 } else { wl.replicas };
         let eq = unit_equiv(self.geo, m, unit) * reps as f64;
-        let kw = eq
-            * self
-                .geo
-                .pools
-                .iter()
-                .find(|p| p.model == m)
-                .map(|p| p.gpu_kw)
-                .unwrap_or(0.0);
-        let usd = eq * self.geo.models[m].usd_per_gpu_hour
-            + kw * self.demand.pricing.pue * self.demand.pricing.power_usd_per_kwh;
+        let gpu_kw = self
+            .geo
+            .pools
+            .iter()
+            .find(|p| p.model == m)
+            .map(|p| p.gpu_kw)
+            .unwrap_or(0.0);
+        let kw = eq * gpu_kw;
+        let usd = usd_per_hour(self.geo, self.demand, m, eq, gpu_kw);
         (usd, eq, kw)
     }
 
