@@ -155,18 +155,11 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let yaml = slurm::skeleton_yaml(&topo, &options, &header)
         .map_err(|m| Error::usage(m, Some("fix the topology file".to_string())))?;
     // What we write must load back: check before writing anything.
-    let loaded = crate::load::load_fabric_str("<import output>", &yaml);
-    if loaded.fabric.is_none() {
-        let msgs: Vec<String> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| d.message.clone())
-            .collect();
-        return Err(Error::usage(
-            format!("the imported skeleton does not load: {}", msgs.join("; ")),
-            Some("check switch and node names in the topology".to_string()),
-        ));
-    }
+    loads(
+        &crate::load::load_fabric_str("<import output>", &yaml),
+        "the imported skeleton",
+        Some("check switch and node names in the topology"),
+    )?;
     output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }
@@ -222,18 +215,11 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
     }
     crate::util::write_atomic(&dir.join("fabric.yaml"), fabric.as_bytes())?;
     crate::util::write_atomic(&dir.join("demand.yaml"), demand.as_bytes())?;
-    let loaded = crate::load::load_fabric_file(&dir.join("fabric.yaml"));
-    if loaded.fabric.is_none() {
-        let msgs: Vec<String> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| d.message.clone())
-            .collect();
-        return Err(Error::usage(
-            format!("the imported fabric does not load: {}", msgs.join("; ")),
-            None,
-        ));
-    }
+    loads(
+        &crate::load::load_fabric_file(&dir.join("fabric.yaml")),
+        "the imported fabric",
+        None,
+    )?;
     eprintln!(
         "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs), {} GPU model files",
         dir.display(),
@@ -244,4 +230,20 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
         codes.len()
     );
     Ok(Outcome::Clean)
+}
+
+/// What an import writes must load back: a usage error naming every load problem otherwise.
+fn loads(loaded: &crate::load::LoadedFabric, what: &str, hint: Option<&str>) -> Result<(), Error> {
+    if loaded.fabric.is_some() {
+        return Ok(());
+    }
+    let msgs: Vec<&str> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    Err(Error::usage(
+        format!("{what} does not load: {}", msgs.join("; ")),
+        hint.map(str::to_string),
+    ))
 }
