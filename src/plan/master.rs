@@ -182,6 +182,15 @@ pub struct Master {
 /// (required level, GPU model, free whole nodes) of a class of domains.
 type ClassKey = (Level, usize, u32);
 
+/// A gang's binary for one class of domains.
+struct Pick {
+    workload: usize,
+    nodes: u32,
+    class: ClassKey,
+    y: Variable,
+    col: usize,
+}
+
 /// One class of one (level, model) group, with its patterns.
 struct Class {
     doms: Vec<u32>,
@@ -244,7 +253,7 @@ pub fn assign(
         *take.entry(w).or_insert_with(|| Expression::from(0.0)) += v;
     };
     // Gangs: (workload, class key, y, column).
-    let mut ys: Vec<(usize, ClassKey, Variable, usize)> = Vec::new();
+    let mut ys: Vec<Pick> = Vec::new();
     let mut all_classes: BTreeMap<ClassKey, Class> = BTreeMap::new();
     let mut decided = vec![false; d.workloads.len()];
     for ((level, m), gangs) in &groups {
@@ -291,7 +300,13 @@ pub fn assign(
             let key = (*level, *m, c);
             for g in gangs.iter().filter(|g| g.nodes <= c) {
                 let (y, col) = add(&mut vars, variable().binary());
-                ys.push((g.workload, key, y, col));
+                ys.push(Pick {
+                    workload: g.workload,
+                    nodes: g.nodes,
+                    class: key,
+                    y,
+                    col,
+                });
                 term(g.workload, *m, (g.nodes * gpn) as f64, y, &mut objective);
                 // The least communication penalty any placement can get: at the tightest
                 // level with a domain big enough.
@@ -357,8 +372,8 @@ pub fn assign(
         let placed = class.sizes.iter().map(|&s| {
             let e: Expression = ys
                 .iter()
-                .filter(|(w, k, _, _)| k == key && shapes_nodes(&shapes, *w) == s)
-                .map(|x| x.2)
+                .filter(|p| p.class == *key && p.nodes == s)
+                .map(|p| p.y)
                 .sum();
             (s, e)
         });
@@ -399,8 +414,8 @@ pub fn assign(
     let cols = solved.get_solution().columns().to_vec();
     debug_assert_eq!(cols.len(), ncols);
     let mut out = vec![GangChoice::Free; d.workloads.len()];
-    for (w, _, _, _) in &ys {
-        out[*w] = GangChoice::Out;
+    for p in &ys {
+        out[p.workload] = GangChoice::Out;
     }
     for (key, class) in &all_classes {
         // Deal the patterns out to domains, in domain order: free slots per domain by size.
@@ -421,27 +436,15 @@ pub fn assign(
                 slots.push((dom, s));
             }
         }
-        for (w, k, _, ycol) in &ys {
-            if k != key || cols[*ycol] < 0.5 {
-                continue;
-            }
-            let size = shapes_nodes(&shapes, *w);
+        for p in ys.iter().filter(|p| p.class == *key && cols[p.col] >= 0.5) {
             if let Some((dom, s)) = slots
                 .iter_mut()
-                .find(|(_, s)| s.get(&size).copied().unwrap_or(0) > 0)
+                .find(|(_, s)| s.get(&p.nodes).copied().unwrap_or(0) > 0)
             {
-                *s.get_mut(&size).expect("slot") -= 1;
-                out[*w] = GangChoice::In(*dom);
+                *s.get_mut(&p.nodes).expect("slot") -= 1;
+                out[p.workload] = GangChoice::In(*dom);
             }
         }
     }
     Some(Master { gangs: out, bound })
-}
-
-fn shapes_nodes(shapes: &[GangShape], w: usize) -> u32 {
-    shapes
-        .iter()
-        .find(|s| s.workload == w)
-        .map(|s| s.nodes)
-        .unwrap_or(0)
 }

@@ -261,11 +261,15 @@ pub fn build(
     // Gangs: communication penalty and domain choice. Whole-node gangs of one model also
     // record their required-level domain binaries for the pattern rows below.
     let mut gang_z: GangZ = BTreeMap::new();
+    let mut cells_of: Vec<Vec<&Cell>> = vec![Vec::new(); nw];
+    for c in &cells {
+        cells_of[c.workload].push(c);
+    }
     for (w, wl) in d.workloads.iter().enumerate() {
         let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
             continue;
         };
-        let my: Vec<&Cell> = cells.iter().filter(|c| c.workload == w).collect();
+        let my: &[&Cell] = &cells_of[w];
         let count = my
             .iter()
             .map(|c| match c.unit {
@@ -319,7 +323,7 @@ pub fn build(
             }
             let lvl = level as usize;
             let mut doms: BTreeMap<u32, Vec<Variable>> = BTreeMap::new();
-            for c in &my {
+            for c in my {
                 let dom = geo.pools[c.pool].domain[lvl];
                 if dom != u32::MAX {
                     doms.entry(dom).or_default().push(c.var);
@@ -350,7 +354,7 @@ pub fn build(
             if level == g.required {
                 // Required: everything inside one domain (the admitted gang picks one).
                 constraints.push(constraint!(any.clone() == a));
-                for c in &my {
+                for c in my {
                     let dom = geo.pools[c.pool].domain[lvl];
                     if dom == u32::MAX {
                         constraints.push(constraint!(c.var <= 0));
