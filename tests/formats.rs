@@ -1,42 +1,19 @@
 //! `fabplan export slurm|kueue` and `fabplan import slurm`: snapshots of the exports on shipped
 //! fabrics, and round trips (export, import, export again gives the same topology).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+use common::{run_env, run_stdin, Run};
+
+fn run(args: &[&str]) -> Run {
+    run_env(args, &[("COLUMNS", "100")])
 }
 
 fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fabplan"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).expect("write stdin");
-        }
+    match stdin {
+        Some(text) => run_stdin(args, &[("COLUMNS", "100")], text),
+        None => run(args),
     }
-    let out = child.wait_with_output().expect("the binary finishes");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn run(args: &[&str]) -> Run {
-    run_with_stdin(args, None)
 }
 
 fn check(name: &str, args: &[&str]) -> Run {
@@ -47,7 +24,7 @@ fn check(name: &str, args: &[&str]) -> Run {
         description => format!("fabplan {}", args.join(" ")),
         omit_expression => true,
     }, {
-        insta::assert_snapshot!(name, format!("exit: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+        insta::assert_snapshot!(name, r.transcript());
     });
     r
 }
@@ -291,7 +268,7 @@ fn bad_input_and_flags_exit_2() {
             description => format!("fabplan {}", args.join(" ")),
             omit_expression => true,
         }, {
-            insta::assert_snapshot!(*name, format!("exit: {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+            insta::assert_snapshot!(*name, r.transcript());
         });
         assert_eq!(r.code, 2, "{name}");
     }
@@ -299,17 +276,10 @@ fn bad_input_and_flags_exit_2() {
 
 #[test]
 fn failed_write_leaves_no_file() {
-    let dir = std::env::temp_dir().join(format!("fabplan-nowrite-{}", std::process::id()));
-    let target = dir.join("missing-dir").join("topology.yaml");
-    let r = run(&[
-        "export",
-        "slurm",
-        "fabrics/lab-small.yaml",
-        "-o",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(!target.exists());
+    common::assert_failed_write(
+        &["export", "slurm", "fabrics/lab-small.yaml"],
+        "topology.yaml",
+    );
 }
 
 // ---- import openb ----------------------------------------------------------------------------

@@ -498,18 +498,10 @@ fn bad_flags_and_names_exit_2() {
 
 #[test]
 fn failed_write_leaves_no_partial_file() {
-    let dir = std::env::temp_dir().join(format!("fabplan-report-ro-{}", std::process::id()));
-    let target = dir.join("no-such-dir").join("report.html");
-    let r = run(&[
-        "report",
-        "fabrics/lab-small.yaml",
-        "--format",
-        "html",
-        "-o",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(!target.exists());
+    let r = common::assert_failed_write(
+        &["report", "fabrics/lab-small.yaml", "--format", "html"],
+        "report.html",
+    );
     assert!(r.stderr.contains("no partial file"), "{}", r.stderr);
 }
 

@@ -34,12 +34,50 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Runs fabplan with `args` in directory `dir`.
 pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_full(dir, args, env, None)
+}
+
+/// Runs fabplan from the crate root with `stdin` piped in (`-` inputs), environment `env`.
+pub fn run_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    run_full(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        args,
+        env,
+        Some(stdin),
+    )
+}
+
+fn run_full(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fabplan"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("fabplan runs");
+    let out = match stdin {
+        None => cmd.output().expect("fabplan runs"),
+        Some(text) => {
+            let mut child = cmd
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("fabplan runs");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+            child.wait_with_output().expect("fabplan finishes")
+        }
+    };
     let code = out.status.code().unwrap_or(-1);
     assert_ne!(
         code,
@@ -52,6 +90,20 @@ pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `args` with `-o` into a directory that does not exist: exit 2 and no file left (the
+/// write is atomic). Returns the run for further checks.
+pub fn assert_failed_write(args: &[&str], file: &str) -> Run {
+    let dir = std::env::temp_dir().join(format!("fabplan-nowrite-{}", std::process::id()));
+    let target = dir.join("no-such-dir").join(file);
+    let r = run_env(
+        &[args, &["-o", target.to_str().unwrap()]].concat(),
+        &[("COLUMNS", "100")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!target.exists());
+    r
 }
 
 /// Snapshots `text` as `name` in the top-level `snapshots/`.
