@@ -45,7 +45,7 @@ fn main() {
                 .fabric
                 .expect("generated fabric loads");
             let text = plan::gen::generate_demand(&fabric, None, workloads, 1, profile);
-            let demand = load::demand_from_str("demand.yaml", &text, &fabric)
+            let demand = fabplan::load::demand::demand_from_str("demand.yaml", &text, &fabric)
                 .expect("generated demand loads");
             let mut pw = [0.0f64; 2];
             for (i, solver) in [SolverChoice::Greedy, SolverChoice::Highs]

@@ -64,7 +64,7 @@ fn marked_line(text: &str) -> Option<usize> {
 
 /// Loads a demand text against lab-small the way `plan` does; its diagnostics.
 fn demand_diagnostics(name: &str, text: &str, fabric: &Fabric) -> Vec<Diagnostic> {
-    match load::demand_from_str(name, text, fabric) {
+    match fabplan::load::demand::demand_from_str(name, text, fabric) {
         Ok(_) => Vec::new(),
         Err(d) => d,
     }

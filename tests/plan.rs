@@ -4,8 +4,8 @@
 
 mod common;
 
+use fabplan::model::demand::Demand;
 use fabplan::model::Fabric;
-use fabplan::plan::demand::Demand;
 use fabplan::plan::gen::Rng;
 use fabplan::plan::{self, load, Current, PlanOptions, SolverChoice};
 use fabplan::schema::demand::RawState;
@@ -19,7 +19,8 @@ fn lab() -> Fabric {
 }
 
 fn demand(f: &Fabric, text: &str) -> Demand {
-    load::demand_from_str("test.yaml", text, f).unwrap_or_else(|d| panic!("demand: {d:?}"))
+    fabplan::load::demand::demand_from_str("test.yaml", text, f)
+        .unwrap_or_else(|d| panic!("demand: {d:?}"))
 }
 
 fn opts(solver: SolverChoice) -> PlanOptions {
@@ -440,7 +441,7 @@ fn property_plans_verify_and_milp_dominates_greedy() {
             let mut rng = Rng::new(seed);
             let text = scenario(&mut rng);
             // Sizes a tenant's isolation forbids are load errors (FP803): a valid rejection.
-            let d = load::demand_from_str("p.yaml", &text, &f).ok()?;
+            let d = fabplan::load::demand::demand_from_str("p.yaml", &text, &f).ok()?;
             let o = PlanOptions {
                 time_limit_seconds: 5.0,
                 mip_gap: 1e-4,
@@ -553,7 +554,8 @@ fn contended_profile_milp_beats_greedy_by_ten_percent() {
         .fabric
         .expect("generated fabric loads");
     let text = plan::gen::generate_demand(&f, None, 300, 7, plan::gen::Profile::Contended);
-    let d = load::demand_from_str("demand.yaml", &text, &f).expect("generated demand loads");
+    let d = fabplan::load::demand::demand_from_str("demand.yaml", &text, &f)
+        .expect("generated demand loads");
     let (_, gdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Greedy));
     let (h, hdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
     let pw = |doc: &Value| doc["summary"]["priority_weighted_gpus"].as_f64().unwrap();

@@ -9,8 +9,8 @@ use crate::cli::render;
 use crate::diag::{has_errors, Diagnostic};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::model::demand::Demand;
 use crate::model::Fabric;
-use crate::plan::demand::Demand;
 use crate::plan::{self, load, Current, PlanOptions, SolverChoice};
 use crate::source::{Provenance, SourceFile};
 
@@ -43,12 +43,12 @@ pub fn load_inputs(
     style: DiagStyle,
 ) -> Result<(Fabric, Demand)> {
     let none = Provenance::default();
-    let df = load::read_demand(demand_path);
+    let df = crate::load::demand::read_demand(demand_path);
     let Some(raw) = df.raw else {
         report(&df.diagnostics, &df.file, &none, style);
         return Err(Error::InputRejected { count: 1 });
     };
-    let Some(fpath) = load::fabric_path(demand_path, &raw, fabric_flag) else {
+    let Some(fpath) = crate::load::demand::fabric_path(demand_path, &raw, fabric_flag) else {
         return Err(Error::usage(
             format!("`{}` names no fabric", demand_path.display()),
             Some("add `fabric: PATH` to the demand or pass --fabric FILE".to_string()),
@@ -59,7 +59,7 @@ pub fn load_inputs(
         report(&loaded.diagnostics, &loaded.file, &loaded.provenance, style);
         return Err(Error::InputRejected { count: 1 });
     };
-    let (demand, diags) = load::validate_demand(raw, &fabric);
+    let (demand, diags) = crate::load::demand::validate_demand(raw, &fabric);
     if has_errors(&diags) || demand.is_none() {
         report(&diags, &df.file, &none, style);
         return Err(Error::InputRejected { count: 1 });
@@ -100,7 +100,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         candidates: args.candidates,
         warm_start: false,
     };
-    let catalog = &load::fabric_catalog(&fabric);
+    let catalog = &crate::load::demand::fabric_catalog(&fabric);
     let empty = Current::default();
     let result = plan::plan(
         &fabric,

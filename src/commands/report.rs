@@ -235,7 +235,7 @@ fn demand_models(path: &std::path::Path) -> Result<Vec<report::DemandModel>> {
 /// The demand validated and sized by the planner's rules (the same units `fabplan plan`
 /// places), converted into the report's own types.
 fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<report::DemandUnits> {
-    use crate::plan::demand::{Isolation, Level, Unit};
+    use crate::model::demand::{Isolation, Level, Unit};
     let invalid = |m: String| {
         Error::usage(
             format!("reading demand `{}`: {m}", path.display()),
@@ -245,7 +245,7 @@ fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<repo
             )),
         )
     };
-    let file = crate::plan::load::read_demand(path);
+    let file = crate::load::demand::read_demand(path);
     let Some(raw) = file.raw else {
         let m = file
             .diagnostics
@@ -254,7 +254,7 @@ fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<repo
             .unwrap_or_else(|| "not a demand file".into());
         return Err(invalid(m));
     };
-    let (demand, diags) = crate::plan::load::validate_demand(raw, f);
+    let (demand, diags) = crate::load::demand::validate_demand(raw, f);
     let Some(d) = demand else {
         let m = diags
             .iter()
@@ -263,7 +263,7 @@ fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<repo
             .unwrap_or_else(|| "the demand does not validate".into());
         return Err(invalid(m));
     };
-    let catalog = crate::plan::load::fabric_catalog(f);
+    let catalog = crate::load::demand::fabric_catalog(f);
     let tenants = d
         .tenants
         .iter()

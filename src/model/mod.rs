@@ -4,6 +4,8 @@
 //! these types. Entities refer to each other by typed indices (`NodeId`, `SwitchId`, ...) into
 //! the vectors of [`Fabric`]; names are kept for output only.
 
+pub mod demand;
+
 use std::collections::BTreeMap;
 
 macro_rules! id_type {

@@ -71,7 +71,7 @@ pub fn generate_demand(
     let gpn = tpl.map(|t| t.gpus).unwrap_or(8) as u64;
     let model = tpl.map(|t| t.gpu_model.clone()).unwrap_or_default();
     let mig_names = mig_profiles(&model);
-    let price = crate::plan::demand::DEFAULT_GPU_USD_PER_HOUR
+    let price = crate::model::demand::DEFAULT_GPU_USD_PER_HOUR
         .iter()
         .find(|x| x.0 == model)
         .map(|x| x.1)
@@ -204,7 +204,7 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
         .iter()
         .map(|n| fabric.templates[n.template.index()].gpus as u64)
         .sum();
-    let price = crate::plan::demand::DEFAULT_GPU_USD_PER_HOUR
+    let price = crate::model::demand::DEFAULT_GPU_USD_PER_HOUR
         .iter()
         .find(|x| x.0 == model)
         .map(|x| x.1)

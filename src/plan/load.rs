@@ -1,7 +1,7 @@
 //! Loading demand and current-state files (text -> raw schema -> validated, span-free).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_saphyr::Spanned;
 
@@ -9,59 +9,11 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::mig::{Placement, ProfileIdx};
 use crate::model::Fabric;
-use crate::schema::demand::{RawAssignment, RawDemand, RawState};
+use crate::schema::demand::{RawAssignment, RawState};
 use crate::source::{self, SourceFile};
 
-use super::demand::{build_demand, Demand};
 use super::state::{Assignment, Hold};
 use super::Current;
-
-/// A demand file read and parsed (not yet validated: that needs the fabric).
-pub struct DemandFile {
-    pub file: SourceFile,
-    pub raw: Option<RawDemand>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-pub fn read_demand(path: &Path) -> DemandFile {
-    match source::read_source(path) {
-        Ok(file) => match source::parse_yaml_as::<RawDemand>(&file, source::DEMAND_DOC) {
-            Ok(raw) => DemandFile {
-                file,
-                raw: Some(raw),
-                diagnostics: Vec::new(),
-            },
-            Err(d) => DemandFile {
-                file,
-                raw: None,
-                diagnostics: vec![d],
-            },
-        },
-        Err((file, d)) => DemandFile {
-            file,
-            raw: None,
-            diagnostics: vec![d],
-        },
-    }
-}
-
-/// The fabric path: `--fabric` wins, else the demand's `fabric:` relative to the demand file.
-pub fn fabric_path(demand_path: &Path, raw: &RawDemand, flag: Option<&Path>) -> Option<PathBuf> {
-    if let Some(f) = flag {
-        return Some(f.to_path_buf());
-    }
-    let rel = raw.fabric.as_ref()?;
-    Some(demand_path.parent().unwrap_or(Path::new(".")).join(rel))
-}
-
-pub fn validate_demand(raw: RawDemand, fabric: &Fabric) -> (Option<Demand>, Vec<Diagnostic>) {
-    build_demand(raw, fabric, &fabric_catalog(fabric))
-}
-
-/// The built-in catalog plus the fabric's own GPU models (which win).
-pub fn fabric_catalog(fabric: &Fabric) -> Catalog {
-    Catalog::builtin().with_models(fabric.gpu_models.clone())
-}
 
 /// GPU name (`node/index`) -> global GPU index.
 pub fn gpu_index(fabric: &Fabric) -> BTreeMap<String, u32> {
@@ -296,14 +248,4 @@ pub fn state_from_raw(raw: &RawState, fabric: &Fabric) -> (Current, Vec<Diagnost
         }
     }
     (cur, diags)
-}
-
-/// Parses and validates demand text against `fabric` (tests, generated demand).
-pub fn demand_from_str(name: &str, text: &str, fabric: &Fabric) -> Result<Demand, Vec<Diagnostic>> {
-    let file = SourceFile::new(name, text);
-    let raw: RawDemand = source::parse_yaml_as(&file, source::DEMAND_DOC).map_err(|d| vec![d])?;
-    match validate_demand(raw, fabric) {
-        (Some(d), _) => Ok(d),
-        (None, diags) => Err(diags),
-    }
 }

@@ -17,9 +17,9 @@ use good_lp::{
     constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable,
 };
 
-use super::demand::{Demand, Level, Unit};
 use super::milp::{add, maximal_patterns, tenant_rows};
 use super::state::{chunks, comm_penalty, usd_per_hour, Geometry, State};
+use crate::model::demand::{Demand, Level, Unit};
 
 /// Most maximal patterns per class of domains; above it the level is left to the pooled
 /// model alone.

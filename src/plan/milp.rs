@@ -26,12 +26,13 @@ pub(crate) fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Vari
     (vars.add(def), col)
 }
 
-use super::demand::{Demand, Isolation, Level, Unit};
+use super::greedy::{greedy_order, restore_layouts, run_greedy};
 use super::master::GangChoice;
 use super::state::{
     chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
 };
-use super::{greedy_order, restore_layouts, run_greedy, Current, PlanOptions, PlanResult};
+use super::{Current, PlanOptions, PlanResult};
+use crate::model::demand::{Demand, Isolation, Level, Unit};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -788,7 +789,7 @@ pub fn solve_and_name(
     let mut fixed = vec![false; d.workloads.len()];
     let mut reasons = vec![None; d.workloads.len()];
     if opts.freeze {
-        let order: Vec<usize> = super::greedy_order(d, current)
+        let order: Vec<usize> = greedy_order(d, current)
             .into_iter()
             .filter(|&w| {
                 current

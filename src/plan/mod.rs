@@ -4,9 +4,9 @@
 //! Only this module imports good_lp (`milp.rs`). `verify.rs` re-checks a plan from the fabric
 //! and demand alone and shares no code with the model builder.
 
-pub mod demand;
 pub mod export;
 pub mod gen;
+pub mod greedy;
 pub mod load;
 pub mod master;
 pub mod milp;
@@ -20,7 +20,7 @@ use crate::catalog::Catalog;
 use crate::mig::Placement;
 use crate::model::Fabric;
 
-use demand::Demand;
+use crate::model::demand::Demand;
 use state::{evaluate, Assignment, Geometry, GpuUse, Hold, State, Terms};
 
 /// Which solver to run.
@@ -89,96 +89,7 @@ pub struct PlanResult {
     pub notes: Vec<String>,
 }
 
-/// Greedy order: running first, then required, then priority (high first), then size
-/// (large first, for packing), then demand order.
-pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..demand.workloads.len()).collect();
-    let size = |w: usize| {
-        let wl = &demand.workloads[w];
-        wl.units
-            .values()
-            .next()
-            .map(|u| match u {
-                demand::Unit::Gpus(k) => *k as u64 * 64,
-                demand::Unit::Mig(_) => 8,
-                demand::Unit::Eighths(e) => *e as u64,
-            })
-            .unwrap_or(0)
-            * wl.replicas as u64
-    };
-    order.sort_by(|&a, &b| {
-        let (wa, wb) = (&demand.workloads[a], &demand.workloads[b]);
-        let ra = current.running.contains_key(&wa.name);
-        let rb = current.running.contains_key(&wb.name);
-        (!ra, !wa.required)
-            .cmp(&(!rb, !wb.required))
-            .then(wb.priority.total_cmp(&wa.priority))
-            .then(size(b).cmp(&size(a)))
-            .then(a.cmp(&b))
-    });
-    order
-}
-
-/// Puts the current MIG layouts back on their GPUs so placement reuses them.
-fn restore_layouts(st: &mut State, current: &Current, demand: &Demand) {
-    let _ = demand;
-    for (&g, pl) in &current.mig {
-        if st.gpus[g as usize] == GpuUse::Free {
-            // Group: the group of the first running workload on the GPU, else shared group 0.
-            let group = current
-                .running
-                .iter()
-                .find(|(_, a)| a.iter().any(|x| x.gpu == g))
-                .and_then(|(name, _)| st.demand.workloads.iter().position(|w| &w.name == name))
-                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant))
-                .unwrap_or(0);
-            st.preconfigure(
-                g,
-                group,
-                &crate::mig::Layout {
-                    placements: pl.clone(),
-                },
-            );
-        }
-    }
-}
-
-/// Runs the greedy baseline into `st` over `order`; returns rejection reasons.
-pub fn run_greedy(
-    st: &mut State,
-    order: &[usize],
-    current: &Current,
-    freeze: bool,
-    reasons: &mut [Option<String>],
-) {
-    let geo = st.geo;
-    for &w in order {
-        if st.admitted[w] {
-            continue;
-        }
-        let name = &st.demand.workloads[w].name;
-        let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
-        let res = if freeze && !prefer.is_empty() {
-            let nodes: Vec<u32> = prefer
-                .iter()
-                .map(|a| geo.gpu_node[a.gpu as usize])
-                .collect();
-            let r = st.place(w, &|n| nodes.contains(&n), &prefer);
-            if r.is_ok() && st.assignments[w] != prefer {
-                st.remove(w);
-                Err("frozen (--freeze) and its current GPUs cannot hold it as it is now".into())
-            } else {
-                r
-            }
-        } else {
-            st.place(w, &|_| true, &prefer)
-        };
-        st.commit();
-        reasons[w] = res.err();
-    }
-}
-
-fn moved_count(st: &State, current: &Current) -> usize {
+pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
     current
         .running
         .iter()
@@ -192,7 +103,7 @@ fn moved_count(st: &State, current: &Current) -> usize {
         .count()
 }
 
-fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+pub(crate) fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
     let moved = moved_count(&st, current);
     let terms = evaluate(&st, moved);
     let infeasible = st
@@ -233,17 +144,6 @@ fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanRes
     }
 }
 
-/// The greedy plan (also the MILP's warm start and fallback).
-pub fn plan_greedy(geo: &Geometry, demand: &Demand, current: &Current, freeze: bool) -> PlanResult {
-    let mut st = State::new(geo, demand);
-    restore_layouts(&mut st, current, demand);
-    let order = greedy_order(demand, current);
-    let mut reasons = vec![None; demand.workloads.len()];
-    run_greedy(&mut st, &order, current, freeze, &mut reasons);
-    st.release_unused_mig();
-    finish(st, reasons, current)
-}
-
 /// Plans `demand` on `fabric`.
 pub fn plan(
     fabric: &Fabric,
@@ -254,7 +154,7 @@ pub fn plan(
 ) -> PlanResult {
     let started = std::time::Instant::now();
     let geo = Geometry::new(fabric, catalog, demand);
-    let greedy = plan_greedy(&geo, demand, current, opts.freeze);
+    let greedy = greedy::plan_greedy(&geo, demand, current, opts.freeze);
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
             let mut r = greedy;
@@ -303,7 +203,7 @@ pub fn plan_document(
     current: Option<&Current>,
     opts: &PlanOptions,
 ) -> (PlanResult, serde_json::Value) {
-    let catalog = load::fabric_catalog(fabric);
+    let catalog = crate::load::demand::fabric_catalog(fabric);
     let empty = Current::default();
     let r = plan(fabric, &catalog, demand, current.unwrap_or(&empty), opts);
     let geo = Geometry::new(fabric, &catalog, demand);

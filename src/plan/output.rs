@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::demand::Demand;
 use super::state::{Geometry, GpuUse, Hold};
 use super::{Current, PlanOptions, PlanResult};
+use crate::model::demand::Demand;
 
 fn r6(x: f64) -> f64 {
     let v = (x * 1e6).round() / 1e6;

@@ -9,7 +9,7 @@ use crate::fabric::topology::Topology;
 use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
 use crate::model::{Fabric, NvlinkKind, Tier};
 
-use super::demand::{Demand, Isolation, Level, Unit, Workload};
+use crate::model::demand::{Demand, Isolation, Level, Unit, Workload};
 
 /// Per-node facts the planner needs, flattened from the fabric.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use crate::mig::{self, Placement};
 use crate::model::{Fabric, NodeId};
 use crate::schema::demand::RawState;
 
-use super::demand::{Demand, Isolation, Level, Unit};
+use crate::model::demand::{Demand, Isolation, Level, Unit};
 
 /// One violated constraint, in words.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,229 +1,19 @@
-//! The validated demand: tenants, workloads sized per GPU model, pricing and weights.
-//! Span-free; built from `schema::demand::RawDemand` against a loaded fabric and the catalog.
+//! Demand validation: `schema::demand::RawDemand` (spanned values) -> `model::demand::Demand`
+//! against a loaded fabric and the catalog, collecting every problem with a span on the
+//! offending value; and reading demand files.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::mig::ProfileIdx;
+use crate::model::demand::*;
 use crate::model::Fabric;
 use crate::schema::demand::{RawDemand, RawPriority, RawSize, RawWorkload};
-use crate::source::known_span_of;
-
-/// A topology level a gang must (or would like to) stay inside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// One NVLink domain (an HGX board or an NVL72 rack).
-    Nvlink = 0,
-    /// One leaf group: nodes cabled to the same set of leaves (a rail group).
-    Leaf = 1,
-    /// One scalable unit.
-    Su = 2,
-    /// Anywhere on the fabric.
-    Fabric = 3,
-}
-
-impl Level {
-    pub const ALL: [Level; 4] = [Level::Nvlink, Level::Leaf, Level::Su, Level::Fabric];
-
-    pub fn parse(s: &str) -> Option<Level> {
-        match s {
-            "nvlink" => Some(Level::Nvlink),
-            "leaf" | "rail-group" => Some(Level::Leaf),
-            "su" | "scalable-unit" => Some(Level::Su),
-            "fabric" => Some(Level::Fabric),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Nvlink => "nvlink",
-            Level::Leaf => "leaf",
-            Level::Su => "su",
-            Level::Fabric => "fabric",
-        }
-    }
-
-    pub fn words(self) -> &'static str {
-        match self {
-            Level::Nvlink => "NVLink domain",
-            Level::Leaf => "leaf group",
-            Level::Su => "scalable unit",
-            Level::Fabric => "fabric",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Isolation {
-    /// Whole nodes: no other tenant on a node this tenant uses.
-    DedicatedNode,
-    /// Whole GPUs, never shared.
-    DedicatedGpu,
-    /// MIG instances (hardware-isolated); `co_tenancy` lets other co-tenant tenants' instances
-    /// share the GPU.
-    Mig { co_tenancy: bool },
-    /// Time-sliced fractions of a GPU, shared only within `group` (tenants that list each other).
-    Shared,
-}
-
-impl Isolation {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Isolation::DedicatedNode => "dedicated-node",
-            Isolation::DedicatedGpu => "dedicated-gpu",
-            Isolation::Mig { .. } => "mig",
-            Isolation::Shared => "shared",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tenant {
-    pub name: String,
-    pub budget_usd_per_hour: Option<f64>,
-    pub max_gpus: Option<f64>,
-    pub max_power_kw: Option<f64>,
-    pub priority: f64,
-    pub isolation: Isolation,
-    /// Tenants (indices) this one may time-slice a GPU with; both must list each other.
-    pub share_with: Vec<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Training,
-    Inference,
-    Agent,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Training => "training",
-            Kind::Inference => "inference",
-            Kind::Agent => "agent",
-        }
-    }
-}
-
-/// What one replica takes on a GPU of a given model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Unit {
-    /// Whole GPUs inside one node (a gang's total for training).
-    Gpus(u32),
-    /// One MIG instance of this profile (index into the model's MIG table).
-    Mig(ProfileIdx),
-    /// A time-sliced share in eighths of a GPU: 1, 2, 4 or 8.
-    Eighths(u8),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gang {
-    pub required: Level,
-    pub preferred: Level,
-    pub bytes_per_step: f64,
-    pub steps_per_hour: f64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Workload {
-    pub name: String,
-    pub tenant: usize,
-    pub kind: Kind,
-    pub priority: f64,
-    pub required: bool,
-    /// Independent replicas (inference, agent); 1 for a training gang.
-    pub replicas: u32,
-    /// Per eligible GPU model (catalog key): what one replica takes.
-    pub units: BTreeMap<String, Unit>,
-    /// Training: all-or-nothing gang with topology levels.
-    pub gang: Option<Gang>,
-    /// Derived memory per replica (model spec), for the explanation.
-    pub memory_gib: Option<f64>,
-    /// Agent: expected GPU-seconds per task.
-    pub gpu_seconds_per_task: Option<f64>,
-    pub tasks_per_hour: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Weights {
-    /// Per priority-weighted GPU admitted.
-    pub value: f64,
-    /// Per USD per hour spent.
-    pub cost_per_usd: f64,
-    /// Per GPU-hour per hour lost to all-reduce communication.
-    pub communication: f64,
-    /// Per GPU-equivalent left stranded on MIG or time-sliced GPUs.
-    pub stranded: f64,
-    /// Per running workload moved or evicted.
-    pub disruption: f64,
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Weights {
-            value: 1.0,
-            cost_per_usd: 0.01,
-            communication: 1.0,
-            stranded: 0.05,
-            disruption: 2.0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pricing {
-    pub gpu_usd_per_hour: BTreeMap<String, f64>,
-    pub power_usd_per_kwh: f64,
-    pub pue: f64,
-}
-
-/// Default on-demand prices (USD per GPU-hour), specialist-cloud midpoints, May 2026
-/// (fabric.md section 5); GB200 is half the quoted superchip price.
-pub const DEFAULT_GPU_USD_PER_HOUR: &[(&str, f64)] = &[
-    ("a100-40gb", 1.5),
-    ("a100-80gb", 1.8),
-    ("b200", 6.0),
-    ("gb200", 4.54),
-    ("h100-80gb", 3.0),
-    ("h100-nvl-94gb", 3.0),
-    ("h200-141gb", 4.0),
-    ("rtx-pro-6000-blackwell", 1.8),
-];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Demand {
-    pub fabric: Option<String>,
-    pub tenants: Vec<Tenant>,
-    pub workloads: Vec<Workload>,
-    pub pricing: Pricing,
-    pub weights: Weights,
-}
-
-impl Demand {
-    pub fn tenant_index(&self, name: &str) -> Option<usize> {
-        self.tenants.iter().position(|t| t.name == name)
-    }
-
-    /// Whether tenants `a` and `b` may time-slice one GPU.
-    pub fn may_share(&self, a: usize, b: usize) -> bool {
-        a == b
-            || (self.tenants[a].share_with.contains(&b) && self.tenants[b].share_with.contains(&a))
-    }
-
-    /// USD per GPU-hour for `model`, given the node's listed price when the demand has none.
-    pub fn gpu_price(&self, model: &str) -> f64 {
-        self.pricing
-            .gpu_usd_per_hour
-            .get(model)
-            .copied()
-            .unwrap_or(2.0)
-    }
-}
+use crate::source::{self, known_span_of, SourceFile};
 
 fn class_weight(classes: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
     classes.get(name).copied().or(match name {
@@ -938,5 +728,62 @@ fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Option<
             Some(e) => Unit::Eighths(e),
         }),
         _ => None,
+    }
+}
+
+/// A demand file read and parsed (not yet validated: that needs the fabric).
+pub struct DemandFile {
+    pub file: SourceFile,
+    pub raw: Option<RawDemand>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn read_demand(path: &Path) -> DemandFile {
+    match source::read_source(path) {
+        Ok(file) => match source::parse_yaml_as::<RawDemand>(&file, source::DEMAND_DOC) {
+            Ok(raw) => DemandFile {
+                file,
+                raw: Some(raw),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => DemandFile {
+                file,
+                raw: None,
+                diagnostics: vec![d],
+            },
+        },
+        Err((file, d)) => DemandFile {
+            file,
+            raw: None,
+            diagnostics: vec![d],
+        },
+    }
+}
+
+/// The fabric path: `--fabric` wins, else the demand's `fabric:` relative to the demand file.
+pub fn fabric_path(demand_path: &Path, raw: &RawDemand, flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(f) = flag {
+        return Some(f.to_path_buf());
+    }
+    let rel = raw.fabric.as_ref()?;
+    Some(demand_path.parent().unwrap_or(Path::new(".")).join(rel))
+}
+
+pub fn validate_demand(raw: RawDemand, fabric: &Fabric) -> (Option<Demand>, Vec<Diagnostic>) {
+    build_demand(raw, fabric, &fabric_catalog(fabric))
+}
+
+/// The built-in catalog plus the fabric's own GPU models (which win).
+pub fn fabric_catalog(fabric: &Fabric) -> Catalog {
+    Catalog::builtin().with_models(fabric.gpu_models.clone())
+}
+
+/// Parses and validates demand text against `fabric` (tests, generated demand).
+pub fn demand_from_str(name: &str, text: &str, fabric: &Fabric) -> Result<Demand, Vec<Diagnostic>> {
+    let file = SourceFile::new(name, text);
+    let raw: RawDemand = source::parse_yaml_as(&file, source::DEMAND_DOC).map_err(|d| vec![d])?;
+    match validate_demand(raw, fabric) {
+        (Some(d), _) => Ok(d),
+        (None, diags) => Err(diags),
     }
 }
