@@ -11,6 +11,9 @@ use serde_saphyr::{Location, MessageFormatter, Spanned};
 use crate::diag::{Diagnostic, Label, Severity, Span, Target};
 use crate::model::Entity;
 
+pub mod excerpt;
+pub use excerpt::{clip_text, Excerpt};
+
 /// Largest input file read (a guard against huge documents): 256 MiB.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
@@ -416,49 +419,6 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-/// A file as miette source code that reads only the lines around a span, using the line
-/// index (miette's own `read_span` scans the text from the start for every report).
-#[derive(Debug, Clone)]
-pub struct WindowedSource(pub SourceFile);
-
-impl miette::SourceCode for WindowedSource {
-    fn read_span<'a>(
-        &'a self,
-        span: &miette::SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let f = &self.0;
-        let text = f.text.as_str();
-        let start = span.offset().min(text.len());
-        let end = (span.offset() + span.len()).min(text.len());
-        if span.offset() > text.len() {
-            return Err(miette::MietteError::OutOfBounds);
-        }
-        let first = f.line_index(start).saturating_sub(context_lines_before);
-        // A span ending right after a newline ends on the previous line.
-        let last_line = f.line_index(if end > start { end - 1 } else { end });
-        let mut range = f.line_range(first, last_line + context_lines_after);
-        // As miette's own reader: without leading context the contents start at the span and
-        // carry its column (in bytes), which is what the `file:line:col` header shows.
-        let column = if context_lines_before == 0 {
-            let column = start - f.line_starts[f.line_index(start)];
-            range.start = start;
-            column
-        } else {
-            0
-        };
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            f.name.clone(),
-            &text.as_bytes()[range.clone()],
-            miette::SourceSpan::new(range.start.into(), range.len()),
-            first,
-            column,
-            f.line_index(range.end.saturating_sub(1)) + 1,
-        )))
-    }
-}
-
 /// A diagnostic bound to its file, ready for miette to render.
 #[derive(Debug)]
 pub struct Rendered {
@@ -467,33 +427,68 @@ pub struct Rendered {
     message: String,
     help: Option<String>,
     labels: Vec<miette::LabeledSpan>,
-    source: WindowedSource,
+    source: Excerpt,
 }
 
 impl Rendered {
     pub fn new(diag: &Diagnostic, file: &SourceFile, prov: &Provenance) -> Self {
-        let labels = diag
+        let resolved: Vec<(&Label, Span)> = diag
             .labels
             .iter()
             .filter_map(|l| resolve_label(l, prov).map(|span| (l, span)))
-            .map(|(l, span)| {
-                let len = span.len.min(file.text.len().saturating_sub(span.start));
-                let ss = miette::SourceSpan::new(span.start.into(), len);
+            .collect();
+        let ranges: Vec<std::ops::Range<usize>> = resolved
+            .iter()
+            .map(|(_, s)| s.start..s.start.saturating_add(s.len))
+            .collect();
+        // Labels are drawn on an excerpt: long lines cut around them (see `excerpt`).
+        let (source, ranges) = Excerpt::new(file, &ranges);
+        let labels = resolved
+            .iter()
+            .zip(ranges)
+            .map(|((l, _), r)| {
+                let text = Some(clip_text(&l.text, excerpt::MAX_LABEL_CHARS));
+                let ss = miette::SourceSpan::new(r.start.into(), r.len());
                 if l.primary {
-                    miette::LabeledSpan::new_primary_with_span(Some(l.text.clone()), ss)
+                    miette::LabeledSpan::new_primary_with_span(text, ss)
                 } else {
-                    miette::LabeledSpan::new_with_span(Some(l.text.clone()), ss)
+                    miette::LabeledSpan::new_with_span(text, ss)
                 }
             })
             .collect();
         Rendered {
             code: diag.code,
             severity: diag.severity,
-            message: diag.message.clone(),
-            help: diag.help.clone(),
+            message: clip_text(&diag.message, excerpt::MAX_MESSAGE_CHARS),
+            help: diag
+                .help
+                .as_deref()
+                .map(|h| clip_text(h, excerpt::MAX_MESSAGE_CHARS)),
             labels,
-            source: WindowedSource(file.clone()),
+            source,
         }
+    }
+}
+
+impl Rendered {
+    /// An `InputError` (a GPU model file, a capture, a topology) rendered under the same
+    /// rules as a diagnostic: long lines cut around the label, long texts clipped.
+    pub fn of_input_error(e: &crate::error::InputError) -> Self {
+        let file = SourceFile::new(e.src.name(), e.src.inner().clone());
+        let mut d = Diagnostic::error(e.code, e.message.clone());
+        if let Some(s) = e.span {
+            d = d.also_at(
+                Span {
+                    start: s.offset(),
+                    len: s.len(),
+                },
+                e.label.clone(),
+            );
+        }
+        if let Some(h) = &e.help {
+            d = d.help(h.clone());
+        }
+        Rendered::new(&d, &file, &Provenance::default())
     }
 }
 

@@ -43,9 +43,17 @@ pub fn print_error(err: &Error) {
         miette::GraphicalReportHandler::new()
     } else {
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-    };
+    }
+    .with_context_lines(crate::source::excerpt::CONTEXT_LINES);
     let mut s = String::new();
-    let _ = handler.render_report(&mut s, err);
+    // A problem inside an input file is drawn from an excerpt (see `source::excerpt`):
+    // miette panics on a label past column 65,535 of the full text.
+    let _ = match err {
+        Error::Input(e) => {
+            handler.render_report(&mut s, &crate::source::Rendered::of_input_error(e))
+        }
+        _ => handler.render_report(&mut s, err),
+    };
     eprintln!("{s}");
 }
 

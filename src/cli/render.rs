@@ -17,6 +17,7 @@ pub fn human(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, color: 
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_width(RENDER_WIDTH)
+        .with_context_lines(crate::source::excerpt::CONTEXT_LINES)
         .with_links(false);
     let mut out = String::new();
     for d in diags {
