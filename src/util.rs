@@ -1,35 +1,105 @@
 //! Small helpers shared by several rooms: atomic file writes and Slurm-style hostlists.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
-/// A failure leaves no partial file at `path`.
+/// Writes `bytes` to `path` without ever leaving a partial or destroyed file:
+/// - a regular file (or a new one) is replaced atomically: a temporary file in the same
+///   directory, fsync, rename; a replaced file keeps its permissions;
+/// - a symlink is written through: its final target is replaced as above, the link stays;
+/// - a device, FIFO or socket (`/dev/null`, `/dev/stdout`, a named pipe) is opened and
+///   written to, never replaced by a rename (which would turn `/dev/null` into a file);
+/// - a directory is refused.
+///
+/// A failure leaves `path` as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    // The kernel follows the links here, magic ones included (`/dev/stdout` ->
+    // `/proc/self/fd/1` -> `pipe:[...]`), so a device or pipe is recognised as such.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(fail(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ))),
+        Ok(m) if !m.is_file() => {
+            // Not a regular file: write into it, as a shell redirection would.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?;
+            f.write_all(bytes).and_then(|_| f.flush()).map_err(fail)
+        }
+        Ok(m) => {
+            let target = follow_symlinks(path).map_err(fail)?;
+            replace_file(&target, bytes, Some(m.permissions())).map_err(fail)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A new file, or a dangling symlink: the file is created where the link points.
+            let target = follow_symlinks(path).map_err(fail)?;
+            replace_file(&target, bytes, None).map_err(fail)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// The path a chain of symlinks ends at (the path itself when it is no symlink); the last
+/// target need not exist. Relative links are resolved against the link's directory.
+pub fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    // Linux gives up after 40 links (ELOOP); so do we.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Replaces regular file `path` through a temporary file in its directory.
+fn replace_file(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        _ => PathBuf::from("."),
     };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".to_string());
     let tmp = dir.join(format!(".{file_name}.fabplan-tmp-{}", std::process::id()));
+    // A stale temporary file of an earlier run with the same pid; never write through one.
+    let _ = std::fs::remove_file(&tmp);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(p) = permissions {
+            f.set_permissions(p)?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
-    result.map_err(|source| {
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
+    }
+    result
 }
 
 /// Why a hostlist could not be expanded.

@@ -23,12 +23,66 @@ pub fn write_stdout(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Writes the rendered output either to `-o FILE` (atomically) or to stdout.
-pub fn emit(out: &mut dyn Write, file: Option<&Path>, bytes: &[u8]) -> Result<()> {
+/// Writes the rendered output either to `-o FILE` or to stdout. `inputs` are the files the
+/// command read: writing onto one of them is refused (exit 2) before anything is written.
+/// The file itself is written by `util::write_atomic` (atomic replace; symlinks written
+/// through; devices and FIFOs written to, never replaced).
+pub fn emit(
+    out: &mut dyn Write,
+    file: Option<&Path>,
+    inputs: &[&Path],
+    bytes: &[u8],
+) -> Result<()> {
     match file {
-        Some(path) if path != Path::new("-") => crate::util::write_atomic(path, bytes),
+        Some(path) if path != Path::new("-") => {
+            refuse_input_as_output(path, inputs)?;
+            crate::util::write_atomic(path, bytes)
+        }
         _ => write_stdout(out, bytes),
     }
+}
+
+/// Refuses an output path that is one of `inputs`: the same file by canonical path or by
+/// (device, inode), so `./x.yaml`, `x.yaml`, a hard link or a symlink to an input are all
+/// caught. A device, FIFO or socket is never refused (writing to it replaces nothing).
+pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if output == Path::new("-") {
+        return Ok(());
+    }
+    let meta = std::fs::metadata(output).ok();
+    if meta.as_ref().is_some_and(|m| !m.is_file()) {
+        return Ok(());
+    }
+    let target = crate::util::follow_symlinks(output).unwrap_or_else(|_| output.to_path_buf());
+    let canonical = std::fs::canonicalize(&target).ok().or_else(|| {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
+    });
+    for input in inputs.iter().filter(|p| **p != Path::new("-")) {
+        let same_inode = match (&meta, std::fs::metadata(input)) {
+            (Some(o), Ok(i)) => o.dev() == i.dev() && o.ino() == i.ino(),
+            _ => false,
+        };
+        let same_path = canonical.is_some() && std::fs::canonicalize(input).ok() == canonical;
+        if same_inode || same_path {
+            return Err(Error::usage(
+                format!(
+                    "refusing to write the output to `{}`: it is the input `{}`",
+                    output.display(),
+                    input.display()
+                ),
+                Some(
+                    "write the output to another file; `-o` never replaces a file the command reads"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether stderr should get colours: a terminal, and no `NO_COLOR`.

@@ -52,7 +52,7 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
                     slurm::render_conf(&t, kind, &header)
                 }
             };
-            emit(out, a.output.as_deref(), text.as_bytes())?;
+            emit(out, a.output.as_deref(), &[&a.fabric], text.as_bytes())?;
         }
         ExportFormat::MigParted(a) => {
             // An unreadable plan is reported like any input: with its file, line and column.
@@ -63,7 +63,7 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
             let plan: RawState = source::parse_yaml_as(&file, source::STATE_DOC)
                 .map_err(|d| super::reject_input(&file, d))?;
             let text = crate::plan::export::mig_parted(&plan);
-            emit(out, a.output.as_deref(), text.as_bytes())?;
+            emit(out, a.output.as_deref(), &[&a.plan], text.as_bytes())?;
         }
         ExportFormat::Kueue(a) => {
             let f = load(&a.fabric)?;
@@ -75,6 +75,7 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
             emit(
                 out,
                 a.output.as_deref(),
+                &[&a.fabric],
                 kueue::render(&k, &header).as_bytes(),
             )?;
         }

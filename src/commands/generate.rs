@@ -32,7 +32,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Outcome> {
         roce: args.transport == TransportArg::Roce,
     };
     let yaml = generate(&req).map_err(|e| Error::usage(e.to_string(), Some(e.help())))?;
-    emit(out, args.output.as_deref(), yaml.as_bytes())?;
+    emit(out, args.output.as_deref(), &[], yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }
 
@@ -59,7 +59,12 @@ fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) 
         args.seed,
         args.profile,
     );
-    emit(out, args.output.as_deref(), yaml.as_bytes())?;
+    emit(
+        out,
+        args.output.as_deref(),
+        &[&args.fabric],
+        yaml.as_bytes(),
+    )?;
     Ok(Outcome::Clean)
 }
 

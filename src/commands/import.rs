@@ -81,7 +81,15 @@ fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
             Some("pass a valid --key (lowercase letters, digits, `-`)".to_string()),
         ));
     }
-    output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
+    let inputs: Vec<&Path> = [
+        Some(a.lgip.as_path()),
+        Some(a.lgipp.as_path()),
+        a.query.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    output::emit(out, a.output.as_deref(), &inputs, yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }
 
@@ -160,7 +168,7 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
         "the imported skeleton",
         Some("check switch and node names in the topology"),
     )?;
-    output::emit(out, a.output.as_deref(), yaml.as_bytes())?;
+    output::emit(out, a.output.as_deref(), &[&a.file], yaml.as_bytes())?;
     Ok(Outcome::Clean)
 }
 
@@ -200,26 +208,26 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
     let fabric = openb::fabric_yaml(&name, &nodes, a.node_power_kw, &header);
     let demand = openb::demand_yaml("fabric.yaml", &pods, &header);
     let codes: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.model.as_str()).collect();
-    // Everything is rendered before anything is written; each file is written atomically.
-    let dir = &a.output;
-    std::fs::create_dir_all(dir.join("gpus")).map_err(|source| Error::Write {
-        path: dir.join("gpus"),
-        source,
+    // Every file is rendered in memory first, relative to DIR.
+    let mut files: Vec<(std::path::PathBuf, String)> = codes
+        .iter()
+        .map(|c| {
+            (
+                Path::new("gpus").join(format!("{}.yaml", openb::model_key(c))),
+                openb::gpu_model_yaml(c),
+            )
+        })
+        .collect();
+    files.push(("fabric.yaml".into(), fabric));
+    files.push(("demand.yaml".into(), demand));
+    write_tree(&a.output, &files, &[&a.nodes, &a.pods], |staged| {
+        loads(
+            &crate::load::load_fabric_file(&staged.join("fabric.yaml")),
+            "the imported fabric",
+            None,
+        )
     })?;
-    for c in &codes {
-        crate::util::write_atomic(
-            &dir.join("gpus")
-                .join(format!("{}.yaml", openb::model_key(c))),
-            openb::gpu_model_yaml(c).as_bytes(),
-        )?;
-    }
-    crate::util::write_atomic(&dir.join("fabric.yaml"), fabric.as_bytes())?;
-    crate::util::write_atomic(&dir.join("demand.yaml"), demand.as_bytes())?;
-    loads(
-        &crate::load::load_fabric_file(&dir.join("fabric.yaml")),
-        "the imported fabric",
-        None,
-    )?;
+    let dir = &a.output;
     eprintln!(
         "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs), {} GPU model files",
         dir.display(),
@@ -246,4 +254,75 @@ fn loads(loaded: &crate::load::LoadedFabric, what: &str, hint: Option<&str>) -> 
         format!("{what} does not load: {}", msgs.join("; ")),
         hint.map(str::to_string),
     ))
+}
+
+/// Writes `files` (paths relative to `dir`) so that on any error nothing is left behind:
+/// no output may be one of `inputs`; the files are first written to a staging directory
+/// next to `dir` and `check`ed there (a fabric loads with its GPU model files); only then
+/// is each written into `dir` (atomically, through `util::write_atomic`). If a final write
+/// fails, the files and directories this run created are removed again.
+fn write_tree(
+    dir: &Path,
+    files: &[(std::path::PathBuf, String)],
+    inputs: &[&Path],
+    check: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    for (rel, _) in files {
+        output::refuse_input_as_output(&dir.join(rel), inputs)?;
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.fabplan-staging-{}", std::process::id()));
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let staged = (|| {
+        let _ = std::fs::remove_dir_all(&staging);
+        for (rel, text) in files {
+            let path = staging.join(rel);
+            if let Some(d) = path.parent() {
+                std::fs::create_dir_all(d).map_err(write_err(&dir.join(rel)))?;
+            }
+            std::fs::write(&path, text).map_err(write_err(&dir.join(rel)))?;
+        }
+        check(&staging)
+    })();
+    let _ = std::fs::remove_dir_all(&staging);
+    staged?;
+    // Directories and files that did not exist before, to remove if a write fails.
+    let mut created: Vec<std::path::PathBuf> = Vec::new();
+    let result = (|| {
+        for (rel, text) in files {
+            let path = dir.join(rel);
+            let mut missing = Vec::new();
+            let mut d = path.parent();
+            while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+                missing.push(p.to_path_buf());
+                d = p.parent();
+            }
+            for m in missing.into_iter().rev() {
+                std::fs::create_dir(&m).map_err(write_err(&m))?;
+                created.push(m);
+            }
+            let existed = std::fs::symlink_metadata(&path).is_ok();
+            crate::util::write_atomic(&path, text.as_bytes())?;
+            if !existed {
+                created.push(path);
+            }
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for p in created.iter().rev() {
+            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir(p));
+        }
+    }
+    result
 }

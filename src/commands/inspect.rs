@@ -28,7 +28,7 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<Outcome> {
         InspectFormat::Json => serde_json::to_string_pretty(&s).expect("json") + "\n",
         InspectFormat::Human => human(&s),
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    emit(out, args.output.as_deref(), &[&args.file], text.as_bytes())?;
     Ok(Outcome::Clean)
 }
 

@@ -105,7 +105,7 @@ fn name_count(text: &str, bare_ok: bool) -> Result<(String, u32)> {
 }
 
 fn emit(out: &mut dyn Write, text: String) -> Result<()> {
-    output::emit(out, None, text.as_bytes())
+    output::emit(out, None, &[], text.as_bytes())
 }
 
 fn emit_json(out: &mut dyn Write, value: &Value) -> Result<()> {

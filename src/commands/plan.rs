@@ -37,11 +37,12 @@ fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style: Dia
 }
 
 /// Loads the demand and its fabric (shared by `plan` and `verify`); diagnostics go to stderr.
+/// Also returns the fabric's path (the flag, or the demand's `fabric:`).
 pub fn load_inputs(
     demand_path: &Path,
     fabric_flag: Option<&Path>,
     style: DiagStyle,
-) -> Result<(Fabric, Demand)> {
+) -> Result<(Fabric, Demand, std::path::PathBuf)> {
     let none = Provenance::default();
     let df = crate::load::demand::read_demand(demand_path);
     let Some(raw) = df.raw else {
@@ -64,7 +65,7 @@ pub fn load_inputs(
         report(&diags, &df.file, &none, style);
         return Err(Error::InputRejected { count: 1 });
     }
-    Ok((fabric, demand.expect("demand")))
+    Ok((fabric, demand.expect("demand"), fpath))
 }
 
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -78,7 +79,16 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         PlanFormat::Human => DiagStyle::Human,
         PlanFormat::Json | PlanFormat::Yaml => DiagStyle::Json,
     };
-    let (fabric, demand) = load_inputs(&args.demand, args.fabric.as_deref(), style)?;
+    // Refused before planning, which may take a while; checked again with the demand's
+    // fabric once it is known.
+    let given: Vec<&Path> = std::iter::once(args.demand.as_path())
+        .chain(args.fabric.as_deref())
+        .chain(args.current.as_deref())
+        .collect();
+    if let Some(o) = &args.output {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
+    let (fabric, demand, fabric_path) = load_inputs(&args.demand, args.fabric.as_deref(), style)?;
     let current = match &args.current {
         None => None,
         Some(p) => match load::read_state(p, &fabric) {
@@ -117,7 +127,11 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         PlanFormat::Yaml => serde_saphyr::to_string(&doc)
             .map_err(|e| Error::usage(format!("rendering YAML: {e}"), None))?,
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    let inputs: Vec<&Path> = given
+        .into_iter()
+        .chain(std::iter::once(fabric_path.as_path()))
+        .collect();
+    emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
     Ok(if result.infeasible.is_empty() {
         Outcome::Clean
     } else {

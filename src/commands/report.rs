@@ -60,7 +60,11 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
         ReportFormat::Html => html::page(&f, &r, options.usage.as_ref()),
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.fabric.as_path())
+        .chain(args.demand.as_deref())
+        .chain(args.plan.as_deref())
+        .collect();
+    emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
     Ok(Outcome::Clean)
 }
 

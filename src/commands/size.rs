@@ -19,7 +19,7 @@ pub fn run(args: &SizeArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         SizeFormat::Human => render_human(&request, &size),
         SizeFormat::Json => render_json(&request, &size),
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    emit(out, args.output.as_deref(), &[], text.as_bytes())?;
     Ok(Outcome::Clean)
 }
 

@@ -83,7 +83,8 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
                 + "\n"
         }
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    let inputs: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
+    emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
     if rejected > 0 {
         return Err(Error::InputRejected { count: rejected });
     }

@@ -10,7 +10,7 @@ use crate::schema::demand::RawState;
 use crate::source;
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (fabric, demand) = crate::commands::plan::load_inputs(
+    let (fabric, demand, _) = crate::commands::plan::load_inputs(
         &args.demand,
         args.fabric.as_deref(),
         crate::commands::plan::DiagStyle::Human,
