@@ -34,7 +34,8 @@ pub enum ExportFormat {
 pub struct MigPartedArgs {
     /// The plan (JSON or YAML, as `fabplan plan` writes it).
     pub plan: PathBuf,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -79,7 +80,8 @@ pub struct SlurmExportArgs {
     /// nodes, else tree).
     #[arg(long, value_enum)]
     pub topology: Option<SlurmTopologyKind>,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -99,7 +101,8 @@ pub struct KueueExportArgs {
     /// Fabric file (YAML).
     #[arg(value_name = "FABRIC")]
     pub fabric: PathBuf,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -34,7 +34,8 @@ pub struct GenerateArgs {
     /// Transport; roce adds the reference lossless settings.
     #[arg(long, value_enum, default_value = "roce")]
     pub transport: TransportArg,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -73,7 +74,8 @@ pub struct GenerateDemandArgs {
     /// and one whole-SU pretraining gang), plus small work (~5% of the GPUs) up to --workloads.
     #[arg(long, value_enum, default_value = "mixed")]
     pub profile: crate::plan::gen::Profile,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -43,7 +43,8 @@ pub struct OpenbImportArgs {
     /// Pod list CSV.
     #[arg(value_name = "PODS.csv")]
     pub pods: PathBuf,
-    /// Directory to write fabric.yaml, demand.yaml and gpus/ into (created if missing).
+    /// Directory to write fabric.yaml, demand.yaml and gpus/ into (created if missing). All files
+    /// are checked before any is written; on an error none is left; never onto an input.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
     /// Read only the first N pods (with GPUs) of the pod list.
@@ -95,7 +96,8 @@ pub struct SlurmImportArgs {
     pub link_gbps: u32,
     #[arg(long, value_enum, default_value = "infiniband")]
     pub transport: ImportTransport,
-    /// Write the YAML here (atomically) instead of stdout.
+    /// Write the YAML here instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -133,7 +135,8 @@ pub struct NvidiaSmiArgs {
     /// GPU index to read when the capture lists several GPUs (default: the first).
     #[arg(long, value_name = "N")]
     pub gpu_index: Option<u32>,
-    /// Write the YAML here (atomically) instead of stdout.
+    /// Write the YAML here instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -17,7 +17,8 @@ pub struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: InspectFormat,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

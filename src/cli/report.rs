@@ -55,7 +55,8 @@ pub struct ReportArgs {
     pub plan: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: ReportFormat,
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Power usage effectiveness (facility / IT).

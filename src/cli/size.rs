@@ -120,7 +120,8 @@ pub struct SizeArgs {
     #[arg(long, value_enum, default_value_t = SizeFormat::Human)]
     pub format: SizeFormat,
 
-    /// Write to FILE (atomically) instead of stdout
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

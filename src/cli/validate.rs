@@ -24,7 +24,8 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Write the report to FILE (atomically) instead of stdout.
+    /// Write the report to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
