@@ -18,8 +18,9 @@ pub const MAX_LINE_CHARS: usize = 160;
 /// Characters kept before and after each label end on a cut line.
 const WINDOW_BEFORE: usize = 40;
 const WINDOW_AFTER: usize = 60;
-/// Characters shown of one cut line at most, whatever the number of labels on it.
-const MAX_SHOWN_CHARS: usize = 2_000;
+/// Bytes shown of one cut line at most, whatever the number of labels on it (far below
+/// miette's 65,535 limit even in 4-byte characters).
+const MAX_SHOWN_BYTES: usize = 8_000;
 /// What stands for the text left out of a cut line.
 pub const CUT_MARKER: &str = "…";
 /// Lines of context before and after a label (the handlers are set to the same).
@@ -229,30 +230,33 @@ fn shown_line(
         out.push_str(body);
         pieces.push((start, orig.clone()));
     } else {
-        // Character index of every byte offset that matters, from one pass over the line.
-        let bounds: Vec<usize> = body
-            .char_indices()
-            .map(|(i, _)| orig.start + i)
-            .chain(std::iter::once(orig.end))
-            .collect();
-        let char_at = |o: usize| bounds.partition_point(|&b| b < o);
-        let chars = bounds.len() - 1;
+        // Windows in bytes, found by walking characters from each point: the cost does not
+        // grow with the line (a 50 MB minified file is one line).
+        let back = |p: usize, n: usize| {
+            text[orig.start..p]
+                .char_indices()
+                .rev()
+                .nth(n.saturating_sub(1))
+                .map_or(orig.start, |(i, _)| orig.start + i)
+        };
+        let ahead = |p: usize, n: usize| {
+            text[p..orig.end]
+                .char_indices()
+                .nth(n)
+                .map_or(orig.end, |(i, _)| p + i)
+        };
         let mut windows: Vec<(usize, usize)> = if points.is_empty() {
-            vec![(0, WINDOW_BEFORE + WINDOW_AFTER)]
+            vec![(orig.start, ahead(orig.start, WINDOW_BEFORE + WINDOW_AFTER))]
         } else {
             points
                 .iter()
-                .map(|&p| {
-                    let c = char_at(p);
-                    (c.saturating_sub(WINDOW_BEFORE), c + WINDOW_AFTER)
-                })
+                .map(|&p| (back(p, WINDOW_BEFORE), ahead(p, WINDOW_AFTER)))
                 .collect()
         };
         windows.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         let mut shown = 0;
         for (a, b) in windows {
-            let b = b.min(chars);
             match merged.last_mut() {
                 Some((_, lb)) if a <= *lb => {
                     if b > *lb {
@@ -265,19 +269,19 @@ fn shown_line(
                     merged.push((a, b));
                 }
             }
-            if shown > MAX_SHOWN_CHARS {
+            if shown > MAX_SHOWN_BYTES {
                 break;
             }
         }
         let mut cursor = orig.start;
         for (a, b) in merged {
-            if bounds[a] > cursor {
+            if a > cursor {
                 out.push_str(CUT_MARKER);
             }
-            let piece = bounds[a]..bounds[b];
+            let piece = a..b;
             pieces.push((out.len(), piece.clone()));
             out.push_str(&text[piece]);
-            cursor = bounds[b];
+            cursor = b;
         }
         if cursor < orig.end {
             out.push_str(CUT_MARKER);
@@ -348,5 +352,72 @@ impl miette::SourceCode for Excerpt {
             // As miette's own reader: the line count up to the end of the contents.
             region.lines[last].line + 1,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miette::SourceCode;
+
+    fn excerpt(text: &str, spans: &[Range<usize>]) -> (Excerpt, Vec<Range<usize>>) {
+        Excerpt::new(&SourceFile::new("f", text), spans)
+    }
+
+    #[test]
+    fn short_lines_are_shown_whole_with_one_line_of_context() {
+        let text = "a: 1\nb: 2\nc: 3\nd: 4\n";
+        let (e, m) = excerpt(text, &[10..14]);
+        assert_eq!(e.text, "b: 2\nc: 3\nd: 4\n");
+        assert_eq!(&e.text[m[0].clone()], "c: 3");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_label_and_the_header_keeps_the_real_column() {
+        let text = format!("{}BAD{}\n", "x".repeat(100_000), "y".repeat(100_000));
+        let (e, m) = excerpt(&text, &[100_000..100_003]);
+        assert_eq!(&e.text[m[0].clone()], "BAD");
+        assert!(e.text.starts_with(CUT_MARKER) && e.text.trim_end().ends_with(CUT_MARKER));
+        assert!(e.text.chars().count() < 200, "{}", e.text.len());
+        let span = miette::SourceSpan::new(m[0].start.into(), m[0].len());
+        let c = e.read_span(&span, 0, 0).unwrap();
+        assert_eq!((c.line(), c.column()), (0, 100_000));
+    }
+
+    #[test]
+    fn two_labels_far_apart_on_one_line_get_two_windows() {
+        let text = format!("A{}B{}\n", "x".repeat(70_000), "y".repeat(70_000));
+        let (e, m) = excerpt(&text, &[0..1, 70_001..70_002]);
+        assert_eq!(&e.text[m[0].clone()], "A");
+        assert_eq!(&e.text[m[1].clone()], "B");
+        assert_eq!(e.text.matches(CUT_MARKER).count(), 2);
+    }
+
+    #[test]
+    fn multibyte_characters_at_the_cut_and_spans_inside_them_are_safe() {
+        let text = format!("{}🚀é{}\r\n", "日".repeat(50_000), "本".repeat(50_000));
+        let rocket = "日".len() * 50_000;
+        // Spans starting and ending inside characters, past the end, and empty.
+        let spans = [
+            rocket + 1..rocket + 5,
+            3..4,
+            text.len() + 10..text.len() + 20,
+            7..7,
+        ];
+        let (e, m) = excerpt(&text, &spans);
+        for r in &m {
+            assert!(e.text.is_char_boundary(r.start) && e.text.is_char_boundary(r.end));
+        }
+        assert_eq!(&e.text[m[0].clone()], "🚀é");
+        let c = e
+            .read_span(&miette::SourceSpan::new(m[0].start.into(), 1), 0, 0)
+            .unwrap();
+        assert_eq!(c.column(), 50_000);
+    }
+
+    #[test]
+    fn long_texts_are_clipped_with_a_count() {
+        assert_eq!(clip_text("abc", 3), "abc");
+        assert_eq!(clip_text("abcdé", 3), "abc… (2 more characters)");
     }
 }
