@@ -260,12 +260,8 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> DiffResult {
                 if let Some((j, _)) = cb {
                     used[j] = true;
                 }
-                let mut seen = seen_of(i, &format!("`{name_a}` is cabled to `{}`", x.name));
-                if let Some((j, _)) = cb {
-                    if j != i {
-                        seen.extend(seen_of(j, &format!("`{name_b}` holds this cable")));
-                    }
-                }
+                // The cable on the designed far port (if any) has its own finding.
+                let seen = seen_of(i, &format!("`{name_a}` is cabled to `{}`", x.name));
                 if x.anonymous {
                     out.findings.push(Finding {
                         diag: finding("FP957", Severity::Warning, format!("`{name_a}` should connect to `{name_b}`; the capture shows an unnamed device `{}` there", x.name))

@@ -1,0 +1,312 @@
+//! `fabplan as-built`: real captures (tests/fixtures/as-built/) against designs written from
+//! their READMEs, and miswired copies made here, each fault known, so the diff must report
+//! exactly those faults with their spans and hints.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{copy_dir, run, snapshot};
+use serde_json::Value;
+
+const LAB: &str = "tests/fixtures/as-built/designs/lldp-lab.yaml";
+const NDR: &str = "tests/fixtures/as-built/designs/topograph-ndr-2tier.yaml";
+const NDR_CAPTURE: &str = "tests/fixtures/as-built/ibnetdiscover/topograph-ndr-2tier.out";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lab_captures(dir: &str) -> Vec<String> {
+    [
+        "host1", "host2", "host3", "host4", "leaf1", "leaf2", "spine1", "spine2",
+    ]
+    .iter()
+    .map(|n| format!("{dir}/{n}.json"))
+    .collect()
+}
+
+fn as_built(design: &str, captures: &[String], extra: &[&str]) -> common::Run {
+    let mut args = vec!["as-built", design];
+    args.extend(captures.iter().map(String::as_str));
+    args.extend(extra);
+    run(&args)
+}
+
+/// Codes of a JSON report, counted.
+fn codes(stdout: &str) -> BTreeMap<String, usize> {
+    let v: Value = serde_json::from_str(stdout).expect("json report");
+    let mut m = BTreeMap::new();
+    for f in v["findings"].as_array().expect("findings") {
+        *m.entry(f["code"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    m
+}
+
+/// A scratch copy of the lab captures, unique per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fabplan-asbuilt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root().join("tests/fixtures/as-built/lldp/correct"), &dir);
+    dir
+}
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+}
+
+/// In a `-f json` capture with several neighbours, renames the entry of local port `from`.
+fn rename_port(v: &mut Value, from: &str, to: &str) {
+    for item in v["lldp"]["interface"].as_array_mut().unwrap() {
+        let obj = item.as_object_mut().unwrap();
+        if let Some(e) = obj.remove(from) {
+            obj.insert(to.to_string(), e);
+        }
+    }
+}
+
+#[test]
+fn the_correct_lab_matches_its_design() {
+    let r = as_built(
+        LAB,
+        &lab_captures("tests/fixtures/as-built/lldp/correct"),
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    snapshot("asbuilt-lab-correct", &r.transcript());
+}
+
+#[test]
+fn json0_and_json_captures_mix() {
+    let mut caps = lab_captures("tests/fixtures/as-built/lldp/correct");
+    caps[4] = "tests/fixtures/as-built/lldp/correct/leaf1.json0.json".into();
+    let r = as_built(LAB, &caps, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["matched"], 8);
+    assert_eq!(v["captured_cables"], 8);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+}
+
+/// Two host ports swapped on leaf1, host4's cable dropped, the leaf1-spine1 cable at another
+/// speed: exactly these faults, each on its designed link with a hint.
+#[test]
+fn a_miswired_lab_reports_exactly_its_faults() {
+    let dir = scratch("miswired");
+    // Swap: host1 goes to leaf1:swp2, host2 to leaf1:swp1 (both ends' views).
+    edit_json(&dir.join("leaf1.json"), |v| {
+        rename_port(v, "swp1", "tmp");
+        rename_port(v, "swp2", "swp1");
+        rename_port(v, "tmp", "swp2");
+    });
+    for (host, port) in [("host1", "swp2"), ("host2", "swp1")] {
+        edit_json(&dir.join(format!("{host}.json")), |v| {
+            let p = &mut v["lldp"]["interface"]["eth0"]["port"];
+            p["id"]["value"] = port.into();
+            p["descr"] = port.into();
+        });
+    }
+    // Drop host4 -- leaf2:swp2: neither end sees it any more.
+    edit_json(&dir.join("leaf2.json"), |v| {
+        let list = v["lldp"]["interface"].as_array_mut().unwrap();
+        list.retain(|i| i.get("swp2").is_none());
+    });
+    std::fs::write(dir.join("host4.json"), "{\n  \"lldp\": {\n  }\n}\n").unwrap();
+    // leaf1:swp51 -- spine1:swp1 trains at 1 Gb/s on both ends.
+    let slow = "1000BaseTFD - Four-pair Category 5 UTP, full duplex mode";
+    edit_json(&dir.join("leaf1.json"), |v| {
+        for i in v["lldp"]["interface"].as_array_mut().unwrap() {
+            if let Some(e) = i.get_mut("swp51") {
+                e["port"]["auto-negotiation"]["current"] = slow.into();
+            }
+        }
+    });
+    edit_json(&dir.join("spine1.json"), |v| {
+        for i in v["lldp"]["interface"].as_array_mut().unwrap() {
+            if let Some(e) = i.get_mut("swp1") {
+                e["port"]["auto-negotiation"]["current"] = slow.into();
+            }
+        }
+    });
+    let caps = lab_captures(dir.to_str().unwrap());
+    let json = as_built(LAB, &caps, &["--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.transcript());
+    assert_eq!(
+        codes(&json.stdout),
+        BTreeMap::from([
+            ("FP950".into(), 2),
+            ("FP951".into(), 1),
+            ("FP953".into(), 1)
+        ]),
+        "{}",
+        json.stdout
+    );
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let f = &v["findings"].as_array().unwrap();
+    // Each finding is labelled on the designed link's line of the design.
+    let lines: Vec<_> = f
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [("FP950", 28), ("FP950", 29), ("FP951", 31), ("FP953", 32)]
+    );
+    assert_eq!(
+        f[0]["help"],
+        "move the cable end from `leaf1:swp2` to `leaf1:swp1`"
+    );
+    assert_eq!(
+        f[1]["help"],
+        "move the cable end from `leaf1:swp1` to `leaf1:swp2`"
+    );
+    let human = as_built(LAB, &caps, &[]);
+    assert_eq!(human.code, 1);
+    let text = human
+        .transcript()
+        .replace(dir.to_str().unwrap(), "<captures>");
+    snapshot("asbuilt-lab-miswired", &text);
+    let sarif = as_built(LAB, &caps, &["--format", "sarif"]);
+    assert_eq!(sarif.code, 1);
+    let s: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        28
+    );
+    assert!(results[0]["relatedLocations"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A device named differently in the design is matched through the mapping file.
+#[test]
+fn the_mapping_file_renames_devices() {
+    let dir = scratch("mapping");
+    let design = std::fs::read_to_string(root().join(LAB))
+        .unwrap()
+        .replace("spine[1-2]", "sp-a,sp-b")
+        .replace("spine1:", "sp-a:")
+        .replace("spine2:", "sp-b:");
+    std::fs::write(dir.join("design.yaml"), design).unwrap();
+    let d = dir.join("design.yaml");
+    let caps = lab_captures("tests/fixtures/as-built/lldp/correct");
+    let without = as_built(d.to_str().unwrap(), &caps, &["--format", "json"]);
+    assert_eq!(without.code, 1);
+    assert_eq!(
+        codes(&without.stdout),
+        BTreeMap::from([("FP952".into(), 4), ("FP958".into(), 2)]),
+        "{}",
+        without.stdout
+    );
+    std::fs::write(dir.join("map.yaml"), "devices:\n  spine1: sp-a\n  \"02:00:00:12:00:00\": sp-b   # by chassis id: unused, spine2 has a SysName\n  spine2: sp-b\n").unwrap();
+    let with = as_built(
+        d.to_str().unwrap(),
+        &caps,
+        &["--map", dir.join("map.yaml").to_str().unwrap()],
+    );
+    assert_eq!(with.code, 0, "{}", with.transcript());
+    std::fs::write(dir.join("bad-map.yaml"), "devices:\n  spine1: sp-c\n").unwrap();
+    let bad = as_built(
+        d.to_str().unwrap(),
+        &caps,
+        &["--map", dir.join("bad-map.yaml").to_str().unwrap()],
+    );
+    assert_eq!(bad.code, 2, "{}", bad.transcript());
+    snapshot(
+        "asbuilt-mapping-invalid",
+        &bad.transcript().replace(dir.to_str().unwrap(), "<dir>"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The real NDR capture against the README's intended structure: its real faults.
+#[test]
+fn the_topograph_capture_departs_from_its_design() {
+    let r = run(&["as-built", NDR, NDR_CAPTURE, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    // 32 leaves x (18 hosts + 18 uplinks) designed; README: 1114 links of which 40 are SHARP.
+    assert_eq!(v["designed_cables"], 32 * 36);
+    assert_eq!(v["captured_cables"], 1114 - 40);
+    let c = codes(&r.stdout);
+    // IBLEAF-03-01 is absent (README): one finding, not 36.
+    assert_eq!(c.get("FP958"), Some(&1), "{c:?}");
+    snapshot("asbuilt-topograph-codes", &format!("{c:#?}\n"));
+    let human = run(&["as-built", NDR, NDR_CAPTURE, "--limit", "2"]);
+    assert_eq!(human.code, 1);
+    snapshot("asbuilt-topograph", &human.transcript());
+}
+
+#[test]
+fn the_link_list_of_a_capture() {
+    let r = run(&[
+        "as-built",
+        "--links",
+        "tests/fixtures/as-built/ibnetdiscover/ufm-small-mixed-speeds.txt",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    snapshot("asbuilt-links-ufm-small", &r.transcript());
+    let j = run(&[
+        "as-built",
+        "--links",
+        "--format",
+        "json",
+        "tests/fixtures/as-built/ibnetdiscover/ufm-selene-storage-hdr-3tier.txt",
+    ]);
+    assert_eq!(j.code, 0, "{}", j.stderr);
+    let v: Value = serde_json::from_str(&j.stdout).unwrap();
+    // README: 3286 links, no SHARP nodes, every one seen from both ends.
+    let links = v["links"].as_array().unwrap();
+    assert_eq!(links.len(), 3286);
+    assert!(links
+        .iter()
+        .all(|l| l["seen"].as_array().unwrap().len() == 2));
+}
+
+#[test]
+fn parse_problems_exit_2_with_file_line_col() {
+    let dir = std::env::temp_dir().join(format!("fabplan-asbuilt-{}-bad", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.out"), "Switch\t41 \"S-b8599f0300fc6de4\"\t\t# \"MF0;sw1:MQM8700/U1\" enhanced port 0 lid 13 lmc 0\n[3]\t\"S-0002c903007b78b0\"[1]\t\t# \"MF0;sw2:SX6036/U1\" lid 19 4xQDX\n[x]\t\"S-0002c903007b78b0\"[2]\t\t# \"MF0;sw2:SX6036/U1\" lid 19 4xQDR\n").unwrap();
+    std::fs::write(
+        dir.join("leaf9.json"),
+        "{\"lldp\": {\"interface\": [\n  {\"swp1\": {\"chassis\": {\"spine1\": {}}}}\n]}}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.json"), "{\"lldp\": {\"interface\": [\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "cables look fine\n").unwrap();
+    let names = ["bad.out", "leaf9.json", "broken.json", "notes.txt"];
+    let caps: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(n).to_str().unwrap().to_string())
+        .collect();
+    let r = as_built(LAB, &caps, &[]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    for code in ["FP940", "FP941", "FP942"] {
+        assert!(r.stdout.contains(code), "{code} missing:\n{}", r.stdout);
+    }
+    snapshot(
+        "asbuilt-parse-problems",
+        &r.transcript().replace(dir.to_str().unwrap(), "<dir>"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn as_built_help() {
+    let r = run(&["as-built", "--help"]);
+    assert_eq!(r.code, 0);
+    snapshot("help_as-built", &r.transcript());
+    assert_eq!(
+        run(&["as-built", LAB]).code,
+        2,
+        "a design without captures is bad usage"
+    );
+}
