@@ -310,3 +310,125 @@ fn as_built_help() {
         "a design without captures is bad usage"
     );
 }
+
+/// A copy of the real NDR capture with two more faults made here: one HCA cable trained at
+/// 2x (both views), and a host of SU 1 moved onto the free port of SU 2's rail-1 leaf. The diff
+/// must change by exactly those faults relative to the real capture.
+#[test]
+fn a_miswired_ndr_copy_reports_width_and_leaf_group() {
+    let text = std::fs::read_to_string(root().join(NDR_CAPTURE)).unwrap();
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
+    // a08-p1-dgx-04-c01 mlx5_5 (on A09-P1-IBLEAF-04-04:1) at 2 lanes, as both ends see it.
+    for l in lines
+        .iter_mut()
+        .filter(|l| l.contains("e09d7303007a4bd8") && l.contains("4xNDR"))
+    {
+        *l = l.replace("4xNDR", "2xNDR");
+    }
+    // a05-p1-dgx-01-c13 HCA-1 from A09-P1-IBLEAF-01-01:13 to A09-P1-IBLEAF-01-02:5 (SU 2's
+    // rail-1 leaf, whose port 5 is empty in the real capture).
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("[13]\t\"H-e09d7303007a4a7c\""))
+        .unwrap();
+    let moved = lines.remove(at).replacen("[13]", "[5]", 1);
+    let header = lines
+        .iter()
+        .position(|l| l.contains("IBLEAF-01-02:MQM9701/U1\" enhanced"))
+        .unwrap();
+    lines.insert(header + 1, moved);
+    for l in lines
+        .iter_mut()
+        .filter(|l| l.starts_with("[1](e09d7303007a4a7c)"))
+    {
+        *l = l
+            .replace("\"S-2c5eab0300b87b00\"[13]", "\"S-2c5eab0300b87a80\"[5]")
+            .replace("IBLEAF-01-01", "IBLEAF-01-02");
+    }
+    let dir = std::env::temp_dir().join(format!("fabplan-asbuilt-{}-ndr", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("ndr-miswired.out");
+    std::fs::write(&copy, lines.concat()).unwrap();
+    let real = run(&["as-built", NDR, NDR_CAPTURE, "--format", "json"]);
+    let made = run(&["as-built", NDR, copy.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(made.code, 1, "{}", made.stderr);
+    let (before, after) = (codes(&real.stdout), codes(&made.stdout));
+    let mut delta: BTreeMap<String, i64> = BTreeMap::new();
+    for (code, n) in &after {
+        *delta.entry(code.clone()).or_default() += *n as i64;
+    }
+    for (code, n) in &before {
+        *delta.entry(code.clone()).or_default() -= *n as i64;
+    }
+    delta.retain(|_, n| *n != 0);
+    assert_eq!(
+        delta,
+        BTreeMap::from([
+            ("FP950".into(), 1),  // a06-p1-dgx-02-c05:HCA-1's port now holds c13's cable
+            ("FP951".into(), -1), // ... so that cable is no longer simply missing
+            ("FP954".into(), 1),
+            ("FP956".into(), 1),
+        ])
+    );
+    let v: Value = serde_json::from_str(&made.stdout).unwrap();
+    let by_code = |code: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let group = by_code("FP956");
+    assert_eq!(
+        group["help"],
+        "move the cable end from `A09-P1-IBLEAF-01-02:5` to `A09-P1-IBLEAF-01-01:13`"
+    );
+    assert_eq!(group["as_built"][0]["file"], copy.to_str().unwrap());
+    let width = by_code("FP954");
+    assert!(width["message"]
+        .as_str()
+        .unwrap()
+        .contains("trained at 2 lanes (`2xNDR`)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Both ends captured, and they disagree: host1 says it is on `leaf1:swp2`, leaf1 still sees
+/// it on `swp1`. Each view is reported (FP943) at its own file and line.
+#[test]
+fn views_that_disagree_are_reported() {
+    let dir = scratch("disagree");
+    edit_json(&dir.join("host1.json"), |v| {
+        let p = &mut v["lldp"]["interface"]["eth0"]["port"];
+        p["id"]["value"] = "swp2".into();
+        p["descr"] = "swp2".into();
+    });
+    let caps = lab_captures(dir.to_str().unwrap());
+    let r = as_built(LAB, &caps, &["--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let disagree: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "FP943")
+        .map(|f| {
+            let at = &f["as_built"][0];
+            format!(
+                "{}:{}",
+                at["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                at["line"]
+            )
+        })
+        .collect();
+    assert_eq!(disagree, ["host1.json:4", "leaf1.json:5"]);
+    // The given order of the captures does not change the report.
+    let mut reversed = caps.clone();
+    reversed.reverse();
+    assert_eq!(
+        as_built(LAB, &reversed, &["--format", "json"]).stdout,
+        r.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -293,7 +293,12 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
             None,
         ));
     }
-    let cap = read_captures(args, capture_paths);
+    // Captures are read in path order (each once), so neither the findings nor which end's
+    // view comes first depend on the order they were given in.
+    let mut capture_paths = capture_paths.to_vec();
+    capture_paths.sort();
+    capture_paths.dedup();
+    let cap = read_captures(args, &capture_paths);
     let empty = Provenance::default();
     let per_file = |cap: &Capture| -> Vec<Vec<Diagnostic>> {
         let mut v = vec![Vec::new(); cap.files.len()];
