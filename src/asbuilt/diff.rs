@@ -286,6 +286,26 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> DiffResult {
                     });
                     continue;
                 }
+                // When the cable on the port is the anchor of another designed cable, that
+                // cable's own FP950 says where to move it; here the cable is missing.
+                let y_anchors = design_at.get(&y.key).is_some_and(|other_link| {
+                    let ol = &f.links[other_link.index()];
+                    let first = if anchored(f, &ol.a, &ol.b) {
+                        &ol.a
+                    } else {
+                        &ol.b
+                    };
+                    endpoint_key(f, first).0 == y.key
+                });
+                if y_anchors {
+                    out.findings.push(Finding {
+                        diag: finding("FP951", Severity::Error, format!("cable `{name_a} -- {name_b}` is missing"))
+                            .on(Entity::Link(link), None, "designed here")
+                            .help(format!("cable `{name_a}` to `{name_b}` once `{}`, which is plugged in there, is moved to its own port", y.name)),
+                        seen,
+                    });
+                    continue;
+                }
                 out.findings.push(Finding {
                     diag: finding(
                         "FP950",
