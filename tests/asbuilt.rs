@@ -363,10 +363,7 @@ fn a_miswired_ndr_copy_reports_width_and_leaf_group() {
     delta.retain(|_, n| *n != 0);
     assert_eq!(
         delta,
-        BTreeMap::from([
-            ("FP954".into(), 1),
-            ("FP956".into(), 1),
-        ])
+        BTreeMap::from([("FP954".into(), 1), ("FP956".into(), 1),])
     );
     let v: Value = serde_json::from_str(&made.stdout).unwrap();
     let by_code = |code: &str| {
