@@ -427,3 +427,40 @@ fn views_that_disagree_are_reported() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An HCA with the adapter-default description is matched by its node id through `ports:`.
+#[test]
+fn the_mapping_file_names_an_unnamed_hca_by_guid() {
+    let dir = std::env::temp_dir().join(format!("fabplan-asbuilt-{}-guid", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("map.yaml");
+    // Port 6 of A09-P1-IBLEAF-04-02 holds `MT4129 ConnectX7   Mellanox Technologies`.
+    std::fs::write(
+        &map,
+        "ports:\n  \"H-e09d730300858d88:1\": \"a06-p1-dgx-02-c06:HCA-6\"\n",
+    )
+    .unwrap();
+    let plain = run(&["as-built", NDR, NDR_CAPTURE, "--format", "json"]);
+    let mapped = run(&[
+        "as-built",
+        NDR,
+        NDR_CAPTURE,
+        "--format",
+        "json",
+        "--map",
+        map.to_str().unwrap(),
+    ]);
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&plain.stdout).unwrap(),
+        serde_json::from_str(&mapped.stdout).unwrap(),
+    );
+    assert_eq!(
+        b["matched"].as_u64().unwrap(),
+        a["matched"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        codes(&mapped.stdout)["FP957"] + 1,
+        codes(&plain.stdout)["FP957"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
