@@ -464,3 +464,55 @@ fn the_mapping_file_names_an_unnamed_hca_by_guid() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// No input makes the parsers, the merge or the diff panic.
+mod never_panics {
+    use super::*;
+    use crate::common::mutate::{apply, mutation};
+    use fabplan::asbuilt::{self, Capture};
+    use fabplan::source::SourceFile;
+    use proptest::prelude::*;
+
+    fn parse_merge_diff(texts: &[(&str, String)]) {
+        let loaded = fabplan::load::load_fabric_file(&root().join(LAB));
+        let fabric = loaded.fabric.expect("the lab design loads");
+        let mut cap = Capture::default();
+        let (mut halves, mut viewers) = (Vec::new(), std::collections::BTreeSet::new());
+        for (i, (name, text)) in texts.iter().enumerate() {
+            let file = SourceFile::new(*name, text.clone());
+            let (_, parsed) = asbuilt::parse_capture(&file, i, None);
+            cap.files.push(file);
+            asbuilt::add_parsed(&mut cap, &mut halves, &mut viewers, i, parsed);
+        }
+        let (links, diags) = asbuilt::merge(halves, &viewers, &cap.files);
+        cap.links = links;
+        cap.diagnostics.extend(diags);
+        let _ = asbuilt::diff::diff(&fabric, &cap, None);
+    }
+
+    fn fixture(rel: &str) -> String {
+        std::fs::read_to_string(root().join("tests/fixtures/as-built").join(rel)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text(text in "[SCa0-9a-fx\\[\\]()\"#{}:,\\- \t\n]{0,400}") {
+            parse_merge_diff(&[("leaf1.out", text.clone()), ("leaf1.json", format!("{{{text}"))]);
+        }
+
+        #[test]
+        fn mutated_captures(mutations in prop::collection::vec(mutation(), 1..5)) {
+            let mut ib = fixture("ibnetdiscover/ufm-small-mixed-speeds.txt");
+            let mut leaf = fixture("lldp/correct/leaf1.json");
+            let mut json0 = fixture("lldp/correct/leaf1.json0.json");
+            for m in &mutations {
+                ib = apply(&ib, m);
+                leaf = apply(&leaf, m);
+                json0 = apply(&json0, m);
+            }
+            parse_merge_diff(&[("small.txt", ib), ("leaf1.json", leaf), ("leaf1.json0.json", json0)]);
+        }
+    }
+}
