@@ -140,7 +140,9 @@ fn a_miswired_lab_reports_exactly_its_faults() {
         BTreeMap::from([
             ("FP950".into(), 2),
             ("FP951".into(), 1),
-            ("FP953".into(), 1)
+            ("FP953".into(), 1),
+            // The slow uplink leaves leaf1 with 11 Gb/s up for 20 Gb/s down.
+            ("FP960".into(), 1),
         ]),
         "{}",
         json.stdout
@@ -154,7 +156,13 @@ fn a_miswired_lab_reports_exactly_its_faults() {
         .collect();
     assert_eq!(
         lines,
-        [("FP950", 28), ("FP950", 29), ("FP951", 31), ("FP953", 32)]
+        [
+            ("FP950", 28),
+            ("FP950", 29),
+            ("FP951", 31),
+            ("FP953", 32),
+            ("FP960", 25)
+        ]
     );
     assert_eq!(
         f[0]["help"],
@@ -174,7 +182,7 @@ fn a_miswired_lab_reports_exactly_its_faults() {
     assert_eq!(sarif.code, 1);
     let s: Value = serde_json::from_str(&sarif.stdout).unwrap();
     let results = s["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 5);
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
         28
@@ -201,7 +209,13 @@ fn the_mapping_file_renames_devices() {
     assert_eq!(without.code, 1);
     assert_eq!(
         codes(&without.stdout),
-        BTreeMap::from([("FP952".into(), 4), ("FP958".into(), 2)]),
+        // The spines are not design devices without the mapping: the leaves' uplinks count
+        // as extra cables, and the leaves as oversubscribed.
+        BTreeMap::from([
+            ("FP952".into(), 4),
+            ("FP958".into(), 2),
+            ("FP960".into(), 2)
+        ]),
         "{}",
         without.stdout
     );
@@ -363,7 +377,12 @@ fn a_miswired_ndr_copy_reports_width_and_leaf_group() {
     delta.retain(|_, n| *n != 0);
     assert_eq!(
         delta,
-        BTreeMap::from([("FP954".into(), 1), ("FP956".into(), 1),])
+        BTreeMap::from([
+            ("FP954".into(), 1),
+            ("FP956".into(), 1),
+            // A09-P1-IBLEAF-01-01 lost a host: its 17 uplinks now cover its 17 hosts.
+            ("FP960".into(), -1),
+        ])
     );
     let v: Value = serde_json::from_str(&made.stdout).unwrap();
     let by_code = |code: &str| {

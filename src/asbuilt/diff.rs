@@ -338,6 +338,7 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> DiffResult {
             seen,
         });
     }
+    oversubscription(f, &ends, cap, &mut out.findings);
     for (s, n) in unseen {
         let name = &f.switches[s.index()].name;
         out.findings.push(Finding {
@@ -505,5 +506,72 @@ fn check_speed(
                 seen: seen.to_vec(),
             });
         }
+    }
+}
+
+/// Up and down bandwidth of each switch, in Gb/s: a link to a higher tier is up, anything
+/// else (nodes, lower tiers, devices the design does not have) is down.
+fn up_down(
+    f: &Fabric,
+    links: impl Iterator<Item = (Option<Dev>, Option<Dev>, u64)>,
+) -> Vec<(u64, u64)> {
+    let mut bw = vec![(0u64, 0u64); f.switches.len()];
+    for (a, b, gbps) in links {
+        for (this, other) in [(a, b), (b, a)] {
+            let Some(Dev::Switch(s)) = this else { continue };
+            let level = f.switches[s.index()].tier.level();
+            match other {
+                Some(Dev::Switch(t)) if f.switches[t.index()].tier.level() > level => {
+                    bw[s.index()].0 += gbps
+                }
+                Some(Dev::Switch(t)) if f.switches[t.index()].tier.level() == level => {}
+                _ => bw[s.index()].1 += gbps,
+            }
+        }
+    }
+    bw
+}
+
+/// A switch the design makes non-blocking (up >= down) that is oversubscribed as built:
+/// missing or slow uplinks (FP960). Captured links without a speed count at the switch
+/// model's port speed.
+fn oversubscription(f: &Fabric, ends: &[(End, End)], cap: &Capture, out: &mut Vec<Finding>) {
+    let designed = up_down(
+        f,
+        f.links.iter().map(|l| {
+            (
+                Some(endpoint_key(f, &l.a).1),
+                Some(endpoint_key(f, &l.b).1),
+                l.gbps as u64,
+            )
+        }),
+    );
+    let built = up_down(
+        f,
+        ends.iter().zip(&cap.links).map(|((a, b), l)| {
+            let speed = l.speed.as_ref().and_then(|s| s.gbps);
+            let port_gbps = [a.dev, b.dev].into_iter().find_map(|d| match d {
+                Some(Dev::Switch(s)) => Some(f.switch_model(s).port_gbps),
+                _ => None,
+            });
+            (a.dev, b.dev, speed.or(port_gbps).unwrap_or(0) as u64)
+        }),
+    );
+    for (i, ((dup, ddown), (up, down))) in designed.iter().zip(&built).enumerate() {
+        if *dup == 0 || dup < ddown || up >= down || *up == 0 && *down == 0 {
+            continue;
+        }
+        let name = &f.switches[i].name;
+        let ratio = if *up == 0 {
+            "no uplinks".to_string()
+        } else {
+            format!("{:.2}:1", *down as f64 / *up as f64)
+        };
+        out.push(Finding {
+            diag: finding("FP960", Severity::Warning, format!("as built, `{name}` has {up} Gb/s up and {down} Gb/s down ({ratio}); the design has {dup} up and {ddown} down"))
+                .on(Entity::Switch(SwitchId::from_index(i)), None, "non-blocking as designed")
+                .help(format!("restore the missing or slow uplinks of `{name}` (its FP951, FP953 and FP954 findings name them)")),
+            seen: Vec::new(),
+        });
     }
 }

@@ -207,6 +207,8 @@ rules! {
     "A switch of the design that no capture mentions, as a node or as anybody's peer; its cables are counted in this one finding, not one by one.\n\nWhy it matters: the switch is not installed, not powered, or outside the subnet; all its cables are missing.\n\nExample: leaf `A09-P1-IBLEAF-03-01` of a 32-leaf design, absent from the capture.\n\nSource: docs/as-built.md.";
     "FP959" "asbuilt-bundle-order" Note None, "parallel cables between two switches are paired in another order",
     "The cables between two switches land on the designed ports of both, but not paired as the design pairs them (leaf port 35 to spine port 32 and 36 to 31, where the design says 31 and 32).\n\nWhy it matters: routing is the same; only cabling records that list port pairs disagree.\n\nExample: two parallel leaf-spine cables crossed.\n\nSource: docs/as-built.md.";
+    "FP960" "asbuilt-oversubscribed" Warning None, "a switch designed non-blocking is oversubscribed as built",
+    "A switch whose designed uplink bandwidth covers its downlinks has, as built, less bandwidth up than down: uplinks missing, slow or narrow. Captured links count at their captured speed (or the switch's port speed where the capture gives none).\n\nWhy it matters: all-reduce runs at the bottleneck; a leaf at 1.2:1 slows every collective that leaves it.\n\nExample: a leaf with 18 x 400G down and 14 of its 18 uplinks.\n\nSource: NVIDIA SuperPOD RAs (non-blocking compute fabric); docs/as-built.md.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.
