@@ -535,3 +535,11 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn a_failed_write_leaves_no_file() {
+    let mut args = vec!["as-built", LAB];
+    let caps = lab_captures("tests/fixtures/as-built/lldp/correct");
+    args.extend(caps.iter().map(String::as_str));
+    common::assert_failed_write(&args, "report.txt");
+}

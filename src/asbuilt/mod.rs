@@ -145,13 +145,6 @@ impl Capture {
             .iter()
             .any(|(_, d)| d.severity == Severity::Error)
     }
-
-    /// `file:line:col` of a place in a capture.
-    pub fn location(&self, seen: Seen) -> String {
-        let f = &self.files[seen.file];
-        let (line, col) = f.line_col(seen.span.start);
-        format!("{}:{line}:{col}", f.name)
-    }
 }
 
 /// Reads one capture's text into half links, in the given or detected format.
