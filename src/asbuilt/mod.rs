@@ -297,3 +297,66 @@ pub fn merge(
     }
     (links, diags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str =
+        include_str!("../../tests/fixtures/as-built/ibnetdiscover/ufm-small-mixed-speeds.txt");
+
+    fn merged(text: &str) -> (Vec<CapturedLink>, Vec<Diagnostic>) {
+        let file = SourceFile::new("small.txt", text);
+        let (_, parsed) = parse_capture(&file, 0, None);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let (links, diags) = merge(parsed.halves, &parsed.viewers, &[file]);
+        (links, diags.into_iter().map(|(_, d)| d).collect())
+    }
+
+    #[test]
+    fn each_cable_is_counted_once_with_both_views() {
+        let (links, diags) = merged(SMALL);
+        assert!(diags.is_empty(), "{diags:?}");
+        // README: 16 links, one of them to the SHARP node (not a cable).
+        assert_eq!(links.len(), 15);
+        assert!(links.iter().all(|l| l.seen.len() == 2));
+        let fdr10: Vec<_> = links
+            .iter()
+            .filter(|l| l.speed.as_ref().is_some_and(|s| s.text == "4xFDR10"))
+            .map(|l| format!("{} -- {}", l.a.display(), l.b.display()))
+            .collect();
+        assert_eq!(fdr10, ["r-ufm-sw226:25 -- r-ufm-sw226:26"]);
+    }
+
+    #[test]
+    fn views_that_differ_in_speed_or_are_one_sided_warn() {
+        // The CA's own view of r-dcs96 HCA-2 reports 4xHDR; the switch says 4xEDR.
+        let speed = SMALL.replace(
+            "[1](ec0d9a03007d7d0b) \t\"S-b8599f0300fc6de4\"[24]\t\t# lid 28 lmc 0 \"MF0;r-ufm-sw95:MQM8700/U1\" lid 13 4xEDR",
+            "[1](ec0d9a03007d7d0b) \t\"S-b8599f0300fc6de4\"[24]\t\t# lid 28 lmc 0 \"MF0;r-ufm-sw95:MQM8700/U1\" lid 13 4xHDR",
+        );
+        assert_ne!(speed, SMALL);
+        let (links, diags) = merged(&speed);
+        assert_eq!(links.len(), 15);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].message.contains("different speeds"),
+            "{}",
+            diags[0].message
+        );
+        // The CA block of r-dmz-ufm131 HCA-2 is there but has lost its port line.
+        let one_sided = SMALL.replace(
+            "[1](c42a103008b3bd1) \t\"S-0002c903007b78b0\"[34]\t\t# lid 2 lmc 0 \"MF0;r-ufm-sw226:SX6036/U1\" lid 19 4xFDR\n",
+            "",
+        );
+        assert_ne!(one_sided, SMALL);
+        let (links, diags) = merged(&one_sided);
+        assert_eq!(links.len(), 15);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].message.contains("shows nothing on that port"),
+            "{}",
+            diags[0].message
+        );
+    }
+}
