@@ -184,20 +184,25 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> DiffResult {
         let ((ka, da), (kb, db)) = (endpoint_key(f, ea), endpoint_key(f, eb));
         let name_a = f.endpoint_name(ea);
         let name_b = f.endpoint_name(eb);
-        // A switch no capture mentions is reported once, not cable by cable.
-        if let Some(s) = [da, db].into_iter().find_map(|d| match d {
+        let ca = cap_at.get(&ka).copied();
+        let cb = cap_at.get(&kb).copied();
+        // A switch no capture mentions is reported once, not cable by cable; a cable whose
+        // other end is cabled somewhere else is still judged below.
+        let absent = |d: Dev| match d {
             Dev::Switch(s)
                 if !seen_devs.contains(&f.switches[s.index()].name.to_ascii_lowercase()) =>
             {
                 Some(s)
             }
             _ => None,
-        }) {
+        };
+        if let Some(s) = absent(da)
+            .filter(|_| cb.is_none())
+            .or(absent(db).filter(|_| ca.is_none()))
+        {
             *unseen.entry(s).or_default() += 1;
             continue;
         }
-        let ca = cap_at.get(&ka).copied();
-        let cb = cap_at.get(&kb).copied();
         if let (Some((i, _)), Some((j, _))) = (ca, cb) {
             if i == j {
                 used[i] = true;
@@ -458,6 +463,12 @@ fn miswire(
         (Some(Dev::Switch(xs)), Endpoint::Switch(bs, _)) if xs == *bs => "the wrong port",
         (None, _) => "a device the design does not have",
         _ => "the wrong device",
+    };
+    let help = match (x.dev, x.name.split_once(':'), name_b.split_once(':')) {
+        (None, Some((xd, _)), Some((bd, _))) => format!(
+            "{help}; or, if `{xd}` is `{bd}` under another name, map it under `devices:` in the mapping file"
+        ),
+        _ => help,
     };
     Finding {
         diag: finding(
