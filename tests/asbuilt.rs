@@ -545,3 +545,25 @@ fn a_failed_write_leaves_no_file() {
     args.extend(caps.iter().map(String::as_str));
     common::assert_failed_write(&args, "report.txt");
 }
+
+/// A design that does not load, or a mapping file with an unknown key, stops the run (exit 2)
+/// with the file's own diagnostic and no diff.
+#[test]
+fn a_bad_design_or_mapping_file_exits_2() {
+    let caps = lab_captures("tests/fixtures/as-built/lldp/correct");
+    let r = as_built("tests/fixtures/broken/bad-medium.yaml", &caps, &[]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(
+        r.stdout.contains("FP009") && !r.stdout.contains("as built ("),
+        "{}",
+        r.stdout
+    );
+    let dir = std::env::temp_dir().join(format!("fabplan-asbuilt-{}-badmap", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("map.yaml");
+    std::fs::write(&map, "device:\n  spine1: spine1\n").unwrap();
+    let r = as_built(LAB, &caps, &["--map", map.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stdout.contains("FP002"), "{}", r.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
