@@ -11,6 +11,9 @@ mod power;
 mod qos;
 mod rails;
 
+/// The rail of each switch, declared or inferred (the as-built diff needs it too).
+pub(crate) use rails::switch_rails;
+
 use rayon::prelude::*;
 
 use crate::diag::{Diagnostic, Severity};
@@ -173,6 +176,39 @@ rules! {
     "A `gpu_models` entry is not a catalog key, name or alias (nor a model the fabric defines).\n\nWhy it matters: a typo would silently make a workload unplaceable.\n\nExample: `gpu_models: [h1OO]`.\n\nSource: `fabplan mig profiles --gpu NAME` lists the catalog.";
     "FP806" "state-unknown-gpu" Error None, "a current-state file names a GPU or MIG instance the fabric does not have",
     "An assignment or layout in `--current` names a GPU that is not `node/index` on the fabric, or a MIG instance (`profile@start`) the GPU's model does not offer: an unknown profile, or a start the profile may not use (a `7g.80gb` starts only at 0). The diagnostic points at the GPU name, the instance, or the one bad word of a layout.\n\nWhy it matters: a diff against a state that does not match the fabric would be wrong.\n\nExample: `{gpu: dgx-99/0}` on a 32-node SU.";
+
+    "FP940" "ibnetdiscover-syntax" Error None, "a line of `ibnetdiscover` output cannot be read",
+    "A line of an `ibnetdiscover` capture is not a node header (`Switch`/`Ca`), a GUID line, a port line or a comment, or one of its fields is malformed: a port that is not `[<number>]`, a node id that is not `S-`/`H-` and 16 hex digits, an unknown speed (`4xQQQ`), a port line before any header, or a node with two blocks. A missing speed is not a problem (topograph's own tests have such lines).\n\nWhy it matters: a cable that is not read would be reported as missing.\n\nExample: `[3]\t\"S-0002c903007b78b0\"[1]\t# \"MF0;sw2:SX6036/U1\" lid 19 4xQQQ`.\n\nSource: infiniband-diags `ibnetdiscover(8)`; docs/as-built.md.";
+    "FP941" "lldp-json-shape" Error None, "an lldpd capture is not the JSON `lldpcli` writes",
+    "The file is not well-formed JSON, or it does not have the shape of `lldpcli -f json show neighbors details` (or `-f json0`): no `lldp` key, an `interface` that is neither an object nor an array, a neighbour without `chassis` or `port`. A `show chassis` capture given in place of `show neighbors` is reported here too.\n\nWhy it matters: the neighbours of that device would be lost and its cables reported missing.\n\nExample: `{\"lldp\": {\"interface\": 3}}`.\n\nSource: lldpd 1.0.16 `lldpcli(8)`; docs/as-built.md.";
+    "FP942" "capture-format" Error None, "a capture is neither `ibnetdiscover` output nor lldpd JSON",
+    "The format of a capture could not be recognised: it does not start with a JSON object and has no `vendid=`, `Switch` or `Ca` line.\n\nWhy it matters: nothing in it can be compared with the design.\n\nExample: `lldpcli show neighbors` in its plain text format (use `-f json`).\n\nSource: docs/as-built.md.";
+    "FP943" "capture-views-disagree" Warning None, "the two ends of a captured cable report different things",
+    "Each cable is seen from both ends when both devices are captured. This warns when the views differ: the far end reports another peer on that port, shows nothing there although it was captured, or reports another speed.\n\nWhy it matters: the captures were taken at different moments, or a link is flapping; the diff uses the first view.\n\nExample: `leaf1` sees `host1:eth0` on `swp1`, while `host1` sees `leaf1:swp2`.\n\nSource: docs/as-built.md.";
+    "FP944" "mapping-invalid" Error None, "the mapping file names something the design does not have",
+    "A `devices:` target is not a node or switch of the design, or a `ports:` entry is not `device:port: device:port` or names a device the design does not have.\n\nWhy it matters: a mapping to nothing would hide a real miswire behind an extra cable.\n\nExample: `devices: {SLG3-02: SLG03-2}` when the design has `SLG03-02`.\n\nSource: docs/as-built.md (the mapping file).";
+    "FP950" "asbuilt-miswired" Error None, "a cable is on the wrong port or the wrong device",
+    "A designed cable whose anchor end (the NIC of a host cable, the lower switch of a switch cable) is cabled, but to another port or device than the design says; or whose far port holds some other device's cable.\n\nWhy it matters: the fabric is not the one that was validated: paths, rails and oversubscription differ from the design.\n\nExample: `host1:eth0` designed on `leaf1:swp1`, found on `leaf1:swp2`; the hint says to move the end from `leaf1:swp2` to `leaf1:swp1`.\n\nSource: NVIDIA UFM topology diff (NDT files); docs/as-built.md.";
+    "FP951" "asbuilt-missing-cable" Error None, "a designed cable is not in the capture",
+    "Neither port of a designed cable shows a neighbour in the capture.\n\nWhy it matters: a missing rail or uplink cable removes bandwidth the plan counts on.\n\nExample: `host1:eth0 -- leaf1:swp1` designed, nothing on either port.\n\nSource: docs/as-built.md.";
+    "FP952" "asbuilt-extra-cable" Error None, "a captured cable is not in the design",
+    "A cable between two ports the design leaves free, or to a device the design does not have.\n\nWhy it matters: an undocumented cable changes the topology (a loop, a leaf-to-leaf link, storage on the compute fabric).\n\nExample: two loopback cables on one switch.\n\nSource: docs/as-built.md.";
+    "FP953" "asbuilt-speed" Error None, "a cable runs at another speed than the design says",
+    "The capture's link speed (InfiniBand width x lane rate, LLDP MAU type) differs from the design's `gbps`.\n\nWhy it matters: a slow link becomes the bottleneck of every collective that crosses it.\n\nExample: `4xHDR` (200 Gb/s) on a link designed at 400 Gb/s.\n\nSource: IBTA speeds (4xNDR 400 Gb/s, 4xHDR 200, 4xEDR 100); IEEE 802.3 MAU types; docs/as-built.md.";
+    "FP954" "asbuilt-width" Error None, "an InfiniBand cable trained at fewer than 4 lanes",
+    "On an InfiniBand fabric, a link the capture reports at 1x or 2x where the ports are 4x.\n\nWhy it matters: a narrow link has a failed lane and runs at a quarter or half of its speed.\n\nExample: `1xNDR`.\n\nSource: IBTA link widths; NVIDIA QM9700/ConnectX-7 4x ports; docs/as-built.md.";
+    "FP955" "asbuilt-rails-crossed" Error None, "the NIC of GPU k is cabled to a leaf of rail j",
+    "A compute NIC that the design puts on its rail's leaf is found on a leaf of another rail.\n\nWhy it matters: same-rank traffic leaves the rail and crosses the spine: extra hops and ECMP collisions, and the slowest rank sets the collective's speed.\n\nExample: `dgx01:nic3` (GPU 3) found on the rail-2 leaf.\n\nSource: NVIDIA DGX SuperPOD RA (rail-optimised fabric); docs/as-built.md.";
+    "FP956" "asbuilt-leaf-group" Error None, "a node is cabled into another leaf group (SU) than designed",
+    "A compute NIC found on a leaf of its own rail, but in another scalable unit (leaf group) than the design puts the node in.\n\nWhy it matters: the SU is the placement and failure domain; a node in the wrong group breaks the planner's view of locality.\n\nExample: a host of SU 1 on the rail-0 leaf of SU 2.\n\nSource: NVIDIA DGX SuperPOD RA (scalable units); docs/as-built.md.";
+    "FP957" "asbuilt-unidentified" Warning None, "a captured device has no name and no mapping",
+    "The capture names a device only by its id (an HCA whose node description is the adapter default, `MT4129 ConnectX7   Mellanox Technologies`); without a mapping entry it cannot be matched, so its cable is neither confirmed nor refuted.\n\nWhy it matters: an unverifiable cable may be miswired.\n\nExample: `H-e09d730300858d88:1` on a leaf port designed for `a06-p1-dgx-02-c06:HCA-6`.\n\nSource: docs/as-built.md (the mapping file).";
+    "FP958" "asbuilt-switch-absent" Error None, "a designed switch is in no capture",
+    "A switch of the design that no capture mentions, as a node or as anybody's peer; its cables are counted in this one finding, not one by one.\n\nWhy it matters: the switch is not installed, not powered, or outside the subnet; all its cables are missing.\n\nExample: leaf `A09-P1-IBLEAF-03-01` of a 32-leaf design, absent from the capture.\n\nSource: docs/as-built.md.";
+    "FP959" "asbuilt-bundle-order" Note None, "parallel cables between two switches are paired in another order",
+    "The cables between two switches land on the designed ports of both, but not paired as the design pairs them (leaf port 35 to spine port 32 and 36 to 31, where the design says 31 and 32).\n\nWhy it matters: routing is the same; only cabling records that list port pairs disagree.\n\nExample: two parallel leaf-spine cables crossed.\n\nSource: docs/as-built.md.";
+    "FP960" "asbuilt-oversubscribed" Warning None, "a switch designed non-blocking is oversubscribed as built",
+    "A switch whose designed uplink bandwidth covers its downlinks has, as built, less bandwidth up than down: uplinks missing, slow or narrow. Captured links count at their captured speed (or the switch's port speed where the capture gives none).\n\nWhy it matters: all-reduce runs at the bottleneck; a leaf at 1.2:1 slows every collective that leaves it.\n\nExample: a leaf with 18 x 400G down and 14 of its 18 uplinks.\n\nSource: NVIDIA SuperPOD RAs (non-blocking compute fabric); docs/as-built.md.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.

@@ -19,7 +19,7 @@ fn nic_links(f: &Fabric) -> impl Iterator<Item = (LinkId, NicId, SwitchId)> + '_
 }
 
 /// The rail of each switch: declared, or the GPU index most of its compute NIC links serve.
-pub(super) fn switch_rails(f: &Fabric) -> Vec<Option<u32>> {
+pub(crate) fn switch_rails(f: &Fabric) -> Vec<Option<u32>> {
     let mut counts: Vec<BTreeMap<u32, u32>> = vec![BTreeMap::new(); f.switches.len()];
     for (_, nic, sw) in nic_links(f) {
         if let Some(g) = f.nic_port(nic).gpu {

@@ -12,6 +12,7 @@ use crate::commands;
 use crate::error::Error;
 use crate::exit::{self, Outcome};
 
+pub mod asbuilt;
 pub mod explain;
 pub mod export;
 pub mod generate;
@@ -61,6 +62,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     Report(report::ReportArgs),
     Export(export::ExportArgs),
+    #[command(name = "as-built")]
+    AsBuilt(asbuilt::AsBuiltArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -106,6 +109,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Verify(args) => crate::commands::verify::run(&args, out),
         Command::Report(args) => crate::commands::report::run(&args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
+        Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand: wiring from parsed flags to library calls and rendered output.
 //! No subcommand reaches into another.
 
+pub mod asbuilt;
 pub mod explain;
 pub mod export;
 pub mod generate;

@@ -15,8 +15,21 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// Builds a SARIF log for diagnostics grouped by file.
-pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
+/// One SARIF result for a diagnostic: rule, level and message (the caller adds locations).
+pub fn result(d: &Diagnostic) -> Value {
+    let mut result = json!({
+        "ruleId": d.code,
+        "level": level(d.severity),
+        "message": {"text": match &d.help { Some(h) => format!("{}\nhelp: {h}", d.message), None => d.message.clone() }},
+    });
+    if let Some(i) = RULES.iter().position(|r| r.code == d.code) {
+        result["ruleIndex"] = json!(i);
+    }
+    result
+}
+
+/// A SARIF log of one run of fabplan, the registry as its rules, with these results.
+pub fn log(results: Vec<Value>) -> Value {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
@@ -30,31 +43,6 @@ pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
             })
         })
         .collect();
-    let mut results = Vec::new();
-    for (file, prov, diags) in files {
-        for d in diags.iter() {
-            let rule_index = RULES.iter().position(|r| r.code == d.code);
-            let mut result = json!({
-                "ruleId": d.code,
-                "level": level(d.severity),
-                "message": {"text": match &d.help { Some(h) => format!("{}\nhelp: {h}", d.message), None => d.message.clone() }},
-            });
-            if let Some(i) = rule_index {
-                result["ruleIndex"] = json!(i);
-            }
-            let mut region = json!({});
-            if let Some((line, col, span)) = primary_line_col(d, file, prov) {
-                let (end_line, end_col) = file.line_col(span.start + span.len);
-                region = json!({"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col)});
-            }
-            let mut physical = json!({"artifactLocation": {"uri": file.name}});
-            if region.as_object().is_some_and(|o| !o.is_empty()) {
-                physical["region"] = region;
-            }
-            result["locations"] = json!([{"physicalLocation": physical}]);
-            results.push(result);
-        }
-    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -68,4 +56,26 @@ pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// Builds a SARIF log for diagnostics grouped by file.
+pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
+    let mut results = Vec::new();
+    for (file, prov, diags) in files {
+        for d in diags.iter() {
+            let mut result = result(d);
+            let mut region = json!({});
+            if let Some((line, col, span)) = primary_line_col(d, file, prov) {
+                let (end_line, end_col) = file.line_col(span.start + span.len);
+                region = json!({"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col)});
+            }
+            let mut physical = json!({"artifactLocation": {"uri": file.name}});
+            if region.as_object().is_some_and(|o| !o.is_empty()) {
+                physical["region"] = region;
+            }
+            result["locations"] = json!([{"physicalLocation": physical}]);
+            results.push(result);
+        }
+    }
+    log(results)
 }
