@@ -273,6 +273,13 @@ fn render_input_problems(
 
 pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
     let color = args.output.is_none() && crate::cli::output::stdout_color();
+    // `-o` may not name a design, capture or mapping file of this run.
+    let inputs: Vec<&std::path::Path> = args
+        .files
+        .iter()
+        .chain(args.map.iter())
+        .map(|p| p.as_path())
+        .collect();
     let (design_path, capture_paths) = if args.links {
         (None, &args.files[..])
     } else {
@@ -316,7 +323,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
                     args.format,
                     color,
                 );
-                emit(out, args.output.as_deref(), text.as_bytes())?;
+                emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
                 return Err(Error::InputRejected { count: 1 });
             }
         },
@@ -351,7 +358,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
             .map(|(f, p, d)| (*f, *p, d.as_slice()))
             .collect();
         let text = render_input_problems(&items, args.format, color);
-        emit(out, args.output.as_deref(), text.as_bytes())?;
+        emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
         return Err(Error::InputRejected {
             count: problems
                 .iter()
@@ -369,7 +376,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
         } else {
             text = serde_json::to_string_pretty(&links_json(&cap)).expect("json") + "\n";
         }
-        emit(out, args.output.as_deref(), text.as_bytes())?;
+        emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
         return Ok(Outcome::Clean);
     };
     let fabric = design.fabric.as_ref().expect("checked above");
@@ -425,7 +432,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
                 + "\n"
         }
     };
-    emit(out, args.output.as_deref(), text.as_bytes())?;
+    emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
     let failing = tally.errors > 0 || (args.deny_warnings && tally.warnings > 0);
     Ok(if failing {
         Outcome::Findings
