@@ -13,9 +13,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use fabplan::diag::Diagnostic;
+use fabplan::load::state;
 use fabplan::model::Fabric;
-use fabplan::plan::load;
-use fabplan::schema::demand::RawState;
+use fabplan::schema::plan::PlanDocument;
 use fabplan::source::{self, primary_line_col, Provenance, SourceFile};
 
 const STATE_DEMAND: &str = "tests/fixtures/plan/lab-one-chat.yaml";
@@ -72,8 +72,8 @@ fn demand_diagnostics(name: &str, text: &str, fabric: &Fabric) -> Vec<Diagnostic
 
 /// Reads a state text the way `plan --current` does; its diagnostics.
 fn state_diagnostics(file: &SourceFile, fabric: &Fabric) -> Vec<Diagnostic> {
-    match source::parse_yaml_as::<RawState>(file, source::STATE_DOC) {
-        Ok(raw) => load::state_from_raw(&raw, fabric).1,
+    match state::parse_plan(file) {
+        Ok(raw) => state::state_from_document(&raw, fabric).1,
         Err(d) => vec![d],
     }
 }
@@ -191,11 +191,11 @@ fn line_and_text_of_selected_diagnostics() {
 /// A state handed over as JSON values (no locations) still gets its diagnostics, unlabelled.
 #[test]
 fn state_without_locations_has_no_labels() {
-    let raw: RawState = serde_json::from_value(serde_json::json!({
+    let raw: PlanDocument = serde_json::from_value(serde_json::json!({
         "workloads": [{"name": "chat", "assignments": [{"gpu": "lab9/0"}]}]
     }))
     .unwrap();
-    let (_, diags) = load::state_from_raw(&raw, &lab());
+    let (_, diags) = state::state_from_document(&raw, &lab());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code, "FP806");
     assert!(diags[0].labels.is_empty(), "{diags:#?}");

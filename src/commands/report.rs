@@ -12,22 +12,15 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let options = options(args)?;
     let hours = period_hours(&args.period)?;
     let mut options = options;
-    let f = crate::commands::export::load(&args.fabric)?;
+    let f = super::inputs::load_fabric(&args.fabric)?;
     if let Some(p) = &args.plan {
-        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
-            path: p.clone(),
-            source,
+        // The plan is validated like a current state (every problem, located; exit 2).
+        let (_, plan, _) = crate::load::state::read_state(p, &f).map_err(|(file, diags)| {
+            let none = crate::source::Provenance::default();
+            super::inputs::report(&diags, &file, &none, super::inputs::DiagStyle::Human);
+            Error::InputRejected { count: 1 }
         })?;
-        let usage = report::usage::read_plan(&text, &f).map_err(|m| {
-            Error::usage(
-                format!("reading plan `{}`: {m}", p.display()),
-                Some(
-                    "pass a plan written by `fabplan plan --format json` for this fabric"
-                        .to_string(),
-                ),
-            )
-        })?;
-        options.usage = Some(usage);
+        options.usage = Some(report::usage::from_document(&plan, &f));
     }
     if let Some(d) = &args.demand {
         options.demand_models = demand_models(d)?;
