@@ -77,13 +77,15 @@ pub fn read_plan_file(path: &Path) -> Result<(PlanDocument, SourceFile), (Source
 /// Parses a loaded file as a plan document (see [`read_plan_file`]).
 pub fn parse_plan(file: &SourceFile) -> Result<PlanDocument, Diagnostic> {
     if let Ok(probe) = source::parse_yaml_as::<DemandProbe>(file, source::STATE_DOC) {
+        // The first demand key in the file, so the label lands where a reader looks first.
         let key = [
             ("tenants", &probe.tenants),
             ("fabric", &probe.fabric),
             ("pricing", &probe.pricing),
         ]
         .into_iter()
-        .find_map(|(k, v)| v.as_ref().map(|v| (k, v)));
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .min_by_key(|(_, v)| source::known_span_of(v).map_or(usize::MAX, |s| s.start));
         if let Some((key, value)) = key {
             return Err(Diagnostic::error(
                 "FP807",
