@@ -326,7 +326,10 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
                 ),
             )
             .at_opt(source::known_span_of(first), "not a GPU of this fabric")
-            .help(unknown_gpu_help(fabric, &names, &first.value)),
+            .help(format!(
+                "pass the fabric the plan was made for ({})",
+                unknown_gpu_help(fabric, &names, &first.value)
+            )),
         );
         return (cur, diags);
     }

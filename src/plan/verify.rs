@@ -15,23 +15,23 @@ use crate::source;
 
 use crate::model::demand::{Demand, Isolation, Level, Unit};
 
-/// The help line of each of verify's codes (FP850-FP862; `fabplan explain CODE`).
-fn help(code: &str) -> &'static str {
+/// The label and help line of each of verify's codes (FP850-FP862; `fabplan explain CODE`).
+fn words(code: &str) -> (&'static str, &'static str) {
     match code {
-        "FP850" => "plan the current demand again, or add the workload to the demand",
-        "FP851" => "a rejected workload holds nothing: drop its assignments",
-        "FP852" => "GPUs are `node/index` of the fabric and instances `profile@start`",
-        "FP853" => "an admitted workload holds its GPUs: add them, or mark it not admitted",
-        "FP854" => "all of a workload's GPUs are of one model listed in its `gpu_models`",
-        "FP855" => "hold exactly the workload's size per replica (whole GPUs, MIG instances or shares)",
-        "FP856" => "keep the gang's GPUs inside one domain of its required topology level",
-        "FP857" => "re-plan: a required workload must be admitted (`fabplan plan` says why it cannot be)",
-        "FP858" => "a GPU is whole for one holder, MIG, or time-sliced up to 1000 thousandths",
-        "FP859" => "`fabplan mig layouts --gpu MODEL` lists the layouts the GPU can hold",
-        "FP860" => "co-locate tenants only as their isolation allows (`share_with`, MIG co-tenancy, dedicated nodes)",
-        "FP861" => "move work off the rack, or raise its `power_kw` if the rack can take it",
-        "FP862" => "reject work of the tenant, or raise its budget or cap in the demand",
-        _ => "see `fabplan explain CODE`",
+        "FP850" => ("not a workload of the demand", "plan the current demand again, or add the workload to the demand"),
+        "FP851" => ("not admitted", "a rejected workload holds nothing: drop its assignments"),
+        "FP852" => ("not a GPU or instance of the fabric", "GPUs are `node/index` of the fabric and instances `profile@start`"),
+        "FP853" => ("admitted without GPUs", "an admitted workload holds its GPUs: add them, or mark it not admitted"),
+        "FP854" => ("this workload", "all of a workload's GPUs are of one model listed in its `gpu_models`"),
+        "FP855" => ("this workload", "hold exactly the workload's size per replica (whole GPUs, MIG instances or shares)"),
+        "FP856" => ("this gang", "keep the gang's GPUs inside one domain of its required topology level"),
+        "FP857" => ("required, not admitted", "re-plan: a required workload must be admitted (`fabplan plan` says why it cannot be)"),
+        "FP858" => ("this GPU", "a GPU is whole for one holder, MIG, or time-sliced up to 1000 thousandths"),
+        "FP859" => ("this GPU", "`fabplan mig layouts --gpu MODEL` lists the layouts the GPU can hold"),
+        "FP860" => ("shared here", "co-locate tenants only as their isolation allows (`share_with`, MIG co-tenancy, dedicated nodes)"),
+        "FP861" => ("a GPU on the rack", "move work off the rack, or raise its `power_kw` if the rack can take it"),
+        "FP862" => ("the tenant's first workload", "reject work of the tenant, or raise its budget or cap in the demand"),
+        _ => ("here", "see `fabplan explain CODE`"),
     }
 }
 
@@ -52,10 +52,11 @@ enum Held {
 pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     let mut v = |code: &'static str, at: Option<Span>, message: String| {
+        let (label, help) = words(code);
         out.push(
             Diagnostic::error(code, message)
-                .at_opt(at, "here")
-                .help(help(code)),
+                .at_opt(at, label)
+                .help(help),
         )
     };
     let catalog = &Catalog::builtin().with_models(fabric.gpu_models.clone());
