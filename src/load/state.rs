@@ -580,9 +580,7 @@ fn check_bookings(bookings: &[Booking], fabric: &Fabric, diags: &mut Vec<Diagnos
                             ),
                         )
                         .at_opt(
-                            b.at.instance
-                                .as_ref()
-                                .and_then(|i| source::known_span_of(i)),
+                            b.at.instance.as_ref().and_then(source::known_span_of),
                             format!("breaks {}", e.rule),
                         )
                         .help(
