@@ -131,45 +131,62 @@ fn broken_demand_corpus_renders() {
     }
 }
 
-/// The verify corpus (`tests/fixtures/plan/bad/verify/CODE-what.yaml`, plans checked against
-/// `verify-demand.yaml`): exit 1, the fixture's code located on the marked line of the plan
-/// (the finding's `[file:line:col]` header), the whole transcript snapshotted.
+/// The verify corpora (`tests/fixtures/plan/bad/verify/CODE-what.yaml`, plans checked against
+/// `verify-demand.yaml` on lab-small, and `bad/verify-mixed/` against `verify-mixed-demand.yaml`
+/// on a fabric with two GPU models and a tight rack): exit 1, the fixture's code located on
+/// the marked line of the plan (the finding's `[file:line:col]` header), the whole transcript
+/// snapshotted.
 #[test]
 fn verify_findings_are_located_in_the_plan() {
-    const DEMAND: &str = "tests/fixtures/plan/verify-demand.yaml";
-    let fabric = lab();
-    let demand = fabplan::load::demand::demand_from_str(
-        DEMAND,
-        &std::fs::read_to_string(root().join(DEMAND)).unwrap(),
-        &fabric,
-    )
-    .expect("verify demand loads");
+    let corpora = [
+        (
+            "tests/fixtures/plan/bad/verify",
+            "tests/fixtures/plan/verify-demand.yaml",
+            "fabrics/lab-small.yaml",
+        ),
+        (
+            "tests/fixtures/plan/bad/verify-mixed",
+            "tests/fixtures/plan/verify-mixed-demand.yaml",
+            "tests/fixtures/plan/verify-mixed-fabric.yaml",
+        ),
+    ];
     let none = Provenance::default();
-    for path in corpus("tests/fixtures/plan/bad/verify") {
-        let p = path.to_str().unwrap();
-        let code = code_of(&path);
-        let text = std::fs::read_to_string(root().join(&path)).unwrap();
-        let line = marked_line(&text).expect("a marked line");
-        // In process: a finding with the fixture's code, its label on the marked line.
-        let file = SourceFile::new(p, text.clone());
-        let plan = state::parse_plan(&file).expect("the plan parses");
-        let found = fabplan::plan::verify::verify(&fabric, &demand, &plan);
-        assert!(
-            found.iter().any(|d| d.code == code
-                && d.help.is_some()
-                && primary_line_col(d, &file, &none).map(|(l, _, _)| l) == Some(line)),
-            "{p}: no {code} on line {line}: {found:#?}"
-        );
-        // Through the binary: exit 1 and the location in the header.
-        let r = common::run(&["verify", DEMAND, p]);
-        assert_eq!(r.code, 1, "{}", r.transcript());
-        assert!(
-            r.stdout.contains(&format!("[{p}:{line}:")),
-            "no `{p}:{line}:col` header:\n{}",
-            r.transcript()
-        );
-        let stem = path.file_stem().unwrap().to_str().unwrap();
-        common::snapshot(&format!("verify_bad_{stem}"), &r.transcript());
+    for (dir, demand_path, fabric_path) in corpora {
+        let fabric = fabplan::load::load_fabric_file(&root().join(fabric_path))
+            .fabric
+            .expect("fabric loads");
+        let demand = fabplan::load::demand::demand_from_str(
+            demand_path,
+            &std::fs::read_to_string(root().join(demand_path)).unwrap(),
+            &fabric,
+        )
+        .expect("verify demand loads");
+        for path in corpus(dir) {
+            let p = path.to_str().unwrap();
+            let code = code_of(&path);
+            let text = std::fs::read_to_string(root().join(&path)).unwrap();
+            let line = marked_line(&text).expect("a marked line");
+            // In process: a finding with the fixture's code, its label on the marked line.
+            let file = SourceFile::new(p, text.clone());
+            let plan = state::parse_plan(&file).expect("the plan parses");
+            let found = fabplan::plan::verify::verify(&fabric, &demand, &plan);
+            assert!(
+                found.iter().any(|d| d.code == code
+                    && d.help.is_some()
+                    && primary_line_col(d, &file, &none).map(|(l, _, _)| l) == Some(line)),
+                "{p}: no {code} on line {line}: {found:#?}"
+            );
+            // Through the binary: exit 1 and the location in the header.
+            let r = common::run(&["verify", demand_path, p]);
+            assert_eq!(r.code, 1, "{}", r.transcript());
+            assert!(
+                r.stdout.contains(&format!("[{p}:{line}:")),
+                "no `{p}:{line}:col` header:\n{}",
+                r.transcript()
+            );
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            common::snapshot(&format!("verify_bad_{stem}"), &r.transcript());
+        }
     }
 }
 
@@ -296,7 +313,8 @@ fn corpus_codes_are_registered() {
             "{code} is not registered"
         );
     }
-    let verify = corpus("tests/fixtures/plan/bad/verify");
+    let mut verify = corpus("tests/fixtures/plan/bad/verify");
+    verify.extend(corpus("tests/fixtures/plan/bad/verify-mixed"));
     for path in &verify {
         let code = code_of(path);
         assert!(
@@ -304,10 +322,9 @@ fn corpus_codes_are_registered() {
             "{code} is not registered"
         );
     }
-    // Every demand, state and verify code has a fixture in one of the corpora, except:
-    // FP815 (`export mig-parted` only: tests/plan.rs), and FP854 and FP861, which lab-small
-    // cannot show (one GPU model; racks with power to spare).
-    let untested = ["FP815", "FP854", "FP861"];
+    // Every demand, state and verify code has a fixture in one of the corpora, except FP815
+    // (`export mig-parted` only: tests/plan.rs).
+    let untested = ["FP815"];
     for rule in fabplan::checks::RULES
         .iter()
         .filter(|r| r.code.starts_with("FP8"))

@@ -185,7 +185,15 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
             v(
                 "FP854",
                 sp(&pw.name),
-                format!("`{}` spans GPU models {:?}", wl.name, models),
+                format!(
+                    "`{}` spans GPU models {}",
+                    wl.name,
+                    models
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
             continue;
         }
