@@ -360,8 +360,29 @@ mod never_panics {
         let none = Provenance::default();
         let mut diags = demand_diagnostics("fuzz.yaml", text, fabric);
         diags.extend(state_diagnostics(&file, fabric));
+        // As a plan: verified against the verify corpus's demand, and exported to mig-parted.
+        if let Ok(plan) = state::parse_plan(&file) {
+            diags.extend(fabplan::plan::verify::verify(
+                fabric,
+                verify_demand(),
+                &plan,
+            ));
+            if let Err(d) = fabplan::plan::export::mig_parted(&plan, None) {
+                diags.extend(d);
+            }
+            let _ = fabplan::plan::export::mig_parted(&plan, Some(fabric));
+        }
         let _ = fabplan::cli::render::human(&diags, &file, &none, false);
         let _ = fabplan::cli::render::files_json(&[(&file, &none, &diags, false)]);
+    }
+
+    fn verify_demand() -> &'static fabplan::model::demand::Demand {
+        static D: std::sync::OnceLock<fabplan::model::demand::Demand> = std::sync::OnceLock::new();
+        D.get_or_init(|| {
+            let path = "tests/fixtures/plan/verify-demand.yaml";
+            let text = std::fs::read_to_string(root().join(path)).unwrap();
+            fabplan::load::demand::demand_from_str(path, &text, fabric()).expect("loads")
+        })
     }
 
     fn fabric() -> &'static Fabric {
@@ -393,6 +414,7 @@ mod never_panics {
         ) {
             let mut files = corpus("tests/fixtures/plan/bad");
             files.extend(corpus("tests/fixtures/plan/bad/state"));
+            files.extend(corpus("tests/fixtures/plan/bad/verify"));
             let path = &files[pick.index(files.len())];
             let mut text = std::fs::read_to_string(root().join(path)).expect("read");
             for m in &mutations {
