@@ -190,6 +190,17 @@ fn verify_findings_are_located_in_the_plan() {
     }
 }
 
+/// One type both ways: a plan `fabplan plan --format json` wrote reads into `PlanDocument`
+/// and writes back byte for byte (spans serialize as bare values, tenant costs keep their order).
+#[test]
+fn a_plan_document_round_trips_byte_for_byte() {
+    let path = "tests/fixtures/report/plan-mixed-tenants-h100.json";
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    let plan = state::parse_plan(&SourceFile::new(path, text.clone())).expect("parses");
+    let again = serde_json::to_string_pretty(&plan).unwrap() + "\n";
+    assert!(again == text, "{path} does not round-trip");
+}
+
 /// Exact line and underlined text of a few diagnostics, including secondary labels.
 #[test]
 fn line_and_text_of_selected_diagnostics() {
