@@ -9,7 +9,7 @@ use std::time::Instant;
 use fabplan::fabric::generate::{generate, GenerateRequest, Style};
 use fabplan::load::load_fabric_str;
 use fabplan::plan::gen::Profile;
-use fabplan::plan::{self, load, PlanOptions, SolverChoice};
+use fabplan::plan::{self, PlanOptions, SolverChoice};
 
 fn main() {
     let filter: Vec<String> = std::env::args()
@@ -61,9 +61,7 @@ fn main() {
                 let t = Instant::now();
                 let (r, doc) = plan::plan_document(&fabric, &demand, None, &opts);
                 let secs = t.elapsed().as_secs_f64();
-                pw[i] = doc["summary"]["priority_weighted_gpus"]
-                    .as_f64()
-                    .unwrap_or(0.0);
+                pw[i] = doc.summary.priority_weighted_gpus;
                 println!(
                 "| {pname} | {gpus} | {workloads} | {} | {} | {secs:.2} | {:.1} | {} | {} | {:.1} | {} |",
                 r.solver,
@@ -76,7 +74,7 @@ fn main() {
                     .map(|g| format!("{:.2}%", g * 100.0))
                     .unwrap_or_else(|| "-".into()),
                 pw[i],
-                doc["summary"]["admitted"],
+                doc.summary.admitted,
             );
             }
             println!(

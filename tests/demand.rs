@@ -13,9 +13,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use fabplan::diag::Diagnostic;
+use fabplan::load::state;
 use fabplan::model::Fabric;
-use fabplan::plan::load;
-use fabplan::schema::demand::RawState;
+use fabplan::schema::plan::PlanDocument;
 use fabplan::source::{self, primary_line_col, Provenance, SourceFile};
 
 const STATE_DEMAND: &str = "tests/fixtures/plan/lab-one-chat.yaml";
@@ -72,8 +72,8 @@ fn demand_diagnostics(name: &str, text: &str, fabric: &Fabric) -> Vec<Diagnostic
 
 /// Reads a state text the way `plan --current` does; its diagnostics.
 fn state_diagnostics(file: &SourceFile, fabric: &Fabric) -> Vec<Diagnostic> {
-    match source::parse_yaml_as::<RawState>(file, source::STATE_DOC) {
-        Ok(raw) => load::state_from_raw(&raw, fabric).1,
+    match state::parse_plan(file) {
+        Ok(raw) => state::state_from_document(&raw, fabric).1,
         Err(d) => vec![d],
     }
 }
@@ -129,6 +129,76 @@ fn broken_demand_corpus_renders() {
         let stem = path.file_stem().unwrap().to_str().unwrap();
         common::snapshot(&format!("plan_bad_{stem}"), &r.transcript());
     }
+}
+
+/// The verify corpora (`tests/fixtures/plan/bad/verify/CODE-what.yaml`, plans checked against
+/// `verify-demand.yaml` on lab-small, and `bad/verify-mixed/` against `verify-mixed-demand.yaml`
+/// on a fabric with two GPU models and a tight rack): exit 1, the fixture's code located on
+/// the marked line of the plan (the finding's `[file:line:col]` header), the whole transcript
+/// snapshotted.
+#[test]
+fn verify_findings_are_located_in_the_plan() {
+    let corpora = [
+        (
+            "tests/fixtures/plan/bad/verify",
+            "tests/fixtures/plan/verify-demand.yaml",
+            "fabrics/lab-small.yaml",
+        ),
+        (
+            "tests/fixtures/plan/bad/verify-mixed",
+            "tests/fixtures/plan/verify-mixed-demand.yaml",
+            "tests/fixtures/plan/verify-mixed-fabric.yaml",
+        ),
+    ];
+    let none = Provenance::default();
+    for (dir, demand_path, fabric_path) in corpora {
+        let fabric = fabplan::load::load_fabric_file(&root().join(fabric_path))
+            .fabric
+            .expect("fabric loads");
+        let demand = fabplan::load::demand::demand_from_str(
+            demand_path,
+            &std::fs::read_to_string(root().join(demand_path)).unwrap(),
+            &fabric,
+        )
+        .expect("verify demand loads");
+        for path in corpus(dir) {
+            let p = path.to_str().unwrap();
+            let code = code_of(&path);
+            let text = std::fs::read_to_string(root().join(&path)).unwrap();
+            let line = marked_line(&text).expect("a marked line");
+            // In process: a finding with the fixture's code, its label on the marked line.
+            let file = SourceFile::new(p, text.clone());
+            let plan = state::parse_plan(&file).expect("the plan parses");
+            let found = fabplan::plan::verify::verify(&fabric, &demand, &plan);
+            assert!(
+                found.iter().any(|d| d.code == code
+                    && d.help.is_some()
+                    && primary_line_col(d, &file, &none).map(|(l, _, _)| l) == Some(line)),
+                "{p}: no {code} on line {line}: {found:#?}"
+            );
+            // Through the binary: exit 1 and the location in the header.
+            let r = common::run(&["verify", demand_path, p]);
+            assert_eq!(r.code, 1, "{}", r.transcript());
+            assert!(
+                r.stdout.contains(&format!("[{p}:{line}:")),
+                "no `{p}:{line}:col` header:\n{}",
+                r.transcript()
+            );
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            common::snapshot(&format!("verify_bad_{stem}"), &r.transcript());
+        }
+    }
+}
+
+/// One type both ways: a plan `fabplan plan --format json` wrote reads into `PlanDocument`
+/// and writes back byte for byte (spans serialize as bare values, tenant costs keep their order).
+#[test]
+fn a_plan_document_round_trips_byte_for_byte() {
+    let path = "tests/fixtures/report/plan-mixed-tenants-h100.json";
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    let plan = state::parse_plan(&SourceFile::new(path, text.clone())).expect("parses");
+    let again = serde_json::to_string_pretty(&plan).unwrap() + "\n";
+    assert!(again == text, "{path} does not round-trip");
 }
 
 /// Exact line and underlined text of a few diagnostics, including secondary labels.
@@ -191,11 +261,11 @@ fn line_and_text_of_selected_diagnostics() {
 /// A state handed over as JSON values (no locations) still gets its diagnostics, unlabelled.
 #[test]
 fn state_without_locations_has_no_labels() {
-    let raw: RawState = serde_json::from_value(serde_json::json!({
+    let raw: PlanDocument = serde_json::from_value(serde_json::json!({
         "workloads": [{"name": "chat", "assignments": [{"gpu": "lab9/0"}]}]
     }))
     .unwrap();
-    let (_, diags) = load::state_from_raw(&raw, &lab());
+    let (_, diags) = state::state_from_document(&raw, &lab());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code, "FP806");
     assert!(diags[0].labels.is_empty(), "{diags:#?}");
@@ -254,11 +324,34 @@ fn corpus_codes_are_registered() {
             "{code} is not registered"
         );
     }
-    for code in ["FP801", "FP802", "FP803", "FP804", "FP805", "FP806"] {
+    let mut verify = corpus("tests/fixtures/plan/bad/verify");
+    verify.extend(corpus("tests/fixtures/plan/bad/verify-mixed"));
+    for path in &verify {
+        let code = code_of(path);
+        assert!(
+            fabplan::checks::rule(&code).is_some(),
+            "{code} is not registered"
+        );
+    }
+    // Every demand, state and verify code has a fixture in one of the corpora, except FP815
+    // (`export mig-parted` only: tests/plan.rs).
+    let untested = ["FP815"];
+    for rule in fabplan::checks::RULES
+        .iter()
+        .filter(|r| r.code.starts_with("FP8"))
+    {
+        let code = rule.code;
         let r = common::run(&["explain", code]);
         assert_eq!(r.code, 0, "{}", r.transcript());
+        if untested.contains(&code) {
+            continue;
+        }
         assert!(
-            demands.iter().chain(&states).any(|p| code_of(p) == code),
+            demands
+                .iter()
+                .chain(&states)
+                .chain(&verify)
+                .any(|p| code_of(p) == code),
             "no fixture for {code}"
         );
     }
@@ -278,8 +371,29 @@ mod never_panics {
         let none = Provenance::default();
         let mut diags = demand_diagnostics("fuzz.yaml", text, fabric);
         diags.extend(state_diagnostics(&file, fabric));
+        // As a plan: verified against the verify corpus's demand, and exported to mig-parted.
+        if let Ok(plan) = state::parse_plan(&file) {
+            diags.extend(fabplan::plan::verify::verify(
+                fabric,
+                verify_demand(),
+                &plan,
+            ));
+            if let Err(d) = fabplan::plan::export::mig_parted(&plan, None) {
+                diags.extend(d);
+            }
+            let _ = fabplan::plan::export::mig_parted(&plan, Some(fabric));
+        }
         let _ = fabplan::cli::render::human(&diags, &file, &none, false);
         let _ = fabplan::cli::render::files_json(&[(&file, &none, &diags, false)]);
+    }
+
+    fn verify_demand() -> &'static fabplan::model::demand::Demand {
+        static D: std::sync::OnceLock<fabplan::model::demand::Demand> = std::sync::OnceLock::new();
+        D.get_or_init(|| {
+            let path = "tests/fixtures/plan/verify-demand.yaml";
+            let text = std::fs::read_to_string(root().join(path)).unwrap();
+            fabplan::load::demand::demand_from_str(path, &text, fabric()).expect("loads")
+        })
     }
 
     fn fabric() -> &'static Fabric {
@@ -311,6 +425,7 @@ mod never_panics {
         ) {
             let mut files = corpus("tests/fixtures/plan/bad");
             files.extend(corpus("tests/fixtures/plan/bad/state"));
+            files.extend(corpus("tests/fixtures/plan/bad/verify"));
             let path = &files[pick.index(files.len())];
             let mut text = std::fs::read_to_string(root().join(path)).expect("read");
             for m in &mutations {

@@ -7,8 +7,8 @@ mod common;
 use fabplan::model::demand::Demand;
 use fabplan::model::Fabric;
 use fabplan::plan::gen::Rng;
-use fabplan::plan::{self, load, Current, PlanOptions, SolverChoice};
-use fabplan::schema::demand::RawState;
+use fabplan::plan::{self, Current, PlanOptions, PlanResult, SolverChoice};
+use fabplan::schema::plan::PlanDocument;
 use serde_json::Value;
 
 fn lab() -> Fabric {
@@ -42,8 +42,22 @@ fn admitted(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Plans and returns the document as JSON, for tests that inspect or damage it.
+fn plan_json(
+    f: &Fabric,
+    d: &Demand,
+    current: Option<&Current>,
+    o: &PlanOptions,
+) -> (PlanResult, Value) {
+    let (r, doc) = plan::plan_document(f, d, current, o);
+    (
+        r,
+        serde_json::to_value(&doc).expect("plan document as JSON"),
+    )
+}
+
 fn violations(f: &Fabric, d: &Demand, doc: &Value) -> Vec<String> {
-    let raw: RawState = serde_json::from_value(doc.clone()).expect("plan reads as a state");
+    let raw: PlanDocument = serde_json::from_value(doc.clone()).expect("plan reads as a plan");
     plan::verify::verify(f, d, &raw)
         .into_iter()
         .map(|v| format!("{}: {}", v.code, v.message))
@@ -67,8 +81,8 @@ workloads:
   - {name: right, tenant: a, kind: training, gpus: 16}
 ",
     );
-    let (g, gdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Greedy));
-    let (h, hdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
+    let (g, gdoc) = plan_json(&f, &d, None, &opts(SolverChoice::Greedy));
+    let (h, hdoc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
     assert_eq!(admitted(&gdoc), ["big"]);
     assert_eq!(admitted(&hdoc), ["left", "right"]);
     assert_eq!(hdoc["status"], "optimal");
@@ -92,7 +106,7 @@ workloads:
   - {name: small, tenant: m, kind: inference, replicas: 4, size: {mig: 1g.10gb}}
 ",
     );
-    let (h, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
+    let (h, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
     assert_eq!(admitted(&doc).len(), 2);
     assert_eq!(doc["gpus"].as_array().unwrap().len(), 1, "{doc:#}");
     assert!(h.terms.stranded.abs() < 1e-9);
@@ -115,7 +129,7 @@ workloads:
 ",
     );
     for s in [SolverChoice::Greedy, SolverChoice::Highs] {
-        let (_, doc) = plan::plan_document(&f, &d, None, &opts(s));
+        let (_, doc) = plan_json(&f, &d, None, &opts(s));
         assert_eq!(admitted(&doc).len(), 1);
         let rej = doc["workloads"]
             .as_array()
@@ -166,7 +180,7 @@ workloads:
   - {name: m2, tenant: c, kind: inference, replicas: 1, size: {mig: 1g.10gb}}
 ",
     );
-    let (_, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
+    let (_, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
     assert!(violations(&f, &d, &doc).is_empty());
     let gang_gpu = doc["workloads"][0]["assignments"][0]["gpu"].clone();
     let m1 = doc["workloads"][1]["assignments"][0].clone();
@@ -175,7 +189,7 @@ workloads:
     bad["workloads"][2]["assignments"] = serde_json::json!([m1]);
     let v = violations(&f, &d, &bad);
     assert!(
-        v.iter().any(|x| x.starts_with("V11")) && v.iter().any(|x| x.starts_with("V10")),
+        v.iter().any(|x| x.starts_with("FP860")) && v.iter().any(|x| x.starts_with("FP859")),
         "{v:?}"
     );
     // 2. the required gang dropped.
@@ -184,7 +198,7 @@ workloads:
     bad["workloads"][0]["assignments"] = serde_json::json!([]);
     assert!(violations(&f, &d, &bad)
         .iter()
-        .any(|x| x.starts_with("V08")));
+        .any(|x| x.starts_with("FP857")));
     // 3. the gang split across two nodes and short of GPUs.
     let mut bad = doc.clone();
     let other = if gang_gpu.as_str().unwrap().starts_with("lab4/") {
@@ -195,7 +209,7 @@ workloads:
     bad["workloads"][0]["assignments"] = serde_json::json!([{"gpu": gang_gpu}, {"gpu": other}]);
     let v = violations(&f, &d, &bad);
     assert!(
-        v.iter().any(|x| x.starts_with("V06")) && v.iter().any(|x| x.starts_with("V07")),
+        v.iter().any(|x| x.starts_with("FP855")) && v.iter().any(|x| x.starts_with("FP856")),
         "{v:?}"
     );
     // 4. budget exceeded: a second 8-GPU gang charged to a 40 USD/h tenant.
@@ -210,7 +224,7 @@ workloads: [{name: gang, tenant: a, kind: training, gpus: 8}]
     bad["workloads"] = serde_json::json!([doc["workloads"][0].clone()]);
     assert!(violations(&f, &d2, &bad)
         .iter()
-        .any(|x| x.starts_with("V13")));
+        .any(|x| x.starts_with("FP862")));
 }
 
 #[test]
@@ -274,14 +288,16 @@ fn replanning_on_own_output_changes_nothing() {
 /// a mig-parted config with those counts.
 #[test]
 fn mig_parted_export_keeps_planned_starts_as_comments() {
-    let raw: RawState = serde_json::from_value(serde_json::json!({"gpus": [
-        {"gpu": "n1/0", "mode": "mig", "mig": "3g.40gb@4 2g.20gb@0 1g.10gb@2"},
-        {"gpu": "n1/1", "mode": "mig", "mig": "3g.40gb@0 2g.20gb@4 1g.10gb@6"},
-        {"gpu": "n1/2", "mode": "mig", "mig": "2g.20gb@0 1g.10gb@2 3g.40gb@4"},
+    let raw: PlanDocument = serde_json::from_value(serde_json::json!({
+        "workloads": [{"name": "svc", "gpu_model": "h100-80gb"}],
+        "gpus": [
+        {"gpu": "n1/0", "mode": "mig", "mig": "3g.40gb@4 2g.20gb@0 1g.10gb@2", "workloads": ["svc"]},
+        {"gpu": "n1/1", "mode": "mig", "mig": "3g.40gb@0 2g.20gb@4 1g.10gb@6", "workloads": ["svc"]},
+        {"gpu": "n1/2", "mode": "mig", "mig": "2g.20gb@0 1g.10gb@2 3g.40gb@4", "workloads": ["svc"]},
         {"gpu": "n1/3", "mode": "whole"},
     ]}))
     .unwrap();
-    let text = plan::export::mig_parted(&raw);
+    let text = plan::export::mig_parted(&raw, None).expect("valid layouts export");
     for group in [
         "    # planned: 2g.20gb@0 1g.10gb@2 3g.40gb@4\n    - devices: [0, 2]\n",
         "    # planned: 3g.40gb@0 2g.20gb@4 1g.10gb@6\n    - devices: [1]\n",
@@ -302,6 +318,39 @@ fn mig_parted_export_keeps_planned_starts_as_comments() {
     }
 }
 
+/// `export mig-parted` never writes an invalid config: a profile the GPU's model lacks, an
+/// overlapping layout, or a GPU whose model the plan does not tell is an error.
+#[test]
+fn mig_parted_export_refuses_layouts_the_gpu_cannot_hold() {
+    let codes = |gpus: Value| -> Vec<&'static str> {
+        let raw: PlanDocument = serde_json::from_value(serde_json::json!({
+            "workloads": [{"name": "svc", "gpu_model": "h100-80gb"}],
+            "gpus": gpus,
+        }))
+        .unwrap();
+        match plan::export::mig_parted(&raw, None) {
+            Ok(text) => panic!("exported an invalid plan:\n{text}"),
+            Err(d) => d.iter().map(|d| d.code).collect(),
+        }
+    };
+    // `1g.5gb` is an A100-40GB profile, not an H100's.
+    assert_eq!(
+        codes(serde_json::json!([{"gpu": "n1/0", "mig": "1g.5gb@0", "workloads": ["svc"]}])),
+        ["FP806"]
+    );
+    // 1g.10gb@0 overlaps 4g.40gb@0.
+    assert_eq!(
+        codes(
+            serde_json::json!([{"gpu": "n1/0", "mig": "4g.40gb@0 3g.40gb@4 1g.10gb@0", "workloads": ["svc"]}])
+        ),
+        ["FP811"]
+    );
+    assert_eq!(
+        codes(serde_json::json!([{"gpu": "n1/0", "mig": "3g.40gb@0"}])),
+        ["FP815"]
+    );
+}
+
 #[test]
 fn a_dropped_workload_is_evicted_and_its_gpus_drained() {
     let f = lab();
@@ -313,9 +362,9 @@ workloads:
   - {name: small, tenant: m, kind: inference, replicas: 7, size: {mig: 1g.10gb}}
 ",
     );
-    let (_, doc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
-    let raw: RawState = serde_json::from_value(doc.clone()).unwrap();
-    let (cur, diags) = load::state_from_raw(&raw, &f);
+    let (_, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
+    let raw: PlanDocument = serde_json::from_value(doc.clone()).unwrap();
+    let (cur, diags) = fabplan::load::state::state_from_document(&raw, &f);
     assert!(diags.is_empty());
     // Now the MIG service is gone and a whole-GPU gang takes every GPU.
     let d2 = demand(
@@ -326,7 +375,7 @@ workloads:
   - {name: all, tenant: w, kind: training, gpus: 32, required: true}
 ",
     );
-    let (_, doc2) = plan::plan_document(&f, &d2, Some(&cur), &opts(SolverChoice::Highs));
+    let (_, doc2) = plan_json(&f, &d2, Some(&cur), &opts(SolverChoice::Highs));
     let diff = &doc2["diff"];
     assert_eq!(diff["evictions"][0]["workload"], "small");
     assert_eq!(
@@ -447,7 +496,7 @@ fn property_plans_verify_and_milp_dominates_greedy() {
                 mip_gap: 1e-4,
                 ..PlanOptions::default()
             };
-            let (g, gdoc) = plan::plan_document(
+            let (g, gdoc) = plan_json(
                 &f,
                 &d,
                 None,
@@ -456,18 +505,18 @@ fn property_plans_verify_and_milp_dominates_greedy() {
                     ..o.clone()
                 },
             );
-            let (h, hdoc) = plan::plan_document(&f, &d, None, &o);
+            let (h, hdoc) = plan_json(&f, &d, None, &o);
             let mut why = Vec::new();
             why.extend(
                 violations(&f, &d, &gdoc)
                     .into_iter()
-                    .filter(|v| !v.starts_with("V08"))
+                    .filter(|v| !v.starts_with("FP857"))
                     .map(|v| format!("greedy {v}")),
             );
             why.extend(
                 violations(&f, &d, &hdoc)
                     .into_iter()
-                    .filter(|v| !v.starts_with("V08"))
+                    .filter(|v| !v.starts_with("FP857"))
                     .map(|v| format!("highs {v}")),
             );
             if h.objective + 1e-6 < g.objective {
@@ -556,8 +605,8 @@ fn contended_profile_milp_beats_greedy_by_ten_percent() {
     let text = plan::gen::generate_demand(&f, None, 300, 7, plan::gen::Profile::Contended);
     let d = fabplan::load::demand::demand_from_str("demand.yaml", &text, &f)
         .expect("generated demand loads");
-    let (_, gdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Greedy));
-    let (h, hdoc) = plan::plan_document(&f, &d, None, &opts(SolverChoice::Highs));
+    let (_, gdoc) = plan_json(&f, &d, None, &opts(SolverChoice::Greedy));
+    let (h, hdoc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
     let pw = |doc: &Value| doc["summary"]["priority_weighted_gpus"].as_f64().unwrap();
     assert!(
         pw(&hdoc) >= 1.10 * pw(&gdoc),

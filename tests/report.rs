@@ -118,9 +118,9 @@ const DEMAND: &str = "tests/fixtures/report/mixed-tenants-h100.yaml";
 fn with_plan() -> ReportOptions {
     let loaded = load_fabric_file(&path("fabrics/dgx-h100-su1-ib.yaml"));
     let f = loaded.fabric.unwrap();
-    let text = std::fs::read_to_string(path(PLAN)).unwrap();
+    let (_, plan, _) = fabplan::load::state::read_state(&path(PLAN), &f).expect("plan is valid");
     ReportOptions {
-        usage: Some(report::usage::read_plan(&text, &f).unwrap()),
+        usage: Some(report::usage::from_document(&plan, &f)),
         ..Default::default()
     }
 }

@@ -2,7 +2,9 @@
 //! documentation (`fabplan explain CODE`), and the checks that run on a loaded fabric.
 //!
 //! Codes are stable and never reused. FP0xx are load problems (the file cannot be read as a
-//! fabric: exit 2); FP1xx and up are design findings (exit 1 on errors).
+//! fabric: exit 2); FP1xx and up are design findings (exit 1 on errors). FP8xx are demand and
+//! plan files: FP801-FP829 input problems (exit 2), FP850-FP879 `fabplan verify`'s findings
+//! (exit 1).
 
 mod clos;
 mod links;
@@ -209,6 +211,51 @@ rules! {
     "The cables between two switches land on the designed ports of both, but not paired as the design pairs them (leaf port 35 to spine port 32 and 36 to 31, where the design says 31 and 32).\n\nWhy it matters: routing is the same; only cabling records that list port pairs disagree.\n\nExample: two parallel leaf-spine cables crossed.\n\nSource: docs/as-built.md.";
     "FP960" "asbuilt-oversubscribed" Warning None, "a switch designed non-blocking is oversubscribed as built",
     "A switch whose designed uplink bandwidth covers its downlinks has, as built, less bandwidth up than down: uplinks missing, slow or narrow. Captured links count at their captured speed (or the switch's port speed where the capture gives none).\n\nWhy it matters: all-reduce runs at the bottleneck; a leaf at 1.2:1 slows every collective that leaves it.\n\nExample: a leaf with 18 x 400G down and 14 of its 18 uplinks.\n\nSource: NVIDIA SuperPOD RAs (non-blocking compute fabric); docs/as-built.md.";
+    "FP807" "state-is-demand" Error None, "a demand file is given where a plan or current state is expected",
+    "The file has a demand's keys (`tenants`, `fabric`, `pricing`), which a plan document never has. Usually the arguments are swapped (`fabplan verify PLAN DEMAND`) or the demand was passed to `--current`, `report --plan` or `export mig-parted`.\n\nWhy it matters: read as a state, the demand's workloads would have no assignments and the run would silently plan from nothing.\n\nExample: `fabplan plan demand.yaml --current demand.yaml`.\n\nSource: docs/demand-format.md, \"Plan document keys\".";
+    "FP808" "state-share-range" Error None, "a time-sliced share is not between 1 and 1000 thousandths of a GPU",
+    "An assignment's `gpu_milli` is zero, negative or above 1000. A share is a part of one GPU in thousandths; a whole GPU is written `{gpu: node/index}`.\n\nWhy it matters: a share above one GPU, or a negative one, would let more work onto a GPU than it can run.\n\nExample: `{gpu: lab1/0, gpu_milli: 1500}`.\n\nSource: docs/demand-format.md, \"Current state\".";
+    "FP809" "state-share-eighths" Error None, "a time-sliced share the planner cannot hold",
+    "The planner holds time-sliced shares in eighths of a GPU, so a current state's `gpu_milli` must be a multiple of 125 (125, 250, ..., 1000).\n\nWhy it matters: rounding the share would plan around a different workload than the one running.\n\nExample: `{gpu: lab1/0, gpu_milli: 460}`.";
+    "FP810" "state-gpu-overbooked" Error None, "a GPU is booked beyond what its mode allows",
+    "Two workloads hold one GPU in ways that cannot coexist: two whole-GPU holders, a whole GPU also given as a share or MIG instance, MIG instances and time-sliced shares on one GPU, shares summing above 1000 thousandths, or one MIG instance given to two replicas. The diagnostic marks the second booking and the first.\n\nWhy it matters: a state that books a GPU twice would be carried into the new plan, which would then fail `fabplan verify`.\n\nExample: `chat` and `batch` both `{gpu: lab1/0}`.";
+    "FP811" "state-mig-layout" Error None, "a MIG layout the GPU cannot hold, or an instance missing from it",
+    "A GPU's `mig` layout breaks the MIG placement rules (instances that overlap, more slices or memory than the GPU has, an instance count above the profile's cap: `fabplan mig` rules R1-R3), the instances held on a GPU fit no layout together, or a workload holds an instance that the GPU's listed layout does not have.\n\nWhy it matters: the driver refuses such a layout, so the state cannot be what runs.\n\nExample: `mig: 4g.40gb@0 3g.40gb@2` on an H100 (both use memory slices 2 and 3).\n\nSource: NVIDIA MIG User Guide, supported profiles and placements (docs/mig.md).";
+    "FP812" "state-other-fabric" Error None, "the plan names no GPU of this fabric",
+    "Every GPU the plan or state names is missing from the fabric: it was written for another fabric (or the fabric was renamed).\n\nWhy it matters: one diagnostic per GPU would hide the cause; nothing of such a state can be used.\n\nExample: a plan of `dgx-h100-su1-ib` passed with `fabrics/lab-small.yaml`.";
+    "FP813" "state-duplicate" Error None, "a workload or GPU is listed twice in a plan",
+    "A plan document lists each workload once under `workloads` and each GPU once under `gpus`. The diagnostic marks both entries.\n\nWhy it matters: two entries could give the same workload two placements, or a GPU two layouts; which one wins would be arbitrary.\n\nExample: two `- name: chat` entries.";
+    "FP814" "state-assignment-shape" Error None, "an assignment holds a GPU in two ways, or a rejected workload holds GPUs",
+    "An assignment gives both `instance` and `gpu_milli`, or a workload with `admitted: false` still lists assignments.\n\nWhy it matters: the state would be read differently by different tools.\n\nExample: `{gpu: lab2/0, instance: 1g.10gb@0, gpu_milli: 250}`.";
+    "FP815" "plan-gpu-model-unknown" Error None, "an export cannot tell a GPU's model from the plan",
+    "`fabplan export mig-parted` without `--fabric` checks each MIG layout on the GPU model the plan names for the workloads on that GPU (`gpu_model`). A GPU whose workloads name no MIG-capable catalog model cannot be checked.\n\nWhy it matters: an unchecked layout could name a profile the GPU lacks, and mig-parted would fail on the node.\n\nExample: a hand-written plan with `gpus: [{gpu: n1/0, mig: 3g.40gb@0}]` and no workloads.";
+
+    "FP850" "verify-unknown-workload" Error None, "the plan places a workload the demand does not list",
+    "`fabplan verify` reads every workload of the plan and looks it up in the demand.\n\nWhy it matters: a plan for an older demand would run work nobody asked for.\n\nExample: a plan with `chat-v1` verified against a demand that now has `chat-v2`.";
+    "FP851" "verify-rejected-holds" Error None, "a workload that is not admitted holds GPUs",
+    "A workload with `admitted: false` must have no assignments.\n\nWhy it matters: the GPUs it lists would be counted as free by the plan and busy on the cluster.\n\nExample: `{name: batch, admitted: false, assignments: [{gpu: lab1/0}]}`.";
+    "FP852" "verify-unknown-gpu" Error None, "an assignment names a GPU the fabric lacks or a malformed instance",
+    "Every assignment's `gpu` is `node/index` of the fabric, and every `instance` is `profile@start`.\n\nWhy it matters: the plan cannot be applied to GPUs that do not exist.\n\nExample: `{gpu: lab9/0}` on lab-small.";
+    "FP853" "verify-admitted-empty" Error None, "an admitted workload holds no GPUs",
+    "A workload the plan admits must hold at least one GPU, instance or share.\n\nWhy it matters: the plan would report work as running that has nowhere to run.\n\nExample: `{name: chat, admitted: true, assignments: []}`.";
+    "FP854" "verify-gpu-model" Error None, "a workload spans GPU models or runs on a model it may not use",
+    "All of a workload's GPUs must be of one model, and that model must be one the demand sized the workload for (`gpu_models`).\n\nWhy it matters: replicas sized for one model may not fit another, and a gang across models runs at the slowest one's speed.\n\nExample: a workload with `gpu_models: [h200]` placed on H100s.";
+    "FP855" "verify-size" Error None, "a workload holds more or less than its size",
+    "A whole-GPU workload holds exactly replicas x GPUs distinct whole GPUs, each replica on one node; a MIG workload one instance of its profile per replica; a shared workload one share of its size (`gpu_milli`) per replica.\n\nWhy it matters: a short workload does not run; an oversized one takes capacity from others.\n\nExample: a 2-replica 4-GPU service holding 6 GPUs.";
+    "FP856" "verify-topology" Error None, "a gang spans more than one domain of its required level",
+    "A gang with `topology: {required: LEVEL}` must keep all its GPUs inside one NVLink domain, leaf group, scalable unit or fabric, as required. Domains are recomputed from the fabric, not taken from the planner.\n\nWhy it matters: collectives across a slower tier run at that tier's bandwidth.\n\nExample: a `required: nvlink` gang on two nodes without a shared NVLink domain.\n\nSource: docs/demand-format.md (topology).";
+    "FP857" "verify-required" Error None, "a required workload is not admitted",
+    "Every workload with `required: true` must be admitted.\n\nWhy it matters: required work is a hard constraint of the demand; a plan without it is not a solution.\n\nExample: `required: true` and `admitted: false`.";
+    "FP858" "verify-gpu-overbooked" Error None, "a GPU is used in incompatible ways or beyond one GPU",
+    "A GPU is held whole by one workload, or split into MIG instances, or time-sliced in shares summing to at most 1000 thousandths; never two of these, never two whole holders.\n\nWhy it matters: two holders on one GPU both run slower than planned or fail to start.\n\nExample: shares of 625 and 500 on one GPU.";
+    "FP859" "verify-mig-layout" Error None, "a GPU's MIG layout is invalid or lacks an instance held on it",
+    "The MIG layout listed for each GPU (or, without one, the instances held on it) must be valid by the MIG rules R1-R3 (`mig::check_layout`), on a GPU with MIG support, with known profiles; every held instance must be in the layout, and no instance is given to two replicas.\n\nWhy it matters: the driver refuses an invalid layout, so the workloads on it never start.\n\nExample: `3g.40gb@0 4g.40gb@0` on an H100.\n\nSource: NVIDIA MIG User Guide (docs/mig.md).";
+    "FP860" "verify-isolation" Error None, "tenants share a GPU or node their isolation forbids",
+    "MIG instances of several tenants share a GPU only when every one allows MIG co-tenancy; time-sliced tenants share a GPU only when both list each other in `share_with`; a `dedicated-node` tenant's nodes hold no other tenant.\n\nWhy it matters: isolation is a security and noisy-neighbour promise to the tenant.\n\nExample: tenants `a` and `b` time-slicing one GPU without `share_with`.";
+    "FP861" "verify-rack-power" Error None, "a rack draws more power than its budget",
+    "The GPUs in use on each rack, at their template's per-GPU share of node power, must fit the rack's `power_kw`.\n\nWhy it matters: an over-budget rack trips its breakers or is throttled.\n\nExample: 40 kW of busy nodes in a 35 kW rack.";
+    "FP862" "verify-tenant-limit" Error None, "a tenant exceeds its budget, GPU cap or power cap",
+    "Each tenant's cost per hour (GPU price plus power at the demand's PUE and price), GPU-equivalents and kW are recomputed from the plan and compared with `budget_usd_per_hour`, `max_gpus` and `max_power_kw`.\n\nWhy it matters: the limits are the tenant's contract.\n\nExample: a tenant with `max_gpus: 8` holding 16 GPUs.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.

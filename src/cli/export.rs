@@ -34,6 +34,10 @@ pub enum ExportFormat {
 pub struct MigPartedArgs {
     /// The plan (JSON or YAML, as `fabplan plan` writes it).
     pub plan: PathBuf,
+    /// The fabric the plan was made for: validates the plan like `plan --current` does.
+    /// Without it, each layout is checked on the GPU model the plan names for its workloads.
+    #[arg(long, value_name = "FILE")]
+    pub fabric: Option<PathBuf>,
     /// Write to FILE instead of stdout (atomically; through a symlink to its target;
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]

@@ -73,9 +73,27 @@ pub struct GenerateDemandArgs {
     /// campaigns that fragment scalable units (per SU one fine-tuning gang of 9/16-10/16 SU
     /// and one whole-SU pretraining gang), plus small work (~5% of the GPUs) up to --workloads.
     #[arg(long, value_enum, default_value = "mixed")]
-    pub profile: crate::plan::gen::Profile,
+    pub profile: DemandProfile,
     /// Write to FILE instead of stdout (atomically; through a symlink to its target;
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `--profile` of `generate demand` (the clap side of `plan::gen::Profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemandProfile {
+    /// Random sizes over every kind and policy (greedy does well on it).
+    Mixed,
+    /// Training campaigns fragmenting scalable units (where greedy loses).
+    Contended,
+}
+
+impl From<DemandProfile> for crate::plan::gen::Profile {
+    fn from(p: DemandProfile) -> Self {
+        match p {
+            DemandProfile::Mixed => crate::plan::gen::Profile::Mixed,
+            DemandProfile::Contended => crate::plan::gen::Profile::Contended,
+        }
+    }
 }

@@ -2,23 +2,19 @@
 //! mig-parted configs.
 
 use std::io::Write;
-use std::path::Path;
 
+use super::inputs::{load_fabric, report, DiagStyle};
 use crate::cli::export::{ExportArgs, ExportFormat, SlurmFormat, SlurmTopologyKind};
-use crate::cli::output::{emit, stderr_color};
-use crate::cli::render;
+use crate::cli::output::emit;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::{kueue, slurm};
-use crate::load::load_fabric_file;
-use crate::model::Fabric;
-use crate::schema::demand::RawState;
-use crate::source;
+use crate::source::Provenance;
 
 pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
         ExportFormat::Slurm(a) => {
-            let f = load(&a.fabric)?;
+            let f = load_fabric(&a.fabric)?;
             let t = slurm::from_fabric(&f);
             let header = format!(
                 "Slurm topology of fabric `{}`, written by `fabplan export slurm`",
@@ -55,18 +51,21 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
             emit(out, a.output.as_deref(), &[&a.fabric], text.as_bytes())?;
         }
         ExportFormat::MigParted(a) => {
-            // An unreadable plan is reported like any input: with its file, line and column.
-            let file = match source::read_source(&a.plan) {
-                Ok(f) => f,
-                Err((f, d)) => return Err(super::reject_input(&f, d)),
-            };
-            let plan: RawState = source::parse_yaml_as(&file, source::STATE_DOC)
-                .map_err(|d| super::reject_input(&file, d))?;
-            let text = crate::plan::export::mig_parted(&plan);
-            emit(out, a.output.as_deref(), &[&a.plan], text.as_bytes())?;
+            // An unreadable or invalid plan is reported like any input: with its file, line
+            // and column, and nothing is written.
+            let fabric = a.fabric.as_deref().map(load_fabric).transpose()?;
+            let (plan, file) = crate::load::state::read_plan_file(&a.plan)
+                .map_err(|(f, d)| super::reject_input(&f, d))?;
+            let text = crate::plan::export::mig_parted(&plan, fabric.as_ref()).map_err(|d| {
+                report(&d, &file, &Provenance::default(), DiagStyle::Human);
+                Error::InputRejected { count: 1 }
+            })?;
+            let mut inputs: Vec<&std::path::Path> = vec![a.plan.as_path()];
+            inputs.extend(a.fabric.as_deref());
+            emit(out, a.output.as_deref(), &inputs, text.as_bytes())?;
         }
         ExportFormat::Kueue(a) => {
-            let f = load(&a.fabric)?;
+            let f = load_fabric(&a.fabric)?;
             let k = kueue::from_fabric(&f);
             let header = format!(
                 "Kueue topology of fabric `{}`, written by `fabplan export kueue`",
@@ -81,24 +80,4 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// Loads a fabric or prints its problems and stops with exit 2.
-pub(crate) fn load(path: &Path) -> Result<Fabric> {
-    let loaded = load_fabric_file(path);
-    match loaded.fabric {
-        Some(f) => Ok(f),
-        None => {
-            eprint!(
-                "{}",
-                render::human(
-                    &loaded.diagnostics,
-                    &loaded.file,
-                    &loaded.provenance,
-                    stderr_color()
-                )
-            );
-            Err(Error::InputRejected { count: 1 })
-        }
-    }
 }

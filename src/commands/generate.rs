@@ -57,7 +57,7 @@ fn demand(args: &crate::cli::generate::GenerateDemandArgs, out: &mut dyn Write) 
         Some(&fabric_ref),
         args.workloads,
         args.seed,
-        args.profile,
+        args.profile.into(),
     );
     emit(
         out,

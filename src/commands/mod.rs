@@ -1,11 +1,12 @@
 //! One file per subcommand: wiring from parsed flags to library calls and rendered output.
-//! No subcommand reaches into another.
+//! No subcommand reaches into another; wiring several share lives in `inputs`.
 
 pub mod asbuilt;
 pub mod explain;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod inputs;
 pub mod inspect;
 pub mod mig;
 pub mod plan;

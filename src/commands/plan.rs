@@ -1,72 +1,14 @@
 //! `fabplan plan`: load demand, fabric and current state; plan; render.
 
 use std::io::Write;
-use std::path::Path;
 
+use super::inputs::{load_inputs, report, DiagStyle};
 use crate::cli::output::emit;
 use crate::cli::plan::{PlanArgs, PlanFormat, SolverArg};
-use crate::cli::render;
-use crate::diag::{has_errors, Diagnostic};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::model::demand::Demand;
-use crate::model::Fabric;
-use crate::plan::{self, load, Current, PlanOptions, SolverChoice};
-use crate::source::{Provenance, SourceFile};
-
-/// How load diagnostics are printed on stderr: miette for people, or `validate`'s JSON
-/// document when the command's output is for machines (`plan --format json|yaml`). Either
-/// way they go to stderr, so stdout and `-o FILE` only ever carry a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiagStyle {
-    Human,
-    Json,
-}
-
-fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style: DiagStyle) {
-    match style {
-        DiagStyle::Human => {
-            let color = crate::cli::output::stderr_color();
-            eprint!("{}", render::human(diags, file, prov, color));
-        }
-        DiagStyle::Json => {
-            let doc = render::files_json(&[(file, prov, diags, false)]);
-            eprintln!("{}", serde_json::to_string_pretty(&doc).expect("json"));
-        }
-    }
-}
-
-/// Loads the demand and its fabric (shared by `plan` and `verify`); diagnostics go to stderr.
-/// Also returns the fabric's path (the flag, or the demand's `fabric:`).
-pub fn load_inputs(
-    demand_path: &Path,
-    fabric_flag: Option<&Path>,
-    style: DiagStyle,
-) -> Result<(Fabric, Demand, std::path::PathBuf)> {
-    let none = Provenance::default();
-    let df = crate::load::demand::read_demand(demand_path);
-    let Some(raw) = df.raw else {
-        report(&df.diagnostics, &df.file, &none, style);
-        return Err(Error::InputRejected { count: 1 });
-    };
-    let Some(fpath) = crate::load::demand::fabric_path(demand_path, &raw, fabric_flag) else {
-        return Err(Error::usage(
-            format!("`{}` names no fabric", demand_path.display()),
-            Some("add `fabric: PATH` to the demand or pass --fabric FILE".to_string()),
-        ));
-    };
-    let loaded = crate::load::load_fabric_file(&fpath);
-    let Some(fabric) = loaded.fabric else {
-        report(&loaded.diagnostics, &loaded.file, &loaded.provenance, style);
-        return Err(Error::InputRejected { count: 1 });
-    };
-    let (demand, diags) = crate::load::demand::validate_demand(raw, &fabric);
-    if has_errors(&diags) || demand.is_none() {
-        report(&diags, &df.file, &none, style);
-        return Err(Error::InputRejected { count: 1 });
-    }
-    Ok((fabric, demand.expect("demand"), fpath))
-}
+use crate::plan::{self, Current, PlanOptions, SolverChoice};
+use crate::source::Provenance;
 
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     if !(args.time_limit > 0.0) || !(0.0..1.0).contains(&args.mip_gap) {
@@ -81,7 +23,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     // Refused before planning, which may take a while; checked again with the demand's
     // fabric once it is known.
-    let given: Vec<&Path> = std::iter::once(args.demand.as_path())
+    let given: Vec<&std::path::Path> = std::iter::once(args.demand.as_path())
         .chain(args.fabric.as_deref())
         .chain(args.current.as_deref())
         .collect();
@@ -91,8 +33,8 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (fabric, demand, fabric_path) = load_inputs(&args.demand, args.fabric.as_deref(), style)?;
     let current = match &args.current {
         None => None,
-        Some(p) => match load::read_state(p, &fabric) {
-            Ok((c, _)) => Some(c),
+        Some(p) => match crate::load::state::read_state(p, &fabric) {
+            Ok((c, _, _)) => Some(c),
             Err((file, diags)) => {
                 report(&diags, &file, &Provenance::default(), style);
                 return Err(Error::InputRejected { count: 1 });
@@ -120,14 +62,14 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         &opts,
     );
     let geo = plan::state::Geometry::new(&fabric, catalog, &demand);
-    let doc = plan::output::plan_json(&geo, &demand, &result, &opts, current.as_ref());
+    let doc = plan::output::document(&geo, &demand, &result, &opts, current.as_ref());
     let text = match args.format {
-        PlanFormat::Human => plan::output::plan_human(&demand, &doc),
+        PlanFormat::Human => plan::output::human(&demand, &doc),
         PlanFormat::Json => serde_json::to_string_pretty(&doc).expect("json") + "\n",
         PlanFormat::Yaml => serde_saphyr::to_string(&doc)
             .map_err(|e| Error::usage(format!("rendering YAML: {e}"), None))?,
     };
-    let inputs: Vec<&Path> = given
+    let inputs: Vec<&std::path::Path> = given
         .into_iter()
         .chain(std::iter::once(fabric_path.as_path()))
         .collect();

@@ -12,26 +12,18 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let options = options(args)?;
     let hours = period_hours(&args.period)?;
     let mut options = options;
-    let f = crate::commands::export::load(&args.fabric)?;
+    let f = super::inputs::load_fabric(&args.fabric)?;
     if let Some(p) = &args.plan {
-        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
-            path: p.clone(),
-            source,
+        // The plan is validated like a current state (every problem, located; exit 2).
+        let (_, plan, _) = crate::load::state::read_state(p, &f).map_err(|(file, diags)| {
+            let none = crate::source::Provenance::default();
+            super::inputs::report(&diags, &file, &none, super::inputs::DiagStyle::Human);
+            Error::InputRejected { count: 1 }
         })?;
-        let usage = report::usage::read_plan(&text, &f).map_err(|m| {
-            Error::usage(
-                format!("reading plan `{}`: {m}", p.display()),
-                Some(
-                    "pass a plan written by `fabplan plan --format json` for this fabric"
-                        .to_string(),
-                ),
-            )
-        })?;
-        options.usage = Some(usage);
+        options.usage = Some(report::usage::from_document(&plan, &f));
     }
     if let Some(d) = &args.demand {
-        options.demand_models = demand_models(d)?;
-        options.demand = Some(demand_units(d, &f)?);
+        options.demand = Some(load_demand(d, &f)?);
     }
     if let Some(fl) = &options.failure {
         let known = match fl {
@@ -146,7 +138,6 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
         context_tokens: a.context,
         concurrency: a.concurrency,
         usage: None,
-        demand_models: Vec::new(),
         demand: None,
     })
 }
@@ -221,101 +212,25 @@ fn period_hours(p: &str) -> Result<f64> {
     Ok((b - a) as f64 / 3600.0)
 }
 
-/// Inference workloads with a model spec, from a demand file (docs/demand-format.md). Only
-/// the keys the report needs are read; the planner validates the rest.
-fn demand_models(path: &std::path::Path) -> Result<Vec<report::DemandModel>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    report::demand::inference_models(&text).map_err(|m| {
-        Error::usage(
-            format!("reading demand `{}`: {m}", path.display()),
-            Some("see docs/demand-format.md (`workloads[].model`)".to_string()),
-        )
-    })
-}
-
-/// The demand validated and sized by the planner's rules (the same units `fabplan plan`
-/// places), converted into the report's own types.
-fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<report::DemandUnits> {
-    use crate::model::demand::{Isolation, Level, Unit};
-    let invalid = |m: String| {
-        Error::usage(
-            format!("reading demand `{}`: {m}", path.display()),
-            Some(format!(
-                "`fabplan plan {}` shows every problem with the file",
-                path.display()
-            )),
-        )
-    };
+/// The demand validated by the planner's rules against the fabric (the same units `fabplan
+/// plan` places); problems are printed located, as `plan` prints them, and stop with exit 2.
+fn load_demand(
+    path: &std::path::Path,
+    f: &crate::model::Fabric,
+) -> Result<crate::model::demand::Demand> {
+    use super::inputs::{report, DiagStyle};
+    let none = crate::source::Provenance::default();
     let file = crate::load::demand::read_demand(path);
     let Some(raw) = file.raw else {
-        let m = file
-            .diagnostics
-            .first()
-            .map(|d| d.message.clone())
-            .unwrap_or_else(|| "not a demand file".into());
-        return Err(invalid(m));
+        report(&file.diagnostics, &file.file, &none, DiagStyle::Human);
+        return Err(Error::InputRejected { count: 1 });
     };
     let (demand, diags) = crate::load::demand::validate_demand(raw, f);
-    let Some(d) = demand else {
-        let m = diags
-            .iter()
-            .find(|d| d.severity == crate::diag::Severity::Error)
-            .map(|d| d.message.clone())
-            .unwrap_or_else(|| "the demand does not validate".into());
-        return Err(invalid(m));
-    };
-    let catalog = crate::load::demand::fabric_catalog(f);
-    let tenants = d
-        .tenants
-        .iter()
-        .map(|t| report::DemandTenant {
-            name: t.name.clone(),
-            isolation: match t.isolation {
-                Isolation::DedicatedNode => report::TenantIsolation::DedicatedNode,
-                Isolation::DedicatedGpu => report::TenantIsolation::DedicatedGpu,
-                Isolation::Mig { co_tenancy } => report::TenantIsolation::Mig { co_tenancy },
-                Isolation::Shared => report::TenantIsolation::Shared,
-            },
-            share_with: t
-                .share_with
-                .iter()
-                .map(|i| d.tenants[*i].name.clone())
-                .collect(),
-        })
-        .collect();
-    let workloads = d
-        .workloads
-        .iter()
-        .map(|w| report::DemandWorkload {
-            name: w.name.clone(),
-            tenant: d.tenants[w.tenant].name.clone(),
-            units: w
-                .units
-                .iter()
-                .filter_map(|(model, u)| {
-                    let unit = match u {
-                        Unit::Gpus(n) => report::DemandUnit::Gpus(*n),
-                        Unit::Eighths(e) => report::DemandUnit::Eighths(*e),
-                        Unit::Mig(p) => report::DemandUnit::Mig(
-                            catalog.gpu(model)?.mig.as_ref()?.profile(*p).name.clone(),
-                        ),
-                    };
-                    Some((model.clone(), unit))
-                })
-                .collect(),
-            gang_level: w.gang.as_ref().map(|g| {
-                match g.required {
-                    Level::Nvlink => "nvlink-domain",
-                    Level::Leaf => "leaf-group",
-                    Level::Su => "scalable-unit",
-                    Level::Fabric => "fabric",
-                }
-                .to_string()
-            }),
-        })
-        .collect();
-    Ok(report::DemandUnits { tenants, workloads })
+    match demand {
+        Some(d) if !crate::diag::has_errors(&diags) => Ok(d),
+        _ => {
+            report(&diags, &file.file, &none, DiagStyle::Human);
+            Err(Error::InputRejected { count: 1 })
+        }
+    }
 }

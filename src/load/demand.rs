@@ -640,6 +640,16 @@ fn build_workload(
         memory_gib,
         gpu_seconds_per_task,
         tasks_per_hour: w.tasks_per_hour,
+        model: w.model.as_ref().map(|m| crate::model::demand::ModelSpec {
+            parameters_b: m.parameters_b,
+            layers: m.layers,
+            kv_heads: m.kv_heads,
+            head_dim: m.head_dim,
+            // Checked above (FP802).
+            bytes_per_param: dtype_bytes(&m.dtype.value).unwrap_or(2.0),
+            context_tokens: m.context_tokens,
+            concurrent_sequences: m.concurrent_sequences,
+        }),
     })
 }
 

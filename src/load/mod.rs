@@ -7,6 +7,7 @@
 pub mod demand;
 mod fabric;
 mod intent;
+pub mod state;
 
 use std::path::Path;
 

@@ -141,6 +141,21 @@ pub struct Workload {
     /// Agent: expected GPU-seconds per task.
     pub gpu_seconds_per_task: Option<f64>,
     pub tasks_per_hour: Option<f64>,
+    /// The served model (`model:`), for the report's token economics.
+    pub model: Option<ModelSpec>,
+}
+
+/// An inference workload's model (docs/demand-format.md, `workloads[].model`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpec {
+    pub parameters_b: f64,
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    /// Bytes per weight of the dtype (bf16 2, fp8 1, ...).
+    pub bytes_per_param: f64,
+    pub context_tokens: u64,
+    pub concurrent_sequences: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@
 //! the vectors of [`Fabric`]; names are kept for output only.
 
 pub mod demand;
+pub mod plan;
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::schema::demand::RawState;
+use crate::catalog::Catalog;
+use crate::diag::Diagnostic;
+use crate::load::state::{check_layout_at, layout_words, state_from_document};
+use crate::model::Fabric;
+use crate::schema::plan::PlanDocument;
+use crate::source;
 
 /// One GPU's MIG setting: the profile counts mig-parted applies, and the layout the plan
 /// chose (`profile@start` words in start order), which mig-parted cannot express.
@@ -44,7 +49,78 @@ fn setting(layout: &str) -> MigSetting {
 /// planned starts are written as a `# planned:` comment above each device group, for
 /// operators to compare with `nvidia-smi mig -lgi` (docs/mig.md, "Exporting a plan to
 /// mig-parted"). Devices are grouped only when both counts and planned layout agree.
-pub fn mig_parted(plan: &RawState) -> String {
+///
+/// Nothing invalid is written: with the fabric the plan is validated like a current state
+/// (`load::state`); without it each layout is checked on the GPU model the plan names for
+/// the workloads on that GPU, and a GPU whose model the plan does not tell is an error.
+pub fn mig_parted(plan: &PlanDocument, fabric: Option<&Fabric>) -> Result<String, Vec<Diagnostic>> {
+    let diags = match fabric {
+        Some(f) => state_from_document(plan, f).1,
+        None => check_layouts_on_catalog(plan),
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(render(plan))
+}
+
+/// Each MIG layout checked against the catalog table of the model the plan names for it.
+fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for g in &plan.gpus {
+        let Some(layout) = &g.mig else { continue };
+        // The model of the workloads the plan puts on this GPU.
+        let model = plan
+            .workloads
+            .iter()
+            .filter(|w| {
+                g.workloads.contains(&w.name.value)
+                    || w.assignments.iter().any(|a| a.gpu.value == g.gpu.value)
+            })
+            .find_map(|w| w.gpu_model.as_deref());
+        let table = model
+            .and_then(|m| Catalog::builtin().gpu(m))
+            .and_then(|m| m.mig.as_ref());
+        let (Some(model), Some(table)) = (model, table) else {
+            diags.push(
+                Diagnostic::error(
+                    "FP815",
+                    format!(
+                        "the plan does not say which MIG-capable GPU model `{}` is",
+                        g.gpu.value
+                    ),
+                )
+                .at_opt(source::known_span_of(&g.gpu), "model unknown")
+                .help("pass the fabric the plan was made for: `--fabric FILE`"),
+            );
+            continue;
+        };
+        let before = diags.len();
+        let pl = layout_words(layout, Some(table), &mut diags, |word| {
+            (
+                format!(
+                    "GPU `{}` has MIG instance `{word}` `{model}` does not offer",
+                    g.gpu.value
+                ),
+                format!(
+                    "write `profile@start` with a start the profile allows; `{model}` offers {}",
+                    table
+                        .profiles
+                        .iter()
+                        .map(|p| format!("`{}`", p.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        });
+        if diags.len() == before {
+            check_layout_at(table, &pl, layout, &g.gpu.value, &mut diags);
+        }
+    }
+    diags
+}
+
+fn render(plan: &PlanDocument) -> String {
     // node -> gpu index -> Some(setting) for MIG, None for whole/shared.
     let mut nodes: BTreeMap<String, BTreeMap<u32, Option<MigSetting>>> = BTreeMap::new();
     for g in &plan.gpus {

@@ -39,7 +39,7 @@ impl Rng {
 }
 
 /// Which kind of demand `generate demand` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
     /// Random sizes over every kind and policy (greedy does well on it).
     Mixed,

@@ -7,17 +7,13 @@
 pub mod export;
 pub mod gen;
 pub mod greedy;
-pub mod load;
 pub mod master;
 pub mod milp;
 pub mod output;
 pub mod state;
 pub mod verify;
 
-use std::collections::BTreeMap;
-
 use crate::catalog::Catalog;
-use crate::mig::Placement;
 use crate::model::Fabric;
 
 use crate::model::demand::Demand;
@@ -55,14 +51,7 @@ impl Default for PlanOptions {
     }
 }
 
-/// Where workloads run now and each GPU's MIG layout (`--current`).
-#[derive(Debug, Clone, Default)]
-pub struct Current {
-    /// Running workloads (by demand index or name when not in the demand) and their GPUs.
-    pub running: BTreeMap<String, Vec<Assignment>>,
-    /// Current MIG layouts by GPU.
-    pub mig: BTreeMap<u32, Vec<Placement>>,
-}
+pub use crate::model::plan::Current;
 
 /// The named plan with its solve report.
 #[derive(Debug, Clone)]
@@ -196,17 +185,17 @@ pub fn hold_is_mig(h: &Hold) -> bool {
     matches!(h, Hold::Mig(_))
 }
 
-/// Plans and renders the plan document in one call (tests, benches, examples).
+/// Plans and builds the plan document in one call (tests, benches, examples).
 pub fn plan_document(
     fabric: &Fabric,
     demand: &Demand,
     current: Option<&Current>,
     opts: &PlanOptions,
-) -> (PlanResult, serde_json::Value) {
+) -> (PlanResult, crate::schema::plan::PlanDocument) {
     let catalog = crate::load::demand::fabric_catalog(fabric);
     let empty = Current::default();
     let r = plan(fabric, &catalog, demand, current.unwrap_or(&empty), opts);
     let geo = Geometry::new(fabric, &catalog, demand);
-    let doc = output::plan_json(&geo, demand, &r, opts, current);
+    let doc = output::document(&geo, demand, &r, opts, current);
     (r, doc)
 }

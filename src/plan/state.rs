@@ -291,19 +291,7 @@ pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
     }
 }
 
-/// What a workload holds on one GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Hold {
-    Whole,
-    Mig(Placement),
-    Eighths(u8),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Assignment {
-    pub gpu: u32,
-    pub hold: Hold,
-}
+pub use crate::model::plan::{Assignment, Hold};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum GpuUse {

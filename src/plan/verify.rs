@@ -5,31 +5,60 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::Catalog;
+use crate::diag::{Diagnostic, Span};
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Placement};
 use crate::model::{Fabric, NodeId};
-use crate::schema::demand::RawState;
+use crate::schema::plan::PlanDocument;
+use crate::schema::Spanned;
+use crate::source;
 
 use crate::model::demand::{Demand, Isolation, Level, Unit};
 
-/// One violated constraint, in words.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Violation {
-    pub code: &'static str,
-    pub message: String,
+/// The label and help line of each of verify's codes (FP850-FP862; `fabplan explain CODE`).
+fn words(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "FP850" => ("not a workload of the demand", "plan the current demand again, or add the workload to the demand"),
+        "FP851" => ("not admitted", "a rejected workload holds nothing: drop its assignments"),
+        "FP852" => ("not a GPU or instance of the fabric", "GPUs are `node/index` of the fabric and instances `profile@start`"),
+        "FP853" => ("admitted without GPUs", "an admitted workload holds its GPUs: add them, or mark it not admitted"),
+        "FP854" => ("this workload", "all of a workload's GPUs are of one model listed in its `gpu_models`"),
+        "FP855" => ("this workload", "hold exactly the workload's size per replica (whole GPUs, MIG instances or shares)"),
+        "FP856" => ("this gang", "keep the gang's GPUs inside one domain of its required topology level"),
+        "FP857" => ("required, not admitted", "re-plan: a required workload must be admitted (`fabplan plan` says why it cannot be)"),
+        "FP858" => ("this GPU", "a GPU is whole for one holder, MIG, or time-sliced up to 1000 thousandths"),
+        "FP859" => ("this GPU", "`fabplan mig layouts --gpu MODEL` lists the layouts the GPU can hold"),
+        "FP860" => ("shared here", "co-locate tenants only as their isolation allows (`share_with`, MIG co-tenancy, dedicated nodes)"),
+        "FP861" => ("a GPU on the rack", "move work off the rack, or raise its `power_kw` if the rack can take it"),
+        "FP862" => ("the tenant's first workload", "reject work of the tenant, or raise its budget or cap in the demand"),
+        _ => ("here", "see `fabplan explain CODE`"),
+    }
+}
+
+fn sp<T>(v: &Spanned<T>) -> Option<Span> {
+    source::known_span_of(v)
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Held {
     Whole,
     Mig(String, u8),
-    Fraction(f64),
+    /// A share in thousandths of a GPU.
+    Milli(i64),
 }
 
-/// Checks `plan` (a plan document's `workloads` and `gpus`) against fabric and demand.
-pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violation> {
-    let mut out = Vec::new();
-    let mut v = |code: &'static str, message: String| out.push(Violation { code, message });
+/// Checks `plan` (a plan document's `workloads` and `gpus`) against fabric and demand: one
+/// error diagnostic per violated constraint, labelled on the workload or GPU entry it concerns.
+pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut v = |code: &'static str, at: Option<Span>, message: String| {
+        let (label, help) = words(code);
+        out.push(
+            Diagnostic::error(code, message)
+                .at_opt(at, label)
+                .help(help),
+        )
+    };
     let catalog = &Catalog::builtin().with_models(fabric.gpu_models.clone());
     let topo = Topology::new(fabric);
     let gpu_by_name: BTreeMap<String, usize> = fabric
@@ -66,7 +95,9 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         }
     };
     // Per GPU: holders (workload index, what).
-    let mut holders: BTreeMap<usize, Vec<(usize, Held)>> = BTreeMap::new();
+    let mut holders: BTreeMap<usize, Vec<(usize, Held, Option<Span>)>> = BTreeMap::new();
+    // Where each tenant's first admitted workload is written (for tenant-level findings).
+    let mut tenant_at: Vec<Option<Span>> = vec![None; demand.tenants.len()];
     let by_name: BTreeMap<&str, usize> = demand
         .workloads
         .iter()
@@ -80,7 +111,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
     for pw in &plan.workloads {
         let Some(&w) = by_name.get(pw.name.value.as_str()) else {
             v(
-                "V01",
+                "FP850",
+                sp(&pw.name),
                 format!(
                     "the plan places `{}`, which the demand does not list",
                     pw.name.value
@@ -93,7 +125,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         if !pw.admitted {
             if !pw.assignments.is_empty() {
                 v(
-                    "V02",
+                    "FP851",
+                    sp(&pw.name),
                     format!("`{}` is not admitted but has assignments", wl.name),
                 );
             }
@@ -104,12 +137,13 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         for a in &pw.assignments {
             let Some(&g) = gpu_by_name.get(&a.gpu.value) else {
                 v(
-                    "V03",
+                    "FP852",
+                    sp(&a.gpu),
                     format!("`{}` is assigned unknown GPU `{}`", wl.name, a.gpu.value),
                 );
                 continue;
             };
-            let h = match (&a.instance, a.fraction) {
+            let h = match (&a.instance, &a.gpu_milli) {
                 (Some(i), _) => match i
                     .value
                     .split_once('@')
@@ -118,21 +152,29 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     Some((p, s)) => Held::Mig(p, s),
                     None => {
                         v(
-                            "V03",
+                            "FP852",
+                            sp(i),
                             format!("`{}` names malformed instance `{}`", wl.name, i.value),
                         );
                         continue;
                     }
                 },
-                (None, Some(f)) => Held::Fraction(f),
+                (None, Some(m)) => Held::Milli(m.value),
                 (None, None) => Held::Whole,
             };
             gpus.push(g);
             held.push(h.clone());
-            holders.entry(g).or_default().push((w, h));
+            holders.entry(g).or_default().push((w, h, sp(&a.gpu)));
+        }
+        if tenant_at[wl.tenant].is_none() {
+            tenant_at[wl.tenant] = sp(&pw.name);
         }
         if gpus.is_empty() {
-            v("V04", format!("`{}` is admitted but has no GPUs", wl.name));
+            v(
+                "FP853",
+                sp(&pw.name),
+                format!("`{}` is admitted but has no GPUs", wl.name),
+            );
             continue;
         }
         let models: BTreeSet<&str> = gpus
@@ -141,15 +183,25 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
             .collect();
         if models.len() != 1 {
             v(
-                "V05",
-                format!("`{}` spans GPU models {:?}", wl.name, models),
+                "FP854",
+                sp(&pw.name),
+                format!(
+                    "`{}` spans GPU models {}",
+                    wl.name,
+                    models
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
             continue;
         }
         let model = *models.iter().next().expect("model");
         let Some(&unit) = wl.units.get(model) else {
             v(
-                "V05",
+                "FP854",
+                sp(&pw.name),
                 format!("`{}` runs on `{model}`, which it may not use", wl.name),
             );
             continue;
@@ -159,7 +211,11 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         let equiv = match unit {
             Unit::Gpus(k) => {
                 if held.iter().any(|h| *h != Held::Whole) {
-                    v("V06", format!("`{}` needs whole GPUs", wl.name));
+                    v(
+                        "FP855",
+                        sp(&pw.name),
+                        format!("`{}` needs whole GPUs", wl.name),
+                    );
                 }
                 let want = if wl.gang.is_some() {
                     k
@@ -169,7 +225,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 let distinct: BTreeSet<usize> = gpus.iter().copied().collect();
                 if distinct.len() as u32 != want {
                     v(
-                        "V06",
+                        "FP855",
+                        sp(&pw.name),
                         format!(
                             "`{}` needs {want} GPUs and holds {}",
                             wl.name,
@@ -184,7 +241,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     }
                     if per_node.values().any(|c| c % k != 0) {
                         v(
-                            "V06",
+                            "FP855",
+                            sp(&pw.name),
                             format!(
                                 "a replica of `{}` ({k} GPUs) is split across nodes",
                                 wl.name
@@ -205,7 +263,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                         .any(|h| !matches!(h, Held::Mig(n, _) if n == pname))
                 {
                     v(
-                        "V06",
+                        "FP855",
+                        sp(&pw.name),
                         format!("`{}` needs {} `{pname}` instances", wl.name, wl.replicas),
                     );
                 }
@@ -213,18 +272,22 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     / table.compute_slices as f64
             }
             Unit::Eighths(e) => {
-                let f = e as f64 / 8.0;
+                let milli = i64::from(e) * 125;
                 if held.len() as u32 != wl.replicas
                     || held
                         .iter()
-                        .any(|h| !matches!(h, Held::Fraction(x) if (x - f).abs() < 1e-9))
+                        .any(|h| !matches!(h, Held::Milli(x) if *x == milli))
                 {
                     v(
-                        "V06",
-                        format!("`{}` needs {} shares of {f} GPU", wl.name, wl.replicas),
+                        "FP855",
+                        sp(&pw.name),
+                        format!(
+                            "`{}` needs {} shares of {milli} thousandths of a GPU",
+                            wl.name, wl.replicas
+                        ),
                     );
                 }
-                wl.replicas as f64 * f
+                wl.replicas as f64 * milli as f64 / 1000.0
             }
         };
         // Topology.
@@ -237,7 +300,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     gpus.iter().map(|&x| domain(node_of(x), level)).collect();
                 if doms.len() > 1 {
                     v(
-                        "V07",
+                        "FP856",
+                        sp(&pw.name),
                         format!(
                             "gang `{}` must stay inside one {} and spans {}",
                             wl.name,
@@ -263,15 +327,23 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
             .any(|p| p.name.value == wl.name && p.admitted);
         if wl.required && !admitted {
             v(
-                "V08",
+                "FP857",
+                plan.workloads
+                    .iter()
+                    .find(|p| p.name.value == wl.name)
+                    .and_then(|p| sp(&p.name)),
                 format!("required workload `{}` is not admitted", wl.name),
             );
         }
         let _ = w;
     }
-    // Layouts declared in the plan.
+    // Layouts declared in the plan, and where each GPU entry is written.
     let mut layouts: BTreeMap<usize, Vec<(String, u8)>> = BTreeMap::new();
+    let mut gpu_entry: BTreeMap<usize, Option<Span>> = BTreeMap::new();
     for g in &plan.gpus {
+        if let Some(&id) = gpu_by_name.get(&g.gpu.value) {
+            gpu_entry.entry(id).or_insert(sp(&g.gpu));
+        }
         if let (Some(&id), Some(l)) = (gpu_by_name.get(&g.gpu.value), &g.mig) {
             layouts.insert(
                 id,
@@ -288,9 +360,16 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
     // Per-GPU capacity and isolation.
     let mut node_tenants: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
     let mut rack_kw: BTreeMap<u32, f64> = BTreeMap::new();
+    let mut node_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
+    let mut rack_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
     for (&g, hs) in &holders {
         let node = node_of(g);
         let t = fabric.template_of(node);
+        let gpu_at = gpu_entry.get(&g).copied().flatten().or(hs[0].2);
+        node_at.entry(node.0).or_insert(hs[0].2);
+        rack_at
+            .entry(fabric.nodes[node.index()].rack.0)
+            .or_insert(hs[0].2);
         *rack_kw
             .entry(fabric.nodes[node.index()].rack.0)
             .or_default() += t.power_kw / t.gpus as f64;
@@ -301,16 +380,16 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         );
         let tenants: BTreeSet<usize> = hs
             .iter()
-            .map(|(w, _)| demand.workloads[*w].tenant)
+            .map(|(w, _, _)| demand.workloads[*w].tenant)
             .collect();
         node_tenants
             .entry(node.0)
             .or_default()
             .extend(tenants.iter().copied());
-        let wholes = hs.iter().filter(|(_, h)| *h == Held::Whole).count();
+        let wholes = hs.iter().filter(|(_, h, _)| *h == Held::Whole).count();
         let migs: Vec<(String, u8)> = hs
             .iter()
-            .filter_map(|(_, h)| {
+            .filter_map(|(_, h, _)| {
                 if let Held::Mig(p, s) = h {
                     Some((p.clone(), *s))
                 } else {
@@ -318,24 +397,25 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 }
             })
             .collect();
-        let fracs: f64 = hs
+        let shares: Vec<i64> = hs
             .iter()
-            .filter_map(|(_, h)| {
-                if let Held::Fraction(f) = h {
-                    Some(*f)
+            .filter_map(|(_, h, _)| {
+                if let Held::Milli(m) = h {
+                    Some(*m)
                 } else {
                     None
                 }
             })
-            .sum();
-        let kinds = (wholes > 0) as u8 + (!migs.is_empty()) as u8 + (fracs > 0.0) as u8;
+            .collect();
+        let milli: i64 = shares.iter().sum();
+        let kinds = (wholes > 0) as u8 + (!migs.is_empty()) as u8 + (!shares.is_empty()) as u8;
         if kinds > 1 || wholes > 1 {
-            v("V09", format!("GPU `{name}` is used in incompatible ways (whole, MIG, shared) or by two whole-GPU holders"));
+            v("FP858", gpu_at, format!("GPU `{name}` is used in incompatible ways (whole, MIG, shared) or by two whole-GPU holders"));
             continue;
         }
         if !migs.is_empty() {
             let Some(table) = catalog.gpu(&t.gpu_model).and_then(|m| m.mig.as_ref()) else {
-                v("V10", format!("GPU `{name}` has no MIG support"));
+                v("FP859", gpu_at, format!("GPU `{name}` has no MIG support"));
                 continue;
             };
             let layout = layouts.get(&g).cloned().unwrap_or_else(|| migs.clone());
@@ -346,12 +426,17 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                         profile: i,
                         start: *s,
                     }),
-                    None => v("V10", format!("GPU `{name}` has unknown MIG profile `{p}`")),
+                    None => v(
+                        "FP859",
+                        gpu_at,
+                        format!("GPU `{name}` has unknown MIG profile `{p}`"),
+                    ),
                 }
             }
             if let Err(e) = mig::check_layout(table, mig::Rules::default(), &placements) {
                 v(
-                    "V10",
+                    "FP859",
+                    gpu_at,
                     format!(
                         "GPU `{name}` has an invalid MIG layout: {} ({})",
                         e.why, e.rule
@@ -362,7 +447,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
             for m in &migs {
                 if !layout.contains(m) {
                     v(
-                        "V10",
+                        "FP859",
+                        gpu_at,
                         format!(
                             "GPU `{name}` has no instance `{}@{}` in its layout",
                             m.0, m.1
@@ -371,7 +457,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 }
                 if !used.insert(m.clone()) {
                     v(
-                        "V10",
+                        "FP859",
+                        gpu_at,
                         format!(
                             "instance `{}@{}` on GPU `{name}` is given to two replicas",
                             m.0, m.1
@@ -386,18 +473,20 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     .any(|&t| demand.tenants[t].isolation != (Isolation::Mig { co_tenancy: true }))
             {
                 v(
-                    "V11",
+                    "FP860",
+                    gpu_at,
                     format!("GPU `{name}` mixes tenants' MIG instances without co-tenancy"),
                 );
             }
         }
-        if fracs > 1.0 + 1e-9 {
+        if milli > 1000 {
             v(
-                "V09",
-                format!("GPU `{name}` is time-sliced beyond one GPU ({fracs})"),
+                "FP858",
+                gpu_at,
+                format!("GPU `{name}` is time-sliced beyond one GPU ({milli} thousandths)"),
             );
         }
-        if fracs > 0.0 {
+        if !shares.is_empty() {
             let ts: Vec<usize> = tenants.iter().copied().collect();
             for (i, &a) in ts.iter().enumerate() {
                 for &b in &ts[i + 1..] {
@@ -405,7 +494,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                         && demand.tenants[b].share_with.contains(&a);
                     if !ok {
                         v(
-                            "V11",
+                            "FP860",
+                            gpu_at,
                             format!(
                                 "GPU `{name}` is time-sliced by `{}` and `{}`, which do not share",
                                 demand.tenants[a].name, demand.tenants[b].name
@@ -423,7 +513,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 .any(|&t| demand.tenants[t].isolation == Isolation::DedicatedNode)
         {
             v(
-                "V11",
+                "FP860",
+                node_at.get(node).copied().flatten(),
                 format!(
                     "node `{}` is dedicated but holds several tenants",
                     fabric.nodes[*node as usize].name
@@ -435,7 +526,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         let rack = &fabric.racks[*r as usize];
         if *kw > rack.power_kw + 1e-6 {
             v(
-                "V12",
+                "FP861",
+                rack_at.get(r).copied().flatten(),
                 format!(
                     "rack `{}` draws {kw:.1} kW of a {:.1} kW budget",
                     rack.name, rack.power_kw
@@ -447,7 +539,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         if let Some(b) = ten.budget_usd_per_hour {
             if tenant_usd[t] > b + 1e-6 {
                 v(
-                    "V13",
+                    "FP862",
+                    tenant_at[t],
                     format!(
                         "tenant `{}` spends ${:.2}/h of a ${b:.2}/h budget",
                         ten.name, tenant_usd[t]
@@ -458,7 +551,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         if let Some(c) = ten.max_gpus {
             if tenant_gpus[t] > c + 1e-6 {
                 v(
-                    "V13",
+                    "FP862",
+                    tenant_at[t],
                     format!(
                         "tenant `{}` holds {} GPUs of a {c} cap",
                         ten.name, tenant_gpus[t]
@@ -469,7 +563,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
         if let Some(c) = ten.max_power_kw {
             if tenant_kw[t] > c + 1e-6 {
                 v(
-                    "V13",
+                    "FP862",
+                    tenant_at[t],
                     format!(
                         "tenant `{}` draws {:.1} kW of a {c} kW cap",
                         ten.name, tenant_kw[t]
@@ -478,6 +573,6 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
             }
         }
     }
-    out.sort();
+    out.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
     out
 }

@@ -7,7 +7,6 @@
 //! page. Every figure a renderer prints is a field of `Report`, so the JSON, the tables and
 //! the HTML cannot disagree. No IO here.
 
-pub mod demand;
 pub mod html;
 pub mod pricing;
 pub mod render;
@@ -23,8 +22,19 @@ use crate::fabric::levels::{levels, Levels};
 use crate::fabric::power::{rack_load_kw, unracked_switch_kw};
 use crate::fabric::topology::Topology;
 use crate::mig::{check_layout, maximal_multisets, Placement, Rules};
+use crate::model::demand::{Level, Unit};
 use crate::model::*;
 use pricing::Pricing;
+
+/// A gang's required level as the capacity level that holds it (`nvlink-domain`, ...).
+pub fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Nvlink => "nvlink-domain",
+        Level::Leaf => "leaf-group",
+        Level::Su => "scalable-unit",
+        Level::Fabric => "fabric",
+    }
+}
 
 /// What the user asked for beyond the fabric.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,74 +56,10 @@ pub struct ReportOptions {
     pub concurrency: u32,
     /// What a plan uses (`--plan`).
     pub usage: Option<usage::Usage>,
-    /// Inference workloads with a model spec (`--demand`).
-    pub demand_models: Vec<DemandModel>,
-    /// Every workload's unit and its tenant's isolation (`--demand`): what pending demand
-    /// could use (stranded capacity) and the gangs each level must hold (growth).
-    pub demand: Option<DemandUnits>,
-}
-
-/// A demand file sized by the planner's rules (docs/demand-format.md, "What the planner
-/// derives"); `commands::report` converts the planner's validated demand into this, so the
-/// report does not link the planner.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DemandUnits {
-    pub tenants: Vec<DemandTenant>,
-    pub workloads: Vec<DemandWorkload>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemandTenant {
-    pub name: String,
-    pub isolation: TenantIsolation,
-    /// Tenants it may time-slice a GPU with (both must list each other).
-    pub share_with: Vec<String>,
-}
-
-/// A tenant's isolation policy (docs/demand-format.md, "Isolation, enforced").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantIsolation {
-    DedicatedNode,
-    DedicatedGpu,
-    Mig { co_tenancy: bool },
-    Shared,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemandWorkload {
-    pub name: String,
-    pub tenant: String,
-    /// What one replica takes, per eligible GPU model.
-    pub units: BTreeMap<String, DemandUnit>,
-    /// A training gang's required level, as a capacity level name (`nvlink-domain`,
-    /// `leaf-group`, `scalable-unit`, `fabric`); `None` for replicas.
-    pub gang_level: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DemandUnit {
-    /// Whole GPUs inside one node (a gang's total for training).
-    Gpus(u32),
-    /// One MIG instance of this profile.
-    Mig(String),
-    /// A time-sliced share in eighths of a GPU.
-    Eighths(u8),
-}
-
-/// An inference workload's model, from a demand file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DemandModel {
-    pub workload: String,
-    pub tenant: String,
-    /// Eligible GPU models (empty: any on the fabric).
-    pub gpu_models: Vec<String>,
-    pub parameters_b: f64,
-    pub layers: u32,
-    pub kv_heads: u32,
-    pub head_dim: u32,
-    pub bytes_per_param: f64,
-    pub context_tokens: u64,
-    pub concurrent_sequences: u32,
+    /// The validated demand (`--demand`): its workloads' model specs (token economics),
+    /// units and tenants' isolation (what pending demand could use: stranded capacity) and
+    /// the gangs each level must hold (growth).
+    pub demand: Option<crate::model::demand::Demand>,
 }
 
 impl Default for ReportOptions {
@@ -129,7 +75,6 @@ impl Default for ReportOptions {
             context_tokens: 8192,
             concurrency: 32,
             usage: None,
-            demand_models: Vec::new(),
             demand: None,
         }
     }
@@ -1028,21 +973,23 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
         .filter_map(|mc| token_row(f, mc, None, weights, kv_seq, o.concurrency))
         .collect();
     let workloads = o
-        .demand_models
+        .demand
         .iter()
-        .filter_map(|d| {
+        .flat_map(|d| &d.workloads)
+        .filter_map(|w| {
+            let d = w.model.as_ref()?;
             let mc = cost
                 .models
                 .iter()
-                .find(|mc| d.gpu_models.is_empty() || d.gpu_models.contains(&mc.model))?;
+                .find(|mc| w.units.contains_key(&mc.model))?;
             let kv = tokens::kv_bytes_per_token_of(d.layers, d.kv_heads, d.head_dim, 2)
                 * d.context_tokens;
-            let w = d.parameters_b * 1e9 * d.bytes_per_param;
+            let weight_bytes = d.parameters_b * 1e9 * d.bytes_per_param;
             token_row(
                 f,
                 mc,
-                Some(d.workload.clone()),
-                w,
+                Some(w.name.clone()),
+                weight_bytes,
                 kv,
                 d.concurrent_sequences,
             )
@@ -1367,8 +1314,11 @@ fn growth(f: &Fabric, o: &ReportOptions, rate: f64, levels: &[LevelCapacity]) ->
                 // The demand's largest gang that requires this level (first in file order on a tie).
                 let demanded = o.demand.iter().flat_map(|d| &d.workloads).fold(
                     None::<(u32, &str)>,
-                    |best, w| match (w.gang_level.as_deref(), w.units.get(&l.model)) {
-                        (Some(lvl), Some(DemandUnit::Gpus(k)))
+                    |best, w| match (
+                        w.gang.as_ref().map(|g| level_name(g.required)),
+                        w.units.get(&l.model),
+                    ) {
+                        (Some(lvl), Some(Unit::Gpus(k)))
                             if lvl == l.level && best.is_none_or(|(b, _)| *k > b) =>
                         {
                             Some((*k, w.name.as_str()))

@@ -28,9 +28,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::usage::Usage;
-use super::{node_model, r3, DemandUnit, DemandUnits, DemandWorkload, TenantIsolation};
+use super::{level_name, node_model, r3};
 use crate::fabric::levels::Levels;
 use crate::mig::{check_layout, Placement, Rules};
+use crate::model::demand::{Demand, Isolation, Unit, Workload};
 use crate::model::*;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,29 +52,43 @@ pub struct Stranded {
 
 /// What one pending workload needs, resolved against the demand's tenants.
 struct Pending<'a> {
-    w: &'a DemandWorkload,
-    isolation: TenantIsolation,
-    share_with: &'a [String],
+    w: &'a Workload,
+    /// The tenant's name.
+    tenant: &'a str,
+    isolation: Isolation,
+    /// Tenants it may time-slice a GPU with (both must list each other), by name.
+    share_with: Vec<&'a str>,
+    /// A gang's required level as a capacity level name; `None` for replicas.
+    gang_level: Option<&'static str>,
 }
 
 /// Stranded capacity against the pending workloads of `u` (`pending` names them; names not in
 /// `d` are skipped, the caller notes them).
-pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[&str]) -> Stranded {
+pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]) -> Stranded {
     let tenant = |name: &str| d.tenants.iter().find(|t| t.name == name);
     let isolation = |name: &str| {
         tenant(name)
-            .map(|t| t.isolation)
-            .unwrap_or(TenantIsolation::DedicatedGpu)
+            .map(|t| t.isolation.clone())
+            .unwrap_or(Isolation::DedicatedGpu)
+    };
+    let shares_with = |t: &crate::model::demand::Tenant| -> Vec<&str> {
+        t.share_with
+            .iter()
+            .map(|i| d.tenants[*i].name.as_str())
+            .collect()
     };
     let pend: Vec<Pending> = pending
         .iter()
         .filter_map(|n| d.workloads.iter().find(|w| w.name == *n))
-        .map(|w| Pending {
-            w,
-            isolation: isolation(&w.tenant),
-            share_with: tenant(&w.tenant)
-                .map(|t| t.share_with.as_slice())
-                .unwrap_or(&[]),
+        .map(|w| {
+            let t = &d.tenants[w.tenant];
+            Pending {
+                w,
+                tenant: t.name.as_str(),
+                isolation: t.isolation.clone(),
+                share_with: shares_with(t),
+                gang_level: w.gang.as_ref().map(|g| level_name(g.required)),
+            }
         })
         .collect();
     // Tenants on each GPU and each node.
@@ -86,15 +101,13 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
         }
     }
     let node_ok = |p: &Pending, n: NodeId| -> bool {
-        let others = node_tenants[n.index()]
-            .iter()
-            .filter(|t| **t != p.w.tenant.as_str());
-        if p.isolation == TenantIsolation::DedicatedNode {
+        let others = node_tenants[n.index()].iter().filter(|t| **t != p.tenant);
+        if p.isolation == Isolation::DedicatedNode {
             others.count() == 0
         } else {
             others
                 .into_iter()
-                .all(|t| isolation(t) != TenantIsolation::DedicatedNode)
+                .all(|t| isolation(t) != Isolation::DedicatedNode)
         }
     };
     let free = |g: usize| u.used[g] <= 1e-9;
@@ -128,10 +141,10 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
             return false;
         }
         let per_node = f.template_of(n).gpus;
-        match (unit, &p.w.gang_level) {
-            (DemandUnit::Gpus(k), None) => free_on_node(n) >= *k,
-            (DemandUnit::Gpus(k), Some(_)) if *k <= per_node => free_on_node(n) >= *k,
-            (DemandUnit::Gpus(k), Some(level)) => {
+        match (unit, p.gang_level) {
+            (Unit::Gpus(k), None) => free_on_node(n) >= *k,
+            (Unit::Gpus(k), Some(_)) if *k <= per_node => free_on_node(n) >= *k,
+            (Unit::Gpus(k), Some(level)) => {
                 if k % per_node != 0 || !node_empty(n) {
                     return false;
                 }
@@ -142,23 +155,23 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
                     .sum();
                 whole_free >= *k
             }
-            (DemandUnit::Mig(_), _) => f.gpu_model(model).and_then(|m| m.mig.as_ref()).is_some(),
-            (DemandUnit::Eighths(_), _) => true,
+            (Unit::Mig(_), _) => f.gpu_model(model).and_then(|m| m.mig.as_ref()).is_some(),
+            (Unit::Eighths(_), _) => true,
         }
     };
     let mig_usable = |p: &Pending, g: usize| -> bool {
         let n = f.gpus[g].node;
         let model = node_model(f, n);
-        let (Some(DemandUnit::Mig(profile)), Some(table)) = (
+        let (Some(Unit::Mig(want)), Some(table)) = (
             p.w.units.get(model),
             f.gpu_model(model).and_then(|m| m.mig.as_ref()),
         ) else {
             return false;
         };
-        let co_tenant = |iso: TenantIsolation| iso == TenantIsolation::Mig { co_tenancy: true };
-        let tenants_ok = gpu_tenants[g].iter().all(|t| {
-            *t == p.w.tenant.as_str() || (co_tenant(p.isolation) && co_tenant(isolation(t)))
-        });
+        let co_tenant = |iso: &Isolation| *iso == Isolation::Mig { co_tenancy: true };
+        let tenants_ok = gpu_tenants[g]
+            .iter()
+            .all(|t| *t == p.tenant || (co_tenant(&p.isolation) && co_tenant(&isolation(t))));
         if !tenants_ok || !node_ok(p, n) {
             return false;
         }
@@ -174,9 +187,8 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
         else {
             return false;
         };
-        let Some(want) = table.profile_index(profile) else {
-            return false;
-        };
+        // The demand's profile index is into this model's table (`fabric_catalog`).
+        let want = *want;
         table.profile(want).starts.iter().any(|&start| {
             let mut layout = held.clone();
             layout.push(Placement {
@@ -188,13 +200,13 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
     };
     let share_usable = |p: &Pending, g: usize| -> bool {
         let n = f.gpus[g].node;
-        let Some(DemandUnit::Eighths(e)) = p.w.units.get(node_model(f, n)) else {
+        let Some(Unit::Eighths(e)) = p.w.units.get(node_model(f, n)) else {
             return false;
         };
         let may_share = |t: &str| {
-            t == p.w.tenant
-                || (p.share_with.iter().any(|s| s == t)
-                    && tenant(t).is_some_and(|x| x.share_with.contains(&p.w.tenant)))
+            t == p.tenant
+                || (p.share_with.contains(&t)
+                    && tenant(t).is_some_and(|x| shares_with(x).contains(&p.tenant)))
         };
         *e as f64 / 8.0 <= 1.0 - u.used[g] + 1e-9
             && gpu_tenants[g].iter().all(|t| may_share(t))

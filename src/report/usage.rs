@@ -1,54 +1,13 @@
 //! What a plan uses: GPU-equivalents per GPU, per workload and tenant, read from a plan
 //! document written by `fabplan plan --format json|yaml` (docs/demand-format.md, "Plan
 //! document keys"). A whole GPU is 1, a MIG instance its compute slices over the GPU's
-//! (`3g.40gb` on a 7-slice GPU: 3/7), a time-sliced share its fraction.
+//! (`3g.40gb` on a 7-slice GPU: 3/7), a time-sliced share its `gpu_milli` / 1000.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
+use crate::catalog::Catalog;
 use crate::model::*;
-
-#[derive(Debug, Deserialize)]
-struct PlanDoc {
-    #[serde(default)]
-    workloads: Vec<PlanWorkload>,
-    #[serde(default)]
-    gpus: Vec<PlanGpu>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PlanGpu {
-    gpu: String,
-    #[serde(default)]
-    mig: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PlanWorkload {
-    name: String,
-    #[serde(default)]
-    tenant: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default = "yes")]
-    admitted: bool,
-    #[serde(default)]
-    assignments: Vec<PlanAssignment>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize)]
-struct PlanAssignment {
-    gpu: String,
-    #[serde(default)]
-    instance: Option<String>,
-    #[serde(default)]
-    fraction: Option<f64>,
-}
+use crate::schema::plan::PlanDocument;
 
 /// One workload's share of the fabric.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,13 +42,10 @@ impl Usage {
     }
 }
 
-/// Reads a plan document (JSON or YAML) against the fabric. Errors are sentences for exit 2.
-pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
-    let doc: PlanDoc = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| format!("not a plan document: {e}"))?
-    } else {
-        serde_saphyr::from_str(text).map_err(|e| format!("not a plan document: {e}"))?
-    };
+/// A plan document's use of fabric `f`. The document is validated first
+/// (`load::state::read_state`): names that are not GPUs of `f` or instances of their model
+/// are skipped here, never guessed.
+pub fn from_document(doc: &PlanDocument, f: &Fabric) -> Usage {
     let node_index: BTreeMap<&str, NodeId> = f
         .nodes
         .iter()
@@ -100,110 +56,80 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
     let mut assigned_instances: Vec<Vec<(String, u8)>> = vec![Vec::new(); f.gpus.len()];
     let mut time_sliced = vec![false; f.gpus.len()];
     let mut workloads = Vec::new();
-    for w in doc.workloads {
+    for w in &doc.workloads {
         let mut eq: BTreeMap<String, f64> = BTreeMap::new();
         let mut gpus = Vec::new();
         for a in &w.assignments {
-            let (node, idx) = a.gpu.rsplit_once('/').ok_or_else(|| {
-                format!("workload `{}`: GPU `{}` is not NODE/INDEX", w.name, a.gpu)
-            })?;
-            let n = *node_index.get(node).ok_or_else(|| {
-                format!(
-                    "workload `{}`: node `{node}` is not in fabric `{}`",
-                    w.name, f.name
-                )
-            })?;
-            let t = f.template_of(n);
-            let i: u32 = idx.parse().ok().filter(|i| *i < t.gpus).ok_or_else(|| {
-                format!(
-                    "workload `{}`: `{}` is not a GPU of node `{node}`",
-                    w.name, a.gpu
-                )
-            })?;
-            let g = GpuId(f.nodes[n.index()].first_gpu.0 + i);
-            let share = match (&a.instance, a.fraction) {
+            let Some(g) = gpu_id(f, &node_index, &a.gpu.value) else {
+                continue;
+            };
+            let model = &f.template_of(f.gpus[g.index()].node).gpu_model;
+            let share = match (&a.instance, &a.gpu_milli) {
                 (Some(inst), _) => {
-                    let profile = inst.split('@').next().unwrap_or(inst);
-                    if let Some(start) = inst
+                    let Some((profile, start)) = inst
+                        .value
                         .rsplit_once('@')
-                        .and_then(|(_, s)| s.parse::<u8>().ok())
-                    {
-                        assigned_instances[g.index()].push((profile.to_string(), start));
-                    }
-                    let slices: f64 = profile
-                        .split('g')
-                        .next()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or_else(|| {
-                            format!(
-                                "workload `{}`: MIG instance `{inst}` has no `Ng` size",
-                                w.name
-                            )
-                        })?;
-                    let total = f
-                        .gpu_model(&t.gpu_model)
+                        .and_then(|(p, s)| Some((p, s.parse::<u8>().ok()?)))
+                    else {
+                        continue;
+                    };
+                    let Some(table) = f
+                        .gpu_model(model)
+                        .or_else(|| Catalog::builtin().gpu(model))
                         .and_then(|m| m.mig.as_ref())
-                        .map(|m| m.compute_slices as f64)
-                        .unwrap_or(7.0);
-                    slices / total
+                    else {
+                        continue;
+                    };
+                    let Some(p) = table.profile_index(profile) else {
+                        continue;
+                    };
+                    assigned_instances[g.index()].push((profile.to_string(), start));
+                    table.profile(p).compute_slices as f64 / table.compute_slices as f64
                 }
-                (None, Some(fr)) => {
+                (None, Some(milli)) => {
                     time_sliced[g.index()] = true;
-                    fr
+                    milli.value as f64 / 1000.0
                 }
                 (None, None) => 1.0,
             };
             used[g.index()] += share;
-            *eq.entry(t.gpu_model.clone()).or_default() += share;
+            *eq.entry(model.clone()).or_default() += share;
             gpus.push(g);
         }
         workloads.push(WorkloadUsage {
-            name: w.name,
-            tenant: w.tenant.unwrap_or_else(|| "-".into()),
-            kind: w.kind.unwrap_or_else(|| "-".into()),
+            name: w.name.value.clone(),
+            tenant: w.tenant.clone().unwrap_or_else(|| "-".into()),
+            kind: w.kind.clone().unwrap_or_else(|| "-".into()),
             admitted: w.admitted,
             gpu_equivalents: eq,
             gpus,
         });
     }
-    for (i, u) in used.iter().enumerate() {
-        if *u > 1.0 + 1e-6 {
-            let g = &f.gpus[i];
-            return Err(format!(
-                "GPU `{}/{}` is used {u:.3} times over in the plan",
-                f.nodes[g.node.index()].name,
-                g.index
-            ));
-        }
-    }
     let mut mig_layouts = Vec::new();
-    for g in doc.gpus {
-        let Some(layout) = g.mig.filter(|m| !m.trim().is_empty()) else {
+    for g in &doc.gpus {
+        let Some(layout) = g.mig.as_ref().filter(|m| !m.value.trim().is_empty()) else {
             continue;
         };
-        let Some(id) = gpu_id(f, &node_index, &g.gpu) else {
-            return Err(format!(
-                "GPU `{}` of the plan is not in fabric `{}`",
-                g.gpu, f.name
-            ));
+        let Some(id) = gpu_id(f, &node_index, &g.gpu.value) else {
+            continue;
         };
-        let mut slots = Vec::new();
-        for word in layout.split_whitespace() {
-            let (profile, start) = word
-                .rsplit_once('@')
-                .and_then(|(p, s)| s.parse::<u8>().ok().map(|s| (p.to_string(), s)))
-                .ok_or_else(|| format!("GPU `{}`: `{word}` is not PROFILE@START", g.gpu))?;
-            slots.push((profile, start));
-        }
+        let slots = layout
+            .value
+            .split_whitespace()
+            .filter_map(|word| {
+                word.rsplit_once('@')
+                    .and_then(|(p, s)| s.parse::<u8>().ok().map(|s| (p.to_string(), s)))
+            })
+            .collect();
         mig_layouts.push((id, slots));
     }
-    Ok(Usage {
+    Usage {
         used,
         workloads,
         mig_layouts,
         assigned_instances,
         time_sliced,
-    })
+    }
 }
 
 fn gpu_id(f: &Fabric, nodes: &BTreeMap<&str, NodeId>, text: &str) -> Option<GpuId> {

@@ -1,4 +1,4 @@
-//! Raw demand and current-state files: what serde reads. `plan::demand` validates them into
+//! Raw demand files: what serde reads (current states and plans: `schema::plan`). `plan::demand` validates them into
 //! the span-free `Demand`. Keys are documented in docs/demand-format.md.
 //!
 //! Values a diagnostic can point at are `Spanned` (names, references, enumerated words,
@@ -162,47 +162,4 @@ pub struct RawModelSpec {
     pub dtype: Spanned<String>,
     pub context_tokens: u64,
     pub concurrent_sequences: u32,
-}
-
-/// A current-state file: the `workloads` and `gpus` of a plan (a plan file is a valid state).
-#[derive(Debug, Default, Deserialize)]
-pub struct RawState {
-    #[serde(default)]
-    pub workloads: Vec<RawStateWorkload>,
-    #[serde(default)]
-    pub gpus: Vec<RawStateGpu>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RawStateWorkload {
-    pub name: Spanned<String>,
-    #[serde(default = "yes")]
-    pub admitted: bool,
-    #[serde(default)]
-    pub assignments: Vec<RawAssignment>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RawAssignment {
-    /// `node/index`, e.g. `dgx-001/3`.
-    pub gpu: Spanned<String>,
-    #[serde(default)]
-    pub instance: Option<Spanned<String>>,
-    #[serde(default)]
-    pub fraction: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RawStateGpu {
-    pub gpu: Spanned<String>,
-    /// `whole`, `mig`, `shared` or `free`.
-    #[serde(default)]
-    pub mode: Option<String>,
-    /// MIG layout as `profile@start` words.
-    #[serde(default)]
-    pub mig: Option<Spanned<String>>,
 }

@@ -3,5 +3,6 @@
 
 pub mod demand;
 pub mod fabric;
+pub mod plan;
 
 pub use serde_saphyr::Spanned;

@@ -1,0 +1,87 @@
+//! Input wiring shared by several subcommands (not a subcommand): loading a demand with its
+//! fabric, or a fabric alone, with diagnostics printed on stderr and exit 2 on errors.
+
+use std::path::Path;
+
+use crate::cli::output::stderr_color;
+use crate::cli::render;
+use crate::diag::{has_errors, Diagnostic};
+use crate::error::{Error, Result};
+use crate::load::load_fabric_file;
+use crate::model::demand::Demand;
+use crate::model::Fabric;
+use crate::source::{Provenance, SourceFile};
+
+/// How load diagnostics are printed on stderr: miette for people, or `validate`'s JSON
+/// document when the command's output is for machines (`plan --format json|yaml`). Either
+/// way they go to stderr, so stdout and `-o FILE` only ever carry a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagStyle {
+    Human,
+    Json,
+}
+
+pub fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style: DiagStyle) {
+    match style {
+        DiagStyle::Human => {
+            let color = crate::cli::output::stderr_color();
+            eprint!("{}", render::human(diags, file, prov, color));
+        }
+        DiagStyle::Json => {
+            let doc = render::files_json(&[(file, prov, diags, false)]);
+            eprintln!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        }
+    }
+}
+
+/// Loads the demand and its fabric (`plan`, `verify`); diagnostics go to stderr.
+/// Also returns the fabric's path (the flag, or the demand's `fabric:`).
+pub fn load_inputs(
+    demand_path: &Path,
+    fabric_flag: Option<&Path>,
+    style: DiagStyle,
+) -> Result<(Fabric, Demand, std::path::PathBuf)> {
+    let none = Provenance::default();
+    let df = crate::load::demand::read_demand(demand_path);
+    let Some(raw) = df.raw else {
+        report(&df.diagnostics, &df.file, &none, style);
+        return Err(Error::InputRejected { count: 1 });
+    };
+    let Some(fpath) = crate::load::demand::fabric_path(demand_path, &raw, fabric_flag) else {
+        return Err(Error::usage(
+            format!("`{}` names no fabric", demand_path.display()),
+            Some("add `fabric: PATH` to the demand or pass --fabric FILE".to_string()),
+        ));
+    };
+    let loaded = crate::load::load_fabric_file(&fpath);
+    let Some(fabric) = loaded.fabric else {
+        report(&loaded.diagnostics, &loaded.file, &loaded.provenance, style);
+        return Err(Error::InputRejected { count: 1 });
+    };
+    let (demand, diags) = crate::load::demand::validate_demand(raw, &fabric);
+    if has_errors(&diags) || demand.is_none() {
+        report(&diags, &df.file, &none, style);
+        return Err(Error::InputRejected { count: 1 });
+    }
+    Ok((fabric, demand.expect("demand"), fpath))
+}
+
+/// Loads a fabric or prints its problems and stops with exit 2.
+pub fn load_fabric(path: &Path) -> Result<Fabric> {
+    let loaded = load_fabric_file(path);
+    match loaded.fabric {
+        Some(f) => Ok(f),
+        None => {
+            eprint!(
+                "{}",
+                render::human(
+                    &loaded.diagnostics,
+                    &loaded.file,
+                    &loaded.provenance,
+                    stderr_color()
+                )
+            );
+            Err(Error::InputRejected { count: 1 })
+        }
+    }
+}

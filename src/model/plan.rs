@@ -1,0 +1,31 @@
+//! A plan's placements, span-free: what a workload holds on each GPU and the current state
+//! (`--current`) the planner starts from. `load::state` builds these from a plan document;
+//! the planner reads and produces them.
+
+use std::collections::BTreeMap;
+
+use crate::mig::Placement;
+
+/// What a workload holds on one GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hold {
+    Whole,
+    Mig(Placement),
+    Eighths(u8),
+}
+
+/// One GPU (global index into `Fabric::gpus`) and what is held on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Assignment {
+    pub gpu: u32,
+    pub hold: Hold,
+}
+
+/// Where workloads run now and each GPU's MIG layout (`--current`).
+#[derive(Debug, Clone, Default)]
+pub struct Current {
+    /// Running workloads (by name; a name may be absent from the demand) and their GPUs.
+    pub running: BTreeMap<String, Vec<Assignment>>,
+    /// Current MIG layouts by GPU.
+    pub mig: BTreeMap<u32, Vec<Placement>>,
+}
