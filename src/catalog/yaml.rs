@@ -114,7 +114,9 @@ fn byte_range(loc: &Location) -> Option<Range<usize>> {
 // The error carries the file text for miette; it is built only on the failure path.
 #[allow(clippy::result_large_err)]
 pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputError> {
-    let raw: RawModel = serde_saphyr::from_str(text).map_err(|e| {
+    // The same parse budgets as every other input (alias expansion, depth, size).
+    let raw: RawModel = serde_saphyr::from_str_with_options(text, crate::source::parse_options())
+        .map_err(|e| {
         let span = e.location().as_ref().and_then(byte_range);
         InputError::at(CODE, origin, text, span, format!("invalid GPU model: {}", e.without_snippet()))
             .with_help("see docs/mig.md for the GPU model format, or `fabplan import nvidia-smi` to generate one")
