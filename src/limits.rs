@@ -334,7 +334,7 @@ pub const MAX_LINKS: u64 = 1 << 23;
 /// GPUs `fabplan generate` writes a fabric for (and `--gpus` of `fabplan size`).
 pub const MAX_GENERATE_GPUS: u64 = MAX_GPUS;
 /// Workloads `fabplan generate demand` writes.
-pub const MAX_GENERATE_WORKLOADS: u64 = 1_000_000;
+pub const MAX_GENERATE_WORKLOADS: u64 = 100_000;
 /// Names one Slurm topology import may expand to, over all its hostlists.
 pub const MAX_IMPORT_NAMES: u64 = MAX_HOSTLIST_NAMES;
 

@@ -148,7 +148,7 @@ pub const WORKLOADS: Range = Range::closed(
     1.0,
     limits::MAX_GENERATE_WORKLOADS as f64,
     "workloads",
-    "at least one; past 1,000,000 the demand is past what fabplan plans (docs/limits.md)",
+    "at least one; 100,000 is 20 x the largest planner benchmark (BENCHMARKS.md: 5,000 workloads)",
 );
 /// Pods read from a trace.
 pub const PODS: Range = Range::closed(
