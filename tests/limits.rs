@@ -119,7 +119,7 @@ fn numeric_flags_refuse_bad_values() {
         &["report", fab, "--concurrency", "0"],
         &["import", "openb", "x", "--node-power-kw", "0"],
         &["import", "slurm", "x", "--link-gbps", "0"],
-        &["validate", fab, "--limit", "0"],
+        &["validate", fab, "--limit=-1"],
     ];
     let mut all = String::new();
     for args in cases {

@@ -57,7 +57,7 @@ rules! {
     "FP004" "unknown-reference" Error None, "a name refers to nothing declared",
     "A template, rack, switch model, GPU model, node, switch or port that is referenced but not declared.\n\nWhy it matters: a dangling reference means part of the design is missing.\n\nExample: `nodes: [{template: dgx-h100x, ids: \"dgx[1-4]\"}]` with no template `dgx-h100x`.";
     "FP005" "parse-limits" Error None, "the document exceeds the parse limits",
-    "The file is larger than 256 MiB, nests deeper than 64 levels, or expands aliases past fabplan's budget (a \"billion laughs\" alias bomb).\n\nWhy it matters: fabplan refuses to spend unbounded memory or time on one input.\n\nExample: `a: &a [x, x]`, `b: &b [*a, *a]`, ... nested ten times.";
+    "The file is larger than 256 MiB, nests deeper than 64 levels, or its aliases expand past 10,000,000 replayed events (a \"billion laughs\" alias bomb). Aliases are budgeted by what they expand to, not by how many there are: reusing a few anchors many times is fine.\n\nWhy it matters: fabplan refuses to spend unbounded memory or time on one input.\n\nExample: `a: &a [x, x]`, `b: &b [*a, *a]`, ... nested ten times.";
     "FP006" "not-utf8" Error None, "the file is not UTF-8",
     "The file contains bytes that are not valid UTF-8.\n\nWhy it matters: YAML is defined over Unicode text; a Latin-1 file would be read wrongly.\n\nExample: a file saved in Windows-1252 with an `é`.";
     "FP007" "empty-file" Error None, "the file is empty",

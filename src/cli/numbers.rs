@@ -97,12 +97,12 @@ pub const MIP_GAP: Range = Range::closed(
     "",
     "a relative gap: 0 proves optimality, 0.01 is 1 %",
 );
-/// Candidate plans (0: the planner's default).
+/// Candidate pools per workload in the MILP (0: all, or 16 on large models).
 pub const CANDIDATES: Range = Range::closed(
     0.0,
-    1024.0,
+    1_000_000.0,
     "",
-    "0 keeps the default; each candidate is one more solve",
+    "0 means all pools; a fabric has fewer pools than nodes",
 );
 /// Power usage effectiveness.
 pub const PUE: Range = Range::closed(
@@ -158,7 +158,7 @@ pub const PODS: Range = Range::closed(
     "at least one pod; the import is bounded by fabplan's node budget (docs/limits.md)",
 );
 /// Diagnostics shown per code.
-pub const SHOWN: Range = Range::closed(1.0, 1_000_000.0, "", "at least one is shown");
+pub const SHOWN: Range = Range::closed(0.0, 1_000_000.0, "", "0 shows every diagnostic");
 /// A GPU index within a node.
 pub const GPU_INDEX: Range = Range::closed(0.0, 127.0, "", "a GPU index within a node");
 

@@ -42,6 +42,13 @@ pub(super) struct Builder {
     pub(super) faulty_names: std::collections::HashSet<String>,
     /// Fabric-wide budgets already reported as passed (`within_budget`).
     budgets_passed: std::collections::HashSet<&'static str>,
+    /// A hostlist, a budget (FP015) or an intent with a faulty value was refused: the names it
+    /// would have declared are unknown, so references to undeclared names are not reported
+    /// again as FP004.
+    pub(super) expansion_refused: bool,
+    /// Switch models whose definition was refused (a number out of range): references to
+    /// them are not reported again as unknown.
+    faulty_models: std::collections::HashSet<String>,
 }
 
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -83,6 +90,8 @@ impl Builder {
             reserved_ports: HashMap::new(),
             faulty_names: std::collections::HashSet::new(),
             budgets_passed: std::collections::HashSet::new(),
+            expansion_refused: false,
+            faulty_models: std::collections::HashSet::new(),
         }
     }
 
@@ -283,6 +292,7 @@ impl Builder {
         if count <= limit {
             return true;
         }
+        self.expansion_refused = true;
         if !self.budgets_passed.insert(what) {
             return false;
         }
@@ -315,6 +325,7 @@ impl Builder {
             let ok = self.in_range(&m.ports, "ports", &limits::SWITCH_PORTS)
                 & self.in_range(&m.port_gbps, "port_gbps", &limits::GBPS);
             if !ok {
+                self.faulty_models.insert(name);
                 continue;
             }
             let breakout = m
@@ -333,11 +344,15 @@ impl Builder {
                         .at(span, "not a breakout of the port speed")
                         .help("a 800G port breaks out to 2 x 400G or 4 x 200G: use a divisor of `port_gbps`"),
                 );
+                self.faulty_models.insert(name);
                 continue;
             }
             let power_w = match &m.power_w {
                 Some(p) if self.in_range(p, "power_w", &limits::SWITCH_POWER_W) => p.value,
-                Some(_) => continue,
+                Some(_) => {
+                    self.faulty_models.insert(name);
+                    continue;
+                }
                 None => 0.0,
             };
             models.insert(
@@ -371,6 +386,9 @@ impl Builder {
             .or(self.switch_models.get(&name.value))
         {
             return Some(*id);
+        }
+        if self.faulty_models.contains(&name.value) {
+            return None;
         }
         let known: Vec<&str> = self
             .fabric
@@ -516,7 +534,8 @@ impl Builder {
                 let mut planes = r.value.planes.as_ref().map(|p| p.value).unwrap_or(1);
                 if let Some(p) = &r.value.planes {
                     if !self.in_range(p, "planes", &limits::PLANES) {
-                        planes = 0;
+                        // Go on with one plane: the template is reported, not its users.
+                        planes = 1;
                         ok = false;
                     }
                 }
@@ -1037,7 +1056,7 @@ impl Builder {
                     }
                 }
             }
-            None if self.faulty_names.contains(name) => None,
+            None if self.faulty_names.contains(name) || self.expansion_refused => None,
             None => {
                 self.push(
                     err("FP004", format!("unknown node or switch `{name}`"))
@@ -1243,6 +1262,9 @@ impl Builder {
                     .collect(),
                 Err(_) => Vec::new(),
             };
+            if switches.is_empty() && self.expansion_refused {
+                continue;
+            }
             if switches.is_empty() {
                 self.push(
                     err("FP004", format!("override names no known switch: `{}`", o.value.port.value))

@@ -52,6 +52,7 @@ impl Builder {
         let lpr = r.leaves_per_rail.as_ref().map(|v| v.value).unwrap_or(1);
         if let Some(v) = &r.leaves_per_rail {
             if !self.in_range(v, "leaves_per_rail", &limits::LEAVES_PER_RAIL) {
+                self.expansion_refused = true;
                 return;
             }
         }
@@ -62,12 +63,15 @@ impl Builder {
             return;
         };
         let (Some(model), Some(medium)) = (model, medium) else {
+            self.expansion_refused = true;
             return;
         };
         let mut nodes = Vec::with_capacity(node_names.len());
         for name in &node_names {
             match self.names.get(name) {
                 Some((Named::Node(n), _)) => nodes.push(*n),
+                // The rack hostlist that declares it was refused (FP015).
+                _ if self.expansion_refused => return,
                 _ => {
                     self.push(
                         err(
@@ -199,6 +203,8 @@ impl Builder {
         }
         let (Some(tier), Some(model), Some(medium), true) = (tier, model, medium, numbers_ok)
         else {
+            // The upper switches it would create are unknown now: do not report their users.
+            self.expansion_refused = true;
             return;
         };
         // The lower switches, in declaration order.
@@ -222,6 +228,7 @@ impl Builder {
                 for n in names {
                     match self.names.get(&n) {
                         Some((Named::Switch(s), _)) => v.push(*s),
+                        _ if self.expansion_refused => return,
                         _ => {
                             self.push(
                                 err("FP004", format!("uplinks: unknown switch `{n}`"))
@@ -235,6 +242,9 @@ impl Builder {
                 v
             }
         };
+        if lower.is_empty() && self.expansion_refused {
+            return;
+        }
         if lower.is_empty() {
             self.push(
                 err(
