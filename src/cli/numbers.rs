@@ -16,10 +16,15 @@ where
     T: Num + FromStr + Send + Sync + 'static,
 {
     move |s: &str| {
-        let v: T = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}` is not a number; {}", hint(&range)))?;
+        let v: T = s.trim().parse().map_err(|_| {
+            // An integer flag (its type refuses `0.5`) says so.
+            let kind = if "0.5".parse::<T>().is_err() {
+                "a whole number "
+            } else {
+                "a number "
+            };
+            format!("must be {kind}{}, got `{s}`", range.describe())
+        })?;
         if range.contains(v.as_f64()) {
             Ok(v)
         } else {
@@ -30,10 +35,6 @@ where
             ))
         }
     }
-}
-
-fn hint(range: &Range) -> String {
-    format!("give a number {}", range.describe())
 }
 
 // Ranges of CLI flags (the fabric's own ranges are reused where a flag means the same thing).

@@ -965,6 +965,29 @@ impl Builder {
         if !self.switch_budget(count, span_of(&s.ids)) {
             return;
         }
+        // Several ids take consecutive rails from `rail`: the last one must be a rail too.
+        if let (Some(r), true) = (&s.rail, numbers_ok && count > 1) {
+            let last = r.value as u64 + count - 1;
+            if !limits::RAIL.contains(last as f64) {
+                self.push(
+                    err(
+                        "FP009",
+                        format!(
+                            "{count} switches from rail {} would reach rail {last}, past the last rail ({})",
+                            r.value,
+                            limits::RAIL.max
+                        ),
+                    )
+                    .at(span_of(r), "first rail")
+                    .help(format!(
+                        "valid range for `rail`: {} ({}); give fewer ids or a lower first rail",
+                        limits::RAIL.describe(),
+                        limits::RAIL.why
+                    )),
+                );
+                numbers_ok = false;
+            }
+        }
         let Some(names) = self.expand(&s.ids) else {
             return;
         };
