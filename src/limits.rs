@@ -338,10 +338,17 @@ pub const MAX_GENERATE_WORKLOADS: u64 = 100_000;
 /// Names one Slurm topology import may expand to, over all its hostlists.
 pub const MAX_IMPORT_NAMES: u64 = MAX_HOSTLIST_NAMES;
 
-/// The sentence every budget diagnostic says: ``would create 64000000 links, more than the
-/// limit of 8388608``.
+/// The sentence a fabric-wide budget diagnostic says: ``would bring the fabric to 65536004
+/// links, more than the limit of 8388608``.
 pub fn over_budget(count: u64, what: &str, limit: u64) -> String {
-    format!("would create {count} {what}, more than the limit of {limit}")
+    format!("would bring the fabric to {count} {what}, more than the limit of {limit}")
+}
+
+/// The sentence of a hostlist past its budget.
+pub fn over_hostlist_budget(count: u64) -> String {
+    format!(
+        "the hostlist expands to {count} names, more than the limit of {MAX_HOSTLIST_NAMES} per hostlist"
+    )
 }
 
 /// Help line of a budget diagnostic.

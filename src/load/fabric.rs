@@ -51,6 +51,9 @@ pub(super) struct Builder {
     faulty_models: std::collections::HashSet<String>,
 }
 
+/// What the per-hostlist budget counts (each hostlist is its own budget).
+const HOSTLIST_NAMES: &str = "names from one hostlist";
+
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(code, message)
 }
@@ -297,9 +300,16 @@ impl Builder {
             return false;
         }
         self.push(
-            err("FP015", limits::over_budget(count, what, limit))
-                .at(span, label.to_string())
-                .help(limits::budget_help(what, limit)),
+            err(
+                "FP015",
+                if what == HOSTLIST_NAMES {
+                    limits::over_hostlist_budget(count)
+                } else {
+                    limits::over_budget(count, what, limit)
+                },
+            )
+            .at(span, label.to_string())
+            .help(limits::budget_help(what, limit)),
         );
         false
     }
@@ -679,13 +689,13 @@ impl Builder {
             Ok(n) => {
                 let fits = self.within_budget(
                     n,
-                    "names from one hostlist",
+                    HOSTLIST_NAMES,
                     limits::MAX_HOSTLIST_NAMES,
                     span_of(list),
                     "expands past the limit",
                 );
                 // Every hostlist is its own budget: report each one past it.
-                self.budgets_passed.remove("names from one hostlist");
+                self.budgets_passed.remove(HOSTLIST_NAMES);
                 fits.then_some(n)
             }
             Err(e) => {
