@@ -93,6 +93,41 @@ fn parse_range(range: &str, s: &str) -> Result<(u64, u64), HostlistError> {
     Ok((a, b))
 }
 
+/// Whether `name` is one of the names `pattern` expands to, decided without expanding it (for
+/// hostlists refused as too large: their names are known not to be typos).
+pub fn hostlist_matches(pattern: &str, name: &str) -> bool {
+    let Ok(parts) = split_top_level(pattern) else {
+        return false;
+    };
+    parts.iter().any(|p| part_matches(p.trim(), name))
+}
+
+fn part_matches(s: &str, name: &str) -> bool {
+    let Some(open) = s.find('[') else {
+        return s == name;
+    };
+    let Some(close) = s[open..].find(']').map(|c| c + open) else {
+        return false;
+    };
+    let Some(after_prefix) = name.strip_prefix(&s[..open]) else {
+        return false;
+    };
+    let digits = after_prefix.bytes().take_while(u8::is_ascii_digit).count();
+    s[open + 1..close].split(',').any(|range| {
+        let Ok((a, b)) = parse_range(range, s) else {
+            return false;
+        };
+        let width = range.split('-').next().unwrap_or("").trim().len();
+        (1..=digits.min(18)).any(|k| {
+            let text = &after_prefix[..k];
+            let n: u64 = text.parse().expect("digits");
+            (a..=b).contains(&n)
+                && format!("{n:0width$}") == text
+                && part_matches(&s[close + 1..], &after_prefix[k..])
+        })
+    })
+}
+
 /// Expands a Slurm-style hostlist: `dgx[01-04,07]`, `su[1-2]-leaf[1-8]`, `a,b,c`.
 /// Zero padding follows the lower bound's width, as Slurm does. The size is computed first
 /// (`hostlist_len`): past `HOSTLIST_MAX` names nothing is expanded.
@@ -289,6 +324,25 @@ mod tests {
         assert!(e.0.contains("999999999000000000 names"), "{}", e.0);
         assert!(expand_hostlist("a[1-2048]b[1-2048]").is_ok());
         assert!(expand_hostlist("a[1-2048]b[1-2049]").is_err());
+    }
+
+    #[test]
+    fn matches_names_without_expanding() {
+        assert!(hostlist_matches("dgx[01-99999999]", "dgx07"));
+        assert!(hostlist_matches("dgx[01-99999999]", "dgx12345678"));
+        assert!(!hostlist_matches("dgx[01-99999999]", "dgx7"));
+        assert!(!hostlist_matches("dgx[01-99999999]", "dgx00"));
+        assert!(hostlist_matches("su[1-2]-leaf[1-8],spine1", "su2-leaf8"));
+        assert!(hostlist_matches("su[1-2]-leaf[1-8],spine1", "spine1"));
+        assert!(!hostlist_matches("su[1-2]-leaf[1-8],spine1", "su3-leaf1"));
+        assert!(hostlist_matches("a[1-99999999]x[1-99999999]", "a5x12"));
+        assert!(!hostlist_matches("a[1-9]", "a[1-9]"));
+        // Every name the expansion gives matches, and only those.
+        let names = expand_hostlist("n[08-11,20]m[1-3]").unwrap();
+        for n in &names {
+            assert!(hostlist_matches("n[08-11,20]m[1-3]", n), "{n}");
+        }
+        assert!(!hostlist_matches("n[08-11,20]m[1-3]", "n12m1"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::limits::{self, Num, Range};
 use crate::model::*;
 use crate::schema::fabric::*;
 use crate::source::{span_of, Provenance};
-use crate::util::{expand_hostlist, hostlist_len};
+use crate::util::{expand_hostlist, hostlist_len, hostlist_matches};
 
 /// What a name in the shared node/switch namespace refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,10 @@ pub(super) struct Builder {
     pub(super) faulty_names: std::collections::HashSet<String>,
     /// Fabric-wide budgets already reported as passed (`within_budget`).
     budgets_passed: std::collections::HashSet<&'static str>,
-    /// A hostlist, a budget (FP015) or an intent with a faulty value was refused: the names it
-    /// would have declared are unknown, so references to undeclared names are not reported
-    /// again as FP004.
-    pub(super) expansion_refused: bool,
+    /// Hostlists of names that were refused before they were declared (a hostlist or budget
+    /// past its limit, FP015; an intent with a faulty value): references to those names are
+    /// not reported again as FP004. Matched without expanding (`util::hostlist_matches`).
+    refused: Vec<String>,
     /// Switch models whose definition was refused (a number out of range): references to
     /// them are not reported again as unknown.
     faulty_models: std::collections::HashSet<String>,
@@ -93,7 +93,7 @@ impl Builder {
             reserved_ports: HashMap::new(),
             faulty_names: std::collections::HashSet::new(),
             budgets_passed: std::collections::HashSet::new(),
-            expansion_refused: false,
+            refused: Vec::new(),
             faulty_models: std::collections::HashSet::new(),
         }
     }
@@ -295,7 +295,6 @@ impl Builder {
         if count <= limit {
             return true;
         }
-        self.expansion_refused = true;
         if !self.budgets_passed.insert(what) {
             return false;
         }
@@ -696,6 +695,9 @@ impl Builder {
                 );
                 // Every hostlist is its own budget: report each one past it.
                 self.budgets_passed.remove(HOSTLIST_NAMES);
+                if !fits {
+                    self.refuse(&list.value);
+                }
                 fits.then_some(n)
             }
             Err(e) => {
@@ -707,6 +709,21 @@ impl Builder {
                 None
             }
         }
+    }
+
+    /// Records that the names of `pattern` were not declared because a problem was reported.
+    pub(super) fn refuse(&mut self, pattern: &str) {
+        self.refused.push(pattern.to_string());
+    }
+
+    /// Whether `name` belongs to a refused hostlist (its users are not reported again).
+    pub(super) fn is_refused(&self, name: &str) -> bool {
+        self.refused.iter().any(|p| hostlist_matches(p, name))
+    }
+
+    /// Whether any declaration was refused (tier-wide references cannot be matched by name).
+    pub(super) fn any_refused(&self) -> bool {
+        !self.refused.is_empty()
     }
 
     /// Refuses `extra` more switches past the switch budget (FP015).
@@ -867,6 +884,7 @@ impl Builder {
                 fits = fits && self.within_budget(total, what, limit, span, "these nodes");
             }
             if !fits {
+                self.refuse(&group.value.ids.value);
                 continue;
             }
             let Some(names) = self.expand(&group.value.ids) else {
@@ -973,6 +991,7 @@ impl Builder {
             return;
         };
         if !self.switch_budget(count, span_of(&s.ids)) {
+            self.refuse(&s.ids.value);
             return;
         }
         // Several ids take consecutive rails from `rail`: the last one must be a rail too.
@@ -1089,7 +1108,7 @@ impl Builder {
                     }
                 }
             }
-            None if self.faulty_names.contains(name) || self.expansion_refused => None,
+            None if self.faulty_names.contains(name) || self.is_refused(name) => None,
             None => {
                 self.push(
                     err("FP004", format!("unknown node or switch `{name}`"))
@@ -1285,17 +1304,15 @@ impl Builder {
                 Some((sw, p)) => (sw.to_string(), Some(PortName::parse(p))),
                 None => (o.value.port.value.clone(), None),
             };
-            let switches: Vec<SwitchId> = match expand_hostlist(&target) {
-                Ok(names) => names
-                    .iter()
-                    .filter_map(|nm| match self.names.get(nm) {
-                        Some((Named::Switch(sw), _)) => Some(*sw),
-                        _ => None,
-                    })
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
-            if switches.is_empty() && self.expansion_refused {
+            let names = expand_hostlist(&target).unwrap_or_default();
+            let switches: Vec<SwitchId> = names
+                .iter()
+                .filter_map(|nm| match self.names.get(nm) {
+                    Some((Named::Switch(sw), _)) => Some(*sw),
+                    _ => None,
+                })
+                .collect();
+            if switches.is_empty() && names.iter().any(|n| self.is_refused(n)) {
                 continue;
             }
             if switches.is_empty() {

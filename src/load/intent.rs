@@ -52,18 +52,19 @@ impl Builder {
         let lpr = r.leaves_per_rail.as_ref().map(|v| v.value).unwrap_or(1);
         if let Some(v) = &r.leaves_per_rail {
             if !self.in_range(v, "leaves_per_rail", &limits::LEAVES_PER_RAIL) {
-                self.expansion_refused = true;
+                self.refuse(&r.leaves.value);
                 return;
             }
         }
         let Some(node_names) = self.expand(&r.nodes) else {
+            self.refuse(&r.leaves.value);
             return;
         };
         let Some(leaf_names) = self.expand(&r.leaves) else {
             return;
         };
         let (Some(model), Some(medium)) = (model, medium) else {
-            self.expansion_refused = true;
+            self.refuse(&r.leaves.value);
             return;
         };
         let mut nodes = Vec::with_capacity(node_names.len());
@@ -71,7 +72,7 @@ impl Builder {
             match self.names.get(name) {
                 Some((Named::Node(n), _)) => nodes.push(*n),
                 // The rack hostlist that declares it was refused (FP015).
-                _ if self.expansion_refused => return,
+                _ if self.is_refused(name) => return,
                 _ => {
                     self.push(
                         err(
@@ -139,6 +140,7 @@ impl Builder {
         // Budgets first: one link per compute NIC port of every node.
         let links = limits::mul(nodes.len() as u64, first_shape.len() as u64);
         if !self.switch_budget(want, span_of(&r.leaves)) || !self.link_budget(links, span) {
+            self.refuse(&r.leaves.value);
             return;
         }
         let mut leaves = Vec::with_capacity(leaf_names.len());
@@ -204,7 +206,7 @@ impl Builder {
         let (Some(tier), Some(model), Some(medium), true) = (tier, model, medium, numbers_ok)
         else {
             // The upper switches it would create are unknown now: do not report their users.
-            self.expansion_refused = true;
+            self.refuse(&u.to.value);
             return;
         };
         // The lower switches, in declaration order.
@@ -228,7 +230,7 @@ impl Builder {
                 for n in names {
                     match self.names.get(&n) {
                         Some((Named::Switch(s), _)) => v.push(*s),
-                        _ if self.expansion_refused => return,
+                        _ if self.is_refused(&n) => return,
                         _ => {
                             self.push(
                                 err("FP004", format!("uplinks: unknown switch `{n}`"))
@@ -242,7 +244,8 @@ impl Builder {
                 v
             }
         };
-        if lower.is_empty() && self.expansion_refused {
+        // A tier whose switches were refused (an earlier intent or budget) matches nothing.
+        if lower.is_empty() && self.any_refused() {
             return;
         }
         if lower.is_empty() {
@@ -268,6 +271,7 @@ impl Builder {
         if !self.switch_budget(upper_count, span_of(&u.to))
             || !self.link_budget(links, span_of(&u.links_per_pair))
         {
+            self.refuse(&u.to.value);
             return;
         }
         let Some(upper_names) = self.expand(&u.to) else {
