@@ -49,7 +49,7 @@ pub const GPUS: Range = Range::closed(
     1.0,
     limits::MAX_GENERATE_GPUS as f64,
     "GPUs",
-    "at least one GPU; past 4,194,304 GPUs the fabric is past fabplan's budgets (docs/limits.md)",
+    "at least one GPU; a generated fabric past 2,097,152 GPUs would not load within fabplan's link budget (docs/limits.md)",
 );
 /// Switch radix (ports per switch at the NIC speed).
 pub const RADIX: Range = Range::closed(
