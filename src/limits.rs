@@ -333,12 +333,15 @@ pub const MAX_SWITCHES: u64 = 1 << 20;
 pub const MAX_LINKS: u64 = 1 << 23;
 /// GPUs `fabplan generate` writes a fabric for (and `--gpus` of `fabplan size`): a generated
 /// three-tier fabric has about 3 links per GPU, so 2^21 GPUs (6.3M links) still loads within
-/// `MAX_LINKS`.
+/// `MAX_LINKS` (checked at compile time below).
 pub const MAX_GENERATE_GPUS: u64 = 1 << 21;
 /// Workloads `fabplan generate demand` writes.
 pub const MAX_GENERATE_WORKLOADS: u64 = 100_000;
 /// Names one Slurm topology import may expand to, over all its hostlists.
 pub const MAX_IMPORT_NAMES: u64 = MAX_HOSTLIST_NAMES;
+
+// What `generate` may write still loads: about 3 links per GPU at three tiers.
+const _: () = assert!(MAX_GENERATE_GPUS * 3 <= MAX_LINKS && MAX_GENERATE_GPUS <= MAX_GPUS);
 
 /// The sentence a fabric-wide budget diagnostic says: ``would bring the fabric to 65536004
 /// links, more than the limit of 8388608``.
@@ -404,7 +407,5 @@ mod tests {
         // Radix 64 at 400G: 32 node ports per leaf, 2 x 3 tiers of switches per 32 NICs.
         assert!(nics / 32 * 3 <= MAX_SWITCHES);
         assert_eq!(mul(u64::MAX, 2), u64::MAX);
-        // What `generate` may write still loads: about 3 links per GPU at three tiers.
-        assert!(MAX_GENERATE_GPUS * 3 <= MAX_LINKS && MAX_GENERATE_GPUS <= MAX_GPUS);
     }
 }
