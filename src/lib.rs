@@ -14,6 +14,7 @@ pub mod error;
 pub mod exit;
 pub mod fabric;
 pub mod formats;
+pub mod limits;
 pub mod load;
 pub mod mig;
 pub mod model;

@@ -236,18 +236,29 @@ pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> 
     }
 }
 
-/// Parse limits against alias bombs and huge documents.
-fn parse_options() -> serde_saphyr::Options {
+/// Parse events that aliases may replay in one document: the expanded size, whatever the
+/// number of aliases (docs/limits.md, "Parse limits"). A hand-cabled file that reuses a few
+/// scalar anchors on every one of a million links replays a million events; a billion-laughs
+/// bomb passes this within milliseconds and is refused (FP005).
+pub const MAX_ALIAS_REPLAYED_EVENTS: usize = 10_000_000;
+
+/// Parse limits against alias bombs and huge documents. Aliases are budgeted by what they
+/// expand to (`max_total_replayed_events`), not by how many there are: counting aliases, or
+/// their ratio to anchors, refuses legitimate files that reuse a few anchors many times.
+pub fn parse_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_aliases = 10_000;
-    budget.max_anchors = 10_000;
+    // Alias and anchor counts are bounded by the events of the file (`max_events`) and their
+    // expansion by `MAX_ALIAS_REPLAYED_EVENTS`; no separate count and no ratio heuristic.
+    budget.max_aliases = usize::MAX;
+    budget.max_anchors = usize::MAX;
+    budget.enforce_alias_anchor_ratio = false;
     budget.max_depth = 64;
     budget.max_nodes = 20_000_000;
     budget.max_events = 50_000_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 1_000_000;
-    options.alias_limits.max_alias_expansions_per_anchor = 10_000;
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAYED_EVENTS;
+    options.alias_limits.max_alias_expansions_per_anchor = usize::MAX;
     options.alias_limits.max_replay_stack_depth = 32;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options

@@ -106,24 +106,111 @@ fn replace_file(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostlistError(pub String);
 
-/// Largest number of names one hostlist may expand to (a guard against `n[0-999999999]`).
-pub const HOSTLIST_MAX: usize = 1 << 22;
+/// Largest number of names one hostlist may expand to (a guard against `n[0-999999999]`);
+/// `crate::limits::MAX_HOSTLIST_NAMES`, documented in docs/limits.md.
+pub const HOSTLIST_MAX: usize = crate::limits::MAX_HOSTLIST_NAMES as usize;
 
-/// Expands a Slurm-style hostlist: `dgx[01-04,07]`, `su[1-2]-leaf[1-8]`, `a,b,c`.
-/// Zero padding follows the lower bound's width, as Slurm does.
-pub fn expand_hostlist(pattern: &str) -> Result<Vec<String>, HostlistError> {
-    let mut out = Vec::new();
+/// How many names a hostlist expands to, computed without expanding it (saturating at
+/// `u64::MAX`, so `a[1-999999999]b[1-999999999]` neither overflows nor allocates).
+pub fn hostlist_len(pattern: &str) -> Result<u64, HostlistError> {
+    let mut total = 0u64;
     for part in split_top_level(pattern)? {
         let part = part.trim();
         if part.is_empty() {
             return Err(HostlistError(format!("empty name in `{pattern}`")));
         }
-        expand_one(part, &mut out)?;
-        if out.len() > HOSTLIST_MAX {
-            return Err(HostlistError(format!(
-                "`{pattern}` expands to more than {HOSTLIST_MAX} names"
-            )));
+        total = total.saturating_add(len_one(part)?);
+    }
+    Ok(total)
+}
+
+/// Names of one comma-free part: the product of its bracket sizes.
+fn len_one(s: &str) -> Result<u64, HostlistError> {
+    let Some(open) = s.find('[') else {
+        return Ok(1);
+    };
+    let close = s[open..]
+        .find(']')
+        .map(|c| c + open)
+        .ok_or_else(|| HostlistError(format!("unbalanced brackets in `{s}`")))?;
+    let mut here = 0u64;
+    for range in s[open + 1..close].split(',') {
+        let (a, b) = parse_range(range, s)?;
+        here = here.saturating_add(b - a + 1);
+    }
+    Ok(here.saturating_mul(len_one(&s[close + 1..])?))
+}
+
+/// The bounds of `lo-hi` (or a single number) inside bracket pattern `s`.
+fn parse_range(range: &str, s: &str) -> Result<(u64, u64), HostlistError> {
+    let (lo, hi) = match range.split_once('-') {
+        Some((lo, hi)) => (lo.trim(), hi.trim()),
+        None => (range.trim(), range.trim()),
+    };
+    let parse = |t: &str| {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) || t.len() > 9 {
+            Err(HostlistError(format!("`{t}` in `{s}` is not a number")))
+        } else {
+            Ok(t.parse::<u64>().expect("digits"))
         }
+    };
+    let (a, b) = (parse(lo)?, parse(hi)?);
+    if a > b {
+        return Err(HostlistError(format!(
+            "range `{range}` in `{s}` runs backwards"
+        )));
+    }
+    Ok((a, b))
+}
+
+/// Whether `name` is one of the names `pattern` expands to, decided without expanding it (for
+/// hostlists refused as too large: their names are known not to be typos).
+pub fn hostlist_matches(pattern: &str, name: &str) -> bool {
+    let Ok(parts) = split_top_level(pattern) else {
+        return false;
+    };
+    parts.iter().any(|p| part_matches(p.trim(), name))
+}
+
+fn part_matches(s: &str, name: &str) -> bool {
+    let Some(open) = s.find('[') else {
+        return s == name;
+    };
+    let Some(close) = s[open..].find(']').map(|c| c + open) else {
+        return false;
+    };
+    let Some(after_prefix) = name.strip_prefix(&s[..open]) else {
+        return false;
+    };
+    let digits = after_prefix.bytes().take_while(u8::is_ascii_digit).count();
+    s[open + 1..close].split(',').any(|range| {
+        let Ok((a, b)) = parse_range(range, s) else {
+            return false;
+        };
+        let width = range.split('-').next().unwrap_or("").trim().len();
+        (1..=digits.min(18)).any(|k| {
+            let text = &after_prefix[..k];
+            let n: u64 = text.parse().expect("digits");
+            (a..=b).contains(&n)
+                && format!("{n:0width$}") == text
+                && part_matches(&s[close + 1..], &after_prefix[k..])
+        })
+    })
+}
+
+/// Expands a Slurm-style hostlist: `dgx[01-04,07]`, `su[1-2]-leaf[1-8]`, `a,b,c`.
+/// Zero padding follows the lower bound's width, as Slurm does. The size is computed first
+/// (`hostlist_len`): past `HOSTLIST_MAX` names nothing is expanded.
+pub fn expand_hostlist(pattern: &str) -> Result<Vec<String>, HostlistError> {
+    let len = hostlist_len(pattern)?;
+    if len > HOSTLIST_MAX as u64 {
+        return Err(HostlistError(format!(
+            "`{pattern}` expands to {len} names, more than the limit of {HOSTLIST_MAX}"
+        )));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    for part in split_top_level(pattern)? {
+        expand_one(part.trim(), &mut out)?;
     }
     Ok(out)
 }
@@ -170,29 +257,12 @@ fn expand_one(s: &str, out: &mut Vec<String>) -> Result<(), HostlistError> {
     let mut suffixes = Vec::new();
     expand_one(rest, &mut suffixes)?;
     for range in body.split(',') {
-        let (lo, hi) = match range.split_once('-') {
-            Some((lo, hi)) => (lo.trim(), hi.trim()),
-            None => (range.trim(), range.trim()),
+        // The size was checked by `hostlist_len` before expanding.
+        let (a, b) = parse_range(range, s)?;
+        let width = match range.split_once('-') {
+            Some((lo, _)) => lo.trim().len(),
+            None => range.trim().len(),
         };
-        let parse = |t: &str| {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) || t.len() > 9 {
-                Err(HostlistError(format!("`{t}` in `{s}` is not a number")))
-            } else {
-                Ok(t.parse::<u64>().expect("digits"))
-            }
-        };
-        let (a, b) = (parse(lo)?, parse(hi)?);
-        if a > b {
-            return Err(HostlistError(format!(
-                "range `{range}` in `{s}` runs backwards"
-            )));
-        }
-        if (b - a) as usize + out.len() > HOSTLIST_MAX {
-            return Err(HostlistError(format!(
-                "`{s}` expands to more than {HOSTLIST_MAX} names"
-            )));
-        }
-        let width = lo.len();
         for n in a..=b {
             for suffix in &suffixes {
                 out.push(format!("{prefix}{n:0width$}{suffix}"));
@@ -308,6 +378,41 @@ mod tests {
         assert!(expand_hostlist("dgx[a-b]").is_err());
         assert!(expand_hostlist("dgx[0-999999999]").is_err());
         assert!(expand_hostlist("a,,b").is_err());
+    }
+
+    #[test]
+    fn sizes_are_computed_before_expanding() {
+        assert_eq!(hostlist_len("dgx[01-03,07],mgmt").unwrap(), 5);
+        assert_eq!(hostlist_len("su[1-2]-leaf[1-8]").unwrap(), 16);
+        // 10^18 names: counted, never expanded (the old guard multiplied by the suffixes
+        // after checking only the first range).
+        assert_eq!(
+            hostlist_len("a[1-999999999]b[0-999999999]").unwrap(),
+            999_999_999 * 1_000_000_000
+        );
+        let e = expand_hostlist("a[1-999999999]b[0-999999999]").unwrap_err();
+        assert!(e.0.contains("999999999000000000 names"), "{}", e.0);
+        assert!(expand_hostlist("a[1-2048]b[1-2048]").is_ok());
+        assert!(expand_hostlist("a[1-2048]b[1-2049]").is_err());
+    }
+
+    #[test]
+    fn matches_names_without_expanding() {
+        assert!(hostlist_matches("dgx[01-99999999]", "dgx07"));
+        assert!(hostlist_matches("dgx[01-99999999]", "dgx12345678"));
+        assert!(!hostlist_matches("dgx[01-99999999]", "dgx7"));
+        assert!(!hostlist_matches("dgx[01-99999999]", "dgx00"));
+        assert!(hostlist_matches("su[1-2]-leaf[1-8],spine1", "su2-leaf8"));
+        assert!(hostlist_matches("su[1-2]-leaf[1-8],spine1", "spine1"));
+        assert!(!hostlist_matches("su[1-2]-leaf[1-8],spine1", "su3-leaf1"));
+        assert!(hostlist_matches("a[1-99999999]x[1-99999999]", "a5x12"));
+        assert!(!hostlist_matches("a[1-9]", "a[1-9]"));
+        // Every name the expansion gives matches, and only those.
+        let names = expand_hostlist("n[08-11,20]m[1-3]").unwrap();
+        for n in &names {
+            assert!(hostlist_matches("n[08-11,20]m[1-3]", n), "{n}");
+        }
+        assert!(!hostlist_matches("n[08-11,20]m[1-3]", "n12m1"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::{parse_pci_id, pci_id_text, GpuModel};
 use crate::error::InputError;
+use crate::limits;
 use crate::mig::{Engines, MigProfile, MigTable, Provenance};
 
 const CODE: &str = "fabplan::gpu_model";
@@ -23,15 +24,15 @@ struct RawModel {
     #[serde(default)]
     pci_device_ids: Vec<Spanned<String>>,
     #[serde(default)]
-    memory_gib: f64,
+    memory_gib: Option<Spanned<f64>>,
     #[serde(default)]
-    hbm_tbps: f64,
+    hbm_tbps: Option<Spanned<f64>>,
     #[serde(default)]
-    tdp_w: u32,
+    tdp_w: Option<Spanned<u32>>,
     #[serde(default)]
-    nvlink_gen: u8,
+    nvlink_gen: Option<Spanned<u8>>,
     #[serde(default)]
-    nvlink_gbytes_per_s: u32,
+    nvlink_gbytes_per_s: Option<Spanned<u32>>,
     #[serde(default)]
     sources: Vec<String>,
     #[serde(default)]
@@ -89,7 +90,7 @@ struct RawProfile {
     starts: Vec<u8>,
     max_instances: u8,
     #[serde(default)]
-    memory_gib: Option<f64>,
+    memory_gib: Option<Spanned<f64>>,
     #[serde(default)]
     sms: Option<u32>,
     #[serde(default)]
@@ -99,6 +100,12 @@ struct RawProfile {
     provenance: RawProvenance,
     #[serde(default)]
     source: String,
+}
+
+/// A spanned integer as a spanned `f64`, for range checks.
+fn as_f64<T: limits::Num>(v: &Option<Spanned<T>>) -> Option<Spanned<f64>> {
+    v.as_ref()
+        .map(|v| Spanned::new(v.value.as_f64(), v.referenced, v.defined))
 }
 
 /// Byte range of a location in string input (the one place a saphyr location becomes a
@@ -114,7 +121,9 @@ fn byte_range(loc: &Location) -> Option<Range<usize>> {
 // The error carries the file text for miette; it is built only on the failure path.
 #[allow(clippy::result_large_err)]
 pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputError> {
-    let raw: RawModel = serde_saphyr::from_str(text).map_err(|e| {
+    // The same parse budgets as every other input (alias expansion, depth, size).
+    let raw: RawModel = serde_saphyr::from_str_with_options(text, crate::source::parse_options())
+        .map_err(|e| {
         let span = e.location().as_ref().and_then(byte_range);
         InputError::at(CODE, origin, text, span, format!("invalid GPU model: {}", e.without_snippet()))
             .with_help("see docs/mig.md for the GPU model format, or `fabplan import nvidia-smi` to generate one")
@@ -142,6 +151,25 @@ pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputE
             "use the name nvidia-smi prints",
         ));
     }
+    // Every number against its range (crate::limits, docs/limits.md).
+    let check = |v: Option<Spanned<f64>>, key: &str, r: &limits::Range| match v {
+        Some(v) if !r.contains(v.value) => Err(fail(
+            &v.referenced,
+            format!("`{key}` {}", limits::out_of_range(v.value, r)),
+            &format!("valid range for `{key}`: {} ({})", r.describe(), r.why),
+        )),
+        Some(v) => Ok(v.value),
+        None => Ok(0.0),
+    };
+    let memory_gib = check(raw.memory_gib, "memory_gib", &limits::GPU_MEMORY_GIB)?;
+    let hbm_tbps = check(raw.hbm_tbps, "hbm_tbps", &limits::HBM_TBPS)?;
+    let tdp_w = check(as_f64(&raw.tdp_w), "tdp_w", &limits::TDP_W)? as u32;
+    let nvlink_gen = check(as_f64(&raw.nvlink_gen), "nvlink_gen", &limits::NVLINK_GEN)? as u8;
+    let nvlink_gbytes_per_s = check(
+        as_f64(&raw.nvlink_gbytes_per_s),
+        "nvlink_gbytes_per_s",
+        &limits::NVLINK_GBYTES_PER_S,
+    )? as u32;
     let mut pci_device_ids = Vec::new();
     for id in &raw.pci_device_ids {
         match parse_pci_id(&id.value) {
@@ -165,6 +193,10 @@ pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputE
             for p in mig.profiles {
                 locations.push(p.referenced);
                 let p = p.value;
+                let memory_gib = match p.memory_gib {
+                    Some(m) => Some(check(Some(m), "memory_gib", &limits::MIG_MEMORY_GIB)?),
+                    None => None,
+                };
                 profiles.push(MigProfile {
                     name: p.name,
                     id: p.id,
@@ -173,7 +205,7 @@ pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputE
                     size: p.size,
                     starts: p.starts,
                     max_instances: p.max_instances,
-                    memory_gib: p.memory_gib,
+                    memory_gib,
                     sms: p.sms,
                     copy_engines: p.copy_engines,
                     engines: p.engines.map(Engines::from),
@@ -212,11 +244,11 @@ pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputE
         name: raw.name.value.trim().to_string(),
         aliases: raw.aliases,
         pci_device_ids,
-        memory_gib: raw.memory_gib,
-        hbm_tbps: raw.hbm_tbps,
-        tdp_w: raw.tdp_w,
-        nvlink_gen: raw.nvlink_gen,
-        nvlink_gbytes_per_s: raw.nvlink_gbytes_per_s,
+        memory_gib,
+        hbm_tbps,
+        tdp_w,
+        nvlink_gen,
+        nvlink_gbytes_per_s,
         sources: raw.sources,
         mig,
     })

@@ -62,7 +62,7 @@ rules! {
     "FP004" "unknown-reference" Error None, "a name refers to nothing declared",
     "A template, rack, switch model, GPU model, node, switch or port that is referenced but not declared.\n\nWhy it matters: a dangling reference means part of the design is missing.\n\nExample: `nodes: [{template: dgx-h100x, ids: \"dgx[1-4]\"}]` with no template `dgx-h100x`.";
     "FP005" "parse-limits" Error None, "the document exceeds the parse limits",
-    "The file is larger than 256 MiB, nests deeper than 64 levels, or expands aliases past fabplan's budget (a \"billion laughs\" alias bomb).\n\nWhy it matters: fabplan refuses to spend unbounded memory or time on one input.\n\nExample: `a: &a [x, x]`, `b: &b [*a, *a]`, ... nested ten times.";
+    "The file is larger than 256 MiB, nests deeper than 64 levels, or its aliases expand past 10,000,000 replayed events (a \"billion laughs\" alias bomb). Aliases are budgeted by what they expand to, not by how many there are: reusing a few anchors many times is fine.\n\nWhy it matters: fabplan refuses to spend unbounded memory or time on one input.\n\nExample: `a: &a [x, x]`, `b: &b [*a, *a]`, ... nested ten times.";
     "FP006" "not-utf8" Error None, "the file is not UTF-8",
     "The file contains bytes that are not valid UTF-8.\n\nWhy it matters: YAML is defined over Unicode text; a Latin-1 file would be read wrongly.\n\nExample: a file saved in Windows-1252 with an `é`.";
     "FP007" "empty-file" Error None, "the file is empty",
@@ -71,6 +71,8 @@ rules! {
     "The file does not exist, is a directory, or cannot be opened.\n\nWhy it matters: nothing was checked.";
     "FP009" "invalid-value" Error None, "a value is out of range or malformed",
     "A value has the right type but a meaning fabplan cannot accept: a non-positive power, an unknown tier or cable medium, a malformed hostlist, a NIC serving a GPU the node does not have, an intent whose counts do not add up.\n\nWhy it matters: the design would mean something other than what was written.\n\nExample: `cooling: water` (use `air` or `liquid`).";
+    "FP015" "expansion-limit" Error None, "an expansion would create more entities than fabplan's budget",
+    "A hostlist, an intent pattern (`rail-su`, `uplinks` with `links_per_pair`) or the racks of a fabric would create more names, nodes, GPUs, NIC ports, switches or links than the documented budget. The count is computed before anything is allocated and the diagnostic says it and the limit.\n\nWhy it matters: `links_per_pair: 2000000` would allocate gigabytes and abort the process; a budget refuses it in a millisecond, with the place to fix.\n\nExample: `nodes: [{template: dgx, ids: \"dgx[1-99999999]\"}]` (99,999,999 names, limit 4,194,304).\n\nSource: docs/limits.md (the budgets fit a 1,000,000-GPU fabric).";
 
     "FP101" "rail-nic-to-rail" Error Some(rails::nic_to_rail), "the NIC of GPU k is cabled to a leaf of another rail",
     "What it does: every leaf that serves NICs has a rail (declared, or the GPU index most of its NIC links serve). Each NIC link must land on a leaf of the rail of the GPU it serves. Rails key on GPU index, never on port order: on a DGX H100, OSFP1P1 serves GPU 7.\n\nWhy it matters: a miswired rail pushes same-rank traffic through the spine, adds hops and ECMP collisions, and the slowest rank sets the collective's speed.\n\nExample: `dgx01:osfp1p1` (GPU 7) cabled to the rail-0 leaf.\n\nSource: NVIDIA DGX SuperPOD H100 RA (network fabrics); Juniper JVD rail-optimized stripe; DGX H100 user guide table 6.";

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::cli::numbers;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -48,10 +49,10 @@ pub struct OpenbImportArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: PathBuf,
     /// Read only the first N pods (with GPUs) of the pod list.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = numbers::in_range::<usize>(numbers::PODS))]
     pub limit_pods: Option<usize>,
     /// Placeholder maximum power of one node (the trace has none).
-    #[arg(long, value_name = "KW", default_value_t = 1.0)]
+    #[arg(long, value_name = "KW", default_value_t = 1.0, value_parser = numbers::in_range::<f64>(numbers::NODE_POWER_KW))]
     pub node_power_kw: f64,
 }
 
@@ -86,13 +87,13 @@ pub struct SlurmImportArgs {
     #[arg(long, value_name = "MODEL")]
     pub gpu: Option<String>,
     /// GPUs per node, with --gpu.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = numbers::in_range::<u32>(numbers::GPUS_PER_NODE))]
     pub gpus_per_node: u32,
     /// Maximum power of one node in kW (default 10.2: a DGX H100).
-    #[arg(long, value_name = "KW", default_value_t = 10.2)]
+    #[arg(long, value_name = "KW", default_value_t = 10.2, value_parser = numbers::in_range::<f64>(numbers::NODE_POWER_KW))]
     pub node_power_kw: f64,
     /// Speed of every link in Gb/s (Slurm's LinkSpeed is not used by Slurm either).
-    #[arg(long, value_name = "GBPS", default_value_t = 400)]
+    #[arg(long, value_name = "GBPS", default_value_t = 400, value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub link_gbps: u32,
     #[arg(long, value_enum, default_value = "infiniband")]
     pub transport: ImportTransport,
@@ -133,7 +134,7 @@ pub struct NvidiaSmiArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// GPU index to read when the capture lists several GPUs (default: the first).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = numbers::in_range::<u32>(numbers::GPU_INDEX))]
     pub gpu_index: Option<u32>,
     /// Write the YAML here instead of stdout (atomically; through a symlink to its target;
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).

@@ -19,6 +19,7 @@ pub mod generate;
 pub mod import;
 pub mod inspect;
 pub mod mig;
+pub mod numbers;
 pub mod output;
 pub mod plan;
 pub mod render;

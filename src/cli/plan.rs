@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::cli::numbers;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]
@@ -37,13 +38,13 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value = "highs")]
     pub solver: SolverArg,
     /// Seconds HiGHS may spend (fabplan enforces its own deadline too).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = numbers::in_range::<f64>(numbers::TIME_LIMIT_S))]
     pub time_limit: f64,
     /// Relative MIP gap at which HiGHS stops.
-    #[arg(long, value_name = "GAP", default_value_t = 0.01)]
+    #[arg(long, value_name = "GAP", default_value_t = 0.01, value_parser = numbers::in_range::<f64>(numbers::MIP_GAP))]
     pub mip_gap: f64,
     /// Candidate pools per workload in the MILP (0: all, or 16 on large models).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = numbers::in_range::<usize>(numbers::CANDIDATES))]
     pub candidates: usize,
     #[arg(long, value_enum, default_value = "human")]
     pub format: PlanFormat,

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::cli::numbers;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,25 +61,25 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Power usage effectiveness (facility / IT).
-    #[arg(long, value_name = "RATIO", default_value_t = 1.3)]
+    #[arg(long, value_name = "RATIO", default_value_t = 1.3, value_parser = numbers::in_range::<f64>(numbers::PUE))]
     pub pue: f64,
     /// Electricity price.
-    #[arg(long, value_name = "USD", default_value_t = 0.11)]
+    #[arg(long, value_name = "USD", default_value_t = 0.11, value_parser = numbers::in_range::<f64>(numbers::USD))]
     pub usd_per_kwh: f64,
     /// Depreciation period of the hardware.
-    #[arg(long, value_name = "YEARS", default_value_t = 5.0)]
+    #[arg(long, value_name = "YEARS", default_value_t = 5.0, value_parser = numbers::in_range::<f64>(numbers::YEARS))]
     pub depreciation_years: f64,
     /// Network (switches, optics, NICs) share of cluster capex.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.2)]
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.2, value_parser = numbers::in_range::<f64>(numbers::SHARE))]
     pub network_share: f64,
     /// Capex per GPU for every model (default: per-model, sourced in the report).
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
     pub capex_usd_per_gpu: Option<f64>,
     /// Cloud price to compare with, per GPU-hour (default: template price, else per-model).
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
     pub cloud_usd_per_gpu_hour: Option<f64>,
     /// Share of GPUs in use, 0-1 (cost at this use; base of --growth).
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", value_parser = numbers::in_range::<f64>(numbers::UTILIZATION))]
     pub utilization: Option<f64>,
     /// Demand growth, e.g. `10%/month` or `0.1`: months until each GPU model and each
     /// topology level runs out.
@@ -97,10 +98,10 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "fp16")]
     pub kv: Precision,
     /// Context length per sequence, in tokens.
-    #[arg(long, value_name = "TOKENS", default_value_t = 8192)]
+    #[arg(long, value_name = "TOKENS", default_value_t = 8192, value_parser = numbers::in_range::<u64>(numbers::CONTEXT_TOKENS))]
     pub context: u64,
     /// Concurrent sequences wanted per replica.
-    #[arg(long, value_name = "SEQS", default_value_t = 32)]
+    #[arg(long, value_name = "SEQS", default_value_t = 32, value_parser = numbers::in_range::<u32>(numbers::CONCURRENCY))]
     pub concurrency: u32,
     /// Charge period for --format csv, `START/END` in RFC 3339 UTC (default: one day).
     #[arg(

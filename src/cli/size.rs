@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::cli::numbers;
 use crate::fabric::sizing::{self, SizeRequest};
 
 /// Output formats `fabplan size` accepts.
@@ -69,47 +70,47 @@ Exit codes:
 )]
 pub struct SizeArgs {
     /// GPUs to connect; a multiple of --gpus-per-node
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = numbers::in_range::<u64>(numbers::GPUS))]
     pub gpus: u64,
 
     /// Switch radix in ports of the NIC speed (64 x 800G used at 400G is 128); even, >= 4
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = numbers::in_range::<u32>(numbers::RADIX))]
     pub radix: u32,
 
     /// NIC port speed per plane in Gb/s (one port per GPU per plane)
-    #[arg(long, value_name = "GBPS")]
+    #[arg(long, value_name = "GBPS", value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub nic_gbps: u32,
 
     /// GPUs per node, which is also the number of rails
-    #[arg(long, value_name = "N", default_value_t = sizing::DEFAULT_GPUS_PER_NODE)]
+    #[arg(long, value_name = "N", default_value_t = sizing::DEFAULT_GPUS_PER_NODE, value_parser = numbers::in_range::<u32>(numbers::GPUS_PER_NODE))]
     pub gpus_per_node: u32,
 
     /// Nodes per scalable unit (32 for DGX H100/B200, 64 or 72 for B300)
-    #[arg(long, value_name = "N", default_value_t = sizing::DEFAULT_SU_NODES)]
+    #[arg(long, value_name = "N", default_value_t = sizing::DEFAULT_SU_NODES, value_parser = numbers::in_range::<u32>(numbers::SU_NODES))]
     pub su_nodes: u32,
 
     /// Identical, independent network planes; each GPU has one NIC port per plane
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = numbers::in_range::<u32>(numbers::PLANES))]
     pub planes: u32,
 
     /// UFM (subnet manager) links per plane, cabled into empty leaf ports (H100 RA: 4)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = numbers::in_range::<u32>(numbers::UFM_LINKS))]
     pub ufm_links: u32,
 
     /// Rate of one physical cable in Gb/s, a multiple of --nic-gbps [default: one cable per link]
-    #[arg(long, value_name = "GBPS")]
+    #[arg(long, value_name = "GBPS", value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub cable_gbps: Option<u32>,
 
     /// Rate of one transceiver module in Gb/s [default: twin-port, 2 x --nic-gbps]
-    #[arg(long, value_name = "GBPS")]
+    #[arg(long, value_name = "GBPS", value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub module_gbps: Option<u32>,
 
     /// Watts per transceiver module (800G DSP 14-16 W, LPO 8-9 W)
-    #[arg(long, value_name = "W", default_value_t = sizing::DEFAULT_MODULE_WATTS)]
+    #[arg(long, value_name = "W", default_value_t = sizing::DEFAULT_MODULE_WATTS, value_parser = numbers::in_range::<f64>(numbers::WATTS))]
     pub module_watts: f64,
 
     /// Watts per switch without optics (placeholder; use the datasheet value)
-    #[arg(long, value_name = "W", default_value_t = sizing::DEFAULT_SWITCH_WATTS)]
+    #[arg(long, value_name = "W", default_value_t = sizing::DEFAULT_SWITCH_WATTS, value_parser = numbers::in_range::<f64>(numbers::WATTS))]
     pub switch_watts: f64,
 
     /// Node-leaf links are copper (DAC): no transceivers on that tier

@@ -1,3 +1,4 @@
+use crate::cli::numbers;
 use std::path::PathBuf;
 
 /// Check fabric designs: report every problem at once, each with a code, a location and a hint.
@@ -19,7 +20,7 @@ pub struct ValidateArgs {
     pub format: ValidateFormat,
     /// Human output shows at most N diagnostics per code and file, then a count of the rest
     /// (0 shows all). JSON and SARIF always list every diagnostic.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = numbers::in_range::<usize>(numbers::SHOWN))]
     pub limit: usize,
     /// Treat warnings as errors (exit 1).
     #[arg(long)]

@@ -301,12 +301,29 @@ pub fn parse(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
 }
 
 #[allow(clippy::result_large_err)]
+/// Expands one hostlist of the import. `total` counts the names of every hostlist so far:
+/// the import's size is checked before each expansion (crate::limits::MAX_IMPORT_NAMES).
 fn expand(
     text: &str,
     origin: &str,
     list: &str,
     span: Option<std::ops::Range<usize>>,
+    total: &mut u64,
 ) -> Result<Vec<String>, InputError> {
+    *total = total.saturating_add(crate::util::hostlist_len(list).unwrap_or(0));
+    if *total > crate::limits::MAX_IMPORT_NAMES {
+        return Err(InputError::at(
+            CODE,
+            origin,
+            text,
+            span,
+            format!(
+                "the topology's hostlists expand to {total} names (up to `{list}`), more than the limit of {}",
+                crate::limits::MAX_IMPORT_NAMES
+            ),
+        )
+        .with_help(format!("fabplan imports at most {} node and switch names (docs/limits.md)", crate::limits::MAX_IMPORT_NAMES)));
+    }
     expand_hostlist(list).map_err(|e| {
         InputError::at(
             CODE,
@@ -321,11 +338,12 @@ fn expand(
 
 #[allow(clippy::result_large_err)]
 fn parse_yaml(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
-    let raw: Vec<RawTopology> = serde_saphyr::from_str(text).map_err(|e| {
+    let raw: Vec<RawTopology> = serde_saphyr::from_str_with_options(text, crate::source::parse_options()).map_err(|e| {
         InputError::at(CODE, origin, text, None, format!("invalid topology.yaml: {}", e.without_snippet()))
             .with_help("a list of `{topology: NAME, tree: {switches: [...]}}` or `{topology: NAME, block: {block_sizes: [...], blocks: [...]}}`")
     })?;
     let mut t = SlurmTopology::default();
+    let mut names = 0u64;
     for topo in raw {
         if let Some(tree) = topo.tree {
             if !t.tree.is_empty() {
@@ -342,11 +360,11 @@ fn parse_yaml(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
             for s in tree.switches {
                 t.tree.push(TreeSwitch {
                     switches: match &s.children {
-                        Some(c) => expand(text, origin, c, None)?,
+                        Some(c) => expand(text, origin, c, None, &mut names)?,
                         None => Vec::new(),
                     },
                     nodes: match &s.nodes {
-                        Some(n) => expand(text, origin, n, None)?,
+                        Some(n) => expand(text, origin, n, None, &mut names)?,
                         None => Vec::new(),
                     },
                     name: s.switch,
@@ -368,7 +386,7 @@ fn parse_yaml(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
             t.block_sizes = block.block_sizes;
             for b in block.blocks {
                 t.blocks.push(Block {
-                    nodes: expand(text, origin, &b.nodes, None)?,
+                    nodes: expand(text, origin, &b.nodes, None, &mut names)?,
                     name: b.block,
                 });
             }
@@ -384,6 +402,7 @@ fn parse_conf(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
         block_name: "block".into(),
         ..Default::default()
     };
+    let mut names = 0u64;
     for (no, raw_line) in text.lines().enumerate() {
         let line = raw_line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -416,11 +435,11 @@ fn parse_conf(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
                 t.tree.push(TreeSwitch {
                     name: fields["switchname"].clone(),
                     switches: match fields.get("switches") {
-                        Some(l) => expand(text, origin, l, span.clone())?,
+                        Some(l) => expand(text, origin, l, span.clone(), &mut names)?,
                         None => Vec::new(),
                     },
                     nodes: match fields.get("nodes") {
-                        Some(l) => expand(text, origin, l, span.clone())?,
+                        Some(l) => expand(text, origin, l, span.clone(), &mut names)?,
                         None => Vec::new(),
                     },
                 });
@@ -436,7 +455,7 @@ fn parse_conf(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
                 };
                 t.blocks.push(Block {
                     name: fields["blockname"].clone(),
-                    nodes: expand(text, origin, nodes, span.clone())?,
+                    nodes: expand(text, origin, nodes, span.clone(), &mut names)?,
                 });
             }
             Some("blocksizes") => {

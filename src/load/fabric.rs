@@ -7,10 +7,11 @@ use serde_saphyr::Spanned;
 use crate::catalog::switches::builtin_switch_models;
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
+use crate::limits::{self, Num, Range};
 use crate::model::*;
 use crate::schema::fabric::*;
 use crate::source::{span_of, Provenance};
-use crate::util::expand_hostlist;
+use crate::util::{expand_hostlist, hostlist_len, hostlist_matches};
 
 /// What a name in the shared node/switch namespace refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +40,19 @@ pub(super) struct Builder {
     /// Names whose declaration was already reported as faulty (unknown template, tier or
     /// model): references to them are not reported again as undeclared.
     pub(super) faulty_names: std::collections::HashSet<String>,
+    /// Fabric-wide budgets already reported as passed (`within_budget`).
+    budgets_passed: std::collections::HashSet<&'static str>,
+    /// Hostlists of names that were refused before they were declared (a hostlist or budget
+    /// past its limit, FP015; an intent with a faulty value): references to those names are
+    /// not reported again as FP004. Matched without expanding (`util::hostlist_matches`).
+    refused: Vec<String>,
+    /// Switch models whose definition was refused (a number out of range): references to
+    /// them are not reported again as unknown.
+    faulty_models: std::collections::HashSet<String>,
 }
+
+/// What the per-hostlist budget counts (each hostlist is its own budget).
+const HOSTLIST_NAMES: &str = "names from one hostlist";
 
 pub(super) fn err(code: &'static str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(code, message)
@@ -79,6 +92,9 @@ impl Builder {
             next_port: Vec::new(),
             reserved_ports: HashMap::new(),
             faulty_names: std::collections::HashSet::new(),
+            budgets_passed: std::collections::HashSet::new(),
+            refused: Vec::new(),
+            faulty_models: std::collections::HashSet::new(),
         }
     }
 
@@ -211,61 +227,90 @@ impl Builder {
         self.prov.entity(Entity::Site, span_of(site));
         let s = &site.value;
         if let Some(v) = &s.air_cooling_limit_kw {
-            if self.positive(v, "air_cooling_limit_kw") {
+            if self.in_range(v, "air_cooling_limit_kw", &limits::AIR_COOLING_KW) {
                 self.fabric.site.air_cooling_limit_kw = v.value;
             }
         }
         if let Some(v) = &s.power_derate {
-            if v.value > 0.0 && v.value <= 1.0 {
+            if self.in_range(v, "power_derate", &limits::POWER_DERATE) {
                 self.fabric.site.power_derate = v.value;
                 self.prov.field(Entity::Site, "power_derate", span_of(v));
-            } else {
-                self.push(
-                    err(
-                        "FP009",
-                        format!("`power_derate` must be in (0, 1], got {}", v.value),
-                    )
-                    .at(span_of(v), "out of range")
-                    .help("0.8 plans racks to 80 % of their budget"),
-                );
             }
         }
         if let Some(v) = &s.su_power_kw {
-            if self.positive(v, "su_power_kw") {
+            if self.in_range(v, "su_power_kw", &limits::SU_POWER_KW) {
                 self.fabric.site.su_power_kw = Some(v.value);
                 self.prov.field(Entity::Site, "su_power_kw", span_of(v));
             }
         }
     }
 
-    /// Checks that a number is finite and > 0; reports FP009 otherwise.
-    pub(super) fn positive(&mut self, v: &Spanned<f64>, key: &str) -> bool {
-        if v.value.is_finite() && v.value > 0.0 {
-            true
-        } else {
-            self.push(
-                err(
-                    "FP009",
-                    format!("`{key}` must be a positive number, got {}", v.value),
-                )
-                .at(span_of(v), "not positive")
-                .help(format!("give `{key}` a value greater than zero")),
-            );
-            false
-        }
+    /// Checks a number against its range (`crate::limits`, listed in docs/limits.md);
+    /// reports FP009 on the value, with the valid range and its reason, otherwise.
+    pub(super) fn in_range<T: Num>(&mut self, v: &Spanned<T>, key: &str, r: &Range) -> bool {
+        self.value_in_range(v.value, span_of(v), key, r)
     }
 
-    fn positive_u32(&mut self, v: &Spanned<u32>, key: &str) -> bool {
-        if v.value > 0 {
-            true
-        } else {
-            self.push(
-                err("FP009", format!("`{key}` must be at least 1"))
-                    .at(span_of(v), "zero")
-                    .help(format!("give `{key}` a value of 1 or more")),
-            );
-            false
+    /// `in_range` for a value whose span is given (an element of a list, a map entry).
+    pub(super) fn value_in_range<T: Num>(
+        &mut self,
+        value: T,
+        span: Span,
+        key: &str,
+        r: &Range,
+    ) -> bool {
+        if r.contains(value.as_f64()) {
+            return true;
         }
+        let label = if value.as_f64().is_finite() {
+            "out of range"
+        } else {
+            "not a finite number"
+        };
+        self.push(
+            err(
+                "FP009",
+                format!("`{key}` {}", limits::out_of_range(value, r)),
+            )
+            .at(span, label)
+            .help(format!(
+                "valid range for `{key}`: {} ({})",
+                r.describe(),
+                r.why
+            )),
+        );
+        false
+    }
+
+    /// Refuses an expansion whose computed `count` is past `limit` (FP015). A fabric-wide
+    /// total (nodes, GPUs, switches, links) is reported once, at the first place it is passed.
+    pub(super) fn within_budget(
+        &mut self,
+        count: u64,
+        what: &'static str,
+        limit: u64,
+        span: Span,
+        label: &str,
+    ) -> bool {
+        if count <= limit {
+            return true;
+        }
+        if !self.budgets_passed.insert(what) {
+            return false;
+        }
+        self.push(
+            err(
+                "FP015",
+                if what == HOSTLIST_NAMES {
+                    limits::over_hostlist_budget(count)
+                } else {
+                    limits::over_budget(count, what, limit)
+                },
+            )
+            .at(span, label.to_string())
+            .help(limits::budget_help(what, limit)),
+        );
+        false
     }
 
     fn switch_models(&mut self, raw: &[RawSwitchModel]) {
@@ -286,9 +331,10 @@ impl Builder {
                 continue;
             }
             seen.insert(name.clone(), span_of(&m.id));
-            let ok =
-                self.positive_u32(&m.ports, "ports") & self.positive_u32(&m.port_gbps, "port_gbps");
+            let ok = self.in_range(&m.ports, "ports", &limits::SWITCH_PORTS)
+                & self.in_range(&m.port_gbps, "port_gbps", &limits::GBPS);
             if !ok {
+                self.faulty_models.insert(name);
                 continue;
             }
             let breakout = m
@@ -307,16 +353,13 @@ impl Builder {
                         .at(span, "not a breakout of the port speed")
                         .help("a 800G port breaks out to 2 x 400G or 4 x 200G: use a divisor of `port_gbps`"),
                 );
+                self.faulty_models.insert(name);
                 continue;
             }
             let power_w = match &m.power_w {
-                Some(p) if p.value.is_finite() && p.value >= 0.0 => p.value,
-                Some(p) => {
-                    self.push(
-                        err("FP009", "`power_w` must be zero or positive")
-                            .at(span_of(p), "negative")
-                            .help("give the switch's maximum power draw in watts"),
-                    );
+                Some(p) if self.in_range(p, "power_w", &limits::SWITCH_POWER_W) => p.value,
+                Some(_) => {
+                    self.faulty_models.insert(name);
                     continue;
                 }
                 None => 0.0,
@@ -352,6 +395,9 @@ impl Builder {
             .or(self.switch_models.get(&name.value))
         {
             return Some(*id);
+        }
+        if self.faulty_models.contains(&name.value) {
+            return None;
         }
         let known: Vec<&str> = self
             .fabric
@@ -401,7 +447,14 @@ impl Builder {
                 NodeRole::Compute
             }
         };
-        let gpus = t.gpus.as_ref().map(|g| g.value).unwrap_or(0);
+        let mut gpus = t.gpus.as_ref().map(|g| g.value).unwrap_or(0);
+        if let Some(g) = &t.gpus {
+            if !self.in_range(g, "gpus", &limits::GPUS_PER_NODE) {
+                // Keep going with no GPUs, so a huge count allocates nothing.
+                gpus = 0;
+                ok = false;
+            }
+        }
         let mut gpu_model = String::new();
         match &t.gpu {
             Some(g) => match self.catalog().gpu(&g.value).cloned() {
@@ -434,7 +487,7 @@ impl Builder {
             }
             None => {}
         }
-        if t.gpu.is_some() && gpus == 0 {
+        if t.gpu.is_some() && gpus == 0 && ok {
             self.push(
                 err(
                     "FP009",
@@ -462,14 +515,17 @@ impl Builder {
                 NvlinkKind::None
             }
         };
-        ok &= self.positive(&t.power_kw, "power_kw");
-        let price = t.price_usd_per_hour.as_ref().and_then(|p| {
-            if p.value.is_finite() && p.value >= 0.0 {
+        ok &= self.in_range(&t.power_kw, "power_kw", &limits::NODE_POWER_KW);
+        let price = match &t.price_usd_per_hour {
+            Some(p) if self.in_range(p, "price_usd_per_hour", &limits::PRICE_USD_PER_HOUR) => {
                 Some(p.value)
-            } else {
+            }
+            Some(_) => {
+                ok = false;
                 None
             }
-        });
+            None => None,
+        };
         let mut nics = Vec::new();
         match (&t.rail_nics, t.nics.is_empty()) {
             (Some(r), false) => {
@@ -484,16 +540,15 @@ impl Builder {
                 ok = false;
             }
             (Some(r), true) => {
-                let planes = r.value.planes.as_ref().map(|p| p.value).unwrap_or(1);
-                if planes == 0 || planes > 8 {
-                    self.push(
-                        err("FP009", format!("`planes` must be 1 to 8, got {planes}"))
-                            .at(span_of(r), "here")
-                            .help("most designs have 1 plane; twin-plane designs have 2"),
-                    );
-                    ok = false;
+                let mut planes = r.value.planes.as_ref().map(|p| p.value).unwrap_or(1);
+                if let Some(p) = &r.value.planes {
+                    if !self.in_range(p, "planes", &limits::PLANES) {
+                        // Go on with one plane: the template is reported, not its users.
+                        planes = 1;
+                        ok = false;
+                    }
                 }
-                ok &= self.positive_u32(&r.value.gbps, "gbps");
+                ok &= self.in_range(&r.value.gbps, "gbps", &limits::GBPS);
                 for g in 0..gpus {
                     for p in 0..planes {
                         nics.push(NicPort {
@@ -537,7 +592,10 @@ impl Builder {
                             ok = false;
                         }
                     }
-                    ok &= self.positive_u32(&n.value.gbps, "gbps");
+                    ok &= self.in_range(&n.value.gbps, "gbps", &limits::GBPS);
+                    if let Some(p) = &n.value.plane {
+                        ok &= self.in_range(p, "plane", &limits::PLANE);
+                    }
                     nics.push(NicPort {
                         port: port.to_string(),
                         gpu: n.value.gpu.as_ref().map(|g| g.value),
@@ -623,7 +681,71 @@ impl Builder {
         true
     }
 
+    /// How many names a hostlist expands to, without expanding it; reports a malformed
+    /// hostlist (FP009) or one past the hostlist budget (FP015).
+    pub(super) fn hostlist_count(&mut self, list: &Spanned<String>) -> Option<u64> {
+        match hostlist_len(&list.value) {
+            Ok(n) => {
+                let fits = self.within_budget(
+                    n,
+                    HOSTLIST_NAMES,
+                    limits::MAX_HOSTLIST_NAMES,
+                    span_of(list),
+                    "expands past the limit",
+                );
+                // Every hostlist is its own budget: report each one past it.
+                self.budgets_passed.remove(HOSTLIST_NAMES);
+                if !fits {
+                    self.refuse(&list.value);
+                }
+                fits.then_some(n)
+            }
+            Err(e) => {
+                self.push(
+                    err("FP009", format!("invalid hostlist: {}", e.0))
+                        .at(span_of(list), "not a hostlist")
+                        .help("write names as a Slurm hostlist, e.g. `dgx[01-32]` or `a,b,c`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Records that the names of `pattern` were not declared because a problem was reported.
+    pub(super) fn refuse(&mut self, pattern: &str) {
+        self.refused.push(pattern.to_string());
+    }
+
+    /// Whether `name` belongs to a refused hostlist (its users are not reported again).
+    pub(super) fn is_refused(&self, name: &str) -> bool {
+        self.refused.iter().any(|p| hostlist_matches(p, name))
+    }
+
+    /// Whether any declaration was refused (tier-wide references cannot be matched by name).
+    pub(super) fn any_refused(&self) -> bool {
+        !self.refused.is_empty()
+    }
+
+    /// Refuses `extra` more switches past the switch budget (FP015).
+    pub(super) fn switch_budget(&mut self, extra: u64, span: Span) -> bool {
+        let count = limits::add(self.fabric.switches.len() as u64, extra);
+        self.within_budget(
+            count,
+            "switches",
+            limits::MAX_SWITCHES,
+            span,
+            "these switches",
+        )
+    }
+
+    /// Refuses `extra` more links past the link budget (FP015).
+    pub(super) fn link_budget(&mut self, extra: u64, span: Span) -> bool {
+        let count = limits::add(self.fabric.links.len() as u64, extra);
+        self.within_budget(count, "links", limits::MAX_LINKS, span, "these links")
+    }
+
     pub(super) fn expand(&mut self, list: &Spanned<String>) -> Option<Vec<String>> {
+        self.hostlist_count(list)?;
         match expand_hostlist(&list.value) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -653,7 +775,7 @@ impl Builder {
         let entity = Entity::Rack(id);
         self.prov.entity(entity, span_of(&r.id));
         self.prov.field(entity, "power_kw", span_of(&r.power_kw));
-        self.positive(&r.power_kw, "power_kw");
+        self.in_range(&r.power_kw, "power_kw", &limits::RACK_POWER_KW);
         let cooling = match r.cooling.as_ref().map(|c| c.value.as_str()) {
             None | Some("air") => Cooling::Air,
             Some("liquid") => Cooling::Liquid,
@@ -689,6 +811,9 @@ impl Builder {
             self.prov.field(entity, "nvlink_domain", span_of(d));
             match d.value.kind.value.as_str() {
                 "nvl72" | "nvl36" => {
+                    if let Some(t) = &d.value.switch_trays {
+                        self.in_range(t, "switch_trays", &limits::SWITCH_TRAYS);
+                    }
                     let dom = DomainId::from_index(self.fabric.nvlink_domains.len());
                     self.fabric.nvlink_domains.push(NvlinkDomain {
                         kind: DomainKind::Nvl72,
@@ -726,10 +851,45 @@ impl Builder {
                 }
                 continue;
             };
-            let Some(names) = self.expand(&group.value.ids) else {
+            let Some(count) = self.hostlist_count(&group.value.ids) else {
                 continue;
             };
             let span = span_of(&group.value.ids);
+            // Budgets first: nothing of a group past them is allocated.
+            let t = &self.fabric.templates[tid.index()];
+            let (per_gpus, per_nics) = (t.gpus as u64, t.nics.len() as u64);
+            let budgets = [
+                (
+                    self.fabric.nodes.len() as u64,
+                    1,
+                    "nodes",
+                    limits::MAX_NODES,
+                ),
+                (
+                    self.fabric.gpus.len() as u64,
+                    per_gpus,
+                    "GPUs",
+                    limits::MAX_GPUS,
+                ),
+                (
+                    self.fabric.nics.len() as u64,
+                    per_nics,
+                    "NIC ports",
+                    limits::MAX_NICS,
+                ),
+            ];
+            let mut fits = true;
+            for (have, per, what, limit) in budgets {
+                let total = limits::add(have, limits::mul(count, per));
+                fits = fits && self.within_budget(total, what, limit, span, "these nodes");
+            }
+            if !fits {
+                self.refuse(&group.value.ids.value);
+                continue;
+            }
+            let Some(names) = self.expand(&group.value.ids) else {
+                continue;
+            };
             for node_name in names {
                 let nid = NodeId::from_index(self.fabric.nodes.len());
                 if !self.register_name(&node_name, Named::Node(nid), span) {
@@ -820,9 +980,50 @@ impl Builder {
         let model = self.switch_model(&s.model);
         let rack = s.rack.as_ref().and_then(|r| self.rack_ref(r));
         let su = s.su.as_ref().map(|x| self.su(&x.value));
+        let mut numbers_ok = true;
+        if let Some(r) = &s.rail {
+            numbers_ok &= self.in_range(r, "rail", &limits::RAIL);
+        }
+        if let Some(p) = &s.plane {
+            numbers_ok &= self.in_range(p, "plane", &limits::PLANE);
+        }
+        let Some(count) = self.hostlist_count(&s.ids) else {
+            return;
+        };
+        if !self.switch_budget(count, span_of(&s.ids)) {
+            self.refuse(&s.ids.value);
+            return;
+        }
+        // Several ids take consecutive rails from `rail`: the last one must be a rail too.
+        if let (Some(r), true) = (&s.rail, numbers_ok && count > 1) {
+            let last = r.value as u64 + count - 1;
+            if !limits::RAIL.contains(last as f64) {
+                self.push(
+                    err(
+                        "FP009",
+                        format!(
+                            "{count} switches from rail {} would reach rail {last}, past the last rail ({})",
+                            r.value,
+                            limits::RAIL.max
+                        ),
+                    )
+                    .at(span_of(r), "first rail")
+                    .help(format!(
+                        "valid range for `rail`: {} ({}); give fewer ids or a lower first rail",
+                        limits::RAIL.describe(),
+                        limits::RAIL.why
+                    )),
+                );
+                numbers_ok = false;
+            }
+        }
         let Some(names) = self.expand(&s.ids) else {
             return;
         };
+        if !numbers_ok {
+            self.faulty_names.extend(names);
+            return;
+        }
         let (Some(tier), Some(model)) = (tier, model) else {
             self.faulty_names.extend(names);
             return;
@@ -834,7 +1035,7 @@ impl Builder {
                 tier,
                 model,
                 su,
-                rail: s.rail.as_ref().map(|r| r.value + i as u32),
+                rail: s.rail.as_ref().map(|r| r.value.saturating_add(i as u32)),
                 plane: s.plane.as_ref().map(|p| p.value).unwrap_or(0),
                 rack,
             };
@@ -864,7 +1065,7 @@ impl Builder {
 
     pub(super) fn length(&mut self, l: &Option<Spanned<f64>>) -> Option<f64> {
         let l = l.as_ref()?;
-        if self.positive(l, "length_m") {
+        if self.in_range(l, "length_m", &limits::LENGTH_M) {
             Some(l.value)
         } else {
             None
@@ -907,7 +1108,7 @@ impl Builder {
                     }
                 }
             }
-            None if self.faulty_names.contains(name) => None,
+            None if self.faulty_names.contains(name) || self.is_refused(name) => None,
             None => {
                 self.push(
                     err("FP004", format!("unknown node or switch `{name}`"))
@@ -924,8 +1125,11 @@ impl Builder {
         let b = self.endpoint(&l.b);
         let medium = self.medium(&l.medium);
         let length_m = self.length(&l.length_m);
-        let gbps_ok = self.positive_u32(&l.gbps, "gbps");
+        let gbps_ok = self.in_range(&l.gbps, "gbps", &limits::GBPS);
         let (Some(a), Some(b), Some(medium), true) = (a, b, medium, gbps_ok) else {
+            return;
+        };
+        if !self.link_budget(1, span_of(&l.a)) {
             return;
         };
         let id = LinkId::from_index(self.fabric.links.len());
@@ -944,6 +1148,82 @@ impl Builder {
             medium,
             length_m,
         });
+    }
+
+    /// Range checks of every number under `lossless:` (cable length and RTT are checked where
+    /// they are read, with their defaults).
+    fn lossless_numbers(&mut self, l: &RawLossless) {
+        let (s, n) = (&l.switch.value, &l.nic.value);
+        if let Some(map) = &s.dscp_to_priority {
+            for (dscp, prio) in &map.value {
+                self.value_in_range(*dscp, span_of(map), "dscp_to_priority", &limits::DSCP);
+                self.value_in_range(*prio, span_of(map), "dscp_to_priority", &limits::PRIORITY);
+            }
+        }
+        if let Some(c) = &s.cnp {
+            self.in_range(&c.value.dscp, "cnp.dscp", &limits::DSCP);
+            self.in_range(&c.value.priority, "cnp.priority", &limits::PRIORITY);
+        }
+        if let Some(e) = &s.ecn {
+            self.in_range(&e.value.priority, "ecn.priority", &limits::PRIORITY);
+            self.in_range(&e.value.kmin_bytes, "kmin_bytes", &limits::BUFFER_BYTES);
+            self.in_range(&e.value.kmax_bytes, "kmax_bytes", &limits::BUFFER_BYTES);
+        }
+        for (v, key) in [
+            (&s.pfc_xoff_bytes, "pfc_xoff_bytes"),
+            (&s.headroom_bytes, "headroom_bytes"),
+        ] {
+            if let Some(v) = v {
+                self.in_range(v, key, &limits::BUFFER_BYTES);
+            }
+        }
+        self.in_range(&s.mtu, "mtu", &limits::MTU);
+        self.in_range(&n.mtu, "nic.mtu", &limits::MTU);
+        if let Some(w) = &s.watchdog {
+            self.watchdog_numbers(&w.value);
+        }
+        self.in_range(&n.roce_dscp, "roce_dscp", &limits::DSCP);
+        self.in_range(&n.cnp_dscp, "nic.cnp_dscp", &limits::DSCP);
+        self.in_range(&n.roce_priority, "roce_priority", &limits::PRIORITY);
+        if let Some(m) = &n.roce_mtu {
+            if !limits::ROCE_MTUS.contains(&m.value) {
+                self.push(
+                    err("FP009", format!("`roce_mtu` must be one of 256, 512, 1024, 2048 or 4096, got {}", m.value))
+                        .at(span_of(m), "not an InfiniBand MTU")
+                        .help("the RoCE path MTU is an InfiniBand MTU size (IBTA: 256-4096); 4096 is usual"),
+                );
+            }
+        }
+        let mut lists = vec![
+            ("pfc_priorities", &s.pfc_priorities),
+            ("nic.pfc_priorities", &n.pfc_priorities),
+        ];
+        for o in &l.overrides {
+            if let Some(m) = &o.value.mtu {
+                self.in_range(m, "mtu", &limits::MTU);
+            }
+            if let Some(p) = &o.value.pfc_priorities {
+                lists.push(("pfc_priorities", p));
+            }
+            if let Some(Some(w)) = o.value.watchdog.as_ref().map(|w| &w.value) {
+                self.watchdog_numbers(w);
+            }
+        }
+        for (key, list) in lists {
+            // One report per list: the list has one span.
+            if let Some(bad) = list
+                .value
+                .iter()
+                .find(|p| !limits::PRIORITY.contains(**p as f64))
+            {
+                self.value_in_range(*bad, span_of(list), key, &limits::PRIORITY);
+            }
+        }
+    }
+
+    fn watchdog_numbers(&mut self, w: &RawWatchdog) {
+        self.in_range(&w.detect_ms, "detect_ms", &limits::WATCHDOG_MS);
+        self.in_range(&w.restore_ms, "restore_ms", &limits::WATCHDOG_MS);
     }
 
     fn lossless(&mut self, l: &Spanned<RawLossless>) {
@@ -992,25 +1272,7 @@ impl Builder {
         if let Some(v) = &s.ecmp_hash {
             self.prov.field(e, "ecmp_hash", span_of(v));
         }
-        let cnp_priority = s.cnp.as_ref().map(|c| &c.value.priority);
-        for p in std::iter::once(&n.roce_priority).chain(cnp_priority) {
-            if p.value > 7 {
-                self.push(
-                    err("FP009", format!("priority {} is out of range", p.value))
-                        .at(span_of(p), "not 0-7")
-                        .help("802.1p priorities run from 0 to 7"),
-                );
-            }
-        }
-        for list in [&s.pfc_priorities, &n.pfc_priorities] {
-            if let Some(bad) = list.value.iter().find(|p| **p > 7) {
-                self.push(
-                    err("FP009", format!("PFC priority {bad} is out of range"))
-                        .at(span_of(list), "not 0-7")
-                        .help("802.1p priorities run from 0 to 7"),
-                );
-            }
-        }
+        self.lossless_numbers(&l.value);
         let ecmp_hash = match s.ecmp_hash.as_ref().map(|h| h.value.as_str()) {
             None | Some("5-tuple") | Some("five-tuple") | Some("l3") => EcmpHash::FiveTuple,
             Some("qp-udf") | Some("e-ecmp") => EcmpHash::QpUdf,
@@ -1025,12 +1287,12 @@ impl Builder {
             }
         };
         let cable_length_m = match &s.cable_length_m {
-            Some(c) if self.positive(c, "cable_length_m") => c.value,
+            Some(c) if self.in_range(c, "cable_length_m", &limits::LENGTH_M) => c.value,
             // Cumulus Linux sizes PFC headroom for 100 m unless told otherwise.
             _ => 100.0,
         };
         let rtt_us = match &s.rtt_us {
-            Some(r) if self.positive(r, "rtt_us") => r.value,
+            Some(r) if self.in_range(r, "rtt_us", &limits::RTT_US) => r.value,
             // Huawei's static-ECN guide works its example with a 20 us RTT.
             _ => 20.0,
         };
@@ -1042,16 +1304,17 @@ impl Builder {
                 Some((sw, p)) => (sw.to_string(), Some(PortName::parse(p))),
                 None => (o.value.port.value.clone(), None),
             };
-            let switches: Vec<SwitchId> = match expand_hostlist(&target) {
-                Ok(names) => names
-                    .iter()
-                    .filter_map(|nm| match self.names.get(nm) {
-                        Some((Named::Switch(sw), _)) => Some(*sw),
-                        _ => None,
-                    })
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
+            let names = expand_hostlist(&target).unwrap_or_default();
+            let switches: Vec<SwitchId> = names
+                .iter()
+                .filter_map(|nm| match self.names.get(nm) {
+                    Some((Named::Switch(sw), _)) => Some(*sw),
+                    _ => None,
+                })
+                .collect();
+            if switches.is_empty() && names.iter().any(|n| self.is_refused(n)) {
+                continue;
+            }
             if switches.is_empty() {
                 self.push(
                     err("FP004", format!("override names no known switch: `{}`", o.value.port.value))

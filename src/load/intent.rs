@@ -11,6 +11,7 @@ use serde_saphyr::Spanned;
 
 use super::fabric::{err, Builder, Named};
 use crate::diag::Span;
+use crate::limits;
 use crate::model::*;
 use crate::schema::fabric::{RawIntent, RawRailSu, RawUplinks};
 use crate::source::span_of;
@@ -49,27 +50,29 @@ impl Builder {
         let length_m = self.length(&r.length_m);
         let rack = r.rack.as_ref().and_then(|x| self.rack_ref(x));
         let lpr = r.leaves_per_rail.as_ref().map(|v| v.value).unwrap_or(1);
-        if lpr == 0 {
-            self.push(
-                err("FP009", "`leaves_per_rail` must be at least 1")
-                    .at(span_of(r.leaves_per_rail.as_ref().expect("some")), "zero")
-                    .help("one leaf per rail is the NVIDIA SU; large leaves may serve a rail in halves"),
-            );
-            return;
+        if let Some(v) = &r.leaves_per_rail {
+            if !self.in_range(v, "leaves_per_rail", &limits::LEAVES_PER_RAIL) {
+                self.refuse(&r.leaves.value);
+                return;
+            }
         }
         let Some(node_names) = self.expand(&r.nodes) else {
+            self.refuse(&r.leaves.value);
             return;
         };
         let Some(leaf_names) = self.expand(&r.leaves) else {
             return;
         };
         let (Some(model), Some(medium)) = (model, medium) else {
+            self.refuse(&r.leaves.value);
             return;
         };
         let mut nodes = Vec::with_capacity(node_names.len());
         for name in &node_names {
             match self.names.get(name) {
                 Some((Named::Node(n), _)) => nodes.push(*n),
+                // The rack hostlist that declares it was refused (FP015).
+                _ if self.is_refused(name) => return,
                 _ => {
                     self.push(
                         err(
@@ -125,13 +128,19 @@ impl Builder {
         rails.sort_unstable();
         rails.dedup();
         let planes = first_shape.iter().map(|(_, p)| p + 1).max().unwrap_or(1);
-        let want = rails.len() as u32 * lpr * planes;
-        if leaf_names.len() as u32 != want {
+        let want = rails.len() as u64 * lpr as u64 * planes as u64;
+        if leaf_names.len() as u64 != want {
             self.push(
                 err("FP009", format!("rail-su `{}` needs {want} leaves ({} rails x {lpr} per rail x {planes} planes) but `leaves` names {}", r.su.value, rails.len(), leaf_names.len()))
                     .at(span_of(&r.leaves), "wrong number of leaves")
                     .help(format!("name exactly {want} leaves, rail-major: rail 0's leaves first")),
             );
+            return;
+        }
+        // Budgets first: one link per compute NIC port of every node.
+        let links = limits::mul(nodes.len() as u64, first_shape.len() as u64);
+        if !self.switch_budget(want, span_of(&r.leaves)) || !self.link_budget(links, span) {
+            self.refuse(&r.leaves.value);
             return;
         }
         let mut leaves = Vec::with_capacity(leaf_names.len());
@@ -188,22 +197,18 @@ impl Builder {
         let length_m = self.length(&u.length_m);
         let rack = u.rack.as_ref().and_then(|x| self.rack_ref(x));
         let groups = u.groups.as_ref().map(|g| g.value).unwrap_or(1);
-        let (Some(tier), Some(model), Some(medium)) = (tier, model, medium) else {
+        let mut numbers_ok =
+            self.in_range(&u.links_per_pair, "links_per_pair", &limits::LINKS_PER_PAIR)
+                & self.in_range(&u.gbps, "gbps", &limits::GBPS);
+        if let Some(g) = &u.groups {
+            numbers_ok &= self.in_range(g, "groups", &limits::GROUPS);
+        }
+        let (Some(tier), Some(model), Some(medium), true) = (tier, model, medium, numbers_ok)
+        else {
+            // The upper switches it would create are unknown now: do not report their users.
+            self.refuse(&u.to.value);
             return;
         };
-        if u.links_per_pair.value == 0 || u.gbps.value == 0 || groups == 0 {
-            self.push(
-                err(
-                    "FP009",
-                    "`links_per_pair`, `gbps` and `groups` must be at least 1",
-                )
-                .at(span, "in this intent")
-                .help(
-                    "each lower switch needs at least one link to each upper switch of its group",
-                ),
-            );
-            return;
-        }
         // The lower switches, in declaration order.
         let lower: Vec<SwitchId> = match u.from.value.as_str() {
             "leaf" | "spine" | "core" => {
@@ -225,6 +230,7 @@ impl Builder {
                 for n in names {
                     match self.names.get(&n) {
                         Some((Named::Switch(s), _)) => v.push(*s),
+                        _ if self.is_refused(&n) => return,
                         _ => {
                             self.push(
                                 err("FP004", format!("uplinks: unknown switch `{n}`"))
@@ -238,6 +244,10 @@ impl Builder {
                 v
             }
         };
+        // A tier whose switches were refused (an earlier intent or budget) matches nothing.
+        if lower.is_empty() && self.any_refused() {
+            return;
+        }
         if lower.is_empty() {
             self.push(
                 err(
@@ -247,6 +257,21 @@ impl Builder {
                 .at(span_of(&u.from), "matches nothing")
                 .help("declare the lower tier (or its rail-su intent) before the uplinks"),
             );
+            return;
+        }
+        // Budgets first: every lower switch links `links_per_pair` times to each upper switch
+        // of its group (computed before the upper hostlist is expanded).
+        let Some(upper_count) = self.hostlist_count(&u.to) else {
+            return;
+        };
+        let links = limits::mul(
+            limits::mul(lower.len() as u64, upper_count / groups as u64),
+            u.links_per_pair.value as u64,
+        );
+        if !self.switch_budget(upper_count, span_of(&u.to))
+            || !self.link_budget(links, span_of(&u.links_per_pair))
+        {
+            self.refuse(&u.to.value);
             return;
         }
         let Some(upper_names) = self.expand(&u.to) else {
