@@ -11,6 +11,7 @@ pub mod load;
 pub mod master;
 pub mod milp;
 pub mod output;
+pub mod relax;
 pub mod state;
 pub mod verify;
 
@@ -23,12 +24,101 @@ use crate::model::Fabric;
 use crate::model::demand::Demand;
 use state::{evaluate, Assignment, Geometry, GpuUse, Hold, State, Terms};
 
-/// Which solver to run.
+/// Which solver to run (and, in a result, which one produced the plan's report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SolverChoice {
     Highs,
     Greedy,
 }
+
+impl SolverChoice {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SolverChoice::Highs => "highs",
+            SolverChoice::Greedy => "greedy",
+        }
+    }
+}
+
+/// What a plan's status says, by one rule (`PlanStatus::of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStatus {
+    /// Within `--mip-gap` of a bound valid for the whole problem.
+    Optimal,
+    /// The deadline (`--time-limit`) cut the search before the gap was closed.
+    TimeLimit,
+    /// A plan, not proven within the gap, the search not cut by the deadline.
+    Feasible,
+    /// Required work cannot be placed.
+    Infeasible,
+}
+
+impl PlanStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PlanStatus::Optimal => "optimal",
+            PlanStatus::TimeLimit => "time-limit",
+            PlanStatus::Feasible => "feasible",
+            PlanStatus::Infeasible => "infeasible",
+        }
+    }
+
+    /// The one rule: `infeasible` when required work is out; `optimal` only when `gap` (to
+    /// a bound valid for the whole problem) is within `mip_gap`; `time-limit` when the
+    /// deadline cut the search; `feasible` otherwise.
+    pub fn of(required_out: bool, gap: Option<f64>, mip_gap: f64, cut: bool) -> PlanStatus {
+        if required_out {
+            PlanStatus::Infeasible
+        } else if gap.is_some_and(|g| g <= mip_gap + 1e-9) {
+            PlanStatus::Optimal
+        } else if cut {
+            PlanStatus::TimeLimit
+        } else {
+            PlanStatus::Feasible
+        }
+    }
+}
+
+/// Which relaxation gave a plan's bound. Every one relaxes the whole problem (frozen
+/// workloads included), so its optimum bounds every plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundScope {
+    /// No bound: the greedy solver computes none, or no relaxation finished in time.
+    None,
+    /// `relax.rs`: every workload as a fraction per GPU model, capacity in GPU-equivalents.
+    FluidRelaxation,
+    /// `master.rs`: whole-node gangs on patterns, the rest fluid.
+    GangMaster,
+    /// The LP relaxation of the full pooled model (every workload sees every pool).
+    PooledLp,
+    /// HiGHS's dual bound on the full pooled model.
+    PooledMilp,
+}
+
+impl BoundScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BoundScope::None => "none (no valid bound known)",
+            BoundScope::FluidRelaxation => {
+                "fluid relaxation (work as fractions per GPU model; valid for every plan)"
+            }
+            BoundScope::GangMaster => "gang master relaxation (valid for every plan)",
+            BoundScope::PooledLp => "full pooled model LP relaxation (valid for every plan)",
+            BoundScope::PooledMilp => "full pooled model dual bound (valid for every plan)",
+        }
+    }
+}
+
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(SolverChoice, PlanStatus, BoundScope);
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -40,6 +130,9 @@ pub struct PlanOptions {
     pub candidates: usize,
     /// Hand HiGHS the greedy plan as a starting solution (off: see `milp::solve_highs`).
     pub warm_start: bool,
+    /// When the command started: `time_limit_seconds` counts from here (the whole command,
+    /// input loading included). `None`: from the call to `plan`.
+    pub started: Option<std::time::Instant>,
 }
 
 impl Default for PlanOptions {
@@ -51,6 +144,7 @@ impl Default for PlanOptions {
             freeze: false,
             candidates: 0,
             warm_start: false,
+            started: None,
         }
     }
 }
@@ -67,13 +161,13 @@ pub struct Current {
 /// The named plan with its solve report.
 #[derive(Debug, Clone)]
 pub struct PlanResult {
-    pub status: String,
-    pub solver: String,
+    pub status: PlanStatus,
+    pub solver: SolverChoice,
     pub objective: f64,
     pub bound: Option<f64>,
     pub gap: Option<f64>,
     pub solve_seconds: f64,
-    pub bound_scope: String,
+    pub bound_scope: BoundScope,
     pub terms: Terms,
     pub admitted: Vec<bool>,
     pub reasons: Vec<Option<String>>,
@@ -122,13 +216,13 @@ pub(crate) fn finish(st: State, reasons: Vec<Option<String>>, current: &Current)
         })
         .collect();
     PlanResult {
-        status: String::new(),
-        solver: String::new(),
+        status: PlanStatus::Feasible,
+        solver: SolverChoice::Greedy,
         objective: terms.total(),
         bound: None,
         gap: None,
         solve_seconds: 0.0,
-        bound_scope: String::new(),
+        bound_scope: BoundScope::None,
         terms,
         admitted: st.admitted.clone(),
         reasons,
@@ -152,29 +246,24 @@ pub fn plan(
     current: &Current,
     opts: &PlanOptions,
 ) -> PlanResult {
-    let started = std::time::Instant::now();
+    let started = opts.started.unwrap_or_else(std::time::Instant::now);
     let geo = Geometry::new(fabric, catalog, demand);
+    let greedy_started = std::time::Instant::now();
     let greedy = greedy::plan_greedy(&geo, demand, current, opts.freeze);
+    let greedy_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
             let mut r = greedy;
-            r.status = if r.infeasible.is_empty() {
-                "feasible".into()
-            } else {
-                "infeasible".into()
-            };
-            r.solver = "greedy".into();
-            r.bound_scope = "none (greedy computes no bound)".into();
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, false);
+            r.solver = SolverChoice::Greedy;
+            r.bound_scope = BoundScope::None;
             r
         }
         SolverChoice::Highs => {
-            // --time-limit is the whole run's budget: HiGHS gets what is left after the greedy
-            // plan, less about as long again for naming its solution.
-            let used = started.elapsed().as_secs_f64();
-            let mut o = opts.clone();
-            o.time_limit_seconds =
-                (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
-            milp::solve_and_name(&geo, demand, current, &o, greedy)
+            let mut deadline =
+                milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
+            deadline.naming_seconds = greedy_seconds;
+            milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline)
         }
     };
     result.solve_seconds = started.elapsed().as_secs_f64();

@@ -134,8 +134,8 @@ pub fn plan_json(
         cost.insert(ten.name.clone(), json!(r6(r.tenant_usd[t])));
     }
     let mut doc = serde_json::Map::new();
-    doc.insert("status".into(), json!(r.status));
-    doc.insert("solver".into(), json!(r.solver));
+    doc.insert("status".into(), json!(r.status.as_str()));
+    doc.insert("solver".into(), json!(r.solver.as_str()));
     doc.insert("objective".into(), json!(r6(r.objective)));
     doc.insert("bound".into(), json!(r.bound.map(r6)));
     doc.insert("gap".into(), json!(r.gap.map(r6)));
@@ -145,7 +145,7 @@ pub fn plan_json(
     );
     doc.insert("time_limit_seconds".into(), json!(opts.time_limit_seconds));
     doc.insert("mip_gap".into(), json!(opts.mip_gap));
-    doc.insert("bound_scope".into(), json!(r.bound_scope));
+    doc.insert("bound_scope".into(), json!(r.bound_scope.as_str()));
     doc.insert(
         "objective_terms".into(),
         json!({
@@ -303,20 +303,30 @@ pub fn plan_human(d: &Demand, doc: &Value) -> String {
             .map(|x| format!("{x:.3}"))
             .unwrap_or_else(|| "n/a".into())
     };
+    // Status, objective, bound and gap as the JSON document has them (same numbers).
+    let json_num = |v: &Value| {
+        if v.is_null() {
+            "none".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let _ = writeln!(
         s,
         "plan: {} ({}), objective {}, bound {}, gap {}, {:.2} s (limit {} s, mip gap {})",
         doc["status"].as_str().unwrap_or(""),
         doc["solver"].as_str().unwrap_or(""),
-        f(&doc["objective"]),
-        f(&doc["bound"]),
-        doc["gap"]
-            .as_f64()
-            .map(|g| format!("{:.2}%", g * 100.0))
-            .unwrap_or_else(|| "n/a".into()),
+        json_num(&doc["objective"]),
+        json_num(&doc["bound"]),
+        json_num(&doc["gap"]),
         doc["solve_seconds"].as_f64().unwrap_or(0.0),
         doc["time_limit_seconds"],
         doc["mip_gap"]
+    );
+    let _ = writeln!(
+        s,
+        "bound from: {}",
+        doc["bound_scope"].as_str().unwrap_or("")
     );
     let sm = &doc["summary"];
     let _ = writeln!(
