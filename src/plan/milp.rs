@@ -819,7 +819,7 @@ impl Deadline {
 
     /// Seconds left for a solve whose solution must still be named.
     pub fn left_to_solve(&self) -> f64 {
-        (self.left() - 1.5 * self.naming_seconds - 0.05).max(0.0)
+        (self.left() - self.naming_seconds - 0.05).max(0.0)
     }
 }
 
