@@ -248,23 +248,32 @@ pub fn plan(
 ) -> PlanResult {
     let started = opts.started.unwrap_or_else(std::time::Instant::now);
     let geo = Geometry::new(fabric, catalog, demand);
+    let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
     let greedy_started = std::time::Instant::now();
-    let greedy = greedy::plan_greedy(&geo, demand, current, opts.freeze);
-    let greedy_seconds = greedy_started.elapsed().as_secs_f64();
+    // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer).
+    let (greedy, greedy_cut) =
+        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(deadline.end));
+    deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
             let mut r = greedy;
-            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, false);
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, greedy_cut);
             r.solver = SolverChoice::Greedy;
             r.bound_scope = BoundScope::None;
             r
         }
-        SolverChoice::Highs => {
-            let mut deadline =
-                milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
-            deadline.naming_seconds = greedy_seconds;
-            milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline)
+        SolverChoice::Highs if greedy_cut => {
+            // No time left for anything but the partial greedy plan: no bound.
+            let mut r = greedy;
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, true);
+            r.solver = SolverChoice::Highs;
+            r.bound_scope = BoundScope::None;
+            r.notes.push(
+                "--time-limit reached during the greedy pass: its partial plan is returned".into(),
+            );
+            r
         }
+        SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline),
     };
     result.solve_seconds = started.elapsed().as_secs_f64();
     result
