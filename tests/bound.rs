@@ -13,6 +13,9 @@
 //! x GPU-equivalents less stranding (cost and communication weights are set to 0 in these
 //! demands, so the comparison is exact without re-deriving prices and all-reduce times).
 
+// Node, tenant and workload indices address several parallel tables at once.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::BTreeMap;
 
 use fabplan::model::demand::{Demand, Isolation, Unit};

@@ -185,7 +185,7 @@ pub fn fluid_bound(
             rows.push(constraint!(sum <= 1));
         }
     }
-    if vars.len() == 0 {
+    if vars.is_empty() {
         return Some(constant);
     }
     for m in 0..nm {
