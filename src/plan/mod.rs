@@ -250,9 +250,16 @@ pub fn plan(
     let geo = Geometry::new(fabric, catalog, demand);
     let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
     let greedy_started = std::time::Instant::now();
-    // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer).
+    // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer), early
+    // enough for the fluid relaxation to still give a bound (about 20 us per workload).
+    let fluid_seconds =
+        (0.5 + 2e-5 * demand.workloads.len() as f64).min(0.05 * opts.time_limit_seconds);
+    let stop = deadline
+        .end
+        .checked_sub(std::time::Duration::from_secs_f64(fluid_seconds))
+        .unwrap_or(deadline.end);
     let (greedy, greedy_cut) =
-        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(deadline.end));
+        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(stop));
     deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
@@ -263,11 +270,26 @@ pub fn plan(
             r
         }
         SolverChoice::Highs if greedy_cut => {
-            // No time left for anything but the partial greedy plan: no bound.
+            // No time left for anything but the partial greedy plan and, when nothing is
+            // frozen, the fluid relaxation's bound.
             let mut r = greedy;
-            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, true);
+            let bound = (!opts.freeze)
+                .then(|| {
+                    let base = State::new(&geo, demand);
+                    let fixed = vec![false; demand.workloads.len()];
+                    relax::fluid_bound(&geo, demand, current, &base, &fixed, deadline.left())
+                })
+                .flatten()
+                .map(|b| b.max(r.objective));
+            r.bound = bound;
+            r.gap = bound.map(|b| ((b - r.objective) / b.abs().max(1e-9)).max(0.0));
+            r.bound_scope = if bound.is_some() {
+                BoundScope::FluidRelaxation
+            } else {
+                BoundScope::None
+            };
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), r.gap, opts.mip_gap, true);
             r.solver = SolverChoice::Highs;
-            r.bound_scope = BoundScope::None;
             r.notes.push(
                 "--time-limit reached during the greedy pass: its partial plan is returned".into(),
             );
