@@ -251,9 +251,11 @@ pub fn plan(
     let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
     let greedy_started = std::time::Instant::now();
     // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer), early
-    // enough for the fluid relaxation to still give a bound (about 20 us per workload).
+    // enough for the fluid relaxation to still give a bound (0.15 s at 14k workloads on 100k
+    // GPUs; the margin covers finishing the greedy plan at 1M GPUs).
     let fluid_seconds =
-        (0.5 + 2e-5 * demand.workloads.len() as f64).min(0.05 * opts.time_limit_seconds);
+        (1.0 + 1e-4 * demand.workloads.len() as f64 + 2e-6 * geo.gpu_node.len() as f64)
+            .min(0.1 * opts.time_limit_seconds);
     let stop = deadline
         .end
         .checked_sub(std::time::Duration::from_secs_f64(fluid_seconds))
@@ -277,7 +279,22 @@ pub fn plan(
                 .then(|| {
                     let base = State::new(&geo, demand);
                     let fixed = vec![false; demand.workloads.len()];
-                    relax::fluid_bound(&geo, demand, current, &base, &fixed, deadline.left())
+                    let t = std::time::Instant::now();
+                    let b = relax::fluid_bound(
+                        &geo,
+                        demand,
+                        current,
+                        &base,
+                        &fixed,
+                        deadline.left().max(1.0),
+                    );
+                    if std::env::var_os("FABPLAN_TIMING").is_some() {
+                        eprintln!(
+                            "plan: greedy cut; fluid relaxation {b:?} in {:.2} s",
+                            t.elapsed().as_secs_f64()
+                        );
+                    }
+                    b
                 })
                 .flatten()
                 .map(|b| b.max(r.objective));
