@@ -615,9 +615,17 @@ fn contended_profile_milp_beats_greedy_by_ten_percent() {
         pw(&gdoc)
     );
     assert!(h.gap.expect("gap") <= 0.01, "gap {:?}", h.gap);
-    assert!(hdoc["bound_scope"]
-        .as_str()
-        .unwrap()
-        .contains("valid bound"));
+    assert_ne!(h.bound_scope, plan::BoundScope::None);
+    // At a 1e-6 gap the search runs into --time-limit (10 s), which holds within 5%.
+    let limit = opts(SolverChoice::Highs).time_limit_seconds;
+    assert!(h.solve_seconds <= 1.05 * limit, "{} s", h.solve_seconds);
+    assert!(
+        matches!(
+            h.status,
+            plan::PlanStatus::TimeLimit | plan::PlanStatus::Optimal
+        ),
+        "{}",
+        h.status
+    );
     assert!(violations(&f, &d, &hdoc).is_empty() && violations(&f, &d, &gdoc).is_empty());
 }

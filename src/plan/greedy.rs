@@ -70,9 +70,30 @@ pub fn run_greedy(
     freeze: bool,
     reasons: &mut [Option<String>],
 ) {
+    run_greedy_until(st, order, current, freeze, reasons, None);
+}
+
+/// `run_greedy` that stops placing at `stop` (`--time-limit`): the workloads it did not get
+/// to are rejected with that reason. Returns whether it stopped early.
+pub fn run_greedy_until(
+    st: &mut State,
+    order: &[usize],
+    current: &Current,
+    freeze: bool,
+    reasons: &mut [Option<String>],
+    stop: Option<std::time::Instant>,
+) -> bool {
     let geo = st.geo;
-    for &w in order {
+    let mut cut = false;
+    for (i, &w) in order.iter().enumerate() {
         if st.admitted[w] {
+            continue;
+        }
+        if !cut && i % 16 == 0 && stop.is_some_and(|t| std::time::Instant::now() >= t) {
+            cut = true;
+        }
+        if cut {
+            reasons[w] = Some("not considered: --time-limit reached during the greedy pass".into());
             continue;
         }
         let name = &st.demand.workloads[w].name;
@@ -95,15 +116,27 @@ pub fn run_greedy(
         st.commit();
         reasons[w] = res.err();
     }
+    cut
 }
 
 /// The greedy plan (also the MILP's warm start and fallback).
 pub fn plan_greedy(geo: &Geometry, demand: &Demand, current: &Current, freeze: bool) -> PlanResult {
+    plan_greedy_until(geo, demand, current, freeze, None).0
+}
+
+/// The greedy plan, stopped at `stop`; with whether it stopped early.
+pub fn plan_greedy_until(
+    geo: &Geometry,
+    demand: &Demand,
+    current: &Current,
+    freeze: bool,
+    stop: Option<std::time::Instant>,
+) -> (PlanResult, bool) {
     let mut st = State::new(geo, demand);
     restore_layouts(&mut st, current, demand);
     let order = greedy_order(demand, current);
     let mut reasons = vec![None; demand.workloads.len()];
-    run_greedy(&mut st, &order, current, freeze, &mut reasons);
+    let cut = run_greedy_until(&mut st, &order, current, freeze, &mut reasons, stop);
     st.release_unused_mig();
-    finish(st, reasons, current)
+    (finish(st, reasons, current), cut)
 }

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use good_lp::solvers::highs::highs;
 use good_lp::{
@@ -31,7 +31,7 @@ use super::master::GangChoice;
 use super::state::{
     chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
 };
-use super::{Current, PlanOptions, PlanResult};
+use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit};
 
 /// One workload's decision in one pool.
@@ -60,25 +60,31 @@ pub struct PoolModel {
     pub pruned: bool,
 }
 
-/// Sharing groups: greedy partition of tenants into sets that all may share pairwise.
-fn share_groups(d: &Demand) -> Vec<u32> {
-    let mut group = vec![u32::MAX; d.tenants.len()];
-    let mut next = 0;
-    for a in 0..d.tenants.len() {
-        if group[a] != u32::MAX {
-            continue;
+/// Sharing components: tenants connected by `may_share` (a-b and b-c put a, b and c in one
+/// component even when a and c may not share). The tenants on one time-sliced GPU all share
+/// pairwise, so they lie in one component, and pooling the shares of a component per pool
+/// relaxes the per-GPU rule: the bound stays valid; naming places each share on a GPU whose
+/// members all may share with it (`State::place`), so a solution the rule forbids is repaired
+/// there.
+fn share_components(d: &Demand) -> Vec<u32> {
+    let n = d.tenants.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut a: usize) -> usize {
+        while parent[a] != a {
+            parent[a] = parent[parent[a]];
+            a = parent[a];
         }
-        group[a] = next;
-        let mut members = vec![a];
-        for b in a + 1..d.tenants.len() {
-            if group[b] == u32::MAX && members.iter().all(|&m| d.may_share(m, b)) {
-                group[b] = next;
-                members.push(b);
+        a
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            if d.may_share(a, b) {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra.max(rb)] = ra.min(rb);
             }
         }
-        next += 1;
     }
-    group
+    (0..n).map(|a| root(&mut parent, a) as u32).collect()
 }
 
 /// Builds the pooled model. `base` holds frozen placements (capacity taken); `warm` is the
@@ -100,7 +106,7 @@ pub fn build(
     let mut objective = Expression::from(0.0);
     let nw = d.workloads.len();
     let np = geo.pools.len();
-    let sgroup = share_groups(d);
+    let sgroup = share_components(d);
     // Free capacity per pool in `base`.
     let mut free = vec![0u32; np];
     let mut full = vec![0u32; np];
@@ -471,25 +477,34 @@ pub fn build(
                 .map(|k| k.1)
                 .collect();
             let mut offer: BTreeMap<u8, Expression> = BTreeMap::new();
-            // Patterns: maximal layouts made only of the group's demanded profiles, plus the
-            // greedy's choice for each profile (so every profile is offered).
-            let mut keep: Vec<usize> = (0..model.layouts.len())
-                .filter(|&li| {
-                    model.layouts[li]
-                        .placements
+            // Patterns: every maximal layout restricted to the group's profiles (the profiles
+            // it does not ask for dropped), less the dominated ones. Every GPU of the group in
+            // a plan holds a sub-multiset of one of them, so the rows stay a relaxation (on an
+            // H100, 4g.40gb + 2g.20gb share a GPU only in a layout that also holds a 1g).
+            // Naming configures the whole maximal layout.
+            let restricted: Vec<(usize, Vec<usize>)> = model
+                .layouts
+                .iter()
+                .enumerate()
+                .map(|(li, l)| {
+                    let c = profs
                         .iter()
-                        .all(|x| profs.contains(&x.profile.0))
+                        .map(|&q| l.placements.iter().filter(|x| x.profile.0 == q).count())
+                        .collect::<Vec<usize>>();
+                    (li, c)
                 })
+                .filter(|(_, c)| c.iter().any(|&k| k > 0))
                 .collect();
-            for &q in &profs {
-                if let Some(l) = super::state::best_layout(model, crate::mig::ProfileIdx(q)) {
-                    if let Some(li) = model.layouts.iter().position(|x| x == l) {
-                        keep.push(li);
-                    }
-                }
-            }
-            keep.sort_unstable();
-            keep.dedup();
+            let keep: Vec<usize> = restricted
+                .iter()
+                .enumerate()
+                .filter(|&(i, (_, c))| {
+                    !restricted.iter().enumerate().any(|(j, (_, o))| {
+                        j != i && o.iter().zip(c).all(|(a, b)| a >= b) && (o != c || j < i)
+                    })
+                })
+                .map(|(_, (li, _))| *li)
+                .collect();
             for li in keep {
                 let l = &model.layouts[li];
                 let (y, ycol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
@@ -775,14 +790,74 @@ pub fn solve_highs(
     }
 }
 
-/// Builds, solves under our own deadline, names the solution and keeps the better of it and
-/// the greedy plan.
+/// The deadline of one `plan` call: `--time-limit` after the command started, less a
+/// reserve for rendering and writing the plan (`plan` itself returns by `end`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub end: Instant,
+    /// Seconds the greedy plan took: naming a MILP solution takes about as long.
+    pub naming_seconds: f64,
+}
+
+impl Deadline {
+    /// `gpus` sizes the rendering reserve (about 3 us per GPU for the JSON document,
+    /// measured at 100k GPUs; docs/planner-benchmarks.md).
+    pub fn new(started: Instant, limit_seconds: f64, gpus: usize) -> Deadline {
+        let reserve = (0.02 * limit_seconds + 3e-6 * gpus as f64).min(0.5 * limit_seconds);
+        Deadline {
+            end: started + Duration::from_secs_f64((limit_seconds - reserve).max(0.0)),
+            naming_seconds: 0.0,
+        }
+    }
+
+    /// Seconds left.
+    pub fn left(&self) -> f64 {
+        self.end
+            .saturating_duration_since(Instant::now())
+            .as_secs_f64()
+    }
+
+    /// Seconds left for a solve whose solution must still be named.
+    pub fn left_to_solve(&self) -> f64 {
+        (self.left() - self.naming_seconds - 0.05).max(0.0)
+    }
+}
+
+/// The best valid bound so far and the relaxation that gave it.
+#[derive(Debug, Clone, Copy, Default)]
+struct BestBound(Option<(f64, BoundScope)>);
+
+impl BestBound {
+    fn offer(&mut self, b: Option<f64>, scope: BoundScope) {
+        if let Some(b) = b.filter(|b| b.is_finite()) {
+            if self.0.is_none_or(|(x, _)| b < x) {
+                self.0 = Some((b, scope));
+            }
+        }
+    }
+
+    fn proves(&self, objective: f64, mip_gap: f64) -> bool {
+        self.0
+            .is_some_and(|(b, _)| gap_of(b, objective) <= mip_gap + 1e-9)
+    }
+}
+
+/// Relative gap of `objective` to `bound` (0 when the bound is below it).
+fn gap_of(bound: f64, objective: f64) -> f64 {
+    ((bound - objective) / bound.abs().max(1e-9)).max(0.0)
+}
+
+/// Builds, solves under the deadline, names the solution and keeps the better of it and
+/// the greedy plan. The bound is the least of the relaxations of the whole problem that
+/// finished (fluid, gang master, full pooled model); a restricted model's bound only ever
+/// stops HiGHS, it is never reported.
 pub fn solve_and_name(
     geo: &Geometry,
     d: &Demand,
     current: &Current,
     opts: &PlanOptions,
     greedy: PlanResult,
+    deadline: &Deadline,
 ) -> PlanResult {
     // Frozen workloads are placed first and fixed.
     let mut base = State::new(geo, d);
@@ -804,16 +879,36 @@ pub fn solve_and_name(
             fixed[w] = true;
         }
     }
-    // The greedy plan as a State for warm start.
-    let warm = State::from_result(geo, d, &greedy);
+    let any_fixed = fixed.iter().any(|&f| f);
+    // The pooled model and the master leave out frozen work and score disruption as +w per
+    // admitted running workload; less w per running workload, their bounds bound the plan
+    // (with nothing frozen).
+    let running_total = current.running.values().filter(|a| !a.is_empty()).count();
+    let offset = -d.weights.disruption * running_total as f64;
+    let global = |b: Option<f64>| b.filter(|_| !any_fixed).map(|b| b + offset);
     let timing = std::env::var_os("FABPLAN_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let left = |share: f64| (opts.time_limit_seconds - t0.elapsed().as_secs_f64()).max(0.0) * share;
+    let t0 = Instant::now();
     let log = |what: &str| {
         if timing {
             eprintln!("milp: {what} after {:.2} s", t0.elapsed().as_secs_f64());
         }
     };
+    let mut bound = BestBound::default();
+    // Whether the deadline cut the search (a stage ran out of time or was skipped).
+    let mut cut = false;
+    // Stage 0: the fluid relaxation, a valid bound in milliseconds; when greedy is already
+    // within the gap of it, that is the answer.
+    let fluid = super::relax::fluid_bound(geo, d, current, &base, &fixed, deadline.left());
+    bound.offer(fluid, BoundScope::FluidRelaxation);
+    log(&format!("fluid relaxation (bound {fluid:?})"));
+    let mut named: Vec<PlanResult> = Vec::new();
+    let best = |named: &[PlanResult]| {
+        named
+            .iter()
+            .map(|r| r.objective)
+            .fold(greedy.objective, f64::max)
+    };
+    let done = |bound: &BestBound, named: &[PlanResult]| bound.proves(best(named), opts.mip_gap);
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
     // relaxation of everything else, and bounds every plan; stage 2: the pooled model with
     // those gangs fixed in their domains (master.rs).
@@ -827,68 +922,61 @@ pub fn solve_and_name(
                 .map(|a| !a.is_empty())
                 .unwrap_or(false)
     });
-    let master = if moving {
+    let master = if moving || done(&bound, &named) {
         None
     } else {
-        super::master::assign(geo, d, &base, &fixed, left(0.15))
+        super::master::assign(geo, d, &base, &fixed, deadline.left_to_solve() * 0.15)
     };
+    if let Some(m) = &master {
+        bound.offer(global(m.bound), BoundScope::GangMaster);
+    }
     log(&format!(
         "gang master (bound {:?})",
         master.as_ref().and_then(|m| m.bound)
     ));
     let solve = |model: PoolModel, time: f64, relax: bool| {
         solve_named(
-            geo, d, current, opts, &base, &fixed, model, time, relax, &reasons,
+            geo, d, current, opts, &base, &fixed, model, time, relax, &reasons, deadline,
         )
     };
-    let mut named: Vec<PlanResult> = Vec::new();
-    // Valid bounds (from the master or models that see every pool) and the restricted one.
-    let mut bound: Option<f64> = master.as_ref().and_then(|m| m.bound);
-    let tighten = |bound: &mut Option<f64>, b: Option<f64>| {
-        *bound = match (*bound, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    };
-    let mut status = String::from("optimal");
-    let mut restricted_bound: Option<f64> = None;
     let small = d.workloads.len() * geo.pools.len() <= 50_000;
-    let mut pruned = false;
     let mut staged = false;
-    if let Some(m) = &master {
-        let model = build(geo, d, current, opts, &base, &fixed, &warm, &m.gangs);
-        pruned = model.pruned;
+    if let Some(m) = master.as_ref().filter(|_| !done(&bound, &named)) {
+        let model = build(
+            geo,
+            d,
+            current,
+            opts,
+            &base,
+            &fixed,
+            &warm(geo, d, &greedy),
+            &m.gangs,
+        );
         let share = if small { 0.4 } else { 0.85 };
-        let (solved, plan) = solve(model, left(share), false);
+        let (solved, plan) = solve(model, deadline.left_to_solve() * share, false);
         log(&format!("stage 2 ({})", solved.status));
+        cut |= solved.status == "time-limit";
         staged = plan.is_some();
-        status = solved.status;
-        restricted_bound = solved.bound;
         named.extend(plan);
     }
-    let best = |named: &[PlanResult]| {
-        named
-            .iter()
-            .map(|r| r.objective)
-            .fold(greedy.objective, f64::max)
-    };
-    let within = |b: Option<f64>, obj: f64| {
-        b.map(|b| (b - obj) / b.abs().max(1e-9) <= opts.mip_gap + 1e-9)
-            .unwrap_or(false)
-    };
-    if !staged || small {
+    if (!staged || small) && !done(&bound, &named) {
+        let warm = warm(geo, d, &greedy);
         let build_full = || build(geo, d, current, opts, &base, &fixed, &warm, &[]);
-        if staged {
+        let mut model = Some(build_full());
+        let full_pruned = model.as_ref().is_some_and(|m| m.pruned);
+        if staged && !full_pruned {
             // A plan exists: the full model's LP relaxation may already prove it.
-            let (solved, _) = solve(build_full(), left(0.5), true);
+            let lp = model.take().expect("built");
+            let (solved, _) = solve(lp, deadline.left_to_solve() * 0.5, true);
             log(&format!(
                 "full LP relaxation ({}, bound {:?})",
                 solved.status, solved.bound
             ));
-            tighten(&mut bound, solved.bound);
+            cut |= solved.status == "time-limit";
+            bound.offer(global(solved.bound), BoundScope::PooledLp);
         }
-        if !within(bound, best(&named)) {
-            let model = build_full();
+        if !done(&bound, &named) {
+            let model = model.unwrap_or_else(build_full);
             if timing {
                 eprintln!(
                     "milp: built {} columns, {} rows in {:.2} s",
@@ -897,19 +985,16 @@ pub fn solve_and_name(
                     t0.elapsed().as_secs_f64()
                 );
             }
-            let full_pruned = model.pruned;
-            let (solved, plan) = solve(model, left(0.85), false);
+            let (solved, plan) = solve(model, deadline.left_to_solve() * 0.85, false);
             log(&format!("full model ({})", solved.status));
-            status = solved.status;
-            if full_pruned {
-                pruned = true;
-                restricted_bound = solved.bound;
-            } else {
-                tighten(&mut bound, solved.bound);
+            cut |= solved.status == "time-limit";
+            if !full_pruned {
+                bound.offer(global(solved.bound), BoundScope::PooledMilp);
             }
             named.extend(plan);
         }
     }
+    cut |= deadline.left() <= 0.0;
     let named = named
         .into_iter()
         .filter(|r| r.infeasible.len() <= greedy.infeasible.len())
@@ -917,26 +1002,17 @@ pub fn solve_and_name(
     let g_obj = greedy.objective;
     let mut result = match named {
         Some(r) if r.objective >= g_obj - 1e-9 => r,
-        _ => {
+        Some(_) => {
             let mut g = greedy;
-            g.notes.push("the greedy plan scored at least as well as the named MILP solution and is returned".into());
+            g.notes.push(
+                "the greedy plan scored better than the named MILP solution and is returned".into(),
+            );
             g
         }
+        None => greedy,
     };
-    result.solver = "highs".into();
-    result.bound_scope = if bound.is_some() {
-        if master.as_ref().and_then(|m| m.bound) == bound {
-            "gang master relaxation (a valid bound for every named plan)".into()
-        } else {
-            "full pooled model (a valid bound for every named plan)".into()
-        }
-    } else if pruned {
-        "restricted model (each workload sees a subset of pools; --candidates 0 for the full model)"
-            .into()
-    } else {
-        "restricted model (gangs only in the domains the gang master chose)".into()
-    };
-    if let Some(b) = bound {
+    result.solver = SolverChoice::Highs;
+    if let Some((b, _)) = bound.0 {
         if b + 1e-6 * b.abs().max(1.0) < result.objective {
             // Cannot happen while every relaxation is a relaxation; say so if it does.
             result.notes.push(format!(
@@ -945,26 +1021,25 @@ pub fn solve_and_name(
             ));
         }
     }
-    let bound = bound.or(restricted_bound).map(|b| b.max(result.objective));
-    result.bound = bound;
-    result.gap = bound.map(|b| ((b - result.objective) / b.abs().max(1e-9)).max(0.0));
-    result.status = if !result.infeasible.is_empty() {
-        "infeasible".into()
-    } else if status == "infeasible" {
-        // The pooled model says no, but a named plan exists: cannot happen unless pruned.
-        "feasible".into()
-    } else if result
-        .gap
-        .map(|g| g <= opts.mip_gap + 1e-9)
-        .unwrap_or(false)
-    {
-        "optimal".into()
-    } else if status == "time-limit" {
-        "time-limit".into()
-    } else {
-        "feasible".into()
-    };
+    result.bound_scope = bound.0.map(|x| x.1).unwrap_or(BoundScope::None);
+    result.bound = bound.0.map(|(b, _)| b.max(result.objective));
+    result.gap = result.bound.map(|b| gap_of(b, result.objective));
+    result.status = PlanStatus::of(!result.infeasible.is_empty(), result.gap, opts.mip_gap, cut);
+    if result.status == PlanStatus::Optimal && named_is_greedy(&result, g_obj) {
+        result
+            .notes
+            .push("the greedy plan is within --mip-gap of the bound".into());
+    }
     result
+}
+
+/// The greedy plan as a State (warm start and candidate pools).
+fn warm<'a>(geo: &'a Geometry, d: &'a Demand, greedy: &PlanResult) -> State<'a> {
+    State::from_result(geo, d, greedy)
+}
+
+fn named_is_greedy(r: &PlanResult, greedy_objective: f64) -> bool {
+    (r.objective - greedy_objective).abs() <= 1e-9
 }
 
 /// Solves `model` under our own deadline (HiGHS can overrun its limit on big models) and
@@ -981,6 +1056,7 @@ fn solve_named(
     time_limit: f64,
     relax: bool,
     reasons: &[Option<String>],
+    deadline: &Deadline,
 ) -> (Solved, Option<PlanResult>) {
     let cells = model.cells.clone();
     let patterns = model.patterns.clone();
@@ -991,8 +1067,10 @@ fn solve_named(
     std::thread::spawn(move || {
         let _ = tx.send(solve_highs(model, time_limit, gap, warm_start, relax));
     });
-    let deadline = Duration::from_secs_f64(time_limit * 1.5 + 2.0);
-    let solved = match rx.recv_timeout(deadline) {
+    // HiGHS can overrun its own limit on big models: wait no longer than the deadline allows
+    // (the solve thread is left to finish on its own; its result is dropped).
+    let wait = deadline.left_to_solve().max(time_limit + 0.05);
+    let solved = match rx.recv_timeout(Duration::from_secs_f64(wait)) {
         Ok(s) => s,
         Err(_) => Solved {
             status: "time-limit".into(),
@@ -1003,6 +1081,7 @@ fn solve_named(
     };
     let named = (!solved.values.is_empty()).then(|| {
         name_solution(
+            deadline,
             geo,
             d,
             current,
@@ -1016,11 +1095,13 @@ fn solve_named(
             reasons.to_vec(),
         )
     });
+    let named = named.flatten();
     (solved, named)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn name_solution(
+    deadline: &Deadline,
     geo: &Geometry,
     d: &Demand,
     current: &Current,
@@ -1032,7 +1113,7 @@ fn name_solution(
     admit: &[Option<usize>],
     values: &[f64],
     mut reasons: Vec<Option<String>>,
-) -> PlanResult {
+) -> Option<PlanResult> {
     let mut st = State::new(geo, d);
     // Frozen first, exactly as in `base`.
     let frozen: Vec<usize> = (0..d.workloads.len())
@@ -1071,7 +1152,11 @@ fn name_solution(
         .into_iter()
         .filter(|w| chosen.contains(w))
         .collect();
-    for &w in &order {
+    for (i, &w) in order.iter().enumerate() {
+        // Out of time: the greedy plan stands in (`None`).
+        if i % 64 == 0 && deadline.left() <= 0.0 {
+            return None;
+        }
         let pools = pools_of.get(&w).cloned().unwrap_or_default();
         let prefer = current
             .running
@@ -1109,5 +1194,5 @@ fn name_solution(
         .collect();
     run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
     st.release_unused_mig();
-    PlanResult::from_state(st, reasons, current)
+    Some(PlanResult::from_state(st, reasons, current))
 }

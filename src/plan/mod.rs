@@ -10,6 +10,7 @@ pub mod greedy;
 pub mod master;
 pub mod milp;
 pub mod output;
+pub mod relax;
 pub mod state;
 pub mod verify;
 
@@ -19,12 +20,101 @@ use crate::model::Fabric;
 use crate::model::demand::Demand;
 use state::{evaluate, Assignment, Geometry, GpuUse, Hold, State, Terms};
 
-/// Which solver to run.
+/// Which solver to run (and, in a result, which one produced the plan's report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SolverChoice {
     Highs,
     Greedy,
 }
+
+impl SolverChoice {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SolverChoice::Highs => "highs",
+            SolverChoice::Greedy => "greedy",
+        }
+    }
+}
+
+/// What a plan's status says, by one rule (`PlanStatus::of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStatus {
+    /// Within `--mip-gap` of a bound valid for the whole problem.
+    Optimal,
+    /// The deadline (`--time-limit`) cut the search before the gap was closed.
+    TimeLimit,
+    /// A plan, not proven within the gap, the search not cut by the deadline.
+    Feasible,
+    /// Required work cannot be placed.
+    Infeasible,
+}
+
+impl PlanStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PlanStatus::Optimal => "optimal",
+            PlanStatus::TimeLimit => "time-limit",
+            PlanStatus::Feasible => "feasible",
+            PlanStatus::Infeasible => "infeasible",
+        }
+    }
+
+    /// The one rule: `infeasible` when required work is out; `optimal` only when `gap` (to
+    /// a bound valid for the whole problem) is within `mip_gap`; `time-limit` when the
+    /// deadline cut the search; `feasible` otherwise.
+    pub fn of(required_out: bool, gap: Option<f64>, mip_gap: f64, cut: bool) -> PlanStatus {
+        if required_out {
+            PlanStatus::Infeasible
+        } else if gap.is_some_and(|g| g <= mip_gap + 1e-9) {
+            PlanStatus::Optimal
+        } else if cut {
+            PlanStatus::TimeLimit
+        } else {
+            PlanStatus::Feasible
+        }
+    }
+}
+
+/// Which relaxation gave a plan's bound. Every one relaxes the whole problem (frozen
+/// workloads included), so its optimum bounds every plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundScope {
+    /// No bound: the greedy solver computes none, or no relaxation finished in time.
+    None,
+    /// `relax.rs`: every workload as a fraction per GPU model, capacity in GPU-equivalents.
+    FluidRelaxation,
+    /// `master.rs`: whole-node gangs on patterns, the rest fluid.
+    GangMaster,
+    /// The LP relaxation of the full pooled model (every workload sees every pool).
+    PooledLp,
+    /// HiGHS's dual bound on the full pooled model.
+    PooledMilp,
+}
+
+impl BoundScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BoundScope::None => "none (no valid bound known)",
+            BoundScope::FluidRelaxation => {
+                "fluid relaxation (work as fractions per GPU model; valid for every plan)"
+            }
+            BoundScope::GangMaster => "gang master relaxation (valid for every plan)",
+            BoundScope::PooledLp => "full pooled model LP relaxation (valid for every plan)",
+            BoundScope::PooledMilp => "full pooled model dual bound (valid for every plan)",
+        }
+    }
+}
+
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(SolverChoice, PlanStatus, BoundScope);
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -36,6 +126,9 @@ pub struct PlanOptions {
     pub candidates: usize,
     /// Hand HiGHS the greedy plan as a starting solution (off: see `milp::solve_highs`).
     pub warm_start: bool,
+    /// When the command started: `time_limit_seconds` counts from here (the whole command,
+    /// input loading included). `None`: from the call to `plan`.
+    pub started: Option<std::time::Instant>,
 }
 
 impl Default for PlanOptions {
@@ -47,6 +140,7 @@ impl Default for PlanOptions {
             freeze: false,
             candidates: 0,
             warm_start: false,
+            started: None,
         }
     }
 }
@@ -56,13 +150,13 @@ pub use crate::model::plan::Current;
 /// The named plan with its solve report.
 #[derive(Debug, Clone)]
 pub struct PlanResult {
-    pub status: String,
-    pub solver: String,
+    pub status: PlanStatus,
+    pub solver: SolverChoice,
     pub objective: f64,
     pub bound: Option<f64>,
     pub gap: Option<f64>,
     pub solve_seconds: f64,
-    pub bound_scope: String,
+    pub bound_scope: BoundScope,
     pub terms: Terms,
     pub admitted: Vec<bool>,
     pub reasons: Vec<Option<String>>,
@@ -111,13 +205,13 @@ pub(crate) fn finish(st: State, reasons: Vec<Option<String>>, current: &Current)
         })
         .collect();
     PlanResult {
-        status: String::new(),
-        solver: String::new(),
+        status: PlanStatus::Feasible,
+        solver: SolverChoice::Greedy,
         objective: terms.total(),
         bound: None,
         gap: None,
         solve_seconds: 0.0,
-        bound_scope: String::new(),
+        bound_scope: BoundScope::None,
         terms,
         admitted: st.admitted.clone(),
         reasons,
@@ -141,30 +235,73 @@ pub fn plan(
     current: &Current,
     opts: &PlanOptions,
 ) -> PlanResult {
-    let started = std::time::Instant::now();
+    let started = opts.started.unwrap_or_else(std::time::Instant::now);
     let geo = Geometry::new(fabric, catalog, demand);
-    let greedy = greedy::plan_greedy(&geo, demand, current, opts.freeze);
+    let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
+    let greedy_started = std::time::Instant::now();
+    // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer), early
+    // enough for the fluid relaxation to still give a bound (0.15 s at 14k workloads on 100k
+    // GPUs; the margin covers finishing the greedy plan at 1M GPUs).
+    let fluid_seconds =
+        (1.0 + 1e-4 * demand.workloads.len() as f64 + 2e-6 * geo.gpu_node.len() as f64)
+            .min(0.1 * opts.time_limit_seconds);
+    let stop = deadline
+        .end
+        .checked_sub(std::time::Duration::from_secs_f64(fluid_seconds))
+        .unwrap_or(deadline.end);
+    let (greedy, greedy_cut) =
+        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(stop));
+    deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
             let mut r = greedy;
-            r.status = if r.infeasible.is_empty() {
-                "feasible".into()
-            } else {
-                "infeasible".into()
-            };
-            r.solver = "greedy".into();
-            r.bound_scope = "none (greedy computes no bound)".into();
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), None, opts.mip_gap, greedy_cut);
+            r.solver = SolverChoice::Greedy;
+            r.bound_scope = BoundScope::None;
             r
         }
-        SolverChoice::Highs => {
-            // --time-limit is the whole run's budget: HiGHS gets what is left after the greedy
-            // plan, less about as long again for naming its solution.
-            let used = started.elapsed().as_secs_f64();
-            let mut o = opts.clone();
-            o.time_limit_seconds =
-                (opts.time_limit_seconds - 2.2 * used - 0.5).max(opts.time_limit_seconds.min(1.0));
-            milp::solve_and_name(&geo, demand, current, &o, greedy)
+        SolverChoice::Highs if greedy_cut => {
+            // No time left for anything but the partial greedy plan and, when nothing is
+            // frozen, the fluid relaxation's bound.
+            let mut r = greedy;
+            let bound = (!opts.freeze)
+                .then(|| {
+                    let base = State::new(&geo, demand);
+                    let fixed = vec![false; demand.workloads.len()];
+                    let t = std::time::Instant::now();
+                    let b = relax::fluid_bound(
+                        &geo,
+                        demand,
+                        current,
+                        &base,
+                        &fixed,
+                        deadline.left().max(1.0),
+                    );
+                    if std::env::var_os("FABPLAN_TIMING").is_some() {
+                        eprintln!(
+                            "plan: greedy cut; fluid relaxation {b:?} in {:.2} s",
+                            t.elapsed().as_secs_f64()
+                        );
+                    }
+                    b
+                })
+                .flatten()
+                .map(|b| b.max(r.objective));
+            r.bound = bound;
+            r.gap = bound.map(|b| ((b - r.objective) / b.abs().max(1e-9)).max(0.0));
+            r.bound_scope = if bound.is_some() {
+                BoundScope::FluidRelaxation
+            } else {
+                BoundScope::None
+            };
+            r.status = PlanStatus::of(!r.infeasible.is_empty(), r.gap, opts.mip_gap, true);
+            r.solver = SolverChoice::Highs;
+            r.notes.push(
+                "--time-limit reached during the greedy pass: its partial plan is returned".into(),
+            );
+            r
         }
+        SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline),
     };
     result.solve_seconds = started.elapsed().as_secs_f64();
     result

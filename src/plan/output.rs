@@ -331,20 +331,21 @@ pub fn human(d: &Demand, doc: &PlanDocument) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let f = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into());
+    // Status, objective, bound and gap as the JSON document has them (same numbers).
+    let num = |v: Option<f64>| v.map(json_number).unwrap_or_else(|| "none".into());
     let _ = writeln!(
         s,
         "plan: {} ({}), objective {}, bound {}, gap {}, {:.2} s (limit {} s, mip gap {})",
         doc.status,
         doc.solver,
-        f(Some(doc.objective)),
-        f(doc.bound),
-        doc.gap
-            .map(|g| format!("{:.2}%", g * 100.0))
-            .unwrap_or_else(|| "n/a".into()),
+        num(Some(doc.objective)),
+        num(doc.bound),
+        num(doc.gap),
         doc.solve_seconds,
         json_number(doc.time_limit_seconds),
         json_number(doc.mip_gap)
     );
+    let _ = writeln!(s, "bound from: {}", doc.bound_scope);
     let sm = &doc.summary;
     let _ = writeln!(
         s,
