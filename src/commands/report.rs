@@ -294,7 +294,7 @@ fn demand_units(path: &std::path::Path, f: &crate::model::Fabric) -> Result<repo
                 .filter_map(|(model, u)| {
                     let unit = match u {
                         Unit::Gpus(n) => report::DemandUnit::Gpus(*n),
-                        Unit::Eighths(e) => report::DemandUnit::Eighths(*e),
+                        Unit::Share { milli, .. } => report::DemandUnit::Share(*milli),
                         Unit::Mig(p) => report::DemandUnit::Mig(
                             catalog.gpu(model)?.mig.as_ref()?.profile(*p).name.clone(),
                         ),

@@ -35,11 +35,14 @@ fn dtype_bytes(s: &str) -> Option<f64> {
     })
 }
 
-/// Smallest power-of-two number of eighths covering `fraction` (1, 2, 4 or 8).
-pub fn eighths_for(fraction: f64) -> Option<u8> {
-    [1u8, 2, 4, 8]
-        .into_iter()
-        .find(|&e| fraction <= e as f64 / 8.0 + 1e-9)
+/// Thousandths of a GPU for a fraction in (0, 1] written in at most three decimals
+/// (`0.46` -> 460); `None` for anything else (nothing is rounded).
+pub fn milli_of_fraction(fraction: f64) -> Option<u32> {
+    if !(fraction.is_finite() && fraction > 0.0 && fraction <= 1.0) {
+        return None;
+    }
+    let m = (fraction * 1000.0).round();
+    ((fraction * 1000.0 - m).abs() < 1e-6 && m >= 1.0).then_some(m as u32)
 }
 
 /// A diagnostic whose primary label sits on `value` (when its location is known).
@@ -445,7 +448,7 @@ fn build_workload(
                     diags.push(
                         Diagnostic::error("FP803", format!("workload `{name}`: {msg}"))
                             .at_opt(span, "not a valid size")
-                            .help("give exactly one of `gpus`, `mig` or `fraction`"),
+                            .help("give exactly one of `gpus`, `mig`, `fraction` or `gpu_milli`"),
                     );
                     return None;
                 }
@@ -526,7 +529,17 @@ fn build_workload(
                             None => Unit::Gpus(1),
                         }
                     } else if shared_ok {
-                        Unit::Eighths(eighths_for(gib / gm.memory_gib).unwrap_or(8))
+                        // The share the memory needs, exactly: thousandths of compute in
+                        // proportion to memory (the smallest unit above it), memory in MiB.
+                        let milli = (gib / gm.memory_gib * 1000.0).ceil().max(1.0) as u32;
+                        if milli >= MILLI_PER_GPU {
+                            Unit::Gpus(1)
+                        } else {
+                            Unit::Share {
+                                milli: milli as u16,
+                                mem_mib: (gib * 1024.0).ceil() as u32,
+                            }
+                        }
                     } else {
                         Unit::Gpus(1)
                     }
@@ -559,7 +572,14 @@ fn build_workload(
             for (m, _) in &models {
                 let Some(gm) = catalog.gpu(m) else { continue };
                 let (unit, reps) = if shared_ok {
-                    (Unit::Eighths(1), (gpus * 8.0).ceil().max(1.0) as u32)
+                    // Eighths of a GPU per agent replica (the unit agents are sized in).
+                    (
+                        Unit::Share {
+                            milli: 125,
+                            mem_mib: 0,
+                        },
+                        (gpus * 8.0).ceil().max(1.0) as u32,
+                    )
                 } else if let (true, Some(table)) = (mig_ok, gm.mig.as_ref()) {
                     let i = (0..table.profiles.len())
                         .min_by_key(|&i| {
@@ -590,7 +610,7 @@ fn build_workload(
     units.retain(|_, u| match u {
         Unit::Gpus(_) => true,
         Unit::Mig(_) => mig_ok,
-        Unit::Eighths(_) => shared_ok,
+        Unit::Share { .. } => shared_ok,
     });
     if units.is_empty() {
         if let (Some(first), true) = (w.gpu_models.first(), models.is_empty()) {
@@ -638,23 +658,48 @@ fn build_workload(
         units,
         gang,
         memory_gib,
+        cpu_millicores: w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0),
+        memory_mib: w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0),
         gpu_seconds_per_task,
         tasks_per_hour: w.tasks_per_hour,
     })
 }
 
-/// A `size` has exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1). On error, the
-/// message and where to point: the out-of-range value, else the `size` mapping.
+/// A `size` has exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1, thousandths)
+/// or `gpu_milli` (1..=1000), and `gpu_memory_gib` (finite, > 0) only beside a share. On
+/// error, the message and where to point: the out-of-range value, else the `size` mapping.
 fn size_shape(size: &Spanned<RawSize>) -> Result<(), (&'static str, Option<Span>)> {
     let s = &size.value;
-    match (&s.gpus, &s.mig, &s.fraction) {
-        (Some(k), None, None) if k.value > 0 => Ok(()),
-        (None, Some(_), None) => Ok(()),
-        (None, None, Some(f)) if f.value > 0.0 && f.value <= 1.0 => Ok(()),
-        (Some(k), None, None) => Err(("`size.gpus` must be at least 1", known_span_of(k))),
-        (None, None, Some(f)) => Err(("`size.fraction` must be in (0, 1]", known_span_of(f))),
+    if let Some(m) = &s.gpu_memory_gib {
+        if s.fraction.is_none() && s.gpu_milli.is_none() {
+            return Err((
+                "`size.gpu_memory_gib` goes with a share (`fraction` or `gpu_milli`)",
+                known_span_of(m),
+            ));
+        }
+        if !(m.value.is_finite() && m.value > 0.0) {
+            return Err((
+                "`size.gpu_memory_gib` must be a positive number",
+                known_span_of(m),
+            ));
+        }
+    }
+    match (&s.gpus, &s.mig, &s.fraction, &s.gpu_milli) {
+        (Some(k), None, None, None) if k.value > 0 => Ok(()),
+        (None, Some(_), None, None) => Ok(()),
+        (None, None, Some(f), None) if milli_of_fraction(f.value).is_some() => Ok(()),
+        (None, None, None, Some(m)) if (1..=1000).contains(&m.value) => Ok(()),
+        (Some(k), None, None, None) => Err(("`size.gpus` must be at least 1", known_span_of(k))),
+        (None, None, Some(f), None) => Err((
+            "`size.fraction` must be in (0, 1] with at most three decimals (thousandths of a GPU)",
+            known_span_of(f),
+        )),
+        (None, None, None, Some(m)) => Err((
+            "`size.gpu_milli` must be 1 to 1000 (thousandths of a GPU)",
+            known_span_of(m),
+        )),
         _ => Err((
-            "`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)",
+            "`size` needs exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1) or `gpu_milli` (1..=1000)",
             known_span_of(size),
         )),
     }
@@ -668,6 +713,7 @@ fn size_value_span(size: &Spanned<RawSize>) -> Option<Span> {
         .and_then(known_span_of)
         .or_else(|| s.mig.as_ref().and_then(known_span_of))
         .or_else(|| s.fraction.as_ref().and_then(known_span_of))
+        .or_else(|| s.gpu_milli.as_ref().and_then(known_span_of))
         .or_else(|| known_span_of(size))
 }
 
@@ -714,21 +760,39 @@ fn unknown_profile(
 }
 
 /// What one replica of `size` takes on a GPU of model `gm` with `gpn` GPUs per node; `None`
-/// when this model cannot host it. The shape was checked by `size_shape`.
+/// when this model cannot host it (too few GPUs, no such MIG profile, a share needing more
+/// memory than the GPU has). The shape was checked by `size_shape`.
 fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Option<Unit> {
-    match (&size.gpus, &size.mig, &size.fraction) {
-        (Some(k), None, None) => (k.value <= gpn).then_some(Unit::Gpus(k.value)),
-        (None, Some(p), None) => gm
-            .mig
-            .as_ref()
-            .and_then(|t| t.profile_index(&p.value))
-            .map(Unit::Mig),
-        (None, None, Some(f)) => Some(match eighths_for(f.value) {
-            Some(8) | None => Unit::Gpus(1),
-            Some(e) => Unit::Eighths(e),
-        }),
-        _ => None,
+    let milli = match (&size.gpus, &size.mig, &size.fraction, &size.gpu_milli) {
+        (Some(k), None, None, None) => return (k.value <= gpn).then_some(Unit::Gpus(k.value)),
+        (None, Some(p), None, None) => {
+            return gm
+                .mig
+                .as_ref()
+                .and_then(|t| t.profile_index(&p.value))
+                .map(Unit::Mig)
+        }
+        (None, None, Some(f), None) => milli_of_fraction(f.value)?,
+        (None, None, None, Some(m)) => m.value,
+        _ => return None,
+    };
+    let mem_mib = size
+        .gpu_memory_gib
+        .as_ref()
+        .map(|m| (m.value * 1024.0).ceil().min(u32::MAX as f64) as u32)
+        .unwrap_or(0);
+    // A GPU whose memory the catalog gives (0: not given) must hold the share's memory.
+    if mem_mib > 0 && gm.memory_gib > 0.0 && mem_mib as f64 > gm.memory_gib * 1024.0 + 1e-6 {
+        return None;
     }
+    Some(if milli >= MILLI_PER_GPU {
+        Unit::Gpus(1)
+    } else {
+        Unit::Share {
+            milli: milli as u16,
+            mem_mib,
+        }
+    })
 }
 
 /// A demand file read and parsed (not yet validated: that needs the fabric).

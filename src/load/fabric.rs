@@ -255,6 +255,45 @@ impl Builder {
         }
     }
 
+    /// A template's CPU (`cpu_cores` or `cpu_millicores`, not both) and memory (`memory_gib`),
+    /// in millicores and MiB; absent values mean not limited.
+    fn node_resources(&mut self, t: &RawNodeTemplate, name: &str) -> (Option<u64>, Option<u64>) {
+        let cpu = match (&t.cpu_cores, &t.cpu_millicores) {
+            (Some(c), Some(_)) => {
+                self.push(
+                    err(
+                        "FP009",
+                        format!("node template `{name}` has both `cpu_cores` and `cpu_millicores`"),
+                    )
+                    .at(span_of(c), "cores here")
+                    .help("give the CPU once, in cores or in millicores"),
+                );
+                None
+            }
+            (Some(c), None) => self
+                .positive(c, "cpu_cores")
+                .then(|| (c.value * 1000.0).round() as u64),
+            (None, Some(m)) => {
+                if m.value == 0 {
+                    self.push(
+                        err("FP009", "`cpu_millicores` must be at least 1".to_string())
+                            .at(span_of(m), "zero")
+                            .help("give `cpu_millicores` a value of 1 or more, or leave it out (not limited)"),
+                    );
+                    None
+                } else {
+                    Some(m.value)
+                }
+            }
+            (None, None) => None,
+        };
+        let mem = t.memory_gib.as_ref().and_then(|m| {
+            self.positive(m, "memory_gib")
+                .then(|| (m.value * 1024.0).round() as u64)
+        });
+        (cpu, mem)
+    }
+
     fn positive_u32(&mut self, v: &Spanned<u32>, key: &str) -> bool {
         if v.value > 0 {
             true
@@ -470,6 +509,7 @@ impl Builder {
                 None
             }
         });
+        let (cpu_millicores, memory_mib) = self.node_resources(t, &name);
         let mut nics = Vec::new();
         match (&t.rail_nics, t.nics.is_empty()) {
             (Some(r), false) => {
@@ -570,6 +610,8 @@ impl Builder {
             nvlink,
             power_kw: t.power_kw.value,
             price_usd_per_hour: price,
+            cpu_millicores,
+            memory_mib,
             nics,
         });
     }

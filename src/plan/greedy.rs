@@ -20,7 +20,8 @@ pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
             .map(|u| match u {
                 demand::Unit::Gpus(k) => *k as u64 * 64,
                 demand::Unit::Mig(_) => 8,
-                demand::Unit::Eighths(e) => *e as u64,
+                // Thousandths of a GPU on the same scale (a whole GPU is 64 x 1000 / 8).
+                demand::Unit::Share { milli, .. } => *milli as u64 * 8 / 1000,
             })
             .unwrap_or(0)
             * wl.replicas as u64

@@ -182,8 +182,11 @@ pub fn assignments_from_raw(
                     continue;
                 }
             }
-        } else if let Some(f) = a.fraction {
-            Hold::Eighths((f * 8.0).round().clamp(1.0, 8.0) as u8)
+        } else if let Some(m) = a
+            .gpu_milli
+            .or(a.fraction.map(|f| (f * 1000.0).round() as u32))
+        {
+            Hold::Share(m.clamp(1, 1000) as u16)
         } else {
             Hold::Whole
         };

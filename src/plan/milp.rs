@@ -32,7 +32,7 @@ use super::state::{
     chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
 };
 use super::{Current, PlanOptions, PlanResult};
-use crate::model::demand::{Demand, Isolation, Level, Unit};
+use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -414,10 +414,17 @@ pub fn build(
         let mut nodes_full = Expression::from(0.0);
         let mut ded: BTreeMap<usize, Expression> = BTreeMap::new();
         let mut mig_need: BTreeMap<(u32, u8), Expression> = BTreeMap::new();
-        let mut share_need: BTreeMap<u32, Expression> = BTreeMap::new();
+        let mut share_need: BTreeMap<u32, (Expression, Expression)> = BTreeMap::new();
+        // Host CPU and memory of the pool's cells: a relaxation of the per-node rows (every
+        // named plan satisfies it; naming places per node).
+        let mut cpu_need = Expression::from(0.0);
+        let mut mem_need = Expression::from(0.0);
         for &i in &by_pool[p] {
             let c = &cells[i];
             let wl = &d.workloads[c.workload];
+            let (cpu, mem) = super::state::host_need(wl, c.unit, c.chunk_gpus.max(1));
+            cpu_need += cpu as f64 * c.var;
+            mem_need += mem as f64 * c.var;
             match c.unit {
                 Unit::Gpus(_) => {
                     gpus_power += c.chunk_gpus as f64 * c.var;
@@ -437,10 +444,12 @@ pub fn build(
                         .entry((mig_group(d, wl.tenant), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
-                Unit::Eighths(e) => {
-                    *share_need
+                Unit::Share { milli, mem_mib } => {
+                    let e = share_need
                         .entry(sgroup[wl.tenant])
-                        .or_insert_with(|| Expression::from(0.0)) += e as f64 * c.var;
+                        .or_insert_with(|| (Expression::from(0.0), Expression::from(0.0)));
+                    e.0 += milli as f64 * c.var;
+                    e.1 += mem_mib as f64 * c.var;
                 }
             }
         }
@@ -516,13 +525,32 @@ pub fn build(
             let (s, scol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
             let ws = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Shared { members } if members.iter().any(|x| sgroup[d.workloads[x.0 as usize].tenant] == sg))).count();
             warm_vals.push((scol, ws as f64));
-            constraints.push(constraint!(need <= 8.0 * s));
+            // Compute and GPU memory of the shares within the shared GPUs': a relaxation of
+            // per-GPU packing (every named plan satisfies it); what the counts cannot pack
+            // on concrete GPUs is placed elsewhere by the naming step's greedy repair.
+            let (milli, mem) = need;
+            constraints.push(constraint!(milli <= MILLI_PER_GPU as f64 * s));
+            if model.memory_mib > 0 {
+                constraints.push(constraint!(mem <= model.memory_mib as f64 * s));
+            }
             gpus_used += s;
             gpus_power += s;
             stranded += s;
             let _ = Hold::Whole;
         }
         constraints.push(constraint!(gpus_used <= free[p] as f64));
+        let host_left = |cap: fn(&super::state::NodeInfo) -> Option<u64>, used: &[u64]| {
+            pool.nodes
+                .iter()
+                .map(|&n| cap(&geo.nodes[n as usize]).map(|c| c.saturating_sub(used[n as usize])))
+                .sum::<Option<u64>>()
+        };
+        if let Some(cap) = host_left(|n| n.cpu_millicores, &base.cpu_used) {
+            constraints.push(constraint!(cpu_need <= cap as f64));
+        }
+        if let Some(cap) = host_left(|n| n.memory_mib, &base.mem_used) {
+            constraints.push(constraint!(mem_need <= cap as f64));
+        }
         constraints.push(constraint!(nodes_full <= full[p] as f64));
         *rack_rows
             .entry(pool.rack)

@@ -26,7 +26,7 @@ fn hold_json(geo: &Geometry, gpu: u32, h: Hold) -> Value {
             let t = geo.models[geo.model_of_gpu(gpu)].mig.as_ref().expect("mig");
             json!({"gpu": name, "instance": format!("{}@{}", t.profile(p.profile).name, p.start)})
         }
-        Hold::Eighths(e) => json!({"gpu": name, "fraction": e as f64 / 8.0}),
+        Hold::Share(milli) => json!({"gpu": name, "gpu_milli": milli}),
     }
 }
 
@@ -123,7 +123,7 @@ pub fn plan_json(
                 let mut ws: Vec<String> = members.iter().map(|x| wname(x.0)).collect();
                 ws.sort();
                 ws.dedup();
-                json!({"gpu": name, "mode": "shared", "used_fraction": members.iter().map(|x| x.1 as f64).sum::<f64>() / 8.0, "workloads": ws})
+                json!({"gpu": name, "mode": "shared", "used_fraction": members.iter().map(|x| x.1 as f64).sum::<f64>() / 1000.0, "workloads": ws})
             }
         };
         used += 1;

@@ -77,6 +77,9 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
     let mut tenant_usd = vec![0.0; demand.tenants.len()];
     let mut tenant_gpus = vec![0.0; demand.tenants.len()];
     let mut tenant_kw = vec![0.0; demand.tenants.len()];
+    // Host CPU (millicores) and memory (MiB) asked per node, and GPU memory (MiB) per GPU.
+    let mut node_host: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    let mut gpu_mem: BTreeMap<usize, u64> = BTreeMap::new();
     for pw in &plan.workloads {
         let Some(&w) = by_name.get(pw.name.value.as_str()) else {
             v(
@@ -109,7 +112,10 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 );
                 continue;
             };
-            let h = match (&a.instance, a.fraction) {
+            let h = match (
+                &a.instance,
+                a.gpu_milli.map(|m| m as f64 / 1000.0).or(a.fraction),
+            ) {
                 (Some(i), _) => match i
                     .value
                     .split_once('@')
@@ -212,8 +218,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 wl.replicas as f64 * table.profile(p).compute_slices as f64
                     / table.compute_slices as f64
             }
-            Unit::Eighths(e) => {
-                let f = e as f64 / 8.0;
+            Unit::Share { milli, .. } => {
+                let f = milli as f64 / 1000.0;
                 if held.len() as u32 != wl.replicas
                     || held
                         .iter()
@@ -255,6 +261,26 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
             equiv * price + equiv * gpu_kw * demand.pricing.pue * demand.pricing.power_usd_per_kwh;
         tenant_gpus[wl.tenant] += equiv;
         tenant_kw[wl.tenant] += equiv * gpu_kw;
+        // Host resources: a replica per whole-GPU chunk of `k`, per MIG instance or share;
+        // a training gang asks per GPU.
+        let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
+        for &g in &gpus {
+            *per_node.entry(node_of(g).0).or_default() += 1;
+        }
+        for (n, count) in per_node {
+            let replicas = match unit {
+                Unit::Gpus(k) if wl.gang.is_none() => count / k.max(1) as u64,
+                _ => count,
+            };
+            let e = node_host.entry(n).or_default();
+            e.0 += wl.cpu_millicores * replicas;
+            e.1 += wl.memory_mib * replicas;
+        }
+        if let Unit::Share { mem_mib, .. } = unit {
+            for &g in &gpus {
+                *gpu_mem.entry(g).or_default() += mem_mib as u64;
+            }
+        }
     }
     for (w, wl) in demand.workloads.iter().enumerate() {
         let admitted = plan
@@ -391,6 +417,17 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                 );
             }
         }
+        let mem_cap = catalog
+            .gpu(&t.gpu_model)
+            .map(|m| m.memory_gib * 1024.0)
+            .unwrap_or(0.0);
+        let mem = gpu_mem.get(&g).copied().unwrap_or(0);
+        if mem_cap > 0.0 && mem as f64 > mem_cap + 1e-6 {
+            v(
+                "V09",
+                format!("GPU `{name}` holds shares asking {mem} MiB of its {mem_cap:.0} MiB"),
+            );
+        }
         if fracs > 1.0 + 1e-9 {
             v(
                 "V09",
@@ -414,6 +451,28 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &RawState) -> Vec<Violatio
                     }
                 }
             }
+        }
+    }
+    for (&n, &(cpu, mem)) in &node_host {
+        let node = &fabric.nodes[n as usize];
+        let t = &fabric.templates[node.template.index()];
+        if let Some(c) = t.cpu_millicores.filter(|&c| cpu > c) {
+            v(
+                "V14",
+                format!(
+                    "node `{}` is asked {cpu} millicores of CPU and has {c}",
+                    node.name
+                ),
+            );
+        }
+        if let Some(c) = t.memory_mib.filter(|&c| mem > c) {
+            v(
+                "V14",
+                format!(
+                    "node `{}` is asked {mem} MiB of memory and has {c}",
+                    node.name
+                ),
+            );
         }
     }
     for (node, ts) in &node_tenants {

@@ -96,8 +96,8 @@ pub enum DemandUnit {
     Gpus(u32),
     /// One MIG instance of this profile.
     Mig(String),
-    /// A time-sliced share in eighths of a GPU.
-    Eighths(u8),
+    /// A time-sliced share in thousandths of a GPU.
+    Share(u16),
 }
 
 /// An inference workload's model, from a demand file.

@@ -143,7 +143,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
                 whole_free >= *k
             }
             (DemandUnit::Mig(_), _) => f.gpu_model(model).and_then(|m| m.mig.as_ref()).is_some(),
-            (DemandUnit::Eighths(_), _) => true,
+            (DemandUnit::Share(_), _) => true,
         }
     };
     let mig_usable = |p: &Pending, g: usize| -> bool {
@@ -188,7 +188,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
     };
     let share_usable = |p: &Pending, g: usize| -> bool {
         let n = f.gpus[g].node;
-        let Some(DemandUnit::Eighths(e)) = p.w.units.get(node_model(f, n)) else {
+        let Some(DemandUnit::Share(e)) = p.w.units.get(node_model(f, n)) else {
             return false;
         };
         let may_share = |t: &str| {
@@ -196,7 +196,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &DemandUnits, pending: &[
                 || (p.share_with.iter().any(|s| s == t)
                     && tenant(t).is_some_and(|x| x.share_with.contains(&p.w.tenant)))
         };
-        *e as f64 / 8.0 <= 1.0 - u.used[g] + 1e-9
+        *e as f64 / 1000.0 <= 1.0 - u.used[g] + 1e-9
             && gpu_tenants[g].iter().all(|t| may_share(t))
             && node_ok(p, n)
     };

@@ -48,6 +48,9 @@ struct PlanAssignment {
     instance: Option<String>,
     #[serde(default)]
     fraction: Option<f64>,
+    /// A share in thousandths (the plan's unit; `fraction` is read for older plans).
+    #[serde(default)]
+    gpu_milli: Option<u32>,
 }
 
 /// One workload's share of the fabric.
@@ -121,7 +124,10 @@ pub fn read_plan(text: &str, f: &Fabric) -> Result<Usage, String> {
                 )
             })?;
             let g = GpuId(f.nodes[n.index()].first_gpu.0 + i);
-            let share = match (&a.instance, a.fraction) {
+            let share = match (
+                &a.instance,
+                a.gpu_milli.map(|m| m as f64 / 1000.0).or(a.fraction),
+            ) {
                 (Some(inst), _) => {
                     let profile = inst.split('@').next().unwrap_or(inst);
                     if let Some(start) = inst

@@ -94,6 +94,11 @@ pub struct RawWorkload {
     pub topology: Option<RawTopology>,
     #[serde(default)]
     pub collective: Option<RawCollective>,
+    /// Host CPU (millicores) and memory (MiB) per replica, per GPU for a training gang.
+    #[serde(default)]
+    pub cpu_millicores: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub memory_mib: Option<Spanned<u64>>,
     // inference
     #[serde(default)]
     pub replicas: Option<u32>,
@@ -146,8 +151,15 @@ pub struct RawSize {
     pub gpus: Option<Spanned<u32>>,
     #[serde(default)]
     pub mig: Option<Spanned<String>>,
+    /// A time-sliced share as a fraction of one GPU's compute, `0 < f < 1`, in thousandths
+    /// (`0.46`); or the same in thousandths (`gpu_milli: 460`, the openb trace's unit).
     #[serde(default)]
     pub fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub gpu_milli: Option<Spanned<u32>>,
+    /// GPU memory one share needs (GiB); shares on a GPU fit within its memory.
+    #[serde(default)]
+    pub gpu_memory_gib: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +206,9 @@ pub struct RawAssignment {
     pub instance: Option<Spanned<String>>,
     #[serde(default)]
     pub fraction: Option<f64>,
+    /// A time-sliced share in thousandths of the GPU (what plans write).
+    #[serde(default)]
+    pub gpu_milli: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
