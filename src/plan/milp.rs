@@ -44,6 +44,9 @@ pub struct Cell {
     /// GPUs per unit of `var` (whole chunks), 0 for MIG/shared.
     pub chunk_gpus: u32,
     pub unit: Unit,
+    /// An elastic cell of a class of identical workloads (index into `PoolModel::classes`):
+    /// `var` counts how many of them run in the pool; `workload` is the class's first.
+    pub class: Option<usize>,
 }
 
 /// The built model, inspectable without solving (STYLE: problem-builder struct).
@@ -58,6 +61,55 @@ pub struct PoolModel {
     pub patterns: Vec<(usize, u32, usize, usize)>,
     pub warm: Vec<(usize, f64)>,
     pub pruned: bool,
+    /// Classes of identical workloads modelled as one elastic cell per pool.
+    pub classes: Vec<Vec<usize>>,
+}
+
+/// Identical one-replica workloads (same tenant, kind, priority, size per model, host
+/// CPU and memory; not required, not running, no gang, not frozen, not fixed by the gang
+/// master), in classes of two or more. The pooled model counts each class per pool
+/// instead of deciding each workload (8,000 single-pod workloads of an openb trace fall
+/// into ~135 classes), which leaves the model exact: the workloads of a class are
+/// interchangeable, so any plan maps to class counts with the same objective.
+pub fn identical_classes(
+    d: &Demand,
+    current: &Current,
+    fixed: &[bool],
+    gang_dom: &[GangChoice],
+) -> Vec<Vec<usize>> {
+    type Key<'a> = (
+        usize,
+        crate::model::demand::Kind,
+        u64,
+        &'a BTreeMap<String, Unit>,
+        u64,
+        u64,
+    );
+    let mut by: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    for (w, wl) in d.workloads.iter().enumerate() {
+        let running = current
+            .running
+            .get(&wl.name)
+            .map(|a| !a.is_empty())
+            .unwrap_or(false);
+        let free = gang_dom.get(w).copied().unwrap_or(GangChoice::Free) == GangChoice::Free;
+        if wl.gang.is_some() || wl.replicas != 1 || wl.required || running || fixed[w] || !free {
+            continue;
+        }
+        by.entry((
+            wl.tenant,
+            wl.kind,
+            wl.priority.to_bits(),
+            &wl.units,
+            wl.cpu_millicores,
+            wl.memory_mib,
+        ))
+        .or_default()
+        .push(w);
+    }
+    let mut classes: Vec<Vec<usize>> = by.into_values().filter(|c| c.len() > 1).collect();
+    classes.sort();
+    classes
 }
 
 /// Sharing groups: greedy partition of tenants into sets that all may share pairwise.
@@ -101,6 +153,15 @@ pub fn build(
     let nw = d.workloads.len();
     let np = geo.pools.len();
     let sgroup = share_groups(d);
+    let classes = identical_classes(d, current, fixed, gang_dom);
+    let mut class_of: Vec<Option<usize>> = vec![None; nw];
+    for (c, members) in classes.iter().enumerate() {
+        for &w in members {
+            class_of[w] = Some(c);
+        }
+    }
+    // Decisions: one per class and one per other workload.
+    let decisions = nw - classes.iter().map(|c| c.len() - 1).sum::<usize>();
     // Free capacity per pool in `base`.
     let mut free = vec![0u32; np];
     let mut full = vec![0u32; np];
@@ -118,7 +179,7 @@ pub fn build(
     // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
     let k = if opts.candidates > 0 {
         opts.candidates
-    } else if nw * np > 50_000 {
+    } else if decisions * np > 50_000 {
         8
     } else {
         0
@@ -141,20 +202,40 @@ pub fn build(
         if fixed[w] || choice == GangChoice::Out {
             continue;
         }
+        // A class is decided once, at its first workload.
+        let members: &[usize] = match class_of[w] {
+            Some(c) if classes[c][0] != w => continue,
+            Some(c) => &classes[c],
+            None => std::slice::from_ref(&w),
+        };
+        let elastic = members.len() > 1;
         let eligible: Vec<usize> = (0..np)
             .filter(|&p| {
                 let pool = &geo.pools[p];
-                match wl.units.get(&geo.models[pool.model].key) {
-                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).is_some(),
-                    Some(_) => true,
-                    None => false,
-                }
+                let chunk = match wl.units.get(&geo.models[pool.model].key) {
+                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).map(|c| (u, c.0)),
+                    Some(&u) => Some((u, 1)),
+                    None => None,
+                };
+                // One chunk must fit one node's host CPU and memory (the pool rows below
+                // only sum them).
+                chunk.is_some_and(|(u, k)| {
+                    let (cpu, mem) = super::state::host_need(wl, u, k);
+                    let n = &geo.nodes[pool.nodes[0] as usize];
+                    n.cpu_millicores.is_none_or(|c| cpu <= c)
+                        && n.memory_mib.is_none_or(|c| mem <= c)
+                })
             })
             .collect();
         if eligible.is_empty() {
             continue;
         }
-        let wp = warm_pool_count(w);
+        let mut wp: BTreeMap<usize, u32> = BTreeMap::new();
+        for &m in members {
+            for (p, n) in warm_pool_count(m) {
+                *wp.entry(p).or_default() += n;
+            }
+        }
         let cand: Vec<usize> = if let (GangChoice::In(dom), Some(g)) = (choice, wl.gang.as_ref()) {
             // The gang master's domain.
             let lvl = g.required as usize;
@@ -200,14 +281,19 @@ pub fn build(
             c.dedup();
             c
         };
-        let (a, acol) = add(&mut vars, variable().binary());
-        if matches!(choice, GangChoice::In(_)) {
-            // The master admitted it there.
-            constraints.push(constraint!(a == 1));
-        }
-        admit[w] = Some(a);
-        admit_col[w] = Some(acol);
-        warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+        let a = if elastic {
+            None
+        } else {
+            let (a, acol) = add(&mut vars, variable().binary());
+            if matches!(choice, GangChoice::In(_)) {
+                // The master admitted it there.
+                constraints.push(constraint!(a == 1));
+            }
+            admit[w] = Some(a);
+            admit_col[w] = Some(acol);
+            warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+            Some(a)
+        };
         let mut total = Expression::from(0.0);
         let mut count_need = 0u32;
         for p in cand {
@@ -217,13 +303,14 @@ pub fn build(
                 Unit::Gpus(_) => chunks(wl, unit, pool.gpus_per_node).expect("eligible"),
                 _ => (0, wl.replicas),
             };
+            let count = count * members.len() as u32;
             count_need = count;
             let (v, vcol) = add(&mut vars, variable().integer().min(0).max(count as f64));
             let wv = match unit {
                 Unit::Gpus(_) => wp.get(&p).copied().unwrap_or(0) as f64 / chunk_gpus as f64,
                 _ => wp.get(&p).copied().unwrap_or(0) as f64,
             };
-            warm_vals.push((vcol, if warm.admitted[w] { wv } else { 0.0 }));
+            warm_vals.push((vcol, if elastic || warm.admitted[w] { wv } else { 0.0 }));
             total += v;
             cells.push(Cell {
                 workload: w,
@@ -232,9 +319,14 @@ pub fn build(
                 col: vcol,
                 chunk_gpus,
                 unit,
+                class: class_of[w].filter(|_| elastic),
             });
         }
-        constraints.push(constraint!(total == count_need as f64 * a));
+        match a {
+            Some(a) => constraints.push(constraint!(total == count_need as f64 * a)),
+            // Elastic: any number of the class's workloads, each whole.
+            None => constraints.push(constraint!(total <= count_need as f64)),
+        }
     }
     // Objective and tenant rows, per cell.
     let nt = d.tenants.len();
@@ -571,6 +663,7 @@ pub fn build(
         patterns,
         warm: warm_vals,
         pruned,
+        classes,
     }
 }
 
@@ -1011,6 +1104,7 @@ fn solve_named(
     reasons: &[Option<String>],
 ) -> (Solved, Option<PlanResult>) {
     let cells = model.cells.clone();
+    let classes = model.classes.clone();
     let patterns = model.patterns.clone();
     let admit = model.admit_col.clone();
     let (tx, rx) = mpsc::channel();
@@ -1038,6 +1132,7 @@ fn solve_named(
             base,
             fixed,
             &cells,
+            &classes,
             &patterns,
             &admit,
             &solved.values,
@@ -1056,6 +1151,7 @@ fn name_solution(
     base: &State,
     fixed: &[bool],
     cells: &[Cell],
+    classes: &[Vec<usize>],
     patterns: &[(usize, u32, usize, usize)],
     admit: &[Option<usize>],
     values: &[f64],
@@ -1086,19 +1182,35 @@ fn name_solution(
             }
         }
     }
-    let chosen: Vec<usize> = (0..d.workloads.len())
-        .filter(|&w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
+    let mut chosen: Vec<bool> = (0..d.workloads.len())
+        .map(|w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
         .collect();
     let mut pools_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // The next workload of each class to give a pool.
+    let mut next_of_class = vec![0usize; classes.len()];
     for c in cells {
-        if values[c.col] > 0.5 {
-            pools_of.entry(c.workload).or_default().push(c.pool);
+        match c.class {
+            Some(k) => {
+                // An elastic cell: that many of the class's workloads, in class order.
+                let n = values[c.col].round().max(0.0) as usize;
+                for _ in 0..n {
+                    let Some(&w) = classes[k].get(next_of_class[k]) else {
+                        break;
+                    };
+                    next_of_class[k] += 1;
+                    chosen[w] = true;
+                    pools_of.entry(w).or_default().push(c.pool);
+                }
+            }
+            None if values[c.col] > 0.5 => pools_of.entry(c.workload).or_default().push(c.pool),
+            None => {}
         }
     }
-    let order: Vec<usize> = greedy_order(d, current)
+    let order: Vec<usize> = super::greedy::packing_order(d, current)
         .into_iter()
-        .filter(|w| chosen.contains(w))
+        .filter(|&w| chosen[w])
         .collect();
+    let mut misses = 0usize;
     for &w in &order {
         let pools = pools_of.get(&w).cloned().unwrap_or_default();
         let prefer = current
@@ -1121,13 +1233,27 @@ fn name_solution(
         );
         st.scope = None;
         st.commit();
-        if r.is_err() {
+        if let Err(e) = &r {
+            misses += 1;
+            if misses <= 8 && std::env::var_os("FABPLAN_TIMING").is_some() {
+                eprintln!(
+                    "milp: naming miss `{}` in pools {pools:?}: {e}",
+                    d.workloads[w].name
+                );
+            }
             let r2 = st.place(w, &|_| true, &prefer);
             st.commit();
             reasons[w] = r2.err();
         } else {
             reasons[w] = None;
         }
+    }
+    if std::env::var_os("FABPLAN_TIMING").is_some() {
+        eprintln!(
+            "milp: naming placed {} of {} chosen workloads in their pools",
+            order.len() - misses,
+            order.len()
+        );
     }
     st.release_unused_mig();
     // Repair: anything still out gets a greedy try.

@@ -669,6 +669,18 @@ impl<'a> State<'a> {
         if let Some(a) = prefer.first() {
             let pm = self.geo.model_of_gpu(a.gpu);
             order.sort_by_key(|&m| m != pm);
+        } else if wl.gang.is_none() && wl.replicas == 1 && order.len() > 1 {
+            // One replica: best fit across the models, not the first model that fits (a
+            // share on a half-used T4 rather than a fresh G2 GPU).
+            let score = |m: usize| self.fit_score(w, m, allow);
+            if let Some(best) = order
+                .iter()
+                .copied()
+                .filter_map(|m| score(m).map(|s| (s, m)))
+                .min()
+            {
+                order.sort_by_key(|&m| m != best.1);
+            }
         }
         for m in order {
             let unit = wl.units[&self.geo.models[m].key];
@@ -691,6 +703,49 @@ impl<'a> State<'a> {
             }
         }
         Err(last_err)
+    }
+
+    /// How tightly one replica of `w` fits model `m` now (lower is tighter): a share on a
+    /// time-sliced GPU scores the thousandths left after it; a fresh GPU or whole GPUs score
+    /// 1000 per GPU the best-fit node has left after it. `None`: no room.
+    fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(u32) -> bool) -> Option<u64> {
+        let wl = &self.demand.workloads[w];
+        let unit = *wl.units.get(&self.geo.models[m].key)?;
+        let t = wl.tenant as u32;
+        let k = match unit {
+            Unit::Gpus(k) => k,
+            Unit::Share { milli, .. } => {
+                let mem = self.share_mem(w as u32, m);
+                let need = self.need_of(w, unit, 1);
+                let best = self
+                    .configured(false)
+                    .into_iter()
+                    .filter(|&g| {
+                        let n = self.geo.gpu_node[g as usize];
+                        self.geo.nodes[n as usize].model == m
+                            && allow(n)
+                            && self.node_open(n, t)
+                            && self.share_ok(g, wl.tenant, milli, mem)
+                            && self.host_ok(n, need)
+                    })
+                    .filter_map(|g| match &self.gpus[g as usize] {
+                        GpuUse::Shared { members } => Some(
+                            (MILLI_PER_GPU
+                                - members.iter().map(|x| x.1 as u32).sum::<u32>()
+                                - milli as u32) as u64,
+                        ),
+                        _ => None,
+                    })
+                    .min();
+                if best.is_some() {
+                    return best;
+                }
+                1
+            }
+            Unit::Mig(_) => return Some(0),
+        };
+        let n = self.best_node(m, k, t, self.need_of(w, unit, k), allow)?;
+        Some(1000 + 1000 * (self.free_gpus[n as usize] - k) as u64)
     }
 
     /// Cost of `w` on model `m` in USD per hour, its GPU-equivalents and kW.
