@@ -183,6 +183,8 @@ rules! {
     "Node names (`sn`) and pod names (`name`) are unique; the second row is reported with the first.\n\nWhy it matters: dropping one row silently (what earlier versions did) changes the cluster or the demand without a word.\n\nExample: two rows for `openb-node-0001`.\n\nSource: issue 10 section 6.";
     "FP834" "openb-unknown-gpu-spec" Error None, "a pod's gpu_spec names a GPU code the node list does not have",
     "Every code in a pod's `gpu_spec` (`V100M16|V100M32`) must be the `model` of some node in the node list.\n\nWhy it matters: the pod could never be placed there, and the demand would name a GPU model the fabric does not define.\n\nExample: `gpu_spec: A100` against the openb node list.\n\nSource: alibaba/clusterdata cluster-trace-gpu-v2023 README (`gpu_spec`).";
+    "FP840" "demand-bad-number" Error None, "a demand number is not finite or out of range",
+    "Every number of a demand is checked at load: budgets, GPU and power caps, prices and `power_usd_per_kwh` and weights are finite and non-negative; `pue` is at least 1; a priority number, `tasks_per_hour`, `max_tokens`, `max_steps`, `tokens_per_gpu_second` and a model's `parameters_b` are above 0; `max_tool_calls`, `gpu_seconds_per_tool_call` and collective sizes are non-negative; `replicas` is at least 1. The diagnostic points at the value.\n\nWhy it matters: a NaN or infinite budget made the MILP panic, `max_gpus: -4` planned with \"0 of -4 left\", `tokens_per_gpu_second: 0` asked 4,294,967,295 replicas, `replicas: 0` planned one replica, and negative prices gave negative cost.\n\nExample: `budget_usd_per_hour: .nan`.\n\nSource: issue 10 section 1; docs/demand-format.md.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.

@@ -146,7 +146,7 @@ fn records(text: &str, diags: &mut Vec<Diagnostic>) -> Vec<Vec<Field>> {
             out.push(r);
         }
     }
-    if !rec.is_empty() && !(rec.len() == 1 && rec[0].text.is_empty()) {
+    if !(rec.is_empty() || rec.len() == 1 && rec[0].text.is_empty()) {
         out.push(rec);
     }
     out

@@ -45,6 +45,60 @@ pub fn milli_of_fraction(fraction: f64) -> Option<u32> {
     ((fraction * 1000.0 - m).abs() < 1e-6 && m >= 1.0).then_some(m as u32)
 }
 
+/// The lowest value a demand number may take.
+#[derive(Clone, Copy)]
+enum Least {
+    /// `>= x`
+    AtLeast(f64),
+    /// `> x`
+    Above(f64),
+}
+
+/// FP840 unless `v` is finite and in range; returns the value (or `fallback` after an error,
+/// which stops the run anyway).
+fn number(
+    diags: &mut Vec<Diagnostic>,
+    v: &Spanned<f64>,
+    key: &str,
+    least: Least,
+    fallback: f64,
+) -> f64 {
+    let x = v.value;
+    let (ok, want) = match least {
+        Least::AtLeast(m) => (
+            x.is_finite() && x >= m,
+            format!("a finite number of at least {m}"),
+        ),
+        Least::Above(m) => (x.is_finite() && x > m, format!("a finite number above {m}")),
+    };
+    if ok {
+        return x;
+    }
+    diags.push(err_at(
+        "FP840",
+        format!("`{key}` must be {want}, got {x}"),
+        v,
+        "out of range",
+        match least {
+            Least::AtLeast(1.0) => {
+                format!("give `{key}` a value of 1 or more (1.0 = no overhead)")
+            }
+            Least::AtLeast(_) => format!("give `{key}` a non-negative value, or leave it out"),
+            Least::Above(_) => format!("give `{key}` a positive value"),
+        },
+    ));
+    fallback
+}
+
+fn opt_number(
+    diags: &mut Vec<Diagnostic>,
+    v: &Option<Spanned<f64>>,
+    key: &str,
+    least: Least,
+) -> Option<f64> {
+    v.as_ref().map(|v| number(diags, v, key, least, 0.0))
+}
+
 /// A diagnostic whose primary label sits on `value` (when its location is known).
 fn err_at<T>(
     code: &'static str,
@@ -80,20 +134,30 @@ pub fn build_demand(
     let mut diags = Vec::new();
     let classes = raw.priority_classes;
     let mut weights = Weights::default();
-    if let Some(v) = raw.weights.value {
-        weights.value = v;
-    }
-    if let Some(v) = raw.weights.cost_per_usd {
-        weights.cost_per_usd = v;
-    }
-    if let Some(v) = raw.weights.communication {
-        weights.communication = v;
-    }
-    if let Some(v) = raw.weights.stranded {
-        weights.stranded = v;
-    }
-    if let Some(v) = raw.weights.disruption {
-        weights.disruption = v;
+    let w0 = Least::AtLeast(0.0);
+    let rw = &raw.weights;
+    for (v, key, slot) in [
+        (&rw.value, "weights.value", &mut weights.value),
+        (
+            &rw.cost_per_usd,
+            "weights.cost_per_usd",
+            &mut weights.cost_per_usd,
+        ),
+        (
+            &rw.communication,
+            "weights.communication",
+            &mut weights.communication,
+        ),
+        (&rw.stranded, "weights.stranded", &mut weights.stranded),
+        (
+            &rw.disruption,
+            "weights.disruption",
+            &mut weights.disruption,
+        ),
+    ] {
+        if let Some(x) = opt_number(&mut diags, v, key, w0) {
+            *slot = x;
+        }
     }
 
     // GPU models present on the fabric, with their node's price when listed.
@@ -111,13 +175,32 @@ pub fn build_demand(
             }
         }
     }
-    for (k, v) in raw.pricing.gpu_usd_per_hour {
-        gpu_usd.insert(k, v);
+    for (k, v) in &raw.pricing.gpu_usd_per_hour {
+        let x = number(
+            &mut diags,
+            v,
+            &format!("pricing.gpu_usd_per_hour.{k}"),
+            w0,
+            0.0,
+        );
+        gpu_usd.insert(k.clone(), x);
     }
     let pricing = Pricing {
         gpu_usd_per_hour: gpu_usd,
-        power_usd_per_kwh: raw.pricing.power_usd_per_kwh.unwrap_or(0.10),
-        pue: raw.pricing.pue.unwrap_or(1.2),
+        power_usd_per_kwh: opt_number(
+            &mut diags,
+            &raw.pricing.power_usd_per_kwh,
+            "pricing.power_usd_per_kwh",
+            w0,
+        )
+        .unwrap_or(0.10),
+        pue: opt_number(
+            &mut diags,
+            &raw.pricing.pue,
+            "pricing.pue",
+            Least::AtLeast(1.0),
+        )
+        .unwrap_or(1.2),
     };
 
     let mut tenants = Vec::new();
@@ -173,9 +256,14 @@ pub fn build_demand(
         };
         tenants.push(Tenant {
             name: name.to_string(),
-            budget_usd_per_hour: t.budget_usd_per_hour,
-            max_gpus: t.max_gpus,
-            max_power_kw: t.max_power_kw,
+            budget_usd_per_hour: opt_number(
+                &mut diags,
+                &t.budget_usd_per_hour,
+                "budget_usd_per_hour",
+                w0,
+            ),
+            max_gpus: opt_number(&mut diags, &t.max_gpus, "max_gpus", w0),
+            max_power_kw: opt_number(&mut diags, &t.max_power_kw, "max_power_kw", w0),
             priority,
             isolation,
             share_with: Vec::new(),
@@ -322,22 +410,34 @@ fn build_workload(
     };
     let priority = match &w.priority {
         None => t.priority,
-        Some(p) => match &p.value {
-            RawPriority::Number(n) => *n,
-            RawPriority::Class(c) => match class_weight(classes, c) {
-                Some(v) => v,
-                None => {
+        Some(p) => {
+            match &p.value {
+                RawPriority::Number(n) if n.is_finite() && *n > 0.0 => *n,
+                RawPriority::Number(n) => {
                     diags.push(err_at(
-                        "FP802",
-                        format!("workload `{name}` has unknown priority class `{c}`"),
-                        p,
-                        "not a priority class",
-                        class_help(classes, true),
-                    ));
+                    "FP840",
+                    format!("workload `{name}` has priority {n}; a priority is a finite number above 0"),
+                    p,
+                    "out of range",
+                    class_help(classes, true),
+                ));
                     return None;
                 }
-            },
-        },
+                RawPriority::Class(c) => match class_weight(classes, c) {
+                    Some(v) => v,
+                    None => {
+                        diags.push(err_at(
+                            "FP802",
+                            format!("workload `{name}` has unknown priority class `{c}`"),
+                            p,
+                            "not a priority class",
+                            class_help(classes, true),
+                        ));
+                        return None;
+                    }
+                },
+            }
+        }
     };
     let unknown_models: Vec<&Spanned<String>> = w
         .gpu_models
@@ -373,7 +473,20 @@ fn build_workload(
     let mig_ok = matches!(t.isolation, Isolation::Mig { .. });
     let shared_ok = t.isolation == Isolation::Shared;
     let mut units = BTreeMap::new();
-    let mut replicas = w.replicas.unwrap_or(1).max(1);
+    let mut replicas = match &w.replicas {
+        Some(r) if r.value == 0 => {
+            diags.push(err_at(
+                "FP840",
+                format!("workload `{name}` has `replicas: 0`"),
+                r,
+                "must be at least 1",
+                "give the number of replicas (1 or more), or drop the workload",
+            ));
+            return None;
+        }
+        Some(r) => r.value,
+        None => 1,
+    };
     let mut gang = None;
     let mut memory_gib = None;
     let mut gpu_seconds_per_task = None;
@@ -429,7 +542,24 @@ fn build_workload(
             let (bytes, steps) = w
                 .collective
                 .as_ref()
-                .map(|c| (c.bytes_per_step, c.steps_per_hour))
+                .map(|c| {
+                    (
+                        number(
+                            diags,
+                            &c.bytes_per_step,
+                            "collective.bytes_per_step",
+                            Least::AtLeast(0.0),
+                            0.0,
+                        ),
+                        number(
+                            diags,
+                            &c.steps_per_hour,
+                            "collective.steps_per_hour",
+                            Least::AtLeast(0.0),
+                            0.0,
+                        ),
+                    )
+                })
                 .unwrap_or((0.0, 0.0));
             gang = Some(Gang {
                 required: req,
@@ -459,6 +589,17 @@ fn build_workload(
                     }
                 }
             } else if let Some(spec) = &w.model {
+                let before = diags.len();
+                number(
+                    diags,
+                    &spec.parameters_b,
+                    "model.parameters_b",
+                    Least::Above(0.0),
+                    1.0,
+                );
+                if diags.len() > before {
+                    return None;
+                }
                 if dtype_bytes(&spec.dtype.value).is_none() {
                     diags.push(err_at(
                         "FP802",
@@ -488,7 +629,7 @@ fn build_workload(
                     }
                 } else if let Some(spec) = &w.model {
                     let b = dtype_bytes(&spec.dtype.value).unwrap_or(2.0);
-                    let weights = spec.parameters_b * 1e9 * b;
+                    let weights = spec.parameters_b.value * 1e9 * b;
                     let kv = 2.0
                         * spec.layers as f64
                         * spec.kv_heads as f64
@@ -550,9 +691,34 @@ fn build_workload(
             }
         }
         Kind::Agent => {
-            let (Some(tasks), Some(tokens), Some(steps)) =
-                (w.tasks_per_hour, w.max_tokens, w.max_steps)
-            else {
+            let before = diags.len();
+            let pos = Least::Above(0.0);
+            let tasks = opt_number(diags, &w.tasks_per_hour, "tasks_per_hour", pos);
+            let tokens = opt_number(diags, &w.max_tokens, "max_tokens", pos);
+            let steps = opt_number(diags, &w.max_steps, "max_steps", pos);
+            let tps = opt_number(
+                diags,
+                &w.tokens_per_gpu_second,
+                "tokens_per_gpu_second",
+                pos,
+            )
+            .unwrap_or(1000.0);
+            let calls = opt_number(
+                diags,
+                &w.max_tool_calls,
+                "max_tool_calls",
+                Least::AtLeast(0.0),
+            );
+            let per_call = opt_number(
+                diags,
+                &w.gpu_seconds_per_tool_call,
+                "gpu_seconds_per_tool_call",
+                Least::AtLeast(0.0),
+            );
+            if diags.len() > before {
+                return None;
+            }
+            let (Some(tasks), Some(tokens), Some(steps)) = (tasks, tokens, steps) else {
                 diags.push(err_at(
                     "FP803",
                     format!(
@@ -564,9 +730,7 @@ fn build_workload(
                 ));
                 return None;
             };
-            let tps = w.tokens_per_gpu_second.unwrap_or(1000.0);
-            let per_task = steps * tokens / tps
-                + w.max_tool_calls.unwrap_or(0.0) * w.gpu_seconds_per_tool_call.unwrap_or(0.0);
+            let per_task = steps * tokens / tps + calls.unwrap_or(0.0) * per_call.unwrap_or(0.0);
             gpu_seconds_per_task = Some(per_task);
             let gpus = tasks * per_task / 3600.0;
             for (m, _) in &models {
@@ -661,7 +825,7 @@ fn build_workload(
         cpu_millicores: w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0),
         memory_mib: w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0),
         gpu_seconds_per_task,
-        tasks_per_hour: w.tasks_per_hour,
+        tasks_per_hour: w.tasks_per_hour.as_ref().map(|t| t.value),
     })
 }
 

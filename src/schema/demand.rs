@@ -33,21 +33,21 @@ pub struct RawDemand {
 pub struct RawPricing {
     /// USD per GPU-hour by catalog key (`h100-80gb: 3.0`).
     #[serde(default)]
-    pub gpu_usd_per_hour: BTreeMap<String, f64>,
+    pub gpu_usd_per_hour: BTreeMap<String, Spanned<f64>>,
     #[serde(default)]
-    pub power_usd_per_kwh: Option<f64>,
+    pub power_usd_per_kwh: Option<Spanned<f64>>,
     #[serde(default)]
-    pub pue: Option<f64>,
+    pub pue: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWeights {
-    pub value: Option<f64>,
-    pub cost_per_usd: Option<f64>,
-    pub communication: Option<f64>,
-    pub stranded: Option<f64>,
-    pub disruption: Option<f64>,
+    pub value: Option<Spanned<f64>>,
+    pub cost_per_usd: Option<Spanned<f64>>,
+    pub communication: Option<Spanned<f64>>,
+    pub stranded: Option<Spanned<f64>>,
+    pub disruption: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,11 +55,11 @@ pub struct RawWeights {
 pub struct RawTenant {
     pub name: Spanned<String>,
     #[serde(default)]
-    pub budget_usd_per_hour: Option<f64>,
+    pub budget_usd_per_hour: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_gpus: Option<f64>,
+    pub max_gpus: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_power_kw: Option<f64>,
+    pub max_power_kw: Option<Spanned<f64>>,
     #[serde(default)]
     pub priority: Option<Spanned<String>>,
     /// `dedicated-node`, `dedicated-gpu`, `mig` or `shared`.
@@ -101,24 +101,24 @@ pub struct RawWorkload {
     pub memory_mib: Option<Spanned<u64>>,
     // inference
     #[serde(default)]
-    pub replicas: Option<u32>,
+    pub replicas: Option<Spanned<u32>>,
     #[serde(default)]
     pub size: Option<Spanned<RawSize>>,
     #[serde(default)]
     pub model: Option<RawModelSpec>,
     // agent
     #[serde(default)]
-    pub tasks_per_hour: Option<f64>,
+    pub tasks_per_hour: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_tokens: Option<f64>,
+    pub max_tokens: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_steps: Option<f64>,
+    pub max_steps: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_tool_calls: Option<f64>,
+    pub max_tool_calls: Option<Spanned<f64>>,
     #[serde(default)]
-    pub tokens_per_gpu_second: Option<f64>,
+    pub tokens_per_gpu_second: Option<Spanned<f64>>,
     #[serde(default)]
-    pub gpu_seconds_per_tool_call: Option<f64>,
+    pub gpu_seconds_per_tool_call: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,8 +140,8 @@ pub struct RawTopology {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCollective {
-    pub bytes_per_step: f64,
-    pub steps_per_hour: f64,
+    pub bytes_per_step: Spanned<f64>,
+    pub steps_per_hour: Spanned<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,7 +166,7 @@ pub struct RawSize {
 #[serde(deny_unknown_fields)]
 pub struct RawModelSpec {
     /// Parameters in billions.
-    pub parameters_b: f64,
+    pub parameters_b: Spanned<f64>,
     pub layers: u32,
     pub kv_heads: u32,
     pub head_dim: u32,
