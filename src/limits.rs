@@ -178,6 +178,20 @@ pub const GPUS_PER_NODE: Range = Range::closed(
     "",
     "servers hold 1-16 GPUs (DGX-2: 16; NVL72 trays: 4); 128 leaves room",
 );
+/// Host CPU of one node template, in cores (`cpu_cores`; `cpu_millicores` is this x 1000).
+pub const NODE_CPU_CORES: Range = Range::above(
+    0.0,
+    16_384.0,
+    "cores",
+    "servers have 8-512 cores (DGX H100: 112, DGX B200: 112, GB200 tray: 144 Grace cores); 16,384 is past any",
+);
+/// Host memory of one node template.
+pub const NODE_MEMORY_GIB: Range = Range::above(
+    0.0,
+    1_048_576.0,
+    "GiB",
+    "servers have 64 GiB to a few TiB (DGX H100: 2 TiB, openb nodes up to 1,024 GiB); 1 PiB is past any",
+);
 /// Power of one node.
 pub const NODE_POWER_KW: Range = Range::above(
     0.0,

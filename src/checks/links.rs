@@ -82,10 +82,17 @@ pub fn port_reuse(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let mut nic_first = vec![NONE; f.nics.len()];
     let mut num_first: Vec<Vec<(u32, bool)>> = vec![Vec::new(); f.switches.len()];
     let mut named_first: HashMap<(SwitchId, &str), (u32, bool)> = HashMap::new();
+    // Port numbers past any real switch (a typo such as `leaf0:4294967295`) go to a map: the
+    // flat arrays never grow by a number read from the input.
+    const DENSE_PORTS: usize = 4096;
+    let mut sparse_first: HashMap<(SwitchId, u32), (u32, bool)> = HashMap::new();
     for (i, l) in f.links.iter().enumerate() {
         for (ep, is_b) in [(&l.a, false), (&l.b, true)] {
             let slot: &mut (u32, bool) = match ep {
                 Endpoint::Nic(n) => &mut nic_first[n.index()],
+                Endpoint::Switch(s, PortName::Num(p)) if *p as usize >= DENSE_PORTS => {
+                    sparse_first.entry((*s, *p)).or_insert(NONE)
+                }
                 Endpoint::Switch(s, PortName::Num(p)) => {
                     let v = &mut num_first[s.index()];
                     let p = *p as usize;

@@ -177,16 +177,40 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
     if !(a.node_power_kw > 0.0 && a.node_power_kw.is_finite()) {
         return Err(Error::usage("--node-power-kw must be positive", None));
     }
-    let bad = |m: String| {
-        Error::usage(
-            m,
-            Some("pass the openb node list, then the pod list".to_string()),
-        )
-    };
-    let nodes = openb::parse_nodes(&read(&a.nodes)?, &file_name(&a.nodes)).map_err(bad)?;
-    let mut pods = openb::parse_pods(&read(&a.pods)?, &file_name(&a.pods)).map_err(bad)?;
+    // Every problem of both lists is reported (file:line:col, code) before anything is written.
+    let nodes_file = crate::source::SourceFile::new(file_name(&a.nodes), read(&a.nodes)?);
+    let pods_file = crate::source::SourceFile::new(file_name(&a.pods), read(&a.pods)?);
+    let (nodes, node_diags) = openb::parse_nodes(&nodes_file.text);
+    let (mut pods, mut pod_diags) = openb::parse_pods(&pods_file.text);
     if let Some(n) = a.limit_pods {
-        pods.truncate(n);
+        // The first N pods with GPUs, and the CPU-only pods among them.
+        let mut with_gpus = 0;
+        pods.retain(|p| {
+            with_gpus += (p.num_gpu > 0) as usize;
+            with_gpus <= n && !(p.num_gpu == 0 && with_gpus == n)
+        });
+    }
+    if node_diags.is_empty() && pod_diags.is_empty() {
+        pod_diags.extend(openb::check_specs(&pods, &nodes));
+    }
+    let color = output::stderr_color();
+    let mut rejected = 0;
+    for (file, diags) in [(&nodes_file, &node_diags), (&pods_file, &pod_diags)] {
+        if !diags.is_empty() {
+            rejected += 1;
+            eprint!(
+                "{}",
+                crate::cli::render::human(
+                    diags,
+                    file,
+                    &crate::source::Provenance::default(),
+                    color
+                )
+            );
+        }
+    }
+    if rejected > 0 {
+        return Err(Error::InputRejected { count: rejected });
     }
     if nodes.is_empty() {
         return Err(Error::usage(
@@ -228,13 +252,15 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
         )
     })?;
     let dir = &a.output;
+    let with_gpus = openb::gpu_pods(&pods).count();
     eprintln!(
-        "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs), {} GPU model files",
+        "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs, one workload each; {} CPU-only pods left out), {} GPU model files",
         dir.display(),
         nodes.len(),
         nodes.iter().map(|n| n.gpus).sum::<u32>(),
         dir.display(),
-        pods.len(),
+        with_gpus,
+        pods.len() - with_gpus,
         codes.len()
     );
     Ok(Outcome::Clean)

@@ -35,11 +35,68 @@ fn dtype_bytes(s: &str) -> Option<f64> {
     })
 }
 
-/// Smallest power-of-two number of eighths covering `fraction` (1, 2, 4 or 8).
-pub fn eighths_for(fraction: f64) -> Option<u8> {
-    [1u8, 2, 4, 8]
-        .into_iter()
-        .find(|&e| fraction <= e as f64 / 8.0 + 1e-9)
+/// Thousandths of a GPU for a fraction in (0, 1] written in at most three decimals
+/// (`0.46` -> 460); `None` for anything else (nothing is rounded).
+pub fn milli_of_fraction(fraction: f64) -> Option<u32> {
+    if !(fraction.is_finite() && fraction > 0.0 && fraction <= 1.0) {
+        return None;
+    }
+    let m = (fraction * 1000.0).round();
+    ((fraction * 1000.0 - m).abs() < 1e-6 && m >= 1.0).then_some(m as u32)
+}
+
+/// The lowest value a demand number may take.
+#[derive(Clone, Copy)]
+enum Least {
+    /// `>= x`
+    AtLeast(f64),
+    /// `> x`
+    Above(f64),
+}
+
+/// FP840 unless `v` is finite and in range; returns the value (or `fallback` after an error,
+/// which stops the run anyway).
+fn number(
+    diags: &mut Vec<Diagnostic>,
+    v: &Spanned<f64>,
+    key: &str,
+    least: Least,
+    fallback: f64,
+) -> f64 {
+    let x = v.value;
+    let (ok, want) = match least {
+        Least::AtLeast(m) => (
+            x.is_finite() && x >= m,
+            format!("a finite number of at least {m}"),
+        ),
+        Least::Above(m) => (x.is_finite() && x > m, format!("a finite number above {m}")),
+    };
+    if ok {
+        return x;
+    }
+    diags.push(err_at(
+        "FP840",
+        format!("`{key}` must be {want}, got {x}"),
+        v,
+        "out of range",
+        match least {
+            Least::AtLeast(1.0) => {
+                format!("give `{key}` a value of 1 or more (1.0 = no overhead)")
+            }
+            Least::AtLeast(_) => format!("give `{key}` a non-negative value, or leave it out"),
+            Least::Above(_) => format!("give `{key}` a positive value"),
+        },
+    ));
+    fallback
+}
+
+fn opt_number(
+    diags: &mut Vec<Diagnostic>,
+    v: &Option<Spanned<f64>>,
+    key: &str,
+    least: Least,
+) -> Option<f64> {
+    v.as_ref().map(|v| number(diags, v, key, least, 0.0))
 }
 
 /// A diagnostic whose primary label sits on `value` (when its location is known).
@@ -77,20 +134,30 @@ pub fn build_demand(
     let mut diags = Vec::new();
     let classes = raw.priority_classes;
     let mut weights = Weights::default();
-    if let Some(v) = raw.weights.value {
-        weights.value = v;
-    }
-    if let Some(v) = raw.weights.cost_per_usd {
-        weights.cost_per_usd = v;
-    }
-    if let Some(v) = raw.weights.communication {
-        weights.communication = v;
-    }
-    if let Some(v) = raw.weights.stranded {
-        weights.stranded = v;
-    }
-    if let Some(v) = raw.weights.disruption {
-        weights.disruption = v;
+    let w0 = Least::AtLeast(0.0);
+    let rw = &raw.weights;
+    for (v, key, slot) in [
+        (&rw.value, "weights.value", &mut weights.value),
+        (
+            &rw.cost_per_usd,
+            "weights.cost_per_usd",
+            &mut weights.cost_per_usd,
+        ),
+        (
+            &rw.communication,
+            "weights.communication",
+            &mut weights.communication,
+        ),
+        (&rw.stranded, "weights.stranded", &mut weights.stranded),
+        (
+            &rw.disruption,
+            "weights.disruption",
+            &mut weights.disruption,
+        ),
+    ] {
+        if let Some(x) = opt_number(&mut diags, v, key, w0) {
+            *slot = x;
+        }
     }
 
     // GPU models present on the fabric, with their node's price when listed.
@@ -108,13 +175,32 @@ pub fn build_demand(
             }
         }
     }
-    for (k, v) in raw.pricing.gpu_usd_per_hour {
-        gpu_usd.insert(k, v);
+    for (k, v) in &raw.pricing.gpu_usd_per_hour {
+        let x = number(
+            &mut diags,
+            v,
+            &format!("pricing.gpu_usd_per_hour.{k}"),
+            w0,
+            0.0,
+        );
+        gpu_usd.insert(k.clone(), x);
     }
     let pricing = Pricing {
         gpu_usd_per_hour: gpu_usd,
-        power_usd_per_kwh: raw.pricing.power_usd_per_kwh.unwrap_or(0.10),
-        pue: raw.pricing.pue.unwrap_or(1.2),
+        power_usd_per_kwh: opt_number(
+            &mut diags,
+            &raw.pricing.power_usd_per_kwh,
+            "pricing.power_usd_per_kwh",
+            w0,
+        )
+        .unwrap_or(0.10),
+        pue: opt_number(
+            &mut diags,
+            &raw.pricing.pue,
+            "pricing.pue",
+            Least::AtLeast(1.0),
+        )
+        .unwrap_or(1.2),
     };
 
     let mut tenants = Vec::new();
@@ -170,9 +256,14 @@ pub fn build_demand(
         };
         tenants.push(Tenant {
             name: name.to_string(),
-            budget_usd_per_hour: t.budget_usd_per_hour,
-            max_gpus: t.max_gpus,
-            max_power_kw: t.max_power_kw,
+            budget_usd_per_hour: opt_number(
+                &mut diags,
+                &t.budget_usd_per_hour,
+                "budget_usd_per_hour",
+                w0,
+            ),
+            max_gpus: opt_number(&mut diags, &t.max_gpus, "max_gpus", w0),
+            max_power_kw: opt_number(&mut diags, &t.max_power_kw, "max_power_kw", w0),
             priority,
             isolation,
             share_with: Vec::new(),
@@ -319,22 +410,34 @@ fn build_workload(
     };
     let priority = match &w.priority {
         None => t.priority,
-        Some(p) => match &p.value {
-            RawPriority::Number(n) => *n,
-            RawPriority::Class(c) => match class_weight(classes, c) {
-                Some(v) => v,
-                None => {
+        Some(p) => {
+            match &p.value {
+                RawPriority::Number(n) if n.is_finite() && *n > 0.0 => *n,
+                RawPriority::Number(n) => {
                     diags.push(err_at(
-                        "FP802",
-                        format!("workload `{name}` has unknown priority class `{c}`"),
-                        p,
-                        "not a priority class",
-                        class_help(classes, true),
-                    ));
+                    "FP840",
+                    format!("workload `{name}` has priority {n}; a priority is a finite number above 0"),
+                    p,
+                    "out of range",
+                    class_help(classes, true),
+                ));
                     return None;
                 }
-            },
-        },
+                RawPriority::Class(c) => match class_weight(classes, c) {
+                    Some(v) => v,
+                    None => {
+                        diags.push(err_at(
+                            "FP802",
+                            format!("workload `{name}` has unknown priority class `{c}`"),
+                            p,
+                            "not a priority class",
+                            class_help(classes, true),
+                        ));
+                        return None;
+                    }
+                },
+            }
+        }
     };
     let unknown_models: Vec<&Spanned<String>> = w
         .gpu_models
@@ -370,7 +473,20 @@ fn build_workload(
     let mig_ok = matches!(t.isolation, Isolation::Mig { .. });
     let shared_ok = t.isolation == Isolation::Shared;
     let mut units = BTreeMap::new();
-    let mut replicas = w.replicas.unwrap_or(1).max(1);
+    let mut replicas = match &w.replicas {
+        Some(r) if r.value == 0 => {
+            diags.push(err_at(
+                "FP840",
+                format!("workload `{name}` has `replicas: 0`"),
+                r,
+                "must be at least 1",
+                "give the number of replicas (1 or more), or drop the workload",
+            ));
+            return None;
+        }
+        Some(r) => r.value,
+        None => 1,
+    };
     let mut gang = None;
     let mut memory_gib = None;
     let mut gpu_seconds_per_task = None;
@@ -426,7 +542,24 @@ fn build_workload(
             let (bytes, steps) = w
                 .collective
                 .as_ref()
-                .map(|c| (c.bytes_per_step, c.steps_per_hour))
+                .map(|c| {
+                    (
+                        number(
+                            diags,
+                            &c.bytes_per_step,
+                            "collective.bytes_per_step",
+                            Least::AtLeast(0.0),
+                            0.0,
+                        ),
+                        number(
+                            diags,
+                            &c.steps_per_hour,
+                            "collective.steps_per_hour",
+                            Least::AtLeast(0.0),
+                            0.0,
+                        ),
+                    )
+                })
                 .unwrap_or((0.0, 0.0));
             gang = Some(Gang {
                 required: req,
@@ -445,7 +578,7 @@ fn build_workload(
                     diags.push(
                         Diagnostic::error("FP803", format!("workload `{name}`: {msg}"))
                             .at_opt(span, "not a valid size")
-                            .help("give exactly one of `gpus`, `mig` or `fraction`"),
+                            .help("give exactly one of `gpus`, `mig`, `fraction` or `gpu_milli`"),
                     );
                     return None;
                 }
@@ -456,6 +589,17 @@ fn build_workload(
                     }
                 }
             } else if let Some(spec) = &w.model {
+                let before = diags.len();
+                number(
+                    diags,
+                    &spec.parameters_b,
+                    "model.parameters_b",
+                    Least::Above(0.0),
+                    1.0,
+                );
+                if diags.len() > before {
+                    return None;
+                }
                 if dtype_bytes(&spec.dtype.value).is_none() {
                     diags.push(err_at(
                         "FP802",
@@ -485,7 +629,7 @@ fn build_workload(
                     }
                 } else if let Some(spec) = &w.model {
                     let b = dtype_bytes(&spec.dtype.value).unwrap_or(2.0);
-                    let weights = spec.parameters_b * 1e9 * b;
+                    let weights = spec.parameters_b.value * 1e9 * b;
                     let kv = 2.0
                         * spec.layers as f64
                         * spec.kv_heads as f64
@@ -526,7 +670,17 @@ fn build_workload(
                             None => Unit::Gpus(1),
                         }
                     } else if shared_ok {
-                        Unit::Eighths(eighths_for(gib / gm.memory_gib).unwrap_or(8))
+                        // The share the memory needs, exactly: thousandths of compute in
+                        // proportion to memory (the smallest unit above it), memory in MiB.
+                        let milli = (gib / gm.memory_gib * 1000.0).ceil().max(1.0) as u32;
+                        if milli >= MILLI_PER_GPU {
+                            Unit::Gpus(1)
+                        } else {
+                            Unit::Share {
+                                milli: milli as u16,
+                                mem_mib: (gib * 1024.0).ceil() as u32,
+                            }
+                        }
                     } else {
                         Unit::Gpus(1)
                     }
@@ -537,9 +691,34 @@ fn build_workload(
             }
         }
         Kind::Agent => {
-            let (Some(tasks), Some(tokens), Some(steps)) =
-                (w.tasks_per_hour, w.max_tokens, w.max_steps)
-            else {
+            let before = diags.len();
+            let pos = Least::Above(0.0);
+            let tasks = opt_number(diags, &w.tasks_per_hour, "tasks_per_hour", pos);
+            let tokens = opt_number(diags, &w.max_tokens, "max_tokens", pos);
+            let steps = opt_number(diags, &w.max_steps, "max_steps", pos);
+            let tps = opt_number(
+                diags,
+                &w.tokens_per_gpu_second,
+                "tokens_per_gpu_second",
+                pos,
+            )
+            .unwrap_or(1000.0);
+            let calls = opt_number(
+                diags,
+                &w.max_tool_calls,
+                "max_tool_calls",
+                Least::AtLeast(0.0),
+            );
+            let per_call = opt_number(
+                diags,
+                &w.gpu_seconds_per_tool_call,
+                "gpu_seconds_per_tool_call",
+                Least::AtLeast(0.0),
+            );
+            if diags.len() > before {
+                return None;
+            }
+            let (Some(tasks), Some(tokens), Some(steps)) = (tasks, tokens, steps) else {
                 diags.push(err_at(
                     "FP803",
                     format!(
@@ -551,15 +730,20 @@ fn build_workload(
                 ));
                 return None;
             };
-            let tps = w.tokens_per_gpu_second.unwrap_or(1000.0);
-            let per_task = steps * tokens / tps
-                + w.max_tool_calls.unwrap_or(0.0) * w.gpu_seconds_per_tool_call.unwrap_or(0.0);
+            let per_task = steps * tokens / tps + calls.unwrap_or(0.0) * per_call.unwrap_or(0.0);
             gpu_seconds_per_task = Some(per_task);
             let gpus = tasks * per_task / 3600.0;
             for (m, _) in &models {
                 let Some(gm) = catalog.gpu(m) else { continue };
                 let (unit, reps) = if shared_ok {
-                    (Unit::Eighths(1), (gpus * 8.0).ceil().max(1.0) as u32)
+                    // Eighths of a GPU per agent replica (the unit agents are sized in).
+                    (
+                        Unit::Share {
+                            milli: 125,
+                            mem_mib: 0,
+                        },
+                        (gpus * 8.0).ceil().max(1.0) as u32,
+                    )
                 } else if let (true, Some(table)) = (mig_ok, gm.mig.as_ref()) {
                     let i = (0..table.profiles.len())
                         .min_by_key(|&i| {
@@ -590,7 +774,7 @@ fn build_workload(
     units.retain(|_, u| match u {
         Unit::Gpus(_) => true,
         Unit::Mig(_) => mig_ok,
-        Unit::Eighths(_) => shared_ok,
+        Unit::Share { .. } => shared_ok,
     });
     if units.is_empty() {
         if let (Some(first), true) = (w.gpu_models.first(), models.is_empty()) {
@@ -638,10 +822,12 @@ fn build_workload(
         units,
         gang,
         memory_gib,
+        cpu_millicores: w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0),
+        memory_mib: w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0),
         gpu_seconds_per_task,
-        tasks_per_hour: w.tasks_per_hour,
+        tasks_per_hour: w.tasks_per_hour.as_ref().map(|t| t.value),
         model: w.model.as_ref().map(|m| crate::model::demand::ModelSpec {
-            parameters_b: m.parameters_b,
+            parameters_b: m.parameters_b.value,
             layers: m.layers,
             kv_heads: m.kv_heads,
             head_dim: m.head_dim,
@@ -653,18 +839,41 @@ fn build_workload(
     })
 }
 
-/// A `size` has exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1). On error, the
-/// message and where to point: the out-of-range value, else the `size` mapping.
+/// A `size` has exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1, thousandths)
+/// or `gpu_milli` (1..=1000), and `gpu_memory_gib` (finite, > 0) only beside a share. On
+/// error, the message and where to point: the out-of-range value, else the `size` mapping.
 fn size_shape(size: &Spanned<RawSize>) -> Result<(), (&'static str, Option<Span>)> {
     let s = &size.value;
-    match (&s.gpus, &s.mig, &s.fraction) {
-        (Some(k), None, None) if k.value > 0 => Ok(()),
-        (None, Some(_), None) => Ok(()),
-        (None, None, Some(f)) if f.value > 0.0 && f.value <= 1.0 => Ok(()),
-        (Some(k), None, None) => Err(("`size.gpus` must be at least 1", known_span_of(k))),
-        (None, None, Some(f)) => Err(("`size.fraction` must be in (0, 1]", known_span_of(f))),
+    if let Some(m) = &s.gpu_memory_gib {
+        if s.fraction.is_none() && s.gpu_milli.is_none() {
+            return Err((
+                "`size.gpu_memory_gib` goes with a share (`fraction` or `gpu_milli`)",
+                known_span_of(m),
+            ));
+        }
+        if !(m.value.is_finite() && m.value > 0.0) {
+            return Err((
+                "`size.gpu_memory_gib` must be a positive number",
+                known_span_of(m),
+            ));
+        }
+    }
+    match (&s.gpus, &s.mig, &s.fraction, &s.gpu_milli) {
+        (Some(k), None, None, None) if k.value > 0 => Ok(()),
+        (None, Some(_), None, None) => Ok(()),
+        (None, None, Some(f), None) if milli_of_fraction(f.value).is_some() => Ok(()),
+        (None, None, None, Some(m)) if (1..=1000).contains(&m.value) => Ok(()),
+        (Some(k), None, None, None) => Err(("`size.gpus` must be at least 1", known_span_of(k))),
+        (None, None, Some(f), None) => Err((
+            "`size.fraction` must be in (0, 1] with at most three decimals (thousandths of a GPU)",
+            known_span_of(f),
+        )),
+        (None, None, None, Some(m)) => Err((
+            "`size.gpu_milli` must be 1 to 1000 (thousandths of a GPU)",
+            known_span_of(m),
+        )),
         _ => Err((
-            "`size` needs exactly one of `gpus` (> 0), `mig` or `fraction` (0 < f <= 1)",
+            "`size` needs exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1) or `gpu_milli` (1..=1000)",
             known_span_of(size),
         )),
     }
@@ -678,6 +887,7 @@ fn size_value_span(size: &Spanned<RawSize>) -> Option<Span> {
         .and_then(known_span_of)
         .or_else(|| s.mig.as_ref().and_then(known_span_of))
         .or_else(|| s.fraction.as_ref().and_then(known_span_of))
+        .or_else(|| s.gpu_milli.as_ref().and_then(known_span_of))
         .or_else(|| known_span_of(size))
 }
 
@@ -724,21 +934,39 @@ fn unknown_profile(
 }
 
 /// What one replica of `size` takes on a GPU of model `gm` with `gpn` GPUs per node; `None`
-/// when this model cannot host it. The shape was checked by `size_shape`.
+/// when this model cannot host it (too few GPUs, no such MIG profile, a share needing more
+/// memory than the GPU has). The shape was checked by `size_shape`.
 fn size_unit(size: &RawSize, gm: &crate::catalog::GpuModel, gpn: u32) -> Option<Unit> {
-    match (&size.gpus, &size.mig, &size.fraction) {
-        (Some(k), None, None) => (k.value <= gpn).then_some(Unit::Gpus(k.value)),
-        (None, Some(p), None) => gm
-            .mig
-            .as_ref()
-            .and_then(|t| t.profile_index(&p.value))
-            .map(Unit::Mig),
-        (None, None, Some(f)) => Some(match eighths_for(f.value) {
-            Some(8) | None => Unit::Gpus(1),
-            Some(e) => Unit::Eighths(e),
-        }),
-        _ => None,
+    let milli = match (&size.gpus, &size.mig, &size.fraction, &size.gpu_milli) {
+        (Some(k), None, None, None) => return (k.value <= gpn).then_some(Unit::Gpus(k.value)),
+        (None, Some(p), None, None) => {
+            return gm
+                .mig
+                .as_ref()
+                .and_then(|t| t.profile_index(&p.value))
+                .map(Unit::Mig)
+        }
+        (None, None, Some(f), None) => milli_of_fraction(f.value)?,
+        (None, None, None, Some(m)) => m.value,
+        _ => return None,
+    };
+    let mem_mib = size
+        .gpu_memory_gib
+        .as_ref()
+        .map(|m| (m.value * 1024.0).ceil().min(u32::MAX as f64) as u32)
+        .unwrap_or(0);
+    // A GPU whose memory the catalog gives (0: not given) must hold the share's memory.
+    if mem_mib > 0 && gm.memory_gib > 0.0 && mem_mib as f64 > gm.memory_gib * 1024.0 + 1e-6 {
+        return None;
     }
+    Some(if milli >= MILLI_PER_GPU {
+        Unit::Gpus(1)
+    } else {
+        Unit::Share {
+            milli: milli as u16,
+            mem_mib,
+        }
+    })
 }
 
 /// A demand file read and parsed (not yet validated: that needs the fabric).

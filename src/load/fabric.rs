@@ -251,6 +251,41 @@ impl Builder {
         self.value_in_range(v.value, span_of(v), key, r)
     }
 
+    /// A template's CPU (`cpu_cores` or `cpu_millicores`, not both) and memory (`memory_gib`),
+    /// in millicores and MiB; absent values mean not limited.
+    fn node_resources(&mut self, t: &RawNodeTemplate, name: &str) -> (Option<u64>, Option<u64>) {
+        let cpu = match (&t.cpu_cores, &t.cpu_millicores) {
+            (Some(c), Some(_)) => {
+                self.push(
+                    err(
+                        "FP009",
+                        format!("node template `{name}` has both `cpu_cores` and `cpu_millicores`"),
+                    )
+                    .at(span_of(c), "cores here")
+                    .help("give the CPU once, in cores or in millicores"),
+                );
+                None
+            }
+            (Some(c), None) => self
+                .in_range(c, "cpu_cores", &limits::NODE_CPU_CORES)
+                .then(|| (c.value * 1000.0).round() as u64),
+            (None, Some(m)) => self
+                .value_in_range(
+                    m.value as f64 / 1000.0,
+                    span_of(m),
+                    "cpu_millicores / 1000",
+                    &limits::NODE_CPU_CORES,
+                )
+                .then_some(m.value),
+            (None, None) => None,
+        };
+        let mem = t.memory_gib.as_ref().and_then(|m| {
+            self.in_range(m, "memory_gib", &limits::NODE_MEMORY_GIB)
+                .then(|| (m.value * 1024.0).round() as u64)
+        });
+        (cpu, mem)
+    }
+
     /// `in_range` for a value whose span is given (an element of a list, a map entry).
     pub(super) fn value_in_range<T: Num>(
         &mut self,
@@ -526,6 +561,7 @@ impl Builder {
             }
             None => None,
         };
+        let (cpu_millicores, memory_mib) = self.node_resources(t, &name);
         let mut nics = Vec::new();
         match (&t.rail_nics, t.nics.is_empty()) {
             (Some(r), false) => {
@@ -628,6 +664,8 @@ impl Builder {
             nvlink,
             power_kw: t.power_kw.value,
             price_usd_per_hour: price,
+            cpu_millicores,
+            memory_mib,
             nics,
         });
     }

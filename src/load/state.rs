@@ -2,7 +2,7 @@
 //! with spans -> validated, span-free `model::plan::Current`), collecting every problem.
 //!
 //! A state is validated like a demand: GPUs the fabric lacks (FP806), a demand passed where
-//! a plan is expected (FP807), shares out of range (FP808, FP809), a GPU booked beyond what
+//! a plan is expected (FP807), shares out of range (FP808), a GPU booked beyond what
 //! its mode allows (FP810), MIG layouts the GPU cannot hold (FP811, by `mig::check_layout`),
 //! a plan for another fabric (FP812), names given twice (FP813), assignments of the wrong
 //! shape (FP814). Unknown keys are FP002 (`deny_unknown_fields`).
@@ -267,21 +267,7 @@ fn read_assignments<'a>(
                     );
                     continue;
                 }
-                if m.value % 125 != 0 {
-                    diags.push(
-                        Diagnostic::error(
-                            "FP809",
-                            format!(
-                                "`{owner}` holds a share of {} thousandths of GPU `{}`, which the planner cannot hold",
-                                m.value, a.gpu.value
-                            ),
-                        )
-                        .at_opt(source::known_span_of(m), "not a multiple of 125")
-                        .help("the planner holds shares in eighths of a GPU: use 125, 250, ..., 1000"),
-                    );
-                    continue;
-                }
-                Hold::Eighths((m.value / 125) as u8)
+                Hold::Share(m.value as u16)
             }
             (None, None) => Hold::Whole,
         };
@@ -545,8 +531,8 @@ fn check_bookings(bookings: &[Booking], fabric: &Fabric, diags: &mut Vec<Diagnos
                 break;
             }
             match b.hold {
-                Hold::Eighths(e) => {
-                    milli += i64::from(e) * 125;
+                Hold::Share(e) => {
+                    milli += i64::from(e);
                     if milli > 1000 {
                         over(diags, b, format!("its shares sum to {milli} thousandths"));
                         break;
@@ -597,6 +583,6 @@ fn hold_words(h: Hold) -> String {
     match h {
         Hold::Whole => "whole".to_string(),
         Hold::Mig(_) => "as a MIG instance".to_string(),
-        Hold::Eighths(e) => format!("as a share of {} thousandths", u32::from(e) * 125),
+        Hold::Share(e) => format!("as a share of {e} thousandths"),
     }
 }

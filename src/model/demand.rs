@@ -111,9 +111,14 @@ pub enum Unit {
     Gpus(u32),
     /// One MIG instance of this profile (index into the model's MIG table).
     Mig(ProfileIdx),
-    /// A time-sliced share in eighths of a GPU: 1, 2, 4 or 8.
-    Eighths(u8),
+    /// A time-sliced share of one GPU in thousandths of its compute (1..=999, exact as
+    /// asked), with the GPU memory it needs in MiB (0: not stated). The shares on one GPU
+    /// fit when their thousandths sum to at most 1000 and their memory to at most the GPU's.
+    Share { milli: u16, mem_mib: u32 },
 }
+
+/// Thousandths of a GPU in one whole GPU.
+pub const MILLI_PER_GPU: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gang {
@@ -138,6 +143,10 @@ pub struct Workload {
     pub gang: Option<Gang>,
     /// Derived memory per replica (model spec), for the explanation.
     pub memory_gib: Option<f64>,
+    /// Host CPU per replica (per GPU for a training gang), millicores; 0: none asked.
+    pub cpu_millicores: u64,
+    /// Host memory per replica (per GPU for a training gang), MiB; 0: none asked.
+    pub memory_mib: u64,
     /// Agent: expected GPU-seconds per task.
     pub gpu_seconds_per_task: Option<f64>,
     pub tasks_per_hour: Option<f64>,

@@ -195,6 +195,10 @@ pub struct NodeTemplate {
     /// Maximum node power (DGX H100: 10.2 kW).
     pub power_kw: f64,
     pub price_usd_per_hour: Option<f64>,
+    /// CPU offered to workloads in millicores; `None`: not limited.
+    pub cpu_millicores: Option<u64>,
+    /// Host memory offered to workloads in MiB; `None`: not limited.
+    pub memory_mib: Option<u64>,
     pub nics: Vec<NicPort>,
 }
 

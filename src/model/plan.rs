@@ -11,7 +11,8 @@ use crate::mig::Placement;
 pub enum Hold {
     Whole,
     Mig(Placement),
-    Eighths(u8),
+    /// A time-sliced share, thousandths of the GPU.
+    Share(u16),
 }
 
 /// One GPU (global index into `Fabric::gpus`) and what is held on it.

@@ -11,16 +11,29 @@ use super::{finish, state, Current, PlanResult};
 /// Greedy order: running first, then required, then priority (high first), then size
 /// (large first, for packing), then demand order.
 pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
+    order_by(demand, current, true)
+}
+
+/// The naming order of workloads the pooled model chose: running first, then required,
+/// then size (large first: first-fit decreasing packs shares and CPU tighter), then demand
+/// order; priority no longer matters once the model has chosen who runs.
+pub fn packing_order(demand: &Demand, current: &Current) -> Vec<usize> {
+    order_by(demand, current, false)
+}
+
+fn order_by(demand: &Demand, current: &Current, by_priority: bool) -> Vec<usize> {
     let mut order: Vec<usize> = (0..demand.workloads.len()).collect();
+    // One replica's size: a whole GPU weighs 64, a MIG instance 8, a share 8 per GPU (in
+    // thousandths of these units, so shares keep their exact order).
     let size = |w: usize| {
         let wl = &demand.workloads[w];
         wl.units
             .values()
             .next()
             .map(|u| match u {
-                demand::Unit::Gpus(k) => *k as u64 * 64,
-                demand::Unit::Mig(_) => 8,
-                demand::Unit::Eighths(e) => *e as u64,
+                demand::Unit::Gpus(k) => *k as u64 * 64_000,
+                demand::Unit::Mig(_) => 8_000,
+                demand::Unit::Share { milli, .. } => *milli as u64 * 8,
             })
             .unwrap_or(0)
             * wl.replicas as u64
@@ -29,9 +42,14 @@ pub fn greedy_order(demand: &Demand, current: &Current) -> Vec<usize> {
         let (wa, wb) = (&demand.workloads[a], &demand.workloads[b]);
         let ra = current.running.contains_key(&wa.name);
         let rb = current.running.contains_key(&wb.name);
+        let prio = if by_priority {
+            wb.priority.total_cmp(&wa.priority)
+        } else {
+            std::cmp::Ordering::Equal
+        };
         (!ra, !wa.required)
             .cmp(&(!rb, !wb.required))
-            .then(wb.priority.total_cmp(&wa.priority))
+            .then(prio)
             .then(size(b).cmp(&size(a)))
             .then(a.cmp(&b))
     });

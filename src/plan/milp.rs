@@ -32,7 +32,7 @@ use super::state::{
     chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
-use crate::model::demand::{Demand, Isolation, Level, Unit};
+use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -44,6 +44,9 @@ pub struct Cell {
     /// GPUs per unit of `var` (whole chunks), 0 for MIG/shared.
     pub chunk_gpus: u32,
     pub unit: Unit,
+    /// An elastic cell of a class of identical workloads (index into `PoolModel::classes`):
+    /// `var` counts how many of them run in the pool; `workload` is the class's first.
+    pub class: Option<usize>,
 }
 
 /// The built model, inspectable without solving (STYLE: problem-builder struct).
@@ -58,6 +61,55 @@ pub struct PoolModel {
     pub patterns: Vec<(usize, u32, usize, usize)>,
     pub warm: Vec<(usize, f64)>,
     pub pruned: bool,
+    /// Classes of identical workloads modelled as one elastic cell per pool.
+    pub classes: Vec<Vec<usize>>,
+}
+
+/// Identical one-replica workloads (same tenant, kind, priority, size per model, host
+/// CPU and memory; not required, not running, no gang, not frozen, not fixed by the gang
+/// master), in classes of two or more. The pooled model counts each class per pool
+/// instead of deciding each workload (8,000 single-pod workloads of an openb trace fall
+/// into ~135 classes), which leaves the model exact: the workloads of a class are
+/// interchangeable, so any plan maps to class counts with the same objective.
+pub fn identical_classes(
+    d: &Demand,
+    current: &Current,
+    fixed: &[bool],
+    gang_dom: &[GangChoice],
+) -> Vec<Vec<usize>> {
+    type Key<'a> = (
+        usize,
+        crate::model::demand::Kind,
+        u64,
+        &'a BTreeMap<String, Unit>,
+        u64,
+        u64,
+    );
+    let mut by: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    for (w, wl) in d.workloads.iter().enumerate() {
+        let running = current
+            .running
+            .get(&wl.name)
+            .map(|a| !a.is_empty())
+            .unwrap_or(false);
+        let free = gang_dom.get(w).copied().unwrap_or(GangChoice::Free) == GangChoice::Free;
+        if wl.gang.is_some() || wl.replicas != 1 || wl.required || running || fixed[w] || !free {
+            continue;
+        }
+        by.entry((
+            wl.tenant,
+            wl.kind,
+            wl.priority.to_bits(),
+            &wl.units,
+            wl.cpu_millicores,
+            wl.memory_mib,
+        ))
+        .or_default()
+        .push(w);
+    }
+    let mut classes: Vec<Vec<usize>> = by.into_values().filter(|c| c.len() > 1).collect();
+    classes.sort();
+    classes
 }
 
 /// Sharing components: tenants connected by `may_share` (a-b and b-c put a, b and c in one
@@ -107,6 +159,15 @@ pub fn build(
     let nw = d.workloads.len();
     let np = geo.pools.len();
     let sgroup = share_components(d);
+    let classes = identical_classes(d, current, fixed, gang_dom);
+    let mut class_of: Vec<Option<usize>> = vec![None; nw];
+    for (c, members) in classes.iter().enumerate() {
+        for &w in members {
+            class_of[w] = Some(c);
+        }
+    }
+    // Decisions: one per class and one per other workload.
+    let decisions = nw - classes.iter().map(|c| c.len() - 1).sum::<usize>();
     // Free capacity per pool in `base`.
     let mut free = vec![0u32; np];
     let mut full = vec![0u32; np];
@@ -124,7 +185,7 @@ pub fn build(
     // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
     let k = if opts.candidates > 0 {
         opts.candidates
-    } else if nw * np > 50_000 {
+    } else if decisions * np > 50_000 {
         8
     } else {
         0
@@ -147,20 +208,40 @@ pub fn build(
         if fixed[w] || choice == GangChoice::Out {
             continue;
         }
+        // A class is decided once, at its first workload.
+        let members: &[usize] = match class_of[w] {
+            Some(c) if classes[c][0] != w => continue,
+            Some(c) => &classes[c],
+            None => std::slice::from_ref(&w),
+        };
+        let elastic = members.len() > 1;
         let eligible: Vec<usize> = (0..np)
             .filter(|&p| {
                 let pool = &geo.pools[p];
-                match wl.units.get(&geo.models[pool.model].key) {
-                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).is_some(),
-                    Some(_) => true,
-                    None => false,
-                }
+                let chunk = match wl.units.get(&geo.models[pool.model].key) {
+                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).map(|c| (u, c.0)),
+                    Some(&u) => Some((u, 1)),
+                    None => None,
+                };
+                // One chunk must fit one node's host CPU and memory (the pool rows below
+                // only sum them).
+                chunk.is_some_and(|(u, k)| {
+                    let (cpu, mem) = super::state::host_need(wl, u, k);
+                    let n = &geo.nodes[pool.nodes[0] as usize];
+                    n.cpu_millicores.is_none_or(|c| cpu <= c)
+                        && n.memory_mib.is_none_or(|c| mem <= c)
+                })
             })
             .collect();
         if eligible.is_empty() {
             continue;
         }
-        let wp = warm_pool_count(w);
+        let mut wp: BTreeMap<usize, u32> = BTreeMap::new();
+        for &m in members {
+            for (p, n) in warm_pool_count(m) {
+                *wp.entry(p).or_default() += n;
+            }
+        }
         let cand: Vec<usize> = if let (GangChoice::In(dom), Some(g)) = (choice, wl.gang.as_ref()) {
             // The gang master's domain.
             let lvl = g.required as usize;
@@ -206,14 +287,19 @@ pub fn build(
             c.dedup();
             c
         };
-        let (a, acol) = add(&mut vars, variable().binary());
-        if matches!(choice, GangChoice::In(_)) {
-            // The master admitted it there.
-            constraints.push(constraint!(a == 1));
-        }
-        admit[w] = Some(a);
-        admit_col[w] = Some(acol);
-        warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+        let a = if elastic {
+            None
+        } else {
+            let (a, acol) = add(&mut vars, variable().binary());
+            if matches!(choice, GangChoice::In(_)) {
+                // The master admitted it there.
+                constraints.push(constraint!(a == 1));
+            }
+            admit[w] = Some(a);
+            admit_col[w] = Some(acol);
+            warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+            Some(a)
+        };
         let mut total = Expression::from(0.0);
         let mut count_need = 0u32;
         for p in cand {
@@ -223,13 +309,14 @@ pub fn build(
                 Unit::Gpus(_) => chunks(wl, unit, pool.gpus_per_node).expect("eligible"),
                 _ => (0, wl.replicas),
             };
+            let count = count * members.len() as u32;
             count_need = count;
             let (v, vcol) = add(&mut vars, variable().integer().min(0).max(count as f64));
             let wv = match unit {
                 Unit::Gpus(_) => wp.get(&p).copied().unwrap_or(0) as f64 / chunk_gpus as f64,
                 _ => wp.get(&p).copied().unwrap_or(0) as f64,
             };
-            warm_vals.push((vcol, if warm.admitted[w] { wv } else { 0.0 }));
+            warm_vals.push((vcol, if elastic || warm.admitted[w] { wv } else { 0.0 }));
             total += v;
             cells.push(Cell {
                 workload: w,
@@ -238,9 +325,14 @@ pub fn build(
                 col: vcol,
                 chunk_gpus,
                 unit,
+                class: class_of[w].filter(|_| elastic),
             });
         }
-        constraints.push(constraint!(total == count_need as f64 * a));
+        match a {
+            Some(a) => constraints.push(constraint!(total == count_need as f64 * a)),
+            // Elastic: any number of the class's workloads, each whole.
+            None => constraints.push(constraint!(total <= count_need as f64)),
+        }
     }
     // Objective and tenant rows, per cell.
     let nt = d.tenants.len();
@@ -420,10 +512,17 @@ pub fn build(
         let mut nodes_full = Expression::from(0.0);
         let mut ded: BTreeMap<usize, Expression> = BTreeMap::new();
         let mut mig_need: BTreeMap<(u32, u8), Expression> = BTreeMap::new();
-        let mut share_need: BTreeMap<u32, Expression> = BTreeMap::new();
+        let mut share_need: BTreeMap<u32, (Expression, Expression)> = BTreeMap::new();
+        // Host CPU and memory of the pool's cells: a relaxation of the per-node rows (every
+        // named plan satisfies it; naming places per node).
+        let mut cpu_need = Expression::from(0.0);
+        let mut mem_need = Expression::from(0.0);
         for &i in &by_pool[p] {
             let c = &cells[i];
             let wl = &d.workloads[c.workload];
+            let (cpu, mem) = super::state::host_need(wl, c.unit, c.chunk_gpus.max(1));
+            cpu_need += cpu as f64 * c.var;
+            mem_need += mem as f64 * c.var;
             match c.unit {
                 Unit::Gpus(_) => {
                     gpus_power += c.chunk_gpus as f64 * c.var;
@@ -443,10 +542,12 @@ pub fn build(
                         .entry((mig_group(d, wl.tenant), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
-                Unit::Eighths(e) => {
-                    *share_need
+                Unit::Share { milli, mem_mib } => {
+                    let e = share_need
                         .entry(sgroup[wl.tenant])
-                        .or_insert_with(|| Expression::from(0.0)) += e as f64 * c.var;
+                        .or_insert_with(|| (Expression::from(0.0), Expression::from(0.0)));
+                    e.0 += milli as f64 * c.var;
+                    e.1 += mem_mib as f64 * c.var;
                 }
             }
         }
@@ -531,13 +632,32 @@ pub fn build(
             let (s, scol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
             let ws = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Shared { members } if members.iter().any(|x| sgroup[d.workloads[x.0 as usize].tenant] == sg))).count();
             warm_vals.push((scol, ws as f64));
-            constraints.push(constraint!(need <= 8.0 * s));
+            // Compute and GPU memory of the shares within the shared GPUs': a relaxation of
+            // per-GPU packing (every named plan satisfies it); what the counts cannot pack
+            // on concrete GPUs is placed elsewhere by the naming step's greedy repair.
+            let (milli, mem) = need;
+            constraints.push(constraint!(milli <= MILLI_PER_GPU as f64 * s));
+            if model.memory_mib > 0 {
+                constraints.push(constraint!(mem <= model.memory_mib as f64 * s));
+            }
             gpus_used += s;
             gpus_power += s;
             stranded += s;
             let _ = Hold::Whole;
         }
         constraints.push(constraint!(gpus_used <= free[p] as f64));
+        let host_left = |cap: fn(&super::state::NodeInfo) -> Option<u64>, used: &[u64]| {
+            pool.nodes
+                .iter()
+                .map(|&n| cap(&geo.nodes[n as usize]).map(|c| c.saturating_sub(used[n as usize])))
+                .sum::<Option<u64>>()
+        };
+        if let Some(cap) = host_left(|n| n.cpu_millicores, &base.cpu_used) {
+            constraints.push(constraint!(cpu_need <= cap as f64));
+        }
+        if let Some(cap) = host_left(|n| n.memory_mib, &base.mem_used) {
+            constraints.push(constraint!(mem_need <= cap as f64));
+        }
         constraints.push(constraint!(nodes_full <= full[p] as f64));
         *rack_rows
             .entry(pool.rack)
@@ -558,6 +678,7 @@ pub fn build(
         patterns,
         warm: warm_vals,
         pruned,
+        classes,
     }
 }
 
@@ -1059,6 +1180,7 @@ fn solve_named(
     deadline: &Deadline,
 ) -> (Solved, Option<PlanResult>) {
     let cells = model.cells.clone();
+    let classes = model.classes.clone();
     let patterns = model.patterns.clone();
     let admit = model.admit_col.clone();
     let (tx, rx) = mpsc::channel();
@@ -1089,6 +1211,7 @@ fn solve_named(
             base,
             fixed,
             &cells,
+            &classes,
             &patterns,
             &admit,
             &solved.values,
@@ -1109,6 +1232,7 @@ fn name_solution(
     base: &State,
     fixed: &[bool],
     cells: &[Cell],
+    classes: &[Vec<usize>],
     patterns: &[(usize, u32, usize, usize)],
     admit: &[Option<usize>],
     values: &[f64],
@@ -1139,19 +1263,35 @@ fn name_solution(
             }
         }
     }
-    let chosen: Vec<usize> = (0..d.workloads.len())
-        .filter(|&w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
+    let mut chosen: Vec<bool> = (0..d.workloads.len())
+        .map(|w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
         .collect();
     let mut pools_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // The next workload of each class to give a pool.
+    let mut next_of_class = vec![0usize; classes.len()];
     for c in cells {
-        if values[c.col] > 0.5 {
-            pools_of.entry(c.workload).or_default().push(c.pool);
+        match c.class {
+            Some(k) => {
+                // An elastic cell: that many of the class's workloads, in class order.
+                let n = values[c.col].round().max(0.0) as usize;
+                for _ in 0..n {
+                    let Some(&w) = classes[k].get(next_of_class[k]) else {
+                        break;
+                    };
+                    next_of_class[k] += 1;
+                    chosen[w] = true;
+                    pools_of.entry(w).or_default().push(c.pool);
+                }
+            }
+            None if values[c.col] > 0.5 => pools_of.entry(c.workload).or_default().push(c.pool),
+            None => {}
         }
     }
-    let order: Vec<usize> = greedy_order(d, current)
+    let order: Vec<usize> = super::greedy::packing_order(d, current)
         .into_iter()
-        .filter(|w| chosen.contains(w))
+        .filter(|&w| chosen[w])
         .collect();
+    let mut misses = 0usize;
     for (i, &w) in order.iter().enumerate() {
         // Out of time: the greedy plan stands in (`None`).
         if i % 64 == 0 && deadline.left() <= 0.0 {
@@ -1178,13 +1318,27 @@ fn name_solution(
         );
         st.scope = None;
         st.commit();
-        if r.is_err() {
+        if let Err(e) = &r {
+            misses += 1;
+            if misses <= 8 && std::env::var_os("FABPLAN_TIMING").is_some() {
+                eprintln!(
+                    "milp: naming miss `{}` in pools {pools:?}: {e}",
+                    d.workloads[w].name
+                );
+            }
             let r2 = st.place(w, &|_| true, &prefer);
             st.commit();
             reasons[w] = r2.err();
         } else {
             reasons[w] = None;
         }
+    }
+    if std::env::var_os("FABPLAN_TIMING").is_some() {
+        eprintln!(
+            "milp: naming placed {} of {} chosen workloads in their pools",
+            order.len() - misses,
+            order.len()
+        );
     }
     st.release_unused_mig();
     // Repair: anything still out gets a greedy try.

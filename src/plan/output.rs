@@ -35,7 +35,7 @@ fn hold_doc(geo: &Geometry, gpu: u32, h: Hold) -> PlanAssignment {
                 None,
             )
         }
-        Hold::Eighths(e) => (None, Some(unspanned(i64::from(e) * 125))),
+        Hold::Share(milli) => (None, Some(unspanned(i64::from(milli)))),
     };
     PlanAssignment {
         gpu: unspanned(name),
@@ -139,7 +139,7 @@ pub fn document(
                 let mut ws: Vec<String> = members.iter().map(|x| wname(x.0)).collect();
                 ws.sort();
                 ws.dedup();
-                let milli = members.iter().map(|x| u32::from(x.1) * 125).sum();
+                let milli = members.iter().map(|x| u32::from(x.1)).sum();
                 entry("shared", None, Some(milli), ws)
             }
         };

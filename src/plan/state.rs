@@ -9,7 +9,7 @@ use crate::fabric::topology::Topology;
 use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
 use crate::model::{Fabric, NvlinkKind, Tier};
 
-use crate::model::demand::{Demand, Isolation, Level, Unit, Workload};
+use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_GPU};
 
 /// Per-node facts the planner needs, flattened from the fabric.
 #[derive(Debug, Clone)]
@@ -22,6 +22,9 @@ pub struct NodeInfo {
     /// Domain id at each level (`Level as usize`); nvlink domains of HGX boards are per node.
     pub domain: [u32; 4],
     pub gpu_kw: f64,
+    /// CPU (millicores) and host memory (MiB) the node offers; `None`: not limited.
+    pub cpu_millicores: Option<u64>,
+    pub memory_mib: Option<u64>,
 }
 
 /// A GPU model present on the fabric, with its MIG layouts.
@@ -32,6 +35,8 @@ pub struct ModelInfo {
     pub layouts: Vec<Layout>,
     pub usd_per_gpu_hour: f64,
     pub nvlink_bytes_per_s: f64,
+    /// GPU memory in MiB (0: the catalog does not give it, shares are not limited by it).
+    pub memory_mib: u32,
 }
 
 /// Interchangeable capacity: the nodes of one (rack, template, leaf group, SU).
@@ -92,6 +97,9 @@ impl Geometry {
                     mig,
                     layouts,
                     usd_per_gpu_hour: demand.gpu_price(&t.gpu_model),
+                    memory_mib: gm
+                        .map(|g| (g.memory_gib * 1024.0).floor().clamp(0.0, u32::MAX as f64) as u32)
+                        .unwrap_or(0),
                     nvlink_bytes_per_s: gm
                         .map(|g| g.nvlink_gbytes_per_s as f64 / 2.0 * 1e9)
                         .filter(|&b| b > 0.0)
@@ -149,6 +157,8 @@ impl Geometry {
                 pool,
                 domain: [nvl, lg, su, 0],
                 gpu_kw,
+                cpu_millicores: t.cpu_millicores,
+                memory_mib: t.memory_mib,
             });
         }
         // For pools the NVLink domain is the rack's NVL72 domain or, on HGX boards, none
@@ -287,11 +297,43 @@ pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
                 .expect("mig unit on a MIG model");
             t.profile(p).compute_slices as f64 / t.compute_slices as f64
         }
-        Unit::Eighths(e) => e as f64 / 8.0,
+        Unit::Share { milli, .. } => milli as f64 / MILLI_PER_GPU as f64,
     }
 }
 
 pub use crate::model::plan::{Assignment, Hold};
+
+/// Host CPU (millicores) and memory (MiB) that `gpus` GPUs of workload `w` take on one node
+/// under `unit`: per replica (a whole-GPU replica holds `k` GPUs, a MIG or share replica
+/// one), per GPU for a training gang.
+pub fn host_need(wl: &Workload, unit: Unit, gpus: u32) -> (u64, u64) {
+    let replicas = match unit {
+        Unit::Gpus(k) if wl.gang.is_none() => gpus / k.max(1),
+        _ => gpus,
+    } as u64;
+    (wl.cpu_millicores * replicas, wl.memory_mib * replicas)
+}
+
+/// Host CPU and memory per node that workload `wl`, placed on model `m` with `assignments`,
+/// takes (from its GPUs per node).
+pub fn host_use(
+    geo: &Geometry,
+    wl: &Workload,
+    m: usize,
+    assignments: &[Assignment],
+) -> BTreeMap<u32, (u64, u64)> {
+    let Some(&unit) = wl.units.get(&geo.models[m].key) else {
+        return BTreeMap::new();
+    };
+    let mut gpus: BTreeMap<u32, u32> = BTreeMap::new();
+    for a in assignments {
+        *gpus.entry(geo.gpu_node[a.gpu as usize]).or_default() += 1;
+    }
+    gpus.into_iter()
+        .map(|(n, k)| (n, host_need(wl, unit, k)))
+        .filter(|(_, need)| *need != (0, 0))
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum GpuUse {
@@ -302,9 +344,9 @@ pub enum GpuUse {
         group: u32,
         layout: Vec<(Placement, Option<u32>)>,
     },
-    /// Time-sliced among `members` (workload, eighths).
+    /// Time-sliced among `members` (workload, thousandths).
     Shared {
-        members: Vec<(u32, u8)>,
+        members: Vec<(u32, u16)>,
     },
 }
 
@@ -320,6 +362,8 @@ enum Undo {
     Gpu(u32, GpuUse),
     Owner(u32, Option<u32>),
     Users(u32, Vec<u32>),
+    /// Host CPU and memory used on a node before a change.
+    Host(u32, u64, u64),
 }
 
 /// The state of a named plan, with an undo journal for all-or-nothing placement.
@@ -332,6 +376,9 @@ pub struct State<'a> {
     /// Tenants using the node.
     pub users: Vec<Vec<u32>>,
     pub free_gpus: Vec<u32>,
+    /// Host CPU (millicores) and memory (MiB) used per node.
+    pub cpu_used: Vec<u64>,
+    pub mem_used: Vec<u64>,
     pub rack_used_kw: Vec<f64>,
     pub tenant_usd: Vec<f64>,
     pub tenant_gpus: Vec<f64>,
@@ -360,6 +407,8 @@ impl<'a> State<'a> {
             owner: vec![None; geo.nodes.len()],
             users: vec![Vec::new(); geo.nodes.len()],
             free_gpus: geo.nodes.iter().map(|n| n.gpus).collect(),
+            cpu_used: vec![0; geo.nodes.len()],
+            mem_used: vec![0; geo.nodes.len()],
             rack_used_kw: vec![0.0; geo.rack_kw.len()],
             tenant_usd: vec![0.0; nt],
             tenant_gpus: vec![0.0; nt],
@@ -403,6 +452,14 @@ impl<'a> State<'a> {
                 st.mark_user(geo.gpu_node[x.gpu as usize], t);
             }
         }
+        for (w, a) in r.assignments.iter().enumerate() {
+            if let (true, Some(m)) = (r.admitted[w], r.model_of[w]) {
+                for (node, (cpu, mem)) in host_use(geo, &demand.workloads[w], m, a) {
+                    st.cpu_used[node as usize] += cpu;
+                    st.mem_used[node as usize] += mem;
+                }
+            }
+        }
         st.assignments = r.assignments.clone();
         st.admitted = r.admitted.clone();
         st.model_of = r.model_of.clone();
@@ -429,8 +486,17 @@ impl<'a> State<'a> {
 
     /// Best-fit node of model `m` with at least `k` free GPUs that `tenant` may use and whose
     /// rack has power for `k` more: fewest free GPUs first, then lowest id.
-    fn best_node(&self, m: usize, k: u32, tenant: u32, allow: &dyn Fn(u32) -> bool) -> Option<u32> {
-        let ok = |n: u32| allow(n) && self.node_open(n, tenant) && self.rack_ok(n, k);
+    fn best_node(
+        &self,
+        m: usize,
+        k: u32,
+        tenant: u32,
+        need: (u64, u64),
+        allow: &dyn Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let ok = |n: u32| {
+            allow(n) && self.node_open(n, tenant) && self.rack_ok(n, k) && self.host_ok(n, need)
+        };
         if let Some(scope) = &self.scope {
             return scope
                 .iter()
@@ -531,9 +597,39 @@ impl<'a> State<'a> {
                     self.note_kind(g, &cur);
                 }
                 Undo::Owner(n, o) => self.owner[n as usize] = o,
+                Undo::Host(n, c, m) => {
+                    self.cpu_used[n as usize] = c;
+                    self.mem_used[n as usize] = m;
+                }
                 Undo::Users(n, u) => self.users[n as usize] = u,
             }
         }
+    }
+
+    /// Whether `node` has `need` (millicores, MiB) of host CPU and memory left.
+    pub fn host_ok(&self, node: u32, need: (u64, u64)) -> bool {
+        let n = &self.geo.nodes[node as usize];
+        n.cpu_millicores
+            .is_none_or(|c| self.cpu_used[node as usize] + need.0 <= c)
+            && n.memory_mib
+                .is_none_or(|c| self.mem_used[node as usize] + need.1 <= c)
+    }
+
+    /// Takes `need` of host CPU and memory on `node` (journaled).
+    fn take_host(&mut self, node: u32, need: (u64, u64)) {
+        if need == (0, 0) {
+            return;
+        }
+        let i = node as usize;
+        self.journal
+            .push(Undo::Host(node, self.cpu_used[i], self.mem_used[i]));
+        self.cpu_used[i] += need.0;
+        self.mem_used[i] += need.1;
+    }
+
+    /// Host CPU and memory of one replica of `w` (one GPU of a gang: `gpus` = 1).
+    fn need_of(&self, w: usize, unit: Unit, gpus: u32) -> (u64, u64) {
+        host_need(&self.demand.workloads[w], unit, gpus)
     }
 
     fn rack_ok(&self, node: u32, extra_gpus: u32) -> bool {
@@ -560,6 +656,18 @@ impl<'a> State<'a> {
         if let Some(a) = prefer.first() {
             let pm = self.geo.model_of_gpu(a.gpu);
             order.sort_by_key(|&m| m != pm);
+        } else if wl.gang.is_none() && wl.replicas == 1 && order.len() > 1 {
+            // One replica: best fit across the models, not the first model that fits (a
+            // share on a half-used T4 rather than a fresh G2 GPU).
+            let score = |m: usize| self.fit_score(w, m, allow);
+            if let Some(best) = order
+                .iter()
+                .copied()
+                .filter_map(|m| score(m).map(|s| (s, m)))
+                .min()
+            {
+                order.sort_by_key(|&m| m != best.1);
+            }
         }
         for m in order {
             let unit = wl.units[&self.geo.models[m].key];
@@ -582,6 +690,49 @@ impl<'a> State<'a> {
             }
         }
         Err(last_err)
+    }
+
+    /// How tightly one replica of `w` fits model `m` now (lower is tighter): a share on a
+    /// time-sliced GPU scores the thousandths left after it; a fresh GPU or whole GPUs score
+    /// 1000 per GPU the best-fit node has left after it. `None`: no room.
+    fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(u32) -> bool) -> Option<u64> {
+        let wl = &self.demand.workloads[w];
+        let unit = *wl.units.get(&self.geo.models[m].key)?;
+        let t = wl.tenant as u32;
+        let k = match unit {
+            Unit::Gpus(k) => k,
+            Unit::Share { milli, .. } => {
+                let mem = self.share_mem(w as u32, m);
+                let need = self.need_of(w, unit, 1);
+                let best = self
+                    .configured(false)
+                    .into_iter()
+                    .filter(|&g| {
+                        let n = self.geo.gpu_node[g as usize];
+                        self.geo.nodes[n as usize].model == m
+                            && allow(n)
+                            && self.node_open(n, t)
+                            && self.share_ok(g, wl.tenant, milli, mem)
+                            && self.host_ok(n, need)
+                    })
+                    .filter_map(|g| match &self.gpus[g as usize] {
+                        GpuUse::Shared { members } => Some(
+                            (MILLI_PER_GPU
+                                - members.iter().map(|x| x.1 as u32).sum::<u32>()
+                                - milli as u32) as u64,
+                        ),
+                        _ => None,
+                    })
+                    .min();
+                if best.is_some() {
+                    return best;
+                }
+                1
+            }
+            Unit::Mig(_) => return Some(0),
+        };
+        let n = self.best_node(m, k, t, self.need_of(w, unit, k), allow)?;
+        Some(1000 + 1000 * (self.free_gpus[n as usize] - k) as u64)
     }
 
     /// Cost of `w` on model `m` in USD per hour, its GPU-equivalents and kW.
@@ -650,6 +801,12 @@ impl<'a> State<'a> {
         self.tenant_usd[t] -= usd;
         self.tenant_gpus[t] -= eq;
         self.tenant_kw[t] -= kw;
+        for (node, (cpu, mem)) in
+            host_use(self.geo, &self.demand.workloads[w], m, &self.assignments[w])
+        {
+            self.cpu_used[node as usize] -= cpu;
+            self.mem_used[node as usize] -= mem;
+        }
         for a in std::mem::take(&mut self.assignments[w]) {
             let g = a.gpu;
             let new = match (&self.gpus[g as usize], a.hold) {
@@ -689,21 +846,27 @@ impl<'a> State<'a> {
         k: u32,
         allow: &dyn Fn(u32) -> bool,
     ) -> impl Iterator<Item = u32> + '_ {
-        let _ = w;
-        let t = self.demand.workloads[w].tenant as u32;
+        let wl = &self.demand.workloads[w];
+        let t = wl.tenant as u32;
+        let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         let allow_ok: Vec<u32> = (0..self.geo.nodes.len() as u32)
             .filter(|&n| {
                 self.geo.nodes[n as usize].model == m
                     && self.free_gpus[n as usize] >= k
                     && allow(n)
                     && self.node_open(n, t)
+                    && self.host_ok(n, need)
             })
             .collect();
         allow_ok.into_iter()
     }
 
     fn take_whole(&mut self, w: usize, node: u32, k: u32) {
-        let t = self.demand.workloads[w].tenant as u32;
+        let wl = &self.demand.workloads[w];
+        let t = wl.tenant as u32;
+        let m = self.geo.nodes[node as usize].model;
+        let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
+        self.take_host(node, need);
         let gpus: Vec<u32> = self
             .geo
             .node_gpus(node)
@@ -760,8 +923,22 @@ impl<'a> State<'a> {
                     && self.geo.model_of_gpu(a.gpu) == m
                     && allow(self.geo.gpu_node[a.gpu as usize])
             });
-            if all_free && prefer.len() as u32 == total && nodes.iter().all(|&n| self.rack_ok(n, k))
+            let per_node = |n: u32| {
+                prefer
+                    .iter()
+                    .filter(|a| self.geo.gpu_node[a.gpu as usize] == n)
+                    .count() as u32
+            };
+            if all_free
+                && prefer.len() as u32 == total
+                && nodes.iter().all(|&n| {
+                    self.rack_ok(n, k) && self.host_ok(n, self.need_of(w, unit, per_node(n)))
+                })
             {
+                for &n in &nodes {
+                    let need = self.need_of(w, unit, per_node(n));
+                    self.take_host(n, need);
+                }
                 let t = wl.tenant as u32;
                 for a in prefer {
                     self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
@@ -803,7 +980,11 @@ impl<'a> State<'a> {
                 let mark = self.journal.len();
                 let mut left = count;
                 for n in nodes {
-                    while left > 0 && self.free_gpus[n as usize] >= k && self.rack_ok(n, k) {
+                    while left > 0
+                        && self.free_gpus[n as usize] >= k
+                        && self.rack_ok(n, k)
+                        && self.host_ok(n, self.need_of(w, unit, k))
+                    {
                         self.take_whole(w, n, k);
                         left -= 1;
                     }
@@ -859,7 +1040,10 @@ impl<'a> State<'a> {
                             && allow(node)
                             && self.node_open(node, t)
                             && self.rack_ok(node, k)
+                            && self.host_ok(node, self.need_of(w, unit, k))
                         {
+                            let need = self.need_of(w, unit, k);
+                            self.take_host(node, need);
                             for a in &mine {
                                 self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
                                 self.assignments[w].push(Assignment {
@@ -873,11 +1057,12 @@ impl<'a> State<'a> {
                         }
                     }
                     if !done {
-                        let best = self.best_node(m, k, t, allow);
+                        let best = self.best_node(m, k, t, self.need_of(w, unit, k), allow);
                         let Some(n) = best else {
                             return Err(format!(
-                                "no node with {k} free {} GPUs for replica {} of {reps}",
+                                "no node with {k} free {} GPUs{} for replica {} of {reps}",
                                 model.key,
+                                self.host_note(self.need_of(w, unit, k)),
                                 r + 1
                             ));
                         };
@@ -887,8 +1072,8 @@ impl<'a> State<'a> {
                 Unit::Mig(p) => self
                     .place_mig(w, m, p, allow, &mut prefer_left)
                     .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
-                Unit::Eighths(e) => self
-                    .place_share(w, m, e, allow, &mut prefer_left)
+                Unit::Share { milli, .. } => self
+                    .place_share(w, m, milli, allow, &mut prefer_left)
                     .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
             }
         }
@@ -906,6 +1091,7 @@ impl<'a> State<'a> {
         let wl = &self.demand.workloads[w];
         let t = wl.tenant as u32;
         let group = mig_group(self.demand, wl.tenant);
+        let need = self.need_of(w, Unit::Mig(p), 1);
         let fits = |s: &Self, g: u32| -> Option<Placement> {
             match &s.gpus[g as usize] {
                 GpuUse::Mig { group: gg, layout } if *gg == group => layout
@@ -925,7 +1111,10 @@ impl<'a> State<'a> {
             if let (Hold::Mig(q), GpuUse::Mig { group: gg, layout }) =
                 (a.hold, &self.gpus[a.gpu as usize])
             {
-                if *gg == group && layout.iter().any(|&(x, h)| x == q && h.is_none()) {
+                if *gg == group
+                    && layout.iter().any(|&(x, h)| x == q && h.is_none())
+                    && self.host_ok(self.geo.gpu_node[a.gpu as usize], need)
+                {
                     target = Some((a.gpu, q));
                 }
             }
@@ -936,7 +1125,8 @@ impl<'a> State<'a> {
                 // The GPU is free: configure the layout that holds the previous instance.
                 let node = self.geo.gpu_node[a.gpu as usize];
                 if let Hold::Mig(q) = a.hold {
-                    if self.node_open(node, t) && self.rack_ok(node, 1) {
+                    if self.node_open(node, t) && self.rack_ok(node, 1) && self.host_ok(node, need)
+                    {
                         if let Some(l) = self.geo.models[m]
                             .layouts
                             .iter()
@@ -961,7 +1151,11 @@ impl<'a> State<'a> {
             let mut best: Option<(usize, u32, Placement)> = None;
             for g in self.configured(true) {
                 let n = self.geo.gpu_node[g as usize];
-                if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
+                if self.geo.nodes[n as usize].model != m
+                    || !allow(n)
+                    || !self.node_open(n, t)
+                    || !self.host_ok(n, need)
+                {
                     continue;
                 }
                 {
@@ -982,11 +1176,12 @@ impl<'a> State<'a> {
         }
         if target.is_none() {
             // Configure a free GPU with the maximal layout offering the most of `p`.
-            let node = self.best_node(m, 1, t, allow);
+            let node = self.best_node(m, 1, t, need, allow);
             let Some(n) = node else {
                 return Err(format!(
-                    "no free {} GPU to configure for MIG",
-                    self.geo.models[m].key
+                    "no free {} GPU to configure for MIG{}",
+                    self.geo.models[m].key,
+                    self.host_note(need)
                 ));
             };
             let g = self
@@ -1016,15 +1211,43 @@ impl<'a> State<'a> {
             hold: Hold::Mig(q),
         });
         let node = self.geo.gpu_node[g as usize];
+        self.take_host(node, need);
         self.mark_user(node, t);
         Ok(())
     }
 
-    fn share_ok(&self, g: u32, tenant: usize, e: u8) -> bool {
+    /// Words for a failure message when host CPU or memory may be what stopped a replica.
+    fn host_note(&self, need: (u64, u64)) -> String {
+        match need {
+            (0, 0) => String::new(),
+            (c, 0) => format!(" with {c} millicores of CPU free"),
+            (0, m) => format!(" with {m} MiB of memory free"),
+            (c, m) => format!(" with {c} millicores of CPU and {m} MiB of memory free"),
+        }
+    }
+
+    /// GPU memory (MiB) a share of workload `w` needs on model `m` (0: not stated).
+    fn share_mem(&self, w: u32, m: usize) -> u64 {
+        match self.demand.workloads[w as usize]
+            .units
+            .get(&self.geo.models[m].key)
+        {
+            Some(Unit::Share { mem_mib, .. }) => *mem_mib as u64,
+            _ => 0,
+        }
+    }
+
+    /// Whether a share of `milli` thousandths and `mem` MiB of `tenant` fits time-sliced GPU
+    /// `g`: compute sums to at most 1000, memory to at most the GPU's, tenants share.
+    fn share_ok(&self, g: u32, tenant: usize, milli: u16, mem: u64) -> bool {
         match &self.gpus[g as usize] {
             GpuUse::Shared { members } => {
+                let m = self.geo.model_of_gpu(g);
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
-                used + e as u32 <= 8
+                let cap = self.geo.models[m].memory_mib as u64;
+                let mem_used: u64 = members.iter().map(|x| self.share_mem(x.0, m)).sum();
+                used + milli as u32 <= MILLI_PER_GPU
+                    && (cap == 0 || mem_used + mem <= cap)
                     && members.iter().all(|&(x, _)| {
                         self.demand
                             .may_share(self.demand.workloads[x as usize].tenant, tenant)
@@ -1034,23 +1257,28 @@ impl<'a> State<'a> {
         }
     }
 
+    /// Places one share: its previous GPU when it still fits, else best fit (the least
+    /// compute left after it) among time-sliced GPUs, else a free GPU of the best-fit node.
     fn place_share(
         &mut self,
         w: usize,
         m: usize,
-        e: u8,
+        milli: u16,
         allow: &dyn Fn(u32) -> bool,
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let tenant = self.demand.workloads[w].tenant;
         let t = tenant as u32;
+        let mem = self.share_mem(w as u32, m);
+        let need = self.need_of(w, Unit::Share { milli, mem_mib: 0 }, 1);
         let mut target = None;
-        if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Eighths(e)) {
+        if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Share(milli)) {
             let a = prefer.remove(i);
             let node = self.geo.gpu_node[a.gpu as usize];
             if allow(node)
                 && self.node_open(node, t)
-                && (self.share_ok(a.gpu, tenant, e)
+                && self.host_ok(node, need)
+                && (self.share_ok(a.gpu, tenant, milli, mem)
                     || (self.gpus[a.gpu as usize] == GpuUse::Free && self.rack_ok(node, 1)))
                 && self.geo.model_of_gpu(a.gpu) == m
             {
@@ -1061,29 +1289,32 @@ impl<'a> State<'a> {
             let mut best: Option<(u32, u32)> = None;
             for g in self.configured(false) {
                 let n = self.geo.gpu_node[g as usize];
-                if self.geo.nodes[n as usize].model != m || !allow(n) || !self.node_open(n, t) {
+                if self.geo.nodes[n as usize].model != m
+                    || !allow(n)
+                    || !self.node_open(n, t)
+                    || !self.share_ok(g, tenant, milli, mem)
+                    || !self.host_ok(n, need)
+                {
                     continue;
                 }
-                {
-                    if self.share_ok(g, tenant, e) {
-                        let GpuUse::Shared { members } = &self.gpus[g as usize] else {
-                            continue;
-                        };
-                        let free = 8 - members.iter().map(|x| x.1 as u32).sum::<u32>();
-                        if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
-                            best = Some((free, g));
-                        }
-                    }
+                let GpuUse::Shared { members } = &self.gpus[g as usize] else {
+                    continue;
+                };
+                let free = MILLI_PER_GPU - members.iter().map(|x| x.1 as u32).sum::<u32>();
+                if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
+                    best = Some((free, g));
                 }
             }
             target = best.map(|(_, g)| g);
         }
         if target.is_none() {
-            let node = self.best_node(m, 1, t, allow);
+            let node = self.best_node(m, 1, t, need, allow);
             let Some(n) = node else {
                 return Err(format!(
-                    "no free {} GPU to time-slice",
-                    self.geo.models[m].key
+                    "no free {} GPU to time-slice and no time-sliced one with {milli} thousandths{} left{}",
+                    self.geo.models[m].key,
+                    if mem > 0 { format!(" and {mem} MiB") } else { String::new() },
+                    self.host_note(need)
                 ));
             };
             target = self
@@ -1096,14 +1327,15 @@ impl<'a> State<'a> {
             GpuUse::Shared { members } => members.clone(),
             _ => Vec::new(),
         };
-        members.push((w as u32, e));
+        members.push((w as u32, milli));
         members.sort();
         self.set_gpu(g, GpuUse::Shared { members });
         self.assignments[w].push(Assignment {
             gpu: g,
-            hold: Hold::Eighths(e),
+            hold: Hold::Share(milli),
         });
         let node = self.geo.gpu_node[g as usize];
+        self.take_host(node, need);
         self.mark_user(node, t);
         Ok(())
     }
@@ -1219,7 +1451,8 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
             }
             GpuUse::Shared { members } => {
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
-                t.stranded += d.weights.stranded * (1.0 - used as f64 / 8.0);
+                t.stranded +=
+                    d.weights.stranded * (1.0 - used as f64 / MILLI_PER_GPU as f64).max(0.0);
             }
             _ => {}
         }

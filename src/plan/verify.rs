@@ -108,6 +108,11 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
     let mut tenant_usd = vec![0.0; demand.tenants.len()];
     let mut tenant_gpus = vec![0.0; demand.tenants.len()];
     let mut tenant_kw = vec![0.0; demand.tenants.len()];
+    // Host CPU (millicores) and memory (MiB) asked per node, and GPU memory (MiB) per GPU.
+    let mut node_host: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    // The first workload entry that asks host resources of each node (where FP863 points).
+    let mut node_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
+    let mut gpu_mem: BTreeMap<usize, u64> = BTreeMap::new();
     for pw in &plan.workloads {
         let Some(&w) = by_name.get(pw.name.value.as_str()) else {
             v(
@@ -271,8 +276,8 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
                 wl.replicas as f64 * table.profile(p).compute_slices as f64
                     / table.compute_slices as f64
             }
-            Unit::Eighths(e) => {
-                let milli = i64::from(e) * 125;
+            Unit::Share { milli, .. } => {
+                let milli = i64::from(milli);
                 if held.len() as u32 != wl.replicas
                     || held
                         .iter()
@@ -319,6 +324,29 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
             equiv * price + equiv * gpu_kw * demand.pricing.pue * demand.pricing.power_usd_per_kwh;
         tenant_gpus[wl.tenant] += equiv;
         tenant_kw[wl.tenant] += equiv * gpu_kw;
+        // Host resources: a replica per whole-GPU chunk of `k`, per MIG instance or share;
+        // a training gang asks per GPU.
+        let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
+        for &g in &gpus {
+            *per_node.entry(node_of(g).0).or_default() += 1;
+        }
+        for (n, count) in per_node {
+            let replicas = match unit {
+                Unit::Gpus(k) if wl.gang.is_none() => count / k.max(1) as u64,
+                _ => count,
+            };
+            let e = node_host.entry(n).or_default();
+            if wl.cpu_millicores > 0 || wl.memory_mib > 0 {
+                node_at.entry(n).or_insert_with(|| sp(&pw.name));
+            }
+            e.0 += wl.cpu_millicores * replicas;
+            e.1 += wl.memory_mib * replicas;
+        }
+        if let Unit::Share { mem_mib, .. } = unit {
+            for &g in &gpus {
+                *gpu_mem.entry(g).or_default() += mem_mib as u64;
+            }
+        }
     }
     for (w, wl) in demand.workloads.iter().enumerate() {
         let admitted = plan
@@ -479,6 +507,18 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
                 );
             }
         }
+        let mem_cap = catalog
+            .gpu(&t.gpu_model)
+            .map(|m| m.memory_gib * 1024.0)
+            .unwrap_or(0.0);
+        let mem = gpu_mem.get(&g).copied().unwrap_or(0);
+        if mem_cap > 0.0 && mem as f64 > mem_cap + 1e-6 {
+            v(
+                "FP858",
+                gpu_at,
+                format!("GPU `{name}` holds shares asking {mem} MiB of its {mem_cap:.0} MiB"),
+            );
+        }
         if milli > 1000 {
             v(
                 "FP858",
@@ -504,6 +544,30 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
                     }
                 }
             }
+        }
+    }
+    for (&n, &(cpu, mem)) in &node_host {
+        let node = &fabric.nodes[n as usize];
+        let t = &fabric.templates[node.template.index()];
+        if let Some(c) = t.cpu_millicores.filter(|&c| cpu > c) {
+            v(
+                "FP863",
+                node_at.get(&n).copied().flatten(),
+                format!(
+                    "node `{}` is asked {cpu} millicores of CPU and has {c}",
+                    node.name
+                ),
+            );
+        }
+        if let Some(c) = t.memory_mib.filter(|&c| mem > c) {
+            v(
+                "FP863",
+                node_at.get(&n).copied().flatten(),
+                format!(
+                    "node `{}` is asked {mem} MiB of memory and has {c}",
+                    node.name
+                ),
+            );
         }
     }
     for (node, ts) in &node_tenants {

@@ -156,7 +156,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]
                 whole_free >= *k
             }
             (Unit::Mig(_), _) => f.gpu_model(model).and_then(|m| m.mig.as_ref()).is_some(),
-            (Unit::Eighths(_), _) => true,
+            (Unit::Share { .. }, _) => true,
         }
     };
     let mig_usable = |p: &Pending, g: usize| -> bool {
@@ -200,7 +200,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]
     };
     let share_usable = |p: &Pending, g: usize| -> bool {
         let n = f.gpus[g].node;
-        let Some(Unit::Eighths(e)) = p.w.units.get(node_model(f, n)) else {
+        let Some(Unit::Share { milli: e, .. }) = p.w.units.get(node_model(f, n)) else {
             return false;
         };
         let may_share = |t: &str| {
@@ -208,7 +208,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]
                 || (p.share_with.contains(&t)
                     && tenant(t).is_some_and(|x| shares_with(x).contains(&p.tenant)))
         };
-        *e as f64 / 8.0 <= 1.0 - u.used[g] + 1e-9
+        *e as f64 / 1000.0 <= 1.0 - u.used[g] + 1e-9
             && gpu_tenants[g].iter().all(|t| may_share(t))
             && node_ok(p, n)
     };

@@ -33,21 +33,21 @@ pub struct RawDemand {
 pub struct RawPricing {
     /// USD per GPU-hour by catalog key (`h100-80gb: 3.0`).
     #[serde(default)]
-    pub gpu_usd_per_hour: BTreeMap<String, f64>,
+    pub gpu_usd_per_hour: BTreeMap<String, Spanned<f64>>,
     #[serde(default)]
-    pub power_usd_per_kwh: Option<f64>,
+    pub power_usd_per_kwh: Option<Spanned<f64>>,
     #[serde(default)]
-    pub pue: Option<f64>,
+    pub pue: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWeights {
-    pub value: Option<f64>,
-    pub cost_per_usd: Option<f64>,
-    pub communication: Option<f64>,
-    pub stranded: Option<f64>,
-    pub disruption: Option<f64>,
+    pub value: Option<Spanned<f64>>,
+    pub cost_per_usd: Option<Spanned<f64>>,
+    pub communication: Option<Spanned<f64>>,
+    pub stranded: Option<Spanned<f64>>,
+    pub disruption: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,11 +55,11 @@ pub struct RawWeights {
 pub struct RawTenant {
     pub name: Spanned<String>,
     #[serde(default)]
-    pub budget_usd_per_hour: Option<f64>,
+    pub budget_usd_per_hour: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_gpus: Option<f64>,
+    pub max_gpus: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_power_kw: Option<f64>,
+    pub max_power_kw: Option<Spanned<f64>>,
     #[serde(default)]
     pub priority: Option<Spanned<String>>,
     /// `dedicated-node`, `dedicated-gpu`, `mig` or `shared`.
@@ -94,26 +94,31 @@ pub struct RawWorkload {
     pub topology: Option<RawTopology>,
     #[serde(default)]
     pub collective: Option<RawCollective>,
+    /// Host CPU (millicores) and memory (MiB) per replica, per GPU for a training gang.
+    #[serde(default)]
+    pub cpu_millicores: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub memory_mib: Option<Spanned<u64>>,
     // inference
     #[serde(default)]
-    pub replicas: Option<u32>,
+    pub replicas: Option<Spanned<u32>>,
     #[serde(default)]
     pub size: Option<Spanned<RawSize>>,
     #[serde(default)]
     pub model: Option<RawModelSpec>,
     // agent
     #[serde(default)]
-    pub tasks_per_hour: Option<f64>,
+    pub tasks_per_hour: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_tokens: Option<f64>,
+    pub max_tokens: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_steps: Option<f64>,
+    pub max_steps: Option<Spanned<f64>>,
     #[serde(default)]
-    pub max_tool_calls: Option<f64>,
+    pub max_tool_calls: Option<Spanned<f64>>,
     #[serde(default)]
-    pub tokens_per_gpu_second: Option<f64>,
+    pub tokens_per_gpu_second: Option<Spanned<f64>>,
     #[serde(default)]
-    pub gpu_seconds_per_tool_call: Option<f64>,
+    pub gpu_seconds_per_tool_call: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,8 +140,8 @@ pub struct RawTopology {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCollective {
-    pub bytes_per_step: f64,
-    pub steps_per_hour: f64,
+    pub bytes_per_step: Spanned<f64>,
+    pub steps_per_hour: Spanned<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,15 +151,22 @@ pub struct RawSize {
     pub gpus: Option<Spanned<u32>>,
     #[serde(default)]
     pub mig: Option<Spanned<String>>,
+    /// A time-sliced share as a fraction of one GPU's compute, `0 < f < 1`, in thousandths
+    /// (`0.46`); or the same in thousandths (`gpu_milli: 460`, the openb trace's unit).
     #[serde(default)]
     pub fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub gpu_milli: Option<Spanned<u32>>,
+    /// GPU memory one share needs (GiB); shares on a GPU fit within its memory.
+    #[serde(default)]
+    pub gpu_memory_gib: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawModelSpec {
     /// Parameters in billions.
-    pub parameters_b: f64,
+    pub parameters_b: Spanned<f64>,
     pub layers: u32,
     pub kv_heads: u32,
     pub head_dim: u32,

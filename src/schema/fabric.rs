@@ -78,6 +78,15 @@ pub struct RawNodeTemplate {
     pub power_kw: Spanned<f64>,
     #[serde(default)]
     pub price_usd_per_hour: Option<Spanned<f64>>,
+    /// CPU a node offers to workloads, in cores (`cpu_cores: 64`) or millicores
+    /// (`cpu_millicores: 64000`, the Kubernetes unit); absent: not limited.
+    #[serde(default)]
+    pub cpu_cores: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub cpu_millicores: Option<Spanned<u64>>,
+    /// Host memory a node offers to workloads, GiB; absent: not limited.
+    #[serde(default)]
+    pub memory_gib: Option<Spanned<f64>>,
     /// Explicit NIC ports, each naming the GPU it serves.
     #[serde(default)]
     pub nics: Vec<Spanned<RawNic>>,
