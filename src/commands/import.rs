@@ -11,6 +11,13 @@ use crate::cli::output;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::nvidia_smi::{self, Capture, ImportOptions};
+use crate::source::SourceFile;
+
+/// Reads an input file or stdin (`-`); an unreadable or non-UTF-8 input is printed as a
+/// located diagnostic (exit 2).
+fn read_input(path: &Path) -> Result<SourceFile> {
+    crate::source::read_input(path).map_err(|(file, d)| super::reject_input(&file, d))
+}
 
 pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
@@ -87,18 +94,6 @@ fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
 
 fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     use crate::formats::slurm;
-    let (text, origin) = if a.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
-            Error::Read {
-                path: "<stdin>".into(),
-                source,
-            }
-        })?;
-        (s, "<stdin>".to_string())
-    } else {
-        (read(&a.file)?, a.file.display().to_string())
-    };
     if let Some(g) = &a.gpu {
         if Catalog::builtin().gpu(g).is_none() {
             let known: Vec<&str> = Catalog::builtin().gpus().map(|m| m.key.as_str()).collect();
@@ -120,7 +115,13 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
             None,
         ));
     }
-    let topo = slurm::parse(&text, &origin)?;
+    // Flags are checked first (usage errors), then the whole file: every problem is printed
+    // with its file, line and column, and nothing is written.
+    let file = read_input(&a.file)?;
+    let (topo, diags) = slurm::parse(&file);
+    let Some(topo) = topo else {
+        return Err(super::reject_input_all(&file, diags));
+    };
     // topology.yaml written by `export slurm` names its tree `<fabric>-tree`: keep the name.
     let from_tree = topo
         .tree_name
