@@ -191,6 +191,28 @@ rules! {
     "What it does: each key is given once per line with a value; a block line needs `Nodes=`; `BlockSizes=` is given once; `LinkSpeed=` is a number; names are not empty.\n\nWhy it matters: Slurm keeps the last of two values; which one was meant is unknown.\n\nExample: `BlockName=nvl1 Nodes=gb[01-18] Nodes=gb[19-36]`; `BlockName=nvl1` without nodes.\n\nSource: SchedMD topology.conf(5).";
     "FP909" "slurm-bad-name" Error None, "a topology, switch, block or node name has characters Slurm names do not",
     "What it does: names are letters, digits, `-`, `_` and `.`.\n\nWhy it matters: the name becomes a node, switch or rack id of the imported fabric; a quote, colon or space there would break the fabric file.\n\nExample: `SwitchName=leaf:1`.\n\nSource: slurm.conf(5) NodeName; fabric ids (docs/fabric-format.md).";
+    "FP911" "nvsmi-profile-row" Error None, "an `nvidia-smi mig -lgip` profile row cannot be read",
+    "What it does: each profile row of `-lgip` has 10 columns (GPU, `MIG`, name, ID, Free/Total, memory GiB, P2P, SM, DEC, ENC), numbers where numbers belong, and a name starting with `<N>g`; every bad row is reported.\n\nWhy it matters: a misread row would give the imported GPU a wrong MIG table, and every layout built on it would be wrong.\n\nExample: `|   0  MIG 2g.20gb   14   3/3   lots   No   32   2   0   |` (memory `lots`).\n\nSource: `nvidia-smi mig -lgip` as printed by driver 580.159.04 (tests/fixtures/nvidia-smi/); NVIDIA MIG User Guide.";
+    "FP912" "nvsmi-placement-line" Error None, "an `nvidia-smi mig -lgipp` line cannot be read",
+    "What it does: each line of `-lgipp` reads `GPU <i> Profile ID <id> Placements: {s,s,...}:<width>` with starts and a width of at least 1 in placement units; every bad line is reported.\n\nWhy it matters: placements are the MIG starts fabplan enforces (rule R1).\n\nExample: `GPU  0 Profile ID  9 Placements: {0,4}:four`.\n\nSource: `nvidia-smi mig -lgipp` (tests/fixtures/nvidia-smi/); NVIDIA MIG User Guide.";
+    "FP913" "nvsmi-no-rows" Error None, "a capture holds no profiles, placements or GPU name",
+    "What it does: `-lgip` must hold at least one profile row, `-lgipp` one placement line, and a query capture a GPU name; the help says when the two MIG captures look swapped.\n\nWhy it matters: usually the wrong file was passed.\n\nExample: `--lgip mig-lgipp.txt --lgipp mig-lgip.txt`.";
+    "FP914" "nvsmi-query" Error None, "a `--query-gpu` CSV capture has a header but no values",
+    "What it does: a `--format=csv` capture is a header line (`name, pci.device_id, ...`) followed by a value line.\n\nWhy it matters: without values the GPU cannot be matched to the catalog.\n\nExample: a capture cut after its first line.\n\nSource: `nvidia-smi --query-gpu=name,pci.device_id,memory.total,power.max_limit --format=csv`.";
+    "FP915" "nvsmi-mismatch" Error None, "`-lgip` and `-lgipp` do not describe the same GPU",
+    "What it does: every profile of the chosen GPU has exactly one placement line and every placement line a profile; no profile is listed twice; `--gpu-index` names a GPU the capture lists.\n\nWhy it matters: captures from two GPUs or drivers mixed together give a table no GPU has.\n\nExample: a placement line for profile id 47 that `-lgip` does not list.";
+    "FP916" "nvsmi-table" Error None, "the captured profiles do not form a valid MIG table",
+    "What it does: the table built from the capture must pass fabplan's MIG table checks (starts inside the grid, widths and caps consistent).\n\nWhy it matters: the layout engine would accept layouts the GPU refuses.\n\nExample: a placement start past the grid.\n\nSource: docs/mig.md (derivation rules).";
+    "FP921" "mig-parted-version" Error None, "a mig-parted config has an unsupported `version`",
+    "What it does: mig-parted files declare `version: v1`, the only version mig-parted defines.\n\nWhy it matters: another version may mean another schema.\n\nExample: `version: v2`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
+    "FP922" "mig-parted-device-filter" Error None, "a `device-filter` is not a PCI device id",
+    "What it does: a `device-filter` is one PCI id `0xDDDDVVVV` or a list, each optionally `:0xSSSSVVVV` for the subsystem.\n\nWhy it matters: mig-parted would match no GPU, or the wrong one.\n\nExample: `device-filter: [\"0x233010DE\", \"H100\"]`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go and helpers.go.";
+    "FP923" "mig-parted-devices" Error None, "`devices` is neither `all` nor a list of distinct GPU indices",
+    "What it does: `devices` is the string `all` or a list of GPU indices, each once.\n\nWhy it matters: mig-parted rejects other strings; a repeated index is a copy-paste error.\n\nExample: `devices: first`; `devices: [0, 0]`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
+    "FP924" "mig-parted-mig-devices" Error None, "`mig-enabled` and `mig-devices` disagree",
+    "What it does: `mig-enabled: true` needs `mig-devices` (possibly `{}`); `mig-enabled: false` must not list any.\n\nWhy it matters: mig-parted refuses the entry.\n\nExample: `{devices: all, mig-enabled: true}`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
+    "FP925" "mig-parted-empty-config" Error None, "a named mig-parted config has no entries",
+    "What it does: every config under `mig-configs:` lists at least one entry.\n\nWhy it matters: applying it would do nothing, silently.\n\nExample: `mig-configs: {all-1g: []}`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
 }
 
 /// Looks a rule up by code (`FP101`) or name (`rail-nic-to-rail`), case-insensitively.

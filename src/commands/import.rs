@@ -41,32 +41,47 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+fn capture(f: &SourceFile) -> Capture<'_> {
+    Capture {
+        origin: &f.name,
+        text: &f.text,
+    }
+}
+
 fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let lgip_text = read(&a.lgip)?;
-    let lgipp_text = read(&a.lgipp)?;
-    let query_text = match &a.query {
-        Some(p) => Some(read(p)?),
+    let lgip_file = read_input(&a.lgip)?;
+    let lgipp_file = read_input(&a.lgipp)?;
+    let query_file = match &a.query {
+        Some(p) => Some(read_input(p)?),
         None => None,
     };
-    let (lgip_name, lgipp_name) = (a.lgip.display().to_string(), a.lgipp.display().to_string());
-    let query_name = a.query.as_ref().map(|p| p.display().to_string());
-    let lgip = Capture {
-        origin: &lgip_name,
-        text: &lgip_text,
-    };
-    let lgipp = Capture {
-        origin: &lgipp_name,
-        text: &lgipp_text,
-    };
-    let query = match (&query_name, &query_text) {
-        (Some(origin), Some(text)) => Some(Capture { origin, text }),
-        _ => None,
-    };
+    let (lgip, lgipp) = (capture(&lgip_file), capture(&lgipp_file));
+    let query = query_file.as_ref().map(|f| capture(f));
     let options = ImportOptions {
         gpu_index: a.gpu_index,
         key: a.key.clone(),
     };
-    let model = nvidia_smi::import(&lgip, &lgipp, query.as_ref(), Catalog::builtin(), &options)?;
+    let model =
+        match nvidia_smi::import(&lgip, &lgipp, query.as_ref(), Catalog::builtin(), &options) {
+            Ok(m) => m,
+            Err(nvidia_smi::ImportErrors(errors)) => {
+                // Each diagnostic is rendered against the file it is in; nothing is written.
+                let color = crate::cli::output::stderr_color();
+                let none = crate::source::Provenance::default();
+                for (input, d) in &errors {
+                    let file = match input {
+                        nvidia_smi::Input::Lgip => &lgip_file,
+                        nvidia_smi::Input::Lgipp => &lgipp_file,
+                        nvidia_smi::Input::Query => query_file.as_ref().unwrap_or(&lgip_file),
+                    };
+                    eprint!(
+                        "{}",
+                        crate::cli::render::human(std::slice::from_ref(d), file, &none, color)
+                    );
+                }
+                return Err(Error::InputRejected { count: 1 });
+            }
+        };
     let header = vec![format!(
         "imported by `fabplan import nvidia-smi` from {}",
         [
