@@ -767,6 +767,20 @@ fn duplicates_across<'a>(
 /// Structural checks: names unique, children declared, each node under one leaf switch and in
 /// one block, a tree of at most 3 tiers without cycles, block sizes as Slurm requires.
 fn check(w: &Written, diags: &mut Vec<Diagnostic>) {
+    // Node names become node ids of the skeleton: the first bad one of each list.
+    let lists = w
+        .tree
+        .iter()
+        .filter_map(|s| Some((s.nodes.as_slice(), s.nodes_span?)))
+        .chain(w.blocks.iter().map(|b| (b.nodes.as_slice(), b.nodes_span)));
+    for (nodes, at) in lists {
+        if let Some(bad) = nodes
+            .iter()
+            .find(|n| n.is_empty() || bad_name_char(n).is_some())
+        {
+            check_name("node", bad, at, diags);
+        }
+    }
     let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
     for (k, s) in w.tree.iter().enumerate() {
         if let Some(&j) = by_name.get(s.name.as_str()) {

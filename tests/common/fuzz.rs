@@ -379,9 +379,14 @@ fn check_diags(
             }
         }
     }
+    Ok(())
+}
+
+/// Renders the first few diagnostics (rendering must not panic either, issue 10 §2); only for
+/// the input's own parser, as rendering costs more than parsing.
+fn render(file: &SourceFile, prov: &Provenance, diags: &[Diagnostic]) {
     let shown = &diags[..diags.len().min(3)];
     let _ = fabplan::cli::render::human(shown, file, prov, false);
-    Ok(())
 }
 
 /// Runs every parser the input's kind calls for, and the import parsers.
@@ -397,6 +402,7 @@ pub fn check_input(corpus: &Corpus, kind: Kind, text: &str) -> Result<(), TestCa
                 &loaded.provenance,
                 &loaded.diagnostics,
             )?;
+            render(&loaded.file, &loaded.provenance, &loaded.diagnostics);
             if let Some(f) = &loaded.fabric {
                 let findings = fabplan::checks::run_checks(f);
                 check_diags("checks", &loaded.file, &loaded.provenance, &findings)?;
@@ -407,6 +413,7 @@ pub fn check_input(corpus: &Corpus, kind: Kind, text: &str) -> Result<(), TestCa
                 fabplan::load::demand::demand_from_str("fuzz.yaml", text, &corpus.fabric)
             {
                 check_diags("demand", &file, &none, &d)?;
+                render(&file, &none, &d);
             }
         }
         Kind::State => {
@@ -417,6 +424,7 @@ pub fn check_input(corpus: &Corpus, kind: Kind, text: &str) -> Result<(), TestCa
                 Ok(raw) => {
                     let (_, d) = fabplan::plan::load::state_from_raw(&raw, &corpus.fabric);
                     check_diags("state", &file, &none, &d)?;
+                    render(&file, &none, &d);
                 }
                 Err(d) => check_diags("state", &file, &none, &[d])?,
             }
@@ -441,12 +449,9 @@ pub fn check_input(corpus: &Corpus, kind: Kind, text: &str) -> Result<(), TestCa
                             nvidia_smi::Input::Lgipp => lgipp,
                             nvidia_smi::Input::Query => text,
                         };
-                        check_diags(
-                            "nvidia-smi import",
-                            &SourceFile::new("fuzz.txt", own),
-                            &none,
-                            &[d],
-                        )?;
+                        let own = SourceFile::new("fuzz.txt", own);
+                        check_diags("nvidia-smi import", &own, &none, std::slice::from_ref(&d))?;
+                        render(&own, &none, &[d]);
                     }
                 }
             }
@@ -456,8 +461,14 @@ pub fn check_input(corpus: &Corpus, kind: Kind, text: &str) -> Result<(), TestCa
     // The import parsers on every input: they must refuse any text with diagnostics only.
     let (_, d) = slurm::parse(&file);
     check_diags("slurm", &file, &none, &d)?;
+    if kind == Kind::Slurm {
+        render(&file, &none, &d);
+    }
     let (_, d) = mig_parted::parse(&file);
     check_diags("mig-parted", &file, &none, &d)?;
+    if kind == Kind::MigParted {
+        render(&file, &none, &d);
+    }
     let cap = nvidia_smi::Capture {
         origin: "fuzz.txt",
         text,
