@@ -28,7 +28,7 @@ fn main() {
         corpus.seeds.len(),
         rayon::current_num_threads()
     );
-    let report = fuzz::run(seed, inputs, chunk, Duration::from_secs(5));
+    let report = fuzz::run(seed, inputs, chunk, Duration::from_secs(5), true);
     println!("inputs: {}", report.inputs);
     println!("elapsed: {:.1} s", report.elapsed.as_secs_f64());
     println!(
@@ -40,6 +40,13 @@ fn main() {
         report.slowest.as_secs_f64() * 1e3,
         report.slowest_input.chars().take(300).collect::<String>()
     );
+    for (kind, (n, t)) in &report.by_kind {
+        println!(
+            "  {kind}: {n} inputs, {:.1} s, {:.2} ms/input",
+            t.as_secs_f64(),
+            t.as_secs_f64() * 1e3 / *n as f64
+        );
+    }
     println!("failing chunks: {}", report.failures.len());
     for f in &report.failures {
         println!("\n{f}");

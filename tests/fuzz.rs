@@ -27,7 +27,7 @@ fn every_loader_and_parser_survives_mutated_corpus() {
     }
     // Debug build, shared machine: a generous per-input bound that still catches a hang or
     // an expansion that runs away.
-    let report = fuzz::run(0x00f1_7a2d, 3000, 250, Duration::from_secs(20));
+    let report = fuzz::run(0x00f1_7a2d, 3000, 250, Duration::from_secs(20), false);
     assert!(
         report.failures.is_empty(),
         "{} failing chunk(s):\n{}",

@@ -405,6 +405,7 @@ pub fn parse(file: &SourceFile) -> (Option<SlurmTopology>, Vec<Diagnostic>) {
         return (None, diags);
     };
     check(&written, &mut diags);
+    clamp_spans(&mut diags, text.len());
     if has_errors(&diags) {
         return (None, diags);
     }
@@ -431,6 +432,17 @@ pub fn parse(file: &SourceFile) -> (Option<SlurmTopology>, Vec<Diagnostic>) {
             .collect(),
     };
     (Some(t), diags)
+}
+
+/// Labels on a value at the very end of the file (`BlockSizes=18,` without a newline) must
+/// not reach past it.
+fn clamp_spans(diags: &mut [Diagnostic], len: usize) {
+    for l in diags.iter_mut().flat_map(|d| d.labels.iter_mut()) {
+        if let crate::diag::Target::Span(s) = &mut l.target {
+            s.start = s.start.min(len);
+            s.len = s.len.min(len - s.start);
+        }
+    }
 }
 
 fn parse_yaml(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Written> {
@@ -625,7 +637,7 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
                 );
                 continue;
             }
-            if kv.value.is_empty() && k != kind {
+            if kv.value.is_empty() {
                 diags.push(
                     diag("FP908", format!("`{}=` has no value", kv.key))
                         .at(kv.span, "empty value")
@@ -635,7 +647,10 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
             }
             fields.insert(k, kv);
         }
-        let name = fields[&kind];
+        // The kind's own key was refused (empty): the line is reported, nothing to build.
+        let Some(&name) = fields.get(&kind) else {
+            continue;
+        };
         match kind.as_str() {
             "switchname" => {
                 check_name("switch", name.value, name.value_span, diags);
@@ -702,7 +717,14 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
                     match part.trim().parse::<u32>() {
                         Ok(n) => sizes.push(n),
                         Err(_) => diags.push(
-                            diag("FP907", format!("block size `{part}` is not a number"))
+                            diag(
+                                "FP907",
+                                if part.trim().is_empty() {
+                                    "`BlockSizes` has an empty entry".to_string()
+                                } else {
+                                    format!("block size `{part}` is not a number")
+                                },
+                            )
                                 .at(span(at, part.len()), "not a number")
                                 .help("BlockSizes is a comma-separated list of node counts, e.g. `BlockSizes=18,36,72`"),
                         ),
