@@ -150,3 +150,21 @@ fn nothing_written_on_error() {
     assert!(!out.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every import code (FP9xx) has at least one fixture named after it.
+#[test]
+fn corpus_covers_every_import_code() {
+    let names: Vec<String> = ["slurm", "nvidia-smi", "mig-parted"]
+        .iter()
+        .flat_map(|d| cases(d))
+        .collect();
+    for r in fabplan::checks::RULES.iter().filter(|r| r.code >= "FP900") {
+        assert!(
+            names.iter().any(|n| n.contains(r.code)),
+            "no fixture under {DIR} for `{}` ({})",
+            r.code,
+            r.name
+        );
+    }
+    assert!(names.len() >= 40, "{} cases", names.len());
+}

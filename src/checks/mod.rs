@@ -199,7 +199,7 @@ rules! {
     "`-lgip` must hold at least one profile row, `-lgipp` one placement line, and a query capture a GPU name; the help says when the two MIG captures look swapped.\n\nWhy it matters: usually the wrong file was passed.\n\nExample: `--lgip mig-lgipp.txt --lgipp mig-lgip.txt`.";
     "FP914" "nvsmi-query" Error None, "a `--query-gpu` CSV capture has a header but no values",
     "A `--format=csv` capture is a header line (`name, pci.device_id, ...`) followed by a value line.\n\nWhy it matters: without values the GPU cannot be matched to the catalog.\n\nExample: a capture cut after its first line.\n\nSource: `nvidia-smi --query-gpu=name,pci.device_id,memory.total,power.max_limit --format=csv`.";
-    "FP915" "nvsmi-mismatch" Error None, "`-lgip` and `-lgipp` do not describe the same GPU",
+    "FP915" "nvsmi-mismatch" Error None, "the -lgip and -lgipp captures do not describe the same GPU",
     "Every profile of the chosen GPU has exactly one placement line and every placement line a profile; no profile is listed twice; `--gpu-index` names a GPU the capture lists.\n\nWhy it matters: captures from two GPUs or drivers mixed together give a table no GPU has.\n\nExample: a placement line for profile id 47 that `-lgip` does not list.";
     "FP916" "nvsmi-table" Error None, "the captured profiles do not form a valid MIG table",
     "The table built from the capture must pass fabplan's MIG table checks (starts inside the grid, widths and caps consistent).\n\nWhy it matters: the layout engine would accept layouts the GPU refuses.\n\nExample: a placement start past the grid.\n\nSource: docs/mig.md (derivation rules).";
@@ -207,9 +207,9 @@ rules! {
     "Mig-parted files declare `version: v1`, the only version mig-parted defines.\n\nWhy it matters: another version may mean another schema.\n\nExample: `version: v2`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
     "FP922" "mig-parted-device-filter" Error None, "a `device-filter` is not a PCI device id",
     "A `device-filter` is one PCI id `0xDDDDVVVV` or a list, each optionally `:0xSSSSVVVV` for the subsystem.\n\nWhy it matters: mig-parted would match no GPU, or the wrong one.\n\nExample: `device-filter: [\"0x233010DE\", \"H100\"]`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go and helpers.go.";
-    "FP923" "mig-parted-devices" Error None, "`devices` is neither `all` nor a list of distinct GPU indices",
+    "FP923" "mig-parted-devices" Error None, "an entry's `devices` is neither `all` nor a list of distinct GPU indices",
     "`devices` is the string `all` or a list of GPU indices, each once.\n\nWhy it matters: mig-parted rejects other strings; a repeated index is a copy-paste error.\n\nExample: `devices: first`; `devices: [0, 0]`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
-    "FP924" "mig-parted-mig-devices" Error None, "`mig-enabled` and `mig-devices` disagree",
+    "FP924" "mig-parted-mig-devices" Error None, "an entry's `mig-enabled` and `mig-devices` disagree",
     "`mig-enabled: true` needs `mig-devices` (possibly `{}`); `mig-enabled: false` must not list any.\n\nWhy it matters: mig-parted refuses the entry.\n\nExample: `{devices: all, mig-enabled: true}`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
     "FP925" "mig-parted-empty-config" Error None, "a named mig-parted config has no entries",
     "Every config under `mig-configs:` lists at least one entry.\n\nWhy it matters: applying it would do nothing, silently.\n\nExample: `mig-configs: {all-1g: []}`.\n\nSource: NVIDIA mig-parted api/spec/v1/spec.go.";
