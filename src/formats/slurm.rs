@@ -918,25 +918,23 @@ fn check_tiers(w: &Written, by_name: &BTreeMap<&str, usize>, diags: &mut Vec<Dia
                         state[ci] = 1;
                         stack.push((ci, 0));
                     }
-                    1 => {
-                        if !reported_cycle {
-                            reported_cycle = true;
-                            diags.push(
-                                diag(
-                                    "FP906",
-                                    format!(
-                                        "the tree has a cycle: `{}` lists `{c}`, which is above it",
-                                        w.tree[s].name
-                                    ),
-                                )
-                                .at_opt(
-                                    w.tree[s].children_span.or(Some(w.tree[s].name_span)),
-                                    "closes the cycle",
-                                )
-                                .also_at(w.tree[ci].name_span, "declared here")
-                                .help("a switch's children must be below it; remove the back edge"),
-                            );
-                        }
+                    1 if !reported_cycle => {
+                        reported_cycle = true;
+                        diags.push(
+                            diag(
+                                "FP906",
+                                format!(
+                                    "the tree has a cycle: `{}` lists `{c}`, which is above it",
+                                    w.tree[s].name
+                                ),
+                            )
+                            .at_opt(
+                                w.tree[s].children_span.or(Some(w.tree[s].name_span)),
+                                "closes the cycle",
+                            )
+                            .also_at(w.tree[ci].name_span, "declared here")
+                            .help("a switch's children must be below it; remove the back edge"),
+                        );
                     }
                     _ => {}
                 }
