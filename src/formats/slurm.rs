@@ -13,6 +13,7 @@
 //! with identical children collapsed. Blocks are the NVLink domains that span several nodes
 //! (NVL72 racks); single-node HGX boards make no useful block.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -367,10 +368,39 @@ fn check_name(what: &str, name: &str, at: Span, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Expands a hostlist, or pushes FP903 on its span and returns `None`.
-fn expand_at(list: &str, at: Span, diags: &mut Vec<Diagnostic>) -> Option<Vec<String>> {
+/// Most names one topology file may expand to, all hostlists together (the per-list limit of
+/// `util::expand_hostlist` alone would let 2,000 lines of 4M names each exhaust memory).
+pub const MAX_TOPOLOGY_NAMES: usize = crate::util::HOSTLIST_MAX;
+
+/// Expands a hostlist, or pushes FP903 on its span and returns `None`. `names` counts what the
+/// file has expanded so far, against `MAX_TOPOLOGY_NAMES`.
+fn expand_at(
+    list: &str,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+    names: &Cell<usize>,
+) -> Option<Vec<String>> {
+    if names.get() > MAX_TOPOLOGY_NAMES {
+        return None;
+    }
     match expand_hostlist(list) {
-        Ok(names) => Some(names),
+        Ok(expanded) => {
+            names.set(names.get() + expanded.len());
+            if names.get() > MAX_TOPOLOGY_NAMES {
+                diags.push(
+                    diag(
+                        "FP903",
+                        format!(
+                            "the file's hostlists expand to more than {MAX_TOPOLOGY_NAMES} names"
+                        ),
+                    )
+                    .at(at, "limit reached here")
+                    .help("fabplan imports at most 4,194,304 switch and node names per topology; split the topology"),
+                );
+                return None;
+            }
+            Some(expanded)
+        }
         Err(e) => {
             diags.push(
                 diag("FP903", format!("bad hostlist `{list}`: {}", e.0))
@@ -396,10 +426,11 @@ pub fn parse(file: &SourceFile) -> (Option<SlurmTopology>, Vec<Diagnostic>) {
         diags.push(diag("FP007", "the file is empty").help(SLURM_YAML_DOC.empty_help));
         return (None, diags);
     }
+    let names = Cell::new(0);
     let written = if is_yaml(text) {
-        parse_yaml(file, &mut diags)
+        parse_yaml(file, &mut diags, &names)
     } else {
-        parse_conf(text, &mut diags)
+        parse_conf(text, &mut diags, &names)
     };
     let Some(written) = written else {
         return (None, diags);
@@ -445,7 +476,11 @@ fn clamp_spans(diags: &mut [Diagnostic], len: usize) {
     }
 }
 
-fn parse_yaml(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Written> {
+fn parse_yaml(
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+    names: &Cell<usize>,
+) -> Option<Written> {
     let raw: Vec<RawTopology> = match parse_yaml_as(file, SLURM_YAML_DOC) {
         Ok(r) => r,
         Err(d) => {
@@ -477,7 +512,10 @@ fn parse_yaml(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Written>
                 let list = |v: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>| match v {
                     Some(l) => {
                         let at = span_of(l);
-                        (expand_at(&l.value, at, diags).unwrap_or_default(), Some(at))
+                        (
+                            expand_at(&l.value, at, diags, names).unwrap_or_default(),
+                            Some(at),
+                        )
                     }
                     None => (Vec::new(), None),
                 };
@@ -515,7 +553,7 @@ fn parse_yaml(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Written>
             for b in block.blocks {
                 let at = span_of(&b.nodes);
                 w.blocks.push(BlockDecl {
-                    nodes: expand_at(&b.nodes.value, at, diags).unwrap_or_default(),
+                    nodes: expand_at(&b.nodes.value, at, diags, names).unwrap_or_default(),
                     nodes_span: at,
                     name_span: span_of(&b.block),
                     name: b.block.value,
@@ -553,7 +591,7 @@ fn words(line: &str, offset: usize) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
+fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>, names: &Cell<usize>) -> Option<Written> {
     let mut w = Written {
         tree_name: "tree".into(),
         block_name: "block".into(),
@@ -573,6 +611,7 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
         // topology.conf(5): `#` starts a comment.
         let line = line.split('#').next().unwrap_or("");
         let mut kvs: Vec<Word> = Vec::new();
+        let mut reported = false;
         for (at, tok) in words(line, line_start) {
             match tok.split_once('=') {
                 Some((k, v)) if !k.is_empty() => kvs.push(Word {
@@ -581,11 +620,17 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
                     span: span(at, tok.len()),
                     value_span: span(at + k.len() + 1, v.len()),
                 }),
-                _ => diags.push(
-                    diag("FP901", format!("`{tok}` is not KEY=VALUE"))
-                        .at(span(at, tok.len()), "not KEY=VALUE")
-                        .help(CONF_HELP),
-                ),
+                // One per line: a file that is not a topology.conf at all (a wrong file
+                // passed) gives a line each, not a diagnostic per word.
+                _ if reported => {}
+                _ => {
+                    reported = true;
+                    diags.push(
+                        diag("FP901", format!("`{tok}` is not KEY=VALUE"))
+                            .at(span(at, tok.len()), "not KEY=VALUE")
+                            .help(CONF_HELP),
+                    )
+                }
             }
         }
         let Some(first) = kvs.first() else {
@@ -656,7 +701,7 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
                 check_name("switch", name.value, name.value_span, diags);
                 let list = |key: &str, diags: &mut Vec<Diagnostic>| match fields.get(key) {
                     Some(kv) => (
-                        expand_at(kv.value, kv.value_span, diags).unwrap_or_default(),
+                        expand_at(kv.value, kv.value_span, diags, names).unwrap_or_default(),
                         Some(kv.value_span),
                     ),
                     None => (Vec::new(), None),
@@ -696,7 +741,8 @@ fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Written> {
                 w.blocks.push(BlockDecl {
                     name: name.value.to_string(),
                     name_span: name.value_span,
-                    nodes: expand_at(nodes.value, nodes.value_span, diags).unwrap_or_default(),
+                    nodes: expand_at(nodes.value, nodes.value_span, diags, names)
+                        .unwrap_or_default(),
                     nodes_span: nodes.value_span,
                 });
             }
