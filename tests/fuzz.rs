@@ -27,8 +27,6 @@ fn every_loader_and_parser_survives_mutated_corpus() {
     }
     // Debug build, shared machine: a generous per-input bound that still catches a hang or
     // an expansion that runs away.
-    // 1,200 inputs: the test profile is unoptimised (about 10x slower than the bench), and
-    // inputs seeded from the alias-bomb fixture spend seconds in the YAML budget walk.
     let report = fuzz::run(0x00f1_7a2d, 1200, 150, Duration::from_secs(30), false);
     assert!(
         report.failures.is_empty(),
