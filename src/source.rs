@@ -208,6 +208,46 @@ pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> 
             ))
         }
     };
+    source_from_bytes(name, bytes)
+}
+
+/// Reads an input that may be stdin: `-` reads standard input, named `<stdin>` in
+/// diagnostics; anything else is `read_source`. The same checks apply (size, UTF-8).
+#[allow(clippy::result_large_err)]
+pub fn read_input(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
+    if path.as_os_str() != "-" {
+        return read_source(path);
+    }
+    let name = "<stdin>";
+    let mut bytes = Vec::new();
+    let limit = MAX_FILE_BYTES + 1;
+    let read = std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), limit),
+        &mut bytes,
+    );
+    if let Err(e) = read {
+        return Err((
+            SourceFile::new(name, String::new()),
+            Diagnostic::error("FP008", format!("cannot read `{name}`: {e}"))
+                .help("check that the file exists and is readable"),
+        ));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err((
+            SourceFile::new(name, String::new()),
+            Diagnostic::error(
+                "FP005",
+                format!("`{name}` is larger than {} MiB", MAX_FILE_BYTES >> 20),
+            )
+            .help("split the input into several files"),
+        ));
+    }
+    source_from_bytes(name.to_string(), bytes)
+}
+
+/// A `SourceFile` from raw bytes, or the not-UTF-8 diagnostic at the first bad byte.
+#[allow(clippy::result_large_err)]
+fn source_from_bytes(name: String, bytes: Vec<u8>) -> Result<SourceFile, (SourceFile, Diagnostic)> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {

@@ -305,7 +305,9 @@ fn mig_parted_export_keeps_planned_starts_as_comments() {
     ] {
         assert!(text.contains(group), "{group:?} not in\n{text}");
     }
-    let cfg = fabplan::formats::mig_parted::parse(&text, "export").expect("valid mig-parted");
+    let (cfg, diags) =
+        fabplan::formats::mig_parted::parse(&fabplan::source::SourceFile::new("export", text));
+    let cfg = cfg.unwrap_or_else(|| panic!("valid mig-parted: {diags:?}"));
     let entries = &cfg.configs["fabplan-n1"];
     assert_eq!(entries.len(), 3);
     for e in &entries[..2] {

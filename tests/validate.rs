@@ -260,7 +260,8 @@ fn broken_corpus_covers_every_load_code() {
             continue;
         }
         // FP8xx are demand and current-state load problems: tests/demand.rs checks their
-        // corpus (tests/fixtures/plan/bad/).
+        // corpus (tests/fixtures/plan/bad/); FP9xx are import problems: tests/bad_imports.rs
+        // checks theirs (tests/fixtures/bad-imports/).
         if r.code >= "FP800" {
             continue;
         }

@@ -11,6 +11,13 @@ use crate::cli::output;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::nvidia_smi::{self, Capture, ImportOptions};
+use crate::source::SourceFile;
+
+/// Reads an input file or stdin (`-`); an unreadable or non-UTF-8 input is printed as a
+/// located diagnostic (exit 2).
+fn read_input(path: &Path) -> Result<SourceFile> {
+    crate::source::read_input(path).map_err(|(file, d)| super::reject_input(&file, d))
+}
 
 pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
@@ -34,32 +41,47 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+fn capture(f: &SourceFile) -> Capture<'_> {
+    Capture {
+        origin: &f.name,
+        text: &f.text,
+    }
+}
+
 fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let lgip_text = read(&a.lgip)?;
-    let lgipp_text = read(&a.lgipp)?;
-    let query_text = match &a.query {
-        Some(p) => Some(read(p)?),
+    let lgip_file = read_input(&a.lgip)?;
+    let lgipp_file = read_input(&a.lgipp)?;
+    let query_file = match &a.query {
+        Some(p) => Some(read_input(p)?),
         None => None,
     };
-    let (lgip_name, lgipp_name) = (a.lgip.display().to_string(), a.lgipp.display().to_string());
-    let query_name = a.query.as_ref().map(|p| p.display().to_string());
-    let lgip = Capture {
-        origin: &lgip_name,
-        text: &lgip_text,
-    };
-    let lgipp = Capture {
-        origin: &lgipp_name,
-        text: &lgipp_text,
-    };
-    let query = match (&query_name, &query_text) {
-        (Some(origin), Some(text)) => Some(Capture { origin, text }),
-        _ => None,
-    };
+    let (lgip, lgipp) = (capture(&lgip_file), capture(&lgipp_file));
+    let query = query_file.as_ref().map(|f| capture(f));
     let options = ImportOptions {
         gpu_index: a.gpu_index,
         key: a.key.clone(),
     };
-    let model = nvidia_smi::import(&lgip, &lgipp, query.as_ref(), Catalog::builtin(), &options)?;
+    let model =
+        match nvidia_smi::import(&lgip, &lgipp, query.as_ref(), Catalog::builtin(), &options) {
+            Ok(m) => m,
+            Err(nvidia_smi::ImportErrors(errors)) => {
+                // Each diagnostic is rendered against the file it is in; nothing is written.
+                let color = crate::cli::output::stderr_color();
+                let none = crate::source::Provenance::default();
+                for (input, d) in &errors {
+                    let file = match input {
+                        nvidia_smi::Input::Lgip => &lgip_file,
+                        nvidia_smi::Input::Lgipp => &lgipp_file,
+                        nvidia_smi::Input::Query => query_file.as_ref().unwrap_or(&lgip_file),
+                    };
+                    eprint!(
+                        "{}",
+                        crate::cli::render::human(std::slice::from_ref(d), file, &none, color)
+                    );
+                }
+                return Err(Error::InputRejected { count: 1 });
+            }
+        };
     let header = vec![format!(
         "imported by `fabplan import nvidia-smi` from {}",
         [
@@ -95,18 +117,6 @@ fn import_nvidia_smi(a: NvidiaSmiArgs, out: &mut dyn Write) -> Result<Outcome> {
 
 fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     use crate::formats::slurm;
-    let (text, origin) = if a.file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
-            Error::Read {
-                path: "<stdin>".into(),
-                source,
-            }
-        })?;
-        (s, "<stdin>".to_string())
-    } else {
-        (read(&a.file)?, a.file.display().to_string())
-    };
     if let Some(g) = &a.gpu {
         if Catalog::builtin().gpu(g).is_none() {
             let known: Vec<&str> = Catalog::builtin().gpus().map(|m| m.key.as_str()).collect();
@@ -128,7 +138,13 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
             None,
         ));
     }
-    let topo = slurm::parse(&text, &origin)?;
+    // Flags are checked first (usage errors), then the whole file: every problem is printed
+    // with its file, line and column, and nothing is written.
+    let file = read_input(&a.file)?;
+    let (topo, diags) = slurm::parse(&file);
+    let Some(topo) = topo else {
+        return Err(super::reject_input_all(&file, diags));
+    };
     // topology.yaml written by `export slurm` names its tree `<fabric>-tree`: keep the name.
     let from_tree = topo
         .tree_name

@@ -560,9 +560,14 @@ fn check_config(a: CheckConfigArgs, out: &mut dyn Write) -> Result<Outcome> {
         Some(name) => Some(find_gpu(&catalog, name)?.key.clone()),
         None => None,
     };
-    let text = read(&a.file)?;
-    let origin = a.file.display().to_string();
-    let config = mig_parted::parse(&text, &origin)?;
+    // Every problem in the file is printed with its file, line and column (exit 2).
+    let file =
+        crate::source::read_input(&a.file).map_err(|(file, d)| super::reject_input(&file, d))?;
+    let (config, diags) = mig_parted::parse(&file);
+    let Some(config) = config else {
+        return Err(super::reject_input_all(&file, diags));
+    };
+    let origin = file.name.clone();
     let rules = rules_of(&a.rules);
     let mut results: Vec<ConfigResult> = Vec::new();
     for (name, entries) in &config.configs {

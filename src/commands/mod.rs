@@ -28,3 +28,17 @@ pub(crate) fn reject_input(
     );
     crate::error::Error::InputRejected { count: 1 }
 }
+
+/// Prints every diagnostic of one input file on stderr (a parser that collects) and returns
+/// the exit-2 error.
+pub(crate) fn reject_input_all(
+    file: &crate::source::SourceFile,
+    diags: Vec<crate::diag::Diagnostic>,
+) -> crate::error::Error {
+    let color = crate::cli::output::stderr_color();
+    eprint!(
+        "{}",
+        crate::cli::render::human(&diags, file, &crate::source::Provenance::default(), color)
+    );
+    crate::error::Error::InputRejected { count: 1 }
+}

@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use crate::catalog::parse_pci_id;
-use crate::error::InputError;
-
-const CODE: &str = "fabplan::mig_parted";
+use crate::checks::diag;
+use crate::diag::{has_errors, Diagnostic, Span};
+use crate::source::{parse_yaml_as, DocKind, SourceFile};
 
 /// One PCI id filter: device id, and the subsystem id when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -164,39 +164,48 @@ pub fn parse_device_filter(text: &str) -> Option<DeviceFilter> {
     }
 }
 
-/// Parses and checks a mig-parted config. `origin` names the file in diagnostics.
-#[allow(clippy::result_large_err)]
-pub fn parse(text: &str, origin: &str) -> Result<MigPartedConfig, InputError> {
-    let help = "see mig-parted's api/spec/v1 format: `version: v1` and `mig-configs: {name: [{devices, mig-enabled, mig-devices}]}`";
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
-        let span = e.location().as_ref().and_then(byte_range);
-        InputError::at(
-            CODE,
-            origin,
-            text,
-            span,
-            format!("invalid mig-parted config: {}", e.without_snippet()),
-        )
-        .with_help(help)
-    })?;
-    let fail = |loc: &Location, msg: String, help: &str| {
-        InputError::at(CODE, origin, text, byte_range(loc), msg).with_help(help.to_string())
+/// What a mig-parted file must look like, for the shared YAML diagnostics' help lines.
+const MIG_PARTED_DOC: DocKind = DocKind {
+    doc: "mig-parted's api/spec/v1 format",
+    empty_help: "a mig-parted config needs `version: v1` and `mig-configs: {name: [{devices, mig-enabled, mig-devices}]}`",
+};
+
+/// The span of a location, if it has one (values read through a visitor have none).
+fn span_at(loc: &Location) -> Option<Span> {
+    byte_range(loc).map(|r| Span {
+        start: r.start,
+        len: r.len(),
+    })
+}
+
+/// Parses and checks a mig-parted config. Returns the config when the file has no problem,
+/// and every diagnostic found (codes FP921-FP925, plus the shared FP00x YAML codes; spans are
+/// byte ranges of `file.text`).
+pub fn parse(file: &SourceFile) -> (Option<MigPartedConfig>, Vec<Diagnostic>) {
+    let text = file.text.as_str();
+    let raw: RawFile = match parse_yaml_as(file, MIG_PARTED_DOC) {
+        Ok(r) => r,
+        Err(d) => return (None, vec![d]),
     };
+    let mut diags = Vec::new();
     if raw.version.value != "v1" {
-        return Err(fail(
-            &raw.version.referenced,
-            format!("unsupported version `{}`", raw.version.value),
-            "only `version: v1` exists",
-        ));
+        diags.push(
+            diag(
+                "FP921",
+                format!("unsupported version `{}`", raw.version.value),
+            )
+            .at_opt(span_at(&raw.version.referenced), "not v1")
+            .help("only `version: v1` exists"),
+        );
     }
     let mut configs = BTreeMap::new();
     for (name, entries) in raw.mig_configs {
         if entries.value.is_empty() {
-            return Err(fail(
-                &entries.referenced,
-                format!("config `{name}` has no entries"),
-                "give at least one entry",
-            ));
+            diags.push(
+                diag("FP925", format!("config `{name}` has no entries"))
+                    .at_opt(span_at(&entries.referenced), "no entries")
+                    .help("give at least one entry"),
+            );
         }
         let mut out = Vec::new();
         for entry in entries.value {
@@ -212,43 +221,66 @@ pub fn parse(text: &str, origin: &str) -> Result<MigPartedConfig, InputError> {
                     };
                     match parse_device_filter(&s.value) {
                         Some(df) => device_filter.push(df),
-                        None => {
-                            return Err(fail(
-                                &at,
-                                format!("`{}` is not a PCI device filter", s.value),
-                                "write 0xDDDDVVVV, e.g. \"0x233010DE\", optionally :0xSSSSVVVV",
-                            ))
-                        }
+                        None => diags.push(
+                            diag("FP922", format!("`{}` is not a PCI device filter", s.value))
+                                .at_opt(span_at(&at), "not 0xDDDDVVVV")
+                                .help(
+                                    "write 0xDDDDVVVV, e.g. \"0x233010DE\", optionally :0xSSSSVVVV",
+                                ),
+                        ),
                     }
                 }
             }
+            let devices_at = span_at(&e.devices.referenced);
             let devices = match e.devices.value {
                 RawDevices::All => Devices::All,
-                RawDevices::Indices(v) => Devices::Indices(v),
+                RawDevices::Indices(v) => {
+                    let mut seen = std::collections::BTreeSet::new();
+                    if let Some(d) = v.iter().find(|i| !seen.insert(**i)) {
+                        diags.push(
+                            diag(
+                                "FP923",
+                                format!("GPU index {d} is listed twice in `devices`"),
+                            )
+                            .at_opt(devices_at, "repeated index")
+                            .help("list each GPU index once"),
+                        );
+                    }
+                    Devices::Indices(v)
+                }
                 RawDevices::Word(w) => {
-                    return Err(fail(
-                        &e.devices.referenced,
-                        format!("`devices: {w}`: a string must be `all`"),
-                        "use `all` or a list of GPU indices",
-                    ))
+                    diags.push(
+                        diag("FP923", format!("`devices: {w}`: a string must be `all`"))
+                            .at_opt(devices_at, "not `all`")
+                            .help("use `all` or a list of GPU indices"),
+                    );
+                    Devices::All
                 }
             };
             let mig_devices = match (e.mig_enabled, e.mig_devices) {
                 (true, None) => {
-                    return Err(fail(
-                        &loc,
-                        format!("config `{name}`: `mig-enabled: true` needs `mig-devices`"),
-                        "add `mig-devices: {}` for MIG on with no instances",
-                    ))
+                    diags.push(
+                        diag(
+                            "FP924",
+                            format!("config `{name}`: `mig-enabled: true` needs `mig-devices`"),
+                        )
+                        .at_opt(span_at(&loc), "this entry")
+                        .help("add `mig-devices: {}` for MIG on with no instances"),
+                    );
+                    BTreeMap::new()
                 }
                 (false, Some(d)) if !d.is_empty() => {
-                    return Err(fail(
-                        &loc,
-                        format!(
-                            "config `{name}`: `mig-enabled: false` with non-empty `mig-devices`"
-                        ),
-                        "remove `mig-devices` or enable MIG",
-                    ))
+                    diags.push(
+                        diag(
+                            "FP924",
+                            format!(
+                                "config `{name}`: `mig-enabled: false` with non-empty `mig-devices`"
+                            ),
+                        )
+                        .at_opt(span_at(&loc), "this entry")
+                        .help("remove `mig-devices` or enable MIG"),
+                    );
+                    d
                 }
                 (_, d) => d.unwrap_or_default(),
             };
@@ -262,5 +294,8 @@ pub fn parse(text: &str, origin: &str) -> Result<MigPartedConfig, InputError> {
         }
         configs.insert(name, out);
     }
-    Ok(MigPartedConfig { configs })
+    if has_errors(&diags) {
+        return (None, diags);
+    }
+    (Some(MigPartedConfig { configs }), diags)
 }

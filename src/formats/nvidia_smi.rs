@@ -22,12 +22,35 @@
 use std::ops::Range;
 
 use crate::catalog::{parse_pci_id, Catalog, GpuModel};
-use crate::error::InputError;
+use crate::checks::diag;
+use crate::diag::{Diagnostic, Span};
 use crate::mig::{Engines, MigProfile, MigTable, Provenance};
 
-const CODE_LGIP: &str = "fabplan::nvidia_smi::lgip";
-const CODE_LGIPP: &str = "fabplan::nvidia_smi::lgipp";
-const CODE_QUERY: &str = "fabplan::nvidia_smi::query";
+const LGIP_HELP: &str = "pass the output of `nvidia-smi mig -lgip` exactly as printed";
+const LGIPP_HELP: &str = "pass the output of `nvidia-smi mig -lgipp`; lines look like `GPU  0 Profile ID 19 Placements: {0,1,2,3,4,5,6}:1`";
+const QUERY_HELP: &str =
+    "capture `nvidia-smi --query-gpu=name,pci.device_id,memory.total,power.max_limit --format=csv`";
+const SAME_GPU_HELP: &str = "take -lgip and -lgipp from the same GPU and driver";
+
+/// Which of the import's input files a diagnostic belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    Lgip,
+    Lgipp,
+    Query,
+}
+
+/// Every problem an import found, each with the file it is in (spans are byte ranges of that
+/// file's text). Nothing is imported when there is any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportErrors(pub Vec<(Input, Diagnostic)>);
+
+fn to_span(r: &Range<usize>) -> Span {
+    Span {
+        start: r.start,
+        len: r.len().max(1),
+    }
+}
 
 /// One input file: its name (for diagnostics) and text.
 pub struct Capture<'a> {
@@ -108,174 +131,212 @@ fn lines_with_spans(text: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
 fn cells(line: &str) -> Vec<String> {
     strip_ansi(line)
         .trim()
-        .trim_matches(|c| c == '|' || c == '│')
+        .trim_matches(|c| c == '|' || c == '│' || c == '\u{feff}')
         .split_whitespace()
         .map(str::to_string)
         .collect()
 }
 
-/// Parses `nvidia-smi mig -lgip` output.
-#[allow(clippy::result_large_err)]
-pub fn parse_lgip(cap: &Capture) -> Result<Vec<LgipRow>, InputError> {
-    let err = |span: Range<usize>, msg: String| {
-        InputError::at(CODE_LGIP, cap.origin, cap.text, Some(span), msg)
-            .with_help("pass the output of `nvidia-smi mig -lgip` exactly as printed")
+/// One `-lgip` profile row (its cells already split), or the FP911 diagnostic on it.
+fn lgip_row(c: &[String], span: Range<usize>) -> Result<LgipRow, Diagnostic> {
+    let err = |msg: String| {
+        diag("FP911", msg)
+            .at(to_span(&span), "this row")
+            .help(LGIP_HELP)
     };
+    if c.len() < 10 {
+        return Err(err(format!("profile row has {} columns, expected 10 (GPU, MIG, Name, ID, Free/Total, Memory, P2P, SM, DEC, ENC)", c.len())));
+    }
+    let num = |k: usize, what: &str| -> Result<u32, Diagnostic> {
+        c[k].parse::<u32>()
+            .map_err(|_| err(format!("{what} `{}` is not a number", c[k])))
+    };
+    let small = |k: usize, what: &str| -> Result<u16, Diagnostic> {
+        c[k].parse::<u16>()
+            .map_err(|_| err(format!("{what} `{}` is not a small number", c[k])))
+    };
+    let total = c[4]
+        .split_once('/')
+        .and_then(|(_, t)| t.parse::<u8>().ok())
+        .ok_or_else(|| err(format!("instances `{}` is not Free/Total", c[4])))?;
+    let memory_gib = c[5]
+        .parse::<f64>()
+        .ok()
+        .filter(|m| m.is_finite() && *m >= 0.0)
+        .ok_or_else(|| err(format!("memory `{}` is not a number of GiB", c[5])))?;
+    Ok(LgipRow {
+        gpu: num(0, "GPU index")?,
+        name: c[2].clone(),
+        id: num(3, "profile id")?,
+        total,
+        memory_gib,
+        sms: num(7, "SM count")?,
+        nvdec: small(8, "DEC")?,
+        nvenc: small(9, "ENC")?,
+        copy_engines: None,
+        jpeg: None,
+        ofa: None,
+        span,
+    })
+}
+
+/// FP007 for an empty capture; else FP913 on its first non-blank line.
+fn no_rows(text: &str, message: &str, help: &str) -> Diagnostic {
+    let first = lines_with_spans(text).find(|(_, l)| {
+        !strip_ansi(l)
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .is_empty()
+    });
+    match first {
+        None => diag("FP007", "the file is empty").help(help),
+        Some((span, _)) => diag("FP913", message)
+            .at(to_span(&span), "not a row of this capture")
+            .help(help),
+    }
+}
+
+/// Parses `nvidia-smi mig -lgip` output: every row, collecting a diagnostic (FP911) per bad
+/// row and FP913 when there is no row at all.
+pub fn parse_lgip(cap: &Capture) -> Result<Vec<LgipRow>, Vec<Diagnostic>> {
     let mut rows: Vec<LgipRow> = Vec::new();
+    let mut diags = Vec::new();
     let mut expect_continuation = false;
     for (span, line) in lines_with_spans(cap.text) {
         let c = cells(line);
         if c.len() >= 2 && c[1] == "MIG" && c[0].chars().all(|ch| ch.is_ascii_digit()) {
-            if c.len() < 10 {
-                return Err(err(span, format!("profile row has {} columns, expected 10 (GPU, MIG, Name, ID, Free/Total, Memory, P2P, SM, DEC, ENC)", c.len())));
+            expect_continuation = false;
+            match lgip_row(&c, span) {
+                Ok(row) => {
+                    rows.push(row);
+                    expect_continuation = true;
+                }
+                Err(d) => diags.push(d),
             }
-            let num = |k: usize, what: &str| -> Result<u32, InputError> {
-                c[k].parse::<u32>()
-                    .map_err(|_| err(span.clone(), format!("{what} `{}` is not a number", c[k])))
-            };
-            let total = c[4]
-                .split_once('/')
-                .and_then(|(_, t)| t.parse::<u8>().ok())
-                .ok_or_else(|| {
-                    err(
-                        span.clone(),
-                        format!("instances `{}` is not Free/Total", c[4]),
-                    )
-                })?;
-            let memory_gib = c[5].parse::<f64>().map_err(|_| {
-                err(
-                    span.clone(),
-                    format!("memory `{}` is not a number of GiB", c[5]),
-                )
-            })?;
-            rows.push(LgipRow {
-                gpu: num(0, "GPU index")?,
-                name: c[2].clone(),
-                id: num(3, "profile id")?,
-                total,
-                memory_gib,
-                sms: num(7, "SM count")?,
-                nvdec: num(8, "DEC")? as u16,
-                nvenc: num(9, "ENC")? as u16,
-                copy_engines: None,
-                jpeg: None,
-                ofa: None,
-                span,
-            });
-            expect_continuation = true;
         } else if expect_continuation && c.len() == 3 && c.iter().all(|x| x.parse::<u32>().is_ok())
         {
-            let row = rows.last_mut().expect("a continuation follows a row");
-            row.copy_engines = c[0].parse().ok();
-            row.jpeg = c[1].parse().ok();
-            row.ofa = c[2].parse().ok();
+            if let Some(row) = rows.last_mut() {
+                row.copy_engines = c[0].parse().ok();
+                row.jpeg = c[1].parse().ok();
+                row.ofa = c[2].parse().ok();
+            }
             expect_continuation = false;
         } else {
             expect_continuation = false;
             let joined = c.join(" ");
             if c.len() >= 2 && c[0].chars().all(|ch| ch.is_ascii_digit()) && joined.contains("MIG")
             {
-                return Err(err(span, "unreadable profile row".into()));
+                diags.push(
+                    diag("FP911", "unreadable profile row")
+                        .at(to_span(&span), "this row")
+                        .help(LGIP_HELP),
+                );
             }
         }
     }
-    if rows.is_empty() {
-        return Err(InputError::at(
-            CODE_LGIP,
-            cap.origin,
-            cap.text,
-            Some(0..cap.text.len().min(1)),
-            "no GPU instance profiles found".to_string(),
-        )
-        .with_help("is this the output of `nvidia-smi mig -lgip`? Rows look like `|   0  MIG 1g.10gb   19   7/7   9.75   No   16   1   0   |`"));
+    if rows.is_empty() && diags.is_empty() {
+        let help = if cap.text.contains("Profile ID") && cap.text.contains("Placement") {
+            "this looks like `nvidia-smi mig -lgipp` output: pass it with --lgipp, and -lgip with --lgip"
+        } else {
+            "is this the output of `nvidia-smi mig -lgip`? Rows look like `|   0  MIG 1g.10gb   19   7/7   9.75   No   16   1   0   |`"
+        };
+        diags.push(no_rows(cap.text, "no GPU instance profiles found", help));
     }
-    Ok(rows)
+    if diags.is_empty() {
+        Ok(rows)
+    } else {
+        Err(diags)
+    }
 }
 
-/// Parses `nvidia-smi mig -lgipp` output.
-#[allow(clippy::result_large_err)]
-pub fn parse_lgipp(cap: &Capture) -> Result<Vec<LgippRow>, InputError> {
-    let err = |span: Range<usize>, msg: String| {
-        InputError::at(CODE_LGIPP, cap.origin, cap.text, Some(span), msg).with_help(
-            "pass the output of `nvidia-smi mig -lgipp`; lines look like `GPU  0 Profile ID 19 Placements: {0,1,2,3,4,5,6}:1`",
-        )
+/// One `-lgipp` line, or the FP912 diagnostic on it.
+fn lgipp_line(t: &str, span: Range<usize>) -> Result<LgippRow, Diagnostic> {
+    let err = |msg: String| {
+        diag("FP912", msg)
+            .at(to_span(&span), "this line")
+            .help(LGIPP_HELP)
     };
+    let Some(rest) = t.strip_prefix("GPU") else {
+        return Err(err(format!("unexpected line `{t}`")));
+    };
+    let (gpu, rest) = rest
+        .split_once("Profile ID")
+        .ok_or_else(|| err("missing `Profile ID`".into()))?;
+    let gpu: u32 = gpu
+        .trim()
+        .parse()
+        .map_err(|_| err(format!("GPU index `{}` is not a number", gpu.trim())))?;
+    let (id, rest) = rest
+        .split_once("Placement")
+        .ok_or_else(|| err("missing `Placements:`".into()))?;
+    let id: u32 = id
+        .trim()
+        .parse()
+        .map_err(|_| err(format!("profile id `{}` is not a number", id.trim())))?;
+    let open = rest
+        .find('{')
+        .ok_or_else(|| err("missing `{start,...}`".into()))?;
+    let close = rest.find('}').ok_or_else(|| err("missing `}`".into()))?;
+    if close < open {
+        return Err(err("malformed `{start,...}:width`".into()));
+    }
+    let mut starts = Vec::new();
+    for s in rest[open + 1..close].split(',') {
+        let s = s.trim();
+        let v: u8 = s
+            .parse()
+            .map_err(|_| err(format!("start `{s}` is not a unit number")))?;
+        starts.push(v);
+    }
+    let size_text = rest[close + 1..].trim().trim_start_matches(':').trim();
+    let size: u8 = size_text.parse().ok().filter(|&w| w > 0).ok_or_else(|| {
+        err(format!(
+            "width `{size_text}` after `}}:` is not a unit count"
+        ))
+    })?;
+    Ok(LgippRow {
+        gpu,
+        id,
+        starts,
+        size,
+        span,
+    })
+}
+
+/// Parses `nvidia-smi mig -lgipp` output: every line, collecting a diagnostic (FP912) per
+/// bad line and FP913 when there is none.
+pub fn parse_lgipp(cap: &Capture) -> Result<Vec<LgippRow>, Vec<Diagnostic>> {
     let mut rows = Vec::new();
+    let mut diags = Vec::new();
     for (span, line) in lines_with_spans(cap.text) {
         let line = strip_ansi(line);
-        let t = line.trim();
+        let t = line.trim().trim_start_matches('\u{feff}');
         if t.is_empty() {
             continue;
         }
-        let Some(rest) = t.strip_prefix("GPU") else {
-            return Err(err(span, format!("unexpected line `{t}`")));
-        };
-        let (gpu, rest) = rest
-            .split_once("Profile ID")
-            .ok_or_else(|| err(span.clone(), "missing `Profile ID`".into()))?;
-        let gpu: u32 = gpu.trim().parse().map_err(|_| {
-            err(
-                span.clone(),
-                format!("GPU index `{}` is not a number", gpu.trim()),
-            )
-        })?;
-        let (id, rest) = rest
-            .split_once("Placement")
-            .ok_or_else(|| err(span.clone(), "missing `Placements:`".into()))?;
-        let id: u32 = id.trim().parse().map_err(|_| {
-            err(
-                span.clone(),
-                format!("profile id `{}` is not a number", id.trim()),
-            )
-        })?;
-        let open = rest
-            .find('{')
-            .ok_or_else(|| err(span.clone(), "missing `{start,...}`".into()))?;
-        let close = rest
-            .find('}')
-            .ok_or_else(|| err(span.clone(), "missing `}`".into()))?;
-        if close < open {
-            return Err(err(span, "malformed `{start,...}:width`".into()));
+        match lgipp_line(t, span) {
+            Ok(r) => rows.push(r),
+            Err(d) => diags.push(d),
         }
-        let mut starts = Vec::new();
-        for s in rest[open + 1..close].split(',') {
-            let s = s.trim();
-            let v: u8 = s
-                .parse()
-                .map_err(|_| err(span.clone(), format!("start `{s}` is not a unit number")))?;
-            starts.push(v);
-        }
-        let size_text = rest[close + 1..].trim().trim_start_matches(':').trim();
-        let size: u8 = size_text.parse().map_err(|_| {
-            err(
-                span.clone(),
-                format!("width `{size_text}` after `}}:` is not a number"),
-            )
-        })?;
-        rows.push(LgippRow {
-            gpu,
-            id,
-            starts,
-            size,
-            span,
-        });
     }
     if rows.is_empty() {
-        return Err(InputError::at(
-            CODE_LGIPP,
-            cap.origin,
-            cap.text,
-            None,
-            "no placements found".to_string(),
-        )
-        .with_help("is this the output of `nvidia-smi mig -lgipp`?"));
+        // Not one placement line: the wrong file, not a file of bad lines; one diagnostic.
+        let help = if cap.text.contains("GPU instance profiles") {
+            "this looks like `nvidia-smi mig -lgip` output: pass it with --lgip, and -lgipp with --lgipp"
+        } else {
+            "is this the output of `nvidia-smi mig -lgipp`? Lines look like `GPU  0 Profile ID 19 Placements: {0,1,2,3,4,5,6}:1`"
+        };
+        return Err(vec![no_rows(cap.text, "no placements found", help)]);
     }
-    Ok(rows)
+    if diags.is_empty() {
+        Ok(rows)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Reads the facts a `--query-gpu=... --format=csv` capture (or `nvidia-smi -q` lines) holds.
-#[allow(clippy::result_large_err)]
-pub fn parse_query(cap: &Capture) -> Result<QueryFacts, InputError> {
+pub fn parse_query(cap: &Capture) -> Result<QueryFacts, Diagnostic> {
     let mut facts = QueryFacts::default();
     let lines: Vec<(Range<usize>, &str)> = lines_with_spans(cap.text).collect();
     let mut found = false;
@@ -285,8 +346,9 @@ pub fn parse_query(cap: &Capture) -> Result<QueryFacts, InputError> {
         if t.starts_with("name,") || t.starts_with("name ,") {
             let header: Vec<String> = t.split(',').map(|h| h.trim().to_string()).collect();
             let Some((_, values)) = lines.get(k + 1) else {
-                return Err(InputError::at(CODE_QUERY, cap.origin, cap.text, Some(span.clone()), "CSV header without a value line".to_string())
-                    .with_help("capture `nvidia-smi --query-gpu=name,pci.device_id,memory.total,power.max_limit --format=csv`"));
+                return Err(diag("FP914", "CSV header without a value line")
+                    .at(to_span(span), "header")
+                    .help(QUERY_HELP));
             };
             let values: Vec<String> = strip_ansi(values)
                 .split(',')
@@ -329,8 +391,7 @@ pub fn parse_query(cap: &Capture) -> Result<QueryFacts, InputError> {
         }
     }
     if !found {
-        return Err(InputError::at(CODE_QUERY, cap.origin, cap.text, None, "no GPU name found".to_string())
-            .with_help("capture `nvidia-smi --query-gpu=name,pci.device_id,memory.total,power.max_limit --format=csv`"));
+        return Err(diag("FP913", "no GPU name found").help(QUERY_HELP));
     }
     Ok(facts)
 }
@@ -370,88 +431,120 @@ pub struct ImportOptions {
 /// Builds a GPU model from `-lgip`, `-lgipp` and an optional query capture. When the GPU
 /// matches a catalog model (by PCI id, then name), its key, aliases and board specs are kept;
 /// the MIG table always comes from the capture.
-#[allow(clippy::result_large_err)]
+/// Every file is read to its end and every problem reported (`ImportErrors`), the three
+/// files' parse problems together, then the cross-file ones.
 pub fn import(
     lgip: &Capture,
     lgipp: &Capture,
     query: Option<&Capture>,
     catalog: &Catalog,
     options: &ImportOptions,
-) -> Result<GpuModel, InputError> {
-    let lgip_rows = parse_lgip(lgip)?;
-    let lgipp_rows = parse_lgipp(lgipp)?;
-    let facts = match query {
-        Some(q) => Some(parse_query(q)?),
+) -> Result<GpuModel, ImportErrors> {
+    let mut errors = Vec::new();
+    let lgip_rows = parse_lgip(lgip).unwrap_or_else(|d| {
+        errors.extend(d.into_iter().map(|d| (Input::Lgip, d)));
+        Vec::new()
+    });
+    let lgipp_rows = parse_lgipp(lgipp).unwrap_or_else(|d| {
+        errors.extend(d.into_iter().map(|d| (Input::Lgipp, d)));
+        Vec::new()
+    });
+    let facts = match query.map(parse_query) {
+        Some(Ok(f)) => Some(f),
+        Some(Err(d)) => {
+            errors.push((Input::Query, d));
+            None
+        }
         None => None,
     };
+    if !errors.is_empty() {
+        return Err(ImportErrors(errors));
+    }
     let gpu = options.gpu_index.unwrap_or(lgip_rows[0].gpu);
     let rows: Vec<&LgipRow> = lgip_rows.iter().filter(|r| r.gpu == gpu).collect();
     if rows.is_empty() {
-        return Err(InputError::at(
-            CODE_LGIP,
-            lgip.origin,
-            lgip.text,
-            None,
-            format!("no profiles for GPU {gpu}"),
-        )
-        .with_help("pick a GPU index that the capture lists with `--gpu-index`"));
+        return Err(ImportErrors(vec![(
+            Input::Lgip,
+            diag("FP915", format!("no profiles for GPU {gpu}"))
+                .help("pick a GPU index that the capture lists with `--gpu-index`"),
+        )]));
     }
     let places: Vec<&LgippRow> = lgipp_rows.iter().filter(|r| r.gpu == gpu).collect();
     for p in &places {
         if !rows.iter().any(|r| r.id == p.id) {
-            return Err(InputError::at(
-                CODE_LGIPP,
-                lgipp.origin,
-                lgipp.text,
-                Some(p.span.clone()),
-                format!(
-                    "profile id {} has placements but is not in `{}`",
-                    p.id, lgip.origin
-                ),
-            )
-            .with_help("take -lgip and -lgipp from the same GPU and driver"));
+            errors.push((
+                Input::Lgipp,
+                diag(
+                    "FP915",
+                    format!(
+                        "profile id {} has placements but is not in `{}`",
+                        p.id, lgip.origin
+                    ),
+                )
+                .at(to_span(&p.span), "no such profile")
+                .help(SAME_GPU_HELP),
+            ));
         }
     }
     let mut profiles = Vec::new();
-    for r in &rows {
+    for (k, r) in rows.iter().enumerate() {
+        if let Some(first) = rows[..k].iter().find(|q| q.id == r.id) {
+            errors.push((
+                Input::Lgip,
+                diag("FP915", format!("profile id {} is listed twice", r.id))
+                    .at(to_span(&r.span), "listed again")
+                    .also_at(to_span(&first.span), "first listed here")
+                    .help("pass one GPU's capture, unedited"),
+            ));
+            continue;
+        }
         let mut matching = places.iter().filter(|p| p.id == r.id);
         let Some(place) = matching.next() else {
-            return Err(InputError::at(
-                CODE_LGIP,
-                lgip.origin,
-                lgip.text,
-                Some(r.span.clone()),
-                format!(
-                    "profile `{}` (id {}) has no placements in `{}`",
-                    r.name, r.id, lgipp.origin
-                ),
-            )
-            .with_help("take -lgip and -lgipp from the same GPU and driver"));
+            errors.push((
+                Input::Lgip,
+                diag(
+                    "FP915",
+                    format!(
+                        "profile `{}` (id {}) has no placements in `{}`",
+                        r.name, r.id, lgipp.origin
+                    ),
+                )
+                .at(to_span(&r.span), "no placements")
+                .help(SAME_GPU_HELP),
+            ));
+            continue;
         };
         if let Some(dup) = matching.next() {
-            return Err(InputError::at(
-                CODE_LGIPP,
-                lgipp.origin,
-                lgipp.text,
-                Some(dup.span.clone()),
-                format!("profile id {} is listed twice", r.id),
+            errors.push((
+                Input::Lgipp,
+                diag("FP915", format!("profile id {} is listed twice", r.id))
+                    .at(to_span(&dup.span), "listed again")
+                    .also_at(to_span(&place.span), "first listed here")
+                    .help("pass one GPU's capture, unedited"),
             ));
+            continue;
         }
-        let compute: u8 = r
+        let compute: Option<u8> = r
             .name
             .split_once('g')
             .and_then(|(n, _)| n.parse().ok())
-            .ok_or_else(|| {
-                InputError::at(
-                    CODE_LGIP,
-                    lgip.origin,
-                    lgip.text,
-                    Some(r.span.clone()),
+            .filter(|&n| n > 0);
+        let Some(compute) = compute else {
+            errors.push((
+                Input::Lgip,
+                diag(
+                    "FP911",
                     format!("profile name `{}` does not start with `<N>g`", r.name),
                 )
-                .with_help("GPU instance profiles are named like `3g.40gb`")
-            })?;
+                .at(to_span(&r.span), "this row")
+                .help("GPU instance profiles are named like `3g.40gb`"),
+            ));
+            continue;
+        };
         profiles.push((r, place, compute));
+    }
+    if !errors.is_empty() {
+        return Err(ImportErrors(errors));
     }
     let units = profiles
         .iter()
@@ -527,20 +620,22 @@ pub fn import(
     let table = MigTable::new(
         units.min(255) as u8,
         compute_total,
-        (units as u8) / g,
+        (units.min(255) as u8) / g,
         engine_totals,
         vec![],
         mig_profiles,
     )
     .map_err(|e| {
-        let span = e.profile.map(|i| profiles[i].0.span.clone());
-        InputError::at(
-            CODE_LGIP,
-            lgip.origin,
-            lgip.text,
-            span,
-            format!("the captured table is not usable: {}", e.message),
-        )
+        let span = e.profile.map(|i| to_span(&profiles[i].0.span));
+        ImportErrors(vec![(
+            Input::Lgip,
+            diag(
+                "FP916",
+                format!("the captured table is not usable: {}", e.message),
+            )
+            .at_opt(span, "this profile")
+            .help("pass the capture as printed; edited or mixed captures break the MIG rules"),
+        )])
     })?;
 
     let name = facts.as_ref().and_then(|f| f.name.clone());

@@ -13,17 +13,19 @@
 //! with identical children collapsed. Blocks are the NVLink domains that span several nodes
 //! (NVL72 racks); single-node HGX boards make no useful block.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 
-use crate::error::InputError;
+use crate::checks::diag;
+use crate::diag::{has_errors, Diagnostic, Span};
 use crate::fabric::levels::levels;
 use crate::model::*;
+use crate::source::{parse_yaml_as, span_of, DocKind, SourceFile};
 use crate::util::{compress_hostlist, expand_hostlist};
-
-const CODE: &str = "fabplan::import::slurm";
 
 /// One switch of a tree topology.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,11 +223,15 @@ pub fn render_conf(t: &SlurmTopology, kind: ConfKind, header: &str) -> String {
 }
 
 // ---- import ---------------------------------------------------------------------------------
+//
+// The import locates and collects, like the fabric loader: every problem in the file becomes a
+// diagnostic (codes FP901-FP909, plus the shared FP00x read and YAML codes) with a byte span on
+// the offending text, and the topology is returned only when there is none.
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTopology {
-    topology: String,
+    topology: Spanned<String>,
     #[serde(default)]
     #[allow(dead_code)]
     cluster_default: Option<bool>,
@@ -247,298 +253,827 @@ struct RawTree {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTreeSwitch {
-    switch: String,
+    switch: Spanned<String>,
     #[serde(default)]
-    children: Option<String>,
+    children: Option<Spanned<String>>,
     #[serde(default)]
-    nodes: Option<String>,
+    nodes: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBlockTopo {
     #[serde(default)]
-    block_sizes: Vec<u32>,
+    block_sizes: Option<Spanned<Vec<u32>>>,
     blocks: Vec<RawBlock>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBlock {
-    block: String,
-    nodes: String,
+    block: Spanned<String>,
+    nodes: Spanned<String>,
+}
+
+/// What `topology.yaml` must look like, for the shared YAML diagnostics' help lines.
+const SLURM_YAML_DOC: DocKind = DocKind {
+    doc: "topology.yaml(5)",
+    empty_help: "a Slurm topology needs at least one `SwitchName=` or `BlockName=` line (topology.conf) or one `- topology: NAME` entry (topology.yaml)",
+};
+
+const CONF_HELP: &str = "expected `SwitchName=NAME [Switches=LIST] [Nodes=LIST] [LinkSpeed=N]`, `BlockName=NAME Nodes=LIST` or `BlockSizes=N,N,...` (topology.conf(5))";
+const HOSTLIST_HELP: &str = "write hostlists as Slurm does: `gb-a[01-18]`, `leaf[1-4],spine1`";
+
+/// A switch as written, with the spans diagnostics point at.
+struct SwitchDecl {
+    name: String,
+    name_span: Span,
+    children: Vec<String>,
+    children_span: Option<Span>,
+    nodes: Vec<String>,
+    nodes_span: Option<Span>,
+}
+
+struct BlockDecl {
+    name: String,
+    name_span: Span,
+    nodes: Vec<String>,
+    nodes_span: Span,
+}
+
+/// The topology as written, before the structural checks.
+#[derive(Default)]
+struct Written {
+    tree_name: String,
+    tree_name_span: Option<Span>,
+    tree: Vec<SwitchDecl>,
+    block_name: String,
+    block_name_span: Option<Span>,
+    block_sizes: Vec<u32>,
+    block_sizes_span: Option<Span>,
+    blocks: Vec<BlockDecl>,
+}
+
+/// Length of a leading UTF-8 byte-order mark (Windows editors write one).
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
 }
 
 /// Whether the text looks like `topology.yaml` (a YAML list) rather than `topology.conf`.
 fn is_yaml(text: &str) -> bool {
-    text.lines()
+    text[bom_len(text)..]
+        .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .is_some_and(|l| l.starts_with('-') || l.starts_with("topology:"))
 }
 
-fn line_span(text: &str, line_no: usize) -> Option<std::ops::Range<usize>> {
-    let mut start = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i == line_no {
-            return Some(start..start + line.trim_end().len().max(1));
-        }
-        start += line.len();
+fn span(start: usize, len: usize) -> Span {
+    Span {
+        start,
+        len: len.max(1),
     }
-    None
 }
 
-/// Parses a `topology.conf` or `topology.yaml`; `origin` names the file in errors.
-#[allow(clippy::result_large_err)]
-pub fn parse(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
-    let t = if is_yaml(text) {
-        parse_yaml(text, origin)?
-    } else {
-        parse_conf(text, origin)?
-    };
-    check(&t, text, origin)?;
-    Ok(t)
+/// Names fabplan writes into the fabric skeleton: Slurm's own node and switch names are
+/// letters, digits, `-`, `_` and `.` (slurm.conf(5) NodeName); anything else would not be a
+/// usable fabric name.
+fn bad_name_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
 }
 
-#[allow(clippy::result_large_err)]
-/// Expands one hostlist of the import. `total` counts the names of every hostlist so far:
-/// the import's size is checked before each expansion (crate::limits::MAX_IMPORT_NAMES).
-fn expand(
-    text: &str,
-    origin: &str,
-    list: &str,
-    span: Option<std::ops::Range<usize>>,
-    total: &mut u64,
-) -> Result<Vec<String>, InputError> {
-    *total = total.saturating_add(crate::util::hostlist_len(list).unwrap_or(0));
-    if *total > crate::limits::MAX_IMPORT_NAMES {
-        return Err(InputError::at(
-            CODE,
-            origin,
-            text,
-            span,
-            format!(
-                "the topology's hostlists expand to {total} names (up to `{list}`), more than the limit of {}",
-                crate::limits::MAX_IMPORT_NAMES
+fn check_name(what: &str, name: &str, at: Span, diags: &mut Vec<Diagnostic>) {
+    if name.is_empty() {
+        diags.push(
+            diag("FP908", format!("the {what} name is empty"))
+                .at(at, "empty name")
+                .help(format!("give the {what} a name")),
+        );
+    } else if let Some(c) = bad_name_char(name) {
+        diags.push(
+            diag(
+                "FP909",
+                format!("{what} name `{name}` contains `{}`", c.escape_debug()),
+            )
+            .at(at, "not a Slurm name")
+            .help(
+                "names are letters, digits, `-`, `_` and `.`, as Slurm's NodeName and SwitchName",
             ),
-        )
-        .with_help(format!("fabplan imports at most {} node and switch names (docs/limits.md)", crate::limits::MAX_IMPORT_NAMES)));
+        );
     }
-    expand_hostlist(list).map_err(|e| {
-        InputError::at(
-            CODE,
-            origin,
-            text,
-            span,
-            format!("bad hostlist `{list}`: {}", e.0),
-        )
-        .with_help("write hostlists as Slurm does: `gb-a[01-18]`, `leaf[1-4],spine1`")
-    })
 }
 
-#[allow(clippy::result_large_err)]
-fn parse_yaml(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
-    let raw: Vec<RawTopology> = serde_saphyr::from_str_with_options(text, crate::source::parse_options()).map_err(|e| {
-        InputError::at(CODE, origin, text, None, format!("invalid topology.yaml: {}", e.without_snippet()))
-            .with_help("a list of `{topology: NAME, tree: {switches: [...]}}` or `{topology: NAME, block: {block_sizes: [...], blocks: [...]}}`")
-    })?;
-    let mut t = SlurmTopology::default();
-    let mut names = 0u64;
+/// Most names one topology file may expand to, all hostlists together (the per-list limit of
+/// `util::expand_hostlist` alone would let 2,000 lines of 4M names each exhaust memory);
+/// docs/limits.md.
+pub const MAX_TOPOLOGY_NAMES: u64 = crate::limits::MAX_IMPORT_NAMES;
+
+/// Expands a hostlist, or pushes FP903 on its span and returns `None`. `names` counts what the
+/// file has expanded so far, against `MAX_TOPOLOGY_NAMES`; each list's size is computed before
+/// it is expanded, so the refusal says the count and nothing large is allocated.
+fn expand_at(
+    list: &str,
+    at: Span,
+    diags: &mut Vec<Diagnostic>,
+    names: &Cell<u64>,
+) -> Option<Vec<String>> {
+    if names.get() > MAX_TOPOLOGY_NAMES {
+        return None;
+    }
+    let err = |diags: &mut Vec<Diagnostic>, e: crate::util::HostlistError| {
+        diags.push(
+            diag("FP903", format!("bad hostlist `{list}`: {}", e.0))
+                .at(at, "this hostlist")
+                .help(HOSTLIST_HELP),
+        );
+    };
+    let len = match crate::util::hostlist_len(list) {
+        Ok(n) => n,
+        Err(e) => {
+            err(diags, e);
+            return None;
+        }
+    };
+    names.set(names.get().saturating_add(len));
+    if names.get() > MAX_TOPOLOGY_NAMES {
+        diags.push(
+            diag(
+                "FP903",
+                format!(
+                    "the file's hostlists expand to {} names, more than the limit of {MAX_TOPOLOGY_NAMES}",
+                    names.get()
+                ),
+            )
+            .at(at, "limit passed here")
+            .help(format!("fabplan imports at most {MAX_TOPOLOGY_NAMES} switch and node names per topology (docs/limits.md); split the topology")),
+        );
+        return None;
+    }
+    match expand_hostlist(list) {
+        Ok(expanded) => Some(expanded),
+        Err(e) => {
+            err(diags, e);
+            None
+        }
+    }
+}
+
+/// Parses a `topology.conf` or `topology.yaml` (the format is detected). Returns the topology
+/// when the file has no problem, and every diagnostic found (spans are byte ranges of
+/// `file.text`; render them with `file`).
+pub fn parse(file: &SourceFile) -> (Option<SlurmTopology>, Vec<Diagnostic>) {
+    let text = file.text.as_str();
+    let mut diags = Vec::new();
+    let body = &text[bom_len(text)..];
+    if body
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        diags.push(diag("FP007", "the file is empty").help(SLURM_YAML_DOC.empty_help));
+        return (None, diags);
+    }
+    let names = Cell::new(0u64);
+    let written = if is_yaml(text) {
+        parse_yaml(file, &mut diags, &names)
+    } else {
+        parse_conf(text, &mut diags, &names)
+    };
+    let Some(written) = written else {
+        return (None, diags);
+    };
+    check(&written, &mut diags);
+    clamp_spans(&mut diags, text.len());
+    if has_errors(&diags) {
+        return (None, diags);
+    }
+    let t = SlurmTopology {
+        tree_name: written.tree_name,
+        tree: written
+            .tree
+            .into_iter()
+            .map(|s| TreeSwitch {
+                name: s.name,
+                switches: s.children,
+                nodes: s.nodes,
+            })
+            .collect(),
+        block_name: written.block_name,
+        block_sizes: written.block_sizes,
+        blocks: written
+            .blocks
+            .into_iter()
+            .map(|b| Block {
+                name: b.name,
+                nodes: b.nodes,
+            })
+            .collect(),
+    };
+    (Some(t), diags)
+}
+
+/// Labels on a value at the very end of the file (`BlockSizes=18,` without a newline) must
+/// not reach past it.
+fn clamp_spans(diags: &mut [Diagnostic], len: usize) {
+    for l in diags.iter_mut().flat_map(|d| d.labels.iter_mut()) {
+        if let crate::diag::Target::Span(s) = &mut l.target {
+            s.start = s.start.min(len);
+            s.len = s.len.min(len - s.start);
+        }
+    }
+}
+
+fn parse_yaml(
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+    names: &Cell<u64>,
+) -> Option<Written> {
+    let raw: Vec<RawTopology> = match parse_yaml_as(file, SLURM_YAML_DOC) {
+        Ok(r) => r,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let mut w = Written::default();
     for topo in raw {
+        let name_span = span_of(&topo.topology);
+        check_name("topology", &topo.topology.value, name_span, diags);
         if let Some(tree) = topo.tree {
-            if !t.tree.is_empty() {
-                return Err(InputError::at(
-                    CODE,
-                    origin,
-                    text,
-                    None,
-                    "more than one tree topology",
-                )
-                .with_help("fabplan imports one tree and one block topology; split the file"));
+            if let Some(first) = w.tree_name_span {
+                diags.push(
+                    diag(
+                        "FP906",
+                        format!("a second tree topology `{}`", topo.topology.value),
+                    )
+                    .at(name_span, "second tree")
+                    .also_at(first, "first tree")
+                    .help("fabplan imports one tree and one block topology; split the file"),
+                );
+                continue;
             }
-            t.tree_name = topo.topology.clone();
+            w.tree_name = topo.topology.value.clone();
+            w.tree_name_span = Some(name_span);
             for s in tree.switches {
-                t.tree.push(TreeSwitch {
-                    switches: match &s.children {
-                        Some(c) => expand(text, origin, c, None, &mut names)?,
-                        None => Vec::new(),
-                    },
-                    nodes: match &s.nodes {
-                        Some(n) => expand(text, origin, n, None, &mut names)?,
-                        None => Vec::new(),
-                    },
-                    name: s.switch,
+                let name_span = span_of(&s.switch);
+                let list = |v: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>| match v {
+                    Some(l) => {
+                        let at = span_of(l);
+                        (
+                            expand_at(&l.value, at, diags, names).unwrap_or_default(),
+                            Some(at),
+                        )
+                    }
+                    None => (Vec::new(), None),
+                };
+                let (children, children_span) = list(&s.children, diags);
+                let (nodes, nodes_span) = list(&s.nodes, diags);
+                w.tree.push(SwitchDecl {
+                    name: s.switch.value,
+                    name_span,
+                    children,
+                    children_span,
+                    nodes,
+                    nodes_span,
                 });
             }
         }
         if let Some(block) = topo.block {
-            if !t.blocks.is_empty() {
-                return Err(InputError::at(
-                    CODE,
-                    origin,
-                    text,
-                    None,
-                    "more than one block topology",
-                )
-                .with_help("fabplan imports one tree and one block topology; split the file"));
+            if let Some(first) = w.block_name_span {
+                diags.push(
+                    diag(
+                        "FP906",
+                        format!("a second block topology `{}`", topo.topology.value),
+                    )
+                    .at(name_span, "second block topology")
+                    .also_at(first, "first block topology")
+                    .help("fabplan imports one tree and one block topology; split the file"),
+                );
+                continue;
             }
-            t.block_name = topo.topology.clone();
-            t.block_sizes = block.block_sizes;
+            w.block_name = topo.topology.value.clone();
+            w.block_name_span = Some(name_span);
+            if let Some(sizes) = block.block_sizes {
+                w.block_sizes_span = Some(span_of(&sizes));
+                w.block_sizes = sizes.value;
+            }
             for b in block.blocks {
-                t.blocks.push(Block {
-                    nodes: expand(text, origin, &b.nodes, None, &mut names)?,
-                    name: b.block,
+                let at = span_of(&b.nodes);
+                w.blocks.push(BlockDecl {
+                    nodes: expand_at(&b.nodes.value, at, diags, names).unwrap_or_default(),
+                    nodes_span: at,
+                    name_span: span_of(&b.block),
+                    name: b.block.value,
                 });
             }
         }
     }
-    Ok(t)
+    Some(w)
 }
 
-#[allow(clippy::result_large_err)]
-fn parse_conf(text: &str, origin: &str) -> Result<SlurmTopology, InputError> {
-    let mut t = SlurmTopology {
+/// One `KEY=VALUE` word of a topology.conf line, with byte offsets into the file.
+struct Word<'a> {
+    key: &'a str,
+    value: &'a str,
+    span: Span,
+    value_span: Span,
+}
+
+/// Splits a line (comment removed) into whitespace-separated words with their offsets.
+fn words(line: &str, offset: usize) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = line;
+    let mut pos = offset;
+    std::iter::from_fn(move || {
+        let skip = rest.len() - rest.trim_start().len();
+        rest = &rest[skip..];
+        pos += skip;
+        if rest.is_empty() {
+            return None;
+        }
+        let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = (pos, &rest[..len]);
+        rest = &rest[len..];
+        pos += len;
+        Some(word)
+    })
+}
+
+fn parse_conf(text: &str, diags: &mut Vec<Diagnostic>, names: &Cell<u64>) -> Option<Written> {
+    let mut w = Written {
         tree_name: "tree".into(),
         block_name: "block".into(),
         ..Default::default()
     };
-    let mut names = 0u64;
-    for (no, raw_line) in text.lines().enumerate() {
-        let line = raw_line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
+    let mut offset = 0;
+    for (no, raw_line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw_line.len();
+        let mut line = raw_line.trim_end_matches(['\n', '\r']);
+        let mut line_start = start;
+        if no == 0 {
+            let b = bom_len(line);
+            line = &line[b..];
+            line_start += b;
+        }
+        // topology.conf(5): `#` starts a comment.
+        let line = line.split('#').next().unwrap_or("");
+        let mut kvs: Vec<Word> = Vec::new();
+        let mut reported = false;
+        for (at, tok) in words(line, line_start) {
+            match tok.split_once('=') {
+                Some((k, v)) if !k.is_empty() => kvs.push(Word {
+                    key: k,
+                    value: v,
+                    span: span(at, tok.len()),
+                    value_span: span(at + k.len() + 1, v.len()),
+                }),
+                // One per line: a file that is not a topology.conf at all (a wrong file
+                // passed) gives a line each, not a diagnostic per word.
+                _ if reported => {}
+                _ => {
+                    reported = true;
+                    diags.push(
+                        diag("FP901", format!("`{tok}` is not KEY=VALUE"))
+                            .at(span(at, tok.len()), "not KEY=VALUE")
+                            .help(CONF_HELP),
+                    )
+                }
+            }
+        }
+        let Some(first) = kvs.first() else {
             continue;
-        }
-        let span = line_span(text, no);
-        let fail = |msg: String| {
-            InputError::at(CODE, origin, text, span.clone(), msg).with_help(
-                "expected `SwitchName=NAME [Switches=LIST] [Nodes=LIST] [LinkSpeed=N]`, \
-`BlockName=NAME Nodes=LIST` or `BlockSizes=N,N,...`",
-            )
         };
-        let mut fields: BTreeMap<String, String> = BTreeMap::new();
-        let mut first = None;
-        for tok in line.split_whitespace() {
-            let Some((k, v)) = tok.split_once('=') else {
-                return Err(fail(format!("`{tok}` is not KEY=VALUE")));
-            };
-            let k = k.to_ascii_lowercase();
-            first.get_or_insert(k.clone());
-            fields.insert(k, v.to_string());
+        let kind = first.key.to_ascii_lowercase();
+        let allowed: &[&str] = match kind.as_str() {
+            "switchname" => &["switchname", "switches", "nodes", "linkspeed"],
+            "blockname" => &["blockname", "nodes"],
+            "blocksizes" => &["blocksizes"],
+            _ => {
+                diags.push(
+                    diag("FP901", format!("unknown line kind `{}`", first.key))
+                        .at(first.span, "not a topology.conf line")
+                        .help(CONF_HELP),
+                );
+                continue;
+            }
+        };
+        // Keys are case-insensitive (Slurm's parser); each may be given once per line.
+        let mut fields: BTreeMap<String, &Word> = BTreeMap::new();
+        for kv in &kvs {
+            let k = kv.key.to_ascii_lowercase();
+            if !allowed.contains(&k.as_str()) {
+                diags.push(
+                    diag(
+                        "FP902",
+                        format!("unknown key `{}` on a `{}` line", kv.key, first.key),
+                    )
+                    .at(kv.span, "unknown key")
+                    .help(format!(
+                        "a `{}` line takes {}",
+                        first.key,
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+                continue;
+            }
+            if let Some(prev) = fields.get(&k) {
+                diags.push(
+                    diag("FP908", format!("`{}` is given twice on one line", kv.key))
+                        .at(kv.span, "given again")
+                        .also_at(prev.span, "first given here")
+                        .help("give each key once per line"),
+                );
+                continue;
+            }
+            if kv.value.is_empty() {
+                diags.push(
+                    diag("FP908", format!("`{}=` has no value", kv.key))
+                        .at(kv.span, "empty value")
+                        .help("give a value, or remove the key"),
+                );
+                continue;
+            }
+            fields.insert(k, kv);
         }
-        match first.as_deref() {
-            Some("switchname") => {
-                for k in fields.keys() {
-                    if !["switchname", "switches", "nodes", "linkspeed"].contains(&k.as_str()) {
-                        return Err(fail(format!("unknown key `{k}` on a switch line")));
-                    }
-                }
-                t.tree.push(TreeSwitch {
-                    name: fields["switchname"].clone(),
-                    switches: match fields.get("switches") {
-                        Some(l) => expand(text, origin, l, span.clone(), &mut names)?,
-                        None => Vec::new(),
-                    },
-                    nodes: match fields.get("nodes") {
-                        Some(l) => expand(text, origin, l, span.clone(), &mut names)?,
-                        None => Vec::new(),
-                    },
-                });
-            }
-            Some("blockname") => {
-                for k in fields.keys() {
-                    if !["blockname", "nodes"].contains(&k.as_str()) {
-                        return Err(fail(format!("unknown key `{k}` on a block line")));
-                    }
-                }
-                let Some(nodes) = fields.get("nodes") else {
-                    return Err(fail("a block needs `Nodes=`".into()));
+        // The kind's own key was refused (empty): the line is reported, nothing to build.
+        let Some(&name) = fields.get(&kind) else {
+            continue;
+        };
+        match kind.as_str() {
+            "switchname" => {
+                check_name("switch", name.value, name.value_span, diags);
+                let list = |key: &str, diags: &mut Vec<Diagnostic>| match fields.get(key) {
+                    Some(kv) => (
+                        expand_at(kv.value, kv.value_span, diags, names).unwrap_or_default(),
+                        Some(kv.value_span),
+                    ),
+                    None => (Vec::new(), None),
                 };
-                t.blocks.push(Block {
-                    name: fields["blockname"].clone(),
-                    nodes: expand(text, origin, nodes, span.clone(), &mut names)?,
+                let (children, children_span) = list("switches", diags);
+                let (nodes, nodes_span) = list("nodes", diags);
+                if let Some(ls) = fields.get("linkspeed") {
+                    if ls.value.parse::<u64>().is_err() {
+                        diags.push(
+                            diag("FP908", format!("`LinkSpeed={}` is not a number", ls.value))
+                                .at(ls.value_span, "not a number")
+                                .help(
+                                    "LinkSpeed is a plain number (Slurm ignores it; fabplan too)",
+                                ),
+                        );
+                    }
+                }
+                w.tree.push(SwitchDecl {
+                    name: name.value.to_string(),
+                    name_span: name.value_span,
+                    children,
+                    children_span,
+                    nodes,
+                    nodes_span,
                 });
             }
-            Some("blocksizes") => {
-                let v = &fields["blocksizes"];
-                t.block_sizes = v
-                    .split(',')
-                    .map(|s| s.trim().parse::<u32>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| fail(format!("`BlockSizes={v}` is not a list of numbers")))?;
+            "blockname" => {
+                check_name("block", name.value, name.value_span, diags);
+                let Some(nodes) = fields.get("nodes") else {
+                    diags.push(
+                        diag("FP908", format!("block `{}` has no `Nodes=`", name.value))
+                            .at(name.span, "no nodes")
+                            .help("a block line is `BlockName=NAME Nodes=LIST`"),
+                    );
+                    continue;
+                };
+                w.blocks.push(BlockDecl {
+                    name: name.value.to_string(),
+                    name_span: name.value_span,
+                    nodes: expand_at(nodes.value, nodes.value_span, diags, names)
+                        .unwrap_or_default(),
+                    nodes_span: nodes.value_span,
+                });
             }
-            Some(other) => return Err(fail(format!("unknown line kind `{other}`"))),
-            None => {}
+            _ => {
+                if let Some(prev) = w.block_sizes_span {
+                    diags.push(
+                        diag("FP908", "`BlockSizes=` is given twice")
+                            .at(name.span, "given again")
+                            .also_at(prev, "first given here")
+                            .help("give one BlockSizes line"),
+                    );
+                    continue;
+                }
+                w.block_sizes_span = Some(name.value_span);
+                let mut sizes = Vec::new();
+                let mut at = name.value_span.start;
+                for part in name.value.split(',') {
+                    match part.trim().parse::<u32>() {
+                        Ok(n) => sizes.push(n),
+                        Err(_) => diags.push(
+                            diag(
+                                "FP907",
+                                if part.trim().is_empty() {
+                                    "`BlockSizes` has an empty entry".to_string()
+                                } else {
+                                    format!("block size `{part}` is not a number")
+                                },
+                            )
+                                .at(span(at, part.len()), "not a number")
+                                .help("BlockSizes is a comma-separated list of node counts, e.g. `BlockSizes=18,36,72`"),
+                        ),
+                    }
+                    at += part.len() + 1;
+                }
+                w.block_sizes = sizes;
+            }
         }
     }
-    Ok(t)
+    Some(w)
 }
 
-/// Structural checks: names unique, children declared, each node under one leaf switch, block
-/// sizes as Slurm requires.
-#[allow(clippy::result_large_err)]
-fn check(t: &SlurmTopology, text: &str, origin: &str) -> Result<(), InputError> {
-    let fail = |msg: String, help: &str| {
-        InputError::at(CODE, origin, text, None, msg).with_help(help.to_string())
-    };
-    let names: BTreeSet<&str> = t.tree.iter().map(|s| s.name.as_str()).collect();
-    if names.len() != t.tree.len() {
-        return Err(fail(
-            "a switch is declared twice".into(),
-            "give each SwitchName one line",
-        ));
-    }
-    let mut seen_nodes = BTreeSet::new();
-    for s in &t.tree {
-        if !s.switches.is_empty() && !s.nodes.is_empty() {
-            return Err(fail(
-                format!("switch `{}` has both child switches and nodes", s.name),
-                "fabplan maps switches with nodes to leaves; put the nodes under a leaf switch",
-            ));
+/// Reports names listed twice: `lists` gives, per declaration, its name, its list and the
+/// list's span. One diagnostic per pair of declarations (not per node), so a wrong range of a
+/// million nodes gives one line, not a million.
+fn duplicates_across<'a>(
+    what: &str,
+    owner: &str,
+    lists: impl Iterator<Item = (&'a str, &'a [String], Span)>,
+    diags: &mut Vec<Diagnostic>,
+    help: &str,
+) {
+    // node -> index of the first declaration listing it
+    let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
+    let decls: Vec<(&str, &[String], Span)> = lists.collect();
+    for (k, (name, nodes, at)) in decls.iter().enumerate() {
+        // earlier declaration -> (first repeated node, count)
+        let mut clashes: BTreeMap<usize, (&str, usize)> = BTreeMap::new();
+        for n in nodes.iter() {
+            match first_of.get(n.as_str()) {
+                Some(&j) => {
+                    let e = clashes.entry(j).or_insert((n.as_str(), 0));
+                    e.1 += 1;
+                }
+                None => {
+                    first_of.insert(n.as_str(), k);
+                }
+            }
         }
-        for c in &s.switches {
-            if !names.contains(c.as_str()) {
-                return Err(fail(
+        for (j, (node, count)) in clashes {
+            let more = if count > 1 {
+                format!(" and {} more", count - 1)
+            } else {
+                String::new()
+            };
+            let (other, _, other_at) = decls[j];
+            let message = if j == k {
+                format!("{what} `{node}`{more} listed twice under {owner} `{name}`")
+            } else {
+                format!("{what} `{node}`{more} also under {owner} `{other}`, listed under {owner} `{name}`")
+            };
+            let mut d = diag("FP904", message).at(*at, "listed again here");
+            if j != k {
+                d = d.also_at(other_at, format!("first under `{other}`"));
+            }
+            diags.push(d.help(help));
+        }
+    }
+}
+
+/// Structural checks: names unique, children declared, each node under one leaf switch and in
+/// one block, a tree of at most 3 tiers without cycles, block sizes as Slurm requires.
+fn check(w: &Written, diags: &mut Vec<Diagnostic>) {
+    // Node names become node ids of the skeleton: the first bad one of each list.
+    let lists = w
+        .tree
+        .iter()
+        .filter_map(|s| Some((s.nodes.as_slice(), s.nodes_span?)))
+        .chain(w.blocks.iter().map(|b| (b.nodes.as_slice(), b.nodes_span)));
+    for (nodes, at) in lists {
+        if let Some(bad) = nodes
+            .iter()
+            .find(|n| n.is_empty() || bad_name_char(n).is_some())
+        {
+            check_name("node", bad, at, diags);
+        }
+    }
+    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for (k, s) in w.tree.iter().enumerate() {
+        if let Some(&j) = by_name.get(s.name.as_str()) {
+            diags.push(
+                diag("FP904", format!("switch `{}` is declared twice", s.name))
+                    .at(s.name_span, "declared again")
+                    .also_at(w.tree[j].name_span, "first declared here")
+                    .help("give each SwitchName one line"),
+            );
+        } else {
+            by_name.insert(&s.name, k);
+        }
+    }
+    let mut blocks: BTreeMap<&str, Span> = BTreeMap::new();
+    for b in &w.blocks {
+        if let Some(first) = blocks.get(b.name.as_str()) {
+            diags.push(
+                diag("FP904", format!("block `{}` is declared twice", b.name))
+                    .at(b.name_span, "declared again")
+                    .also_at(*first, "first declared here")
+                    .help("give each BlockName one line"),
+            );
+        } else {
+            blocks.insert(&b.name, b.name_span);
+        }
+    }
+    for s in &w.tree {
+        if !s.children.is_empty() && !s.nodes.is_empty() {
+            diags.push(
+                diag(
+                    "FP906",
+                    format!("switch `{}` has both child switches and nodes", s.name),
+                )
+                .at(s.name_span, "both")
+                .also_at_opt(s.nodes_span, "nodes")
+                .help(
+                    "fabplan maps switches with nodes to leaves; put the nodes under a leaf switch",
+                ),
+            );
+        }
+        let mut missing: Vec<&str> = s
+            .children
+            .iter()
+            .filter(|c| !by_name.contains_key(c.as_str()))
+            .map(String::as_str)
+            .collect();
+        missing.dedup();
+        if let Some(first) = missing.first() {
+            let more = if missing.len() > 1 {
+                format!(" and {} more", missing.len() - 1)
+            } else {
+                String::new()
+            };
+            diags.push(
+                diag(
+                    "FP905",
                     format!(
-                        "switch `{}` lists child `{c}`, which is not declared",
+                        "switch `{}` lists child `{first}`{more}, which is not declared",
                         s.name
                     ),
-                    "declare every child switch with its own SwitchName line",
-                ));
-            }
+                )
+                .at_opt(s.children_span, "undeclared child")
+                .help("declare every child switch with its own SwitchName line"),
+            );
         }
-        for n in &s.nodes {
-            if !seen_nodes.insert(n.as_str()) {
-                return Err(fail(
-                    format!("node `{n}` is under two leaf switches"),
-                    "Slurm's tree places each node under one leaf switch",
-                ));
+    }
+    duplicates_across(
+        "node",
+        "switch",
+        w.tree
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.nodes.as_slice(), s.nodes_span?))),
+        diags,
+        "Slurm's tree places each node under one leaf switch",
+    );
+    duplicates_across(
+        "node",
+        "block",
+        w.blocks
+            .iter()
+            .map(|b| (b.name.as_str(), b.nodes.as_slice(), b.nodes_span)),
+        diags,
+        "each node belongs to one block (topology.conf(5), topology/block)",
+    );
+    check_tiers(w, &by_name, diags);
+    check_block_sizes(w, diags);
+}
+
+/// Cycles and depth: fabplan models at most 3 tiers (leaf, spine, core).
+fn check_tiers(w: &Written, by_name: &BTreeMap<&str, usize>, diags: &mut Vec<Diagnostic>) {
+    // 0 = unvisited, 1 = on the stack, 2 = done; tier of each finished switch.
+    let n = w.tree.len();
+    let mut state = vec![0u8; n];
+    let mut tier = vec![1usize; n];
+    let mut reported_cycle = false;
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        // Iterative DFS: (switch, next child index).
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = 1;
+        while let Some(&mut (s, ref mut next)) = stack.last_mut() {
+            let children = &w.tree[s].children;
+            if *next < children.len() {
+                let c = &children[*next];
+                *next += 1;
+                let Some(&ci) = by_name.get(c.as_str()) else {
+                    continue;
+                };
+                match state[ci] {
+                    0 => {
+                        state[ci] = 1;
+                        stack.push((ci, 0));
+                    }
+                    1 if !reported_cycle => {
+                        reported_cycle = true;
+                        diags.push(
+                            diag(
+                                "FP906",
+                                format!(
+                                    "the tree has a cycle: `{}` lists `{c}`, which is above it",
+                                    w.tree[s].name
+                                ),
+                            )
+                            .at_opt(
+                                w.tree[s].children_span.or(Some(w.tree[s].name_span)),
+                                "closes the cycle",
+                            )
+                            .also_at(w.tree[ci].name_span, "declared here")
+                            .help("a switch's children must be below it; remove the back edge"),
+                        );
+                    }
+                    _ => {}
+                }
+            } else {
+                state[s] = 2;
+                tier[s] = 1 + children
+                    .iter()
+                    .filter_map(|c| by_name.get(c.as_str()))
+                    .filter(|&&ci| state[ci] == 2)
+                    .map(|&ci| tier[ci])
+                    .max()
+                    .unwrap_or(0);
+                stack.pop();
             }
         }
     }
-    if let Some(&base) = t.block_sizes.first() {
-        for b in &t.blocks {
-            if (b.nodes.len() as u32) < base {
-                return Err(fail(
+    if reported_cycle {
+        return;
+    }
+    for (k, s) in w.tree.iter().enumerate() {
+        if tier[k] > 3 {
+            diags.push(
+                diag(
+                    "FP906",
+                    format!(
+                        "switch `{}` is {} tiers up; fabplan models at most 3 (leaf, spine, core)",
+                        s.name, tier[k]
+                    ),
+                )
+                .at(s.name_span, "too high")
+                .help("flatten the tree to leaf, spine and core switches"),
+            );
+        }
+    }
+}
+
+fn check_block_sizes(w: &Written, diags: &mut Vec<Diagnostic>) {
+    let at = w.block_sizes_span;
+    if w.block_sizes.contains(&0) {
+        diags.push(
+            diag("FP907", "a block size is 0")
+                .at_opt(at, "block sizes")
+                .help("block sizes are node counts of at least 1"),
+        );
+        return;
+    }
+    let Some(&base) = w.block_sizes.first() else {
+        return;
+    };
+    for b in &w.blocks {
+        if (b.nodes.len() as u64) < base as u64 {
+            diags.push(
+                diag(
+                    "FP907",
                     format!(
                         "block `{}` has {} nodes, fewer than the base block size {base}",
                         b.name,
                         b.nodes.len()
                     ),
-                    "every block needs at least the first BlockSizes entry of nodes",
-                ));
-            }
-        }
-        for w in t.block_sizes.windows(2) {
-            let ratio = w[1] / w[0].max(1);
-            if w[1] % w[0].max(1) != 0 || !ratio.is_power_of_two() || ratio < 2 {
-                return Err(fail(
-                    format!("block size {} is not a power-of-two multiple of {}", w[1], w[0]),
-                    "each BlockSizes entry must be a power-of-two multiple of the one before (18,36,72)",
-                ));
-            }
+                )
+                .at(b.nodes_span, "too few nodes")
+                .also_at_opt(at, "base size")
+                .help("every block needs at least the first BlockSizes entry of nodes"),
+            );
         }
     }
-    Ok(())
+    for pair in w.block_sizes.windows(2) {
+        let ratio = pair[1] / pair[0];
+        if pair[1] % pair[0] != 0 || !ratio.is_power_of_two() || ratio < 2 {
+            diags.push(
+                diag(
+                    "FP907",
+                    format!(
+                        "block size {} is not a power-of-two multiple of {}",
+                        pair[1], pair[0]
+                    ),
+                )
+                .at_opt(at, "block sizes")
+                .help("each BlockSizes entry must be a power-of-two multiple of the one before (18,36,72)"),
+            );
+        }
+    }
 }
 
 /// How to fill in what a Slurm topology does not say.
