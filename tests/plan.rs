@@ -631,3 +631,29 @@ fn contended_profile_milp_beats_greedy_by_ten_percent() {
     );
     assert!(violations(&f, &d, &hdoc).is_empty() && violations(&f, &d, &gdoc).is_empty());
 }
+
+/// `plan` places work only on a valid design: a fabric with design errors (here a rack over
+/// its power budget, FP501) stops the run with exit 2 and the findings, as `validate` shows
+/// them; `verify` still re-checks plans on it (the verify corpus uses this fabric).
+#[test]
+fn plan_refuses_a_fabric_with_design_errors() {
+    let dir = std::env::temp_dir().join(format!("fabplan-design-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("tests/fixtures/plan/verify-mixed-fabric.yaml"),
+        dir.join("fabric.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("demand.yaml"),
+        "fabric: fabric.yaml\ntenants: [{name: t, isolation: dedicated-gpu}]\nworkloads:\n  - {name: a, tenant: t, kind: inference, size: {gpus: 1}}\n",
+    )
+    .unwrap();
+    let r = common::run_in(&dir, &["plan", "demand.yaml", "-o", "plan.json"], &[]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("FP501"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was planned"), "{}", r.stderr);
+    assert!(!dir.join("plan.json").exists(), "no plan is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -35,11 +35,15 @@ pub fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style:
 }
 
 /// Loads the demand and its fabric (`plan`, `verify`); diagnostics go to stderr.
-/// Also returns the fabric's path (the flag, or the demand's `fabric:`).
+/// Also returns the fabric's path (the flag, or the demand's `fabric:`). With
+/// `check_design`, the fabric's design errors (the checks `fabplan validate` runs) stop the
+/// run too: `plan` places work only on a valid design; `verify` re-checks a plan on any
+/// fabric that loads.
 pub fn load_inputs(
     demand_path: &Path,
     fabric_flag: Option<&Path>,
     style: DiagStyle,
+    check_design: bool,
 ) -> Result<(Fabric, Demand, std::path::PathBuf)> {
     let none = Provenance::default();
     let df = crate::load::demand::read_demand(demand_path);
@@ -58,6 +62,26 @@ pub fn load_inputs(
         report(&loaded.diagnostics, &loaded.file, &loaded.provenance, style);
         return Err(Error::InputRejected { count: 1 });
     };
+    if check_design {
+        let design: Vec<Diagnostic> = crate::checks::run_checks(&fabric)
+            .into_iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .collect();
+        if !design.is_empty() {
+            report(&design, &loaded.file, &loaded.provenance, style);
+            return Err(Error::usage(
+                format!(
+                    "fabric `{}` has {} design error(s); nothing was planned",
+                    fpath.display(),
+                    design.len()
+                ),
+                Some(
+                    "fix them first (`fabplan validate` shows every finding with its hint)"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
     let (demand, diags) = crate::load::demand::validate_demand(raw, &fabric);
     if has_errors(&diags) || demand.is_none() {
         report(&diags, &df.file, &none, style);

@@ -32,7 +32,8 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     if let Some(o) = &args.output {
         crate::cli::output::refuse_input_as_output(o, &given)?;
     }
-    let (fabric, demand, fabric_path) = load_inputs(&args.demand, args.fabric.as_deref(), style)?;
+    let (fabric, demand, fabric_path) =
+        load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
     let current = match &args.current {
         None => None,
         Some(p) => match crate::load::state::read_state(p, &fabric) {

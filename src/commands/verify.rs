@@ -10,7 +10,12 @@ use crate::exit::Outcome;
 use crate::source::Provenance;
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (fabric, demand, _) = load_inputs(&args.demand, args.fabric.as_deref(), DiagStyle::Human)?;
+    let (fabric, demand, _) = load_inputs(
+        &args.demand,
+        args.fabric.as_deref(),
+        DiagStyle::Human,
+        false,
+    )?;
     // A plan that cannot be read is reported like any input: with its file, line and column.
     let (plan, file) = crate::load::state::read_plan_file(&args.plan)
         .map_err(|(f, d)| super::reject_input(&f, d))?;
