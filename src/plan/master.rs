@@ -232,16 +232,7 @@ pub fn assign(
     let mut m_gpus: Vec<Expression> = vec![Expression::from(0.0); nm];
     let mut take: BTreeMap<usize, Expression> = BTreeMap::new();
     // Cheapest power per GPU of each model (the relaxation keeps the best case).
-    let kw: Vec<f64> = (0..nm)
-        .map(|m| {
-            geo.pools
-                .iter()
-                .filter(|p| p.model == m)
-                .map(|p| p.gpu_kw)
-                .fold(f64::INFINITY, f64::min)
-        })
-        .map(|k| if k.is_finite() { k } else { 0.0 })
-        .collect();
+    let kw = geo.min_gpu_kw_per_model();
     let mut term = |w: usize, m: usize, eq: f64, v: Variable, objective: &mut Expression| {
         let wl = &d.workloads[w];
         let usd = usd_per_hour(geo, d, m, eq, kw[m]);

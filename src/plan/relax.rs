@@ -96,16 +96,7 @@ pub fn fluid_bound(
     for (&(m, lvl, _), &f) in &dom_free {
         largest[m][lvl] = largest[m][lvl].max(f);
     }
-    let kw: Vec<f64> = (0..nm)
-        .map(|m| {
-            geo.pools
-                .iter()
-                .filter(|p| p.model == m)
-                .map(|p| p.gpu_kw)
-                .fold(f64::INFINITY, f64::min)
-        })
-        .map(|k| if k.is_finite() { k } else { 0.0 })
-        .collect();
+    let kw = geo.min_gpu_kw_per_model();
     let mut vars = ProblemVariables::new();
     let mut objective = Expression::from(0.0);
     let mut rows = Vec::new();

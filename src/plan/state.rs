@@ -216,6 +216,21 @@ impl Geometry {
         }
     }
 
+    /// The cheapest power per GPU of each model over its pools (0 for a model with no pool):
+    /// relaxations (the fluid bound, the gang master) keep the best case.
+    pub fn min_gpu_kw_per_model(&self) -> Vec<f64> {
+        (0..self.models.len())
+            .map(|m| {
+                self.pools
+                    .iter()
+                    .filter(|p| p.model == m)
+                    .map(|p| p.gpu_kw)
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .map(|k| if k.is_finite() { k } else { 0.0 })
+            .collect()
+    }
+
     pub fn model_of_gpu(&self, gpu: u32) -> usize {
         self.nodes[self.gpu_node[gpu as usize] as usize].model
     }
