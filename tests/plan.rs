@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::planning::{admitted, demand, opts};
 use fabplan::model::demand::Demand;
 use fabplan::model::Fabric;
 use fabplan::plan::gen::Rng;
@@ -16,30 +17,6 @@ fn lab() -> Fabric {
     fabplan::load::load_fabric_file(std::path::Path::new(path))
         .fabric
         .expect("lab-small loads")
-}
-
-fn demand(f: &Fabric, text: &str) -> Demand {
-    fabplan::load::demand::demand_from_str("test.yaml", text, f)
-        .unwrap_or_else(|d| panic!("demand: {d:?}"))
-}
-
-fn opts(solver: SolverChoice) -> PlanOptions {
-    PlanOptions {
-        solver,
-        time_limit_seconds: 10.0,
-        mip_gap: 1e-6,
-        ..PlanOptions::default()
-    }
-}
-
-fn admitted(doc: &Value) -> Vec<String> {
-    doc["workloads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|w| w["admitted"] == true)
-        .map(|w| w["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// Plans and returns the document as JSON, for tests that inspect or damage it.

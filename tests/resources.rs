@@ -2,9 +2,12 @@
 //! memory), host CPU and memory on nodes. Every plan here is checked by the independent
 //! verifier, for greedy and HiGHS alike.
 
+mod common;
+
+use common::planning::{admitted, demand, opts};
 use fabplan::model::demand::Demand;
 use fabplan::model::Fabric;
-use fabplan::plan::{self, PlanOptions, SolverChoice};
+use fabplan::plan::{self, SolverChoice};
 use fabplan::schema::plan::PlanDocument;
 use serde_json::Value;
 
@@ -23,30 +26,6 @@ racks:
     loaded
         .fabric
         .unwrap_or_else(|| panic!("tiny loads: {:?}", loaded.diagnostics))
-}
-
-fn demand(f: &Fabric, text: &str) -> Demand {
-    fabplan::load::demand::demand_from_str("test.yaml", text, f)
-        .unwrap_or_else(|d| panic!("demand: {d:?}"))
-}
-
-fn opts(solver: SolverChoice) -> PlanOptions {
-    PlanOptions {
-        solver,
-        time_limit_seconds: 10.0,
-        mip_gap: 1e-6,
-        ..PlanOptions::default()
-    }
-}
-
-fn admitted(doc: &Value) -> Vec<String> {
-    doc["workloads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|w| w["admitted"] == true)
-        .map(|w| w["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn reason<'a>(doc: &'a Value, name: &str) -> &'a str {

@@ -5,6 +5,7 @@
 use std::process::Command;
 
 pub mod mutate;
+pub mod planning;
 
 /// What one run of `fabplan` produced.
 pub struct Run {
