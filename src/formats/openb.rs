@@ -17,7 +17,7 @@
 //!   replicas on GPUs only).
 //!
 //! CSV per RFC 4180 (quoted fields, doubled quotes, CRLF), a UTF-8 byte-order mark is
-//! skipped. Every problem is collected with its byte span (FP830-FP835) before anything is
+//! skipped. Every problem is collected with its byte span (FP830-FP834) before anything is
 //! written.
 
 use std::collections::{BTreeMap, BTreeSet};
