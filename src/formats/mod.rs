@@ -1,6 +1,7 @@
 //! Adapters between fabplan's model and other tools' formats: SARIF out, `nvidia-smi` MIG
 //! tables and mig-parted configs in. Parsers return span-carrying errors naming file and line.
 
+pub mod focus;
 pub mod ibnetdiscover;
 pub mod kueue;
 pub mod lldp;
