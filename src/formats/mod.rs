@@ -6,6 +6,7 @@ pub mod ibnetdiscover;
 pub mod kueue;
 pub mod lldp;
 pub mod mig_parted;
+pub mod names;
 pub mod nvidia_smi;
 pub mod openb;
 pub mod sarif;

@@ -132,55 +132,106 @@ fn join_sizes(s: &[u32]) -> String {
         .join(",")
 }
 
-/// `topology.yaml`: the tree (cluster default) and, when there are blocks, a block topology.
+#[derive(serde::Serialize)]
+struct YamlTopology<'a> {
+    topology: &'a str,
+    cluster_default: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tree: Option<YamlTree>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block: Option<YamlBlocks>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flat: Option<bool>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlTree {
+    switches: Vec<YamlSwitch>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlSwitch {
+    switch: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlBlocks {
+    block_sizes: Vec<u32>,
+    blocks: Vec<YamlBlock>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlBlock {
+    block: String,
+    nodes: String,
+}
+
+/// `topology.yaml` (Slurm 25.05+, SchedMD topology.yaml(5)): the tree and the blocks side by
+/// side, written through serde-saphyr. Where NVLink domains span nodes, the block topology is
+/// the cluster default (as `--format conf` chooses block), the tree is there for partitions
+/// that name it; otherwise the tree is. Names must have passed
+/// [`crate::formats::names::check_slurm`].
 pub fn render_yaml(t: &SlurmTopology, header: &str) -> String {
-    let mut o = String::new();
-    for line in header.lines() {
-        let _ = writeln!(o, "# {line}");
-    }
+    let mut doc: Vec<YamlTopology> = Vec::new();
+    let hosts = |v: &[String]| (!v.is_empty()).then(|| compress_hostlist(v));
     if !t.tree.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.tree_name);
-        let _ = writeln!(o, "  cluster_default: true");
-        let _ = writeln!(o, "  tree:");
-        let _ = writeln!(o, "    switches:");
-        for s in &t.tree {
-            let _ = writeln!(o, "      - switch: {}", s.name);
-            if !s.switches.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "        children: \"{}\"",
-                    compress_hostlist(&s.switches)
-                );
-            }
-            if !s.nodes.is_empty() {
-                let _ = writeln!(o, "        nodes: \"{}\"", compress_hostlist(&s.nodes));
-            }
-        }
+        doc.push(YamlTopology {
+            topology: &t.tree_name,
+            cluster_default: t.blocks.is_empty(),
+            tree: Some(YamlTree {
+                switches: t
+                    .tree
+                    .iter()
+                    .map(|s| YamlSwitch {
+                        switch: s.name.clone(),
+                        children: hosts(&s.switches),
+                        nodes: hosts(&s.nodes),
+                    })
+                    .collect(),
+            }),
+            block: None,
+            flat: None,
+        });
     }
     if !t.blocks.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.block_name);
-        let _ = writeln!(o, "  cluster_default: {}", t.tree.is_empty());
-        let _ = writeln!(o, "  block:");
-        let _ = writeln!(
-            o,
-            "    block_sizes: [{}]",
-            t.block_sizes
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(o, "    blocks:");
-        for b in &t.blocks {
-            let _ = writeln!(o, "      - block: {}", b.name);
-            let _ = writeln!(o, "        nodes: \"{}\"", compress_hostlist(&b.nodes));
-        }
+        doc.push(YamlTopology {
+            topology: &t.block_name,
+            cluster_default: true,
+            tree: None,
+            block: Some(YamlBlocks {
+                block_sizes: t.block_sizes.clone(),
+                blocks: t
+                    .blocks
+                    .iter()
+                    .map(|b| YamlBlock {
+                        block: b.name.clone(),
+                        nodes: compress_hostlist(&b.nodes),
+                    })
+                    .collect(),
+            }),
+            flat: None,
+        });
     }
-    if t.tree.is_empty() && t.blocks.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.tree_name);
-        let _ = writeln!(o, "  cluster_default: true");
-        let _ = writeln!(o, "  flat: true");
+    if doc.is_empty() {
+        doc.push(YamlTopology {
+            topology: &t.tree_name,
+            cluster_default: true,
+            tree: None,
+            block: None,
+            flat: Some(true),
+        });
     }
+    let mut o = String::new();
+    for line in header.lines() {
+        o.push_str("# ");
+        o.push_str(line);
+        o.push('\n');
+    }
+    o.push_str(&serde_saphyr::to_string(&doc).expect("plain structs serialize"));
     o
 }
 
