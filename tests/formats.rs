@@ -557,3 +557,47 @@ fn slurm_yaml_defaults_to_blocks_where_nvlink_spans_nodes() {
         }
     }
 }
+
+/// A plan whose node is `lab: 4` cannot name a mig-parted config that is also the
+/// `nvidia.com/mig.config` label value: FP927 on the plan's GPU entry, exit 2, nothing
+/// written. A valid plan's config parses back as mig-parted.
+#[test]
+fn mig_parted_config_names_are_label_values() {
+    let dir = std::env::temp_dir().join(format!("fabplan-migname-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("mig.yaml");
+    let plan = "tests/fixtures/export/bad-name-plan.json";
+    let r = run(&["export", "mig-parted", plan, "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!out.exists());
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("fabplan export mig-parted {plan} -o OUT"),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("export_mig_parted_bad_name", r.transcript().replace(out.to_str().unwrap(), "OUT"));
+    });
+    let good = dir.join("good-plan.json");
+    std::fs::write(
+        &good,
+        std::fs::read_to_string(plan)
+            .unwrap()
+            .replace("lab: 4/0", "lab4/0"),
+    )
+    .unwrap();
+    let r = run(&[
+        "export",
+        "mig-parted",
+        good.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let (cfg, diags) =
+        fabplan::formats::mig_parted::parse(&fabplan::source::SourceFile::new("export", text));
+    let cfg = cfg.unwrap_or_else(|| panic!("valid mig-parted: {diags:?}"));
+    assert_eq!(cfg.configs.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
