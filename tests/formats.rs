@@ -211,8 +211,14 @@ fn slurm_import_reads_the_reference_syntax() {
         "{}",
         r.stdout
     );
+    // Parsed back: the link from h128's NIC to leaf4 (the serializer quotes only as needed).
+    let doc: serde_json::Value = serde_saphyr::from_str(&r.stdout).unwrap();
     assert!(
-        r.stdout.contains("{a: \"h128:nic0\", b: \"leaf4:32\""),
+        doc["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["a"] == "h128:nic0" && l["b"] == "leaf4:32"),
         "{}",
         r.stdout
     );

@@ -273,7 +273,7 @@ struct FlavorSpec<'a> {
 }
 
 fn yaml<T: Serialize>(doc: &T) -> String {
-    serde_saphyr::to_string(doc).expect("plain structs serialize")
+    super::to_yaml(doc)
 }
 
 /// YAML documents: `Topology`, one `ResourceFlavor` per GPU model, then one `Node` per compute

@@ -231,7 +231,7 @@ pub fn render_yaml(t: &SlurmTopology, header: &str) -> String {
         o.push_str(line);
         o.push('\n');
     }
-    o.push_str(&serde_saphyr::to_string(&doc).expect("plain structs serialize"));
+    o.push_str(&super::to_yaml(&doc));
     o
 }
 
@@ -1223,41 +1223,38 @@ pub fn skeleton_yaml(
         *p += 1;
         *p
     };
-    let mut links = Vec::new();
+    use serde_json::{json, Value};
+    use serde_saphyr::FlowMap;
+    let mut links: Vec<FlowMap<Value>> = Vec::new();
     for s in &t.tree {
         for n in &s.nodes {
             let p = port(&s.name);
-            links.push(format!(
-                "  - {{a: \"{n}:nic0\", b: \"{}:{p}\", gbps: {gbps}, medium: dac}}",
-                s.name
-            ));
+            links.push(FlowMap(json!({
+                "a": format!("{n}:nic0"),
+                "b": format!("{}:{p}", s.name),
+                "gbps": gbps,
+                "medium": "dac",
+            })));
         }
     }
     for s in &t.tree {
         for c in &s.switches {
             let pc = port(c);
             let pp = port(&s.name);
-            links.push(format!(
-                "  - {{a: \"{c}:{pc}\", b: \"{}:{pp}\", gbps: {gbps}, medium: aoc}}",
-                s.name
-            ));
+            links.push(FlowMap(json!({
+                "a": format!("{c}:{pc}"),
+                "b": format!("{}:{pp}", s.name),
+                "gbps": gbps,
+                "medium": "aoc",
+            })));
         }
     }
     let ports = next_port.values().copied().max().unwrap_or(1).max(1);
-    let mut y = String::new();
-    for line in header.lines() {
-        let _ = writeln!(y, "# {line}");
-    }
-    let _ = writeln!(y, "fabric: {}", o.fabric_name);
-    let _ = writeln!(y, "description: skeleton imported from a Slurm topology; power, GPUs and link speeds are assumptions");
-    let _ = writeln!(y, "transport: {}", o.transport.as_str());
-    let _ = writeln!(y, "\nswitch_models:");
-    let _ = writeln!(y, "  - {{id: slurm-switch, ports: {ports}, port_gbps: {gbps}}}   # radix = the busiest switch's links");
-    let _ = writeln!(y, "\nnode_templates:");
-    let _ = writeln!(y, "  - id: slurm-node");
+    let mut template = serde_json::Map::new();
+    template.insert("id".into(), json!("slurm-node"));
     if let Some(g) = &o.gpu {
-        let _ = writeln!(y, "    gpu: {g}");
-        let _ = writeln!(y, "    gpus: {}", o.gpus_per_node);
+        template.insert("gpu".into(), json!(g));
+        template.insert("gpus".into(), json!(o.gpus_per_node));
         let nvlink = if has_blocks {
             "nvl72-tray"
         } else if o.gpus_per_node == 8 {
@@ -1265,43 +1262,80 @@ pub fn skeleton_yaml(
         } else {
             "none"
         };
-        let _ = writeln!(y, "    nvlink: {nvlink}");
+        template.insert("nvlink".into(), json!(nvlink));
     }
-    let _ = writeln!(y, "    power_kw: {}", o.node_power_kw);
-    if o.gpu.is_some() {
-        let _ = writeln!(y, "    nics: [{{port: nic0, gpu: 0, gbps: {gbps}}}]");
+    template.insert("power_kw".into(), json!(o.node_power_kw));
+    let nic = if o.gpu.is_some() {
+        json!({"port": "nic0", "gpu": 0, "gbps": gbps})
     } else {
-        let _ = writeln!(y, "    nics: [{{port: nic0, gbps: {gbps}}}]");
-    }
-    let _ = writeln!(y, "\nracks:");
-    for (name, nodes, nvl) in &racks {
-        let kw = (nodes.len() as f64 * o.node_power_kw * 10.0).ceil() / 10.0;
-        let dom = if *nvl && has_blocks {
-            ", nvlink_domain: {kind: nvl72}"
-        } else {
-            ""
-        };
-        let cooling = if kw > 40.0 { "liquid" } else { "air" };
-        let _ = writeln!(
-            y,
-            "  - {{id: {name}, power_kw: {kw}, cooling: {cooling}{dom}, nodes: [{{template: slurm-node, ids: \"{}\"}}]}}",
-            compress_hostlist(nodes)
-        );
-    }
-    if !t.tree.is_empty() {
-        let _ = writeln!(y, "\nswitches:");
-        for s in &t.tree {
-            let _ = writeln!(
-                y,
-                "  - {{ids: {}, tier: {}, model: slurm-switch}}",
-                s.name,
-                tier_name(tiers[&s.name])
+        json!({"port": "nic0", "gbps": gbps})
+    };
+    template.insert("nics".into(), json!([nic]));
+    let racks: Vec<FlowMap<Value>> = racks
+        .iter()
+        .map(|(name, nodes, nvl)| {
+            let kw = (nodes.len() as f64 * o.node_power_kw * 10.0).ceil() / 10.0;
+            let mut r = serde_json::Map::new();
+            r.insert("id".into(), json!(name));
+            r.insert("power_kw".into(), json!(kw));
+            r.insert(
+                "cooling".into(),
+                json!(if kw > 40.0 { "liquid" } else { "air" }),
             );
-        }
-        let _ = writeln!(y, "\nlinks:");
-        for l in links {
-            let _ = writeln!(y, "{l}");
-        }
+            if *nvl && has_blocks {
+                r.insert("nvlink_domain".into(), json!({"kind": "nvl72"}));
+            }
+            r.insert(
+                "nodes".into(),
+                json!([{"template": "slurm-node", "ids": compress_hostlist(nodes)}]),
+            );
+            FlowMap(Value::Object(r))
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Skeleton {
+        fabric: String,
+        description: &'static str,
+        transport: &'static str,
+        switch_models: Vec<FlowMap<Value>>,
+        node_templates: Vec<Value>,
+        racks: Vec<FlowMap<Value>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        switches: Vec<FlowMap<Value>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        links: Vec<FlowMap<Value>>,
     }
+    let doc = Skeleton {
+        fabric: o.fabric_name.clone(),
+        description:
+            "skeleton imported from a Slurm topology; power, GPUs and link speeds are assumptions",
+        transport: o.transport.as_str(),
+        // Radix: the busiest switch's links.
+        switch_models: vec![FlowMap(
+            json!({"id": "slurm-switch", "ports": ports, "port_gbps": gbps}),
+        )],
+        node_templates: vec![Value::Object(template)],
+        racks,
+        switches: t
+            .tree
+            .iter()
+            .map(|s| {
+                FlowMap(json!({
+                    "ids": s.name,
+                    "tier": tier_name(tiers[&s.name]),
+                    "model": "slurm-switch",
+                }))
+            })
+            .collect(),
+        links: if t.tree.is_empty() { Vec::new() } else { links },
+    };
+    let mut y = String::new();
+    for line in header.lines() {
+        y.push_str("# ");
+        y.push_str(line);
+        y.push('\n');
+    }
+    y.push_str("# switch_models: the radix is the busiest switch's links\n");
+    y.push_str(&super::to_yaml(&doc));
     Ok(y)
 }

@@ -139,7 +139,8 @@ fn config_name(node: &str) -> String {
 /// YAML text of `v` through serde-saphyr, every line indented by `indent` spaces: fragments
 /// the serializer wrote, nested by indentation so `# planned:` comments can sit between them.
 fn yaml_indented<T: serde::Serialize>(v: &T, indent: usize) -> String {
-    let opts = serde_saphyr::ser_options! { compact_list_indent: false };
+    let opts =
+        serde_saphyr::ser_options! { compact_list_indent: false, prefer_block_scalars: false };
     let text = serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes");
     text.lines()
         .map(|l| format!("{:indent$}{l}\n", ""))
