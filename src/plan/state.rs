@@ -788,7 +788,7 @@ impl<'a> State<'a> {
         let mark = self.journal.len();
         let mut best: Option<(u32, usize, String)> = None;
         for (i, set) in sets.iter().enumerate() {
-            let (n, why) = self.place_incremental(w, set, allow, prefer, target);
+            let (n, why) = self.place_incremental(w, set, allow, prefer, (0, target));
             self.rollback(mark);
             self.assignments[w].clear();
             if best.as_ref().is_none_or(|b| n > b.0) {
@@ -806,7 +806,7 @@ impl<'a> State<'a> {
                 full_err
             });
         }
-        let (again, _) = self.place_incremental(w, &sets[i], allow, prefer, target);
+        let (again, _) = self.place_incremental(w, &sets[i], allow, prefer, (0, target));
         debug_assert_eq!(again, n);
         if let Err(e) = self.charge(w) {
             self.rollback(mark);
@@ -846,7 +846,7 @@ impl<'a> State<'a> {
         self.model_quota[w].clear();
         let mark = self.journal.len();
         let held = self.assignments[w].len();
-        let (n, why) = self.place_incremental(w, &models, &|_| true, &[], 1);
+        let (n, why) = self.place_incremental(w, &models, &|_| true, &[], (have, 1));
         self.rollback(mark);
         self.assignments[w].truncate(held);
         let why = if n == 0 {
@@ -862,14 +862,15 @@ impl<'a> State<'a> {
 
     /// Places replicas of `w` one at a time on the first model of `models` that has room and
     /// keeps the tenant within its limits, up to `target`; returns how many it placed and
-    /// what stopped the next one. Not charged: `charge` follows.
+    /// what stopped the next one. Not charged: `charge` follows. Replicas are numbered in
+    /// messages after the `have` already placed.
     fn place_incremental(
         &mut self,
         w: usize,
         models: &[usize],
         allow: &dyn Fn(u32) -> bool,
         prefer: &[Assignment],
-        target: u32,
+        (have, target): (u32, u32),
     ) -> (u32, String) {
         let wl = &self.demand.workloads[w];
         let t = wl.tenant;
@@ -896,7 +897,8 @@ impl<'a> State<'a> {
                 }
                 let mark = self.journal.len();
                 let held = self.assignments[w].len();
-                match self.place_replica(w, m, unit, allow, &mut prefer_left, n, target) {
+                let of = wl.replicas;
+                match self.place_replica(w, m, unit, allow, &mut prefer_left, have + n, of) {
                     Ok(()) => {
                         (usd, eq, kw) = (usd + u, eq + e, kw + k);
                         *on_model.entry(m).or_default() += 1;
