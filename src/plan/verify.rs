@@ -22,7 +22,7 @@ fn words(code: &str) -> (&'static str, &'static str) {
         "FP851" => ("not admitted", "a rejected workload holds nothing: drop its assignments"),
         "FP852" => ("not a GPU or instance of the fabric", "GPUs are `node/index` of the fabric and instances `profile@start`"),
         "FP853" => ("admitted without GPUs", "an admitted workload holds its GPUs: add them, or mark it not admitted"),
-        "FP854" => ("this workload", "all of a workload's GPUs are of one model listed in its `gpu_models`"),
+        "FP854" => ("this workload", "use only models listed in `gpu_models`, and one model for a gang or a `same_model` workload"),
         "FP855" => ("this workload", "hold exactly the workload's size per replica (whole GPUs, MIG instances or shares)"),
         "FP856" => ("this gang", "keep the gang's GPUs inside one domain of its required topology level"),
         "FP857" => ("required, not admitted", "re-plan: a required workload must be admitted (`fabplan plan` says why it cannot be)"),
