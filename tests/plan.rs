@@ -785,3 +785,43 @@ fn verify_checks_the_elastic_replica_count() {
     let five = with(&["lab1/0", "lab1/1", "lab1/2", "lab1/3", "lab1/4"]);
     assert!(five.iter().any(|v| v.starts_with("FP864")), "{five:?}");
 }
+
+/// The counted and the named plan agree on replicas over two models (issue 14 §1): `web`
+/// fits only split over H100 and H200, `pinned` only on H200 and `cheap` only on H100. The
+/// pooled model counts all 32 GPUs busy (30.87104); naming used to try one model for all of
+/// `web`, fall back to greedy and return 11.56164 (`web` rejected) against that bound.
+#[test]
+fn multi_model_naming_matches_the_counted_plan() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan/two-models-fabric.yaml"
+    );
+    let f = fabplan::load::load_fabric_file(std::path::Path::new(path))
+        .fabric
+        .expect("two-models fabric loads");
+    let d = demand(
+        &f,
+        "tenants:\n  - {name: svc, isolation: dedicated-gpu}\nworkloads:\n\
+         \x20 - {name: web, tenant: svc, kind: inference, replicas: 20, gpu_models: [h100-80gb, h200-141gb], size: {gpus: 1}}\n\
+         \x20 - {name: pinned, tenant: svc, kind: inference, replicas: 8, gpu_models: [h200-141gb], size: {gpus: 1}}\n\
+         \x20 - {name: cheap, tenant: svc, kind: inference, replicas: 4, gpu_models: [h100-80gb], size: {gpus: 1}}\n",
+    );
+    let (r, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
+    assert_eq!(admitted(&doc), ["web", "pinned", "cheap"]);
+    assert!((r.objective - 30.87104).abs() < 1e-6, "{}", r.objective);
+    assert!(r.gap.is_some_and(|g| g < 1e-6), "{:?}", r.gap);
+    let by_model = |name: &str, model: &str| {
+        entry(&doc, name)["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["gpu_model"] == model)
+            .count()
+    };
+    assert_eq!(
+        by_model("web", "h100-80gb") + by_model("web", "h200-141gb"),
+        20
+    );
+    assert_eq!(by_model("web", "h200-141gb"), 8);
+    assert!(violations(&f, &d, &doc).is_empty());
+}
