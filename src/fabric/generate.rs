@@ -275,7 +275,7 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
         req.gpus, req.radix, req.nic_gbps
     ));
     y.push_str("# Switch counts and wiring follow `fabplan size` for the same parameters.\n");
-    y.push_str(&crate::formats::to_yaml(&doc));
+    y.push_str(&crate::util::to_yaml(&doc));
     if req.roce {
         y.push_str(LOSSLESS);
     }

@@ -273,7 +273,7 @@ struct FlavorSpec<'a> {
 }
 
 fn yaml<T: Serialize>(doc: &T) -> String {
-    super::to_yaml(doc)
+    crate::util::to_yaml(doc)
 }
 
 /// YAML documents: `Topology`, one `ResourceFlavor` per GPU model, then one `Node` per compute

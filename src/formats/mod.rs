@@ -12,9 +12,3 @@ pub mod openb;
 pub mod sarif;
 pub mod slurm;
 
-/// YAML text of `v` through serde-saphyr, the one way fabplan writes YAML: long strings
-/// stay single-line scalars (no folded `>-` blocks, which some readers mishandle).
-pub fn to_yaml<T: serde::Serialize>(v: &T) -> String {
-    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes")
-}

@@ -231,7 +231,7 @@ pub fn render_yaml(t: &SlurmTopology, header: &str) -> String {
         o.push_str(line);
         o.push('\n');
     }
-    o.push_str(&super::to_yaml(&doc));
+    o.push_str(&crate::util::to_yaml(&doc));
     o
 }
 
@@ -1336,6 +1336,6 @@ pub fn skeleton_yaml(
         y.push('\n');
     }
     y.push_str("# switch_models: the radix is the busiest switch's links\n");
-    y.push_str(&super::to_yaml(&doc));
+    y.push_str(&crate::util::to_yaml(&doc));
     Ok(y)
 }
