@@ -11,4 +11,3 @@ pub mod nvidia_smi;
 pub mod openb;
 pub mod sarif;
 pub mod slurm;
-
