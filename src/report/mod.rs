@@ -1005,6 +1005,15 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
             },
         });
     }
+    notes.push(format!(
+        "chargeback = list price + energy (node kW / GPUs x PUE x $/kWh), what tenants are \
+charged and budgets count, on {}; owned is what the platform pays (docs/cost.md)",
+        if o.demand.is_some() {
+            "the demand's prices, PUE and $/kWh"
+        } else {
+            "the cloud price, --pue and --usd-per-kwh"
+        }
+    ));
     if models.iter().any(|m| m.capex_usd_per_gpu.is_none()) {
         notes.push("no capex default for some models: pass --capex-usd-per-gpu".to_string());
     }
