@@ -403,6 +403,8 @@ pub struct Displaced {
     pub nodes: Vec<NodeId>,
     /// The down nodes among them, with why they are down.
     pub lost_on: Vec<NodeId>,
+    /// The broken NVLink domains it spanned.
+    pub broken_domains: Vec<DomainId>,
 }
 
 /// Splits the current state into the workloads the failures displace (their whole gang: a
@@ -424,12 +426,16 @@ pub fn carry_over(
             .collect();
         // A gang on a broken NVLink domain is displaced too when it spans several nodes of it.
         let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
-        let on_broken = nodes.len() > 1
-            && nodes.iter().any(|n| {
-                f.nodes[n.index()]
-                    .nvlink_domain
-                    .is_some_and(|dm| im.broken_domains.contains_key(&dm))
-            });
+        let broken: BTreeSet<DomainId> = if nodes.len() > 1 {
+            nodes
+                .iter()
+                .filter_map(|n| f.nodes[n.index()].nvlink_domain)
+                .filter(|dm| im.broken_domains.contains_key(dm))
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let on_broken = !broken.is_empty();
         if lost.is_empty() && !on_broken {
             let moved: Vec<Assignment> = asg
                 .iter()
@@ -450,6 +456,7 @@ pub fn carry_over(
                 gpus,
                 nodes: nodes.into_iter().collect(),
                 lost_on: lost.into_iter().collect(),
+                broken_domains: broken.into_iter().collect(),
             });
         }
     }

@@ -58,7 +58,7 @@ pub struct DisplacedReport {
     pub gpus: usize,
     /// Nodes it ran on (a Slurm hostlist).
     pub was_on: String,
-    /// The down nodes among them.
+    /// The down nodes among them (or the broken NVLink domain it spanned).
     pub lost: String,
     /// `re-placed`, `evicted`, or `not-in-demand` (a running workload the demand no longer has).
     pub outcome: String,
@@ -223,7 +223,16 @@ pub fn build(i: Inputs) -> WhatIfReport {
             gang: wl.is_some_and(|w| w.gang.is_some()),
             gpus: x.gpus.len(),
             was_on: hostlist(f, x.nodes.iter().copied()),
-            lost: hostlist(f, x.lost_on.iter().copied()),
+            lost: if x.lost_on.is_empty() {
+                let names: Vec<&str> = x
+                    .broken_domains
+                    .iter()
+                    .map(|d| f.nvlink_domains[d.index()].name.as_str())
+                    .collect();
+                format!("NVLink domain {}", names.join(","))
+            } else {
+                hostlist(f, x.lost_on.iter().copied())
+            },
             outcome,
             now_on,
             now_gpus,
@@ -327,8 +336,21 @@ pub fn human(r: &WhatIfReport) -> String {
         for x in &r.down.switches {
             let _ = writeln!(s, "  switch {}: {}", x.name, x.reason);
         }
+        // Nodes down for the same reason as one hostlist (a leaf takes a whole SU's nodes).
+        let mut by_reason: Vec<(&str, Vec<String>)> = Vec::new();
         for x in &r.down.nodes {
-            let _ = writeln!(s, "  node {}: {}", x.name, x.reason);
+            match by_reason.iter_mut().find(|(why, _)| *why == x.reason) {
+                Some((_, names)) => names.push(x.name.clone()),
+                None => by_reason.push((&x.reason, vec![x.name.clone()])),
+            }
+        }
+        for (why, names) in by_reason {
+            let _ = writeln!(
+                s,
+                "  node{} {}: {why}",
+                if names.len() > 1 { "s" } else { "" },
+                compress_hostlist(&names)
+            );
         }
         for x in &r.down.nvlink_domains {
             let _ = writeln!(
@@ -339,7 +361,11 @@ pub fn human(r: &WhatIfReport) -> String {
         }
         let _ = writeln!(s, "displaced: {} workload(s)", r.displaced.len());
         for x in &r.displaced {
-            let what = if x.gang { "gang broken" } else { "replicas lost" };
+            let what = if x.gang {
+                "gang broken"
+            } else {
+                "replicas lost"
+            };
             let tail = match (&x.now_on, &x.reason) {
                 (Some(on), _) => format!("re-placed on {on} ({} GPUs)", x.now_gpus.unwrap_or(0)),
                 (None, Some(why)) => format!("{}: {why}", x.outcome),
