@@ -54,4 +54,8 @@ pub enum CaptureFormatArg {
     Ibnetdiscover,
     /// `lldpcli -f json show neighbors details` (or `-f json0`).
     LldpJson,
+    /// NVIDIA topograph's Slurm `topology.conf` (tree and block lines).
+    TopographSlurm,
+    /// `kubectl get nodes -o json` with NVIDIA topograph's node labels.
+    TopographK8s,
 }

@@ -9,3 +9,4 @@ pub mod nvidia_smi;
 pub mod openb;
 pub mod sarif;
 pub mod slurm;
+pub mod topograph;
