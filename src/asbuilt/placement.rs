@@ -150,11 +150,10 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> PlacementResult
         }
         placed_tree.insert(node);
         let designed = &d.leaves[node.index()];
-        for (k, leaf) in std::iter::once(&p.tiers[0])
-            .chain(&p.extra_leaves)
-            .enumerate()
-        {
-            let seen = if k == 0 { p.seen } else { leaf.seen };
+        for leaf in std::iter::once(&p.tiers[0]).chain(&p.extra_leaves) {
+            // The leaf's own place: the `SwitchName=` line that lists the node, or its
+            // `tier-0` label.
+            let seen = leaf.seen;
             let resolved = d.switch(map, leaf);
             if let Some(sw) = resolved {
                 seen_leaf.entry(sw).or_insert(leaf.seen);
@@ -252,9 +251,11 @@ pub fn diff(f: &Fabric, cap: &Capture, map: Option<&Mapping>) -> PlacementResult
     for (sw, (seen, nodes, alias)) in unknown_switches {
         let alias = alias.map(|a| format!(" (`{a}`)")).unwrap_or_default();
         out.findings.push(Finding {
-            diag: Diagnostic::new("FP970", Severity::Warning, format!(
-                "topograph's switch `{sw}`{alias} is not a switch of the design: {nodes} node placement(s) under it cannot be checked"
-            ))
+            diag: Diagnostic::new("FP970", Severity::Warning, if nodes > 0 {
+                format!("topograph's switch `{sw}`{alias} is not a switch of the design: {nodes} node placement(s) under it cannot be checked")
+            } else {
+                format!("topograph's switch `{sw}`{alias} is not a switch of the design: the tree through it cannot be checked")
+            })
             .help(format!("map `{sw}` to its design name under `devices:` in the mapping file (on InfiniBand topograph names switches by GUID); a hashed label value (`x` and 16 hex digits) matches no name")),
             seen: vec![(seen, "not in the design".into())],
         });

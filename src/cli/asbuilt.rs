@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-/// Compare discovered cabling (ibnetdiscover, lldpd JSON) with a fabric design.
+/// Compare discovered cabling (ibnetdiscover, lldpd JSON) or topograph placements with a fabric design.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:

@@ -103,7 +103,9 @@ pub fn parse_slurm(file: &SourceFile, file_index: usize) -> Parsed {
     }
     let mut switches: BTreeMap<String, Sw> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    let mut blocks: Vec<(String, Option<String>, Span, Vec<(String, Span)>)> = Vec::new();
+    // Block name, its alias, its span, and its nodes with the span of their list.
+    type BlockLine = (String, Option<String>, Span, Vec<(String, Span)>);
+    let mut blocks: Vec<BlockLine> = Vec::new();
     let mut alias: Option<(String, String)> = None;
     let mut at = 0;
     for raw in text.split_inclusive('\n') {
