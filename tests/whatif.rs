@@ -372,3 +372,35 @@ fn spines_cut_leaves_off_only_when_every_uplink_is_gone() {
     let bad = parse_failure("rack:lab-rl", &f).unwrap_err();
     assert!(bad.help.contains("`rack:lab-r1`"), "{}", bad.help);
 }
+
+/// Two planes: a GPU keeps its other plane's port, so one leaf or one plane takes no node
+/// down; both planes take both nodes down. (tests/fixtures/checks/FP701.yaml: 1-GPU nodes
+/// with one port per plane; its crossed cabling does not change the count.)
+#[test]
+fn a_second_plane_keeps_the_node_up() {
+    use fabplan::whatif::{impact, parse_failure};
+    let f =
+        fabplan::load::load_fabric_file(std::path::Path::new("tests/fixtures/checks/FP701.yaml"))
+            .fabric
+            .expect("fabric");
+    for one in ["switch:p0-leaf", "plane:0", "plane:1"] {
+        let im = impact(&f, &[parse_failure(one, &f).unwrap()]);
+        assert!(im.down_nodes.is_empty(), "{one}: {:?}", im.down_nodes);
+    }
+    let both = [
+        parse_failure("plane:0", &f).unwrap(),
+        parse_failure("plane:1", &f).unwrap(),
+    ];
+    let im = impact(&f, &both);
+    let down: Vec<&str> = im
+        .down_nodes
+        .keys()
+        .map(|n| f.nodes[n.index()].name.as_str())
+        .collect();
+    assert_eq!(down, ["n1", "n2"]);
+    let levels: Vec<String> = fabplan::whatif::sweep(&f, &Default::default())
+        .into_iter()
+        .map(|l| l.level)
+        .collect();
+    assert!(levels.contains(&"plane".to_string()), "{levels:?}");
+}
