@@ -39,10 +39,19 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
         match whatif::parse_failure(spec, &fabric) {
             Ok(f) => failures.push(f),
             Err(bad) => {
-                return Err(Error::usage(
-                    format!("[FP961] {}", bad.message),
-                    Some(bad.help),
-                ))
+                // Shown like any input problem, on the command line's own text.
+                let text = format!("--fail {spec}");
+                let file = crate::source::SourceFile::new("<command line>", text);
+                let diag = crate::diag::Diagnostic::error("FP961", bad.message)
+                    .at(
+                        crate::diag::Span {
+                            start: "--fail ".len(),
+                            len: spec.len().max(1),
+                        },
+                        "this failure",
+                    )
+                    .help(bad.help);
+                return Err(super::reject_input(&file, diag));
             }
         }
     }
