@@ -283,6 +283,11 @@ impl Impact {
 
 /// Applies the rules of the module doc to a set of failures.
 pub fn impact(f: &Fabric, failures: &[Failure]) -> Impact {
+    impact_with(f, &Adjacency::new(f), failures)
+}
+
+/// [`impact`] with the adjacency computed once.
+pub fn impact_with(f: &Fabric, adj: &Adjacency, failures: &[Failure]) -> Impact {
     let mut im = Impact::default();
     for fl in failures {
         let failed = format!("failed (`--fail {}`)", fl.spec(f));
@@ -320,77 +325,123 @@ pub fn impact(f: &Fabric, failures: &[Failure]) -> Impact {
             }
         }
     }
-    // Uplinks of each switch: the switches of a higher tier it is cabled to.
-    let level = |s: SwitchId| f.switches[s.index()].tier.level();
-    let mut ups: Vec<Vec<SwitchId>> = vec![Vec::new(); f.switches.len()];
-    for l in &f.links {
-        if let (Endpoint::Switch(a, _), Endpoint::Switch(b, _)) = (&l.a, &l.b) {
-            if level(*a) < level(*b) {
-                ups[a.index()].push(*b);
-            } else if level(*b) < level(*a) {
-                ups[b.index()].push(*a);
+    apply_rules(f, adj, &mut im);
+    im
+}
+
+/// The cabling facts the rules need, computed once (the sweep applies the rules thousands of
+/// times): each switch's uplinks and downlinks, and the nodes cabled to it.
+pub struct Adjacency {
+    ups: Vec<Vec<SwitchId>>,
+    downs: Vec<Vec<SwitchId>>,
+    nodes: Vec<Vec<NodeId>>,
+}
+
+impl Adjacency {
+    pub fn new(f: &Fabric) -> Adjacency {
+        let level = |s: SwitchId| f.switches[s.index()].tier.level();
+        let n = f.switches.len();
+        let mut a = Adjacency {
+            ups: vec![Vec::new(); n],
+            downs: vec![Vec::new(); n],
+            nodes: vec![Vec::new(); n],
+        };
+        for l in &f.links {
+            match (&l.a, &l.b) {
+                (Endpoint::Switch(x, _), Endpoint::Switch(y, _)) => {
+                    let (lo, hi) = match level(*x).cmp(&level(*y)) {
+                        std::cmp::Ordering::Less => (*x, *y),
+                        std::cmp::Ordering::Greater => (*y, *x),
+                        std::cmp::Ordering::Equal => continue,
+                    };
+                    a.ups[lo.index()].push(hi);
+                    a.downs[hi.index()].push(lo);
+                }
+                (Endpoint::Nic(c), Endpoint::Switch(s, _))
+                | (Endpoint::Switch(s, _), Endpoint::Nic(c)) => {
+                    a.nodes[s.index()].push(f.nics[c.index()].node);
+                }
+                _ => {}
             }
         }
+        for v in a.ups.iter_mut().chain(a.downs.iter_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        for v in &mut a.nodes {
+            v.sort_unstable();
+            v.dedup();
+        }
+        a
     }
+}
+
+/// Rules 2-4 of the module doc on an impact holding the direct failures. Only switches below
+/// a down switch and nodes cabled to a down switch are looked at.
+fn apply_rules(f: &Fabric, adj: &Adjacency, im: &mut Impact) {
     // Top tier first, so a spine cut off from every core takes its leaves' uplinks with it.
     for tier in [Tier::Spine, Tier::Leaf] {
-        for (i, s) in f.switches.iter().enumerate() {
-            let id = SwitchId::from_index(i);
-            if s.tier != tier || ups[i].is_empty() || im.down_switches.contains_key(&id) {
+        let candidates: BTreeSet<SwitchId> = im
+            .down_switches
+            .keys()
+            .flat_map(|d| adj.downs[d.index()].iter().copied())
+            .filter(|s| f.switches[s.index()].tier == tier)
+            .collect();
+        for id in candidates {
+            let ups = &adj.ups[id.index()];
+            if im.down_switches.contains_key(&id)
+                || ups.is_empty()
+                || !ups.iter().all(|u| im.down_switches.contains_key(u))
+            {
                 continue;
             }
-            if ups[i].iter().all(|u| im.down_switches.contains_key(u)) {
-                let via: BTreeSet<&str> = ups[i]
-                    .iter()
-                    .map(|u| im.down_switches[u].as_str())
-                    .collect();
-                let via: Vec<&str> = via.into_iter().collect();
-                im.down_switches
-                    .insert(id, format!("every uplink lost ({})", via.join(", ")));
-            }
+            let via: BTreeSet<&str> = ups.iter().map(|u| im.down_switches[u].as_str()).collect();
+            let via: Vec<&str> = via.into_iter().collect();
+            let why = format!("every uplink lost ({})", via.join(", "));
+            im.down_switches.insert(id, why);
         }
     }
     // A node is down when one of its GPUs has NIC ports and all of them are down.
-    if !im.down_switches.is_empty() {
-        for (ni, node) in f.nodes.iter().enumerate() {
-            let id = NodeId::from_index(ni);
-            if im.down_nodes.contains_key(&id) {
-                continue;
-            }
-            let t = f.template_of(id);
-            let mut per_gpu: BTreeMap<u32, (usize, Vec<(SwitchId, String)>)> = BTreeMap::new();
-            for (k, port) in t.nics.iter().enumerate() {
-                let Some(g) = port.gpu else { continue };
-                let nic = &f.nics[node.first_nic.index() + k];
-                let Some(link) = nic.link else { continue };
-                let l = &f.links[link.index()];
-                let sw = match (&l.a, &l.b) {
-                    (Endpoint::Switch(s, _), _) | (_, Endpoint::Switch(s, _)) => *s,
-                    _ => continue,
-                };
-                let e = per_gpu.entry(g).or_default();
-                e.0 += 1;
-                if im.down_switches.contains_key(&sw) {
-                    e.1.push((sw, port.port.clone()));
-                }
-            }
-            if let Some((g, (_, lost))) = per_gpu
-                .iter()
-                .find(|(_, (total, lost))| *total > 0 && lost.len() == *total)
-            {
-                let (sw, port) = &lost[0];
-                im.down_nodes.insert(
-                    id,
-                    format!(
-                        "GPU {g} loses its only NIC `{port}`: `{}` is {}",
-                        f.switches[sw.index()].name,
-                        im.down_switches[sw]
-                    ),
-                );
+    let candidates: BTreeSet<NodeId> = im
+        .down_switches
+        .keys()
+        .flat_map(|s| adj.nodes[s.index()].iter().copied())
+        .collect();
+    for id in candidates {
+        if im.down_nodes.contains_key(&id) {
+            continue;
+        }
+        let node = &f.nodes[id.index()];
+        let t = f.template_of(id);
+        let mut per_gpu: BTreeMap<u32, (usize, Vec<(SwitchId, String)>)> = BTreeMap::new();
+        for (k, port) in t.nics.iter().enumerate() {
+            let Some(g) = port.gpu else { continue };
+            let nic = &f.nics[node.first_nic.index() + k];
+            let Some(link) = nic.link else { continue };
+            let l = &f.links[link.index()];
+            let sw = match (&l.a, &l.b) {
+                (Endpoint::Switch(s, _), _) | (_, Endpoint::Switch(s, _)) => *s,
+                _ => continue,
+            };
+            let e = per_gpu.entry(g).or_default();
+            e.0 += 1;
+            if im.down_switches.contains_key(&sw) {
+                e.1.push((sw, port.port.clone()));
             }
         }
+        if let Some((g, (_, lost))) = per_gpu
+            .iter()
+            .find(|(_, (total, lost))| *total > 0 && lost.len() == *total)
+        {
+            let (sw, port) = &lost[0];
+            let why = format!(
+                "GPU {g} loses its only NIC `{port}`: `{}` is {}",
+                f.switches[sw.index()].name,
+                im.down_switches[sw]
+            );
+            im.down_nodes.insert(id, why);
+        }
     }
-    im
 }
 
 /// A running workload the failures displace: some of its GPUs are on a down node.
@@ -468,6 +519,12 @@ pub fn carry_over(
     (kept, displaced)
 }
 
+/// What every element of the sweep shares: who holds each GPU, and how many are free.
+struct SweepCtx<'a> {
+    used: BTreeMap<u32, BTreeSet<&'a str>>,
+    free_before: usize,
+}
+
 /// One element of a level in the N-1 sweep.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SweepElement {
@@ -502,14 +559,34 @@ pub struct LevelSweep {
 
 fn sweep_one(
     f: &Fabric,
+    adj: &Adjacency,
     cur: &Current,
     fl: Failure,
-    used: &BTreeMap<u32, BTreeSet<&str>>,
+    c: &SweepCtx,
 ) -> SweepElement {
-    let im = impact(f, std::slice::from_ref(&fl));
+    let im = impact_with(f, adj, std::slice::from_ref(&fl));
+    let mut displaced: BTreeSet<&str> = BTreeSet::new();
     let mut displaced_gpus: BTreeSet<u32> = BTreeSet::new();
-    let mut workloads = 0;
-    for asg in cur.running.values() {
+    // Only workloads on down nodes or broken domains can be displaced.
+    let mut touched: BTreeSet<&str> = BTreeSet::new();
+    for n in im.down_nodes.keys() {
+        for g in f.node_gpus(*n) {
+            if let Some(h) = c.used.get(&(g.0)) {
+                touched.extend(h.iter().copied());
+            }
+        }
+    }
+    for d in im.broken_domains.keys() {
+        for n in &f.nvlink_domains[d.index()].nodes {
+            for g in f.node_gpus(*n) {
+                if let Some(h) = c.used.get(&(g.0)) {
+                    touched.extend(h.iter().copied());
+                }
+            }
+        }
+    }
+    for w in touched {
+        let asg = &cur.running[w];
         let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
         let lost = nodes.iter().any(|n| im.down_nodes.contains_key(n));
         let broken = nodes.len() > 1
@@ -519,32 +596,30 @@ fn sweep_one(
                     .is_some_and(|d| im.broken_domains.contains_key(&d))
             });
         if lost || broken {
-            workloads += 1;
+            displaced.insert(w);
             displaced_gpus.extend(asg.iter().map(|a| a.gpu));
         }
     }
+    let workloads = displaced.len();
     let gpus_down = im
         .down_nodes
         .keys()
         .map(|n| f.template_of(*n).gpus as usize)
         .sum();
-    // Free after: surviving GPUs that nobody but displaced work held.
-    let mut free_after = 0;
-    for g in 0..f.gpus.len() as u32 {
-        if im.gpu_down(f, g) {
-            continue;
-        }
-        let holders = used.get(&g);
-        let still_used = holders.is_some_and(|h| {
-            h.iter().any(|w| {
-                let asg = &cur.running[*w];
-                !asg.iter().any(|a| displaced_gpus.contains(&a.gpu))
-            })
-        });
-        if !still_used {
-            free_after += 1;
-        }
-    }
+    // Free after: GPUs free before on surviving nodes, plus surviving GPUs that only
+    // displaced work held.
+    let free_on_down = im
+        .down_nodes
+        .keys()
+        .flat_map(|n| f.node_gpus(*n))
+        .filter(|g| !c.used.contains_key(&g.0))
+        .count();
+    let freed = displaced_gpus
+        .iter()
+        .filter(|g| !im.gpu_down(f, **g))
+        .filter(|g| c.used[*g].iter().all(|w| displaced.contains(w)))
+        .count();
+    let free_after = c.free_before - free_on_down + freed;
     SweepElement {
         fail: fl.spec(f),
         nodes_down: im.down_nodes.len(),
@@ -566,6 +641,11 @@ pub fn sweep(f: &Fabric, cur: &Current) -> Vec<LevelSweep> {
             used.entry(a.gpu).or_default().insert(w.as_str());
         }
     }
+    let ctx = SweepCtx {
+        free_before: f.gpus.len() - used.len(),
+        used,
+    };
+    let adj = Adjacency::new(f);
     let mut levels: Vec<(String, Vec<Failure>)> = vec![(
         "rack".into(),
         (0..f.racks.len())
@@ -609,7 +689,7 @@ pub fn sweep(f: &Fabric, cur: &Current) -> Vec<LevelSweep> {
         .map(|(level, members)| {
             let elements: Vec<SweepElement> = members
                 .into_iter()
-                .map(|m| sweep_one(f, cur, m, &used))
+                .map(|m| sweep_one(f, &adj, cur, m, &ctx))
                 .collect();
             let worst = elements
                 .iter()
