@@ -102,6 +102,24 @@ fn one_leaf_displaces_exactly_its_nodes_work() {
     }
     let v = common::run(&["verify", LAB, plan.to_str().unwrap()]);
     assert_eq!(v.code, 0, "{}", v.transcript());
+    // HiGHS (the default solver) re-places the same work and verifies too.
+    let r = common::run(&[
+        "what-if",
+        LAB,
+        "--current",
+        LAB_CURRENT,
+        "--fail",
+        "switch:leaf3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let rep = json(&r);
+    assert_eq!(rep["replan"]["solver"], "highs");
+    assert_eq!(rep["replan"]["verified"], true);
+    for d in rep["displaced"].as_array().unwrap() {
+        assert_eq!(d["outcome"], "re-placed", "{d}");
+    }
     // The same run, as people read it.
     let r = common::run(&[
         "what-if",
