@@ -11,3 +11,4 @@ pub mod nvidia_smi;
 pub mod openb;
 pub mod sarif;
 pub mod slurm;
+pub mod topograph;
