@@ -130,9 +130,10 @@ fn human(s: &Summary, groups: &[(String, Vec<String>)], per_rack: bool) -> Strin
         if groups.len() < s.racks {
             let _ = writeln!(
                 o,
-                "            ({} racks in {} groups: scalable unit, else leaf group; every rack: --per-rack)",
+                "            ({} racks in {} group{}: scalable unit, else leaf group; every rack: --per-rack)",
                 s.racks,
-                groups.len()
+                groups.len(),
+                if groups.len() == 1 { "" } else { "s" }
             );
         }
     }

@@ -1,7 +1,8 @@
 //! Racks grouped for reports that scale: by scalable unit where the rack declares one, else
-//! by the leaf group its first compute node is cabled to (`fabric::levels`), else on their
-//! own. A 100k-GPU fabric has ~3,100 racks but ~200 groups: the human, Markdown and HTML
-//! renderings print groups, and per-rack rows only with `--per-rack`.
+//! by the leaf group its first compute node is cabled to (`fabric::levels`), else in one
+//! group of the others (network and management racks). A 100k-GPU fabric has ~3,100 racks
+//! but ~200 groups: the human, Markdown and HTML renderings print groups, and per-rack rows
+//! only with `--per-rack`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,12 +13,16 @@ use super::{r2, r3, Power};
 use crate::fabric::levels::Levels;
 use crate::model::*;
 
+/// The group of racks with no scalable unit and no compute node cabled to a leaf.
+pub const OTHER: &str = "other racks";
+
 /// One group of racks and what it holds, in fabric order of its first rack.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RackGroup {
-    /// The scalable unit's name, the leaf group's name, or the rack's own name.
+    /// The scalable unit's name, the leaf group's name, or [`OTHER`].
     pub name: String,
-    /// `scalable-unit`, `leaf-group` or `rack` (a rack with no SU and no cabled compute node).
+    /// `scalable-unit`, `leaf-group` or `other` (every rack with no SU and no compute node
+    /// cabled to a leaf: network and management racks).
     pub kind: &'static str,
     /// Its racks, in fabric order (names as in `power.racks`).
     pub racks: Vec<String>,
@@ -47,7 +52,7 @@ pub fn assign(f: &Fabric, lv: &Levels) -> (Vec<usize>, Vec<(String, &'static str
     let mut index: BTreeMap<(u8, usize), usize> = BTreeMap::new();
     let mut names = Vec::new();
     let mut of_rack = Vec::with_capacity(f.racks.len());
-    for (ri, rk) in f.racks.iter().enumerate() {
+    for rk in &f.racks {
         let leaf = rk
             .nodes
             .iter()
@@ -56,7 +61,7 @@ pub fn assign(f: &Fabric, lv: &Levels) -> (Vec<usize>, Vec<(String, &'static str
         let (key, name, kind) = match (rk.su, leaf) {
             (Some(su), _) => ((0, su.index()), f.sus[su.index()].clone(), "scalable-unit"),
             (None, Some(g)) => ((1, g), lv.tiers[0][g].name.clone(), "leaf-group"),
-            (None, None) => ((2, ri), rk.name.clone(), "rack"),
+            (None, None) => ((2, 0), OTHER.to_string(), "other"),
         };
         let i = *index.entry(key).or_insert_with(|| {
             names.push((name, kind));

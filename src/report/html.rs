@@ -200,14 +200,15 @@ fn tiers_svg(f: &Fabric, lv: &crate::fabric::levels::Levels) -> Markup {
     let y_of = |layer: usize| 10.0 + (n_tiers - layer) as f64 * ROW;
     let slot = |layer: usize| (W - LEFT - 10.0) / layers[layer].1.len().max(1) as f64;
     let x_of = |layer: usize, b: usize| LEFT + slot(layer) * b as f64 + slot(layer) / 2.0;
+    let merged = layers.iter().any(|l| l.1.len() == MAX_BOXES)
+        && lv.tiers.iter().any(|t| t.len() > MAX_BOXES);
     let max_gbps = links.values().map(|v| v.1).max().unwrap_or(1).max(1) as f64;
     html! {
         p class="note" {
             "Switch tiers top down, GPU nodes at the bottom; each box is one group of switches \
-             with the same children (a scheduling domain), or up to "
-            (layers.iter().map(|l| l.1.len()).max().unwrap_or(0).max(1).min(MAX_BOXES))
-            " consecutive groups in one box on large fabrics. Lines are the links between \
-             boxes, as wide as their bandwidth; hover for counts."
+             with the same children (a scheduling domain)"
+            @if merged { "; consecutive groups share a box, at most " (MAX_BOXES) " boxes a tier (hover for their names)" }
+            ". Lines are the links between boxes, as wide as their bandwidth; hover for counts."
             @if not_drawn > 0 { " " (not_drawn) " links inside a tier or to unplaced ports are not drawn." }
         }
         svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="switch tiers and links by group"
@@ -598,7 +599,7 @@ pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> St
                     (fig("inventory.gpus", inv.gpus as f64)) " GPUs on "
                     (fig("inventory.nodes", inv.nodes as f64)) " nodes, "
                     (fig("inventory.racks", inv.racks as f64)) " racks in "
-                    (r.groups.len()) " groups, "
+                    (r.groups.len()) @if r.groups.len() == 1 { " group, " } @else { " groups, " }
                     (fig("inventory.links", inv.links as f64)) " links. IT power "
                     (fig("power.it_kw", r.power.it_kw)) " kW, facility "
                     (fig("power.facility_kw", r.power.facility_kw)) " kW. Owned cost $"

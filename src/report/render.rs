@@ -225,9 +225,10 @@ pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
     if !per_rack {
         let _ = writeln!(
             o,
-            "- {} racks in {} groups (scalable unit, else leaf group); every rack: --per-rack\n",
+            "- {} racks in {} group{} (scalable unit, else leaf group); every rack: --per-rack\n",
             p.racks.len(),
-            r.groups.len()
+            r.groups.len(),
+            if r.groups.len() == 1 { "" } else { "s" }
         );
     } else {
         table(
