@@ -180,7 +180,9 @@ fn tiers_svg(f: &Fabric, lv: &crate::fabric::levels::Levels) -> Markup {
             Endpoint::Nic(n) => node_box[f.nics[n.index()].node.index()].map(|b| (0, b)),
         }
     };
-    let mut links: BTreeMap<((usize, usize), (usize, usize)), (usize, u64)> = BTreeMap::new();
+    // (lower box, upper box) as (layer, box) -> (links, Gb/s).
+    type BoxAt = (usize, usize);
+    let mut links: BTreeMap<(BoxAt, BoxAt), (usize, u64)> = BTreeMap::new();
     let mut not_drawn = 0usize;
     for l in &f.links {
         match (at(&l.a), at(&l.b)) {
@@ -759,7 +761,7 @@ pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> St
                             text(l.largest_gang_gpus.to_string()),
                             text(l.needed_gang_gpus.to_string()),
                             text(&l.needed_by),
-                            text(readable(l.free_gpus as f64)),
+                            text(readable(l.free_gpus)),
                             fig_opt(&format!("what_if.growth.levels.{i}.months_until_out"), l.months_until_out),
                         ]).collect(),
                     ))
