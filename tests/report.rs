@@ -895,3 +895,47 @@ fn human_outputs_at_100k_gpus_are_aggregated() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Groups partition the racks: every rack in exactly one group, GPUs and IT kW summing to the
+/// fabric's; with a plan, the GPU-equivalents in use sum to the attribution's.
+#[test]
+fn rack_groups_partition_the_racks() {
+    for (_, file) in FABRICS {
+        let r = build(file, &ReportOptions::default());
+        let mut racks: Vec<&str> = r
+            .groups
+            .iter()
+            .flat_map(|g| g.racks.iter().map(|s| s.as_str()))
+            .collect();
+        racks.sort_unstable();
+        let mut want: Vec<&str> = r.power.racks.iter().map(|p| p.rack.as_str()).collect();
+        want.sort_unstable();
+        assert_eq!(racks, want, "{file}");
+        assert_eq!(
+            r.groups.iter().map(|g| g.gpus).sum::<u32>(),
+            r.inventory.gpus,
+            "{file}"
+        );
+        let it: f64 = r.power.racks.iter().map(|p| p.it_kw).sum();
+        assert!(
+            (r.groups.iter().map(|g| g.it_kw).sum::<f64>() - it).abs() < 0.01,
+            "{file}"
+        );
+    }
+    let r = build("fabrics/dgx-h100-su1-ib.yaml", &with_plan());
+    let a = r.attribution.as_ref().unwrap();
+    let used: f64 = a
+        .rows
+        .iter()
+        .filter(|x| x.tenant != "unallocated")
+        .map(|x| x.gpu_equivalents)
+        .sum();
+    let in_use: f64 = r
+        .groups
+        .iter()
+        .map(|g| g.in_use_gpu_equivalents.unwrap())
+        .sum();
+    assert!((in_use - used).abs() < 0.01, "{in_use} vs {used}");
+    // The plan's `research` tenant holds two 64-GPU gangs on whole GPUs.
+    assert_eq!(r.groups[0].gpus_by_tenant["research"], 128);
+}

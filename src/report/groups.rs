@@ -1,8 +1,8 @@
 //! Racks grouped for reports that scale: by scalable unit where the rack declares one, else
 //! by the leaf group its first compute node is cabled to (`fabric::levels`), else in one
-//! group of the others (network and management racks). A 100k-GPU fabric has ~3,100 racks
-//! but ~200 groups: the human, Markdown and HTML renderings print groups, and per-rack rows
-//! only with `--per-rack`.
+//! group of the others (network and management racks, or every rack of a fabric with no
+//! network). A 100k-GPU fabric has ~3,100 racks but ~200 groups: the human, Markdown and
+//! HTML renderings print groups, and per-rack rows only with `--per-rack`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,7 +22,7 @@ pub struct RackGroup {
     /// The scalable unit's name, the leaf group's name, or [`OTHER`].
     pub name: String,
     /// `scalable-unit`, `leaf-group` or `other` (every rack with no SU and no compute node
-    /// cabled to a leaf: network and management racks).
+    /// cabled to a leaf).
     pub kind: &'static str,
     /// Its racks, in fabric order (names as in `power.racks`).
     pub racks: Vec<String>,

@@ -101,6 +101,9 @@ struct TierBox {
 /// The switch tiers top down and the compute nodes below, each tier's groups in at most
 /// [`MAX_BOXES`] boxes, and the links between boxes summed (count and Gb/s).
 fn tiers_svg(f: &Fabric, lv: &crate::fabric::levels::Levels) -> Markup {
+    if lv.tiers.is_empty() {
+        return html! { p class="note" { "The fabric has no switches cabled to GPU nodes: no tiers to draw." } };
+    }
     // Layers bottom up: 0 = compute nodes by leaf group, then leaf, spine, core groups.
     let n_tiers = lv.tiers.len();
     let bucket = |g: usize, n: usize| g * n.min(MAX_BOXES) / n.max(1);
