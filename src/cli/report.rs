@@ -48,6 +48,7 @@ every one has a flag.",
     after_help = "Examples:
   fabplan report fabrics/lab-small.yaml
   fabplan report fabrics/lab-small.yaml --format html -o report.html
+  fabplan report fabrics/lab-small.yaml --per-rack
   fabplan report fabrics/lab-small.yaml --format json --fail switch:leaf3
   fabplan report fabrics/lab-small.yaml --utilization 0.6 --growth 10%/month
   fabplan report fabrics/lab-small.yaml --format csv --period 2026-05-01T00:00:00Z/2026-06-01T00:00:00Z
@@ -125,4 +126,8 @@ pub struct ReportArgs {
     /// FinOps FOCUS release of --format csv (see docs/cost.md).
     #[arg(long, value_enum, value_name = "VERSION", default_value = "1.2")]
     pub focus_version: FocusVersion,
+    /// Also print every rack (human, md and html): its power row and, in html, its nodes
+    /// and GPUs. By default racks are summed per scalable unit, else per leaf group.
+    #[arg(long)]
+    pub per_rack: bool,
 }

@@ -44,8 +44,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let r = report::build(&f, &options);
     let text = match args.format {
-        ReportFormat::Human => render::text(&r, false),
-        ReportFormat::Md => render::text(&r, true),
+        ReportFormat::Human => render::text(&r, false, args.per_rack),
+        ReportFormat::Md => render::text(&r, true, args.per_rack),
         ReportFormat::Json => serde_json::to_string_pretty(&r).expect("json") + "\n",
         ReportFormat::Csv => {
             let (start, end) = args.period.split_once('/').expect("checked");
@@ -55,7 +55,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             };
             focus::csv(&r, version, start, end, hours)
         }
-        ReportFormat::Html => html::page(&f, &r, options.usage.as_ref()),
+        ReportFormat::Html => html::page(&f, &r, options.usage.as_ref(), args.per_rack),
     };
     let inputs: Vec<&std::path::Path> = std::iter::once(args.fabric.as_path())
         .chain(args.demand.as_deref())

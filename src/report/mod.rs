@@ -7,6 +7,7 @@
 //! page. Every figure a renderer prints is a field of `Report`, so the JSON, the tables and
 //! the HTML cannot disagree. No IO here.
 
+pub mod groups;
 pub mod html;
 pub mod pricing;
 pub mod render;
@@ -120,6 +121,8 @@ pub struct Report {
     pub transport: Transport,
     pub inventory: Inventory,
     pub power: Power,
+    /// Racks by scalable unit, else leaf group (`groups.rs`): what the renderings print.
+    pub groups: Vec<groups::RackGroup>,
     pub capacity: Capacity,
     pub cost: Cost,
     /// Cost by tenant and workload; needs a plan.
@@ -447,6 +450,7 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
     };
     let inventory = inventory(f, &busy, o.usage.as_ref());
     let power = power(f, o);
+    let groups = groups::build(f, &lv, &power, o.usage.as_ref());
     let mut cap_notes = Vec::new();
     if o.usage.is_none() {
         cap_notes.push("no plan given: every GPU counts as free".to_string());
@@ -536,6 +540,7 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
         transport: f.transport,
         inventory,
         power,
+        groups,
         capacity,
         cost,
         attribution,

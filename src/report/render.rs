@@ -73,8 +73,9 @@ fn capacity_rows(levels: &[LevelCapacity]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Human text (`md == false`) or Markdown.
-pub fn text(r: &Report, md: bool) -> String {
+/// Human text (`md == false`) or Markdown; racks summed per group, each rack too with
+/// `per_rack`.
+pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
     let mut o = String::new();
     heading(
         &mut o,
@@ -175,37 +176,91 @@ pub fn text(r: &Report, md: bool) -> String {
         p.pue,
         p.power_derate,
         p.unracked_switches_kw,
-        if p.racks_at_risk.is_empty() { "none".to_string() } else { p.racks_at_risk.join(", ") }
+        if p.racks_at_risk.is_empty() { "none".to_string() } else { crate::util::compress_hostlist(&p.racks_at_risk) }
     );
+    let with_plan = r.groups.iter().any(|g| g.in_use_gpu_equivalents.is_some());
+    let mut head = vec![
+        "group",
+        "racks",
+        "GPUs",
+        "budget kW",
+        "usable kW",
+        "IT kW",
+        "facility kW",
+        "headroom kW",
+        "load",
+        "fullest rack",
+        "racks at risk",
+    ];
+    if with_plan {
+        head.push("in use (GPU-eq.)");
+    }
     table(
         &mut o,
         md,
-        &[
-            "rack",
-            "budget kW",
-            "usable kW",
-            "IT kW",
-            "facility kW",
-            "headroom kW",
-            "load",
-            "at risk",
-        ],
-        &p.racks
+        &head,
+        &r.groups
             .iter()
-            .map(|x| {
-                vec![
-                    x.rack.clone(),
-                    format!("{:.1}", x.budget_kw),
-                    format!("{:.1}", x.usable_kw),
-                    format!("{:.1}", x.it_kw),
-                    format!("{:.1}", x.facility_kw),
-                    format!("{:.1}", x.headroom_kw),
-                    format!("{:.1} %", x.load_pct),
-                    if x.at_risk { "yes".into() } else { "no".into() },
-                ]
+            .map(|g| {
+                let mut row = vec![
+                    g.name.clone(),
+                    g.racks.len().to_string(),
+                    g.gpus.to_string(),
+                    format!("{:.1}", g.budget_kw),
+                    format!("{:.1}", g.usable_kw),
+                    format!("{:.1}", g.it_kw),
+                    format!("{:.1}", g.facility_kw),
+                    format!("{:.1}", g.headroom_kw),
+                    format!("{:.1} %", g.load_pct),
+                    format!("{:.1} %", g.max_rack_load_pct),
+                    g.racks_at_risk.len().to_string(),
+                ];
+                if with_plan {
+                    row.push(opt(g.in_use_gpu_equivalents, 3));
+                }
+                row
             })
             .collect::<Vec<_>>(),
     );
+    if !per_rack {
+        let _ = writeln!(
+            o,
+            "- {} racks in {} group{} (scalable unit, else leaf group); every rack: --per-rack\n",
+            p.racks.len(),
+            r.groups.len(),
+            if r.groups.len() == 1 { "" } else { "s" }
+        );
+    } else {
+        table(
+            &mut o,
+            md,
+            &[
+                "rack",
+                "budget kW",
+                "usable kW",
+                "IT kW",
+                "facility kW",
+                "headroom kW",
+                "load",
+                "at risk",
+            ],
+            &p.racks
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.rack.clone(),
+                        format!("{:.1}", x.budget_kw),
+                        format!("{:.1}", x.usable_kw),
+                        format!("{:.1}", x.it_kw),
+                        format!("{:.1}", x.facility_kw),
+                        format!("{:.1}", x.headroom_kw),
+                        format!("{:.1} %", x.load_pct),
+                        if x.at_risk { "yes".into() } else { "no".into() },
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     heading(&mut o, md, 2, "Capacity headroom");
     let head = [
         "level",
@@ -547,4 +602,42 @@ pub fn text(r: &Report, md: bool) -> String {
         let _ = writeln!(o, "- {s}");
     }
     o
+}
+
+/// A figure rounded for reading: thousands separated, whole numbers from 100 up, one decimal
+/// from 10, two from 1, three below (the exact value is in the JSON report).
+pub fn readable(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let a = x.abs();
+    let s = if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 || a == 0.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
 }
