@@ -1030,6 +1030,15 @@ pub fn solve_and_name(
             .fold(greedy.objective, f64::max)
     };
     let done = |bound: &BestBound, named: &[PlanResult]| bound.proves(best(named), opts.mip_gap);
+    // Stage 0b: where nodes limit CPU or memory, a plan packed by balance (pack.rs) is a
+    // second incumbent, often far above best fit (openb: 96% of GPUs against 89%).
+    if !any_fixed && super::pack::applies(geo, d) && !done(&bound, &named) {
+        named.push(super::pack::plan_balanced(geo, d, current));
+        log(&format!(
+            "balanced packing (objective {:.2})",
+            named.last().map(|r| r.objective).unwrap_or(0.0)
+        ));
+    }
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
     // relaxation of everything else, and bounds every plan; stage 2: the pooled model with
     // those gangs fixed in their domains (master.rs).
