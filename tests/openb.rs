@@ -130,12 +130,13 @@ fn plan_and_verify(dir: &std::path::Path, name: &str, extra: &[&str]) -> Vec<Str
     names
 }
 
-/// Per-node CPU decides the fit (hand-checked): `roomy` (2 GPUs, 64 cores) and `tight`
-/// (2 GPUs, 16 cores); two light pods (1 GPU, 4 cores) and two heavy ones (1 GPU, 30
-/// cores). All four fit only with both heavy pods on `roomy` (60 of 64 cores) and both light
-/// ones on `tight` (8 of 16). Best fit by GPUs puts the light pods, first in the trace, on
-/// `roomy` (the first node), and then neither heavy pod fits `tight`; the balanced packing
-/// of `plan` (pack.rs: heavy first, GPU and CPU left in step) places all four.
+/// Per-node CPU decides the fit (hand-checked): `roomy` (2 G2 GPUs, 64 cores) and `tight`
+/// (2 T4 GPUs, 16 cores); two light pods (1 GPU, 4 cores) and two heavy ones (1 GPU, 30
+/// cores), any GPU model. All four fit only with both heavy pods on `roomy` (60 of 64
+/// cores) and both light ones on `tight` (8 of 16). Best fit by GPUs puts the light pods,
+/// first in the trace, on `roomy` (equal fit, G2 is the first model), and then neither heavy
+/// pod fits `tight`; `plan` places all four (the balanced packing of pack.rs does: heavy
+/// first, each where GPU and CPU left stay in step).
 #[test]
 fn per_node_cpu_decides_the_fit() {
     let dir = std::env::temp_dir().join(format!("fabplan-openb-cpu-{}", std::process::id()));
