@@ -242,12 +242,22 @@ pub fn place_balanced(
 }
 
 /// A plan packed by balance over `pack_order`, nothing frozen: running workloads keep their
-/// GPUs when they still fit (as in greedy), the rest go to the best balanced node.
-pub fn plan_balanced(geo: &Geometry, demand: &Demand, current: &Current) -> PlanResult {
+/// GPUs when they still fit (as in greedy), the rest go to the best balanced node. `None`
+/// when `stop` comes first (each placement scans every node: the plan is a candidate, not
+/// worth overrunning `--time-limit` for).
+pub fn plan_balanced(
+    geo: &Geometry,
+    demand: &Demand,
+    current: &Current,
+    stop: std::time::Instant,
+) -> Option<PlanResult> {
     let mut st = State::new(geo, demand);
     greedy::restore_layouts(&mut st, current, demand);
     let mut reasons = vec![None; demand.workloads.len()];
-    for w in pack_order(demand, current) {
+    for (i, w) in pack_order(demand, current).into_iter().enumerate() {
+        if i % 64 == 0 && std::time::Instant::now() >= stop {
+            return None;
+        }
         let prefer = current
             .running
             .get(&demand.workloads[w].name)
@@ -258,5 +268,5 @@ pub fn plan_balanced(geo: &Geometry, demand: &Demand, current: &Current) -> Plan
         reasons[w] = r.err();
     }
     st.release_unused_mig();
-    finish(st, reasons, current)
+    Some(finish(st, reasons, current))
 }
