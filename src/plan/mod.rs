@@ -10,6 +10,7 @@ pub mod greedy;
 pub mod master;
 pub mod milp;
 pub mod output;
+pub mod pack;
 pub mod relax;
 pub mod state;
 pub mod verify;
