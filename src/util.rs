@@ -423,3 +423,21 @@ mod tests {
         assert_eq!(compress_hostlist(&names), "n[1-3,5]");
     }
 }
+
+/// The candidate closest to `given` (case-insensitive Jaro-Winkler, as clap and cargo
+/// suggest), when one is close enough to be what was meant (`FP3O1` -> `FP301`,
+/// `h100-80g` -> `h100-80gb`); the first of equally close candidates.
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let given = given.to_ascii_lowercase();
+    let mut best: Option<(f64, &'a str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&given, &c.to_ascii_lowercase());
+        if score >= 0.8 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}

@@ -132,6 +132,21 @@ impl Catalog {
             .or_else(|| self.models.iter().find(|m| m.answers_to(name)))
     }
 
+    /// The help line for a GPU model name that is not in this catalog: the closest key or
+    /// alias when one is close, then the known keys.
+    pub fn unknown_gpu_help(&self, name: &str) -> String {
+        let names = self
+            .models
+            .iter()
+            .flat_map(|m| std::iter::once(&m.key).chain(&m.aliases))
+            .map(String::as_str);
+        let keys: Vec<&str> = self.models.iter().map(|m| m.key.as_str()).collect();
+        match crate::util::did_you_mean(name.trim(), names) {
+            Some(m) => format!("did you mean `{m}`? known models: {}", keys.join(", ")),
+            None => format!("known models: {}", keys.join(", ")),
+        }
+    }
+
     /// Models sorted by key.
     pub fn gpus(&self) -> impl Iterator<Item = &GpuModel> {
         self.models.iter()

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::checks::{rule, RULES};
 use crate::cli::explain::{ExplainArgs, ExplainFormat};
-use crate::cli::output::write_stdout;
+use crate::cli::output::emit;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 
@@ -33,9 +33,14 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         let code = args.code.as_deref().unwrap_or_default();
         let r = rule(code).ok_or_else(|| {
+            let names = RULES.iter().flat_map(|r| [r.code, r.name]);
+            let list = "`fabplan explain --list` lists every code";
             Error::usage(
                 format!("unknown code `{code}`"),
-                Some("`fabplan explain --list` lists every code".to_string()),
+                Some(match crate::util::did_you_mean(code, names) {
+                    Some(m) => format!("did you mean `{m}`? {list}"),
+                    None => list.to_string(),
+                }),
             )
         })?;
         match args.format {
@@ -45,6 +50,6 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
             }
         }
     };
-    write_stdout(out, text.as_bytes())?;
+    emit(out, args.output.as_deref(), &[], text.as_bytes())?;
     Ok(Outcome::Clean)
 }

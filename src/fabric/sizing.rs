@@ -49,6 +49,11 @@ use serde::Serialize;
 
 /// Default GPUs (and compute NIC ports per plane) per node: HGX/DGX 8-GPU systems.
 pub const DEFAULT_GPUS_PER_NODE: u32 = 8;
+/// Switch radix (`size` and `generate` default): a 64-port QM9700 / SN5600 at the NIC speed,
+/// as in the DGX H100 and B200 SuperPOD RAs.
+pub const DEFAULT_RADIX: u32 = 64;
+/// NIC port speed in Gb/s (`size` and `generate` default): ConnectX-7 400G, as in the same RAs.
+pub const DEFAULT_NIC_GBPS: u32 = 400;
 /// Default scalable-unit size: 32 nodes (NVIDIA H100 and B200 RAs).
 pub const DEFAULT_SU_NODES: u32 = 32;
 /// Links per transceiver module unless `module_gbps` says otherwise: twin-port modules, as the
