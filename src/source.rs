@@ -607,7 +607,10 @@ impl std::error::Error for Rendered {}
 
 impl miette::Diagnostic for Rendered {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        // Registry codes (FP101) are shown; internal names of input errors
+        // (`fabplan::gpu_model`) are not: they mean nothing to a user.
+        (!self.code.starts_with("fabplan::"))
+            .then(|| Box::new(self.code) as Box<dyn std::fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -156,8 +156,9 @@ pub fn stderr_color() -> bool {
 
 /// Prints a fatal error (exit 2) with miette's graphical handler.
 pub fn print_error(err: &Error) {
+    // The theme is chosen here (`--color`), not by miette's own terminal detection.
     let handler = if stderr_color() {
-        miette::GraphicalReportHandler::new()
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
     } else {
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
     }

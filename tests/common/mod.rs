@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+pub mod jsonschema;
 pub mod mutate;
 pub mod planning;
 
