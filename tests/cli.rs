@@ -720,3 +720,109 @@ fn no_internal_codes_in_any_snapshot() {
         .stderr
         .contains("fabplan::"));
 }
+
+/// Sources a reader can open (issue 11 §6): every `.md` file and every `shared/` path that a
+/// shipped text (docs, README, fabrics, examples, the sources and their string literals: rule
+/// docs, report sources, catalog files) names exists in the repository, at the root or next
+/// to the citing file. URLs and files of other projects (listed below) are not checked;
+/// `tests/fixtures/` (copies, whose READMEs say where they came from) and snapshots are not
+/// scanned.
+#[test]
+fn shipped_texts_cite_only_files_the_repository_has() {
+    // Paths inside other projects' repositories, cited with their project.
+    const ELSEWHERE: &[&str] = &["doc/PERFORMANCE.md"];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![];
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["docs", "src", "fabrics", "examples", "benches", "tests"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+    for f in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "BENCHMARKS.md",
+        "Cargo.toml",
+    ] {
+        files.push(root.join(f));
+    }
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.ends_with("tests/fixtures") {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| ["rs", "md", "yaml", "toml"].contains(&e.to_str().unwrap()))
+            {
+                files.push(path);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let here = file.parent().unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let tokens = line.split(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)));
+            for token in tokens {
+                let token = token.trim_end_matches('.');
+                let cited = (token.ends_with(".md") && token.len() > 3)
+                    || (token.starts_with("shared/") && token.len() > 7);
+                // A URL without its scheme (`docs.nvidia.com/...`): a dot before the first slash.
+                let url = token.split('/').next().is_some_and(|first| {
+                    token.contains('/') && first.contains('.') && first != "." && first != ".."
+                });
+                if !cited
+                    || url
+                    || line.contains(&format!("://{token}"))
+                    || ELSEWHERE.contains(&token)
+                {
+                    continue;
+                }
+                if !(root.join(token).exists() || here.join(token).exists()) {
+                    missing.push(format!(
+                        "{}:{}: `{token}`",
+                        file.strip_prefix(root).unwrap().display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 100, "{} files scanned", files.len());
+    assert!(
+        missing.is_empty(),
+        "cited paths the repository does not have:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// docs/rules.md is `fabplan explain --list --format md`: the registry's docs, one anchor per
+/// code (SARIF `helpUri` points there).
+#[test]
+fn docs_rules_md_is_the_registry() {
+    let r = run(&["explain", "--list", "--format", "md"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shipped = std::fs::read_to_string("docs/rules.md").unwrap();
+    assert!(
+        shipped == r.stdout,
+        "docs/rules.md is stale: run `fabplan explain --list --format md -o docs/rules.md`"
+    );
+    for rule in fabplan::checks::RULES {
+        let anchor = format!("<a id=\"{}\"></a>", rule.code.to_ascii_lowercase());
+        assert!(shipped.contains(&anchor), "{anchor}");
+    }
+    let one = run(&["explain", "FP101", "--format", "md"]);
+    assert!(
+        one.stdout
+            .starts_with("<a id=\"fp101\"></a>\n## FP101 rail-nic-to-rail"),
+        "{}",
+        one.stdout
+    );
+}

@@ -562,7 +562,7 @@ fn validate_sarif() {
 }
 
 /// Checks a SARIF log against the OASIS SARIF 2.1.0 JSON schema
-/// (shared/reference/schemas/sarif-schema-2.1.0.json, copied to tests/fixtures/schemas/).
+/// (OASIS sarif-spec `sarif-2.1/schema/`, copied to tests/fixtures/schemas/).
 pub fn assert_sarif_conforms(log: &serde_json::Value) {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string("tests/fixtures/schemas/sarif-schema-2.1.0.json").unwrap(),

@@ -4,9 +4,9 @@
 //! format that `fabplan import nvidia-smi` writes and that users pass with `--gpu-file`
 //! (documented in `docs/mig.md`). They are parsed once, on first use.
 //!
-//! Sources: `reference/mig/profiles-*.yaml` and `reference/mig/rules.md` (MIG tables, each
-//! profile marked captured or inferred), `reference/fabric.md` sections 1 and 5 (HBM, TDP,
-//! NVLink), `data/README.md` (PCI device ids). Each file's `sources` list says which.
+//! Sources: tests/fixtures/reference-mig/profiles-*.yaml and docs/mig-rules.md (MIG tables, each
+//! profile marked captured or inferred), `docs/sources.md` sections 1 and 5 (HBM, TDP,
+//! NVLink), `docs/sources.md` (PCI device ids). Each file's `sources` list says which.
 
 pub mod switches;
 mod yaml;

@@ -27,4 +27,6 @@ pub struct ExplainArgs {
 pub enum ExplainFormat {
     Human,
     Json,
+    /// Markdown with an anchor per code; `--list --format md` is docs/rules.md.
+    Md,
 }

@@ -25,6 +25,18 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
                     )
                 })
                 .collect(),
+            ExplainFormat::Md => {
+                let mut md = String::from(
+                    "# Rules\n\nEvery code fabplan reports, generated from the registry \
+                     (`fabplan explain --list --format md -o docs/rules.md`); \
+                     `fabplan explain CODE` prints one. Sources: docs/sources.md.\n",
+                );
+                for r in RULES {
+                    md.push('\n');
+                    md.push_str(&markdown(r));
+                }
+                md
+            }
             ExplainFormat::Json => {
                 let v: Vec<_> = RULES.iter().map(|r| json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary})).collect();
                 serde_json::to_string_pretty(&v).expect("json") + "\n"
@@ -45,6 +57,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
         })?;
         match args.format {
             ExplainFormat::Human => format!("{} {} ({})\n\n{}\n\n{}\n", r.code, r.name, r.severity.as_str(), r.summary, r.doc),
+            ExplainFormat::Md => markdown(r),
             ExplainFormat::Json => {
                 serde_json::to_string_pretty(&json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary, "doc": r.doc})).expect("json") + "\n"
             }
@@ -52,4 +65,17 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     emit(out, args.output.as_deref(), &[], text.as_bytes())?;
     Ok(Outcome::Clean)
+}
+
+/// One rule as Markdown: an anchor (`#fp101`), a heading, severity and summary, the doc.
+fn markdown(r: &crate::checks::Rule) -> String {
+    format!(
+        "<a id=\"{}\"></a>\n## {} {}\n\n{}: {}\n\n{}\n",
+        r.code.to_ascii_lowercase(),
+        r.code,
+        r.name,
+        r.severity.as_str(),
+        r.summary,
+        r.doc
+    )
 }

@@ -3,7 +3,7 @@
 //!
 //! Kueue's `Topology.spec.levels` run from the top level down and end at
 //! `kubernetes.io/hostname`; a `ResourceFlavor.spec.topologyName` points at it (KEP-2724;
-//! `shared/reference/peers-and-formats.md` sections 1.1 and 4). Label keys are the ones
+//! docs/sources.md, scheduler and cost formats). Label keys are the ones
 //! NVIDIA topograph writes (`network.topology.nvidia.com/{accelerator,leaf,spine,core}`), so
 //! a cluster labelled by topograph and one labelled from this file agree.
 //!

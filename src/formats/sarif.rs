@@ -23,6 +23,9 @@ pub const SRCROOT: &str = "SRCROOT";
 /// package names none; then rules carry their documentation inline only).
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
+/// The rule reference, `fabplan explain --list --format md` (one anchor per code).
+pub const RULES_DOC: &str = "docs/rules.md";
+
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -35,7 +38,7 @@ fn level(s: Severity) -> &'static str {
 pub fn help_uri(code: &str) -> Option<String> {
     (!REPOSITORY.is_empty()).then(|| {
         format!(
-            "{}/blob/main/docs/rules.md#{}",
+            "{}/blob/main/{RULES_DOC}#{}",
             REPOSITORY.trim_end_matches('/'),
             code.to_ascii_lowercase()
         )

@@ -1,6 +1,6 @@
 //! The MILP on pooled capacity (the only good_lp user), solved by HiGHS, then named.
 //!
-//! Count, don't name (reference/planner-notes.md): GPUs of one pool (rack, template, leaf
+//! Count, don't name (docs/planner-notes.md): GPUs of one pool (rack, template, leaf
 //! group, SU) are interchangeable, so the model decides counts per pool: chunks of whole
 //! GPUs, MIG instances, time-sliced shares; GPUs per (pool, MIG group, maximal layout)
 //! (patterns); nodes per dedicated-node tenant; one binary per (gang, domain) at its
@@ -181,7 +181,7 @@ pub fn build(
         }
     }
     // Candidate pools per workload.
-    // Full model while it stays small; else each workload sees 8 pools (planner-notes.md:
+    // Full model while it stays small; else each workload sees 8 pools (docs/planner-notes.md:
     // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
     let k = if opts.candidates > 0 {
         opts.candidates

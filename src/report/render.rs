@@ -539,7 +539,7 @@ pub fn text(r: &Report, md: bool) -> String {
     o
 }
 
-/// FOCUS columns (FinOps FOCUS 1.x; `shared/reference/peers-and-formats.md` section 1.11),
+/// FOCUS columns (FinOps FOCUS 1.x; docs/sources.md, scheduler and cost formats),
 /// with the split-allocation columns.
 pub const FOCUS_COLUMNS: &[&str] = &[
     "BillingAccountId",
