@@ -199,8 +199,15 @@ fn readme_tour_commands_run() {
             continue;
         };
         let cmd = rest.split(" #").next().unwrap().trim();
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        let r = common::run_in(&scratch, &args, &[]);
+        // `fabplan A | fabplan B -`: B reads A's output on stdin.
+        let mut stages = cmd.split(" | fabplan ");
+        let args: Vec<&str> = stages.next().unwrap().split_whitespace().collect();
+        let mut r = common::run_in(&scratch, &args, &[]);
+        for stage in stages {
+            assert_eq!(r.code, 0, "README pipeline `fabplan {cmd}`: {}", r.stderr);
+            let args: Vec<&str> = stage.split_whitespace().collect();
+            r = common::run_in_stdin(&scratch, &args, &r.stdout);
+        }
         assert!(
             r.code == 0 || r.code == 1,
             "README command `fabplan {cmd}` exited {}:\n{}",

@@ -39,6 +39,11 @@ pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run
     run_full(dir, args, env, None)
 }
 
+/// Runs fabplan in directory `dir` with `stdin` piped in (`-` inputs).
+pub fn run_in_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Run {
+    run_full(dir, args, &[], Some(stdin))
+}
+
 /// Runs fabplan from the crate root with `stdin` piped in (`-` inputs), environment `env`.
 pub fn run_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     run_full(
