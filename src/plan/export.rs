@@ -69,7 +69,8 @@ fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for g in &plan.gpus {
         let Some(layout) = &g.mig else { continue };
-        // The model of the workloads the plan puts on this GPU.
+        // The model of the workloads the plan puts on this GPU: the assignment's own when
+        // the workload's replicas span models, else the workload's.
         let model = plan
             .workloads
             .iter()
@@ -77,7 +78,13 @@ fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
                 g.workloads.contains(&w.name.value)
                     || w.assignments.iter().any(|a| a.gpu.value == g.gpu.value)
             })
-            .find_map(|w| w.gpu_model.as_deref());
+            .find_map(|w| {
+                w.assignments
+                    .iter()
+                    .find(|a| a.gpu.value == g.gpu.value)
+                    .and_then(|a| a.gpu_model.as_deref())
+                    .or(w.gpu_model.as_deref())
+            });
         let table = model
             .and_then(|m| Catalog::builtin().gpu(m))
             .and_then(|m| m.mig.as_ref());
