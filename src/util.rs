@@ -449,3 +449,11 @@ mod tests {
         assert_eq!(super::did_you_mean("vlan", codes), None);
     }
 }
+
+/// YAML text of `v` through serde-saphyr, the one way fabplan's writers emit YAML (exports,
+/// imports' skeletons, `generate`): long strings stay single-line scalars (no folded `>-`
+/// blocks, which some readers mishandle).
+pub fn to_yaml<T: serde::Serialize>(v: &T) -> String {
+    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes")
+}

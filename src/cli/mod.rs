@@ -29,6 +29,7 @@ pub mod report;
 pub mod size;
 pub mod validate;
 pub mod verify;
+pub mod whatif;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -100,6 +101,8 @@ pub enum Command {
     AsBuilt(asbuilt::AsBuiltArgs),
     Completions(completions::CompletionsArgs),
     Man(completions::ManArgs),
+    #[command(name = "what-if")]
+    WhatIf(whatif::WhatIfArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -149,6 +152,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
         Command::Completions(args) => crate::commands::completions::completions(&args, out),
         Command::Man(args) => crate::commands::completions::man(&args, out),
+        Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
     }
 }
 

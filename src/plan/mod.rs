@@ -11,6 +11,7 @@ mod highs_hooks;
 pub mod master;
 pub mod milp;
 pub mod output;
+pub mod pack;
 pub mod relax;
 pub mod state;
 pub mod verify;

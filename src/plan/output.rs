@@ -426,7 +426,10 @@ pub fn human(d: &Demand, doc: &PlanDocument) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\ncost per hour:");
+    let _ = writeln!(
+        s,
+        "\ncost per hour (chargeback: list price + energy, docs/cost.md):"
+    );
     for t in &d.tenants {
         let usd = doc.cost_per_hour.get(&t.name).unwrap_or(0.0);
         let budget = t

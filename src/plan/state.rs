@@ -295,11 +295,17 @@ pub fn chunks(w: &Workload, unit: Unit, gpn: u32) -> Option<(u32, u32)> {
 }
 
 /// GPU-equivalents of one replica of `unit` on `model`.
-/// USD per hour of `eq` GPU-equivalents of model `m` drawing `gpu_kw` each: the GPU-hour
-/// price plus power at the demand's PUE and $/kWh (one formula for greedy, the pooled model
-/// and the gang master).
+/// Chargeback USD per hour (`crate::model::cost`) of `eq` GPU-equivalents of model `m`
+/// drawing `gpu_kw` each: the GPU-hour price plus power at the demand's PUE and $/kWh (one
+/// formula for greedy, the pooled model and the gang master).
 pub fn usd_per_hour(geo: &Geometry, d: &Demand, m: usize, eq: f64, gpu_kw: f64) -> f64 {
-    eq * geo.models[m].usd_per_gpu_hour + eq * gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh
+    crate::model::cost::chargeback_usd_per_hour(
+        eq,
+        geo.models[m].usd_per_gpu_hour,
+        gpu_kw,
+        d.pricing.pue,
+        d.pricing.power_usd_per_kwh,
+    )
 }
 
 pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {

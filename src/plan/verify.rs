@@ -350,8 +350,13 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
             let t = fabric.template_of(node_of(gpus[0]));
             let gpu_kw = t.power_kw / t.gpus as f64;
             let price = demand.gpu_price(model);
-            tenant_usd[wl.tenant] += equiv * price
-                + equiv * gpu_kw * demand.pricing.pue * demand.pricing.power_usd_per_kwh;
+            tenant_usd[wl.tenant] += crate::model::cost::chargeback_usd_per_hour(
+                equiv,
+                price,
+                gpu_kw,
+                demand.pricing.pue,
+                demand.pricing.power_usd_per_kwh,
+            );
             tenant_gpus[wl.tenant] += equiv;
             tenant_kw[wl.tenant] += equiv * gpu_kw;
             // Host resources: a replica per whole-GPU chunk of `k`, per MIG instance or share;

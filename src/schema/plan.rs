@@ -62,7 +62,8 @@ pub struct PlanDocument {
     /// Each used GPU; unlisted GPUs are free.
     #[serde(default)]
     pub gpus: Vec<PlanGpu>,
-    /// USD per hour by tenant, in the demand's tenant order.
+    /// Chargeback USD per hour by tenant (list price + energy, `crate::model::cost`), in the
+    /// demand's tenant order.
     #[serde(default)]
     pub cost_per_hour: TenantCosts,
     /// Present with `--current`.

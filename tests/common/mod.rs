@@ -6,6 +6,7 @@ use std::process::Command;
 
 pub mod jsonschema;
 pub mod mutate;
+pub mod openapi;
 pub mod planning;
 
 /// What one run of `fabplan` produced.
