@@ -2,6 +2,7 @@
 //! No subcommand reaches into another; wiring several share lives in `inputs`.
 
 pub mod asbuilt;
+pub mod completions;
 pub mod explain;
 pub mod export;
 pub mod generate;

@@ -1,6 +1,6 @@
 //! The Alibaba GPU cluster trace `cluster-trace-gpu-v2023` ("openb", used by the ATC '23 FGD
 //! paper, Weng et al., "Beware of Fragmentation") in: a node list and a pod list to a fabric
-//! skeleton and a demand file (`shared/data/README.md` has the columns).
+//! skeleton and a demand file (docs/sources.md has the columns).
 //!
 //! Faithful to the trace (issue 14 §1):
 //! - one node template per (GPU model, GPUs, CPU, memory) with the node's `cpu_millicores`
