@@ -23,6 +23,7 @@ pub mod numbers;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;
@@ -63,6 +64,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     Report(report::ReportArgs),
     Export(export::ExportArgs),
+    Replay(replay::ReplayArgs),
     #[command(name = "as-built")]
     AsBuilt(asbuilt::AsBuiltArgs),
 }
@@ -110,6 +112,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Verify(args) => crate::commands::verify::run(&args, out),
         Command::Report(args) => crate::commands::report::run(&args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Replay(args) => crate::commands::replay::run(&args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
     }
 }
