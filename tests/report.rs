@@ -712,3 +712,269 @@ fn growth_per_level_by_hand() {
         (full * 100.0).round() / 100.0
     );
 }
+
+// ---- FinOps FOCUS ---------------------------------------------------------------------------
+
+/// A FOCUS decimal as (units, scale), for exact products.
+fn decimal(s: &str) -> (u128, u32) {
+    assert!(
+        regex::Regex::new(r"^[0-9]+(\.[0-9]+)?$")
+            .unwrap()
+            .is_match(s),
+        "`{s}` is not a FOCUS decimal (NumericFormat)"
+    );
+    match s.split_once('.') {
+        Some((i, f)) => (format!("{i}{f}").parse().unwrap(), f.len() as u32),
+        None => (s.parse().unwrap(), 0),
+    }
+}
+
+fn same_decimal(a: (u128, u32), b: (u128, u32)) -> bool {
+    let s = a.1.max(b.1);
+    a.0 * 10u128.pow(s - a.1) == b.0 * 10u128.pow(s - b.1)
+}
+
+/// Checks FOCUS rows against the spec's column list (tests/fixtures/schemas, FOCUS 1.2) and
+/// its value rules; returns the rows as maps.
+fn check_focus(csv_text: &str, v13: bool) -> Vec<std::collections::BTreeMap<String, String>> {
+    let spec = std::fs::read_to_string("tests/fixtures/schemas/focus-v1.2-columns.txt").unwrap();
+    let spec: Vec<(&str, &str)> = spec
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split_once(':').unwrap())
+        // The reference copy has a stray `\r` inside `ChargeClass\r:Mandatory`.
+        .map(|(c, lv)| (c.trim(), lv.trim()))
+        .collect();
+    // FOCUS 1.3 (the spec's main branch, 2026): these two become mandatory; Allocated* are new.
+    let added_1_3 = [
+        "AllocatedMethodDetails",
+        "AllocatedMethodId",
+        "AllocatedResourceId",
+        "AllocatedResourceName",
+        "AllocatedTags",
+        "HostProviderName",
+        "ServiceProviderName",
+    ];
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    for (col, level) in &spec {
+        if *level == "Mandatory" {
+            assert!(
+                header.iter().any(|h| h == col),
+                "mandatory `{col}` missing from {header:?}"
+            );
+        }
+    }
+    for h in &header {
+        let known = spec.iter().any(|(c, _)| c == h) || (v13 && added_1_3.contains(&h.as_str()));
+        assert!(
+            known,
+            "`{h}` is not a column of FOCUS {}",
+            if v13 { "1.3" } else { "1.2" }
+        );
+    }
+    if v13 {
+        for c in ["HostProviderName", "ServiceProviderName"] {
+            assert!(header.iter().any(|h| h == c), "1.3 needs `{c}`");
+        }
+    }
+    let datetime = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$").unwrap();
+    let service_categories = [
+        "AI and Machine Learning",
+        "Analytics",
+        "Business Applications",
+        "Compute",
+        "Databases",
+        "Developer Tools",
+        "Multicloud",
+        "Identity",
+        "Integration",
+        "Internet of Things",
+        "Management and Governance",
+        "Media",
+        "Migration",
+        "Mobile",
+        "Networking",
+        "Security",
+        "Storage",
+        "Web",
+        "Other",
+    ];
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.expect("a well-formed CSV record");
+        assert_eq!(rec.len(), header.len());
+        let row: std::collections::BTreeMap<String, String> = header
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(String::from))
+            .collect();
+        let g = |c: &str| row.get(c).map(String::as_str).unwrap_or("");
+        for c in [
+            "BilledCost",
+            "BillingAccountId",
+            "BillingAccountName",
+            "BillingCurrency",
+            "BillingPeriodEnd",
+            "BillingPeriodStart",
+            "ChargeCategory",
+            "ChargeDescription",
+            "ChargePeriodEnd",
+            "ChargePeriodStart",
+            "ContractedCost",
+            "EffectiveCost",
+            "InvoiceIssuerName",
+            "ListCost",
+            "PricingUnit",
+            "ProviderName",
+            "PublisherName",
+            "ServiceCategory",
+            "ServiceName",
+        ] {
+            assert!(!g(c).is_empty(), "`{c}` must not be null");
+        }
+        for c in [
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+        ] {
+            assert!(datetime.is_match(g(c)), "`{c}` = `{}`", g(c));
+        }
+        let cat = g("ChargeCategory");
+        assert!(["Usage", "Purchase", "Tax", "Credit", "Adjustment"].contains(&cat));
+        assert!(["", "Correction"].contains(&g("ChargeClass")));
+        assert!(service_categories.contains(&g("ServiceCategory")));
+        assert!(["Usage-Based", "One-Time", "Recurring", ""].contains(&g("ChargeFrequency")));
+        if cat == "Usage" {
+            for c in ["PricingQuantity", "ContractedUnitPrice", "PricingCategory"] {
+                assert!(!g(c).is_empty(), "`{c}` must not be null for usage");
+            }
+            assert!(["Standard", "Dynamic", "Committed", "Other"].contains(&g("PricingCategory")));
+        }
+        for (unit, cost) in [
+            ("ContractedUnitPrice", "ContractedCost"),
+            ("ListUnitPrice", "ListCost"),
+        ] {
+            let q = decimal(g("PricingQuantity"));
+            let p = decimal(g(unit));
+            let c = decimal(g(cost));
+            assert!(
+                same_decimal((q.0 * p.0, q.1 + p.1), c),
+                "{unit} {} x PricingQuantity {} != {cost} {}",
+                g(unit),
+                g("PricingQuantity"),
+                g(cost)
+            );
+        }
+        for c in ["BilledCost", "EffectiveCost", "ConsumedQuantity"] {
+            decimal(g(c));
+        }
+        let mut json_cols = vec!["Tags"];
+        if v13 {
+            json_cols.extend(["AllocatedTags", "AllocatedMethodDetails"]);
+        }
+        for c in json_cols {
+            let v: serde_json::Value = serde_json::from_str(g(c))
+                .unwrap_or_else(|e| panic!("`{c}` is not JSON ({e}): {}", g(c)));
+            assert!(v.is_object(), "`{c}` is a JSON object");
+            if c != "AllocatedMethodDetails" {
+                for k in v.as_object().unwrap().keys() {
+                    assert!(
+                        k.starts_with("fabplan/"),
+                        "provider tag `{k}` has the prefix"
+                    );
+                }
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// FOCUS 1.2 by default, 1.3 by flag, on a fabric alone and with a plan: the columns and the
+/// value rules of the spec, and the cost identities exactly.
+#[test]
+fn focus_rows_conform_to_the_spec() {
+    for v13 in [false, true] {
+        for args in [
+            vec!["report", "fabrics/lab-small.yaml", "--format", "csv"],
+            vec![
+                "report",
+                "fabrics/dgx-h100-su1-ib.yaml",
+                "--plan",
+                PLAN,
+                "--demand",
+                DEMAND,
+                "--format",
+                "csv",
+            ],
+        ] {
+            let mut args = args.clone();
+            if v13 {
+                args.extend(["--focus-version", "1.3"]);
+            }
+            let r = run(&args);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let rows = check_focus(&r.stdout, v13);
+            assert!(!rows.is_empty());
+        }
+    }
+}
+
+/// A tenant named `ba"tch, x` is escaped by the CSV and JSON serializers: the rows parse back
+/// with the name intact.
+#[test]
+fn focus_escapes_names() {
+    let loaded = load_fabric_file(&path("fabrics/dgx-h100-su1-ib.yaml"));
+    let f = loaded.fabric.unwrap();
+    let mut r = report::build(&f, &with_plan());
+    for row in &mut r.attribution.as_mut().unwrap().rows {
+        row.tenant = "ba\"tch, x\nnew".into();
+    }
+    let text = fabplan::formats::focus::csv(
+        &r,
+        fabplan::formats::focus::FocusVersion::V1_3,
+        "2026-01-01T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+        24.0,
+    );
+    for row in check_focus(&text, true) {
+        assert_eq!(row["SubAccountName"], "ba\"tch, x\nnew");
+        let tags: serde_json::Value = serde_json::from_str(&row["AllocatedTags"]).unwrap();
+        assert_eq!(tags["fabplan/tenant"], "ba\"tch, x\nnew");
+    }
+}
+
+/// One cost ledger: with the plan's demand, the report charges each tenant the chargeback
+/// the plan computed for it (list price + energy, `fabplan::model::cost`).
+#[test]
+fn report_chargeback_equals_the_plan_cost() {
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path(PLAN)).unwrap()).unwrap();
+    let r = run(&[
+        "report",
+        "fabrics/dgx-h100-su1-ib.yaml",
+        "--plan",
+        PLAN,
+        "--demand",
+        DEMAND,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let charge = &rep["attribution"]["by_tenant_chargeback_usd_per_hour"];
+    let costs = plan["cost_per_hour"]
+        .as_object()
+        .expect("plan cost_per_hour");
+    assert!(!costs.is_empty());
+    for (tenant, usd) in costs {
+        let want = usd.as_f64().unwrap();
+        let got = charge[tenant].as_f64().unwrap_or(0.0);
+        assert!(
+            (want - got).abs() < 0.01,
+            "tenant `{tenant}`: plan ${want}/h, report ${got}/h"
+        );
+    }
+}

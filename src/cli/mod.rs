@@ -28,6 +28,7 @@ pub mod report;
 pub mod size;
 pub mod validate;
 pub mod verify;
+pub mod whatif;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -67,6 +68,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     #[command(name = "as-built")]
     AsBuilt(asbuilt::AsBuiltArgs),
+    #[command(name = "what-if")]
+    WhatIf(whatif::WhatIfArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -114,6 +117,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Export(args) => crate::commands::export::run(args, out),
         Command::Replay(args) => crate::commands::replay::run(&args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
+        Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
     }
 }
 

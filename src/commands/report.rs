@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use crate::cli::output::emit;
-use crate::cli::report::{Precision, ReportArgs, ReportFormat};
+use crate::cli::report::{FocusVersion, Precision, ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::formats::focus;
 use crate::report::{self, html, pricing::Pricing, render, tokens, Failure, ReportOptions};
 
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -48,7 +49,11 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
         ReportFormat::Json => serde_json::to_string_pretty(&r).expect("json") + "\n",
         ReportFormat::Csv => {
             let (start, end) = args.period.split_once('/').expect("checked");
-            render::focus_csv(&r, start, end, hours)
+            let version = match args.focus_version {
+                FocusVersion::V1_2 => focus::FocusVersion::V1_2,
+                FocusVersion::V1_3 => focus::FocusVersion::V1_3,
+            };
+            focus::csv(&r, version, start, end, hours)
         }
         ReportFormat::Html => html::page(&f, &r, options.usage.as_ref()),
     };

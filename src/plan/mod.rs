@@ -186,7 +186,13 @@ pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
         .count()
 }
 
-pub(crate) fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+pub(crate) fn finish(st: State, mut reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+    // An admitted elastic workload short of its replicas says why.
+    for (w, short) in st.short_of.iter().enumerate() {
+        if st.admitted[w] {
+            reasons[w] = short.clone();
+        }
+    }
     let moved = moved_count(&st, current);
     let terms = evaluate(&st, moved);
     let infeasible = st

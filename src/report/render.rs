@@ -1,4 +1,4 @@
-//! Text renderings of a [`Report`]: human (terminal), Markdown and CSV in FinOps FOCUS columns.
+//! Text renderings of a [`Report`]: human (terminal) and Markdown (FOCUS CSV: `crate::formats::focus`).
 
 use std::fmt::Write as _;
 
@@ -265,6 +265,7 @@ pub fn text(r: &Report, md: bool) -> String {
             "at utilization",
             "cloud $/GPU-h",
             "break-even",
+            "chargeback $/GPU-h",
         ],
         &r.cost
             .models
@@ -280,6 +281,7 @@ pub fn text(r: &Report, md: bool) -> String {
                     opt(m.owned_usd_per_gpu_hour_at_utilization, 3),
                     opt(m.cloud_usd_per_gpu_hour, 2),
                     pct(m.break_even_utilization),
+                    opt(m.chargeback_usd_per_gpu_hour, 3),
                 ]
             })
             .collect::<Vec<_>>(),
@@ -299,16 +301,22 @@ pub fn text(r: &Report, md: bool) -> String {
         heading(&mut o, md, 2, "Cost by tenant and workload");
         let _ = writeln!(
             o,
-            "${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour charged to `{}`.\n",
+            "Owned ${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour owned, charged to `{}`. Chargeback is list price plus energy (docs/cost.md).\n",
             a.total_usd_per_hour, a.idle_gpu_equivalents, a.idle_usd_per_hour, UNALLOCATED
         );
         table(
             &mut o,
             md,
-            &["tenant", "$/hour"],
+            &["tenant", "owned $/hour", "chargeback $/hour"],
             &a.by_tenant_usd_per_hour
                 .iter()
-                .map(|(k, v)| vec![k.clone(), format!("{v:.2}")])
+                .map(|(k, v)| {
+                    vec![
+                        k.clone(),
+                        format!("{v:.2}"),
+                        opt(a.by_tenant_chargeback_usd_per_hour.get(k).copied(), 2),
+                    ]
+                })
                 .collect::<Vec<_>>(),
         );
         table(
@@ -320,7 +328,8 @@ pub fn text(r: &Report, md: bool) -> String {
                 "kind",
                 "GPU model",
                 "GPU-equivalents",
-                "$/hour",
+                "owned $/hour",
+                "chargeback $/hour",
             ],
             &a.rows
                 .iter()
@@ -332,6 +341,7 @@ pub fn text(r: &Report, md: bool) -> String {
                         x.gpu_model.clone(),
                         format!("{:.3}", x.gpu_equivalents),
                         format!("{:.2}", x.usd_per_hour),
+                        opt(x.chargeback_usd_per_hour, 2),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -535,142 +545,6 @@ pub fn text(r: &Report, md: bool) -> String {
     heading(&mut o, md, 2, "Sources");
     for s in &r.assumptions.sources {
         let _ = writeln!(o, "- {s}");
-    }
-    o
-}
-
-/// FOCUS columns (FinOps FOCUS 1.x; `shared/reference/peers-and-formats.md` section 1.11),
-/// with the split-allocation columns.
-pub const FOCUS_COLUMNS: &[&str] = &[
-    "BillingAccountId",
-    "BillingPeriodStart",
-    "BillingPeriodEnd",
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ServiceProviderName",
-    "ServiceCategory",
-    "ServiceName",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "SkuId",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "PricingQuantity",
-    "PricingUnit",
-    "ListUnitPrice",
-    "ContractedUnitPrice",
-    "ListCost",
-    "ContractedCost",
-    "EffectiveCost",
-    "BilledCost",
-    "BillingCurrency",
-    "AllocatedMethodId",
-    "AllocatedMethodDetails",
-    "AllocatedResourceId",
-    "AllocatedResourceName",
-    "AllocatedTags",
-    "Tags",
-];
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One charge period of `hours` starting at `period_start` (RFC 3339, UTC). Without a plan
-/// every GPU-hour is idle capacity and is allocated to the `unallocated` owner (the
-/// documented idle-cost policy: idle is charged to the platform, not spread over tenants).
-pub fn focus_csv(r: &Report, period_start: &str, period_end: &str, hours: f64) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "{}", FOCUS_COLUMNS.join(","));
-    // Without a plan, every GPU-hour is idle: one unallocated row per GPU model.
-    let rows: Vec<AttributionRow> = match &r.attribution {
-        Some(a) => a.rows.clone(),
-        None => r
-            .cost
-            .models
-            .iter()
-            .map(|m| AttributionRow {
-                tenant: UNALLOCATED.into(),
-                workload: "idle".into(),
-                kind: "-".into(),
-                gpu_model: m.model.clone(),
-                gpu_equivalents: m.gpus as f64,
-                usd_per_hour: m.owned_usd_per_hour.unwrap_or(0.0),
-            })
-            .collect(),
-    };
-    for row in rows {
-        let Some(m) = r.cost.models.iter().find(|m| m.model == row.gpu_model) else {
-            continue;
-        };
-        let Some(per_gpu_h) = m.owned_usd_per_hour.map(|o| o / m.gpus.max(1) as f64) else {
-            continue;
-        };
-        let qty = row.gpu_equivalents * hours;
-        let effective = per_gpu_h * qty;
-        let list = m.cloud_usd_per_gpu_hour.map(|c| c * qty);
-        let origin = format!("{}/{}", r.fabric, m.model);
-        let tags = format!(
-            "{{\"fabric\":\"{}\",\"gpu_model\":\"{}\"}}",
-            r.fabric, m.model
-        );
-        let alloc_tags = format!(
-            "{{\"tenant\":\"{}\",\"workload\":\"{}\",\"kind\":\"{}\"}}",
-            row.tenant, row.workload, row.kind
-        );
-        let cells: Vec<String> = vec![
-            format!("fabplan-{}", r.fabric),
-            period_start.into(),
-            period_end.into(),
-            period_start.into(),
-            period_end.into(),
-            "Usage".into(),
-            String::new(),
-            format!("{} GPU-hours, owned (depreciation + energy)", m.model),
-            "Usage-Based".into(),
-            "on-premises".into(),
-            "AI and Machine Learning".into(),
-            "GPU Fabric".into(),
-            origin.clone(),
-            origin,
-            "GPU Cluster".into(),
-            m.model.clone(),
-            format!("{qty:.3}"),
-            "GPU-Hours".into(),
-            format!("{qty:.3}"),
-            "GPU-Hours".into(),
-            m.cloud_usd_per_gpu_hour.map(|c| format!("{c:.4}")).unwrap_or_default(),
-            format!("{per_gpu_h:.4}"),
-            list.map(|l| format!("{l:.2}")).unwrap_or_default(),
-            format!("{effective:.2}"),
-            format!("{effective:.2}"),
-            format!("{effective:.2}"),
-            "USD".into(),
-            "gpu-equivalents".into(),
-            "{\"policy\":\"GPU-equivalents x owned $/GPU-h; idle and stranded capacity to unallocated\"}".into(),
-            format!("{}/{}", row.tenant, row.workload),
-            row.workload.clone(),
-            alloc_tags,
-            tags,
-        ];
-        let _ = writeln!(
-            o,
-            "{}",
-            cells
-                .iter()
-                .map(|s| csv_field(s))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
     }
     o
 }
