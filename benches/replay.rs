@@ -2,7 +2,8 @@
 //! paper's experiment (10 seeds, arrived demand up to 130%) per policy and pod list, the
 //! paper's figures beside ours, and the speed of one policy over one sample. Run:
 //! `cargo bench --bench replay` (all lists), `cargo bench --bench replay -- default` (one
-//! list), `-- --seeds 3` (fewer seeds). Figures go to BENCHMARKS.md.
+//! list), `-- --seeds 3` (fewer seeds), `-- --policies fgd,fabplan`, `-- --no-speed` (skip
+//! the one-sample timings). Figures go to BENCHMARKS.md.
 
 use std::time::Instant;
 
@@ -32,12 +33,21 @@ fn data_dir() -> std::path::PathBuf {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut seeds = 10u64;
+    let mut policies: Vec<String> = POLICY_NAMES.iter().map(|s| s.to_string()).collect();
+    let mut speed = true;
     let mut filter = Vec::new();
     let mut i = 0;
     while i < args.len() {
         if args[i] == "--seeds" {
             seeds = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(10);
             i += 1;
+        } else if args[i] == "--policies" {
+            if let Some(p) = args.get(i + 1) {
+                policies = p.split(',').map(str::to_string).collect();
+            }
+            i += 1;
+        } else if args[i] == "--no-speed" {
+            speed = false;
         } else if !args[i].starts_with('-') {
             filter.push(args[i].clone());
         }
@@ -60,7 +70,7 @@ fn main() {
         .collect();
     lists.sort_by_key(|n| (n != "default", n.clone()));
     let opts = Options {
-        policies: POLICY_NAMES.iter().map(|s| s.to_string()).collect(),
+        policies: policies.clone(),
         seeds: (42..42 + seeds).collect(),
         max_pct: 130,
         step_pct: 5,
@@ -85,7 +95,7 @@ fn main() {
     let order = experiment::sample(&t.pods, cluster.gpu_milli(), &opts, 42);
     println!("\n| policy | pods in one sample | seconds (one thread) |");
     println!("| --- | ---: | ---: |");
-    for (k, p) in POLICY_NAMES.iter().enumerate() {
+    for (k, p) in POLICY_NAMES.iter().enumerate().filter(|_| speed) {
         let start = Instant::now();
         let run = experiment::run_one(&cluster, &workload, &t.pods, &order, p, k, 42, &opts);
         println!(
@@ -113,11 +123,12 @@ fn main() {
                 .find(|s| s.policy == p && s.step_pct == step)
                 .expect("step")
         };
-        for p in POLICY_NAMES {
+        for p in &policies {
+            let p = p.as_str();
             let (a, b) = (at(p, 100), at(p, 130));
             let paper = PAPER_130
                 .iter()
-                .find(|(n, _)| name == "default" && n == p)
+                .find(|(n, _)| name == "default" && *n == p)
                 .map(|(_, v)| format!("{v:.1}"))
                 .unwrap_or_default();
             println!(
@@ -132,6 +143,9 @@ fn main() {
             );
         }
         let f = |p: &str, s: u32| at(p, s).allocation_pct.median;
+        if !(policies.iter().any(|p| p == "fgd") && policies.iter().any(|p| p == "fabplan")) {
+            continue;
+        }
         println!(
             "| {name} | fabplan - fgd | {:+.2} | {:+.2} |  | ({secs:.1} s for the list) |",
             f("fabplan", 100) - f("fgd", 100),
