@@ -521,8 +521,17 @@ fn departures_and_generated_arrivals_summaries() {
 
 #[test]
 fn bad_trace_input_is_located_with_its_code() {
+    // FP980 is a warning: the pods that fit nowhere stay in the experiment and fail.
+    let never = format!("{DIR}/bad/FP980-never-fits.csv");
+    let r = replay(&[&never, "--seeds", "1", "--policy", "bestfit"], "1");
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(
+        r.stderr.contains("FP980") && r.stderr.contains("FP980-never-fits.csv:3:1"),
+        "{}",
+        r.stderr
+    );
+    common::snapshot("replay_bad_FP980-never-fits", &r.transcript());
     for (name, extra) in [
-        ("FP980-never-fits", None),
         ("FP981-deleted-before-created", None),
         ("FP982-multi-gpu-share", None),
         ("FP983-missing-times", Some("--departures")),

@@ -117,6 +117,11 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
         if !diags.is_empty() {
             print(&diags, &file);
+        }
+        if diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+        {
             rejected += 1;
             continue;
         }
@@ -230,6 +235,9 @@ fn timeline_doc(
                 ),
                 None => (t.clone(), "trace"),
             };
+            // A pod that fits no empty node would wait forever (FP980 said so).
+            let mut trace = trace;
+            trace.pods.retain(|p| trace::ever_fits(cluster, p));
             let workload = Workload::typical(&t.pods, args.popularity);
             let results = policies
                 .par_iter()

@@ -72,7 +72,7 @@ pub fn cluster_from_fabric(fabric: &crate::model::Fabric) -> Cluster {
 
 /// The pods of an openb pod list against `cluster`. A `gpu_spec` code matches a model of
 /// the cluster by name or by its catalog key (`G2` or `openb-g2`). Diagnostics:
-/// FP980 for a pod no empty node of the cluster could ever hold, FP981 for a pod that is
+/// FP980 (a warning; the pod is kept) for a pod no empty node of the cluster could ever hold, FP981 for a pod that is
 /// deleted before it is created, FP982 for a multi-GPU pod asking part of each GPU.
 pub fn pods_from_openb(pods: &[OpenbPod], cluster: &Cluster) -> (Trace, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -144,8 +144,9 @@ pub fn pods_from_openb(pods: &[OpenbPod], cluster: &Cluster) -> (Trace, Vec<Diag
         };
         if !ever_fits(cluster, &pod) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     "FP980",
+                    crate::diag::Severity::Warning,
                     format!(
                         "pod `{}` fits no node of the cluster even when the cluster is empty",
                         p.name
@@ -164,7 +165,6 @@ pub fn pods_from_openb(pods: &[OpenbPod], cluster: &Cluster) -> (Trace, Vec<Diag
                     cluster.nodes.iter().map(|n| n.memory_mib).max().unwrap_or(0),
                 )),
             );
-            continue;
         }
         out.push(pod);
     }
