@@ -25,6 +25,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;
@@ -97,6 +98,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     Report(report::ReportArgs),
     Export(export::ExportArgs),
+    Replay(replay::ReplayArgs),
     #[command(name = "as-built")]
     AsBuilt(asbuilt::AsBuiltArgs),
     Completions(completions::CompletionsArgs),
@@ -149,6 +151,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Verify(args) => crate::commands::verify::run(&args, out),
         Command::Report(args) => crate::commands::report::run(&args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Replay(args) => crate::commands::replay::run(&args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
         Command::Completions(args) => crate::commands::completions::completions(&args, out),
         Command::Man(args) => crate::commands::completions::man(&args, out),

@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod inspect;
 pub mod mig;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;
