@@ -50,11 +50,7 @@ fn main() {
         report.slowest.as_secs_f64() * 1e3,
         report.slowest_input.chars().take(300).collect::<String>()
     );
-    println!(
-        "inputs over {} s: {}",
-        fuzz::SLOW.as_secs(),
-        report.slow
-    );
+    println!("inputs over {} s: {}", fuzz::SLOW.as_secs(), report.slow);
     for (kind, (n, t)) in &report.by_kind {
         println!(
             "  {kind}: {n} inputs, {:.1} s, {:.2} ms/input",

@@ -369,10 +369,11 @@ const MAX_DEPTH: usize = 64;
 /// The FP005 diagnostic of a document whose aliases expand past `MAX_ALIAS_REPLAYED_EVENTS`
 /// events or whose nesting (aliases expanded) passes `MAX_DEPTH`, computed from the parse
 /// events in one pass without replaying any alias: each anchored node's expanded size and
-/// depth are known when it closes, and each alias adds its target's. This is what the parser
-/// counts when it replays (every replayed event, nested replays included), so a document
-/// this accepts is within the parser's own limits. `None` when within them, or when the text
-/// does not parse (the typed parse reports the syntax error).
+/// depth are known when it closes, and each alias adds its target's expanded size. The
+/// parser's own replay counter (still set, `parse_options`) counts at least as much (it
+/// refused `alias-bomb.yaml` one level earlier), so it remains the backstop. `None` when
+/// within the limits, or when the text does not parse (the typed parse reports the syntax
+/// error).
 fn expansion_limit(file: &SourceFile) -> Option<Diagnostic> {
     use granit_parser::{Event, Parser};
     let text = file.text.as_str();
