@@ -23,3 +23,4 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod util;
+pub mod whatif;

@@ -423,3 +423,11 @@ mod tests {
         assert_eq!(compress_hostlist(&names), "n[1-3,5]");
     }
 }
+
+/// YAML text of `v` through serde-saphyr, the one way fabplan's writers emit YAML (exports,
+/// imports' skeletons, `generate`): long strings stay single-line scalars (no folded `>-`
+/// blocks, which some readers mishandle).
+pub fn to_yaml<T: serde::Serialize>(v: &T) -> String {
+    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes")
+}

@@ -46,9 +46,38 @@ fn two_nodes() -> Fabric {
     f
 }
 
+/// Two nodes of different models: `lab1` (HGX H100) and `lab2` (HGX H200), one rail
+/// group, for elastic replicas across GPU models.
+fn two_models() -> Fabric {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan/verify-mixed-fabric.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("verify-mixed-fabric");
+    let text = text
+        .replace("power_kw: 12\n", "power_kw: 35\n")
+        .replace("ids: \"lab[1-2]\"", "ids: \"lab1\"")
+        .replace("ids: \"lab[3-4]\"", "ids: \"lab2\"")
+        .replace("nodes: \"lab[1-4]\"", "nodes: \"lab[1-2]\"");
+    let f = fabplan::load::load_fabric_str("two-models.yaml", &text)
+        .fabric
+        .expect("two-model fabric loads");
+    assert_eq!(f.gpus.len(), NODES * GPUS_PER_NODE as usize);
+    let models: Vec<&str> = (0..NODES)
+        .map(|n| {
+            f.template_of(fabplan::model::NodeId::from_index(n))
+                .gpu_model
+                .as_str()
+        })
+        .collect();
+    assert_eq!(models, ["h100-80gb", "h200-141gb"]);
+    f
+}
+
 /// A random small demand: 1-3 tenants of every isolation policy, 1-7 workloads sized for
-/// their tenant (whole GPUs, MIG profiles, time-sliced shares, gangs of 1-16 GPUs).
-fn scenario(rng: &mut Rng) -> String {
+/// their tenant (whole GPUs, MIG profiles, time-sliced shares, gangs of 1-16 GPUs). With
+/// `elastic`, replicated workloads may take `min_replicas` (0 to all) and `same_model`.
+fn scenario(rng: &mut Rng, elastic: bool) -> String {
     let nt = 1 + rng.below(3) as usize;
     let mut s = String::from(
         "weights: {value: 1, cost_per_usd: 0, communication: 0, stranded: 0.25, disruption: 0}\ntenants:\n",
@@ -107,8 +136,23 @@ fn scenario(rng: &mut Rng) -> String {
                 ["0.125", "0.25", "0.5"][rng.below(3) as usize]
             ),
         };
+        let mut extra = String::new();
+        if elastic && !size.starts_with("kind: training") {
+            let reps: u64 = size
+                .split("replicas: ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .and_then(|r| r.parse().ok())
+                .expect("replicas");
+            if rng.below(3) > 0 {
+                extra.push_str(&format!(", min_replicas: {}", rng.below(reps + 1)));
+            }
+            if rng.below(3) == 0 {
+                extra.push_str(", same_model: true");
+            }
+        }
         s.push_str(&format!(
-            "  - {{name: w{w}, tenant: t{t}, priority: {prio}, {size}}}\n"
+            "  - {{name: w{w}, tenant: t{t}, priority: {prio}, {size}{extra}}}\n"
         ));
     }
     s
@@ -141,12 +185,26 @@ fn maximal_cliques(d: &Demand, members: &[usize]) -> Vec<Vec<usize>> {
 /// The exact optimum over concrete nodes (see the module doc).
 fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
     let catalog = fabplan::load::demand::fabric_catalog(f);
-    let table = catalog
-        .gpu("h100-80gb")
-        .and_then(|g| g.mig.clone())
-        .expect("h100 MIG table");
-    let layouts = fabplan::mig::maximal_layouts(&table, fabplan::mig::Rules::default());
-    let slices = table.compute_slices as f64;
+    // Each node's GPU model, MIG table and maximal layouts.
+    let node_model: Vec<String> = (0..NODES)
+        .map(|n| {
+            f.template_of(fabplan::model::NodeId::from_index(n))
+                .gpu_model
+                .clone()
+        })
+        .collect();
+    let tables: Vec<_> = node_model
+        .iter()
+        .map(|m| catalog.gpu(m).and_then(|g| g.mig.clone()))
+        .collect();
+    let layouts: Vec<Vec<fabplan::mig::Layout>> = tables
+        .iter()
+        .map(|t| {
+            t.as_ref()
+                .map(|t| fabplan::mig::maximal_layouts(t, fabplan::mig::Rules::default()))
+                .unwrap_or_default()
+        })
+        .collect();
     let mut vars = ProblemVariables::new();
     let mut rows = Vec::new();
     let mut obj = Expression::from(0.0);
@@ -162,73 +220,99 @@ fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
         _ => t as u32 + 1,
     };
     for (w, wl) in d.workloads.iter().enumerate() {
-        let Some(&unit) = wl.units.get("h100-80gb") else {
+        let units: Vec<Option<Unit>> = node_model
+            .iter()
+            .map(|m| wl.units.get(m).copied())
+            .collect();
+        if units.iter().all(|u| u.is_none()) {
             continue;
-        };
+        }
         let a = vars.add(variable().binary());
         let t = wl.tenant;
-        match unit {
-            Unit::Gpus(k) if wl.gang.is_some() => {
-                obj += wl.priority * k as f64 * a;
-                // Part of one node, or whole nodes.
-                let (per, count) = if k <= GPUS_PER_NODE {
-                    (k, 1)
-                } else if k % GPUS_PER_NODE == 0 {
-                    (GPUS_PER_NODE, k / GPUS_PER_NODE)
-                } else {
-                    rows.push(constraint!(a <= 0));
-                    continue;
-                };
-                let mut sum = Expression::from(0.0);
-                for n in 0..NODES {
-                    let x = vars.add(variable().binary());
-                    sum += x;
+        // A gang, or `same_model`: one model for all of it (a binary per model).
+        let one_model = wl.gang.is_some() || wl.same_model;
+        let mut pick: BTreeMap<&str, Variable> = BTreeMap::new();
+        if one_model {
+            let mut sum = Expression::from(0.0);
+            for m in &node_model {
+                if !pick.contains_key(m.as_str()) {
+                    let b = vars.add(variable().binary());
+                    sum += b;
+                    pick.insert(m.as_str(), b);
+                }
+            }
+            rows.push(constraint!(sum <= a));
+        }
+        let cap = if wl.gang.is_some() {
+            16.0
+        } else {
+            wl.replicas as f64
+        };
+        let mut sum = Expression::from(0.0);
+        let mut count = wl.replicas;
+        for n in 0..NODES {
+            let Some(unit) = units[n] else { continue };
+            let x = match unit {
+                Unit::Gpus(_) if wl.gang.is_some() => vars.add(variable().binary()),
+                _ => vars.add(variable().integer().min(0).max(wl.replicas as f64)),
+            };
+            if one_model {
+                let b = pick[node_model[n].as_str()];
+                rows.push(constraint!(x <= cap * b));
+            }
+            sum += x;
+            holds[n][t] += x;
+            match unit {
+                Unit::Gpus(k) if wl.gang.is_some() => {
+                    // Part of one node, or whole nodes; worth the whole gang once admitted.
+                    let per = if k <= GPUS_PER_NODE {
+                        count = 1;
+                        k
+                    } else if k % GPUS_PER_NODE == 0 {
+                        count = k / GPUS_PER_NODE;
+                        GPUS_PER_NODE
+                    } else {
+                        count = u32::MAX;
+                        k
+                    };
                     node_gpus[n] += per as f64 * x;
-                    holds[n][t] += x;
                 }
-                rows.push(constraint!(sum == count as f64 * a));
-            }
-            Unit::Gpus(k) => {
-                obj += wl.priority * (k * wl.replicas) as f64 * a;
-                let mut sum = Expression::from(0.0);
-                for n in 0..NODES {
-                    let x = vars.add(variable().integer().min(0).max(wl.replicas as f64));
-                    sum += x;
+                Unit::Gpus(k) => {
+                    obj += wl.priority * k as f64 * x;
                     node_gpus[n] += k as f64 * x;
-                    holds[n][t] += x;
                 }
-                rows.push(constraint!(sum == wl.replicas as f64 * a));
-            }
-            Unit::Mig(p) => {
-                let eq = table.profile(p).compute_slices as f64 / slices;
-                obj += wl.priority * eq * wl.replicas as f64 * a;
-                obj += STRANDED * eq * wl.replicas as f64 * a;
-                let mut sum = Expression::from(0.0);
-                for n in 0..NODES {
-                    let x = vars.add(variable().integer().min(0).max(wl.replicas as f64));
-                    sum += x;
-                    holds[n][t] += x;
+                Unit::Mig(p) => {
+                    let table = tables[n].as_ref().expect("MIG table");
+                    let eq = table.profile(p).compute_slices as f64 / table.compute_slices as f64;
+                    obj += (wl.priority + STRANDED) * eq * x;
                     *mig_need
                         .entry((n, group(t), p.0))
                         .or_insert_with(|| Expression::from(0.0)) += x;
                 }
-                rows.push(constraint!(sum == wl.replicas as f64 * a));
-            }
-            // Shares here are powers of two (1/8, 1/4, 1/2): summing thousandths per GPU is
-            // exact for them (first-fit decreasing packs any such set that fits by sum).
-            Unit::Share { milli: e, .. } => {
-                let eq = e as f64 / 1000.0;
-                obj += wl.priority * eq * wl.replicas as f64 * a;
-                obj += STRANDED * eq * wl.replicas as f64 * a;
-                let mut sum = Expression::from(0.0);
-                for (n, reps) in share_reps.iter_mut().enumerate() {
-                    let x = vars.add(variable().integer().min(0).max(wl.replicas as f64));
-                    sum += x;
-                    holds[n][t] += x;
-                    reps.push((w, e, x));
+                // Shares here are powers of two (1/8, 1/4, 1/2): summing thousandths per GPU
+                // is exact for them (first-fit decreasing packs any such set that fits by sum).
+                Unit::Share { milli: e, .. } => {
+                    obj += (wl.priority + STRANDED) * (e as f64 / 1000.0) * x;
+                    share_reps[n].push((w, e, x));
                 }
-                rows.push(constraint!(sum == wl.replicas as f64 * a));
             }
+        }
+        if let Some(g) = &wl.gang {
+            let _ = g;
+            let Some(Unit::Gpus(k)) = units.iter().flatten().next().copied() else {
+                unreachable!("a gang takes whole GPUs")
+            };
+            if count == u32::MAX {
+                rows.push(constraint!(a <= 0));
+                continue;
+            }
+            obj += wl.priority * k as f64 * a;
+            rows.push(constraint!(sum == count as f64 * a));
+        } else {
+            // Elastic: any count from `min_replicas` to `replicas` once admitted, each
+            // replica worth its share (all of them when the demand gives no minimum).
+            rows.push(constraint!(sum.clone() <= wl.replicas as f64 * a));
+            rows.push(constraint!(sum >= wl.min_replicas as f64 * a));
         }
     }
     let shared_tenants: Vec<usize> = (0..nt)
@@ -243,6 +327,7 @@ fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
             g
         };
         for grp in groups {
+            let layouts = &layouts[n];
             let ys: Vec<Variable> = layouts
                 .iter()
                 .map(|_| vars.add(variable().integer().min(0).max(GPUS_PER_NODE as f64)))
@@ -314,16 +399,35 @@ fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
 /// the gap of the exact optimum; every plan passes `verify`.
 #[test]
 fn bound_holds_against_an_exact_model() {
+    check_against_exact(&two_nodes(), 0..300, false, (200, 50));
+}
+
+/// The same on one H100 and one H200 node, with elastic replicas (`min_replicas` 0 to all)
+/// and `same_model` at random: replicas may split over both models unless told not to.
+#[test]
+fn bound_holds_with_elastic_and_multi_model_replicas() {
+    check_against_exact(&two_models(), 1000..1200, true, (150, 30));
+}
+
+fn check_against_exact(
+    f: &Fabric,
+    seeds: std::ops::Range<u64>,
+    elastic: bool,
+    (least_loaded, least_contested): (usize, usize),
+) {
     use rayon::prelude::*;
-    let f = two_nodes();
+    let f = f.clone();
     let mip_gap = 0.01;
     let loaded = std::sync::atomic::AtomicUsize::new(0);
     let contested = std::sync::atomic::AtomicUsize::new(0);
-    let failures: Vec<String> = (0..300u64)
+    // Plans with a workload split over two models, or admitted short of its replicas.
+    let mixed = std::sync::atomic::AtomicUsize::new(0);
+    let short = std::sync::atomic::AtomicUsize::new(0);
+    let failures: Vec<String> = seeds
         .into_par_iter()
         .filter_map(|seed| {
             let mut rng = Rng::new(seed);
-            let text = scenario(&mut rng);
+            let text = scenario(&mut rng, elastic);
             let d = fabplan::load::demand::demand_from_str("p.yaml", &text, &f).ok()?;
             let exact = exact_optimum(&f, &d);
             loaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -345,6 +449,16 @@ fn bound_holds_against_an_exact_model() {
             let (h, doc) = plan::plan_document(&f, &d, None, &o);
             if h.admitted.iter().any(|a| !a) {
                 contested.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if doc.workloads.iter().any(|w| !w.gpu_models.is_empty()) {
+                mixed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if doc
+                .workloads
+                .iter()
+                .any(|w| w.admitted && w.replicas < w.replicas_requested)
+            {
+                short.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             let tol = 1e-6 * exact.abs().max(1.0);
             let mut why = Vec::new();
@@ -389,7 +503,11 @@ fn bound_holds_against_an_exact_model() {
         })
         .collect();
     let (loaded, contested) = (loaded.into_inner(), contested.into_inner());
-    eprintln!("{loaded} demands loaded, {contested} with work left out");
+    let (mixed, short) = (mixed.into_inner(), short.into_inner());
+    eprintln!(
+        "{loaded} demands loaded, {contested} with work left out, {mixed} with replicas on \
+         two models, {short} with an elastic workload short of its replicas"
+    );
     assert!(
         failures.is_empty(),
         "{} failures, first:\n{}",
@@ -398,7 +516,9 @@ fn bound_holds_against_an_exact_model() {
     );
     // The cases must be hard enough to mean something.
     assert!(
-        loaded >= 200 && contested >= 50,
+        loaded >= least_loaded
+            && contested >= least_contested
+            && (!elastic || (mixed >= 10 && short >= 10)),
         "{loaded} loaded, {contested} contested"
     );
 }

@@ -211,8 +211,14 @@ fn slurm_import_reads_the_reference_syntax() {
         "{}",
         r.stdout
     );
+    // Parsed back: the link from h128's NIC to leaf4 (the serializer quotes only as needed).
+    let doc: serde_json::Value = serde_saphyr::from_str(&r.stdout).unwrap();
     assert!(
-        r.stdout.contains("{a: \"h128:nic0\", b: \"leaf4:32\""),
+        doc["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["a"] == "h128:nic0" && l["b"] == "leaf4:32"),
         "{}",
         r.stdout
     );
@@ -363,4 +369,241 @@ fn openb_bad_csv_exits_2_and_writes_nothing() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no `sn` column"), "{}", r.stderr);
     assert!(!dir.exists());
+}
+
+// ---- Kueue against its CRDs, topograph labels, names --------------------------------------
+
+/// Label keys: an optional DNS-subdomain prefix and a name of at most 63 characters; values
+/// at most 63, alphanumeric at both ends (Kubernetes, Labels and Selectors).
+fn valid_label(key: &str, value: &str) -> bool {
+    let name = regex::Regex::new(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$").unwrap();
+    let (prefix, k) = key.rsplit_once('/').unwrap_or(("", key));
+    let prefix_ok = prefix.is_empty()
+        || (prefix.len() <= 253
+            && regex::Regex::new(
+                r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            )
+            .unwrap()
+            .is_match(prefix));
+    prefix_ok
+        && !k.is_empty()
+        && k.len() <= 63
+        && name.is_match(k)
+        && value.len() <= 63
+        && name.is_match(value)
+}
+
+fn dns1123(s: &str) -> bool {
+    s.len() <= 253
+        && regex::Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+            .unwrap()
+            .is_match(s)
+}
+
+/// Every document of `fabplan export kueue`, parsed back, validates against the CRD's
+/// openAPI schema of the version it names (v1beta2 by default, v1beta1 by flag) and the CRD's
+/// CEL rules (hostname last, unique levels); Node labels and names follow Kubernetes syntax;
+/// no level has one value across the cluster.
+#[test]
+fn kueue_export_validates_against_the_crds() {
+    use common::openapi::{crd_schema, validate};
+    let topo_crd =
+        std::fs::read_to_string("tests/fixtures/schemas/kueue.x-k8s.io_topologies.yaml").unwrap();
+    let flavor_crd =
+        std::fs::read_to_string("tests/fixtures/schemas/kueue.x-k8s.io_resourceflavors.yaml")
+            .unwrap();
+    for (stem, path, _) in FABRICS {
+        for (api, flags) in [
+            ("v1beta2", vec![]),
+            (
+                "v1beta1",
+                vec!["--api", "v1beta1", "--labels", "nvidia-network"],
+            ),
+        ] {
+            let mut args = vec!["export", "kueue", path];
+            args.extend(flags.iter().copied());
+            let r = run(&args);
+            assert_eq!(r.code, 0, "{stem}: {}", r.stderr);
+            let mut levels: Vec<String> = Vec::new();
+            let mut values: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                Default::default();
+            for doc in r.stdout.split("---\n") {
+                let v: serde_json::Value = serde_saphyr::from_str(doc)
+                    .unwrap_or_else(|e| panic!("{stem}: document does not parse: {e}\n{doc}"));
+                let kind = v["kind"].as_str().unwrap().to_string();
+                let name = v["metadata"]["name"].as_str().unwrap();
+                assert!(dns1123(name), "{stem}: object name `{name}`");
+                match kind.as_str() {
+                    "Topology" | "ResourceFlavor" => {
+                        assert_eq!(v["apiVersion"], format!("kueue.x-k8s.io/{api}"));
+                        let crd = if kind == "Topology" {
+                            &topo_crd
+                        } else {
+                            &flavor_crd
+                        };
+                        let errs = validate(&crd_schema(crd, api), &v);
+                        assert!(errs.is_empty(), "{stem} {kind}: {errs:?}");
+                        if kind == "Topology" {
+                            levels = v["spec"]["levels"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|l| l["nodeLabel"].as_str().unwrap().to_string())
+                                .collect();
+                            assert_eq!(levels.last().unwrap(), "kubernetes.io/hostname");
+                            let unique: std::collections::BTreeSet<_> = levels.iter().collect();
+                            assert_eq!(unique.len(), levels.len(), "{stem}: levels repeat");
+                            for l in &levels[..levels.len() - 1] {
+                                let want = if api == "v1beta2" {
+                                    l.starts_with("fabric.topograph.run/tier-")
+                                        || l == "accelerator.topograph.run/domain"
+                                } else {
+                                    l.starts_with("network.topology.nvidia.com/")
+                                };
+                                assert!(want, "{stem} {api}: level `{l}`");
+                            }
+                        }
+                    }
+                    "Node" => {
+                        assert!(
+                            valid_label("kubernetes.io/hostname", name),
+                            "{stem}: {name}"
+                        );
+                        for (k, val) in v["metadata"]["labels"].as_object().unwrap() {
+                            let val = val.as_str().unwrap();
+                            assert!(valid_label(k, val), "{stem}: label {k}={val}");
+                            values.entry(k.clone()).or_default().insert(val.to_string());
+                        }
+                    }
+                    other => panic!("{stem}: unexpected kind {other}"),
+                }
+            }
+            for l in &levels[..levels.len() - 1] {
+                let n = values.get(l).map(|s| s.len()).unwrap_or(0);
+                assert!(n > 1, "{stem}: level `{l}` has {n} values");
+            }
+        }
+    }
+}
+
+/// The CRD check can fail: a level list without the hostname, a bad label and an unknown
+/// field are caught.
+#[test]
+fn the_crd_check_rejects_bad_documents() {
+    use common::openapi::{crd_schema, validate};
+    let crd =
+        std::fs::read_to_string("tests/fixtures/schemas/kueue.x-k8s.io_topologies.yaml").unwrap();
+    let schema = crd_schema(&crd, "v1beta2");
+    let bad: serde_json::Value = serde_json::json!({
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "Topology",
+        "metadata": {"name": "x"},
+        "spec": {"levels": [{"nodeLabel": "lab: 4"}], "extra": 1}
+    });
+    let errs = validate(&schema, &bad);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(!valid_label("fabric.topograph.run/tier-0", "lab: 4"));
+}
+
+/// A node named `lab: 4` or `lab#4` is an error on its declaration (FP926 for Kueue, FP928
+/// for Slurm), exit 2, and nothing is written.
+#[test]
+fn names_a_target_cannot_take_are_errors() {
+    let dir = std::env::temp_dir().join(format!("fabplan-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = "tests/fixtures/export/bad-names.yaml";
+    let validate = run(&["validate", f]);
+    assert_eq!(
+        validate.code, 0,
+        "the fabric itself is fine: {}",
+        validate.stderr
+    );
+    for (name, target) in [
+        ("export_kueue_bad_names", "kueue"),
+        ("export_slurm_bad_names", "slurm"),
+    ] {
+        let out = dir.join(format!("{target}.yaml"));
+        let r = run(&["export", target, f, "-o", out.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{target}: {}", r.stderr);
+        assert!(!out.exists(), "{target}: nothing is written");
+        let code = if target == "kueue" { "FP926" } else { "FP928" };
+        assert!(r.stderr.contains(code), "{target}: {}", r.stderr);
+        let transcript = r.transcript().replace(out.to_str().unwrap(), "OUT");
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("fabplan export {target} {f} -o OUT (nodes `lab: 4`, `lab#4`)"),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, transcript);
+        });
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// topology.yaml parses back, and with NVLink domains spanning nodes the block topology is
+/// the one cluster default.
+#[test]
+fn slurm_yaml_defaults_to_blocks_where_nvlink_spans_nodes() {
+    for (stem, path, _) in FABRICS {
+        let r = run(&["export", "slurm", path]);
+        assert_eq!(r.code, 0, "{stem}: {}", r.stderr);
+        let doc: serde_json::Value = serde_saphyr::from_str(&r.stdout).unwrap();
+        let tops = doc.as_array().unwrap();
+        let defaults: Vec<&serde_json::Value> = tops
+            .iter()
+            .filter(|t| t["cluster_default"] == true)
+            .collect();
+        assert_eq!(defaults.len(), 1, "{stem}: one cluster default");
+        if tops.iter().any(|t| t.get("block").is_some()) {
+            assert!(
+                defaults[0].get("block").is_some(),
+                "{stem}: block is the default"
+            );
+        }
+    }
+}
+
+/// A plan whose node is `lab: 4` cannot name a mig-parted config that is also the
+/// `nvidia.com/mig.config` label value: FP927 on the plan's GPU entry, exit 2, nothing
+/// written. A valid plan's config parses back as mig-parted.
+#[test]
+fn mig_parted_config_names_are_label_values() {
+    let dir = std::env::temp_dir().join(format!("fabplan-migname-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("mig.yaml");
+    let plan = "tests/fixtures/export/bad-name-plan.json";
+    let r = run(&["export", "mig-parted", plan, "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!out.exists());
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("fabplan export mig-parted {plan} -o OUT"),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("export_mig_parted_bad_name", r.transcript().replace(out.to_str().unwrap(), "OUT"));
+    });
+    let good = dir.join("good-plan.json");
+    std::fs::write(
+        &good,
+        std::fs::read_to_string(plan)
+            .unwrap()
+            .replace("lab: 4/0", "lab4/0"),
+    )
+    .unwrap();
+    let r = run(&[
+        "export",
+        "mig-parted",
+        good.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let (cfg, diags) =
+        fabplan::formats::mig_parted::parse(&fabplan::source::SourceFile::new("export", text));
+    let cfg = cfg.unwrap_or_else(|| panic!("valid mig-parted: {diags:?}"));
+    assert_eq!(cfg.configs.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
 }

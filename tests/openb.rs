@@ -101,3 +101,51 @@ fn bom_and_quoted_fields_import_one_workload_per_pod() {
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Plans `demand` with `extra` flags; returns the admitted pod names, sorted, after
+/// checking that `fabplan verify` accepts the plan.
+fn plan_and_verify(dir: &std::path::Path, name: &str, extra: &[&str]) -> Vec<String> {
+    let demand = dir.join("demand.yaml");
+    let out = dir.join(format!("{name}.json"));
+    let mut args = vec![
+        "plan",
+        demand.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let r = run_env(&args, &[]);
+    assert!(r.code == 0 || r.code == 1, "{name}: {}", r.stderr);
+    let v = run_env(
+        &["verify", demand.to_str().unwrap(), out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(v.code, 0, "{name}: {}{}", v.stdout, v.stderr);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mut names = common::planning::admitted(&doc);
+    names.sort();
+    names
+}
+
+/// Per-node CPU decides the fit (hand-checked): `roomy` (2 G2 GPUs, 64 cores) and `tight`
+/// (2 T4 GPUs, 16 cores); two light pods (1 GPU, 4 cores) and two heavy ones (1 GPU, 30
+/// cores), any GPU model. All four fit only with both heavy pods on `roomy` (60 of 64
+/// cores) and both light ones on `tight` (8 of 16). Best fit by GPUs puts the light pods,
+/// first in the trace, on `roomy` (equal fit, G2 is the first model), and then neither heavy
+/// pod fits `tight`; `plan` places all four (the balanced packing of pack.rs does: heavy
+/// first, each where GPU and CPU left stay in step).
+#[test]
+fn per_node_cpu_decides_the_fit() {
+    let dir = std::env::temp_dir().join(format!("fabplan-openb-cpu-{}", std::process::id()));
+    let fx = "tests/fixtures/openb/cpu-decides";
+    let r = import(&format!("{fx}/nodes.csv"), &format!("{fx}/pods.csv"), &dir);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let greedy = plan_and_verify(&dir, "greedy", &["--solver", "greedy"]);
+    assert_eq!(greedy, ["light-1", "light-2"]);
+    let highs = plan_and_verify(&dir, "highs", &[]);
+    assert_eq!(highs, ["heavy-1", "heavy-2", "light-1", "light-2"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

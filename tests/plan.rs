@@ -634,3 +634,194 @@ fn plan_refuses_a_fabric_with_design_errors() {
     assert!(!dir.join("plan.json").exists(), "no plan is written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The workload entry of a plan document (as JSON) by name.
+fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name)
+        .unwrap_or_else(|| panic!("no `{name}` in the plan"))
+}
+
+/// `tests/fixtures/plan/elastic-demand.yaml` (hand-proven in its header): the MILP admits
+/// all three workloads on all 32 GPUs at 30.87104 with `web` over both models as counted
+/// (naming used to fill H100 first, which left `cheap` nothing); greedy rejects `cheap`.
+/// Both plans verify. Human and JSON output snapshotted.
+#[test]
+fn elastic_and_multi_model_replicas_plan_and_verify() {
+    let path = "tests/fixtures/plan/elastic-demand.yaml";
+    let r = common::run(&["plan", path, "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["status"], "optimal");
+    assert!((doc["objective"].as_f64().unwrap() - 30.87104).abs() < 1e-6);
+    assert_eq!(doc["summary"]["gpus_used"], 32);
+    let web = entry(&doc, "web");
+    assert_eq!(web["gpus"], 20.0);
+    assert_eq!(
+        web["gpu_models"],
+        serde_json::json!(["h100-80gb", "h200-141gb"])
+    );
+    assert!(web["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["gpu_model"].is_string()));
+    let pinned = entry(&doc, "pinned");
+    assert_eq!(
+        (
+            pinned["replicas"].as_u64(),
+            pinned["replicas_requested"].as_u64()
+        ),
+        (Some(8), Some(8))
+    );
+    assert!(pinned["gpu_models"].is_null(), "same_model: one model");
+    let cheap = entry(&doc, "cheap");
+    assert_eq!(cheap["admitted"], true);
+    assert_eq!(
+        (
+            cheap["replicas"].as_u64(),
+            cheap["replicas_requested"].as_u64(),
+            cheap["min_replicas"].as_u64()
+        ),
+        (Some(4), Some(10), Some(2))
+    );
+    let reason = cheap["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("admitted 4 of 10 replicas (min 2): no node with 1 free h100-80gb GPUs"),
+        "{reason}"
+    );
+    let dir = std::env::temp_dir().join(format!("fabplan-elastic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("plan.json");
+    std::fs::write(&p, &r.stdout).unwrap();
+    let v = common::run(&["verify", path, p.to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    let g = common::run(&["plan", path, "--solver", "greedy", "--format", "json"]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    std::fs::write(&p, &g.stdout).unwrap();
+    let v = common::run(&["verify", path, p.to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    let gdoc: Value = serde_json::from_str(&g.stdout).unwrap();
+    assert_eq!(admitted(&gdoc), ["web", "pinned"]);
+    assert!(entry(&gdoc, "cheap")["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("only 0 of 10 replicas fit (min 2): "));
+    std::fs::remove_dir_all(&dir).ok();
+    doc["solve_seconds"] = "[redacted]".into();
+    common::snapshot(
+        "plan_elastic_multi_model",
+        &serde_json::to_string_pretty(&doc).unwrap(),
+    );
+    let human = common::run(&["plan", path]);
+    common::snapshot(
+        "plan_elastic_multi_model_human",
+        &human.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"),
+    );
+}
+
+/// An elastic service under a budget with GPUs to spare: $20/h buys 6 replicas at $3.153/h
+/// (a 3.00 H100-hour plus 1.275 kW x 1.2 PUE x $0.10/kWh), so 6 of 10 run, in greedy and
+/// the MILP alike, and the reason names the budget. With `min_replicas: 7` it is rejected.
+#[test]
+fn elastic_replicas_stop_at_the_tenant_budget() {
+    let f = lab();
+    let text = |min: u32| {
+        format!(
+            "tenants:\n  - {{name: lean, isolation: dedicated-gpu, budget_usd_per_hour: 20}}\n\
+             workloads:\n  - {{name: chat, tenant: lean, kind: inference, replicas: 10, \
+             min_replicas: {min}, size: {{gpus: 1}}}}\n"
+        )
+    };
+    let d = demand(&f, &text(2));
+    for solver in [SolverChoice::Greedy, SolverChoice::Highs] {
+        let (r, doc) = plan_json(&f, &d, None, &opts(solver));
+        let chat = entry(&doc, "chat");
+        assert_eq!(chat["replicas"], 6, "{solver:?}");
+        assert_eq!(r.assignments[0].len(), 6);
+        let reason = chat["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("admitted 6 of 10 replicas (min 2): tenant `lean` budget"),
+            "{solver:?}: {reason}"
+        );
+        assert!(violations(&f, &d, &doc).is_empty());
+        assert!(doc["cost_per_hour"]["lean"].as_f64().unwrap() <= 20.0);
+    }
+    let d = demand(&f, &text(7));
+    let (r, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
+    assert!(!r.admitted[0]);
+    let reason = entry(&doc, "chat")["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("only 6 of 10 replicas fit (min 7): tenant `lean` budget"),
+        "{reason}"
+    );
+}
+
+/// Verify counts elastic replicas: a plan holding fewer than `min_replicas` is FP864, one
+/// holding more than `replicas` too; between them it passes.
+#[test]
+fn verify_checks_the_elastic_replica_count() {
+    let f = lab();
+    let d = demand(
+        &f,
+        "tenants:\n  - {name: p, isolation: dedicated-gpu}\nworkloads:\n  - {name: chat, tenant: p, kind: inference, replicas: 4, min_replicas: 2, size: {gpus: 1}}\n",
+    );
+    let (_, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Greedy));
+    assert!(violations(&f, &d, &doc).is_empty());
+    let with = |gpus: &[&str]| {
+        let mut bad = doc.clone();
+        bad["workloads"][0]["assignments"] =
+            gpus.iter().map(|g| serde_json::json!({"gpu": g})).collect();
+        violations(&f, &d, &bad)
+    };
+    assert!(with(&["lab1/0", "lab1/1"]).is_empty());
+    assert_eq!(
+        with(&["lab1/0"]),
+        ["FP864: `chat` runs 1 replicas; the demand allows 2 to 4"]
+    );
+    let five = with(&["lab1/0", "lab1/1", "lab1/2", "lab1/3", "lab1/4"]);
+    assert!(five.iter().any(|v| v.starts_with("FP864")), "{five:?}");
+}
+
+/// The counted and the named plan agree on replicas over two models (issue 14 §1): `web`
+/// fits only split over H100 and H200, `pinned` only on H200 and `cheap` only on H100. The
+/// pooled model counts all 32 GPUs busy (30.87104); naming used to try one model for all of
+/// `web`, fall back to greedy and return 11.56164 (`web` rejected) against that bound.
+#[test]
+fn multi_model_naming_matches_the_counted_plan() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/plan/two-models-fabric.yaml"
+    );
+    let f = fabplan::load::load_fabric_file(std::path::Path::new(path))
+        .fabric
+        .expect("two-models fabric loads");
+    let d = demand(
+        &f,
+        "tenants:\n  - {name: svc, isolation: dedicated-gpu}\nworkloads:\n\
+         \x20 - {name: web, tenant: svc, kind: inference, replicas: 20, gpu_models: [h100-80gb, h200-141gb], size: {gpus: 1}}\n\
+         \x20 - {name: pinned, tenant: svc, kind: inference, replicas: 8, gpu_models: [h200-141gb], size: {gpus: 1}}\n\
+         \x20 - {name: cheap, tenant: svc, kind: inference, replicas: 4, gpu_models: [h100-80gb], size: {gpus: 1}}\n",
+    );
+    let (r, doc) = plan_json(&f, &d, None, &opts(SolverChoice::Highs));
+    assert_eq!(admitted(&doc), ["web", "pinned", "cheap"]);
+    assert!((r.objective - 30.87104).abs() < 1e-6, "{}", r.objective);
+    assert!(r.gap.is_some_and(|g| g < 1e-6), "{:?}", r.gap);
+    let by_model = |name: &str, model: &str| {
+        entry(&doc, name)["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["gpu_model"] == model)
+            .count()
+    };
+    assert_eq!(
+        by_model("web", "h100-80gb") + by_model("web", "h200-141gb"),
+        20
+    );
+    assert_eq!(by_model("web", "h200-141gb"), 8);
+    assert!(violations(&f, &d, &doc).is_empty());
+}

@@ -10,6 +10,7 @@
 
 pub mod diff;
 pub mod mapping;
+pub mod placement;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,10 +87,34 @@ pub struct CapturedLink {
     pub seen: Vec<Seen>,
 }
 
+/// A switch (or NVLink block) as topograph names it, and where.
+#[derive(Debug, Clone)]
+pub struct TierSwitch {
+    pub name: String,
+    /// The provider's own name, from topograph's `# slurm-name=original-name` comment.
+    pub alias: Option<String>,
+    pub seen: Seen,
+}
+
+/// Where topograph puts one node: the switch at each fabric tier (tier 0, the leaf, first)
+/// and its accelerator (NVLink) block. No ports: topograph does not report them.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub node: String,
+    pub seen: Seen,
+    pub tiers: Vec<TierSwitch>,
+    /// Further tier-0 switches the same node is listed under (one per rail, when the
+    /// provider lists a rail-optimised node on each of its leaves).
+    pub extra_leaves: Vec<TierSwitch>,
+    pub block: Option<TierSwitch>,
+}
+
 /// What one parser read from one capture.
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub halves: Vec<HalfLink>,
+    /// Node placements (topograph outputs).
+    pub placements: Vec<Placement>,
     /// Device keys (lowercased GUID or name) that have their own view in this capture: a cable
     /// to one of them must be seen from both ends.
     pub viewers: BTreeSet<String>,
@@ -105,6 +130,10 @@ pub struct Parsed {
 pub enum CaptureFormat {
     Ibnetdiscover,
     LldpJson,
+    /// NVIDIA topograph's Slurm `topology.conf` (tree and block lines).
+    TopographSlurm,
+    /// `kubectl get nodes -o json` with topograph's node labels.
+    TopographK8s,
 }
 
 impl CaptureFormat {
@@ -112,6 +141,12 @@ impl CaptureFormat {
     /// has `vendid=`, `Switch` or `Ca` lines.
     pub fn detect(text: &str) -> Option<CaptureFormat> {
         let first = text.trim_start();
+        if crate::formats::topograph::is_k8s(text) {
+            return Some(CaptureFormat::TopographK8s);
+        }
+        if crate::formats::topograph::is_slurm(text) {
+            return Some(CaptureFormat::TopographSlurm);
+        }
         if first.starts_with('{') {
             return Some(CaptureFormat::LldpJson);
         }
@@ -133,6 +168,8 @@ pub struct Capture {
     pub files: Vec<SourceFile>,
     pub formats: Vec<Option<CaptureFormat>>,
     pub links: Vec<CapturedLink>,
+    /// Node placements read from topograph outputs.
+    pub placements: Vec<Placement>,
     pub skipped_internal: usize,
     /// Problems per capture file (index into `files`).
     pub diagnostics: Vec<(usize, Diagnostic)>,
@@ -159,15 +196,19 @@ pub fn parse_capture(
             crate::formats::ibnetdiscover::parse(&file.text, file_index)
         }
         Some(CaptureFormat::LldpJson) => crate::formats::lldp::parse(file, file_index),
+        Some(CaptureFormat::TopographSlurm) => {
+            crate::formats::topograph::parse_slurm(file, file_index)
+        }
+        Some(CaptureFormat::TopographK8s) => crate::formats::topograph::parse_k8s(file, file_index),
         None => {
             let mut p = Parsed::default();
             p.diagnostics.push(
                 Diagnostic::error(
                     "FP942",
-                    format!("`{}` is neither `ibnetdiscover` output nor lldpd JSON", file.name),
+                    format!("`{}` is neither `ibnetdiscover` output, lldpd JSON nor a topograph output", file.name),
                 )
                 .at(Span { start: 0, len: file.text.len().min(1) }, "not a capture")
-                .help("give `ibnetdiscover` text output or `lldpcli -f json show neighbors details`; docs/as-built.md describes both"),
+                .help("give `ibnetdiscover` text output, `lldpcli -f json show neighbors details`, topograph's Slurm `topology.conf` or `kubectl get nodes -o json`; docs/as-built.md describes them"),
             );
             p
         }
@@ -184,6 +225,7 @@ pub fn add_parsed(
     parsed: Parsed,
 ) {
     halves.extend(parsed.halves);
+    cap.placements.extend(parsed.placements);
     viewers.extend(parsed.viewers);
     cap.skipped_internal += parsed.skipped_internal;
     cap.diagnostics

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-/// Compare discovered cabling (ibnetdiscover, lldpd JSON) with a fabric design.
+/// Compare discovered cabling (ibnetdiscover, lldpd JSON) or topograph placements with a fabric design.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -54,4 +54,8 @@ pub enum CaptureFormatArg {
     Ibnetdiscover,
     /// `lldpcli -f json show neighbors details` (or `-f json0`).
     LldpJson,
+    /// NVIDIA topograph's Slurm `topology.conf` (tree and block lines).
+    TopographSlurm,
+    /// `kubectl get nodes -o json` with NVIDIA topograph's node labels.
+    TopographK8s,
 }

@@ -45,6 +45,22 @@ pub struct MigPartedArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KueueApiVersion {
+    /// kueue.x-k8s.io/v1beta2, the storage version.
+    V1beta2,
+    /// kueue.x-k8s.io/v1beta1, deprecated.
+    V1beta1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KueueLabels {
+    /// topograph v1: fabric.topograph.run/tier-N (0 = leaf) and accelerator.topograph.run/domain.
+    Topograph,
+    /// Older topograph: network.topology.nvidia.com/{core,spine,leaf,accelerator}.
+    NvidiaNetwork,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SlurmFormat {
     /// topology.yaml (Slurm 25.05+): tree and block topologies side by side.
     Yaml,
@@ -93,18 +109,28 @@ pub struct SlurmExportArgs {
 #[derive(Debug, Args)]
 #[command(
     about = "Kueue Topology, ResourceFlavors and node labels (YAML documents)",
-    long_about = "Writes a Kueue `Topology` (levels top down: core, spine, then the NVLink \
-domain on NVL72 fabrics or the leaf group otherwise, then kubernetes.io/hostname), one \
+    long_about = "Writes a Kueue `Topology` (kueue.x-k8s.io/v1beta2; levels top down: core, \
+spine, then the NVLink domain on NVL72 fabrics or the leaf group otherwise, then \
+kubernetes.io/hostname; a level with one value across the cluster is dropped), one \
 `ResourceFlavor` per GPU model (matching nvidia.com/gpu.product), and one `Node` per compute \
-node with the topology labels (network.topology.nvidia.com/*, as NVIDIA topograph writes them).",
+node with the topology labels, keyed as NVIDIA topograph v1 writes them \
+(fabric.topograph.run/tier-N, accelerator.topograph.run/domain). Names Kubernetes cannot take \
+(FP926, FP927) stop the export with exit 2.",
     after_help = "Examples:
   fabplan export kueue fabrics/lab-small.yaml
-  fabplan export kueue fabrics/gb200-nvl72-su.yaml | kubectl apply -f -"
+  fabplan export kueue fabrics/gb200-nvl72-su.yaml | kubectl apply -f -
+  fabplan export kueue fabrics/lab-small.yaml --api v1beta1 --labels nvidia-network"
 )]
 pub struct KueueExportArgs {
     /// Fabric file (YAML).
     #[arg(value_name = "FABRIC")]
     pub fabric: PathBuf,
+    /// Kueue API version of the Topology and ResourceFlavors.
+    #[arg(long, value_enum, default_value = "v1beta2")]
+    pub api: KueueApiVersion,
+    /// Node label keys of the topology levels.
+    #[arg(long, value_enum, default_value = "topograph")]
+    pub labels: KueueLabels,
     /// Write to FILE instead of stdout (atomically; through a symlink to its target;
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]

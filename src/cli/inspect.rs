@@ -6,6 +6,7 @@ use std::path::PathBuf;
 #[command(after_help = "\
 Examples:
   fabplan inspect fabrics/dgx-h100-su1-ib.yaml
+  fabplan inspect fabrics/dgx-h100-su1-ib.yaml --per-rack
   fabplan inspect fabrics/gb200-nvl72-su.yaml --format json | jq .switches
 
 The file must load (exit 2 otherwise); design findings are `validate`'s job and do not
@@ -21,6 +22,10 @@ pub struct InspectArgs {
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print power per rack (human format); by default racks are summed per scalable unit,
+    /// else per leaf group. JSON always lists every rack.
+    #[arg(long)]
+    pub per_rack: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

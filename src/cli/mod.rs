@@ -27,6 +27,7 @@ pub mod report;
 pub mod size;
 pub mod validate;
 pub mod verify;
+pub mod whatif;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -65,6 +66,8 @@ pub enum Command {
     Export(export::ExportArgs),
     #[command(name = "as-built")]
     AsBuilt(asbuilt::AsBuiltArgs),
+    #[command(name = "what-if")]
+    WhatIf(whatif::WhatIfArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -111,6 +114,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Report(args) => crate::commands::report::run(&args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
+        Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
     }
 }
 

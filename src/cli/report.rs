@@ -10,10 +10,22 @@ pub enum ReportFormat {
     Human,
     Md,
     Json,
-    /// FinOps FOCUS columns, one row per GPU model and charge period.
+    /// FinOps FOCUS 1.2 cost and usage rows (1.3 with --focus-version 1.3), one per workload
+    /// and GPU model and one `unallocated` per GPU model for the charge period.
     Csv,
     /// One self-contained page with SVG pictures.
     Html,
+}
+
+/// FinOps FOCUS release of `--format csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FocusVersion {
+    /// FOCUS 1.2: every mandatory column, none of 1.3's.
+    #[value(name = "1.2")]
+    V1_2,
+    /// FOCUS 1.3: adds ServiceProviderName, HostProviderName and the Allocated* columns.
+    #[value(name = "1.3")]
+    V1_3,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,6 +48,7 @@ every one has a flag.",
     after_help = "Examples:
   fabplan report fabrics/lab-small.yaml
   fabplan report fabrics/lab-small.yaml --format html -o report.html
+  fabplan report fabrics/lab-small.yaml --per-rack
   fabplan report fabrics/lab-small.yaml --format json --fail switch:leaf3
   fabplan report fabrics/lab-small.yaml --utilization 0.6 --growth 10%/month
   fabplan report fabrics/lab-small.yaml --format csv --period 2026-05-01T00:00:00Z/2026-06-01T00:00:00Z
@@ -110,4 +123,11 @@ pub struct ReportArgs {
         default_value = "2026-01-01T00:00:00Z/2026-01-02T00:00:00Z"
     )]
     pub period: String,
+    /// FinOps FOCUS release of --format csv (see docs/cost.md).
+    #[arg(long, value_enum, value_name = "VERSION", default_value = "1.2")]
+    pub focus_version: FocusVersion,
+    /// Also print every rack (human, md and html): its power row and, in html, its nodes
+    /// and GPUs. By default racks are summed per scalable unit, else per leaf group.
+    #[arg(long)]
+    pub per_rack: bool,
 }

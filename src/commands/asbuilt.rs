@@ -24,6 +24,8 @@ fn read_captures(args: &AsBuiltArgs, paths: &[std::path::PathBuf]) -> Capture {
     let format = args.capture_format.map(|f| match f {
         CaptureFormatArg::Ibnetdiscover => CaptureFormat::Ibnetdiscover,
         CaptureFormatArg::LldpJson => CaptureFormat::LldpJson,
+        CaptureFormatArg::TopographSlurm => CaptureFormat::TopographSlurm,
+        CaptureFormatArg::TopographK8s => CaptureFormat::TopographK8s,
     });
     let mut cap = Capture::default();
     let mut halves = Vec::new();
@@ -380,7 +382,24 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     };
     let fabric = design.fabric.as_ref().expect("checked above");
-    let mut result = diff(fabric, &cap, mapping.as_ref());
+    // Topograph outputs carry placements, not cables: without a cabling capture there is
+    // nothing to compare cable by cable (every designed cable would read as missing).
+    let cabling = cap.formats.iter().any(|f| {
+        matches!(
+            f,
+            Some(CaptureFormat::Ibnetdiscover) | Some(CaptureFormat::LldpJson)
+        )
+    });
+    let mut result = if cabling {
+        diff(fabric, &cap, mapping.as_ref())
+    } else {
+        DiffResult {
+            design_links: fabric.links.len(),
+            ..Default::default()
+        }
+    };
+    let placed = crate::asbuilt::placement::diff(fabric, &cap, mapping.as_ref());
+    result.findings.extend(placed.findings);
     // Capture warnings (FP943) come first, as findings without a design label.
     let mut all: Vec<Finding> = cap
         .diagnostics
@@ -421,6 +440,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
                 "designed_cables": result.design_links,
                 "captured_cables": result.captured_links,
                 "matched": result.matched,
+                "topograph_nodes": cap.placements.len(),
                 "findings": all.iter().map(|f| finding_json(f, &design.file, &design.provenance, &cap.files)).collect::<Vec<_>>(),
                 "summary": {"errors": tally.errors, "warnings": tally.warnings, "notes": tally.notes},
             });
@@ -462,8 +482,13 @@ fn summary(design: &SourceFile, cap: &Capture, r: &DiffResult, t: Tally) -> Stri
     } else {
         "matches the design"
     };
+    let placed = if cap.placements.is_empty() {
+        String::new()
+    } else {
+        format!(", {} nodes placed by topograph", cap.placements.len())
+    };
     format!(
-        "{} as built ({} capture{}): {status}; {} designed cables, {} captured, {} matched ({})\n",
+        "{} as built ({} capture{}): {status}; {} designed cables, {} captured, {} matched{placed} ({})\n",
         design.name,
         cap.files.len(),
         if cap.files.len() == 1 { "" } else { "s" },

@@ -4,17 +4,22 @@
 use std::io::Write;
 
 use super::inputs::{load_fabric, report, DiagStyle};
-use crate::cli::export::{ExportArgs, ExportFormat, SlurmFormat, SlurmTopologyKind};
+use crate::cli::export::{
+    ExportArgs, ExportFormat, KueueApiVersion, KueueLabels, SlurmFormat, SlurmTopologyKind,
+};
 use crate::cli::output::emit;
+use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::{kueue, slurm};
-use crate::source::Provenance;
+use crate::model::Fabric;
+use crate::source::{Provenance, SourceFile};
 
 pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.format {
         ExportFormat::Slurm(a) => {
-            let f = load_fabric(&a.fabric)?;
+            let (f, file, prov) = load_located(&a.fabric)?;
+            reject_names(crate::formats::names::check_slurm(&f), &file, &prov)?;
             let t = slurm::from_fabric(&f);
             let header = format!(
                 "Slurm topology of fabric `{}`, written by `fabplan export slurm`",
@@ -65,8 +70,17 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
             emit(out, a.output.as_deref(), &inputs, text.as_bytes())?;
         }
         ExportFormat::Kueue(a) => {
-            let f = load_fabric(&a.fabric)?;
-            let k = kueue::from_fabric(&f);
+            let (f, file, prov) = load_located(&a.fabric)?;
+            let scheme = match a.labels {
+                KueueLabels::Topograph => kueue::LabelScheme::Topograph,
+                KueueLabels::NvidiaNetwork => kueue::LabelScheme::NvidiaNetwork,
+            };
+            let api = match a.api {
+                KueueApiVersion::V1beta2 => kueue::KueueApi::V1beta2,
+                KueueApiVersion::V1beta1 => kueue::KueueApi::V1beta1,
+            };
+            let k = kueue::from_fabric(&f, scheme);
+            reject_names(kueue::check_names(&f, &k), &file, &prov)?;
             let header = format!(
                 "Kueue topology of fabric `{}`, written by `fabplan export kueue`",
                 f.name
@@ -75,9 +89,37 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> Result<Outcome> {
                 out,
                 a.output.as_deref(),
                 &[&a.fabric],
-                kueue::render(&k, &header).as_bytes(),
+                kueue::render(&k, api, &header).as_bytes(),
             )?;
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// Loads a fabric keeping its file and spans, so a name the target cannot take is reported
+/// where the fabric declares it.
+fn load_located(path: &std::path::Path) -> Result<(Fabric, SourceFile, Provenance)> {
+    let loaded = crate::load::load_fabric_file(path);
+    match loaded.fabric {
+        Some(f) => Ok((f, loaded.file, loaded.provenance)),
+        None => {
+            report(
+                &loaded.diagnostics,
+                &loaded.file,
+                &loaded.provenance,
+                DiagStyle::Human,
+            );
+            Err(Error::InputRejected { count: 1 })
+        }
+    }
+}
+
+/// Names the target cannot take stop the export (exit 2), each reported on its declaration:
+/// nothing is written.
+fn reject_names(diags: Vec<Diagnostic>, file: &SourceFile, prov: &Provenance) -> Result<()> {
+    if diags.is_empty() {
+        return Ok(());
+    }
+    report(&diags, file, prov, DiagStyle::Human);
+    Err(Error::InputRejected { count: diags.len() })
 }

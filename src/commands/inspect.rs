@@ -26,7 +26,7 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> Result<Outcome> {
     let s = summarize(fabric);
     let text = match args.format {
         InspectFormat::Json => serde_json::to_string_pretty(&s).expect("json") + "\n",
-        InspectFormat::Human => human(&s),
+        InspectFormat::Human => human(&s, &rack_groups(fabric), args.per_rack),
     };
     emit(out, args.output.as_deref(), &[&args.file], text.as_bytes())?;
     Ok(Outcome::Clean)
@@ -36,7 +36,20 @@ fn opt_ratio(r: Option<f64>) -> String {
     r.map(|r| format!("{r:.2}:1")).unwrap_or_else(|| "-".into())
 }
 
-fn human(s: &Summary) -> String {
+/// (group name, its racks in fabric order): by scalable unit, else leaf group
+/// (`report::groups`), so a 100k-GPU fabric prints ~200 lines of power, not ~3,100.
+fn rack_groups(f: &crate::model::Fabric) -> Vec<(String, Vec<String>)> {
+    let lv = crate::fabric::levels::levels(f);
+    let (of_rack, names) = crate::report::groups::assign(f, &lv);
+    let mut groups: Vec<(String, Vec<String>)> =
+        names.into_iter().map(|(n, _)| (n, Vec::new())).collect();
+    for (rack, g) in f.racks.iter().zip(of_rack) {
+        groups[g].1.push(rack.name.clone());
+    }
+    groups
+}
+
+fn human(s: &Summary, groups: &[(String, Vec<String>)], per_rack: bool) -> String {
     let mut o = String::new();
     let models: Vec<String> = s
         .gpus_by_model
@@ -95,8 +108,34 @@ fn human(s: &Summary) -> String {
         "power       {:.1} kW total ({:.1} kW switches outside racks)",
         s.power_kw.total, s.power_kw.unracked_switches
     );
-    for (rack, kw) in &s.power_kw.racks {
-        let _ = writeln!(o, "            {rack:<16} {kw:>8.1} kW");
+    if per_rack {
+        for (rack, kw) in &s.power_kw.racks {
+            let _ = writeln!(o, "            {rack:<16} {kw:>8.1} kW");
+        }
+    } else {
+        for (name, racks) in groups {
+            let kws: Vec<f64> = racks
+                .iter()
+                .filter_map(|r| s.power_kw.racks.get(r).copied())
+                .collect();
+            let _ = writeln!(
+                o,
+                "            {name:<16} {:>8.1} kW in {} rack{} (fullest {:.1} kW)",
+                kws.iter().sum::<f64>(),
+                racks.len(),
+                if racks.len() == 1 { "" } else { "s" },
+                kws.iter().cloned().fold(0.0, f64::max)
+            );
+        }
+        if groups.len() < s.racks {
+            let _ = writeln!(
+                o,
+                "            ({} racks in {} group{}: scalable unit, else leaf group; every rack: --per-rack)",
+                s.racks,
+                groups.len(),
+                if groups.len() == 1 { "" } else { "s" }
+            );
+        }
     }
     let _ = writeln!(
         o,

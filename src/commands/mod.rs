@@ -14,6 +14,7 @@ pub mod report;
 pub mod size;
 pub mod validate;
 pub mod verify;
+pub mod whatif;
 
 /// Prints an input file's load diagnostic on stderr, with its file, line and column, and
 /// returns the exit-2 error (a plan read by `verify` or `export mig-parted`).

@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use crate::cli::output::emit;
-use crate::cli::report::{Precision, ReportArgs, ReportFormat};
+use crate::cli::report::{FocusVersion, Precision, ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::formats::focus;
 use crate::report::{self, html, pricing::Pricing, render, tokens, Failure, ReportOptions};
 
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -43,14 +44,18 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let r = report::build(&f, &options);
     let text = match args.format {
-        ReportFormat::Human => render::text(&r, false),
-        ReportFormat::Md => render::text(&r, true),
+        ReportFormat::Human => render::text(&r, false, args.per_rack),
+        ReportFormat::Md => render::text(&r, true, args.per_rack),
         ReportFormat::Json => serde_json::to_string_pretty(&r).expect("json") + "\n",
         ReportFormat::Csv => {
             let (start, end) = args.period.split_once('/').expect("checked");
-            render::focus_csv(&r, start, end, hours)
+            let version = match args.focus_version {
+                FocusVersion::V1_2 => focus::FocusVersion::V1_2,
+                FocusVersion::V1_3 => focus::FocusVersion::V1_3,
+            };
+            focus::csv(&r, version, start, end, hours)
         }
-        ReportFormat::Html => html::page(&f, &r, options.usage.as_ref()),
+        ReportFormat::Html => html::page(&f, &r, options.usage.as_ref(), args.per_rack),
     };
     let inputs: Vec<&std::path::Path> = std::iter::once(args.fabric.as_path())
         .chain(args.demand.as_deref())

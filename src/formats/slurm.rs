@@ -132,55 +132,106 @@ fn join_sizes(s: &[u32]) -> String {
         .join(",")
 }
 
-/// `topology.yaml`: the tree (cluster default) and, when there are blocks, a block topology.
+#[derive(serde::Serialize)]
+struct YamlTopology<'a> {
+    topology: &'a str,
+    cluster_default: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tree: Option<YamlTree>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block: Option<YamlBlocks>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flat: Option<bool>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlTree {
+    switches: Vec<YamlSwitch>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlSwitch {
+    switch: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlBlocks {
+    block_sizes: Vec<u32>,
+    blocks: Vec<YamlBlock>,
+}
+
+#[derive(serde::Serialize)]
+struct YamlBlock {
+    block: String,
+    nodes: String,
+}
+
+/// `topology.yaml` (Slurm 25.05+, SchedMD topology.yaml(5)): the tree and the blocks side by
+/// side, written through serde-saphyr. Where NVLink domains span nodes, the block topology is
+/// the cluster default (as `--format conf` chooses block), the tree is there for partitions
+/// that name it; otherwise the tree is. Names must have passed
+/// [`crate::formats::names::check_slurm`].
 pub fn render_yaml(t: &SlurmTopology, header: &str) -> String {
-    let mut o = String::new();
-    for line in header.lines() {
-        let _ = writeln!(o, "# {line}");
-    }
+    let mut doc: Vec<YamlTopology> = Vec::new();
+    let hosts = |v: &[String]| (!v.is_empty()).then(|| compress_hostlist(v));
     if !t.tree.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.tree_name);
-        let _ = writeln!(o, "  cluster_default: true");
-        let _ = writeln!(o, "  tree:");
-        let _ = writeln!(o, "    switches:");
-        for s in &t.tree {
-            let _ = writeln!(o, "      - switch: {}", s.name);
-            if !s.switches.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "        children: \"{}\"",
-                    compress_hostlist(&s.switches)
-                );
-            }
-            if !s.nodes.is_empty() {
-                let _ = writeln!(o, "        nodes: \"{}\"", compress_hostlist(&s.nodes));
-            }
-        }
+        doc.push(YamlTopology {
+            topology: &t.tree_name,
+            cluster_default: t.blocks.is_empty(),
+            tree: Some(YamlTree {
+                switches: t
+                    .tree
+                    .iter()
+                    .map(|s| YamlSwitch {
+                        switch: s.name.clone(),
+                        children: hosts(&s.switches),
+                        nodes: hosts(&s.nodes),
+                    })
+                    .collect(),
+            }),
+            block: None,
+            flat: None,
+        });
     }
     if !t.blocks.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.block_name);
-        let _ = writeln!(o, "  cluster_default: {}", t.tree.is_empty());
-        let _ = writeln!(o, "  block:");
-        let _ = writeln!(
-            o,
-            "    block_sizes: [{}]",
-            t.block_sizes
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(o, "    blocks:");
-        for b in &t.blocks {
-            let _ = writeln!(o, "      - block: {}", b.name);
-            let _ = writeln!(o, "        nodes: \"{}\"", compress_hostlist(&b.nodes));
-        }
+        doc.push(YamlTopology {
+            topology: &t.block_name,
+            cluster_default: true,
+            tree: None,
+            block: Some(YamlBlocks {
+                block_sizes: t.block_sizes.clone(),
+                blocks: t
+                    .blocks
+                    .iter()
+                    .map(|b| YamlBlock {
+                        block: b.name.clone(),
+                        nodes: compress_hostlist(&b.nodes),
+                    })
+                    .collect(),
+            }),
+            flat: None,
+        });
     }
-    if t.tree.is_empty() && t.blocks.is_empty() {
-        let _ = writeln!(o, "- topology: {}", t.tree_name);
-        let _ = writeln!(o, "  cluster_default: true");
-        let _ = writeln!(o, "  flat: true");
+    if doc.is_empty() {
+        doc.push(YamlTopology {
+            topology: &t.tree_name,
+            cluster_default: true,
+            tree: None,
+            block: None,
+            flat: Some(true),
+        });
     }
+    let mut o = String::new();
+    for line in header.lines() {
+        o.push_str("# ");
+        o.push_str(line);
+        o.push('\n');
+    }
+    o.push_str(&crate::util::to_yaml(&doc));
     o
 }
 
@@ -1172,41 +1223,38 @@ pub fn skeleton_yaml(
         *p += 1;
         *p
     };
-    let mut links = Vec::new();
+    use serde_json::{json, Value};
+    use serde_saphyr::FlowMap;
+    let mut links: Vec<FlowMap<Value>> = Vec::new();
     for s in &t.tree {
         for n in &s.nodes {
             let p = port(&s.name);
-            links.push(format!(
-                "  - {{a: \"{n}:nic0\", b: \"{}:{p}\", gbps: {gbps}, medium: dac}}",
-                s.name
-            ));
+            links.push(FlowMap(json!({
+                "a": format!("{n}:nic0"),
+                "b": format!("{}:{p}", s.name),
+                "gbps": gbps,
+                "medium": "dac",
+            })));
         }
     }
     for s in &t.tree {
         for c in &s.switches {
             let pc = port(c);
             let pp = port(&s.name);
-            links.push(format!(
-                "  - {{a: \"{c}:{pc}\", b: \"{}:{pp}\", gbps: {gbps}, medium: aoc}}",
-                s.name
-            ));
+            links.push(FlowMap(json!({
+                "a": format!("{c}:{pc}"),
+                "b": format!("{}:{pp}", s.name),
+                "gbps": gbps,
+                "medium": "aoc",
+            })));
         }
     }
     let ports = next_port.values().copied().max().unwrap_or(1).max(1);
-    let mut y = String::new();
-    for line in header.lines() {
-        let _ = writeln!(y, "# {line}");
-    }
-    let _ = writeln!(y, "fabric: {}", o.fabric_name);
-    let _ = writeln!(y, "description: skeleton imported from a Slurm topology; power, GPUs and link speeds are assumptions");
-    let _ = writeln!(y, "transport: {}", o.transport.as_str());
-    let _ = writeln!(y, "\nswitch_models:");
-    let _ = writeln!(y, "  - {{id: slurm-switch, ports: {ports}, port_gbps: {gbps}}}   # radix = the busiest switch's links");
-    let _ = writeln!(y, "\nnode_templates:");
-    let _ = writeln!(y, "  - id: slurm-node");
+    let mut template = serde_json::Map::new();
+    template.insert("id".into(), json!("slurm-node"));
     if let Some(g) = &o.gpu {
-        let _ = writeln!(y, "    gpu: {g}");
-        let _ = writeln!(y, "    gpus: {}", o.gpus_per_node);
+        template.insert("gpu".into(), json!(g));
+        template.insert("gpus".into(), json!(o.gpus_per_node));
         let nvlink = if has_blocks {
             "nvl72-tray"
         } else if o.gpus_per_node == 8 {
@@ -1214,43 +1262,80 @@ pub fn skeleton_yaml(
         } else {
             "none"
         };
-        let _ = writeln!(y, "    nvlink: {nvlink}");
+        template.insert("nvlink".into(), json!(nvlink));
     }
-    let _ = writeln!(y, "    power_kw: {}", o.node_power_kw);
-    if o.gpu.is_some() {
-        let _ = writeln!(y, "    nics: [{{port: nic0, gpu: 0, gbps: {gbps}}}]");
+    template.insert("power_kw".into(), json!(o.node_power_kw));
+    let nic = if o.gpu.is_some() {
+        json!({"port": "nic0", "gpu": 0, "gbps": gbps})
     } else {
-        let _ = writeln!(y, "    nics: [{{port: nic0, gbps: {gbps}}}]");
-    }
-    let _ = writeln!(y, "\nracks:");
-    for (name, nodes, nvl) in &racks {
-        let kw = (nodes.len() as f64 * o.node_power_kw * 10.0).ceil() / 10.0;
-        let dom = if *nvl && has_blocks {
-            ", nvlink_domain: {kind: nvl72}"
-        } else {
-            ""
-        };
-        let cooling = if kw > 40.0 { "liquid" } else { "air" };
-        let _ = writeln!(
-            y,
-            "  - {{id: {name}, power_kw: {kw}, cooling: {cooling}{dom}, nodes: [{{template: slurm-node, ids: \"{}\"}}]}}",
-            compress_hostlist(nodes)
-        );
-    }
-    if !t.tree.is_empty() {
-        let _ = writeln!(y, "\nswitches:");
-        for s in &t.tree {
-            let _ = writeln!(
-                y,
-                "  - {{ids: {}, tier: {}, model: slurm-switch}}",
-                s.name,
-                tier_name(tiers[&s.name])
+        json!({"port": "nic0", "gbps": gbps})
+    };
+    template.insert("nics".into(), json!([nic]));
+    let racks: Vec<FlowMap<Value>> = racks
+        .iter()
+        .map(|(name, nodes, nvl)| {
+            let kw = (nodes.len() as f64 * o.node_power_kw * 10.0).ceil() / 10.0;
+            let mut r = serde_json::Map::new();
+            r.insert("id".into(), json!(name));
+            r.insert("power_kw".into(), json!(kw));
+            r.insert(
+                "cooling".into(),
+                json!(if kw > 40.0 { "liquid" } else { "air" }),
             );
-        }
-        let _ = writeln!(y, "\nlinks:");
-        for l in links {
-            let _ = writeln!(y, "{l}");
-        }
+            if *nvl && has_blocks {
+                r.insert("nvlink_domain".into(), json!({"kind": "nvl72"}));
+            }
+            r.insert(
+                "nodes".into(),
+                json!([{"template": "slurm-node", "ids": compress_hostlist(nodes)}]),
+            );
+            FlowMap(Value::Object(r))
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Skeleton {
+        fabric: String,
+        description: &'static str,
+        transport: &'static str,
+        switch_models: Vec<FlowMap<Value>>,
+        node_templates: Vec<Value>,
+        racks: Vec<FlowMap<Value>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        switches: Vec<FlowMap<Value>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        links: Vec<FlowMap<Value>>,
     }
+    let doc = Skeleton {
+        fabric: o.fabric_name.clone(),
+        description:
+            "skeleton imported from a Slurm topology; power, GPUs and link speeds are assumptions",
+        transport: o.transport.as_str(),
+        // Radix: the busiest switch's links.
+        switch_models: vec![FlowMap(
+            json!({"id": "slurm-switch", "ports": ports, "port_gbps": gbps}),
+        )],
+        node_templates: vec![Value::Object(template)],
+        racks,
+        switches: t
+            .tree
+            .iter()
+            .map(|s| {
+                FlowMap(json!({
+                    "ids": s.name,
+                    "tier": tier_name(tiers[&s.name]),
+                    "model": "slurm-switch",
+                }))
+            })
+            .collect(),
+        links: if t.tree.is_empty() { Vec::new() } else { links },
+    };
+    let mut y = String::new();
+    for line in header.lines() {
+        y.push_str("# ");
+        y.push_str(line);
+        y.push('\n');
+    }
+    y.push_str("# switch_models: the radix is the busiest switch's links\n");
+    y.push_str(&crate::util::to_yaml(&doc));
     Ok(y)
 }

@@ -100,6 +100,60 @@ fn opt_number(
 }
 
 /// A diagnostic whose primary label sits on `value` (when its location is known).
+/// `min_replicas` checked against the workload (FP816-FP818): not on a training gang (one
+/// all-or-nothing gang), at most `replicas` (as given or derived for an agent), and not 0 on
+/// a required workload. Absent: all of `replicas`.
+fn min_replicas_of(
+    name: &str,
+    kind: Kind,
+    w: &RawWorkload,
+    replicas: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u32> {
+    let Some(m) = &w.min_replicas else {
+        return Some(replicas);
+    };
+    if kind == Kind::Training {
+        diags.push(err_at(
+            "FP816",
+            format!("training workload `{name}` has `min_replicas`"),
+            m,
+            "a gang is all or nothing",
+            "drop `min_replicas`, or split the job into smaller gangs that may run alone",
+        ));
+        return None;
+    }
+    if m.value > replicas {
+        let what = if w.replicas.is_some() {
+            format!("`replicas: {replicas}`")
+        } else {
+            format!("the {replicas} replicas it is sized to")
+        };
+        diags.push(err_at(
+            "FP817",
+            format!(
+                "workload `{name}` has `min_replicas: {}` above {what}",
+                m.value
+            ),
+            m,
+            "more than the workload asks for",
+            format!("give `min_replicas` between 0 and {replicas}"),
+        ));
+        return None;
+    }
+    if m.value == 0 && w.required {
+        diags.push(err_at(
+            "FP818",
+            format!("required workload `{name}` has `min_replicas: 0`"),
+            m,
+            "a required workload must run at least one replica",
+            "give `min_replicas: 1` or more, or drop `required: true`",
+        ));
+        return None;
+    }
+    Some(m.value)
+}
+
 fn err_at<T>(
     code: &'static str,
     message: String,
@@ -812,6 +866,7 @@ fn build_workload(
         ));
         return None;
     }
+    let min_replicas = min_replicas_of(name, kind, w, replicas, diags)?;
     Some(Workload {
         name: name.to_string(),
         tenant,
@@ -819,6 +874,8 @@ fn build_workload(
         priority,
         required: w.required,
         replicas,
+        min_replicas,
+        same_model: w.same_model.as_ref().is_some_and(|s| s.value),
         units,
         gang,
         memory_gib,

@@ -117,6 +117,18 @@ pub enum Unit {
     Share { milli: u16, mem_mib: u32 },
 }
 
+impl Workload {
+    /// Whether the workload may be admitted with fewer replicas than it asks for.
+    pub fn is_elastic(&self) -> bool {
+        self.gang.is_none() && self.min_replicas < self.replicas
+    }
+
+    /// Whether its replicas may land on different GPU models.
+    pub fn may_mix_models(&self) -> bool {
+        self.gang.is_none() && !self.same_model && self.units.len() > 1
+    }
+}
+
 /// Thousandths of a GPU in one whole GPU.
 pub const MILLI_PER_GPU: u32 = 1000;
 
@@ -137,6 +149,14 @@ pub struct Workload {
     pub required: bool,
     /// Independent replicas (inference, agent); 1 for a training gang.
     pub replicas: u32,
+    /// Elastic replicas: the workload may be admitted with any count from this to
+    /// `replicas`, each replica worth its share of the value (`min_replicas: 0`: fully
+    /// optional). Equal to `replicas` (all or nothing) unless the demand says otherwise;
+    /// always 1 for a training gang.
+    pub min_replicas: u32,
+    /// All replicas on one GPU model (`same_model: true`); else replicas may land on
+    /// different models of `units`, each sized for its model.
+    pub same_model: bool,
     /// Per eligible GPU model (catalog key): what one replica takes.
     pub units: BTreeMap<String, Unit>,
     /// Training: all-or-nothing gang with topology levels.

@@ -2,7 +2,6 @@
 //! `nvidia.com/mig.config` node labels that select them.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
@@ -54,10 +53,11 @@ fn setting(layout: &str) -> MigSetting {
 /// (`load::state`); without it each layout is checked on the GPU model the plan names for
 /// the workloads on that GPU, and a GPU whose model the plan does not tell is an error.
 pub fn mig_parted(plan: &PlanDocument, fabric: Option<&Fabric>) -> Result<String, Vec<Diagnostic>> {
-    let diags = match fabric {
+    let mut diags = match fabric {
         Some(f) => state_from_document(plan, f).1,
         None => check_layouts_on_catalog(plan),
     };
+    diags.extend(check_config_names(plan));
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -69,7 +69,8 @@ fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for g in &plan.gpus {
         let Some(layout) = &g.mig else { continue };
-        // The model of the workloads the plan puts on this GPU.
+        // The model of the workloads the plan puts on this GPU: the assignment's own when
+        // the workload's replicas span models, else the workload's.
         let model = plan
             .workloads
             .iter()
@@ -77,7 +78,13 @@ fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
                 g.workloads.contains(&w.name.value)
                     || w.assignments.iter().any(|a| a.gpu.value == g.gpu.value)
             })
-            .find_map(|w| w.gpu_model.as_deref());
+            .find_map(|w| {
+                w.assignments
+                    .iter()
+                    .find(|a| a.gpu.value == g.gpu.value)
+                    .and_then(|a| a.gpu_model.as_deref())
+                    .or(w.gpu_model.as_deref())
+            });
         let table = model
             .and_then(|m| Catalog::builtin().gpu(m))
             .and_then(|m| m.mig.as_ref());
@@ -120,6 +127,64 @@ fn check_layouts_on_catalog(plan: &PlanDocument) -> Vec<Diagnostic> {
     diags
 }
 
+/// One device group of a mig-parted config (NVIDIA/mig-parted `config.yaml`, `version: v1`).
+#[derive(serde::Serialize)]
+struct Entry {
+    devices: serde_saphyr::FlowSeq<Vec<u32>>,
+    #[serde(rename = "mig-enabled")]
+    mig_enabled: bool,
+    #[serde(rename = "mig-devices", skip_serializing_if = "Option::is_none")]
+    mig_devices: Option<BTreeMap<String, u32>>,
+}
+
+/// The mig-parted config name of `node`, which is also its `nvidia.com/mig.config` label
+/// value.
+fn config_name(node: &str) -> String {
+    format!("fabplan-{node}")
+}
+
+/// YAML text of `v` through serde-saphyr, every line indented by `indent` spaces: fragments
+/// the serializer wrote, nested by indentation so `# planned:` comments can sit between them.
+fn yaml_indented<T: serde::Serialize>(v: &T, indent: usize) -> String {
+    let opts =
+        serde_saphyr::ser_options! { compact_list_indent: false, prefer_block_scalars: false };
+    let text = serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes");
+    text.lines()
+        .map(|l| format!("{:indent$}{l}\n", ""))
+        .collect()
+}
+
+/// Every `nvidia.com/mig.config` value must be a Kubernetes label value (FP927) on the
+/// plan's GPU entry that names the node.
+fn check_config_names(plan: &PlanDocument) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for g in plan.gpus.iter().filter(|g| g.mig.is_some()) {
+        let Some((node, _)) = g.gpu.value.rsplit_once('/') else {
+            continue;
+        };
+        let name = config_name(node);
+        if !seen.insert(name.clone()) || crate::formats::names::is_label_value(&name) {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(
+                "FP927",
+                format!("mig-parted config `{name}` is not a Kubernetes label value"),
+            )
+            .at_opt(
+                source::known_span_of(&g.gpu),
+                "its node names the `nvidia.com/mig.config` label value",
+            )
+            .help(
+                "label values are at most 63 letters, digits, `-`, `_` and `.`, alphanumeric at \
+both ends; rename the node in the fabric and plan again",
+            ),
+        );
+    }
+    diags
+}
+
 fn render(plan: &PlanDocument) -> String {
     // node -> gpu index -> Some(setting) for MIG, None for whole/shared.
     let mut nodes: BTreeMap<String, BTreeMap<u32, Option<MigSetting>>> = BTreeMap::new();
@@ -135,30 +200,29 @@ fn render(plan: &PlanDocument) -> String {
     }
     nodes.retain(|_, gpus| gpus.values().any(|x| x.is_some()));
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# mig-parted config written by `fabplan export mig-parted`; apply with"
-    );
-    let _ = writeln!(
-        s,
-        "# `nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager."
-    );
-    let _ = writeln!(
-        s,
-        "# mig-parted applies the profile counts and the driver picks each instance's start;"
-    );
-    let _ = writeln!(
-        s,
-        "# `# planned:` gives the plan's starts: compare them with `nvidia-smi mig -lgi`."
-    );
-    let _ = writeln!(s, "version: v1");
-    let _ = writeln!(s, "mig-configs:");
+    for line in [
+        "mig-parted config written by `fabplan export mig-parted`; apply with",
+        "`nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager.",
+        "mig-parted applies the profile counts and the driver picks each instance's start;",
+        "`# planned:` gives the plan's starts: compare them with `nvidia-smi mig -lgi`.",
+    ] {
+        s.push_str("# ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str(&yaml_indented(&BTreeMap::from([("version", "v1")]), 0));
     if nodes.is_empty() {
-        s.truncate(s.len() - "mig-configs:\n".len());
-        let _ = writeln!(s, "mig-configs: {{}}");
+        s.push_str(&yaml_indented(
+            &BTreeMap::from([("mig-configs", BTreeMap::<String, ()>::new())]),
+            0,
+        ));
+    } else {
+        s.push_str("mig-configs:\n");
     }
     for (node, gpus) in &nodes {
-        let _ = writeln!(s, "  fabplan-{node}:");
+        // The key through the serializer (quoted if it had to be); names passed FP927.
+        let key = serde_saphyr::to_string(&config_name(node)).expect("a string serializes");
+        s.push_str(&format!("  {}:\n", key.trim_end()));
         // Group devices with identical settings, in device order of first appearance.
         let mut groups: Vec<DeviceGroup> = Vec::new();
         for (idx, cfg) in gpus {
@@ -168,38 +232,23 @@ fn render(plan: &PlanDocument) -> String {
             }
         }
         for (cfg, devices) in groups {
-            let list = devices
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
             if let Some(m) = &cfg {
-                let _ = writeln!(s, "    # planned: {}", m.planned.join(" "));
+                s.push_str(&format!("    # planned: {}\n", m.planned.join(" ")));
             }
-            let _ = writeln!(s, "    - devices: [{list}]");
-            match cfg {
-                Some(m) => {
-                    let _ = writeln!(s, "      mig-enabled: true");
-                    let _ = writeln!(s, "      mig-devices:");
-                    for (p, n) in m.counts {
-                        let _ = writeln!(s, "        \"{p}\": {n}");
-                    }
-                }
-                None => {
-                    let _ = writeln!(s, "      mig-enabled: false");
-                }
-            }
+            let entry = Entry {
+                devices: serde_saphyr::FlowSeq(devices),
+                mig_enabled: cfg.is_some(),
+                mig_devices: cfg.map(|m| m.counts),
+            };
+            s.push_str(&yaml_indented(&[entry], 4));
         }
     }
-    let _ = writeln!(
-        s,
-        "# node labels to apply (nvidia.com/mig.config selects the config above):"
-    );
+    s.push_str("# node labels to apply (nvidia.com/mig.config selects the config above):\n");
     for node in nodes.keys() {
-        let _ = writeln!(
-            s,
-            "# kubectl label node {node} nvidia.com/mig.config=fabplan-{node} --overwrite"
-        );
+        s.push_str(&format!(
+            "# kubectl label node {node} nvidia.com/mig.config={} --overwrite\n",
+            config_name(node)
+        ));
     }
     s
 }

@@ -341,7 +341,13 @@ pub fn assign(
         }
     }
     for (w, e) in take {
-        if d.workloads[w].required {
+        let wl = &d.workloads[w];
+        if wl.required && wl.is_elastic() {
+            // Elastic: at least `min_replicas` of `replicas`, as a fraction (relax.rs).
+            let least = wl.min_replicas as f64 / wl.replicas as f64;
+            rows.push(constraint!(e.clone() <= 1));
+            rows.push(constraint!(e >= least));
+        } else if wl.required {
             rows.push(constraint!(e == 1));
         } else {
             rows.push(constraint!(e <= 1));

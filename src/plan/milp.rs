@@ -302,6 +302,7 @@ pub fn build(
         };
         let mut total = Expression::from(0.0);
         let mut count_need = 0u32;
+        let first_cell = cells.len();
         for p in cand {
             let pool = &geo.pools[p];
             let unit = wl.units[&geo.models[pool.model].key];
@@ -329,9 +330,40 @@ pub fn build(
             });
         }
         match a {
+            Some(a) if wl.is_elastic() => {
+                // Elastic replicas: any count from `min_replicas` to `replicas` once admitted
+                // (replicas, MIG instances and shares all count one per replica).
+                constraints.push(constraint!(total.clone() <= count_need as f64 * a));
+                constraints.push(constraint!(total >= wl.min_replicas as f64 * a));
+            }
             Some(a) => constraints.push(constraint!(total == count_need as f64 * a)),
             // Elastic: any number of the class's workloads, each whole.
             None => constraints.push(constraint!(total <= count_need as f64)),
+        }
+        if let (Some(a), true) = (a, wl.gang.is_none() && wl.same_model) {
+            // `same_model`: the replicas' pools all of one model (one binary per model).
+            let mut models: Vec<usize> = cells[first_cell..]
+                .iter()
+                .map(|c| geo.pools[c.pool].model)
+                .collect();
+            models.sort_unstable();
+            models.dedup();
+            if models.len() > 1 {
+                let mut sel = Expression::from(0.0);
+                for m in models {
+                    let (b, bcol) = add(&mut vars, variable().binary());
+                    let used_m = warm.admitted[w] && warm.model_of[w] == Some(m);
+                    warm_vals.push((bcol, if used_m { 1.0 } else { 0.0 }));
+                    sel += b;
+                    let e: Expression = cells[first_cell..]
+                        .iter()
+                        .filter(|c| geo.pools[c.pool].model == m)
+                        .map(|c| c.var)
+                        .sum();
+                    constraints.push(constraint!(e <= count_need as f64 * b));
+                }
+                constraints.push(constraint!(sel <= a));
+            }
         }
     }
     // Objective and tenant rows, per cell.
@@ -1030,6 +1062,18 @@ pub fn solve_and_name(
             .fold(greedy.objective, f64::max)
     };
     let done = |bound: &BestBound, named: &[PlanResult]| bound.proves(best(named), opts.mip_gap);
+    // Stage 0b: where nodes limit CPU or memory, a plan packed by balance (pack.rs) is a
+    // second incumbent, often far above best fit (openb: 96% of GPUs against 89%).
+    if !any_fixed && super::pack::applies(geo, d) && !done(&bound, &named) {
+        // At most half of what is left, so the pooled model still gets its turn.
+        let stop = Instant::now() + Duration::from_secs_f64(0.5 * deadline.left_to_solve());
+        let packed = super::pack::plan_balanced(geo, d, current, stop);
+        log(&format!(
+            "balanced packing (objective {:?})",
+            packed.as_ref().map(|r| r.objective)
+        ));
+        named.extend(packed);
+    }
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
     // relaxation of everything else, and bounds every plan; stage 2: the pooled model with
     // those gangs fixed in their domains (master.rs).
@@ -1267,6 +1311,7 @@ fn name_solution(
         .map(|w| admit[w].map(|c| values[c] > 0.5).unwrap_or(false))
         .collect();
     let mut pools_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut counted: BTreeMap<usize, u32> = BTreeMap::new();
     // The next workload of each class to give a pool.
     let mut next_of_class = vec![0usize; classes.len()];
     for c in cells {
@@ -1283,8 +1328,22 @@ fn name_solution(
                     pools_of.entry(w).or_default().push(c.pool);
                 }
             }
-            None if values[c.col] > 0.5 => pools_of.entry(c.workload).or_default().push(c.pool),
+            None if values[c.col] > 0.5 => {
+                pools_of.entry(c.workload).or_default().push(c.pool);
+                *counted.entry(c.workload).or_default() += values[c.col].round() as u32;
+                *st.model_quota[c.workload]
+                    .entry(geo.pools[c.pool].model)
+                    .or_default() += values[c.col].round() as u32;
+            }
             None => {}
+        }
+    }
+    // An elastic workload gets the replicas the model counted, no more (the rest of the
+    // capacity is someone else's in the counted plan).
+    for (&w, &n) in &counted {
+        let wl = &d.workloads[w];
+        if wl.is_elastic() {
+            st.replica_target[w] = n.clamp(wl.min_replicas.max(1), wl.replicas);
         }
     }
     let order: Vec<usize> = super::greedy::packing_order(d, current)
@@ -1326,6 +1385,8 @@ fn name_solution(
                     d.workloads[w].name
                 );
             }
+            // Anywhere, on any models: the counted split did not name.
+            st.model_quota[w].clear();
             let r2 = st.place(w, &|_| true, &prefer);
             st.commit();
             reasons[w] = r2.err();
@@ -1348,5 +1409,9 @@ fn name_solution(
         .collect();
     run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
     st.release_unused_mig();
+    for w in 0..d.workloads.len() {
+        st.explain_short(w);
+    }
+    st.commit();
     Some(PlanResult::from_state(st, reasons, current))
 }

@@ -10,6 +10,7 @@ pub mod greedy;
 pub mod master;
 pub mod milp;
 pub mod output;
+pub mod pack;
 pub mod relax;
 pub mod state;
 pub mod verify;
@@ -186,7 +187,13 @@ pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
         .count()
 }
 
-pub(crate) fn finish(st: State, reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+pub(crate) fn finish(st: State, mut reasons: Vec<Option<String>>, current: &Current) -> PlanResult {
+    // An admitted elastic workload short of its replicas says why.
+    for (w, short) in st.short_of.iter().enumerate() {
+        if st.admitted[w] {
+            reasons[w] = short.clone();
+        }
+    }
     let moved = moved_count(&st, current);
     let terms = evaluate(&st, moved);
     let infeasible = st

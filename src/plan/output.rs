@@ -39,6 +39,7 @@ fn hold_doc(geo: &Geometry, gpu: u32, h: Hold) -> PlanAssignment {
     };
     PlanAssignment {
         gpu: unspanned(name),
+        gpu_model: None,
         instance,
         gpu_milli,
     }
@@ -79,6 +80,10 @@ pub fn document(
             required: Some(wl.required),
             admitted: r.admitted[w],
             gpu_model: None,
+            gpu_models: Vec::new(),
+            replicas: None,
+            replicas_requested: None,
+            min_replicas: None,
             gpus: None,
             topology: None,
             reason: None,
@@ -89,14 +94,35 @@ pub fn document(
                 .map(|a| hold_doc(geo, a.gpu, a.hold))
                 .collect(),
         };
+        if wl.is_elastic() {
+            let by = super::state::replicas_by_model(geo, wl, &r.assignments[w]);
+            o.replicas = Some(if r.admitted[w] { by.values().sum() } else { 0 });
+            o.replicas_requested = Some(wl.replicas);
+            o.min_replicas = Some(wl.min_replicas);
+        }
         if r.admitted[w] {
             let m = r.model_of[w].expect("model");
-            let unit = wl.units[&geo.models[m].key];
-            let reps = if wl.gang.is_some() { 1 } else { wl.replicas };
-            let eq = super::state::unit_equiv(geo, m, unit) * reps as f64;
+            let by = super::state::replicas_by_model(geo, wl, &r.assignments[w]);
+            let eq: f64 = by
+                .iter()
+                .map(|(&m, &n)| {
+                    super::state::unit_equiv(geo, m, wl.units[&geo.models[m].key]) * n as f64
+                })
+                .sum();
             pw_gpus += eq * wl.priority;
             o.gpu_model = Some(geo.models[m].key.clone());
+            if by.len() > 1 {
+                o.gpu_models = by.keys().map(|&m| geo.models[m].key.clone()).collect();
+                for (a, doc) in r.assignments[w].iter().zip(o.assignments.iter_mut()) {
+                    doc.gpu_model = Some(geo.models[geo.model_of_gpu(a.gpu)].key.clone());
+                }
+            }
             o.gpus = Some(r6(eq));
+            if wl.is_elastic() || by.len() > 1 {
+                // Elastic or multi-model: the reason says how many replicas run (and why not
+                // more), beside the admitted count.
+                o.reason = r.reasons[w].clone();
+            }
             if wl.gang.is_some() {
                 let gpus: Vec<u32> = r.assignments[w].iter().map(|a| a.gpu).collect();
                 o.topology = Some(
@@ -366,15 +392,26 @@ pub fn human(d: &Demand, doc: &PlanDocument) -> String {
             .as_deref()
             .map(|t| format!(", inside one {t}"))
             .unwrap_or_default();
+        let models = if w.gpu_models.is_empty() {
+            w.gpu_model.clone().unwrap_or_default()
+        } else {
+            w.gpu_models.join(" + ")
+        };
+        let reps = match (w.replicas, w.replicas_requested) {
+            (Some(n), Some(of)) => format!(", {n} of {of} replicas"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "  {} ({}, {}): {} GPU(s) of {}{topo}",
+            "  {} ({}, {}): {} GPU(s) of {models}{reps}{topo}",
             w.name.value,
             w.tenant.as_deref().unwrap_or(""),
             w.kind.as_deref().unwrap_or(""),
             f(w.gpus),
-            w.gpu_model.as_deref().unwrap_or("")
         );
+        if let Some(why) = w.reason.as_deref() {
+            let _ = writeln!(s, "    {why}");
+        }
     }
     let rejected: Vec<_> = doc.workloads.iter().filter(|w| !w.admitted).collect();
     if !rejected.is_empty() {
@@ -389,7 +426,10 @@ pub fn human(d: &Demand, doc: &PlanDocument) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\ncost per hour:");
+    let _ = writeln!(
+        s,
+        "\ncost per hour (chargeback: list price + energy, docs/cost.md):"
+    );
     for t in &d.tenants {
         let usd = doc.cost_per_hour.get(&t.name).unwrap_or(0.0);
         let budget = t

@@ -170,7 +170,13 @@ pub fn fluid_bound(
             continue;
         }
         let sum: Expression = take.into_iter().sum();
-        if wl.required {
+        if wl.required && wl.is_elastic() {
+            // At least `min_replicas` of `replicas` (each fraction counts replicas on a
+            // model; any admitted count is a point of [min/replicas, 1]).
+            let least = wl.min_replicas as f64 / wl.replicas as f64;
+            rows.push(constraint!(sum.clone() <= 1));
+            rows.push(constraint!(sum >= least));
+        } else if wl.required {
             rows.push(constraint!(sum == 1));
         } else {
             rows.push(constraint!(sum <= 1));

@@ -295,11 +295,17 @@ pub fn chunks(w: &Workload, unit: Unit, gpn: u32) -> Option<(u32, u32)> {
 }
 
 /// GPU-equivalents of one replica of `unit` on `model`.
-/// USD per hour of `eq` GPU-equivalents of model `m` drawing `gpu_kw` each: the GPU-hour
-/// price plus power at the demand's PUE and $/kWh (one formula for greedy, the pooled model
-/// and the gang master).
+/// Chargeback USD per hour (`crate::model::cost`) of `eq` GPU-equivalents of model `m`
+/// drawing `gpu_kw` each: the GPU-hour price plus power at the demand's PUE and $/kWh (one
+/// formula for greedy, the pooled model and the gang master).
 pub fn usd_per_hour(geo: &Geometry, d: &Demand, m: usize, eq: f64, gpu_kw: f64) -> f64 {
-    eq * geo.models[m].usd_per_gpu_hour + eq * gpu_kw * d.pricing.pue * d.pricing.power_usd_per_kwh
+    crate::model::cost::chargeback_usd_per_hour(
+        eq,
+        geo.models[m].usd_per_gpu_hour,
+        gpu_kw,
+        d.pricing.pue,
+        d.pricing.power_usd_per_kwh,
+    )
 }
 
 pub fn unit_equiv(geo: &Geometry, model: usize, unit: Unit) -> f64 {
@@ -329,24 +335,47 @@ pub fn host_need(wl: &Workload, unit: Unit, gpus: u32) -> (u64, u64) {
     (wl.cpu_millicores * replicas, wl.memory_mib * replicas)
 }
 
-/// Host CPU and memory per node that workload `wl`, placed on model `m` with `assignments`,
-/// takes (from its GPUs per node).
+/// Host CPU and memory per node that workload `wl`, placed with `assignments`, takes (from
+/// its GPUs per node, each node sized by its own GPU model's unit).
 pub fn host_use(
     geo: &Geometry,
     wl: &Workload,
-    m: usize,
     assignments: &[Assignment],
 ) -> BTreeMap<u32, (u64, u64)> {
-    let Some(&unit) = wl.units.get(&geo.models[m].key) else {
-        return BTreeMap::new();
-    };
     let mut gpus: BTreeMap<u32, u32> = BTreeMap::new();
     for a in assignments {
         *gpus.entry(geo.gpu_node[a.gpu as usize]).or_default() += 1;
     }
     gpus.into_iter()
-        .map(|(n, k)| (n, host_need(wl, unit, k)))
+        .filter_map(|(n, k)| {
+            let m = geo.nodes[n as usize].model;
+            let unit = *wl.units.get(&geo.models[m].key)?;
+            Some((n, host_need(wl, unit, k)))
+        })
         .filter(|(_, need)| *need != (0, 0))
+        .collect()
+}
+
+/// Replicas of `wl` per GPU model in `assignments`: one per MIG instance or share, one per
+/// `k` whole GPUs of a `k`-GPU replica; a gang counts as one on its model.
+pub fn replicas_by_model(
+    geo: &Geometry,
+    wl: &Workload,
+    assignments: &[Assignment],
+) -> BTreeMap<usize, u32> {
+    let mut held: BTreeMap<usize, u32> = BTreeMap::new();
+    for a in assignments {
+        *held.entry(geo.model_of_gpu(a.gpu)).or_default() += 1;
+    }
+    held.into_iter()
+        .map(|(m, n)| {
+            let reps = match wl.units.get(&geo.models[m].key) {
+                _ if wl.gang.is_some() => 1,
+                Some(Unit::Gpus(k)) => n / (*k).max(1),
+                _ => n,
+            };
+            (m, reps)
+        })
         .collect()
 }
 
@@ -401,6 +430,15 @@ pub struct State<'a> {
     pub assignments: Vec<Vec<Assignment>>,
     pub admitted: Vec<bool>,
     pub model_of: Vec<Option<usize>>,
+    /// The most replicas placement may give each workload (its `replicas`, or fewer when
+    /// the pooled model chose fewer for an elastic workload).
+    pub replica_target: Vec<u32>,
+    /// Why an elastic workload runs fewer replicas than it asks for ("admitted 3 of 5 ...").
+    pub short_of: Vec<Option<String>>,
+    /// Replicas per GPU model the pooled model counted for a workload it spread over
+    /// several models (empty: no quota). Naming follows it, so the named plan is the counted
+    /// one rather than the first model filled up.
+    pub model_quota: Vec<BTreeMap<usize, u32>>,
     /// Nodes by (model, free GPUs), for best fit without scanning every node.
     buckets: Vec<Vec<std::collections::BTreeSet<u32>>>,
     /// GPUs ever configured for MIG or time-slicing (may hold stale entries; checked on use).
@@ -431,6 +469,9 @@ impl<'a> State<'a> {
             assignments: vec![Vec::new(); nw],
             admitted: vec![false; nw],
             model_of: vec![None; nw],
+            replica_target: demand.workloads.iter().map(|w| w.replicas).collect(),
+            short_of: vec![None; nw],
+            model_quota: vec![BTreeMap::new(); nw],
             buckets: {
                 let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> =
                     vec![Vec::new(); geo.models.len()];
@@ -468,8 +509,8 @@ impl<'a> State<'a> {
             }
         }
         for (w, a) in r.assignments.iter().enumerate() {
-            if let (true, Some(m)) = (r.admitted[w], r.model_of[w]) {
-                for (node, (cpu, mem)) in host_use(geo, &demand.workloads[w], m, a) {
+            if r.admitted[w] {
+                for (node, (cpu, mem)) in host_use(geo, &demand.workloads[w], a) {
                     st.cpu_used[node as usize] += cpu;
                     st.mem_used[node as usize] += mem;
                 }
@@ -478,6 +519,11 @@ impl<'a> State<'a> {
         st.assignments = r.assignments.clone();
         st.admitted = r.admitted.clone();
         st.model_of = r.model_of.clone();
+        for (w, reason) in r.reasons.iter().enumerate() {
+            if r.admitted[w] {
+                st.short_of[w] = reason.clone();
+            }
+        }
         st.journal.clear();
         st
     }
@@ -684,17 +730,20 @@ impl<'a> State<'a> {
                 order.sort_by_key(|&m| m != best.1);
             }
         }
-        for m in order {
+        let target = self.replica_target[w].min(wl.replicas);
+        if self.model_quota[w].len() > 1 {
+            // Spread over models as counted: no one model takes all.
+            return self.place_partial(w, &order, allow, prefer, target, last_err);
+        }
+        for &m in &order {
             let unit = wl.units[&self.geo.models[m].key];
             let res = match unit {
                 Unit::Gpus(_) if wl.gang.is_some() => self.place_gang(w, m, unit, allow, prefer),
-                _ => self.place_replicas(w, m, unit, allow, prefer),
+                _ => self.place_replicas(w, m, unit, allow, prefer, target),
             };
-            match res.and_then(|()| self.charge(w, m)) {
+            match res.and_then(|()| self.charge(w)) {
                 Ok(()) => {
-                    self.admitted[w] = true;
-                    self.model_of[w] = Some(m);
-                    self.assignments[w].sort();
+                    self.admit(w);
                     return Ok(());
                 }
                 Err(e) => {
@@ -704,7 +753,174 @@ impl<'a> State<'a> {
                 }
             }
         }
+        if wl.gang.is_none() && target > 1 && (wl.is_elastic() || wl.may_mix_models()) {
+            return self.place_partial(w, &order, allow, prefer, target, last_err);
+        }
         Err(last_err)
+    }
+
+    /// Marks `w` admitted with what it holds; notes when an elastic workload got fewer
+    /// replicas than it asks for.
+    fn admit(&mut self, w: usize) {
+        self.admitted[w] = true;
+        self.assignments[w].sort();
+        self.model_of[w] = self.assignments[w]
+            .first()
+            .map(|a| self.geo.model_of_gpu(a.gpu));
+        self.short_of[w] = None;
+    }
+
+    /// Replica by replica, when no one model takes all `target` replicas (a multi-model
+    /// workload) or an elastic workload may run fewer: each replica on the first model of
+    /// `order` with room and within the tenant's limits. With `same_model`, each model alone,
+    /// keeping the one that takes the most. Admitted when at least `min_replicas` (and one)
+    /// fit; the reason says how many and what stopped the rest.
+    fn place_partial(
+        &mut self,
+        w: usize,
+        order: &[usize],
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+        target: u32,
+        full_err: String,
+    ) -> Result<(), String> {
+        let wl = &self.demand.workloads[w];
+        let need = wl.min_replicas.max(1);
+        let sets: Vec<Vec<usize>> = if wl.may_mix_models() {
+            vec![order.to_vec()]
+        } else {
+            order.iter().map(|&m| vec![m]).collect()
+        };
+        let mark = self.journal.len();
+        let mut best: Option<(u32, usize, String)> = None;
+        for (i, set) in sets.iter().enumerate() {
+            let (n, why) = self.place_incremental(w, set, allow, prefer, (0, target));
+            self.rollback(mark);
+            self.assignments[w].clear();
+            if best.as_ref().is_none_or(|b| n > b.0) {
+                best = Some((n, i, why));
+            }
+        }
+        let (n, i, why) = best.expect("a model");
+        if n < need {
+            return Err(if wl.is_elastic() {
+                format!(
+                    "only {n} of {} replicas fit (min {}): {why}",
+                    wl.replicas, wl.min_replicas
+                )
+            } else {
+                full_err
+            });
+        }
+        let (again, _) = self.place_incremental(w, &sets[i], allow, prefer, (0, target));
+        debug_assert_eq!(again, n);
+        if let Err(e) = self.charge(w) {
+            self.rollback(mark);
+            self.assignments[w].clear();
+            return Err(e);
+        }
+        self.admit(w);
+        if n < wl.replicas {
+            self.short_of[w] = Some(format!(
+                "admitted {n} of {} replicas (min {}): {why}",
+                wl.replicas, wl.min_replicas
+            ));
+        }
+        Ok(())
+    }
+
+    /// For an admitted elastic workload short of its replicas with no reason yet (the
+    /// pooled model counted fewer): tries one more replica and undoes it, to say what stops
+    /// it ("admitted 3 of 5 replicas (min 2): ...").
+    pub fn explain_short(&mut self, w: usize) {
+        let wl = &self.demand.workloads[w];
+        if !self.admitted[w] || !wl.is_elastic() || self.short_of[w].is_some() {
+            return;
+        }
+        let have: u32 = replicas_by_model(self.geo, wl, &self.assignments[w])
+            .values()
+            .sum();
+        if have >= wl.replicas {
+            return;
+        }
+        let models: Vec<usize> = match self.model_of[w] {
+            Some(m) if !wl.may_mix_models() => vec![m],
+            _ => (0..self.geo.models.len())
+                .filter(|&m| wl.units.contains_key(&self.geo.models[m].key))
+                .collect(),
+        };
+        self.model_quota[w].clear();
+        let mark = self.journal.len();
+        let held = self.assignments[w].len();
+        let (n, why) = self.place_incremental(w, &models, &|_| true, &[], (have, 1));
+        self.rollback(mark);
+        self.assignments[w].truncate(held);
+        let why = if n == 0 {
+            why
+        } else {
+            "the plan is worth more with the other replicas' capacity given to other work".into()
+        };
+        self.short_of[w] = Some(format!(
+            "admitted {have} of {} replicas (min {}): {why}",
+            wl.replicas, wl.min_replicas
+        ));
+    }
+
+    /// Places replicas of `w` one at a time on the first model of `models` that has room and
+    /// keeps the tenant within its limits, up to `target`; returns how many it placed and
+    /// what stopped the next one. Not charged: `charge` follows. Replicas are numbered in
+    /// messages after the `have` already placed.
+    fn place_incremental(
+        &mut self,
+        w: usize,
+        models: &[usize],
+        allow: &dyn Fn(u32) -> bool,
+        prefer: &[Assignment],
+        (have, target): (u32, u32),
+    ) -> (u32, String) {
+        let wl = &self.demand.workloads[w];
+        let t = wl.tenant;
+        let mut prefer_left: Vec<Assignment> = prefer.to_vec();
+        let (mut usd, mut eq, mut kw) = (0.0, 0.0, 0.0);
+        let mut n = 0;
+        let mut why = String::new();
+        let mut on_model: BTreeMap<usize, u32> = BTreeMap::new();
+        let quota = self.model_quota[w].clone();
+        let full = |m: usize, on: &BTreeMap<usize, u32>| {
+            !quota.is_empty()
+                && on.get(&m).copied().unwrap_or(0) >= quota.get(&m).copied().unwrap_or(0)
+        };
+        'replica: while n < target {
+            for &m in models {
+                if full(m, &on_model) {
+                    continue;
+                }
+                let unit = wl.units[&self.geo.models[m].key];
+                let (u, e, k) = self.replica_cost(w, m);
+                if let Err(e) = self.limits_ok(t, usd + u, eq + e, kw + k) {
+                    why = e;
+                    continue;
+                }
+                let mark = self.journal.len();
+                let held = self.assignments[w].len();
+                let of = wl.replicas;
+                match self.place_replica(w, m, unit, allow, &mut prefer_left, have + n, of) {
+                    Ok(()) => {
+                        (usd, eq, kw) = (usd + u, eq + e, kw + k);
+                        *on_model.entry(m).or_default() += 1;
+                        n += 1;
+                        continue 'replica;
+                    }
+                    Err(e) => {
+                        self.rollback(mark);
+                        self.assignments[w].truncate(held);
+                        why = e;
+                    }
+                }
+            }
+            break;
+        }
+        (n, why)
     }
 
     /// How tightly one replica of `w` fits model `m` now (lower is tighter): a share on a
@@ -750,12 +966,12 @@ impl<'a> State<'a> {
         Some(1000 + 1000 * (self.free_gpus[n as usize] - k) as u64)
     }
 
-    /// Cost of `w` on model `m` in USD per hour, its GPU-equivalents and kW.
-    pub fn cost(&self, w: usize, m: usize) -> (f64, f64, f64) {
+    /// Cost of one replica of `w` (the whole gang) on model `m` in USD per hour, its
+    /// GPU-equivalents and kW.
+    pub fn replica_cost(&self, w: usize, m: usize) -> (f64, f64, f64) {
         let wl = &self.demand.workloads[w];
         let unit = wl.units[&self.geo.models[m].key];
-        let reps = if wl.gang.is_some() { 1 } else { wl.replicas };
-        let eq = unit_equiv(self.geo, m, unit) * reps as f64;
+        let eq = unit_equiv(self.geo, m, unit);
         let gpu_kw = self
             .geo
             .pools
@@ -768,9 +984,32 @@ impl<'a> State<'a> {
         (usd, eq, kw)
     }
 
-    fn charge(&mut self, w: usize, m: usize) -> Result<(), String> {
+    /// Cost of what `w` holds in USD per hour, its GPU-equivalents and kW: each replica
+    /// priced on its own model, only the replicas placed counted.
+    pub fn cost(&self, w: usize) -> (f64, f64, f64) {
+        let wl = &self.demand.workloads[w];
+        let mut total = (0.0, 0.0, 0.0);
+        for (m, reps) in replicas_by_model(self.geo, wl, &self.assignments[w]) {
+            let (u, e, k) = self.replica_cost(w, m);
+            total.0 += u * reps as f64;
+            total.1 += e * reps as f64;
+            total.2 += k * reps as f64;
+        }
+        total
+    }
+
+    fn charge(&mut self, w: usize) -> Result<(), String> {
         let t = self.demand.workloads[w].tenant;
-        let (usd, eq, kw) = self.cost(w, m);
+        let (usd, eq, kw) = self.cost(w);
+        self.limits_ok(t, usd, eq, kw)?;
+        self.tenant_usd[t] += usd;
+        self.tenant_gpus[t] += eq;
+        self.tenant_kw[t] += kw;
+        Ok(())
+    }
+
+    /// Whether tenant `t` may take `usd`, `eq` GPU-equivalents and `kw` more.
+    fn limits_ok(&self, t: usize, usd: f64, eq: f64, kw: f64) -> Result<(), String> {
         let ten = &self.demand.tenants[t];
         if let Some(b) = ten.budget_usd_per_hour {
             if self.tenant_usd[t] + usd > b + 1e-6 {
@@ -799,9 +1038,6 @@ impl<'a> State<'a> {
                 ));
             }
         }
-        self.tenant_usd[t] += usd;
-        self.tenant_gpus[t] += eq;
-        self.tenant_kw[t] += kw;
         Ok(())
     }
 
@@ -810,14 +1046,13 @@ impl<'a> State<'a> {
         if !self.admitted[w] {
             return;
         }
-        let m = self.model_of[w].expect("model");
-        let (usd, eq, kw) = self.cost(w, m);
+        let (usd, eq, kw) = self.cost(w);
         let t = self.demand.workloads[w].tenant;
         self.tenant_usd[t] -= usd;
         self.tenant_gpus[t] -= eq;
         self.tenant_kw[t] -= kw;
         for (node, (cpu, mem)) in
-            host_use(self.geo, &self.demand.workloads[w], m, &self.assignments[w])
+            host_use(self.geo, &self.demand.workloads[w], &self.assignments[w])
         {
             self.cpu_used[node as usize] -= cpu;
             self.mem_used[node as usize] -= mem;
@@ -852,6 +1087,7 @@ impl<'a> State<'a> {
         self.journal.clear();
         self.admitted[w] = false;
         self.model_of[w] = None;
+        self.short_of[w] = None;
     }
 
     fn whole_nodes(
@@ -1021,6 +1257,7 @@ impl<'a> State<'a> {
         ))
     }
 
+    /// Places `reps` replicas of `w` on model `m` (all or an error).
     fn place_replicas(
         &mut self,
         w: usize,
@@ -1028,13 +1265,31 @@ impl<'a> State<'a> {
         unit: Unit,
         allow: &dyn Fn(u32) -> bool,
         prefer: &[Assignment],
+        reps: u32,
+    ) -> Result<(), String> {
+        let mut prefer_left: Vec<Assignment> = prefer.to_vec();
+        for r in 0..reps {
+            self.place_replica(w, m, unit, allow, &mut prefer_left, r, reps)?;
+        }
+        Ok(())
+    }
+
+    /// Places replica `r` (of `reps`) of `w` on model `m`, its previous GPUs first.
+    #[allow(clippy::too_many_arguments)]
+    fn place_replica(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        allow: &dyn Fn(u32) -> bool,
+        prefer_left: &mut Vec<Assignment>,
+        r: u32,
+        reps: u32,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
         let t = wl.tenant as u32;
-        let reps = wl.replicas;
         let model = &self.geo.models[m];
-        let mut prefer_left: Vec<Assignment> = prefer.to_vec();
-        for r in 0..reps {
+        {
             match unit {
                 Unit::Gpus(k) => {
                     // Preferred: the replica's previous GPUs.
@@ -1085,10 +1340,10 @@ impl<'a> State<'a> {
                     }
                 }
                 Unit::Mig(p) => self
-                    .place_mig(w, m, p, allow, &mut prefer_left)
+                    .place_mig(w, m, p, allow, prefer_left)
                     .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
                 Unit::Share { milli, .. } => self
-                    .place_share(w, m, milli, allow, &mut prefer_left)
+                    .place_share(w, m, milli, allow, prefer_left)
                     .map_err(|e| format!("{e} (replica {} of {reps})", r + 1))?,
             }
         }
@@ -1443,7 +1698,7 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
             continue;
         }
         let m = state.model_of[w].expect("model");
-        let (usd, eq, _) = state.cost(w, m);
+        let (usd, eq, _) = state.cost(w);
         t.value += d.weights.value * wl.priority * eq;
         t.cost += d.weights.cost_per_usd * usd;
         if wl.gang.is_some() {

@@ -22,7 +22,7 @@ fn words(code: &str) -> (&'static str, &'static str) {
         "FP851" => ("not admitted", "a rejected workload holds nothing: drop its assignments"),
         "FP852" => ("not a GPU or instance of the fabric", "GPUs are `node/index` of the fabric and instances `profile@start`"),
         "FP853" => ("admitted without GPUs", "an admitted workload holds its GPUs: add them, or mark it not admitted"),
-        "FP854" => ("this workload", "all of a workload's GPUs are of one model listed in its `gpu_models`"),
+        "FP854" => ("this workload", "use only models listed in `gpu_models`, and one model for a gang or a `same_model` workload"),
         "FP855" => ("this workload", "hold exactly the workload's size per replica (whole GPUs, MIG instances or shares)"),
         "FP856" => ("this gang", "keep the gang's GPUs inside one domain of its required topology level"),
         "FP857" => ("required, not admitted", "re-plan: a required workload must be admitted (`fabplan plan` says why it cannot be)"),
@@ -31,6 +31,7 @@ fn words(code: &str) -> (&'static str, &'static str) {
         "FP860" => ("shared here", "co-locate tenants only as their isolation allows (`share_with`, MIG co-tenancy, dedicated nodes)"),
         "FP861" => ("a GPU on the rack", "move work off the rack, or raise its `power_kw` if the rack can take it"),
         "FP862" => ("the tenant's first workload", "reject work of the tenant, or raise its budget or cap in the demand"),
+        "FP864" => ("this workload", "run between `min_replicas` and `replicas` replicas (all of them without `min_replicas`)"),
         _ => ("here", "see `fabplan explain CODE`"),
     }
 }
@@ -182,170 +183,220 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
             );
             continue;
         }
-        let models: BTreeSet<&str> = gpus
-            .iter()
-            .map(|&g| fabric.template_of(node_of(g)).gpu_model.as_str())
-            .collect();
-        if models.len() != 1 {
+        // The GPUs (and what is held on each) per GPU model: replicas may mix the models
+        // the demand sized them for unless the workload is a gang or says `same_model`.
+        let mut by_model: BTreeMap<&str, (Vec<usize>, Vec<Held>)> = BTreeMap::new();
+        for (&g, h) in gpus.iter().zip(&held) {
+            let e = by_model
+                .entry(fabric.template_of(node_of(g)).gpu_model.as_str())
+                .or_default();
+            e.0.push(g);
+            e.1.push(h.clone());
+        }
+        if by_model.len() != 1 && (wl.gang.is_some() || wl.same_model) {
             v(
                 "FP854",
                 sp(&pw.name),
                 format!(
-                    "`{}` spans GPU models {}",
+                    "`{}` spans GPU models {}{}",
                     wl.name,
-                    models
-                        .iter()
+                    by_model
+                        .keys()
                         .map(|m| format!("`{m}`"))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    if wl.same_model {
+                        " and says `same_model: true`"
+                    } else {
+                        ""
+                    }
                 ),
             );
             continue;
         }
-        let model = *models.iter().next().expect("model");
-        let Some(&unit) = wl.units.get(model) else {
+        if let Some(model) = by_model.keys().find(|m| !wl.units.contains_key(**m)) {
             v(
                 "FP854",
                 sp(&pw.name),
                 format!("`{}` runs on `{model}`, which it may not use", wl.name),
             );
             continue;
-        };
-        let gm = catalog.gpu(model);
-        // Size and shape.
-        let equiv = match unit {
-            Unit::Gpus(k) => {
-                if held.iter().any(|h| *h != Held::Whole) {
-                    v(
-                        "FP855",
-                        sp(&pw.name),
-                        format!("`{}` needs whole GPUs", wl.name),
-                    );
-                }
-                let want = if wl.gang.is_some() {
-                    k
-                } else {
-                    k * wl.replicas
-                };
-                let distinct: BTreeSet<usize> = gpus.iter().copied().collect();
-                if distinct.len() as u32 != want {
-                    v(
-                        "FP855",
-                        sp(&pw.name),
-                        format!(
-                            "`{}` needs {want} GPUs and holds {}",
-                            wl.name,
-                            distinct.len()
-                        ),
-                    );
-                }
-                if wl.gang.is_none() {
-                    let mut per_node: BTreeMap<u32, u32> = BTreeMap::new();
-                    for &g in &distinct {
-                        *per_node.entry(node_of(g).0).or_default() += 1;
+        }
+        // All of `replicas` on one model: the count is part of each size check (FP855);
+        // else the replicas are counted per model and their sum checked after (FP864).
+        let fixed_count = !wl.is_elastic() && by_model.len() == 1;
+        let mut replicas_held = 0u32;
+        let all_gpus = gpus;
+        for (model, (gpus, held)) in &by_model {
+            let (model, gpus) = (*model, gpus.clone());
+            let unit = wl.units[model];
+            let gm = catalog.gpu(model);
+            // Size and shape.
+            let equiv = match unit {
+                Unit::Gpus(k) => {
+                    if held.iter().any(|h| *h != Held::Whole) {
+                        v(
+                            "FP855",
+                            sp(&pw.name),
+                            format!("`{}` needs whole GPUs", wl.name),
+                        );
                     }
-                    if per_node.values().any(|c| c % k != 0) {
+                    let distinct: BTreeSet<usize> = gpus.iter().copied().collect();
+                    let want = if wl.gang.is_some() {
+                        k
+                    } else if fixed_count {
+                        k * wl.replicas
+                    } else {
+                        distinct.len() as u32 / k.max(1) * k
+                    };
+                    replicas_held += if wl.gang.is_some() {
+                        1
+                    } else {
+                        want / k.max(1)
+                    };
+                    if distinct.len() as u32 != want {
                         v(
                             "FP855",
                             sp(&pw.name),
                             format!(
-                                "a replica of `{}` ({k} GPUs) is split across nodes",
-                                wl.name
+                                "`{}` needs {want} GPUs and holds {}",
+                                wl.name,
+                                distinct.len()
+                            ),
+                        );
+                    }
+                    if wl.gang.is_none() {
+                        let mut per_node: BTreeMap<u32, u32> = BTreeMap::new();
+                        for &g in &distinct {
+                            *per_node.entry(node_of(g).0).or_default() += 1;
+                        }
+                        if per_node.values().any(|c| c % k != 0) {
+                            v(
+                                "FP855",
+                                sp(&pw.name),
+                                format!(
+                                    "a replica of `{}` ({k} GPUs) is split across nodes",
+                                    wl.name
+                                ),
+                            );
+                        }
+                    }
+                    want as f64
+                }
+                Unit::Mig(p) => {
+                    let table = gm
+                        .and_then(|g| g.mig.as_ref())
+                        .expect("mig unit on a MIG GPU");
+                    let pname = &table.profile(p).name;
+                    replicas_held += held.len() as u32;
+                    if (fixed_count && held.len() as u32 != wl.replicas)
+                        || held
+                            .iter()
+                            .any(|h| !matches!(h, Held::Mig(n, _) if n == pname))
+                    {
+                        v(
+                            "FP855",
+                            sp(&pw.name),
+                            format!("`{}` needs {} `{pname}` instances", wl.name, wl.replicas),
+                        );
+                    }
+                    held.len() as f64 * table.profile(p).compute_slices as f64
+                        / table.compute_slices as f64
+                }
+                Unit::Share { milli, .. } => {
+                    let milli = i64::from(milli);
+                    replicas_held += held.len() as u32;
+                    if (fixed_count && held.len() as u32 != wl.replicas)
+                        || held
+                            .iter()
+                            .any(|h| !matches!(h, Held::Milli(x) if *x == milli))
+                    {
+                        v(
+                            "FP855",
+                            sp(&pw.name),
+                            format!(
+                                "`{}` needs {} shares of {milli} thousandths of a GPU",
+                                wl.name, wl.replicas
+                            ),
+                        );
+                    }
+                    held.len() as f64 * milli as f64 / 1000.0
+                }
+            };
+            // Topology.
+            if let Some(g) = &wl.gang {
+                for level in Level::ALL {
+                    if level != g.required {
+                        continue;
+                    }
+                    let doms: BTreeSet<String> = all_gpus
+                        .iter()
+                        .map(|&x| domain(node_of(x), level))
+                        .collect();
+                    if doms.len() > 1 {
+                        v(
+                            "FP856",
+                            sp(&pw.name),
+                            format!(
+                                "gang `{}` must stay inside one {} and spans {}",
+                                wl.name,
+                                level.words(),
+                                doms.len()
                             ),
                         );
                     }
                 }
-                want as f64
             }
-            Unit::Mig(p) => {
-                let table = gm
-                    .and_then(|g| g.mig.as_ref())
-                    .expect("mig unit on a MIG GPU");
-                let pname = &table.profile(p).name;
-                if held.len() as u32 != wl.replicas
-                    || held
-                        .iter()
-                        .any(|h| !matches!(h, Held::Mig(n, _) if n == pname))
-                {
-                    v(
-                        "FP855",
-                        sp(&pw.name),
-                        format!("`{}` needs {} `{pname}` instances", wl.name, wl.replicas),
-                    );
-                }
-                wl.replicas as f64 * table.profile(p).compute_slices as f64
-                    / table.compute_slices as f64
-            }
-            Unit::Share { milli, .. } => {
-                let milli = i64::from(milli);
-                if held.len() as u32 != wl.replicas
-                    || held
-                        .iter()
-                        .any(|h| !matches!(h, Held::Milli(x) if *x == milli))
-                {
-                    v(
-                        "FP855",
-                        sp(&pw.name),
-                        format!(
-                            "`{}` needs {} shares of {milli} thousandths of a GPU",
-                            wl.name, wl.replicas
-                        ),
-                    );
-                }
-                wl.replicas as f64 * milli as f64 / 1000.0
-            }
-        };
-        // Topology.
-        if let Some(g) = &wl.gang {
-            for level in Level::ALL {
-                if level != g.required {
-                    continue;
-                }
-                let doms: BTreeSet<String> =
-                    gpus.iter().map(|&x| domain(node_of(x), level)).collect();
-                if doms.len() > 1 {
-                    v(
-                        "FP856",
-                        sp(&pw.name),
-                        format!(
-                            "gang `{}` must stay inside one {} and spans {}",
-                            wl.name,
-                            level.words(),
-                            doms.len()
-                        ),
-                    );
-                }
-            }
-        }
-        let t = fabric.template_of(node_of(gpus[0]));
-        let gpu_kw = t.power_kw / t.gpus as f64;
-        let price = demand.gpu_price(model);
-        tenant_usd[wl.tenant] +=
-            equiv * price + equiv * gpu_kw * demand.pricing.pue * demand.pricing.power_usd_per_kwh;
-        tenant_gpus[wl.tenant] += equiv;
-        tenant_kw[wl.tenant] += equiv * gpu_kw;
-        // Host resources: a replica per whole-GPU chunk of `k`, per MIG instance or share;
-        // a training gang asks per GPU.
-        let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
-        for &g in &gpus {
-            *per_node.entry(node_of(g).0).or_default() += 1;
-        }
-        for (n, count) in per_node {
-            let replicas = match unit {
-                Unit::Gpus(k) if wl.gang.is_none() => count / k.max(1) as u64,
-                _ => count,
-            };
-            let e = node_host.entry(n).or_default();
-            if wl.cpu_millicores > 0 || wl.memory_mib > 0 {
-                node_at.entry(n).or_insert_with(|| sp(&pw.name));
-            }
-            e.0 += wl.cpu_millicores * replicas;
-            e.1 += wl.memory_mib * replicas;
-        }
-        if let Unit::Share { mem_mib, .. } = unit {
+            let t = fabric.template_of(node_of(gpus[0]));
+            let gpu_kw = t.power_kw / t.gpus as f64;
+            let price = demand.gpu_price(model);
+            tenant_usd[wl.tenant] += crate::model::cost::chargeback_usd_per_hour(
+                equiv,
+                price,
+                gpu_kw,
+                demand.pricing.pue,
+                demand.pricing.power_usd_per_kwh,
+            );
+            tenant_gpus[wl.tenant] += equiv;
+            tenant_kw[wl.tenant] += equiv * gpu_kw;
+            // Host resources: a replica per whole-GPU chunk of `k`, per MIG instance or share;
+            // a training gang asks per GPU.
+            let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
             for &g in &gpus {
-                *gpu_mem.entry(g).or_default() += mem_mib as u64;
+                *per_node.entry(node_of(g).0).or_default() += 1;
             }
+            for (n, count) in per_node {
+                let replicas = match unit {
+                    Unit::Gpus(k) if wl.gang.is_none() => count / k.max(1) as u64,
+                    _ => count,
+                };
+                let e = node_host.entry(n).or_default();
+                if wl.cpu_millicores > 0 || wl.memory_mib > 0 {
+                    node_at.entry(n).or_insert_with(|| sp(&pw.name));
+                }
+                e.0 += wl.cpu_millicores * replicas;
+                e.1 += wl.memory_mib * replicas;
+            }
+            if let Unit::Share { mem_mib, .. } = unit {
+                for &g in &gpus {
+                    *gpu_mem.entry(g).or_default() += mem_mib as u64;
+                }
+            }
+        }
+        if !fixed_count
+            && wl.gang.is_none()
+            && !(wl.min_replicas.max(1)..=wl.replicas).contains(&replicas_held)
+        {
+            v(
+                "FP864",
+                sp(&pw.name),
+                format!(
+                    "`{}` runs {replicas_held} replicas; the demand allows {} to {}",
+                    wl.name,
+                    wl.min_replicas.max(1),
+                    wl.replicas
+                ),
+            );
         }
     }
     for (w, wl) in demand.workloads.iter().enumerate() {

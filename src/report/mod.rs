@@ -7,6 +7,7 @@
 //! page. Every figure a renderer prints is a field of `Report`, so the JSON, the tables and
 //! the HTML cannot disagree. No IO here.
 
+pub mod groups;
 pub mod html;
 pub mod pricing;
 pub mod render;
@@ -120,6 +121,8 @@ pub struct Report {
     pub transport: Transport,
     pub inventory: Inventory,
     pub power: Power,
+    /// Racks by scalable unit, else leaf group (`groups.rs`): what the renderings print.
+    pub groups: Vec<groups::RackGroup>,
     pub capacity: Capacity,
     pub cost: Cost,
     /// Cost by tenant and workload; needs a plan.
@@ -257,6 +260,15 @@ pub struct ModelCost {
     pub owned_usd_per_gpu_hour_at_utilization: Option<f64>,
     pub cloud_usd_per_gpu_hour: Option<f64>,
     pub cloud_source: String,
+    /// The chargeback basis (`crate::model::cost`): list price per GPU-hour, from the demand's
+    /// pricing with `--demand` (the basis the plan's budgets used), else the cloud price.
+    pub list_usd_per_gpu_hour: Option<f64>,
+    /// List price plus energy (node kW / GPUs x PUE x $/kWh, the demand's PUE and $/kWh with
+    /// `--demand`, else `--pue` and `--usd-per-kwh`): what a tenant is charged per GPU-hour.
+    pub chargeback_usd_per_gpu_hour: Option<f64>,
+    /// Unrounded chargeback rate, so attribution rows add up.
+    #[serde(skip)]
+    pub chargeback_rate: Option<f64>,
     /// Utilization above which owning is cheaper than renting.
     pub break_even_utilization: Option<f64>,
 }
@@ -265,7 +277,11 @@ pub struct ModelCost {
 pub struct Attribution {
     pub policy: String,
     pub rows: Vec<AttributionRow>,
+    /// Owned cost per tenant (the rows' `usd_per_hour`).
     pub by_tenant_usd_per_hour: BTreeMap<String, f64>,
+    /// Chargeback per tenant (the rows' `chargeback_usd_per_hour`): with the plan's demand,
+    /// equal to the plan's `cost_per_hour` of the tenant.
+    pub by_tenant_chargeback_usd_per_hour: BTreeMap<String, f64>,
     pub idle_gpu_equivalents: f64,
     pub idle_usd_per_hour: f64,
     /// Sum of the rows: equals the owned cost per hour of the priced models.
@@ -279,7 +295,10 @@ pub struct AttributionRow {
     pub kind: String,
     pub gpu_model: String,
     pub gpu_equivalents: f64,
+    /// Owned cost (`crate::model::cost`).
     pub usd_per_hour: f64,
+    /// Chargeback: GPU-equivalents x the model's chargeback rate.
+    pub chargeback_usd_per_hour: Option<f64>,
 }
 
 /// The tenant that idle and stranded capacity is charged to.
@@ -431,6 +450,7 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
     };
     let inventory = inventory(f, &busy, o.usage.as_ref());
     let power = power(f, o);
+    let groups = groups::build(f, &lv, &power, o.usage.as_ref());
     let mut cap_notes = Vec::new();
     if o.usage.is_none() {
         cap_notes.push("no plan given: every GPU counts as free".to_string());
@@ -520,6 +540,7 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
         transport: f.transport,
         inventory,
         power,
+        groups,
         capacity,
         cost,
         attribution,
@@ -552,11 +573,20 @@ fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
                 .map(|o| (m.model.as_str(), o / m.gpus.max(1) as f64))
         })
         .collect();
+    let charge: BTreeMap<&str, f64> = cost
+        .models
+        .iter()
+        .filter_map(|m| m.chargeback_rate.map(|c| (m.model.as_str(), c)))
+        .collect();
+    let charge_of = |model: &str, eq: f64| charge.get(model).map(|c| c * eq);
+    let mut by_tenant_charge: BTreeMap<String, f64> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut used_by_model: BTreeMap<String, f64> = BTreeMap::new();
     for w in u.workloads.iter().filter(|w| w.admitted) {
         for (model, eq) in &w.gpu_equivalents {
             *used_by_model.entry(model.clone()).or_default() += eq;
+            let chargeback = charge_of(model, *eq);
+            *by_tenant_charge.entry(w.tenant.clone()).or_default() += chargeback.unwrap_or(0.0);
             rows.push(AttributionRow {
                 tenant: w.tenant.clone(),
                 workload: w.name.clone(),
@@ -564,6 +594,7 @@ fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
                 gpu_model: model.clone(),
                 gpu_equivalents: r3(*eq),
                 usd_per_hour: r3(eq * rate.get(model.as_str()).copied().unwrap_or(0.0)),
+                chargeback_usd_per_hour: chargeback.map(r3),
             });
         }
     }
@@ -574,6 +605,8 @@ fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
         idle_eq += idle;
         let usd = idle * rate.get(m.model.as_str()).copied().unwrap_or(0.0);
         idle_usd += usd;
+        let chargeback = charge_of(&m.model, idle);
+        *by_tenant_charge.entry(UNALLOCATED.into()).or_default() += chargeback.unwrap_or(0.0);
         rows.push(AttributionRow {
             tenant: UNALLOCATED.into(),
             workload: "idle".into(),
@@ -581,6 +614,7 @@ fn attribution(f: &Fabric, u: &usage::Usage, cost: &Cost) -> Attribution {
             gpu_model: m.model.clone(),
             gpu_equivalents: r3(idle),
             usd_per_hour: r3(usd),
+            chargeback_usd_per_hour: chargeback.map(r3),
         });
     }
     let _ = f;
@@ -601,6 +635,10 @@ shares their fraction) x the model's owned $/GPU-h; idle and stranded capacity i
             .into(),
         rows,
         by_tenant_usd_per_hour: by_tenant.into_iter().map(|(k, v)| (k, r3(v))).collect(),
+        by_tenant_chargeback_usd_per_hour: by_tenant_charge
+            .into_iter()
+            .map(|(k, v)| (k, r3(v)))
+            .collect(),
         idle_gpu_equivalents: r3(idle_eq),
         idle_usd_per_hour: r3(idle_usd),
         total_usd_per_hour: r3(total),
@@ -908,7 +946,14 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
         let energy = facility_kw * p.usd_per_kwh;
         let (capex_per_gpu, capex_source) = p.capex_usd_per_gpu(&m.model);
         let capex = capex_per_gpu.map(|c| c * m.gpus as f64 / (1.0 - p.network_share));
-        let dep = capex.map(|c| c / (p.depreciation_years * 8760.0));
+        let dep = capex_per_gpu.map(|c| {
+            crate::model::cost::depreciation_usd_per_hour(
+                c,
+                m.gpus as f64,
+                p.network_share,
+                p.depreciation_years,
+            )
+        });
         let owned = dep.map(|d| d + energy);
         let per_gpu_full = owned.map(|o| o / m.gpus as f64);
         // A template price is the fabric's own comparison price; else the dated default.
@@ -925,6 +970,19 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
             ),
             (None, None) => p.cloud_usd_per_gpu_hour(&m.model),
         };
+        // Chargeback on the demand's basis when there is one (the plan's budgets), else on
+        // the report's own cloud price, PUE and $/kWh.
+        let gpu_kw = node_kw / m.gpus.max(1) as f64;
+        let (list, pue, usd_per_kwh) = match &o.demand {
+            Some(d) => (
+                Some(d.gpu_price(&m.model)),
+                d.pricing.pue,
+                d.pricing.power_usd_per_kwh,
+            ),
+            None => (cloud, p.pue, p.usd_per_kwh),
+        };
+        let chargeback = list
+            .map(|l| crate::model::cost::chargeback_usd_per_hour(1.0, l, gpu_kw, pue, usd_per_kwh));
         models.push(ModelCost {
             model: m.model.clone(),
             gpus: m.gpus,
@@ -943,12 +1001,24 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
             },
             cloud_usd_per_gpu_hour: cloud.map(r3),
             cloud_source,
+            list_usd_per_gpu_hour: list.map(r3),
+            chargeback_usd_per_gpu_hour: chargeback.map(r3),
+            chargeback_rate: chargeback,
             break_even_utilization: match (per_gpu_full, cloud) {
                 (Some(c), Some(cl)) if cl > 0.0 => Some(r3(c / cl)),
                 _ => None,
             },
         });
     }
+    notes.push(format!(
+        "chargeback = list price + energy (node kW / GPUs x PUE x $/kWh), what tenants are \
+charged and budgets count, on {}; owned is what the platform pays (docs/cost.md)",
+        if o.demand.is_some() {
+            "the demand's prices, PUE and $/kWh"
+        } else {
+            "the cloud price, --pue and --usd-per-kwh"
+        }
+    ));
     if models.iter().any(|m| m.capex_usd_per_gpu.is_none()) {
         notes.push("no capex default for some models: pass --capex-usd-per-gpu".to_string());
     }

@@ -22,14 +22,6 @@ pub const SOURCES: &[&str] = &[
 
 const H100_CAPEX_USD_PER_GPU: f64 = 35_000.0;
 
-/// (catalog key, cloud $/GPU-h midpoint)
-const CLOUD: &[(&str, f64)] = &[
-    ("h100-80gb", 3.00),
-    ("h200-141gb", 4.00),
-    ("b200", 6.00),
-    ("gb200", 4.54),
-];
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pricing {
     pub pue: f64,
@@ -86,6 +78,11 @@ impl Pricing {
     }
 }
 
+/// The list price per GPU-hour: the same dated table the demand's chargeback uses
+/// (`crate::model::demand::DEFAULT_GPU_USD_PER_HOUR`, one ledger: docs/cost.md).
 fn cloud(model: &str) -> Option<f64> {
-    CLOUD.iter().find(|(k, _)| *k == model).map(|(_, p)| *p)
+    crate::model::demand::DEFAULT_GPU_USD_PER_HOUR
+        .iter()
+        .find(|(k, _)| *k == model)
+        .map(|(_, p)| *p)
 }

@@ -1,4 +1,4 @@
-//! Text renderings of a [`Report`]: human (terminal), Markdown and CSV in FinOps FOCUS columns.
+//! Text renderings of a [`Report`]: human (terminal) and Markdown (FOCUS CSV: `crate::formats::focus`).
 
 use std::fmt::Write as _;
 
@@ -73,8 +73,9 @@ fn capacity_rows(levels: &[LevelCapacity]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Human text (`md == false`) or Markdown.
-pub fn text(r: &Report, md: bool) -> String {
+/// Human text (`md == false`) or Markdown; racks summed per group, each rack too with
+/// `per_rack`.
+pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
     let mut o = String::new();
     heading(
         &mut o,
@@ -175,37 +176,91 @@ pub fn text(r: &Report, md: bool) -> String {
         p.pue,
         p.power_derate,
         p.unracked_switches_kw,
-        if p.racks_at_risk.is_empty() { "none".to_string() } else { p.racks_at_risk.join(", ") }
+        if p.racks_at_risk.is_empty() { "none".to_string() } else { crate::util::compress_hostlist(&p.racks_at_risk) }
     );
+    let with_plan = r.groups.iter().any(|g| g.in_use_gpu_equivalents.is_some());
+    let mut head = vec![
+        "group",
+        "racks",
+        "GPUs",
+        "budget kW",
+        "usable kW",
+        "IT kW",
+        "facility kW",
+        "headroom kW",
+        "load",
+        "fullest rack",
+        "racks at risk",
+    ];
+    if with_plan {
+        head.push("in use (GPU-eq.)");
+    }
     table(
         &mut o,
         md,
-        &[
-            "rack",
-            "budget kW",
-            "usable kW",
-            "IT kW",
-            "facility kW",
-            "headroom kW",
-            "load",
-            "at risk",
-        ],
-        &p.racks
+        &head,
+        &r.groups
             .iter()
-            .map(|x| {
-                vec![
-                    x.rack.clone(),
-                    format!("{:.1}", x.budget_kw),
-                    format!("{:.1}", x.usable_kw),
-                    format!("{:.1}", x.it_kw),
-                    format!("{:.1}", x.facility_kw),
-                    format!("{:.1}", x.headroom_kw),
-                    format!("{:.1} %", x.load_pct),
-                    if x.at_risk { "yes".into() } else { "no".into() },
-                ]
+            .map(|g| {
+                let mut row = vec![
+                    g.name.clone(),
+                    g.racks.len().to_string(),
+                    g.gpus.to_string(),
+                    format!("{:.1}", g.budget_kw),
+                    format!("{:.1}", g.usable_kw),
+                    format!("{:.1}", g.it_kw),
+                    format!("{:.1}", g.facility_kw),
+                    format!("{:.1}", g.headroom_kw),
+                    format!("{:.1} %", g.load_pct),
+                    format!("{:.1} %", g.max_rack_load_pct),
+                    g.racks_at_risk.len().to_string(),
+                ];
+                if with_plan {
+                    row.push(opt(g.in_use_gpu_equivalents, 3));
+                }
+                row
             })
             .collect::<Vec<_>>(),
     );
+    if !per_rack {
+        let _ = writeln!(
+            o,
+            "- {} racks in {} group{} (scalable unit, else leaf group); every rack: --per-rack\n",
+            p.racks.len(),
+            r.groups.len(),
+            if r.groups.len() == 1 { "" } else { "s" }
+        );
+    } else {
+        table(
+            &mut o,
+            md,
+            &[
+                "rack",
+                "budget kW",
+                "usable kW",
+                "IT kW",
+                "facility kW",
+                "headroom kW",
+                "load",
+                "at risk",
+            ],
+            &p.racks
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.rack.clone(),
+                        format!("{:.1}", x.budget_kw),
+                        format!("{:.1}", x.usable_kw),
+                        format!("{:.1}", x.it_kw),
+                        format!("{:.1}", x.facility_kw),
+                        format!("{:.1}", x.headroom_kw),
+                        format!("{:.1} %", x.load_pct),
+                        if x.at_risk { "yes".into() } else { "no".into() },
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     heading(&mut o, md, 2, "Capacity headroom");
     let head = [
         "level",
@@ -265,6 +320,7 @@ pub fn text(r: &Report, md: bool) -> String {
             "at utilization",
             "cloud $/GPU-h",
             "break-even",
+            "chargeback $/GPU-h",
         ],
         &r.cost
             .models
@@ -280,6 +336,7 @@ pub fn text(r: &Report, md: bool) -> String {
                     opt(m.owned_usd_per_gpu_hour_at_utilization, 3),
                     opt(m.cloud_usd_per_gpu_hour, 2),
                     pct(m.break_even_utilization),
+                    opt(m.chargeback_usd_per_gpu_hour, 3),
                 ]
             })
             .collect::<Vec<_>>(),
@@ -299,16 +356,22 @@ pub fn text(r: &Report, md: bool) -> String {
         heading(&mut o, md, 2, "Cost by tenant and workload");
         let _ = writeln!(
             o,
-            "${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour charged to `{}`.\n",
+            "Owned ${:.2}/hour in all; idle {:.3} GPU-equivalents = ${:.2}/hour owned, charged to `{}`. Chargeback is list price plus energy (docs/cost.md).\n",
             a.total_usd_per_hour, a.idle_gpu_equivalents, a.idle_usd_per_hour, UNALLOCATED
         );
         table(
             &mut o,
             md,
-            &["tenant", "$/hour"],
+            &["tenant", "owned $/hour", "chargeback $/hour"],
             &a.by_tenant_usd_per_hour
                 .iter()
-                .map(|(k, v)| vec![k.clone(), format!("{v:.2}")])
+                .map(|(k, v)| {
+                    vec![
+                        k.clone(),
+                        format!("{v:.2}"),
+                        opt(a.by_tenant_chargeback_usd_per_hour.get(k).copied(), 2),
+                    ]
+                })
                 .collect::<Vec<_>>(),
         );
         table(
@@ -320,7 +383,8 @@ pub fn text(r: &Report, md: bool) -> String {
                 "kind",
                 "GPU model",
                 "GPU-equivalents",
-                "$/hour",
+                "owned $/hour",
+                "chargeback $/hour",
             ],
             &a.rows
                 .iter()
@@ -332,6 +396,7 @@ pub fn text(r: &Report, md: bool) -> String {
                         x.gpu_model.clone(),
                         format!("{:.3}", x.gpu_equivalents),
                         format!("{:.2}", x.usd_per_hour),
+                        opt(x.chargeback_usd_per_hour, 2),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -539,138 +604,40 @@ pub fn text(r: &Report, md: bool) -> String {
     o
 }
 
-/// FOCUS columns (FinOps FOCUS 1.x; `shared/reference/peers-and-formats.md` section 1.11),
-/// with the split-allocation columns.
-pub const FOCUS_COLUMNS: &[&str] = &[
-    "BillingAccountId",
-    "BillingPeriodStart",
-    "BillingPeriodEnd",
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ServiceProviderName",
-    "ServiceCategory",
-    "ServiceName",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "SkuId",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "PricingQuantity",
-    "PricingUnit",
-    "ListUnitPrice",
-    "ContractedUnitPrice",
-    "ListCost",
-    "ContractedCost",
-    "EffectiveCost",
-    "BilledCost",
-    "BillingCurrency",
-    "AllocatedMethodId",
-    "AllocatedMethodDetails",
-    "AllocatedResourceId",
-    "AllocatedResourceName",
-    "AllocatedTags",
-    "Tags",
-];
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A figure rounded for reading: thousands separated, whole numbers from 100 up, one decimal
+/// from 10, two from 1, three below (the exact value is in the JSON report).
+pub fn readable(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let a = x.abs();
+    let s = if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 || a == 0.0 {
+        format!("{x:.2}")
     } else {
-        s.to_string()
-    }
-}
-
-/// One charge period of `hours` starting at `period_start` (RFC 3339, UTC). Without a plan
-/// every GPU-hour is idle capacity and is allocated to the `unallocated` owner (the
-/// documented idle-cost policy: idle is charged to the platform, not spread over tenants).
-pub fn focus_csv(r: &Report, period_start: &str, period_end: &str, hours: f64) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "{}", FOCUS_COLUMNS.join(","));
-    // Without a plan, every GPU-hour is idle: one unallocated row per GPU model.
-    let rows: Vec<AttributionRow> = match &r.attribution {
-        Some(a) => a.rows.clone(),
-        None => r
-            .cost
-            .models
-            .iter()
-            .map(|m| AttributionRow {
-                tenant: UNALLOCATED.into(),
-                workload: "idle".into(),
-                kind: "-".into(),
-                gpu_model: m.model.clone(),
-                gpu_equivalents: m.gpus as f64,
-                usd_per_hour: m.owned_usd_per_hour.unwrap_or(0.0),
-            })
-            .collect(),
+        format!("{x:.3}")
     };
-    for row in rows {
-        let Some(m) = r.cost.models.iter().find(|m| m.model == row.gpu_model) else {
-            continue;
-        };
-        let Some(per_gpu_h) = m.owned_usd_per_hour.map(|o| o / m.gpus.max(1) as f64) else {
-            continue;
-        };
-        let qty = row.gpu_equivalents * hours;
-        let effective = per_gpu_h * qty;
-        let list = m.cloud_usd_per_gpu_hour.map(|c| c * qty);
-        let origin = format!("{}/{}", r.fabric, m.model);
-        let tags = format!(
-            "{{\"fabric\":\"{}\",\"gpu_model\":\"{}\"}}",
-            r.fabric, m.model
-        );
-        let alloc_tags = format!(
-            "{{\"tenant\":\"{}\",\"workload\":\"{}\",\"kind\":\"{}\"}}",
-            row.tenant, row.workload, row.kind
-        );
-        let cells: Vec<String> = vec![
-            format!("fabplan-{}", r.fabric),
-            period_start.into(),
-            period_end.into(),
-            period_start.into(),
-            period_end.into(),
-            "Usage".into(),
-            String::new(),
-            format!("{} GPU-hours, owned (depreciation + energy)", m.model),
-            "Usage-Based".into(),
-            "on-premises".into(),
-            "AI and Machine Learning".into(),
-            "GPU Fabric".into(),
-            origin.clone(),
-            origin,
-            "GPU Cluster".into(),
-            m.model.clone(),
-            format!("{qty:.3}"),
-            "GPU-Hours".into(),
-            format!("{qty:.3}"),
-            "GPU-Hours".into(),
-            m.cloud_usd_per_gpu_hour.map(|c| format!("{c:.4}")).unwrap_or_default(),
-            format!("{per_gpu_h:.4}"),
-            list.map(|l| format!("{l:.2}")).unwrap_or_default(),
-            format!("{effective:.2}"),
-            format!("{effective:.2}"),
-            format!("{effective:.2}"),
-            "USD".into(),
-            "gpu-equivalents".into(),
-            "{\"policy\":\"GPU-equivalents x owned $/GPU-h; idle and stranded capacity to unallocated\"}".into(),
-            format!("{}/{}", row.tenant, row.workload),
-            row.workload.clone(),
-            alloc_tags,
-            tags,
-        ];
-        let _ = writeln!(
-            o,
-            "{}",
-            cells
-                .iter()
-                .map(|s| csv_field(s))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
     }
-    o
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
 }

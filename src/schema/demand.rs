@@ -102,6 +102,12 @@ pub struct RawWorkload {
     // inference
     #[serde(default)]
     pub replicas: Option<Spanned<u32>>,
+    /// Elastic: admitted with any count from this to `replicas` (default: all of them).
+    #[serde(default)]
+    pub min_replicas: Option<Spanned<u32>>,
+    /// All replicas on one GPU model (default false: replicas may mix `gpu_models`).
+    #[serde(default)]
+    pub same_model: Option<Spanned<bool>>,
     #[serde(default)]
     pub size: Option<Spanned<RawSize>>,
     #[serde(default)]

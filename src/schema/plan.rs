@@ -62,7 +62,8 @@ pub struct PlanDocument {
     /// Each used GPU; unlisted GPUs are free.
     #[serde(default)]
     pub gpus: Vec<PlanGpu>,
-    /// USD per hour by tenant, in the demand's tenant order.
+    /// Chargeback USD per hour by tenant (list price + energy, `crate::model::cost`), in the
+    /// demand's tenant order.
     #[serde(default)]
     pub cost_per_hour: TenantCosts,
     /// Present with `--current`.
@@ -107,8 +108,22 @@ pub struct PlanWorkload {
     pub required: Option<bool>,
     #[serde(default = "yes")]
     pub admitted: bool,
+    /// The GPU model the workload runs on (its first assignment's when it spans several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_model: Option<String>,
+    /// Every GPU model the replicas run on, when more than one (each assignment then names
+    /// its `gpu_model`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_models: Vec<String>,
+    /// Replicas admitted, for an elastic workload (`min_replicas` below `replicas`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// Replicas the demand asks for, for an elastic workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas_requested: Option<u32>,
+    /// The demand's `min_replicas`, for an elastic workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<u32>,
     /// GPU-equivalents held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpus: Option<f64>,
@@ -132,6 +147,9 @@ pub struct PlanWorkload {
 pub struct PlanAssignment {
     /// `node/index`, e.g. `dgx-001/3`.
     pub gpu: Spanned<String>,
+    /// The GPU's model, written when the workload's replicas span several models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_model: Option<String>,
     /// `profile@start`, e.g. `1g.10gb@3`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<Spanned<String>>,

@@ -5,6 +5,7 @@
 use std::process::Command;
 
 pub mod mutate;
+pub mod openapi;
 pub mod planning;
 
 /// What one run of `fabplan` produced.

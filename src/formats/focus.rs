@@ -1,0 +1,295 @@
+//! FinOps FOCUS cost and usage rows, out: one row per workload and GPU model (and one
+//! `unallocated` row per GPU model for idle and stranded capacity) for one charge period.
+//!
+//! Conforms to FOCUS 1.2 by default: every Mandatory column, the Conditional and Recommended
+//! columns that apply to an on-premises GPU fabric, and no column of a later release. With
+//! [`FocusVersion::V1_3`] it adds 1.3's `ServiceProviderName` and `HostProviderName` (ProviderName
+//! and PublisherName stay: mandatory though deprecated) and the split-allocation columns
+//! (`Allocated*`), which carry the tenant and workload. Column lists and value rules:
+//! FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec, tag v1.2, `specification/columns/*.md`; 1.3:
+//! the spec's main branch (2026).
+//!
+//! Money (`crate::model::cost`): `ListUnitPrice`/`ListCost` are the chargeback basis (list
+//! price plus energy), `ContractedUnitPrice`/`ContractedCost`/`EffectiveCost`/`BilledCost`
+//! the owned basis (depreciation plus energy), so a FinOps tool sees the owned cost and what
+//! the tenants would be charged side by side.
+//!
+//! Rounding: the spec requires `ContractedUnitPrice x PricingQuantity == ContractedCost` (and
+//! the same for list). Quantities are rounded to 0.001 GPU-hour and unit prices to 0.000001
+//! USD first; the costs are then the exact decimal products (9 decimals), computed in
+//! integers, so the identities hold exactly for any reader that multiplies decimals. A row's
+//! cost can differ from the unrounded one by at most qty x 0.0000005 + price x 0.0005 USD.
+//!
+//! Written through the `csv` crate (quoting) and `serde_json` (the JSON columns), so a tenant
+//! named `ba"tch` is escaped, never breaks a row.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::report::{AttributionRow, Report, UNALLOCATED};
+
+/// The FOCUS release the rows conform to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FocusVersion {
+    V1_2,
+    V1_3,
+}
+
+/// FOCUS 1.2 columns written, in the spec's (alphabetical) order.
+pub const COLUMNS_1_2: &[&str] = &[
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
+];
+
+/// Columns FOCUS 1.3 adds to [`COLUMNS_1_2`], written after them.
+pub const COLUMNS_1_3_ADDED: &[&str] = &[
+    "AllocatedMethodDetails",
+    "AllocatedMethodId",
+    "AllocatedResourceId",
+    "AllocatedResourceName",
+    "AllocatedTags",
+    "HostProviderName",
+    "ServiceProviderName",
+];
+
+pub fn columns(v: FocusVersion) -> Vec<&'static str> {
+    let mut c = COLUMNS_1_2.to_vec();
+    if v == FocusVersion::V1_3 {
+        c.extend_from_slice(COLUMNS_1_3_ADDED);
+    }
+    c
+}
+
+/// Who provides, publishes and invoices an on-premises fabric's GPU-hours: the platform
+/// owner, not a cloud.
+const PROVIDER: &str = "On-premises";
+/// Prefix of fabplan's provider-defined tag keys (FOCUS Tags: provider-defined keys carry a
+/// provider-specific prefix).
+const TAG_PREFIX: &str = "fabplan/";
+
+/// A non-negative decimal with a fixed number of decimals, held as an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fixed {
+    units: u128,
+    scale: u32,
+}
+
+impl Fixed {
+    fn round(x: f64, scale: u32) -> Fixed {
+        let units = (x.max(0.0) * 10f64.powi(scale as i32)).round();
+        Fixed {
+            units: if units.is_finite() { units as u128 } else { 0 },
+            scale,
+        }
+    }
+
+    fn times(self, o: Fixed) -> Fixed {
+        Fixed {
+            units: self.units * o.units,
+            scale: self.scale + o.scale,
+        }
+    }
+
+    fn text(self) -> String {
+        let p = 10u128.pow(self.scale);
+        format!(
+            "{}.{:0w$}",
+            self.units / p,
+            self.units % p,
+            w = self.scale as usize
+        )
+    }
+}
+
+/// The rows as CSV, header first. `period_start`/`period_end` are RFC 3339 UTC
+/// (`YYYY-MM-DDTHH:mm:ssZ`, checked by the caller) and bound both the billing and the
+/// charge period; `hours` is its length. Rows whose GPU model has no owned cost (no capex
+/// default) are left out: FOCUS costs must not be null.
+pub fn csv(
+    r: &Report,
+    version: FocusVersion,
+    period_start: &str,
+    period_end: &str,
+    hours: f64,
+) -> String {
+    let cols = columns(version);
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(&cols).expect("write to memory");
+    let rows: Vec<AttributionRow> = match &r.attribution {
+        Some(a) => a.rows.clone(),
+        // Without a plan every GPU-hour is idle: one unallocated row per GPU model.
+        None => r
+            .cost
+            .models
+            .iter()
+            .map(|m| AttributionRow {
+                tenant: UNALLOCATED.into(),
+                workload: "idle".into(),
+                kind: "-".into(),
+                gpu_model: m.model.clone(),
+                gpu_equivalents: m.gpus as f64,
+                usd_per_hour: m.owned_usd_per_hour.unwrap_or(0.0),
+                chargeback_usd_per_hour: None,
+            })
+            .collect(),
+    };
+    for row in rows {
+        let Some(m) = r.cost.models.iter().find(|m| m.model == row.gpu_model) else {
+            continue;
+        };
+        let Some(owned_per_gpu_h) = m.owned_usd_per_hour.map(|o| o / m.gpus.max(1) as f64) else {
+            continue;
+        };
+        // Without a list price the chargeback basis is the owned cost (documented in
+        // docs/cost.md): ListCost must not be null.
+        let list_per_gpu_h = m.chargeback_rate.unwrap_or(owned_per_gpu_h);
+        let qty = Fixed::round(row.gpu_equivalents * hours, 3);
+        let contracted_unit = Fixed::round(owned_per_gpu_h, 6);
+        let list_unit = Fixed::round(list_per_gpu_h, 6);
+        let contracted = qty.times(contracted_unit).text();
+        let list = qty.times(list_unit).text();
+        let resource = format!("{}/{}", r.fabric, m.model);
+        let tags: BTreeMap<String, &str> = [
+            ("fabric", r.fabric.as_str()),
+            ("gpu_model", m.model.as_str()),
+            ("kind", row.kind.as_str()),
+            ("tenant", row.tenant.as_str()),
+            ("workload", row.workload.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
+        .collect();
+        let mut cells: BTreeMap<&str, String> = BTreeMap::new();
+        let mut set = |k: &'static str, v: String| {
+            cells.insert(k, v);
+        };
+        set("BilledCost", contracted.clone());
+        set("BillingAccountId", format!("fabplan-{}", r.fabric));
+        set("BillingAccountName", r.fabric.clone());
+        set("BillingCurrency", "USD".into());
+        set("BillingPeriodEnd", period_end.into());
+        set("BillingPeriodStart", period_start.into());
+        set("ChargeCategory", "Usage".into());
+        // Null: not a correction.
+        set("ChargeClass", String::new());
+        set(
+            "ChargeDescription",
+            format!(
+                "{} GPU-hours of workload {} ({}); owned cost: depreciation + energy",
+                m.model, row.workload, row.kind
+            ),
+        );
+        set("ChargeFrequency", "Usage-Based".into());
+        set("ChargePeriodEnd", period_end.into());
+        set("ChargePeriodStart", period_start.into());
+        set("ConsumedQuantity", qty.text());
+        set("ConsumedUnit", "GPU-Hours".into());
+        set("ContractedCost", contracted.clone());
+        set("ContractedUnitPrice", contracted_unit.text());
+        set("EffectiveCost", contracted);
+        set("InvoiceIssuerName", PROVIDER.into());
+        set("ListCost", list);
+        set("ListUnitPrice", list_unit.text());
+        set("PricingCategory", "Standard".into());
+        set("PricingQuantity", qty.text());
+        set("PricingUnit", "GPU-Hours".into());
+        set("ProviderName", PROVIDER.into());
+        set("PublisherName", PROVIDER.into());
+        set("ResourceId", resource.clone());
+        set("ResourceName", resource);
+        set("ResourceType", "GPU Cluster".into());
+        set("ServiceCategory", "AI and Machine Learning".into());
+        set("ServiceName", "GPU Fabric".into());
+        set("SkuId", m.model.clone());
+        set("SubAccountId", row.tenant.clone());
+        set("SubAccountName", row.tenant.clone());
+        set("Tags", serde_json::to_string(&tags).expect("json"));
+        set("AllocatedMethodId", "gpu-equivalents".into());
+        set(
+            "AllocatedMethodDetails",
+            json!({
+                "policy": "GPU-equivalents x owned $/GPU-h; idle and stranded capacity to unallocated",
+                "gpu_equivalents": row.gpu_equivalents,
+            })
+            .to_string(),
+        );
+        set(
+            "AllocatedResourceId",
+            format!("{}/{}", row.tenant, row.workload),
+        );
+        set("AllocatedResourceName", row.workload.clone());
+        set(
+            "AllocatedTags",
+            json!({
+                "fabplan/kind": row.kind,
+                "fabplan/tenant": row.tenant,
+                "fabplan/workload": row.workload,
+            })
+            .to_string(),
+        );
+        set("HostProviderName", PROVIDER.into());
+        set("ServiceProviderName", PROVIDER.into());
+        let record: Vec<&str> = cols
+            .iter()
+            .map(|c| cells.get(c).map(String::as_str).expect("every column set"))
+            .collect();
+        w.write_record(&record).expect("write to memory");
+    }
+    String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 in, utf-8 out")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_products_are_exact() {
+        let q = Fixed::round(24.0, 3);
+        let p = Fixed::round(1.186_917_8, 6);
+        assert_eq!(p.text(), "1.186918");
+        assert_eq!(q.times(p).text(), "28.486032000");
+        assert_eq!(Fixed::round(0.0, 3).text(), "0.000");
+        assert_eq!(Fixed::round(-1.0, 3).text(), "0.000");
+    }
+
+    #[test]
+    fn columns_per_version() {
+        assert!(!columns(FocusVersion::V1_2).contains(&"HostProviderName"));
+        assert!(columns(FocusVersion::V1_3).contains(&"HostProviderName"));
+    }
+}
