@@ -7,6 +7,7 @@
 pub mod export;
 pub mod gen;
 pub mod greedy;
+pub mod host;
 pub mod master;
 pub mod milp;
 pub mod output;
@@ -171,6 +172,8 @@ pub struct PlanResult {
     pub infeasible: Vec<String>,
     pub moved: usize,
     pub notes: Vec<String>,
+    /// Host-only workloads (`Demand::host_workloads`): where their replicas run.
+    pub hosts: host::HostPlan,
 }
 
 pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
@@ -231,6 +234,7 @@ pub(crate) fn finish(st: State, mut reasons: Vec<Option<String>>, current: &Curr
         infeasible,
         moved,
         notes: Vec::new(),
+        hosts: host::HostPlan::default(),
     }
 }
 
@@ -243,7 +247,17 @@ pub fn plan(
     opts: &PlanOptions,
 ) -> PlanResult {
     let started = opts.started.unwrap_or_else(std::time::Instant::now);
-    let geo = Geometry::new(fabric, catalog, demand);
+    let full = Geometry::new(fabric, catalog, demand);
+    // Host-only work first; the GPU work is planned on the CPU and memory it leaves
+    // (`host.rs`).
+    let hosts = host::place(&full, demand, current);
+    let reduced;
+    let geo = if hosts.any() {
+        reduced = full.less_host(&hosts);
+        &reduced
+    } else {
+        &full
+    };
     let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
     let greedy_started = std::time::Instant::now();
     // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer), early
@@ -310,6 +324,18 @@ pub fn plan(
         }
         SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline),
     };
+    for (h, hw) in demand.host_workloads.iter().enumerate() {
+        if hw.required && hosts.nodes[h].is_empty() {
+            result.infeasible.push(format!(
+                "required workload `{}` of tenant `{}` cannot be placed: {}",
+                hw.name,
+                demand.tenants[hw.tenant].name,
+                hosts.reasons[h].clone().unwrap_or_default()
+            ));
+            result.status = PlanStatus::Infeasible;
+        }
+    }
+    result.hosts = hosts;
     result.solve_seconds = started.elapsed().as_secs_f64();
     result
 }
