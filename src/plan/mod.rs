@@ -312,7 +312,7 @@ pub fn plan(
         .unwrap_or(deadline.end);
     opts.report("greedy", None, None);
     let (greedy, greedy_cut) =
-        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(stop));
+        greedy::plan_greedy_until(geo, demand, current, opts.freeze, Some(stop));
     deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
@@ -328,11 +328,11 @@ pub fn plan(
             let mut r = greedy;
             let bound = (!opts.freeze)
                 .then(|| {
-                    let base = State::new(&geo, demand);
+                    let base = State::new(geo, demand);
                     let fixed = vec![false; demand.workloads.len()];
                     let t = std::time::Instant::now();
                     let b = relax::fluid_bound(
-                        &geo,
+                        geo,
                         demand,
                         current,
                         &base,
@@ -363,7 +363,7 @@ pub fn plan(
             );
             r
         }
-        SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline),
+        SolverChoice::Highs => milp::solve_and_name(geo, demand, current, opts, greedy, &deadline),
     };
     for (h, hw) in demand.host_workloads.iter().enumerate() {
         if hw.required && hosts.nodes[h].is_empty() {
