@@ -27,6 +27,46 @@ fn builtin_files_are_in_canonical_form() {
     }
 }
 
+#[test]
+fn rendered_models_parse_back_to_the_same_model() {
+    // Every built-in model, then the same models with names, aliases, sources, notes and
+    // profile sources that YAML would misread if they were written unquoted or by hand.
+    let awkward = [
+        "lab: 4",
+        "lab#4 # not a comment",
+        "ba\"tch 'q'",
+        "- [x] {y}",
+        "line\nbreak\ttab \\ back",
+        "yes",
+        "0x10",
+        "",
+    ];
+    for model in Catalog::builtin().gpus() {
+        let text = render_gpu_model_yaml(model, &["a header".into(), "two\nlines".into()]);
+        assert_eq!(
+            parse_gpu_model_yaml(&text, "<render>").unwrap(),
+            *model,
+            "{}",
+            model.key
+        );
+        for (i, odd) in awkward.iter().enumerate() {
+            let mut m = model.clone();
+            m.name = format!("N {odd} end");
+            m.aliases.push(odd.to_string());
+            m.sources.push(odd.to_string());
+            if let Some(mig) = m.mig.as_mut() {
+                mig.notes.push(odd.to_string());
+                mig.profiles[0].source = odd.to_string();
+            }
+            let header = [odd.to_string()];
+            let text = render_gpu_model_yaml(&m, &header);
+            let back = parse_gpu_model_yaml(&text, "<render>")
+                .unwrap_or_else(|e| panic!("{} #{i}: {e}\n{text}", m.key));
+            assert_eq!(back, m, "{} #{i}", m.key);
+        }
+    }
+}
+
 /// The reference tables (tests/fixtures/reference-mig/profiles-*.yaml, copied to tests/fixtures) and the
 /// catalog agree on every placement field.
 #[test]

@@ -4,8 +4,8 @@
 
 use std::ops::Range;
 
-use serde::Deserialize;
-use serde_saphyr::{Location, Spanned};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::{DoubleQuoted, FlowMap, FlowSeq, Location, Spanned};
 
 use super::{parse_pci_id, pci_id_text, GpuModel};
 use crate::error::InputError;
@@ -254,103 +254,123 @@ pub fn parse_gpu_model_yaml(text: &str, origin: &str) -> Result<GpuModel, InputE
     })
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("strings always serialize")
+// The writer side of the format: borrowed views of a model in the canonical key order,
+// serialized by serde-saphyr (never by string building, docs/conventions: issue 11 section 4).
+// Strings are double-quoted (a name with `:`, `#` or quotes stays one scalar; PCI ids are not
+// read as hex integers); short lists and engine counts are flow style, one line each.
+
+#[derive(Serialize)]
+struct OutModel<'a> {
+    key: DoubleQuoted<&'a str>,
+    name: DoubleQuoted<&'a str>,
+    aliases: FlowSeq<Vec<DoubleQuoted<&'a str>>>,
+    pci_device_ids: FlowSeq<Vec<DoubleQuoted<String>>>,
+    memory_gib: f64,
+    hbm_tbps: f64,
+    tdp_w: u32,
+    nvlink_gen: u8,
+    nvlink_gbytes_per_s: u32,
+    sources: Vec<DoubleQuoted<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mig: Option<OutMig<'a>>,
 }
 
-fn engines_text(e: &Engines) -> String {
-    format!(
-        "{{nvdec: {}, nvenc: {}, jpeg: {}, ofa: {}}}",
-        e.nvdec, e.nvenc, e.jpeg, e.ofa
-    )
+#[derive(Serialize)]
+struct OutMig<'a> {
+    placement_units: u8,
+    compute_slices: u8,
+    memory_slices: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine_totals: Option<FlowMap<&'a Engines>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<DoubleQuoted<&'a str>>,
+    profiles: Vec<OutProfile<'a>>,
 }
 
-fn list_inline(items: impl Iterator<Item = String>) -> String {
-    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+#[derive(Serialize)]
+struct OutProfile<'a> {
+    name: DoubleQuoted<&'a str>,
+    id: u32,
+    compute_slices: u8,
+    memory_slices: u8,
+    size: u8,
+    starts: FlowSeq<&'a [u8]>,
+    max_instances: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_gib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    copy_engines: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engines: Option<FlowMap<&'a Engines>>,
+    provenance: Provenance,
+    source: DoubleQuoted<&'a str>,
+}
+
+fn quoted(items: &[String]) -> Vec<DoubleQuoted<&str>> {
+    items.iter().map(|s| DoubleQuoted(s.as_str())).collect()
 }
 
 /// Renders a model in the canonical layout (the built-in files are in exactly this form, which
-/// a test checks). `header` lines are written as `#` comments after the first line.
+/// a test checks). `header` lines are written as `#` comments after the first line (a line
+/// break inside a header entry starts a new comment line, so a header cannot leak into the
+/// document).
 pub fn render_gpu_model_yaml(model: &GpuModel, header: &[String]) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    s.push_str("# fabplan GPU model definition (format: docs/mig.md)\n");
-    for h in header {
-        let _ = writeln!(s, "# {h}");
-    }
-    let _ = writeln!(s, "key: {}", quote(&model.key));
-    let _ = writeln!(s, "name: {}", quote(&model.name));
-    let _ = writeln!(
-        s,
-        "aliases: {}",
-        list_inline(model.aliases.iter().map(|a| quote(a)))
-    );
-    let _ = writeln!(
-        s,
-        "pci_device_ids: {}",
-        list_inline(
+    let out = OutModel {
+        key: DoubleQuoted(&model.key),
+        name: DoubleQuoted(&model.name),
+        aliases: FlowSeq(quoted(&model.aliases)),
+        pci_device_ids: FlowSeq(
             model
                 .pci_device_ids
                 .iter()
-                .map(|&id| quote(&pci_id_text(id)))
-        )
-    );
-    let _ = writeln!(s, "memory_gib: {}", model.memory_gib);
-    let _ = writeln!(s, "hbm_tbps: {}", model.hbm_tbps);
-    let _ = writeln!(s, "tdp_w: {}", model.tdp_w);
-    let _ = writeln!(s, "nvlink_gen: {}", model.nvlink_gen);
-    let _ = writeln!(s, "nvlink_gbytes_per_s: {}", model.nvlink_gbytes_per_s);
-    if model.sources.is_empty() {
-        s.push_str("sources: []\n");
-    } else {
-        s.push_str("sources:\n");
-        for src in &model.sources {
-            let _ = writeln!(s, "  - {}", quote(src));
-        }
+                .map(|&id| DoubleQuoted(pci_id_text(id)))
+                .collect(),
+        ),
+        memory_gib: model.memory_gib,
+        hbm_tbps: model.hbm_tbps,
+        tdp_w: model.tdp_w,
+        nvlink_gen: model.nvlink_gen,
+        nvlink_gbytes_per_s: model.nvlink_gbytes_per_s,
+        sources: quoted(&model.sources),
+        mig: model.mig.as_ref().map(|mig| OutMig {
+            placement_units: mig.placement_units,
+            compute_slices: mig.compute_slices,
+            memory_slices: mig.memory_slices,
+            engine_totals: mig.engine_totals.as_ref().map(FlowMap),
+            notes: quoted(&mig.notes),
+            profiles: mig
+                .profiles
+                .iter()
+                .map(|p| OutProfile {
+                    name: DoubleQuoted(&p.name),
+                    id: p.id,
+                    compute_slices: p.compute_slices,
+                    memory_slices: p.memory_slices,
+                    size: p.size,
+                    starts: FlowSeq(&p.starts),
+                    max_instances: p.max_instances,
+                    memory_gib: p.memory_gib,
+                    sms: p.sms,
+                    copy_engines: p.copy_engines,
+                    engines: p.engines.as_ref().map(FlowMap),
+                    provenance: p.provenance,
+                    source: DoubleQuoted(&p.source),
+                })
+                .collect(),
+        }),
+    };
+    let mut s = String::from("# fabplan GPU model definition (format: docs/mig.md)\n");
+    for line in header.iter().flat_map(|h| h.lines()) {
+        s.push_str("# ");
+        s.push_str(line);
+        s.push('\n');
     }
-    if let Some(mig) = &model.mig {
-        s.push_str("mig:\n");
-        let _ = writeln!(s, "  placement_units: {}", mig.placement_units);
-        let _ = writeln!(s, "  compute_slices: {}", mig.compute_slices);
-        let _ = writeln!(s, "  memory_slices: {}", mig.memory_slices);
-        if let Some(e) = &mig.engine_totals {
-            let _ = writeln!(s, "  engine_totals: {}", engines_text(e));
-        }
-        if !mig.notes.is_empty() {
-            s.push_str("  notes:\n");
-            for n in &mig.notes {
-                let _ = writeln!(s, "    - {}", quote(n));
-            }
-        }
-        s.push_str("  profiles:\n");
-        for p in &mig.profiles {
-            let _ = writeln!(s, "    - name: {}", quote(&p.name));
-            let _ = writeln!(s, "      id: {}", p.id);
-            let _ = writeln!(s, "      compute_slices: {}", p.compute_slices);
-            let _ = writeln!(s, "      memory_slices: {}", p.memory_slices);
-            let _ = writeln!(s, "      size: {}", p.size);
-            let _ = writeln!(
-                s,
-                "      starts: {}",
-                list_inline(p.starts.iter().map(|x| x.to_string()))
-            );
-            let _ = writeln!(s, "      max_instances: {}", p.max_instances);
-            if let Some(m) = p.memory_gib {
-                let _ = writeln!(s, "      memory_gib: {m}");
-            }
-            if let Some(v) = p.sms {
-                let _ = writeln!(s, "      sms: {v}");
-            }
-            if let Some(v) = p.copy_engines {
-                let _ = writeln!(s, "      copy_engines: {v}");
-            }
-            if let Some(e) = &p.engines {
-                let _ = writeln!(s, "      engines: {}", engines_text(e));
-            }
-            let _ = writeln!(s, "      provenance: {}", p.provenance.as_str());
-            let _ = writeln!(s, "      source: {}", quote(&p.source));
-        }
-    }
+    // As `util::to_yaml`, with list items indented under their key (the layout the built-in
+    // files have had since they were written by hand).
+    let opts =
+        serde_saphyr::ser_options! { prefer_block_scalars: false, compact_list_indent: false };
+    s.push_str(&serde_saphyr::to_string_with_options(&out, opts).expect("plain data serializes"));
     s
 }
