@@ -19,6 +19,7 @@ pub mod load;
 pub mod mig;
 pub mod model;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod schema;
 pub mod source;

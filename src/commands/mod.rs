@@ -2,6 +2,7 @@
 //! No subcommand reaches into another; wiring several share lives in `inputs`.
 
 pub mod asbuilt;
+pub mod completions;
 pub mod explain;
 pub mod export;
 pub mod generate;
@@ -10,6 +11,7 @@ pub mod inputs;
 pub mod inspect;
 pub mod mig;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;
