@@ -34,4 +34,7 @@ pub struct Current {
     /// are and the missing replicas are placed like any replica; a plan from `--current`
     /// has none.
     pub partial: BTreeSet<String>,
+    /// Running host-only workloads (by name) and the node (index into `Fabric::nodes`) of
+    /// each replica.
+    pub hosts: BTreeMap<String, Vec<u32>>,
 }
