@@ -416,9 +416,124 @@ fn a_second_plane_keeps_the_node_up() {
         .map(|n| f.nodes[n.index()].name.as_str())
         .collect();
     assert_eq!(down, ["n1", "n2"]);
-    let levels: Vec<String> = fabplan::whatif::sweep(&f, &Default::default())
+    let levels: Vec<String> = fabplan::whatif::sweep(&f, None, &Default::default())
         .into_iter()
         .map(|l| l.level)
         .collect();
     assert!(levels.contains(&"plane".to_string()), "{levels:?}");
+}
+
+const REPLICAS: &str = "tests/fixtures/whatif/lab-replicas-demand.yaml";
+const REPLICAS_CURRENT: &str = "tests/fixtures/whatif/lab-replicas-current.json";
+
+/// The GPUs (`node/index`) a plan document gives a workload, sorted.
+fn gpus_of(doc: &serde_json::Value, workload: &str) -> Vec<String> {
+    let mut v: Vec<String> = doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["name"] == workload)
+        .flat_map(|w| w["assignments"].as_array().unwrap().iter())
+        .map(|a| a["gpu"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Disruption-minimal, hand-checked (the fixture's header): with lab4 down, `serve` keeps
+/// its five surviving replicas on exactly their GPUs and only the two lost ones move. Greedy
+/// places those best fit, running work first: lab1 has 5 GPUs free, lab2 8, lab3 6 (train's
+/// four freed), so both go to lab1, on its first free GPUs 3 and 4. `train` lost four ranks,
+/// so it moves whole, to the one node left with 8 free GPUs (lab2). Both solvers keep the
+/// survivors; `fabplan verify` accepts the written plan.
+#[test]
+fn only_the_lost_replicas_move_and_a_gang_moves_whole() {
+    let cur: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(REPLICAS_CURRENT).unwrap()).unwrap();
+    let before = gpus_of(&cur, "serve");
+    let survivors: Vec<String> = before
+        .iter()
+        .filter(|g| !g.starts_with("lab4/"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        survivors,
+        ["lab1/0", "lab1/1", "lab1/2", "lab3/0", "lab3/1"]
+    );
+    for solver in ["greedy", "highs"] {
+        let plan = tmp(&format!("replicas-{solver}.json"));
+        let r = common::run(&[
+            "what-if",
+            REPLICAS,
+            "--current",
+            REPLICAS_CURRENT,
+            "--fail",
+            "node:lab4",
+            "--solver",
+            solver,
+            "--format",
+            "json",
+            "--write-plan",
+            plan.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.transcript());
+        let rep = json(&r);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        let now = gpus_of(&doc, "serve");
+        assert_eq!(now.len(), 7, "{solver}: {now:?}");
+        // The survivors byte for byte; the rest is new, off the down node.
+        for g in &survivors {
+            assert!(now.contains(g), "{solver}: {g} moved: {now:?}");
+        }
+        let new: Vec<String> = now
+            .iter()
+            .filter(|g| !survivors.contains(g))
+            .cloned()
+            .collect();
+        assert_eq!(new.len(), 2, "{solver}: {now:?}");
+        assert!(new.iter().all(|g| !g.starts_with("lab4/")), "{new:?}");
+        if solver == "greedy" {
+            assert_eq!(new, ["lab1/3", "lab1/4"]);
+            assert_eq!(
+                gpus_of(&doc, "train"),
+                (0..8).map(|i| format!("lab2/{i}")).collect::<Vec<_>>()
+            );
+        }
+        let d = rep["displaced"].as_array().unwrap();
+        let serve = d.iter().find(|x| x["workload"] == "serve").unwrap();
+        assert_eq!(serve["gang"], false);
+        assert_eq!(serve["outcome"], "re-placed");
+        let c = &serve["replicas"];
+        assert_eq!(
+            (&c["before"], &c["kept"], &c["lost"], &c["re_placed"]),
+            (&7.into(), &5.into(), &2.into(), &2.into()),
+            "{serve}"
+        );
+        assert_eq!(c["re_placed_gpus"], serde_json::json!(new));
+        // The gang lost ranks: displaced whole, on no GPU it had.
+        let train = d.iter().find(|x| x["workload"] == "train").unwrap();
+        assert_eq!(train["gang"], true);
+        assert!(train.get("replicas").is_none());
+        assert_eq!(train["outcome"], "re-placed");
+        let was = gpus_of(&cur, "train");
+        let is = gpus_of(&doc, "train");
+        assert_eq!(is.len(), 8);
+        assert!(is.iter().all(|g| !was.contains(g)), "{solver}: {is:?}");
+        assert!(rep["others"].as_array().unwrap().is_empty());
+        assert_eq!(rep["replan"]["verified"], true);
+        let v = common::run(&["verify", REPLICAS, plan.to_str().unwrap()]);
+        assert_eq!(v.code, 0, "{}", v.transcript());
+    }
+    let r = common::run(&[
+        "what-if",
+        REPLICAS,
+        "--current",
+        REPLICAS_CURRENT,
+        "--fail",
+        "node:lab4",
+        "--solver",
+        "greedy",
+    ]);
+    common::snapshot("whatif-replicas-lab4", &r.transcript());
 }

@@ -59,10 +59,12 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
     failures.dedup();
     let impact = whatif::impact(&fabric, &failures);
     let degraded = whatif::degrade(&fabric, &impact);
-    let (kept, displaced) = whatif::carry_over(&fabric, &impact, &current, &degraded);
+    let (kept, displaced) = whatif::carry_over(&fabric, &demand, &impact, &current, &degraded);
+    // Partially frozen work is reported with the displaced, replica by replica.
     let survivors: Vec<(String, Vec<u32>)> = kept
         .running
         .iter()
+        .filter(|(n, _)| !kept.partial.contains(*n))
         .map(|(n, a)| {
             let mut g: Vec<u32> = a.iter().map(|x| x.gpu).collect();
             g.sort_unstable();
@@ -112,7 +114,7 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
             None,
         ));
     }
-    let sweep = whatif::sweep(&fabric, &current);
+    let sweep = whatif::sweep(&fabric, Some(&demand), &current);
     let rep = whatif::report::build(whatif::report::Inputs {
         fabric: &fabric,
         demand: &demand,

@@ -2,7 +2,7 @@
 //! (`--current`) the planner starts from. `load::state` builds these from a plan document;
 //! the planner reads and produces them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mig::Placement;
 
@@ -29,6 +29,11 @@ pub struct Current {
     pub running: BTreeMap<String, Vec<Assignment>>,
     /// Current MIG layouts by GPU.
     pub mig: BTreeMap<u32, Vec<Placement>>,
+    /// Partially frozen workloads (what-if: replicas lost with a failed node): `running`
+    /// lists only their surviving replicas. Under `--freeze` those stay exactly where they
+    /// are and the missing replicas are placed like any replica; a plan from `--current`
+    /// has none.
+    pub partial: BTreeSet<String>,
     /// Running host-only workloads (by name) and the node (index into `Fabric::nodes`) of
     /// each replica.
     pub hosts: BTreeMap<String, Vec<u32>>,

@@ -42,13 +42,17 @@ fn order_by(demand: &Demand, current: &Current, by_priority: bool) -> Vec<usize>
         let (wa, wb) = (&demand.workloads[a], &demand.workloads[b]);
         let ra = current.running.contains_key(&wa.name);
         let rb = current.running.contains_key(&wb.name);
+        // Partially frozen work after the wholly frozen: its missing replicas must not take
+        // GPUs another running workload still holds.
+        let pa = current.partial.contains(&wa.name);
+        let pb = current.partial.contains(&wb.name);
         let prio = if by_priority {
             wb.priority.total_cmp(&wa.priority)
         } else {
             std::cmp::Ordering::Equal
         };
-        (!ra, !wa.required)
-            .cmp(&(!rb, !wb.required))
+        (!ra, pa, !wa.required)
+            .cmp(&(!rb, pb, !wb.required))
             .then(prio)
             .then(size(b).cmp(&size(a)))
             .then(a.cmp(&b))
@@ -103,8 +107,40 @@ pub fn run_greedy_until(
 ) -> bool {
     let geo = st.geo;
     let mut cut = false;
+    // Partially frozen work (`Current::partial`): first its surviving replicas alone, each
+    // exactly where it is (as fixed capacity no one else can take), then, in its turn below,
+    // the whole workload again with those GPUs preferred, so only the missing replicas are
+    // placed anew.
+    let mut pinned = vec![false; st.demand.workloads.len()];
+    if freeze {
+        for &w in order {
+            let wl = &st.demand.workloads[w];
+            let Some(keep) = current.running.get(&wl.name) else {
+                continue;
+            };
+            if st.admitted[w] || keep.is_empty() || !current.partial.contains(&wl.name) {
+                continue;
+            }
+            let full = st.replica_target[w];
+            let have: u32 = super::state::replicas_by_model(geo, wl, keep)
+                .values()
+                .sum();
+            st.replica_target[w] = have.min(full);
+            let nodes: Vec<u32> = keep.iter().map(|a| geo.gpu_node[a.gpu as usize]).collect();
+            let r = st.place(w, &|n| nodes.contains(&n), keep);
+            if r.is_ok() && st.assignments[w] != *keep {
+                st.remove(w);
+            }
+            st.commit();
+            st.replica_target[w] = full;
+            pinned[w] = st.admitted[w];
+        }
+    }
     for (i, &w) in order.iter().enumerate() {
-        if st.admitted[w] {
+        if pinned[w] {
+            pinned[w] = false;
+            st.remove(w);
+        } else if st.admitted[w] {
             continue;
         }
         if !cut && i % 16 == 0 && stop.is_some_and(|t| std::time::Instant::now() >= t) {
@@ -116,7 +152,15 @@ pub fn run_greedy_until(
         }
         let name = &st.demand.workloads[w].name;
         let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
-        let res = if freeze && !prefer.is_empty() {
+        let res = if freeze && !prefer.is_empty() && current.partial.contains(name) {
+            let r = st.place(w, &|_| true, &prefer);
+            if r.is_ok() && !prefer.iter().all(|a| st.assignments[w].contains(a)) {
+                st.remove(w);
+                Err("its surviving replicas are frozen (--freeze) and the rest cannot be placed around them".into())
+            } else {
+                r
+            }
+        } else if freeze && !prefer.is_empty() {
             let nodes: Vec<u32> = prefer
                 .iter()
                 .map(|a| geo.gpu_node[a.gpu as usize])

@@ -1333,8 +1333,9 @@ fn name_solution(
     mut reasons: Vec<Option<String>>,
 ) -> Option<PlanResult> {
     let mut st = State::new(geo, d);
-    // Frozen first, exactly as in `base`.
-    let frozen: Vec<usize> = (0..d.workloads.len())
+    // Frozen first, exactly as in `base` (in its order: partially frozen work last).
+    let frozen: Vec<usize> = greedy_order(d, current)
+        .into_iter()
         .filter(|&w| fixed[w] && base.admitted[w])
         .collect();
     run_greedy(&mut st, &frozen, current, true, &mut reasons);

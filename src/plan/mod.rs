@@ -223,6 +223,10 @@ pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
         .filter(|(name, a)| {
             !a.is_empty()
                 && match st.demand.workloads.iter().position(|w| &w.name == *name) {
+                    // Partially frozen: moved when a surviving replica moved.
+                    Some(w) if current.partial.contains(*name) => {
+                        !st.admitted[w] || !a.iter().all(|x| st.assignments[w].contains(x))
+                    }
                     Some(w) => !st.admitted[w] || &st.assignments[w] != *a,
                     None => true,
                 }

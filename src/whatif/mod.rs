@@ -22,6 +22,7 @@ pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::demand::Demand;
 use crate::model::plan::{Assignment, Current};
 use crate::model::{DomainId, DomainKind, Endpoint, Fabric, NodeId, SwitchId, Tier};
 
@@ -444,12 +445,22 @@ fn apply_rules(f: &Fabric, adj: &Adjacency, im: &mut Impact) {
     }
 }
 
-/// A running workload the failures displace: some of its GPUs are on a down node.
+/// A running workload the failures displace: some of its GPUs are on a down node (or, for a
+/// gang, it spans a broken NVLink domain).
 #[derive(Debug, Clone)]
 pub struct Displaced {
     pub workload: String,
+    /// A training gang (or a workload the demand no longer has): displaced whole.
+    pub whole: bool,
     /// Its GPUs before the failure (global indices in the full fabric).
     pub gpus: Vec<u32>,
+    /// The GPUs its surviving replicas keep (full fabric; empty when displaced whole or when
+    /// every replica was lost).
+    pub kept: Vec<u32>,
+    /// What it held on down nodes (the lost replicas; a gang: all of it).
+    pub lost: Vec<Assignment>,
+    /// What its surviving replicas hold (full fabric).
+    pub survivors: Vec<Assignment>,
     /// Nodes it ran on.
     pub nodes: Vec<NodeId>,
     /// The down nodes among them, with why they are down.
@@ -458,18 +469,49 @@ pub struct Displaced {
     pub broken_domains: Vec<DomainId>,
 }
 
-/// Splits the current state into the workloads the failures displace (their whole gang: a
-/// gang with one rank lost cannot run) and the rest, carried over onto the degraded fabric's
-/// GPU indices (`Degraded::gpu_map`).
+/// Whether a running workload is displaced whole by a failure: a training gang (a gang with
+/// one rank lost cannot run), or a name the demand no longer has (nothing to re-place).
+fn whole_gang(demand: &Demand, name: &str) -> bool {
+    demand
+        .workloads
+        .iter()
+        .find(|w| w.name == name)
+        .is_none_or(|w| w.gang.is_some())
+}
+
+/// Splits the current state into the workloads the failures displace and the rest, carried
+/// over onto the degraded fabric's GPU indices (`Degraded::gpu_map`). Disruption-minimal: a
+/// gang is displaced whole (a gang with one rank lost cannot run; a multi-node gang on a
+/// broken NVLink domain too), but a workload of independent replicas (inference, agents)
+/// loses only the replicas on down nodes: its surviving replicas are carried over as
+/// partially frozen (`Current::partial`), so the planner keeps them where they are and
+/// re-places only the lost ones. Replicas sit on one node each, so a broken NVLink domain
+/// does not displace them.
 pub fn carry_over(
     f: &Fabric,
+    demand: &Demand,
     im: &Impact,
     cur: &Current,
     d: &Degraded,
 ) -> (Current, Vec<Displaced>) {
     let mut kept = Current::default();
     let mut displaced = Vec::new();
+    let carry = |asg: &[Assignment]| -> Vec<Assignment> {
+        let mut v: Vec<Assignment> = asg
+            .iter()
+            .filter_map(|a| {
+                d.gpu_map[a.gpu as usize].map(|g| Assignment {
+                    gpu: g,
+                    hold: a.hold,
+                })
+            })
+            .collect();
+        v.sort();
+        v
+    };
     for (name, asg) in &cur.running {
+        let whole = whole_gang(demand, name);
+        let down = |a: &Assignment| im.down_nodes.contains_key(&f.gpus[a.gpu as usize].node);
         let lost: BTreeSet<NodeId> = asg
             .iter()
             .map(|a| f.gpus[a.gpu as usize].node)
@@ -477,7 +519,7 @@ pub fn carry_over(
             .collect();
         // A gang on a broken NVLink domain is displaced too when it spans several nodes of it.
         let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
-        let broken: BTreeSet<DomainId> = if nodes.len() > 1 {
+        let broken: BTreeSet<DomainId> = if whole && nodes.len() > 1 {
             nodes
                 .iter()
                 .filter_map(|n| f.nodes[n.index()].nvlink_domain)
@@ -486,30 +528,36 @@ pub fn carry_over(
         } else {
             BTreeSet::new()
         };
-        let on_broken = !broken.is_empty();
-        if lost.is_empty() && !on_broken {
-            let moved: Vec<Assignment> = asg
-                .iter()
-                .filter_map(|a| {
-                    d.gpu_map[a.gpu as usize].map(|g| Assignment {
-                        gpu: g,
-                        hold: a.hold,
-                    })
-                })
-                .collect();
-            kept.running.insert(name.clone(), moved);
-        } else {
-            let mut gpus: Vec<u32> = asg.iter().map(|a| a.gpu).collect();
-            gpus.sort_unstable();
-            gpus.dedup();
-            displaced.push(Displaced {
-                workload: name.clone(),
-                gpus,
-                nodes: nodes.into_iter().collect(),
-                lost_on: lost.into_iter().collect(),
-                broken_domains: broken.into_iter().collect(),
-            });
+        if lost.is_empty() && broken.is_empty() {
+            kept.running.insert(name.clone(), carry(asg));
+            continue;
         }
+        let (survivors, gone): (Vec<Assignment>, Vec<Assignment>) = if whole {
+            (Vec::new(), asg.clone())
+        } else {
+            asg.iter().partition(|a| !down(a))
+        };
+        if !survivors.is_empty() {
+            kept.running.insert(name.clone(), carry(&survivors));
+            kept.partial.insert(name.clone());
+        }
+        let ids = |v: &[Assignment]| {
+            let mut g: Vec<u32> = v.iter().map(|a| a.gpu).collect();
+            g.sort_unstable();
+            g.dedup();
+            g
+        };
+        displaced.push(Displaced {
+            workload: name.clone(),
+            whole,
+            gpus: ids(asg),
+            kept: ids(&survivors),
+            lost: gone,
+            survivors,
+            nodes: nodes.into_iter().collect(),
+            lost_on: lost.into_iter().collect(),
+            broken_domains: broken.into_iter().collect(),
+        });
     }
     for (g, layout) in &cur.mig {
         if let Some(ng) = d.gpu_map[*g as usize] {
@@ -521,6 +569,7 @@ pub fn carry_over(
 
 /// What every element of the sweep shares: who holds each GPU, and how many are free.
 struct SweepCtx<'a> {
+    demand: Option<&'a Demand>,
     used: BTreeMap<u32, BTreeSet<&'a str>>,
     free_before: usize,
 }
@@ -534,7 +583,8 @@ pub struct SweepElement {
     pub gpus_down: usize,
     /// Running workloads it displaces.
     pub workloads_displaced: usize,
-    /// GPUs those workloads held (whole, MIG or shared: each GPU counted once).
+    /// GPUs to re-place (whole, MIG or shared: each GPU counted once): all of a displaced
+    /// gang's, only the lost replicas' of other work (its survivors stay put).
     pub gpus_displaced: usize,
     /// GPUs left free on the surviving fabric once the displaced work has let go of its GPUs.
     pub gpus_free_after: usize,
@@ -585,19 +635,28 @@ fn sweep_one(
             }
         }
     }
+    // Workloads displaced whole (gangs): their surviving GPUs are freed. Replicas lose only
+    // what was on down nodes (`carry_over`).
+    let mut whole: BTreeSet<&str> = BTreeSet::new();
     for w in touched {
         let asg = &cur.running[w];
+        let gang = c.demand.is_none_or(|d| whole_gang(d, w));
         let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
         let lost = nodes.iter().any(|n| im.down_nodes.contains_key(n));
-        let broken = nodes.len() > 1
+        let broken = gang
+            && nodes.len() > 1
             && nodes.iter().any(|n| {
                 f.nodes[n.index()]
                     .nvlink_domain
                     .is_some_and(|d| im.broken_domains.contains_key(&d))
             });
-        if lost || broken {
+        if gang && (lost || broken) {
             displaced.insert(w);
+            whole.insert(w);
             displaced_gpus.extend(asg.iter().map(|a| a.gpu));
+        } else if lost {
+            displaced.insert(w);
+            displaced_gpus.extend(asg.iter().map(|a| a.gpu).filter(|g| im.gpu_down(f, *g)));
         }
     }
     let workloads = displaced.len();
@@ -617,7 +676,7 @@ fn sweep_one(
     let freed = displaced_gpus
         .iter()
         .filter(|g| !im.gpu_down(f, **g))
-        .filter(|g| c.used[*g].iter().all(|w| displaced.contains(w)))
+        .filter(|g| c.used[*g].iter().all(|w| whole.contains(w)))
         .count();
     let free_after = c.free_before - free_on_down + freed;
     SweepElement {
@@ -634,7 +693,8 @@ fn sweep_one(
 /// single failure of it against the current state. A count of GPUs, not a re-plan: it is a
 /// necessary condition (a failure that is short here cannot be survived), and names the
 /// failures worth re-planning with `--fail`.
-pub fn sweep(f: &Fabric, cur: &Current) -> Vec<LevelSweep> {
+/// Without a demand, every running workload counts as a gang (displaced whole).
+pub fn sweep(f: &Fabric, demand: Option<&Demand>, cur: &Current) -> Vec<LevelSweep> {
     let mut used: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
     for (w, asg) in &cur.running {
         for a in asg {
@@ -642,6 +702,7 @@ pub fn sweep(f: &Fabric, cur: &Current) -> Vec<LevelSweep> {
         }
     }
     let ctx = SweepCtx {
+        demand,
         free_before: f.gpus.len() - used.len(),
         used,
     };

@@ -2,12 +2,13 @@
 //! Built from the impact, the displaced work, the re-plan's result on the degraded fabric and
 //! its verification; it does not run the planner.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::{Degraded, Displaced, Failure, Impact, LevelSweep};
-use crate::model::demand::Demand;
+use crate::model::demand::{Demand, Unit, Workload};
+use crate::model::plan::{Assignment, Hold};
 use crate::model::{Fabric, NodeId};
 use crate::plan::PlanResult;
 use crate::util::compress_hostlist;
@@ -52,15 +53,21 @@ pub struct DisplacedReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     pub required: bool,
-    /// A training gang (all-or-nothing): losing any of its GPUs breaks all of it. Other work
-    /// (replicas) is re-placed as a unit too, since the plan moves a workload as a whole.
+    /// A training gang (all-or-nothing): losing any of its GPUs breaks all of it, and it is
+    /// re-placed whole. Other work (replicas) keeps its surviving replicas where they are
+    /// and re-places only the lost ones (`replicas`).
     pub gang: bool,
+    /// Replica by replica, for work that is not a gang.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<ReplicaCounts>,
     pub gpus: usize,
     /// Nodes it ran on (a Slurm hostlist).
     pub was_on: String,
     /// The down nodes among them (or the broken NVLink domain it spanned).
     pub lost: String,
-    /// `re-placed`, `evicted`, or `not-in-demand` (a running workload the demand no longer has).
+    /// `re-placed` (all of it runs again), `short` (admitted with fewer replicas than it ran:
+    /// an elastic workload's `min_replicas` lets it), `evicted`, or `not-in-demand` (a
+    /// running workload the demand no longer has).
     pub outcome: String,
     /// Where it runs now (hostlist), when re-placed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,6 +77,23 @@ pub struct DisplacedReport {
     /// Why the planner could not re-place it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// What became of a displaced workload's replicas.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicaCounts {
+    /// Replicas running before the failure.
+    pub before: u32,
+    /// Surviving replicas still on their GPUs in the re-plan.
+    pub kept: u32,
+    /// Replicas the failure took (on down nodes).
+    pub lost: u32,
+    /// Replicas placed anew in the re-plan, and where (hostlist).
+    pub re_placed: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub re_placed_on: Option<String>,
+    /// The re-placed GPUs (`node/index`, as plans name them), sorted.
+    pub re_placed_gpus: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +145,8 @@ pub struct Inputs<'a> {
     pub impact: &'a Impact,
     pub degraded: &'a Degraded,
     pub displaced: &'a [Displaced],
-    /// Names of the workloads running before the failures that were not displaced.
+    /// The workloads running before the failures that were not displaced (by name, with
+    /// their GPUs on the degraded fabric).
     pub survivors: &'a [(String, Vec<u32>)],
     pub result: Option<&'a PlanResult>,
     pub survivors_frozen: bool,
@@ -178,9 +203,19 @@ pub fn build(i: Inputs) -> WhatIfReport {
     for x in i.displaced {
         let w = wix(&x.workload);
         let wl = w.map(|w| &i.demand.workloads[w]);
+        let counts = match (w, wl) {
+            (Some(w), Some(wl)) if !x.whole => Some(replica_counts(&i, w, wl, x)),
+            _ => None,
+        };
+        let short = counts
+            .as_ref()
+            .is_some_and(|c| c.kept + c.re_placed < c.before);
         let (outcome, now_on, now_gpus, reason) = match (w, i.result) {
             (None, _) => ("not-in-demand".to_string(), None, None, None),
             (Some(w), Some(r)) => match now_nodes(w) {
+                Some((on, g)) if short => {
+                    ("short".to_string(), Some(on), Some(g), r.reasons[w].clone())
+                }
                 Some((on, g)) => ("re-placed".to_string(), Some(on), Some(g), None),
                 None => (
                     "evicted".to_string(),
@@ -221,6 +256,7 @@ pub fn build(i: Inputs) -> WhatIfReport {
             tenant: wl.map(|w| i.demand.tenants[w.tenant].name.clone()),
             required: wl.is_some_and(|w| w.required),
             gang: wl.is_some_and(|w| w.gang.is_some()),
+            replicas: counts,
             gpus: x.gpus.len(),
             was_on: hostlist(f, x.nodes.iter().copied()),
             lost: if x.lost_on.is_empty() {
@@ -307,6 +343,70 @@ pub fn build(i: Inputs) -> WhatIfReport {
     }
 }
 
+/// Replicas of `wl` in `asg` (full fabric): one per MIG instance or share, one per `k` whole
+/// GPUs of a `k`-GPU replica (as `plan::state::replicas_by_model` counts them).
+fn replicas_in(f: &Fabric, wl: &Workload, asg: &[Assignment]) -> u32 {
+    let mut whole: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut n = 0;
+    for a in asg {
+        let key = f
+            .template_of(f.gpus[a.gpu as usize].node)
+            .gpu_model
+            .as_str();
+        match a.hold {
+            Hold::Whole => *whole.entry(key).or_default() += 1,
+            _ => n += 1,
+        }
+    }
+    for (key, g) in whole {
+        n += match wl.units.get(key) {
+            Some(Unit::Gpus(k)) => g / (*k).max(1),
+            _ => g,
+        };
+    }
+    n
+}
+
+/// A displaced replica workload's counts: its survivors as carried over, what the re-plan
+/// kept of them, and what it placed anew (and where).
+fn replica_counts(i: &Inputs, w: usize, wl: &Workload, x: &Displaced) -> ReplicaCounts {
+    let f = i.fabric;
+    let d = &i.degraded.fabric;
+    let survivors: BTreeSet<Assignment> = x
+        .survivors
+        .iter()
+        .filter_map(|a| {
+            i.degraded.gpu_map[a.gpu as usize].map(|g| Assignment {
+                gpu: g,
+                hold: a.hold,
+            })
+        })
+        .collect();
+    let now: Vec<Assignment> = i
+        .result
+        .filter(|r| r.admitted[w])
+        .map(|r| r.assignments[w].clone())
+        .unwrap_or_default();
+    let (kept, new): (Vec<Assignment>, Vec<Assignment>) =
+        now.into_iter().partition(|a| survivors.contains(a));
+    let nodes: BTreeSet<NodeId> = new.iter().map(|a| d.gpus[a.gpu as usize].node).collect();
+    let gpus: BTreeSet<String> = new
+        .iter()
+        .map(|a| {
+            let g = &d.gpus[a.gpu as usize];
+            format!("{}/{}", d.nodes[g.node.index()].name, g.index)
+        })
+        .collect();
+    ReplicaCounts {
+        before: replicas_in(f, wl, &x.lost) + replicas_in(f, wl, &x.survivors),
+        kept: replicas_in(d, wl, &kept),
+        lost: replicas_in(f, wl, &x.lost),
+        re_placed: replicas_in(d, wl, &new),
+        re_placed_on: (!nodes.is_empty()).then(|| hostlist(d, nodes)),
+        re_placed_gpus: gpus.into_iter().collect(),
+    }
+}
+
 /// The human rendering of a report.
 pub fn human(r: &WhatIfReport) -> String {
     use std::fmt::Write;
@@ -366,10 +466,23 @@ pub fn human(r: &WhatIfReport) -> String {
             } else {
                 "replicas lost"
             };
-            let tail = match (&x.now_on, &x.reason) {
-                (Some(on), _) => format!("re-placed on {on} ({} GPUs)", x.now_gpus.unwrap_or(0)),
-                (None, Some(why)) => format!("{}: {why}", x.outcome),
-                (None, None) => x.outcome.clone(),
+            let tail = match (&x.replicas, &x.now_on, &x.reason) {
+                (Some(c), _, _) if x.outcome != "evicted" => {
+                    let mut t = format!(
+                        "{} of {} replica(s) kept in place, {} lost, {} re-placed",
+                        c.kept, c.before, c.lost, c.re_placed
+                    );
+                    if let Some(on) = &c.re_placed_on {
+                        let _ = write!(t, " on {on} ({})", c.re_placed_gpus.join(", "));
+                    }
+                    if let Some(why) = &x.reason {
+                        let _ = write!(t, "; {}: {why}", x.outcome);
+                    }
+                    t
+                }
+                (_, Some(on), _) => format!("re-placed on {on} ({} GPUs)", x.now_gpus.unwrap_or(0)),
+                (_, None, Some(why)) => format!("{}: {why}", x.outcome),
+                (_, None, None) => x.outcome.clone(),
             };
             let _ = writeln!(
                 s,
