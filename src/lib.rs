@@ -15,6 +15,7 @@ pub mod exit;
 pub mod fabric;
 pub mod formats;
 pub mod limits;
+pub mod meter;
 pub mod load;
 pub mod mig;
 pub mod model;

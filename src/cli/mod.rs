@@ -18,6 +18,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
+pub mod meter;
 pub mod mig;
 pub mod numbers;
 pub mod output;
@@ -68,6 +69,7 @@ pub enum Command {
     AsBuilt(asbuilt::AsBuiltArgs),
     #[command(name = "what-if")]
     WhatIf(whatif::WhatIfArgs),
+    Meter(meter::MeterArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -115,6 +117,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Export(args) => crate::commands::export::run(args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
         Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
+        Command::Meter(args) => crate::commands::meter::run(&args, out),
     }
 }
 
