@@ -27,16 +27,28 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
     })?;
     let mut serve: BTreeMap<String, String> = BTreeMap::new();
     for s in &args.serve {
-        let Some((m, w)) = s.split_once('=').filter(|(m, w)| !m.is_empty() && !w.is_empty()) else {
-            return Err(Error::usage(format!("--serve: `{s}` is not MODEL=WORKLOAD"), None));
+        let Some((m, w)) = s
+            .split_once('=')
+            .filter(|(m, w)| !m.is_empty() && !w.is_empty())
+        else {
+            return Err(Error::usage(
+                format!("--serve: `{s}` is not MODEL=WORKLOAD"),
+                None,
+            ));
         };
         serve.insert(m.to_string(), w.to_string());
     }
     let f = super::inputs::load_fabric(&args.fabric)?;
-    let (_, plan, _) = crate::load::state::read_state(&args.plan, &f).map_err(|(file, diags)| {
-        super::inputs::report(&diags, &file, &Provenance::default(), super::inputs::DiagStyle::Human);
-        Error::InputRejected { count: 1 }
-    })?;
+    let (_, plan, _) =
+        crate::load::state::read_state(&args.plan, &f).map_err(|(file, diags)| {
+            super::inputs::report(
+                &diags,
+                &file,
+                &Provenance::default(),
+                super::inputs::DiagStyle::Human,
+            );
+            Error::InputRejected { count: 1 }
+        })?;
     let demand = match &args.demand {
         Some(d) => Some(super::report::load_demand(d, &f)?),
         None => None,
@@ -85,7 +97,10 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         let kind = meter::detect(&file.name, &file.text);
         if kind == meter::InputKind::Azure && (labels.tenant.is_none() || labels.model.is_none()) {
             return Err(Error::usage(
-                format!("`{}` is an Azure LLM trace: its records name no tenant or model", file.name),
+                format!(
+                    "`{}` is an Azure LLM trace: its records name no tenant or model",
+                    file.name
+                ),
                 Some("label it with --tenant NAME --model NAME".to_string()),
             ));
         }
@@ -96,13 +111,30 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         files.push(file);
     }
 
-    let fleet = fleet(&f, &r, &plan, demand.as_ref(), &usage, &intake, &serve, args, period.hours());
+    let fleet = fleet(
+        &f,
+        &r,
+        &plan,
+        demand.as_ref(),
+        &usage,
+        &intake,
+        &serve,
+        args,
+        period.hours(),
+    );
     let rule = match args.idle {
         IdleFlag::Keep => IdleRule::Keep,
         IdleFlag::Proportional => IdleRule::Proportional,
         IdleFlag::Even => IdleRule::Even,
     };
-    let (a, warnings) = attribute::attribute(&mut intake, &fleet, Options { idle: rule, mfu: args.mfu });
+    let (a, warnings) = attribute::attribute(
+        &mut intake,
+        &fleet,
+        Options {
+            idle: rule,
+            mfu: args.mfu,
+        },
+    );
     let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
     for (i, d) in intake.diagnostics.iter().cloned().chain(warnings) {
         by_file.entry(i).or_default().push(d);
@@ -139,7 +171,10 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 fn print_diags(ds: &[Diagnostic], file: &SourceFile) {
-    eprint!("{}", render::human(ds, file, &Provenance::default(), stderr_color()));
+    eprint!(
+        "{}",
+        render::human(ds, file, &Provenance::default(), stderr_color())
+    );
 }
 
 /// The report's attribution rows with their GPU model's rates, and a deployment per model
@@ -163,7 +198,13 @@ fn fleet(
         .filter_map(|m| {
             let owned = m.owned_usd_per_hour? / m.gpus.max(1) as f64;
             // Without a list price the chargeback basis is the owned cost (docs/cost.md).
-            Some((m.model.as_str(), Rates { owned, chargeback: m.chargeback_rate.unwrap_or(owned) }))
+            Some((
+                m.model.as_str(),
+                Rates {
+                    owned,
+                    chargeback: m.chargeback_rate.unwrap_or(owned),
+                },
+            ))
         })
         .collect();
     let shares: Vec<Share> = r
@@ -182,7 +223,8 @@ fn fleet(
             })
         })
         .collect();
-    let mut names: std::collections::BTreeSet<&str> = intake.records.iter().map(|r| r.model.as_str()).collect();
+    let mut names: std::collections::BTreeSet<&str> =
+        intake.records.iter().map(|r| r.model.as_str()).collect();
     names.extend(serve.keys().map(String::as_str));
     let kv_elem = match args.kv {
         Precision::Fp8 => 1,
@@ -191,10 +233,15 @@ fn fleet(
     let mut deployments = BTreeMap::new();
     for name in names {
         let workload = serve.get(name).map(String::as_str).unwrap_or(name);
-        let Some(wu) = usage.workloads.iter().find(|w| w.name == workload && w.admitted) else {
+        let Some(wu) = usage
+            .workloads
+            .iter()
+            .find(|w| w.name == workload && w.admitted)
+        else {
             continue;
         };
-        let Some((gpu_model, _)) = wu.gpu_equivalents.iter().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        let Some((gpu_model, _)) = wu.gpu_equivalents.iter().max_by(|a, b| a.1.total_cmp(b.1))
+        else {
             continue;
         };
         let eq: f64 = wu.gpu_equivalents.values().sum();
@@ -213,7 +260,12 @@ fn fleet(
                         Precision::Fp8 => 1.0,
                         Precision::Fp16 => 2.0,
                     };
-                    (m.params_billion, bpp, tokens::kv_bytes_per_token(m, kv_elem), args.batch)
+                    (
+                        m.params_billion,
+                        bpp,
+                        tokens::kv_bytes_per_token(m, kv_elem),
+                        args.batch,
+                    )
                 }
                 None => continue,
             },
@@ -226,7 +278,10 @@ fn fleet(
             .or(pw.map(|w| w.assignments.len() as u32))
             .unwrap_or(1)
             .max(1);
-        let Some(cat) = f.gpu_model(gpu_model).or_else(|| Catalog::builtin().gpu(gpu_model)) else {
+        let Some(cat) = f
+            .gpu_model(gpu_model)
+            .or_else(|| Catalog::builtin().gpu(gpu_model))
+        else {
             continue;
         };
         let Some(tflops) = attribute::dense_tflops(&cat.key, bpp) else {
@@ -249,5 +304,9 @@ fn fleet(
             },
         );
     }
-    Fleet { hours, shares, deployments }
+    Fleet {
+        hours,
+        shares,
+        deployments,
+    }
 }

@@ -291,7 +291,13 @@ pub fn metered_csv(
         .terminator(::csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     w.write_record(&cols).expect("write to memory");
-    let cents = |c: u64| Fixed { units: c as u128, scale: 2 }.text();
+    let cents = |c: u64| {
+        Fixed {
+            units: c as u128,
+            scale: 2,
+        }
+        .text()
+    };
     for l in &a.lines {
         let owned = cents(l.owned_cents);
         let list = cents(l.chargeback_cents);
@@ -352,7 +358,10 @@ pub fn metered_csv(
         set("SubAccountId", l.tenant.clone());
         set("SubAccountName", l.tenant.clone());
         set("Tags", serde_json::to_string(&tags).expect("json"));
-        set("AllocatedMethodId", format!("metered-{:?}", a.idle_rule).to_lowercase());
+        set(
+            "AllocatedMethodId",
+            format!("metered-{:?}", a.idle_rule).to_lowercase(),
+        );
         set(
             "AllocatedMethodDetails",
             json!({
@@ -364,7 +373,10 @@ pub fn metered_csv(
             })
             .to_string(),
         );
-        set("AllocatedResourceId", format!("{}/{}/{}/{}", l.tenant, l.project, l.model, l.tool));
+        set(
+            "AllocatedResourceId",
+            format!("{}/{}/{}/{}", l.tenant, l.project, l.model, l.tool),
+        );
         set("AllocatedResourceName", l.project.clone());
         set("AllocatedTags", serde_json::to_string(&tags).expect("json"));
         set("HostProviderName", PROVIDER.into());

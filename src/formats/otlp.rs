@@ -73,16 +73,28 @@ pub fn read(
             .help("write OTLP/JSON: {\"resourceSpans\": [{\"resource\": ..., \"scopeSpans\": [{\"spans\": [...]}]}]}")
     })?;
     let Some(resource_spans) = doc.get("resourceSpans").and_then(Value::as_array) else {
-        return Err(crate::checks::diag("FP996", "the OTLP document has no `resourceSpans` array")
-            .at(Span { start: 0, len: 1 }, "here")
-            .help("export traces as OTLP/JSON (ExportTraceServiceRequest)"));
+        return Err(
+            crate::checks::diag("FP996", "the OTLP document has no `resourceSpans` array")
+                .at(Span { start: 0, len: 1 }, "here")
+                .help("export traces as OTLP/JSON (ExportTraceServiceRequest)"),
+        );
     };
     let locations = span_locations(text);
     let mut nth = 0usize;
     for rs in resource_spans {
         let resource = attributes(rs.get("resource").and_then(|r| r.get("attributes")));
-        for ss in rs.get("scopeSpans").and_then(Value::as_array).into_iter().flatten() {
-            for span in ss.get("spans").and_then(Value::as_array).into_iter().flatten() {
+        for ss in rs
+            .get("scopeSpans")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for span in ss
+                .get("spans")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let at = if span.get("spanId").is_some() {
                     let s = locations.get(nth).copied().unwrap_or(0);
                     nth += 1;
@@ -90,7 +102,10 @@ pub fn read(
                 } else {
                     0
                 };
-                let pos = Span { start: at, len: "\"spanId\"".len() };
+                let pos = Span {
+                    start: at,
+                    len: "\"spanId\"".len(),
+                };
                 let attrs = attributes(span.get("attributes"));
                 let get = |keys: &[&str]| -> Option<String> {
                     for k in keys {
@@ -151,13 +166,31 @@ fn record(
             Value::Number(n) => n.as_u64(),
             _ => None,
         })
-        .ok_or_else(|| bad("FP991", "span has no `startTimeUnixNano`".into(), "OTLP spans carry their start time in nanoseconds since the epoch"))?;
+        .ok_or_else(|| {
+            bad(
+                "FP991",
+                "span has no `startTimeUnixNano`".into(),
+                "OTLP spans carry their start time in nanoseconds since the epoch",
+            )
+        })?;
     let model = get(&["gen_ai.request.model", "gen_ai.response.model"])
         .or_else(|| labels.model.clone())
-        .ok_or_else(|| bad("FP991", "span has no `gen_ai.request.model`".into(), "set the attribute, or label the file with --model"))?;
+        .ok_or_else(|| {
+            bad(
+                "FP991",
+                "span has no `gen_ai.request.model`".into(),
+                "set the attribute, or label the file with --model",
+            )
+        })?;
     let tenant = get(&["tenant.id", "fabplan.tenant"])
         .or_else(|| labels.tenant.clone())
-        .ok_or_else(|| bad("FP991", "span has no tenant (`tenant.id`)".into(), "set `tenant.id` on the resource or the span, or label the file with --tenant"))?;
+        .ok_or_else(|| {
+            bad(
+                "FP991",
+                "span has no tenant (`tenant.id`)".into(),
+                "set `tenant.id` on the resource or the span, or label the file with --tenant",
+            )
+        })?;
     let input_tokens = count("gen_ai.usage.input_tokens", true)?;
     let output_tokens = count("gen_ai.usage.output_tokens", true)?;
     let cached_tokens = count("gen_ai.usage.cache_read.input_tokens", false)?;
@@ -168,19 +201,28 @@ fn record(
             "the cache-read count is included in the input count",
         ));
     }
-    let end = span.get("endTimeUnixNano").and_then(|v| v.as_str()).and_then(|s| s.parse::<u64>().ok());
+    let end = span
+        .get("endTimeUnixNano")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<u64>().ok());
     let r = UsageRecord {
         timestamp_s: nanos as f64 / 1e9,
         tenant,
-        project: get(&["project.id", "fabplan.project"]).or_else(|| labels.project.clone()).unwrap_or_else(|| "-".into()),
+        project: get(&["project.id", "fabplan.project"])
+            .or_else(|| labels.project.clone())
+            .unwrap_or_else(|| "-".into()),
         model,
-        tool: get(&["gen_ai.tool.name"]).or_else(|| labels.tool.clone()).unwrap_or_else(|| "-".into()),
+        tool: get(&["gen_ai.tool.name"])
+            .or_else(|| labels.tool.clone())
+            .unwrap_or_else(|| "-".into()),
         agent_run_id: get(&["gen_ai.conversation.id"]),
         input_tokens,
         output_tokens,
         cached_tokens,
         tool_calls: 0,
-        latency_ms: end.filter(|e| *e >= nanos).map(|e| (e - nanos) as f64 / 1e6),
+        latency_ms: end
+            .filter(|e| *e >= nanos)
+            .map(|e| (e - nanos) as f64 / 1e6),
         file,
         span: pos,
     };

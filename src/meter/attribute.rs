@@ -212,8 +212,17 @@ pub fn attribute(
             continue;
         };
         accepted += 1;
-        let key = (r.tenant.clone(), r.project.clone(), r.model.clone(), r.tool.clone());
-        let a = per_dep.entry(d.workload.as_str()).or_default().entry(key).or_default();
+        let key = (
+            r.tenant.clone(),
+            r.project.clone(),
+            r.model.clone(),
+            r.tool.clone(),
+        );
+        let a = per_dep
+            .entry(d.workload.as_str())
+            .or_default()
+            .entry(key)
+            .or_default();
         a.requests += 1;
         if let Some(run) = &r.agent_run_id {
             if !a.runs.contains(run) {
@@ -260,24 +269,27 @@ pub fn attribute(
     };
 
     let mut lines: Vec<Line> = Vec::new();
-    let mut spread: Vec<(usize, usize)> = Vec::new(); // ranges of lines that share fleet idle
     for (workload, (cost, share)) in &reserved {
         match per_dep.get(workload) {
-            None => lines.push(line(
-                &share.tenant,
-                workload,
-                "-",
-                "-",
-                "plan",
-                cost,
-            )),
+            None => lines.push(line(&share.tenant, workload, "-", "-", "plan", cost)),
             Some(keys) => {
-                let dep = fleet.deployments.values().find(|d| d.workload == *workload).expect("deployment");
+                let dep = fleet
+                    .deployments
+                    .values()
+                    .find(|d| d.workload == *workload)
+                    .expect("deployment");
                 let rates = rate_of(workload);
                 let first = lines.len();
                 for (k, a) in keys {
                     let hours = (a.prefill + a.decode) / 3600.0;
-                    let mut l = line(&k.0, &k.1, &k.2, &k.3, "metered", &[hours * rates.owned, hours * rates.chargeback]);
+                    let mut l = line(
+                        &k.0,
+                        &k.1,
+                        &k.2,
+                        &k.3,
+                        "metered",
+                        &[hours * rates.owned, hours * rates.chargeback],
+                    );
                     l.requests = a.requests;
                     l.agent_runs = a.runs.len() as u64;
                     l.input_tokens = a.input;
@@ -304,21 +316,42 @@ pub fn attribute(
                 let headroom: [f64; 2] = std::array::from_fn(|b| {
                     (cost[b] - lines[first..].iter().map(|l| l.weight[b]).sum::<f64>()).max(0.0)
                 });
-                distribute(&mut lines, first, headroom, o.idle, &share.tenant, workload, &dep.model, "headroom");
-                spread.push((first, lines.len()));
+                distribute(
+                    &mut lines,
+                    first,
+                    headroom,
+                    o.idle,
+                    &share.tenant,
+                    workload,
+                    &dep.model,
+                    "headroom",
+                );
             }
         }
     }
-    let _ = spread;
-    let end = lines.len();
-    distribute(&mut lines, 0, idle, o.idle, crate::report::UNALLOCATED, "idle", "-", "idle");
-    let _ = end;
+    distribute(
+        &mut lines,
+        0,
+        idle,
+        o.idle,
+        crate::report::UNALLOCATED,
+        "idle",
+        "-",
+        "idle",
+    );
 
     let fleet_cents: [u64; 2] = std::array::from_fn(|b| {
         let total: f64 = fleet
             .shares
             .iter()
-            .map(|s| s.gpu_equivalents * if b == 0 { s.rates.owned } else { s.rates.chargeback } * fleet.hours)
+            .map(|s| {
+                let rate = if b == 0 {
+                    s.rates.owned
+                } else {
+                    s.rates.chargeback
+                };
+                s.gpu_equivalents * rate * fleet.hours
+            })
             .sum();
         (total * 100.0).round().max(0.0) as u64
     });
@@ -333,14 +366,21 @@ pub fn attribute(
         }
     }
     lines.sort_by(|a, b| {
-        (&a.tenant, &a.project, &a.model, &a.tool, a.source).cmp(&(&b.tenant, &b.project, &b.model, &b.tool, b.source))
+        (&a.tenant, &a.project, &a.model, &a.tool, a.source)
+            .cmp(&(&b.tenant, &b.project, &b.model, &b.tool, b.source))
     });
     let is_idle = |l: &Line| l.source == "idle" || l.source == "headroom";
     let sum = |f: &dyn Fn(&Line) -> bool, b: usize| -> u64 {
         lines
             .iter()
             .filter(|l| f(l))
-            .map(|l| if b == 0 { l.owned_cents } else { l.chargeback_cents })
+            .map(|l| {
+                if b == 0 {
+                    l.owned_cents
+                } else {
+                    l.chargeback_cents
+                }
+            })
             .sum()
     };
     let totals = Totals {
@@ -364,7 +404,14 @@ pub fn attribute(
     (a, warnings)
 }
 
-fn line(tenant: &str, project: &str, model: &str, tool: &str, source: &'static str, w: &[f64; 2]) -> Line {
+fn line(
+    tenant: &str,
+    project: &str,
+    model: &str,
+    tool: &str,
+    source: &'static str,
+    w: &[f64; 2],
+) -> Line {
     Line {
         tenant: tenant.into(),
         project: project.into(),
@@ -403,7 +450,9 @@ fn distribute(
     }
     let n = lines.len() - first;
     let base: [f64; 2] = std::array::from_fn(|b| lines[first..].iter().map(|l| l.weight[b]).sum());
-    let keep = rule == IdleRule::Keep || n == 0 || (rule == IdleRule::Proportional && base.iter().any(|x| *x <= 0.0));
+    let keep = rule == IdleRule::Keep
+        || n == 0
+        || (rule == IdleRule::Proportional && base.iter().any(|x| *x <= 0.0));
     if keep {
         lines.push(line(tenant, project, model, "-", source, &amount));
         return;
@@ -432,12 +481,19 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
         v[weights.len() - 1] = total;
         return v;
     }
-    let exact: Vec<f64> = weights.iter().map(|w| w.max(0.0) / sum * total as f64).collect();
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|w| w.max(0.0) / sum * total as f64)
+        .collect();
     let mut parts: Vec<u64> = exact.iter().map(|e| e.floor() as u64).collect();
     let given: u64 = parts.iter().sum();
     let mut left = total.saturating_sub(given);
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let mut i = 0;
     while left > 0 {
         parts[order[i % order.len()]] += 1;
@@ -448,9 +504,12 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
 }
 
 fn unserved(r: &UsageRecord) -> Diagnostic {
-    crate::checks::diag("FP994", format!("model `{}` is served by no workload of the plan", r.model))
-        .at(r.span, "this record")
-        .help("name the serving workload with --serve MODEL=WORKLOAD, or label the file with --model")
+    crate::checks::diag(
+        "FP994",
+        format!("model `{}` is served by no workload of the plan", r.model),
+    )
+    .at(r.span, "this record")
+    .help("name the serving workload with --serve MODEL=WORKLOAD, or label the file with --model")
 }
 
 fn over_capacity(d: &Deployment, used: f64, reserved: f64) -> Diagnostic {

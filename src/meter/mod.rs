@@ -226,8 +226,9 @@ fn check_row(
     period: Period,
 ) -> Result<UsageRecord, Diagnostic> {
     let text = |f: &Option<Field>| f.as_ref().map(Field::text).filter(|s| !s.is_empty());
-    let label =
-        |f: &Option<Field>, l: &Option<String>| text(f).or_else(|| l.clone()).filter(|s| !s.is_empty());
+    let label = |f: &Option<Field>, l: &Option<String>| {
+        text(f).or_else(|| l.clone()).filter(|s| !s.is_empty())
+    };
     let missing = |name: &str| {
         bad(
             "FP991",
@@ -277,16 +278,19 @@ fn check_row(
     }
     let latency_ms = match text(&raw.latency_ms) {
         None => None,
-        Some(t) => Some(t.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(
-            || {
-                bad(
-                    "FP992",
-                    span,
-                    format!("`latency_ms` is `{t}`, not a non-negative number"),
-                    "latency is in milliseconds",
-                )
-            },
-        )?),
+        Some(t) => Some(
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    bad(
+                        "FP992",
+                        span,
+                        format!("`latency_ms` is `{t}`, not a non-negative number"),
+                        "latency is in milliseconds",
+                    )
+                })?,
+        ),
     };
     let r = UsageRecord {
         timestamp_s,
@@ -344,8 +348,7 @@ pub fn detect(name: &str, text: &str) -> InputKind {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
         InputKind::Jsonl
-    } else if lower.ends_with(".json") || first.starts_with('{') && text.contains("resourceSpans")
-    {
+    } else if lower.ends_with(".json") || first.starts_with('{') && text.contains("resourceSpans") {
         InputKind::Otlp
     } else {
         InputKind::Csv
@@ -387,7 +390,12 @@ fn read_csv(
         .from_reader(text.as_bytes());
     let header_span = line_span(text, 0);
     let headers = rd.headers().map_err(|e| {
-        bad("FP990", header_span, format!("the header cannot be read: {e}"), "the first line names the columns")
+        bad(
+            "FP990",
+            header_span,
+            format!("the header cannot be read: {e}"),
+            "the first line names the columns",
+        )
     })?;
     let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
     // Azure columns map onto the usage log's.
@@ -419,7 +427,11 @@ fn read_csv(
                         bad(
                             "FP990",
                             span,
-                            format!("record has {} fields, the header {}", rec.len(), mapped.len()),
+                            format!(
+                                "record has {} fields, the header {}",
+                                rec.len(),
+                                mapped.len()
+                            ),
                             "each line has one value per header column (empty for none)",
                         ),
                     );
@@ -501,7 +513,10 @@ mod tests {
     #[test]
     fn timestamps() {
         assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_timestamp("2026-12-01T00:00:00Z"), Some(1_796_083_200.0));
+        assert_eq!(
+            parse_timestamp("2026-12-01T00:00:00Z"),
+            Some(1_796_083_200.0)
+        );
         let a = parse_timestamp("2023-11-16 18:17:03.9799600").unwrap();
         assert!((a - (1_700_158_623.0 + 0.97996)).abs() < 1e-6, "{a}");
         assert_eq!(parse_timestamp("2023-13-01T00:00:00Z"), None);
