@@ -367,3 +367,36 @@ fn azure_trace_needs_labels_and_period_must_parse() {
     ]);
     assert_eq!(r.code, 2);
 }
+
+/// FP995: 50M output tokens in an hour on one H100 is beyond the roofline: usage is scaled
+/// to the reservation and the cents still add up. FP996: a truncated OTLP file, exit 2.
+#[test]
+fn over_capacity_and_truncated_otlp() {
+    let r = meter(&["--usage", &format!("{DIR}/huge.csv"), "--period", PERIOD]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot("meter_over_capacity", &r);
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/huge.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+        "--idle",
+        "keep",
+    ]);
+    let j = json(&r);
+    reconciles(&j);
+    let (owned, _) = h100_rates();
+    let l = line(&j, "acme", "metered");
+    assert!((l["owned_cents"].as_f64().unwrap() - owned * 100.0).abs() <= 1.0);
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/truncated.otlp.json"),
+        "--period",
+        PERIOD,
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    snapshot("meter_otlp_truncated", &r);
+}
