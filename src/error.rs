@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
     #[error("reading `{}`", path.display())]
-    #[diagnostic(code(fabplan::io), help("check that the file exists and is readable"))]
+    #[diagnostic(help("check that the file exists and is readable"))]
     Read {
         path: PathBuf,
         #[source]
@@ -16,10 +16,9 @@ pub enum Error {
     },
 
     #[error("writing `{}`", path.display())]
-    #[diagnostic(
-        code(fabplan::io),
-        help("check that the directory exists and is writable; no partial file was left behind")
-    )]
+    #[diagnostic(help(
+        "check that the directory exists and is writable; no partial file was left behind"
+    ))]
     Write {
         path: PathBuf,
         #[source]
@@ -27,8 +26,9 @@ pub enum Error {
     },
 
     /// Bad usage that clap cannot see (an unknown GPU model name, a malformed `--need`).
+    // No miette code: users see the message and its help, not an internal name.
     #[error("{message}")]
-    #[diagnostic(code(fabplan::usage))]
+    #[diagnostic()]
     Usage {
         message: String,
         #[help]
@@ -37,7 +37,7 @@ pub enum Error {
 
     /// One or more inputs could not be loaded; their diagnostics were already printed.
     #[error("{count} input file(s) could not be loaded")]
-    #[diagnostic(code(fabplan::input))]
+    #[diagnostic()]
     InputRejected { count: usize },
 
     /// A problem inside an input file, shown with its file name and line.
@@ -70,7 +70,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct InputError {
-    /// Stable code such as `fabplan::catalog::yaml` (printed by miette).
+    /// Stable internal name such as `fabplan::gpu_model`, for tests; not shown to users.
     pub code: &'static str,
     pub message: String,
     pub src: miette::NamedSource<String>,
@@ -123,9 +123,6 @@ impl InputError {
 }
 
 impl miette::Diagnostic for InputError {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.code))
-    }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         self.help
             .as_ref()

@@ -20,6 +20,7 @@ pub mod meter;
 pub mod mig;
 pub mod model;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod schema;
 pub mod source;

@@ -183,6 +183,9 @@ pub fn known_span_of<T>(value: &Spanned<T>) -> Option<Span> {
 /// with what could be read of the file.
 #[allow(clippy::result_large_err)] // read once per input file; boxing buys nothing here
 pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
+    if path.as_os_str() == "-" {
+        return read_stdin();
+    }
     let name = path.display().to_string();
     let empty = || SourceFile::new(name.clone(), String::new());
     let meta = std::fs::metadata(path);
@@ -211,14 +214,27 @@ pub fn read_source(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> 
     source_from_bytes(name, bytes)
 }
 
-/// Reads an input that may be stdin: `-` reads standard input, named `<stdin>` in
-/// diagnostics; anything else is `read_source`. The same checks apply (size, UTF-8).
+/// Reads an input that may be stdin (every input may): the same as `read_source`.
 #[allow(clippy::result_large_err)]
 pub fn read_input(path: &Path) -> Result<SourceFile, (SourceFile, Diagnostic)> {
-    if path.as_os_str() != "-" {
-        return read_source(path);
-    }
+    read_source(path)
+}
+
+/// Whether standard input was already read by this process (`-` for two inputs).
+static STDIN_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Reads standard input (`-`), named `<stdin>` in diagnostics, with the checks of a file
+/// (size, UTF-8). Standard input can be read once: a second `-` is FP020.
+#[allow(clippy::result_large_err)]
+fn read_stdin() -> Result<SourceFile, (SourceFile, Diagnostic)> {
     let name = "<stdin>";
+    if STDIN_TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err((
+            SourceFile::new(name, String::new()),
+            Diagnostic::error("FP020", "`-` (standard input) is given for two inputs")
+                .help("standard input can be read once: give the other input as a file"),
+        ));
+    }
     let mut bytes = Vec::new();
     let limit = MAX_FILE_BYTES + 1;
     let read = std::io::Read::read_to_end(
@@ -408,6 +424,20 @@ fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
     } else {
         message
     };
+    // A misspelt key or value: name the one that was meant (`powr_kw` -> `power_kw`).
+    let meant = match inner {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => crate::util::did_you_mean(field, expected.iter().copied()),
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => crate::util::did_you_mean(variant, expected.iter().copied()),
+        _ => None,
+    };
+    let help = match meant {
+        Some(m) => format!("did you mean `{m}`? {help}"),
+        None => help.to_string(),
+    };
     let mut diag = Diagnostic::error(code, message).help(help);
     if let Some(loc) = err.location() {
         let mut span = location_span(&loc);
@@ -577,7 +607,10 @@ impl std::error::Error for Rendered {}
 
 impl miette::Diagnostic for Rendered {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        // Registry codes (FP101) are shown; internal names of input errors
+        // (`fabplan::gpu_model`) are not: they mean nothing to a user.
+        (!self.code.starts_with("fabplan::"))
+            .then(|| Box::new(self.code) as Box<dyn std::fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -354,6 +354,24 @@ pub fn compress_hostlist(names: &[String]) -> String {
     parts.join(",")
 }
 
+/// The candidate closest to `given` (case-insensitive Jaro-Winkler, as clap and cargo
+/// suggest), when one is close enough to be what was meant (`FP3O1` -> `FP301`,
+/// `h100-80g` -> `h100-80gb`); the first of equally close candidates.
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let given = given.to_ascii_lowercase();
+    let mut best: Option<(f64, &'a str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&given, &c.to_ascii_lowercase());
+        if score >= 0.8 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +439,14 @@ mod tests {
         assert_eq!(compress_hostlist(&names), "gb-a[01-18],gb-b[01-02],mgmt");
         let names = expand_hostlist("n[1-3,5]").unwrap();
         assert_eq!(compress_hostlist(&names), "n[1-3,5]");
+    }
+
+    #[test]
+    fn did_you_mean_picks_the_close_one_or_none() {
+        let codes = ["FP301", "FP302", "FP101"];
+        assert_eq!(super::did_you_mean("FP3O1", codes), Some("FP301"));
+        assert_eq!(super::did_you_mean("fp101", codes), Some("FP101"));
+        assert_eq!(super::did_you_mean("vlan", codes), None);
     }
 }
 

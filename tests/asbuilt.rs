@@ -190,6 +190,13 @@ fn a_miswired_lab_reports_exactly_its_faults() {
     assert!(results[0]["relatedLocations"]
         .as_array()
         .is_some_and(|r| !r.is_empty()));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let errors = common::jsonschema::validate(&schema, &s);
+    assert!(errors.is_empty(), "SARIF 2.1.0 schema: {errors:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,5 +1,5 @@
 //! The shipped reference fabrics: each validates clean with the built binary, and each
-//! reproduces the counts its source publishes (NVIDIA SuperPOD RA tables, fabric.md (b)).
+//! reproduces the counts its source publishes (NVIDIA SuperPOD RA tables, docs/sources.md (b)).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -257,7 +257,7 @@ fn dgx_b200_16su_matches_the_b200_ra() {
 
 #[test]
 fn hgx_h200_roce_1k_matches_design_c() {
-    // fabric.md (b) C: 128 nodes, 1024 GPUs, 16 leaf + 8 spine SN5600,
+    // docs/sources.md (b) C: 128 nodes, 1024 GPUs, 16 leaf + 8 spine SN5600,
     // 1024 x 400G NIC-leaf and 512 x 800G leaf-spine links, 1:1.
     let f = check(
         "hgx-h200-roce-1k.yaml",
@@ -286,7 +286,7 @@ fn hgx_h200_roce_1k_matches_design_c() {
 
 #[test]
 fn gb200_nvl72_su_matches_design_d() {
-    // fabric.md (b) D: 8 NVL72 racks, 576 GPUs in 8 NVLink domains of 72 (144 trays),
+    // docs/sources.md (b) D: 8 NVL72 racks, 576 GPUs in 8 NVLink domains of 72 (144 trays),
     // 24 leaf + 12 spine, 576 NIC-leaf + 576 leaf-spine links.
     let f = check(
         "gb200-nvl72-su.yaml",

@@ -179,7 +179,7 @@ fn slurm_round_trip() {
 
 #[test]
 fn slurm_import_reads_the_reference_syntax() {
-    // peers-and-formats.md section 4: block and tree topology.conf lines.
+    // docs/sources.md, scheduler and cost formats: block and tree topology.conf lines.
     let conf =
         "BlockName=nvl-a Nodes=gb-a[01-18]\nBlockName=nvl-b Nodes=gb-b[01-18]\nBlockSizes=18,36\n";
     let r = run_with_stdin(
@@ -326,7 +326,7 @@ fn openb_slice_imports_to_a_loadable_fabric_and_a_demand() {
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
 }
 
-/// The whole node list: the node and GPU counts of shared/data/README.md.
+/// The whole node list: the node and GPU counts of docs/sources.md.
 #[test]
 fn openb_full_trace_matches_the_published_counts() {
     let nodes = "tests/fixtures/openb/openb_node_list_gpu_node.csv".to_string();

@@ -160,7 +160,7 @@ fn check_placeable_and_unplaceable() {
         .code,
         0
     );
-    // rules.md section 4: 3g + 3g + 1g is never placeable.
+    // docs/mig-rules.md section 4: 3g + 3g + 1g is never placeable.
     assert_eq!(
         check(
             "check_3g_3g_1g",
@@ -303,7 +303,7 @@ fn nvidias_default_mig_parted_config_is_placeable_everywhere() {
     assert_eq!(j["configs"], 81);
     assert_eq!(j["summary"]["unplaceable"], 0);
     assert_eq!(j["summary"]["unknown_profile"], 0);
-    // data/README.md: 68 (config, GPU) pairs with instances target GPUs we hold tables for.
+    // docs/sources.md: 68 (config, GPU) pairs with instances target GPUs we hold tables for.
     let with_instances = j["results"]
         .as_array()
         .unwrap()

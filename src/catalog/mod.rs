@@ -4,9 +4,9 @@
 //! format that `fabplan import nvidia-smi` writes and that users pass with `--gpu-file`
 //! (documented in `docs/mig.md`). They are parsed once, on first use.
 //!
-//! Sources: `reference/mig/profiles-*.yaml` and `reference/mig/rules.md` (MIG tables, each
-//! profile marked captured or inferred), `reference/fabric.md` sections 1 and 5 (HBM, TDP,
-//! NVLink), `data/README.md` (PCI device ids). Each file's `sources` list says which.
+//! Sources: tests/fixtures/reference-mig/profiles-*.yaml and docs/mig-rules.md (MIG tables, each
+//! profile marked captured or inferred), `docs/sources.md` sections 1 and 5 (HBM, TDP,
+//! NVLink), `docs/sources.md` (PCI device ids). Each file's `sources` list says which.
 
 pub mod switches;
 mod yaml;
@@ -130,6 +130,21 @@ impl Catalog {
             .iter()
             .find(|m| m.key.eq_ignore_ascii_case(name))
             .or_else(|| self.models.iter().find(|m| m.answers_to(name)))
+    }
+
+    /// The help line for a GPU model name that is not in this catalog: the closest key or
+    /// alias when one is close, then the known keys.
+    pub fn unknown_gpu_help(&self, name: &str) -> String {
+        let names = self
+            .models
+            .iter()
+            .flat_map(|m| std::iter::once(&m.key).chain(&m.aliases))
+            .map(String::as_str);
+        let keys: Vec<&str> = self.models.iter().map(|m| m.key.as_str()).collect();
+        match crate::util::did_you_mean(name.trim(), names) {
+            Some(m) => format!("did you mean `{m}`? known models: {}", keys.join(", ")),
+            None => format!("known models: {}", keys.join(", ")),
+        }
     }
 
     /// Models sorted by key.

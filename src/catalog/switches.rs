@@ -2,7 +2,7 @@
 //!
 //! Port counts and speeds: NVIDIA Quantum-2 QM9700 (64 x 400G NDR in 32 OSFP cages, 51.2 Tb/s)
 //! and Spectrum-4 SN5600 (64 x 800G, or 128 x 400G / 256 x 200G with breakout, 51.2 Tb/s),
-//! as summarised in `shared/reference/fabric.md` §1. Power figures are the vendors' published
+//! as summarised in docs/sources.md §1. Power figures are the vendors' published
 //! maximums as commonly quoted [S]; they are inputs for power totals, so a fabric that needs
 //! exact figures overrides them in `switch_models:`.
 

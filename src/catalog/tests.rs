@@ -27,7 +27,7 @@ fn builtin_files_are_in_canonical_form() {
     }
 }
 
-/// The reference tables (`reference/mig/profiles-*.yaml`, copied to tests/fixtures) and the
+/// The reference tables (tests/fixtures/reference-mig/profiles-*.yaml, copied to tests/fixtures) and the
 /// catalog agree on every placement field.
 #[test]
 fn builtin_tables_match_reference_profiles() {
@@ -88,7 +88,7 @@ fn builtin_tables_match_reference_profiles() {
 
 #[test]
 fn provenance_follows_the_reference() {
-    // rules.md section 1: B200/GB200 placements are inferred; A100-80GB is assumed from 40GB.
+    // docs/mig-rules.md section 1: B200/GB200 placements are inferred; A100-80GB is assumed from 40GB.
     for key in KEYS {
         let mig = Catalog::builtin().gpu(key).unwrap().mig.as_ref().unwrap();
         let expected = match *key {
@@ -115,7 +115,7 @@ fn lookup_by_key_alias_name_and_pci_id() {
     // Real captures: H100 Device Id 0x233010DE, H200 0x233510DE (fixtures/nvidia-smi).
     assert_eq!(c.by_pci_id(0x2330_10DE).next().unwrap().key, "h100-80gb");
     assert_eq!(c.by_pci_id(0x2335_10DE).next().unwrap().key, "h200-141gb");
-    // rules.md section 4: the go-nvml mock's H200 id 0x233310DE is wrong.
+    // docs/mig-rules.md section 4: the go-nvml mock's H200 id 0x233310DE is wrong.
     assert!(c.by_pci_id(0x2333_10DE).next().is_none());
     assert_eq!(c.by_pci_id(0x2901_10DE).next().unwrap().key, "b200");
 }
@@ -123,7 +123,7 @@ fn lookup_by_key_alias_name_and_pci_id() {
 #[test]
 fn specs_have_units_and_sources() {
     let h100 = Catalog::builtin().gpu("h100-80gb").unwrap();
-    // reference/fabric.md sections 1 and 5.
+    // docs/sources.md §1 and §5.
     assert_eq!(
         (h100.memory_gib, h100.hbm_tbps, h100.tdp_w),
         (80.0, 3.35, 700)

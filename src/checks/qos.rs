@@ -431,10 +431,10 @@ pub fn mtu(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// IEEE 802.1Qbb response budget at 400G: 463,360 bit times (fabric.md §3), in bytes.
+/// IEEE 802.1Qbb response budget at 400G: 463,360 bit times (docs/sources.md §3), in bytes.
 const RESPONSE_BYTES_400G: f64 = 463_360.0 / 8.0;
 
-/// PFC headroom in bytes a port of `gbps` needs for a cable of `len_m` (fabric.md (c)):
+/// PFC headroom in bytes a port of `gbps` needs for a cable of `len_m` (docs/sources.md (c)):
 /// 2 x MTU + rate x 2 x length x 5 ns/m + the response budget (scaled below 400G).
 pub fn required_headroom_bytes(mtu: u32, gbps: u32, len_m: f64) -> f64 {
     let bytes_per_ns = gbps as f64 / 8.0;

@@ -18,16 +18,16 @@ pub struct GenerateArgs {
     #[command(subcommand)]
     pub what: Option<GenerateWhat>,
     /// Number of GPUs (a multiple of 8, or of 72 for --style nvl72).
-    #[arg(long, required = true, value_parser = numbers::in_range::<u64>(numbers::GPUS))]
+    #[arg(long, value_name = "N", required = true, value_parser = numbers::in_range::<u64>(numbers::GPUS))]
     pub gpus: Option<u64>,
     /// rail-optimized: HGX 8-GPU servers; nvl72: GB200 NVL72 racks.
     #[arg(long, value_enum, default_value = "rail-optimized")]
     pub style: StyleArg,
     /// Switch radix in ports of the NIC speed.
-    #[arg(long, default_value_t = 64, value_parser = numbers::in_range::<u32>(numbers::RADIX))]
+    #[arg(long, value_name = "K", default_value_t = crate::fabric::sizing::DEFAULT_RADIX, value_parser = numbers::in_range::<u32>(numbers::RADIX))]
     pub radix: u32,
     /// NIC and link speed in Gb/s.
-    #[arg(long, default_value_t = 400, value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
+    #[arg(long, value_name = "GBPS", default_value_t = crate::fabric::sizing::DEFAULT_NIC_GBPS, value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub nic_gbps: u32,
     /// GPU model for rail-optimized servers (catalog key).
     #[arg(long, default_value = "h100-80gb")]

@@ -60,6 +60,15 @@ pub struct GpuFiles {
     pub gpu_files: Vec<PathBuf>,
 }
 
+/// `-o FILE` of every mig subcommand.
+#[derive(Debug, Args)]
+pub struct MigOutput {
+    /// Write to FILE instead of stdout (atomically; through a symlink to its target;
+    /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// The optional placement rules.
 #[derive(Debug, Args)]
 pub struct RuleFlags {
@@ -88,6 +97,8 @@ pub struct ProfilesArgs {
     pub gpu: GpuSelect,
     #[arg(long, value_enum, default_value_t = MigFormat::Human)]
     pub format: MigFormat,
+    #[command(flatten)]
+    pub output: MigOutput,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +125,8 @@ pub struct LayoutsArgs {
     pub rules: RuleFlags,
     #[arg(long, value_enum, default_value_t = MigFormat::Human)]
     pub format: MigFormat,
+    #[command(flatten)]
+    pub output: MigOutput,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +152,8 @@ pub struct CheckArgs {
     pub rules: RuleFlags,
     #[arg(long, value_enum, default_value_t = MigFormat::Human)]
     pub format: MigFormat,
+    #[command(flatten)]
+    pub output: MigOutput,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +177,8 @@ pub struct FitArgs {
     pub rules: RuleFlags,
     #[arg(long, value_enum, default_value_t = MigFormat::Human)]
     pub format: MigFormat,
+    #[command(flatten)]
+    pub output: MigOutput,
 }
 
 #[derive(Debug, Args)]
@@ -192,4 +209,34 @@ pub struct CheckConfigArgs {
     pub rules: RuleFlags,
     #[arg(long, value_enum, default_value_t = MigFormat::Human)]
     pub format: MigFormat,
+    #[command(flatten)]
+    pub output: MigOutput,
+}
+
+impl MigCommand {
+    /// `-o FILE` of the subcommand.
+    pub fn output(&self) -> Option<&std::path::Path> {
+        match self {
+            MigCommand::Profiles(a) => a.output.output.as_deref(),
+            MigCommand::Layouts(a) => a.output.output.as_deref(),
+            MigCommand::Check(a) => a.output.output.as_deref(),
+            MigCommand::Fit(a) => a.output.output.as_deref(),
+            MigCommand::CheckConfig(a) => a.output.output.as_deref(),
+        }
+    }
+
+    /// The files the subcommand reads (never written over by `-o`).
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        match self {
+            MigCommand::Profiles(a) => a.gpu.files.gpu_files.clone(),
+            MigCommand::Layouts(a) => a.gpu.files.gpu_files.clone(),
+            MigCommand::Check(a) => a.gpu.files.gpu_files.clone(),
+            MigCommand::Fit(a) => a.gpu.files.gpu_files.clone(),
+            MigCommand::CheckConfig(a) => {
+                let mut v = a.files.gpu_files.clone();
+                v.push(a.file.clone());
+                v
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::exit::{self, Outcome};
 
 pub mod asbuilt;
+pub mod completions;
 pub mod explain;
 pub mod export;
 pub mod generate;
@@ -23,7 +24,9 @@ pub mod mig;
 pub mod numbers;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;
@@ -48,8 +51,39 @@ Start with `fabplan validate fabrics/lab-small.yaml` and `fabplan inspect fabric
     propagate_version = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every subcommand takes, before or after its name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// When to colour diagnostics and human output: auto (a terminal, unless NO_COLOR is set
+    /// or CLICOLOR_FORCE forces it), always, never.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN",
+        help_heading = "Global options"
+    )]
+    pub color: output::ColorChoice,
+    /// Print only results and errors: no progress line, no notes on stderr (such as
+    /// `import openb`'s summary of what it wrote).
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
+    pub quiet: bool,
+    /// Say more on stderr: HiGHS's solver log (`plan`).
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,8 +99,11 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     Report(report::ReportArgs),
     Export(export::ExportArgs),
+    Replay(replay::ReplayArgs),
     #[command(name = "as-built")]
     AsBuilt(asbuilt::AsBuiltArgs),
+    Completions(completions::CompletionsArgs),
+    Man(completions::ManArgs),
     #[command(name = "what-if")]
     WhatIf(whatif::WhatIfArgs),
     Meter(meter::MeterArgs),
@@ -103,6 +140,7 @@ pub fn main_entry() -> ExitCode {
 
 /// Runs one parsed command line, writing its primary output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
+    output::configure(&cli.global);
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, out),
         Command::Inspect(args) => commands::inspect::run(&args, out),
@@ -115,7 +153,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Verify(args) => crate::commands::verify::run(&args, out),
         Command::Report(args) => crate::commands::report::run(&args, out),
         Command::Export(args) => crate::commands::export::run(args, out),
+        Command::Replay(args) => crate::commands::replay::run(&args, out),
         Command::AsBuilt(args) => crate::commands::asbuilt::run(&args, out),
+        Command::Completions(args) => crate::commands::completions::completions(&args, out),
+        Command::Man(args) => crate::commands::completions::man(&args, out),
         Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
         Command::Meter(args) => crate::commands::meter::run(&args, out),
     }

@@ -85,16 +85,80 @@ pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Whether stderr should get colours: a terminal, and no `NO_COLOR`.
+/// `--color`: when diagnostics and human output get colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it off a terminal.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The global flags of this run (`configure` sets them once per command line).
+#[derive(Debug, Clone, Copy, Default)]
+struct Settings {
+    color: ColorChoice,
+    quiet: bool,
+    verbose: bool,
+}
+
+static SETTINGS: std::sync::RwLock<Settings> = std::sync::RwLock::new(Settings {
+    color: ColorChoice::Auto,
+    quiet: false,
+    verbose: false,
+});
+
+fn settings() -> Settings {
+    *SETTINGS.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records the global flags (`--color`, `-q`, `-v`) for the output helpers below.
+pub fn configure(global: &crate::cli::GlobalArgs) {
+    *SETTINGS.write().unwrap_or_else(|e| e.into_inner()) = Settings {
+        color: global.color,
+        quiet: global.quiet,
+        verbose: global.verbose,
+    };
+}
+
+/// `-q`: only results and errors on stderr.
+pub fn quiet() -> bool {
+    settings().quiet
+}
+
+/// `-v`: the solver's log too.
+pub fn verbose() -> bool {
+    settings().verbose
+}
+
+/// Whether a stream gets colours. `--color always|never` decide; `auto` follows the
+/// conventions in the order anstream (clap's terminal crate) applies them: `NO_COLOR` set and
+/// not empty turns colour off (no-color.org), `CLICOLOR_FORCE` set and not `0` turns it on
+/// (bixense.com/clicolors), otherwise colour only on a terminal.
+pub fn color_for(choice: ColorChoice, is_terminal: bool) -> bool {
+    let set =
+        |name: &str, off: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != off);
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR", "") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE", "0") => true,
+        ColorChoice::Auto => is_terminal,
+    }
+}
+
+/// Whether stderr should get colours (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).
 pub fn stderr_color() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+    color_for(settings().color, std::io::stderr().is_terminal())
 }
 
 /// Prints a fatal error (exit 2) with miette's graphical handler.
 pub fn print_error(err: &Error) {
+    // The theme is chosen here (`--color`), not by miette's own terminal detection.
     let handler = if stderr_color() {
-        miette::GraphicalReportHandler::new()
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
     } else {
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
     }
@@ -111,8 +175,8 @@ pub fn print_error(err: &Error) {
     eprintln!("{s}");
 }
 
-/// Whether stdout should get colours: a terminal, and no `NO_COLOR`.
+/// Whether stdout should get colours (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).
 pub fn stdout_color() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    color_for(settings().color, std::io::stdout().is_terminal())
 }

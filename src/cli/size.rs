@@ -74,11 +74,11 @@ pub struct SizeArgs {
     pub gpus: u64,
 
     /// Switch radix in ports of the NIC speed (64 x 800G used at 400G is 128); even, >= 4
-    #[arg(long, value_name = "K", value_parser = numbers::in_range::<u32>(numbers::RADIX))]
+    #[arg(long, value_name = "K", default_value_t = sizing::DEFAULT_RADIX, value_parser = numbers::in_range::<u32>(numbers::RADIX))]
     pub radix: u32,
 
     /// NIC port speed per plane in Gb/s (one port per GPU per plane)
-    #[arg(long, value_name = "GBPS", value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
+    #[arg(long, value_name = "GBPS", default_value_t = sizing::DEFAULT_NIC_GBPS, value_parser = numbers::in_range::<u32>(numbers::NIC_GBPS))]
     pub nic_gbps: u32,
 
     /// GPUs per node, which is also the number of rails

@@ -10,6 +10,7 @@ use clap::Args;
     after_help = "Examples:
   fabplan plan examples/mixed-tenants-h100.yaml --format json -o plan.json
   fabplan verify examples/mixed-tenants-h100.yaml plan.json
+  fabplan plan examples/mixed-tenants-h100.yaml --format json | fabplan verify examples/mixed-tenants-h100.yaml -
 
 Exit codes: 0 no violations; 1 violations (each listed); 2 unreadable input."
 )]
@@ -21,4 +22,18 @@ pub struct VerifyArgs {
     /// Fabric; overrides the demand's `fabric:`.
     #[arg(long, value_name = "FILE")]
     pub fabric: Option<PathBuf>,
+    /// Output format: human (rendered violations), or json (`validate --format json`'s
+    /// document: the plan file, its violations with locations, the totals).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: VerifyFormat,
+    /// Write the report to FILE instead of stdout (atomically; through a symlink to its
+    /// target; a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Human,
+    Json,
 }

@@ -166,24 +166,26 @@ fn sarif(
     prov: &Provenance,
     captures: &[SourceFile],
 ) -> Value {
-    let phys = |file: &str, line: usize, col: usize| json!({"physicalLocation": {"artifactLocation": {"uri": file}, "region": {"startLine": line, "startColumn": col}}});
+    let phys = |file: &str, line: usize, col: usize| {
+        crate::formats::sarif::location(file, json!({"startLine": line, "startColumn": col}))
+    };
     let results = findings
         .iter()
         .map(|f| {
             let mut locs: Vec<Value> = Vec::new();
             if let Some((line, col, _)) = crate::source::primary_line_col(&f.diag, design, prov) {
-                locs.push(phys(&design.name, line, col));
+                locs.extend(phys(&design.name, line, col));
             }
             let mut related: Vec<Value> = f
                 .seen
                 .iter()
                 .enumerate()
-                .map(|(i, (s, text))| {
+                .filter_map(|(i, (s, text))| {
                     let (name, line, col) = location(captures, *s);
-                    let mut l = phys(&name, line, col);
+                    let mut l = phys(&name, line, col)?;
                     l["id"] = json!(i);
                     l["message"] = json!({"text": text});
-                    l
+                    Some(l)
                 })
                 .collect();
             if locs.is_empty() && !related.is_empty() {

@@ -14,10 +14,9 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Outcome> {
         return demand(d, out);
     }
     let model = Catalog::builtin().gpu(&args.gpu).ok_or_else(|| {
-        let known: Vec<String> = Catalog::builtin().gpus().map(|g| g.key.clone()).collect();
         Error::usage(
             format!("unknown GPU model `{}`", args.gpu),
-            Some(format!("known models: {}", known.join(", "))),
+            Some(Catalog::builtin().unknown_gpu_help(&args.gpu)),
         )
     })?;
     let req = GenerateRequest {

@@ -28,10 +28,10 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    // `-` is stdin, like every input; the load diagnostics (FP005-FP008, FP020) on stderr.
+    crate::source::read_input(path)
+        .map(|f| f.text.to_string())
+        .map_err(|(file, d)| super::reject_input(&file, d))
 }
 
 /// The file name without directories: imports must not depend on where the capture sits.
@@ -119,10 +119,9 @@ fn import_slurm(a: SlurmImportArgs, out: &mut dyn Write) -> Result<Outcome> {
     use crate::formats::slurm;
     if let Some(g) = &a.gpu {
         if Catalog::builtin().gpu(g).is_none() {
-            let known: Vec<&str> = Catalog::builtin().gpus().map(|m| m.key.as_str()).collect();
             return Err(Error::usage(
                 format!("unknown GPU model `{g}`"),
-                Some(format!("known models: {}", known.join(", "))),
+                Some(Catalog::builtin().unknown_gpu_help(g)),
             ));
         }
         if a.gpus_per_node == 0 {
@@ -269,16 +268,18 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
     })?;
     let dir = &a.output;
     let with_gpus = openb::gpu_pods(&pods).count();
-    eprintln!(
-        "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs, one workload each; {} CPU-only pods left out), {} GPU model files",
-        dir.display(),
-        nodes.len(),
-        nodes.iter().map(|n| n.gpus).sum::<u32>(),
-        dir.display(),
-        with_gpus,
-        pods.len() - with_gpus,
-        codes.len()
-    );
+    if !output::quiet() {
+        eprintln!(
+            "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs, one workload each; {} CPU-only pods left out), {} GPU model files",
+            dir.display(),
+            nodes.len(),
+            nodes.iter().map(|n| n.gpus).sum::<u32>(),
+            dir.display(),
+            with_gpus,
+            pods.len() - with_gpus,
+            codes.len()
+        );
+    }
     Ok(Outcome::Clean)
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -18,6 +18,20 @@ use crate::formats::mig_parted;
 use crate::mig::{self, Layout, MigTable, ProfileIdx, Rules};
 
 pub fn run(args: MigArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let Some(path) = args.command.output().map(Path::to_path_buf) else {
+        return dispatch(args, out);
+    };
+    // With `-o`, the output is rendered whole, then written atomically (nothing partial).
+    let inputs = args.command.inputs();
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    output::refuse_input_as_output(&path, &inputs)?;
+    let mut buffer = Vec::new();
+    let outcome = dispatch(args, &mut buffer)?;
+    output::emit(out, Some(&path), &inputs, &buffer)?;
+    Ok(outcome)
+}
+
+fn dispatch(args: MigArgs, out: &mut dyn Write) -> Result<Outcome> {
     match args.command {
         MigCommand::Profiles(a) => profiles(a, out),
         MigCommand::Layouts(a) => layouts(a, out),
@@ -28,10 +42,10 @@ pub fn run(args: MigArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    // `-` is stdin, like every input; the load diagnostics (FP005-FP008, FP020) on stderr.
+    crate::source::read_input(path)
+        .map(|f| f.text.to_string())
+        .map_err(|(file, d)| super::reject_input(&file, d))
 }
 
 /// The built-in catalog plus `--gpu-file` models.
@@ -46,12 +60,11 @@ fn load_catalog(files: &GpuFiles) -> Result<Catalog> {
 
 fn find_gpu<'c>(catalog: &'c Catalog, name: &str) -> Result<&'c GpuModel> {
     catalog.gpu(name).ok_or_else(|| {
-        let keys: Vec<&str> = catalog.gpus().map(|m| m.key.as_str()).collect();
         Error::usage(
             format!("unknown GPU model `{name}`"),
             Some(format!(
-                "known models: {}; define another with --gpu-file FILE (docs/mig.md, or `fabplan import nvidia-smi`)",
-                keys.join(", ")
+                "{}; define another with --gpu-file FILE (docs/mig.md, or `fabplan import nvidia-smi`)",
+                catalog.unknown_gpu_help(name)
             )),
         )
     })

@@ -2,6 +2,7 @@
 //! No subcommand reaches into another; wiring several share lives in `inputs`.
 
 pub mod asbuilt;
+pub mod completions;
 pub mod explain;
 pub mod export;
 pub mod generate;
@@ -11,6 +12,7 @@ pub mod inspect;
 pub mod meter;
 pub mod mig;
 pub mod plan;
+pub mod replay;
 pub mod report;
 pub mod size;
 pub mod validate;

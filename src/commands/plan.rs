@@ -55,6 +55,14 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         candidates: args.candidates,
         warm_start: false,
         started: Some(started),
+        solver_log: crate::cli::output::verbose(),
+        progress: None,
+    };
+    // The progress line (a terminal, not -q, solves over 2 s); cleared when planning ends.
+    let progress = crate::cli::progress::plan_progress(started);
+    let opts = PlanOptions {
+        progress: progress.as_ref().map(|(sink, _)| sink.clone()),
+        ..opts
     };
     let catalog = &crate::load::demand::fabric_catalog(&fabric);
     let empty = Current::default();
@@ -65,6 +73,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         current.as_ref().unwrap_or(&empty),
         &opts,
     );
+    drop(progress);
     let geo = plan::state::Geometry::new(&fabric, catalog, &demand);
     let doc = plan::output::document(&geo, &demand, &result, &opts, current.as_ref());
     let text = match args.format {

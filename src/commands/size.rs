@@ -243,7 +243,7 @@ pub fn render_human(request: &SizeRequest, size: &ClosSize) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "assumptions: {} W per module (800G DSP module 14-16 W, fabric.md); {} W per switch",
+        "assumptions: {} W per module (800G DSP module 14-16 W, docs/sources.md); {} W per switch",
         p.module_watts, p.switch_watts,
     );
     let _ = writeln!(

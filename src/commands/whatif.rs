@@ -81,6 +81,8 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
         candidates: 0,
         warm_start: false,
         started: Some(started),
+        solver_log: crate::cli::output::verbose(),
+        progress: None,
     };
     let mut replanned = None;
     let mut violations = Vec::new();

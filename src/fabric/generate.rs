@@ -54,7 +54,7 @@ impl GenerateError {
     }
 }
 
-/// Maximum node power per template, kW (fabric.md §1: DGX H100 10.2 kW, DGX B200 ~14.3 kW,
+/// Maximum node power per template, kW (docs/sources.md §1: DGX H100 10.2 kW, DGX B200 ~14.3 kW,
 /// NVL72 ~120-132 kW per rack over 18 trays).
 fn node_kw(model: &str) -> f64 {
     match model {
@@ -82,7 +82,7 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
             "hgx",
             req.gpu_model.as_str(),
         ),
-        // An SU of 8 NVL72 racks = 144 trays (fabric.md (b) D).
+        // An SU of 8 NVL72 racks = 144 trays (docs/sources.md (b) D).
         Style::Nvl72 => (4, 18, 144, "gb200-tray", "gb200"),
     };
     let per = match req.style {
@@ -282,7 +282,7 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
     Ok(y)
 }
 
-/// The lossless settings of the HGX H200 RoCE reference (fabric.md (b) C and §3).
+/// The lossless settings of the HGX H200 RoCE reference (docs/sources.md (b) C and §3).
 /// The full lossless RoCE settings (the shipped RoCE fabrics' values): a fixed literal, no
 /// data is interpolated into it.
 const LOSSLESS: &str = "lossless:

@@ -263,7 +263,7 @@ pub fn summarize(f: &Fabric) -> Summary {
         .filter(|i| topo.nic_links[*i] > 0)
         .collect();
     let max_hops = max_switch_hops(&adj, &leaves_with_gpus);
-    // Bisection (fabric.md (c)): N x b / 2 for a non-blocking Clos, divided by the worst
+    // Bisection (docs/sources.md (c)): N x b / 2 for a non-blocking Clos, divided by the worst
     // oversubscription; a multi-leaf fabric without spines has no network path between leaves.
     let r = oversubscription
         .leaf

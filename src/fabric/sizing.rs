@@ -49,14 +49,19 @@ use serde::Serialize;
 
 /// Default GPUs (and compute NIC ports per plane) per node: HGX/DGX 8-GPU systems.
 pub const DEFAULT_GPUS_PER_NODE: u32 = 8;
+/// Switch radix (`size` and `generate` default): a 64-port QM9700 / SN5600 at the NIC speed,
+/// as in the DGX H100 and B200 SuperPOD RAs.
+pub const DEFAULT_RADIX: u32 = 64;
+/// NIC port speed in Gb/s (`size` and `generate` default): ConnectX-7 400G, as in the same RAs.
+pub const DEFAULT_NIC_GBPS: u32 = 400;
 /// Default scalable-unit size: 32 nodes (NVIDIA H100 and B200 RAs).
 pub const DEFAULT_SU_NODES: u32 = 32;
 /// Links per transceiver module unless `module_gbps` says otherwise: twin-port modules, as the
-/// 800G OSFP that carries 2 x 400G (fabric.md (c)).
+/// 800G OSFP that carries 2 x 400G (docs/sources.md (c)).
 pub const DEFAULT_LINKS_PER_MODULE: u32 = 2;
-/// Default watts per transceiver module: 800G DSP module 14-16 W (fabric.md section 5, [S]).
+/// Default watts per transceiver module: 800G DSP module 14-16 W (docs/sources.md §5, [S]).
 pub const DEFAULT_MODULE_WATTS: f64 = 15.0;
-/// Default watts per switch, optics excluded. fabric.md gives no switch figure; this is a
+/// Default watts per switch, optics excluded. docs/sources.md gives no switch figure; this is a
 /// placeholder for a 1U 51.2 Tb/s switch. Override it with the datasheet value.
 pub const DEFAULT_SWITCH_WATTS: f64 = 750.0;
 
@@ -574,7 +579,7 @@ fn count(req: &SizeRequest, nodes: u64, wiring: WiringPlan) -> ClosSize {
         planes * spines * wiring.spine.up_ports.div_ceil(bundle),
     );
 
-    // Two ends per optical link; a module carries `links_per_module` links (fabric.md (c)).
+    // Two ends per optical link; a module carries `links_per_module` links (docs/sources.md (c)).
     let links_per_module = req
         .module_gbps
         .map_or(u64::from(DEFAULT_LINKS_PER_MODULE), |m| u64::from(m) / nic);
@@ -833,7 +838,7 @@ mod tests {
 
     #[test]
     fn uneven_su_takes_the_leaf_split_with_fewest_switches() {
-        // GB200 NVL72 SU, fabric.md (b) design D [D]: 144 trays x 4 GPUs on k = 64. Five leaves
+        // GB200 NVL72 SU, docs/sources.md (b) design D [D]: 144 trays x 4 GPUs on k = 64. Five leaves
         // of 29 ports per rail would need 29 spines (29 is prime); six of 24 need 12.
         let mut req = SizeRequest::new(576, 64, 400);
         req.gpus_per_node = 4;

@@ -1,6 +1,6 @@
 //! Reads NVIDIA mig-parted configuration files (`version: v1`, `mig-configs:`).
 //!
-//! Schema and matching as described in `data/README.md`, from mig-parted
+//! Schema and matching as described in `docs/sources.md`, from mig-parted
 //! `api/spec/v1/spec.go` and `helpers.go` (@bd7160f4): unknown keys are errors; `devices` is
 //! `all` or a list of GPU indices; `mig-enabled: true` needs `mig-devices`; `mig-enabled:
 //! false` must not have any; a `device-filter` is one PCI id `0xDDDDVVVV` or a list, each

@@ -17,7 +17,7 @@
 //! What the captures do not say is derived, and documented in `docs/mig.md`: compute slices
 //! from the `Ng` in the name; the grid size `U` as the largest `start + width`; memory slices
 //! as `width / g` where `g` is the gcd of all widths (1 on 8-unit GPUs, 3 on the 12-unit
-//! RTX PRO 6000 grid, rules.md section 1); engine totals from the widest (full-GPU) profile.
+//! RTX PRO 6000 grid, docs/mig-rules.md section 1); engine totals from the widest (full-GPU) profile.
 
 use std::ops::Range;
 

@@ -1,6 +1,6 @@
 //! The Alibaba GPU cluster trace `cluster-trace-gpu-v2023` ("openb", used by the ATC '23 FGD
 //! paper, Weng et al., "Beware of Fragmentation") in: a node list and a pod list to a fabric
-//! skeleton and a demand file (`shared/data/README.md` has the columns).
+//! skeleton and a demand file (docs/sources.md has the columns).
 //!
 //! Faithful to the trace (issue 14 §1):
 //! - one node template per (GPU model, GPUs, CPU, memory) with the node's `cpu_millicores`
@@ -48,6 +48,9 @@ pub struct OpenbPod {
     pub qos: String,
     /// Where the pod's name is written (for later diagnostics).
     pub span: Span,
+    /// `creation_time` and `deletion_time` in seconds, when the list has them (replay).
+    pub creation_time: Option<u64>,
+    pub deletion_time: Option<u64>,
 }
 
 /// One CSV field: its text (unquoted) and byte span in the file.
@@ -340,6 +343,8 @@ pub fn parse_pods(text: &str) -> (Vec<OpenbPod>, Vec<Diagnostic>) {
     let header: Vec<&str> = recs[0].iter().map(|f| f.text.as_str()).collect();
     let spec = header.iter().position(|c| *c == "gpu_spec");
     let qos = header.iter().position(|c| *c == "qos");
+    let created = header.iter().position(|c| *c == "creation_time");
+    let deleted = header.iter().position(|c| *c == "deletion_time");
     let mut out = Vec::new();
     let mut seen = BTreeMap::new();
     for rec in recs.iter().skip(1) {
@@ -372,6 +377,14 @@ pub fn parse_pods(text: &str) -> (Vec<OpenbPod>, Vec<Diagnostic>) {
             );
             continue;
         }
+        // Optional times: an empty field is "not given".
+        let mut time = |col: Option<usize>, name: &str| {
+            col.and_then(|i| rec.get(i))
+                .filter(|f| !f.text.is_empty())
+                .and_then(|f| number(f, name, 1 << 50, &mut diags))
+        };
+        let creation_time = time(created, "creation_time");
+        let deletion_time = time(deleted, "deletion_time");
         let mut gpu_spec: Vec<String> = Vec::new();
         for s in spec
             .and_then(|i| rec.get(i))
@@ -398,6 +411,8 @@ pub fn parse_pods(text: &str) -> (Vec<OpenbPod>, Vec<Diagnostic>) {
                 .map(|f| f.text.clone())
                 .unwrap_or_else(|| "LS".into()),
             span: name.span,
+            creation_time,
+            deletion_time,
         });
     }
     (out, diags)

@@ -14,7 +14,7 @@
 //! `gen_ai.conversation.id` (the agent run), `gen_ai.tool.name`. Tenant and project have no
 //! GenAI convention: `tenant.id` and `project.id`, else `fabplan.tenant` and
 //! `fabplan.project`, else `--tenant/--project`. Source: open-telemetry/semantic-conventions,
-//! `docs/gen-ai/gen-ai-spans.md` and `model/gen-ai/registry.yaml`.
+//! its GenAI spans page (docs/gen-ai/gen-ai-spans) and `model/gen-ai/registry.yaml`.
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! Slurm topology, in and out: `topology.yaml` (Slurm 25.05+) and the older `topology.conf`.
 //!
 //! Syntax (SchedMD `topology.conf(5)` and `topology.yaml(5)`; notes in
-//! `shared/reference/peers-and-formats.md` sections 1.4 and 4):
+//! docs/sources.md, scheduler and cost formats):
 //! - tree: `SwitchName=leaf3 Nodes=h[065-096]`, `SwitchName=sp1 Switches=leaf[1-4]`
 //!   (`LinkSpeed=` is parsed by Slurm and unused);
 //! - block: `BlockName=nvl-a Nodes=gb-a[01-18]` and `BlockSizes=18,36`: the first size is the

@@ -499,12 +499,13 @@ fn build_workload(
         .filter(|x| catalog.gpu(&x.value).is_none())
         .collect();
     for x in &unknown_models {
+        let help = catalog.unknown_gpu_help(&x.value);
         diags.push(err_at(
             "FP805",
             format!("workload `{name}` names unknown GPU model `{}`", x.value),
             x,
             "not a GPU model",
-            "use a catalog key such as `h100-80gb`; `fabplan mig profiles --help` lists them",
+            help,
         ));
     }
     if !unknown_models.is_empty() {

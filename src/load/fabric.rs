@@ -500,11 +500,11 @@ impl Builder {
                     }
                 }
                 None => {
-                    let known: Vec<String> = self.catalog().gpus().map(|m| m.key.clone()).collect();
+                    let help = self.catalog().unknown_gpu_help(&g.value);
                     self.push(
                         err("FP004", format!("unknown GPU model `{}`", g.value))
                             .at(span_of(g), "not in the GPU catalog")
-                            .help(format!("known models: {}", known.join(", "))),
+                            .help(help),
                     );
                     ok = false;
                 }

@@ -1,6 +1,6 @@
 //! The exact MIG layout engine: validity predicate, enumeration, placement and `fit`.
 //!
-//! Rules (cited from `reference/mig/rules.md`, section 2, which cites the NVIDIA MIG User
+//! Rules (cited from docs/mig-rules.md, section 2, which cites the NVIDIA MIG User
 //! Guide v580 and real `nvidia-smi` captures):
 //!
 //! * **R1 placement**: each instance starts at one of its profile's allowed starts and ends
@@ -14,7 +14,7 @@
 //!
 //! Everything works on `u32` unit masks and fixed-size counters: the search loops do not
 //! allocate; only the collected results do. Placement never relies on creation order: every
-//! instance gets an explicit start (rules.md section 4, "Creation order matters").
+//! instance gets an explicit start (docs/mig-rules.md section 4, "Creation order matters").
 
 pub mod table;
 
@@ -214,7 +214,7 @@ fn apply(table: &MigTable, state: &mut State, item: &Item) {
 }
 
 /// Checks a layout given with explicit starts against R1-R3 and the enabled optional rules.
-/// This is the validity predicate of rules.md section 2.
+/// This is the validity predicate of docs/mig-rules.md section 2.
 pub fn check_layout(
     table: &MigTable,
     rules: Rules,
@@ -327,7 +327,7 @@ fn starts_text(starts: &[u8]) -> String {
 /// forbids it. Exact: it fails only when no assignment of allowed starts satisfies all rules.
 ///
 /// Instances are placed largest first and each tries its starts from the highest down, which
-/// is how the driver picks starts itself (rules.md section 4: `-cgi 9,9` puts the first 3g at
+/// is how the driver picks starts itself (docs/mig-rules.md section 4: `-cgi 9,9` puts the first 3g at
 /// 4), so the result is also what `nvidia-smi mig -cgi` in that order would likely create.
 pub fn place(
     table: &MigTable,
@@ -549,7 +549,7 @@ pub fn maximal_multisets(table: &MigTable, rules: Rules) -> Vec<Multiset> {
         .collect()
 }
 
-/// The rules.md ordering of a multiset's names: `(-compute, -memory, -size, name)`.
+/// The docs/mig-rules.md ordering of a multiset's names: `(-compute, -memory, -size, name)`.
 pub fn multiset_names(table: &MigTable, multiset: &[u32]) -> Vec<String> {
     let mut idx: Vec<usize> = (0..table.profiles.len())
         .filter(|&i| multiset[i] > 0)

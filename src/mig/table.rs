@@ -1,6 +1,6 @@
 //! A GPU's MIG GPU-instance profile table: the engine's only input.
 //!
-//! The model follows `reference/mig/rules.md` section 1: a line of placement units
+//! The model follows docs/mig-rules.md section 1: a line of placement units
 //! `0 .. U-1`; a profile `P` of width `P.size` may start at any unit in `P.starts` and takes
 //! the half-open interval `[s, s + P.size)`; at most `P.max_instances` instances of `P` can
 //! exist at once (the "Total" column of `nvidia-smi mig -lgip`).
@@ -281,7 +281,7 @@ impl MigTable {
     }
 }
 
-/// Items in profile order, starts ascending (rules.md section 2, "Algorithms: Items").
+/// Items in profile order, starts ascending (docs/mig-rules.md section 2, "Algorithms: Items").
 fn build_items(profiles: &[MigProfile]) -> Vec<Item> {
     let mut items = Vec::new();
     for (p, profile) in profiles.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Engine tests against `reference/mig/rules.md` (the published 19, the section 4 gotchas)
+//! Engine tests against docs/mig-rules.md (the published 19, the section 4 gotchas)
 //! and property tests against brute force.
 
 use super::*;
@@ -37,7 +37,7 @@ fn base_five(t: &MigTable) -> MigTable {
 
 #[test]
 fn a100_base_profiles_have_nvidias_19_maximal_layouts() {
-    // MIG User Guide, "MIG Profiles on A100": 19 configurations (rules.md section 2).
+    // MIG User Guide, "MIG Profiles on A100": 19 configurations (docs/mig-rules.md section 2).
     let t = base_five(table("a100-40gb"));
     assert_eq!(maximal_layouts(&t, Rules::default()).len(), 19);
     // "All 8-unit GPUs with the same placement table give the same counts."
@@ -52,7 +52,7 @@ fn a100_base_profiles_have_nvidias_19_maximal_layouts() {
 
 #[test]
 fn published_layout_two_2g_then_three_1g_is_maximal() {
-    // rules.md section 3: `2g@0 | 2g@2 | 1g@4 | 1g@5 | 1g@6` is one of ours.
+    // docs/mig-rules.md section 3: `2g@0 | 2g@2 | 1g@4 | 1g@5 | 1g@6` is one of ours.
     let t = base_five(table("a100-40gb"));
     let found = maximal_layouts(&t, Rules::default())
         .iter()
@@ -77,7 +77,7 @@ fn published_layout_two_2g_then_three_1g_is_maximal() {
 
 #[test]
 fn three_g_three_g_one_g_is_never_placeable() {
-    // rules.md section 4.
+    // docs/mig-rules.md section 4.
     for key in EIGHT_UNIT {
         let t = table(key);
         let threeg = t.profiles.iter().find(|p| p.id == 9).unwrap().name.clone();
@@ -180,7 +180,7 @@ fn four_g_plus_three_g_only_as_4g_at_0_and_3g_at_4() {
 
 #[test]
 fn three_g_on_the_left_is_maximal_but_not_multiset_maximal() {
-    // rules.md section 4: `3g.40gb + 2g.20gb + 1g.10gb` with the 3g at 0.
+    // docs/mig-rules.md section 4: `3g.40gb + 2g.20gb + 1g.10gb` with the 3g at 0.
     let t = table("h100-80gb");
     let rules = Rules::default();
     let maximal: Vec<String> = maximal_layouts(t, rules)
@@ -202,7 +202,7 @@ fn three_g_on_the_left_is_maximal_but_not_multiset_maximal() {
 
 #[test]
 fn placement_mimics_the_driver_order_but_is_explicit() {
-    // rules.md section 4: `-cgi 19,14,5` gives 1g at 6, 2g at 4, 4g at 0; `-cgi 9,9` 3g at 4 then 0.
+    // docs/mig-rules.md section 4: `-cgi 19,14,5` gives 1g at 6, 2g at 4, 4g at 0; `-cgi 9,9` 3g at 4 then 0.
     let t = table("a100-40gb");
     let l = place(
         t,
@@ -225,7 +225,7 @@ fn placement_mimics_the_driver_order_but_is_explicit() {
 
 #[test]
 fn media_engine_rule_is_optional() {
-    // rules.md R4: on RTX PRO 6000 `+me.all` holds every media engine.
+    // docs/mig-rules.md R4: on RTX PRO 6000 `+me.all` holds every media engine.
     let t = table("rtx-pro-6000-blackwell");
     let req = idx(t, &["1g.24gb+me.all", "1g.24gb"]);
     assert!(place(t, Rules::default(), &req).is_ok());
@@ -244,7 +244,7 @@ fn media_engine_rule_is_optional() {
 
 #[test]
 fn rtx_pro_6000_has_five_base_layouts() {
-    // rules.md section 4: 12 units and only 5 base layouts (4g; 2g+2g; 2g+1g+1g twice; 4x1g),
+    // docs/mig-rules.md section 4: 12 units and only 5 base layouts (4g; 2g+2g; 2g+1g+1g twice; 4x1g),
     // i.e. the maximal layouts of the plain 1g/2g/4g profiles.
     let t = table("rtx-pro-6000-blackwell");
     let base = t.restricted_to(&idx(t, &["1g.24gb", "2g.48gb", "4g.96gb"]));

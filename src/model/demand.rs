@@ -221,7 +221,7 @@ pub struct Pricing {
 }
 
 /// Default on-demand prices (USD per GPU-hour), specialist-cloud midpoints, May 2026
-/// (fabric.md section 5); GB200 is half the quoted superchip price.
+/// (docs/sources.md §5); GB200 is half the quoted superchip price.
 pub const DEFAULT_GPU_USD_PER_HOUR: &[(&str, f64)] = &[
     ("a100-40gb", 1.5),
     ("a100-80gb", 1.8),

@@ -135,7 +135,7 @@ impl Tier {
     }
 }
 
-/// Cable media with distinct reach limits (NVIDIA structured-cabling guide; fabric.md §3).
+/// Cable media with distinct reach limits (NVIDIA structured-cabling guide; docs/sources.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Medium {

@@ -1,6 +1,6 @@
 //! The gang master: which scalable unit (or leaf group, or NVLink rack) each whole-node gang
 //! goes to, decided on patterns before the pooled model is built (the "hierarchy" idea of
-//! reference/planner-notes.md).
+//! docs/planner-notes.md).
 //!
 //! Gangs that must stay inside one domain make the pooled model a bin-packing problem, and
 //! HiGHS's primal heuristics do badly on it: on 20 SUs with 40-node and 64-node gangs it

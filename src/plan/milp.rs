@@ -1,6 +1,6 @@
 //! The MILP on pooled capacity (the only good_lp user), solved by HiGHS, then named.
 //!
-//! Count, don't name (reference/planner-notes.md): GPUs of one pool (rack, template, leaf
+//! Count, don't name (docs/planner-notes.md): GPUs of one pool (rack, template, leaf
 //! group, SU) are interchangeable, so the model decides counts per pool: chunks of whole
 //! GPUs, MIG instances, time-sliced shares; GPUs per (pool, MIG group, maximal layout)
 //! (patterns); nodes per dedicated-node tenant; one binary per (gang, domain) at its
@@ -181,7 +181,7 @@ pub fn build(
         }
     }
     // Candidate pools per workload.
-    // Full model while it stays small; else each workload sees 8 pools (planner-notes.md:
+    // Full model while it stays small; else each workload sees 8 pools (docs/planner-notes.md:
     // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
     let k = if opts.candidates > 0 {
         opts.candidates
@@ -856,6 +856,7 @@ pub fn solve_highs(
     gap: f64,
     warm_start: bool,
     relax: bool,
+    hooks: super::highs_hooks::Hooks,
 ) -> Solved {
     let ncols = m.vars.len();
     if ncols == 0 {
@@ -876,7 +877,12 @@ pub fn solve_highs(
         init[*v] = *x;
     }
     let mut model = problem.into_inner();
-    model.make_quiet();
+    // The solver's log (on stderr at `-v`) and its live incumbent (the progress line);
+    // kept alive until the solve returns.
+    let hooks = super::highs_hooks::attach(&mut model, hooks);
+    if hooks.is_none() {
+        model.make_quiet();
+    }
     model.set_option("time_limit", time_limit.max(0.01));
     model.set_option("mip_rel_gap", gap.max(0.0));
     model.set_option("threads", 1);
@@ -1062,6 +1068,10 @@ pub fn solve_and_name(
             .fold(greedy.objective, f64::max)
     };
     let done = |bound: &BestBound, named: &[PlanResult]| bound.proves(best(named), opts.mip_gap);
+    let phase = |what, bound: &BestBound, named: &[PlanResult]| {
+        opts.report(what, Some(best(named)), bound.0.map(|(b, _)| b));
+    };
+    phase("relaxed bound", &bound, &named);
     // Stage 0b: where nodes limit CPU or memory, a plan packed by balance (pack.rs) is a
     // second incumbent, often far above best fit (openb: 96% of GPUs against 89%).
     if !any_fixed && super::pack::applies(geo, d) && !done(&bound, &named) {
@@ -1090,6 +1100,7 @@ pub fn solve_and_name(
     let master = if moving || done(&bound, &named) {
         None
     } else {
+        phase("gang master", &bound, &named);
         super::master::assign(geo, d, &base, &fixed, deadline.left_to_solve() * 0.15)
     };
     if let Some(m) = &master {
@@ -1099,9 +1110,31 @@ pub fn solve_and_name(
         "gang master (bound {:?})",
         master.as_ref().and_then(|m| m.bound)
     ));
+    // HiGHS's incumbent for the progress line, in the plan's terms (the offset), never below
+    // the greedy plan's; only when nothing is frozen (else the model leaves work out).
+    let live = opts.progress.clone().filter(|_| !any_fixed).map(|sink| {
+        let floor = greedy.objective;
+        super::ProgressSink(std::sync::Arc::new(move |p: &super::Progress| {
+            (sink.0)(&super::Progress {
+                incumbent: p.incumbent.map(|x| (x + offset).max(floor)),
+                ..p.clone()
+            })
+        }))
+    });
     let solve = |model: PoolModel, time: f64, relax: bool| {
         solve_named(
-            geo, d, current, opts, &base, &fixed, model, time, relax, &reasons, deadline,
+            geo,
+            d,
+            current,
+            opts,
+            &base,
+            &fixed,
+            model,
+            time,
+            relax,
+            &reasons,
+            deadline,
+            live.clone(),
         )
     };
     let small = d.workloads.len() * geo.pools.len() <= 50_000;
@@ -1118,6 +1151,7 @@ pub fn solve_and_name(
             &m.gangs,
         );
         let share = if small { 0.4 } else { 0.85 };
+        phase("MILP solving", &bound, &named);
         let (solved, plan) = solve(model, deadline.left_to_solve() * share, false);
         log(&format!("stage 2 ({})", solved.status));
         cut |= solved.status == "time-limit";
@@ -1132,6 +1166,7 @@ pub fn solve_and_name(
         if staged && !full_pruned {
             // A plan exists: the full model's LP relaxation may already prove it.
             let lp = model.take().expect("built");
+            phase("LP relaxation", &bound, &named);
             let (solved, _) = solve(lp, deadline.left_to_solve() * 0.5, true);
             log(&format!(
                 "full LP relaxation ({}, bound {:?})",
@@ -1150,6 +1185,7 @@ pub fn solve_and_name(
                     t0.elapsed().as_secs_f64()
                 );
             }
+            phase("MILP solving", &bound, &named);
             let (solved, plan) = solve(model, deadline.left_to_solve() * 0.85, false);
             log(&format!("full model ({})", solved.status));
             cut |= solved.status == "time-limit";
@@ -1222,6 +1258,7 @@ fn solve_named(
     relax: bool,
     reasons: &[Option<String>],
     deadline: &Deadline,
+    live: Option<super::ProgressSink>,
 ) -> (Solved, Option<PlanResult>) {
     let cells = model.cells.clone();
     let classes = model.classes.clone();
@@ -1230,8 +1267,14 @@ fn solve_named(
     let (tx, rx) = mpsc::channel();
     let gap = opts.mip_gap;
     let warm_start = opts.warm_start;
+    let hooks = super::highs_hooks::Hooks {
+        log: opts.solver_log,
+        incumbent: live.filter(|_| !relax),
+    };
     std::thread::spawn(move || {
-        let _ = tx.send(solve_highs(model, time_limit, gap, warm_start, relax));
+        let _ = tx.send(solve_highs(
+            model, time_limit, gap, warm_start, relax, hooks,
+        ));
     });
     // HiGHS can overrun its own limit on big models: wait no longer than the deadline allows
     // (the solve thread is left to finish on its own; its result is dropped).
@@ -1246,6 +1289,7 @@ fn solve_named(
         },
     };
     let named = (!solved.values.is_empty()).then(|| {
+        opts.report("naming", None, None);
         name_solution(
             deadline,
             geo,

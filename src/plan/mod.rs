@@ -7,6 +7,7 @@
 pub mod export;
 pub mod gen;
 pub mod greedy;
+mod highs_hooks;
 pub mod master;
 pub mod milp;
 pub mod output;
@@ -130,6 +131,43 @@ pub struct PlanOptions {
     /// When the command started: `time_limit_seconds` counts from here (the whole command,
     /// input loading included). `None`: from the call to `plan`.
     pub started: Option<std::time::Instant>,
+    /// Let HiGHS print its log to stdout (`fabplan -v plan`); quiet otherwise.
+    pub solver_log: bool,
+    /// Told of each phase as it starts (the CLI's progress line).
+    pub progress: Option<ProgressSink>,
+}
+
+/// A phase of the planner as it starts, with the figures known at that moment: the best
+/// plan's objective so far (greedy's, then the named MILP plans') and the best valid bound
+/// (`None`: no new figure at this phase). HiGHS's own incumbent is not reachable through
+/// good_lp while it solves, so the figures change between phases, never during one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub phase: &'static str,
+    pub incumbent: Option<f64>,
+    pub bound: Option<f64>,
+}
+
+/// Where `Progress` goes; any thread may call it.
+#[derive(Clone)]
+pub struct ProgressSink(pub std::sync::Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl PlanOptions {
+    pub(crate) fn report(&self, phase: &'static str, incumbent: Option<f64>, bound: Option<f64>) {
+        if let Some(sink) = &self.progress {
+            (sink.0)(&Progress {
+                phase,
+                incumbent,
+                bound,
+            });
+        }
+    }
 }
 
 impl Default for PlanOptions {
@@ -142,6 +180,8 @@ impl Default for PlanOptions {
             candidates: 0,
             warm_start: false,
             started: None,
+            solver_log: false,
+            progress: None,
         }
     }
 }
@@ -256,6 +296,7 @@ pub fn plan(
         .end
         .checked_sub(std::time::Duration::from_secs_f64(fluid_seconds))
         .unwrap_or(deadline.end);
+    opts.report("greedy", None, None);
     let (greedy, greedy_cut) =
         greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(stop));
     deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();

@@ -242,7 +242,7 @@ impl Geometry {
     }
 
     /// Seconds per all-reduce step of `bytes` over `gpus` GPUs whose tightest common domain
-    /// is `level` (ring alpha-beta, fabric.md (c)): `2(n-1) alpha + 2(n-1)/n x S / B`.
+    /// is `level` (ring alpha-beta, docs/sources.md (c)): `2(n-1) alpha + 2(n-1)/n x S / B`.
     pub fn allreduce_seconds(&self, model: usize, level: Level, gpus: u32, bytes: f64) -> f64 {
         if gpus <= 1 || bytes <= 0.0 {
             return 0.0;

@@ -1,6 +1,6 @@
 //! Pricing and TCO defaults, dated and sourced; every one can be overridden by a flag.
 //!
-//! From `shared/reference/fabric.md` section 5 (May 2026 survey):
+//! From docs/sources.md §5 (May 2026 survey):
 //! - On-demand $/GPU-h, specialist clouds: H100 SXM 2.50-3.50, H200 3.50-4.50; B200
 //!   ~5.98-6.03 (RunPod, Spheron 2026); GB200 superchip (2 GPUs) ~9.08. Defaults take the
 //!   midpoint (H100 3.00, H200 4.00, B200 6.00, GB200 9.08 / 2 = 4.54).
@@ -16,8 +16,8 @@
 pub const PRICING_AS_OF: &str = "2026-05";
 
 pub const SOURCES: &[&str] = &[
-    "shared/reference/fabric.md section 5: on-demand $/GPU-h (May 2026, Mercatus; RunPod, Spheron), HGX H100 node capex, PUE, $/kWh, depreciation (10-K), network share",
-    "shared/reference/fabric.md (c): $/GPU-h owned = (capex / (years x 8760) + opex / 8760) / (GPUs x utilization)",
+    "docs/sources.md §5: on-demand $/GPU-h (May 2026, Mercatus; RunPod, Spheron), HGX H100 node capex, PUE, $/kWh, depreciation (10-K), network share",
+    "docs/sources.md (c): $/GPU-h owned = (capex / (years x 8760) + opex / 8760) / (GPUs x utilization)",
 ];
 
 const H100_CAPEX_USD_PER_GPU: f64 = 35_000.0;

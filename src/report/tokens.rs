@@ -1,6 +1,6 @@
 //! Token economics and context: KV-cache bytes and the memory-bandwidth decode roofline.
 //!
-//! Formulas (`shared/reference/fabric.md` section 5 and (c)):
+//! Formulas (docs/sources.md §5 and (c)):
 //! - KV bytes per token = 2 (K and V) x layers x kv_heads x head_dim x bytes per element;
 //!   Llama-3.1-70B at FP16: 2 x 80 x 8 x 128 x 2 = 327,680 B (0.33 MB; 42.9 GB at 128K).
 //! - Decode, memory bound: tokens/s per replica ~ HBM_BW x n_gpus / (weight_bytes + batch x
@@ -39,7 +39,7 @@ pub const MODELS: &[ModelSpec] = &[
         layers: 80,
         kv_heads: 8,
         head_dim: 128,
-        source: "meta-llama/Llama-3.1-70B config.json; fabric.md section 5",
+        source: "meta-llama/Llama-3.1-70B config.json; docs/sources.md §5",
     },
     ModelSpec {
         key: "llama-3.1-405b",
@@ -114,7 +114,7 @@ mod tests {
         let m = model("llama-3.1-70b").unwrap();
         assert_eq!(kv_bytes_per_token(m, 2), 2 * 80 * 8 * 128 * 2);
         assert_eq!(kv_bytes_per_token(m, 2), 327_680);
-        // 128K tokens: 42.9 GB (fabric.md section 5).
+        // 128K tokens: 42.9 GB (docs/sources.md §5).
         let seq = kv_bytes_per_sequence(m, 2, 131_072) as f64 / 1e9;
         assert!((seq - 42.95).abs() < 0.01, "{seq}");
     }

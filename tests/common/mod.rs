@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+pub mod jsonschema;
 pub mod mutate;
 pub mod openapi;
 pub mod planning;
@@ -37,6 +38,11 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// Runs fabplan with `args` in directory `dir`.
 pub fn run_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     run_full(dir, args, env, None)
+}
+
+/// Runs fabplan in directory `dir` with `stdin` piped in (`-` inputs).
+pub fn run_in_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Run {
+    run_full(dir, args, &[], Some(stdin))
 }
 
 /// Runs fabplan from the crate root with `stdin` piped in (`-` inputs), environment `env`.

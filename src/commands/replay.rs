@@ -1,0 +1,264 @@
+//! `fabplan replay`: wiring from flags to `crate::replay`: read the cluster and the pod
+//! lists (every problem of every file reported, file:line:col, before anything runs), run
+//! the experiment or the timeline, write the outputs (nothing partial).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cli::output;
+use crate::cli::replay::{ReplayArgs, ReplayFormat, SamplingArg};
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::formats::openb;
+use crate::replay::experiment::{self, Options, Sampling};
+use crate::replay::frag::Workload;
+use crate::replay::output::{ClusterInfo, Document, ExperimentList, TimelineList};
+use crate::replay::trace::{self, Trace};
+use crate::replay::{timeline, Cluster, POLICY_NAMES};
+use crate::source::SourceFile;
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn read(path: &Path) -> Result<SourceFile> {
+    crate::source::read_input(path).map_err(|(file, d)| super::reject_input(&file, d))
+}
+
+fn print(diags: &[Diagnostic], file: &SourceFile) {
+    eprint!(
+        "{}",
+        crate::cli::render::human(
+            diags,
+            file,
+            &crate::source::Provenance::default(),
+            output::stderr_color()
+        )
+    );
+}
+
+fn load_cluster(args: &ReplayArgs) -> Result<(Cluster, String)> {
+    if let Some(path) = &args.fabric {
+        let fabric = super::inputs::load_fabric(path)?;
+        return Ok((trace::cluster_from_fabric(&fabric), file_name(path)));
+    }
+    let path = args
+        .nodes
+        .as_ref()
+        .expect("clap requires --nodes or --fabric");
+    let file = read(path)?;
+    let (nodes, diags) = openb::parse_nodes(&file.text);
+    if !diags.is_empty() {
+        print(&diags, &file);
+        return Err(Error::InputRejected { count: 1 });
+    }
+    Ok((trace::cluster_from_openb(&nodes), file_name(path)))
+}
+
+/// FP983 for each pod without the times a replay with departures needs.
+fn check_times(pods: &[openb::OpenbPod]) -> Vec<Diagnostic> {
+    pods.iter()
+        .filter(|p| p.creation_time.is_none() || p.deletion_time.is_none())
+        .map(|p| {
+            Diagnostic::error(
+                "FP983",
+                format!(
+                    "pod `{}` has no {}",
+                    p.name,
+                    if p.creation_time.is_none() {
+                        "`creation_time`"
+                    } else {
+                        "`deletion_time`"
+                    }
+                ),
+            )
+            .at(p.span, "this pod")
+            .help("--departures replays the trace's times: give `creation_time` and `deletion_time` (seconds), or use --generate N")
+        })
+        .collect()
+}
+
+pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let (cluster, source) = load_cluster(args)?;
+    if cluster.nodes.is_empty() {
+        return Err(Error::usage(
+            format!("`{source}` has no node with GPUs"),
+            Some("replay places pods on GPU nodes; pass the openb GPU node list".into()),
+        ));
+    }
+    if cluster.models.len() > 64 {
+        return Err(Error::usage(
+            format!(
+                "the cluster has {} GPU models; replay handles up to 64",
+                cluster.models.len()
+            ),
+            None,
+        ));
+    }
+    // Every pod list is read and checked before anything runs.
+    let mut traces: Vec<(String, Trace, usize)> = Vec::new();
+    let mut rejected = 0;
+    for path in &args.pods {
+        let file = read(path)?;
+        let (pods, mut diags) = openb::parse_pods(&file.text);
+        let mut trace = None;
+        if diags.is_empty() {
+            if args.departures {
+                diags.extend(check_times(&pods));
+            }
+            let (t, more) = trace::pods_from_openb(&pods, &cluster);
+            diags.extend(more);
+            trace = Some(t);
+        }
+        if !diags.is_empty() {
+            print(&diags, &file);
+        }
+        if diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+        {
+            rejected += 1;
+            continue;
+        }
+        let t = trace.expect("no diagnostics");
+        if t.pods.iter().all(|p| p.num_gpu == 0) && !args.departures && args.generate.is_none() {
+            return Err(Error::usage(
+                format!("`{}` has no pod with GPUs", path.display()),
+                Some("the experiment samples GPU demand; pass an openb pod list".into()),
+            ));
+        }
+        traces.push((file_name(path), t, pods.len()));
+    }
+    if rejected > 0 {
+        return Err(Error::InputRejected { count: rejected });
+    }
+    let policies: Vec<String> = if args.policy.is_empty() {
+        POLICY_NAMES.iter().map(|s| s.to_string()).collect()
+    } else {
+        let mut v: Vec<String> = Vec::new();
+        for p in &args.policy {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+        v
+    };
+    let info = ClusterInfo {
+        source,
+        nodes: cluster.nodes.len(),
+        gpus: cluster.gpus(),
+        models: cluster.models.clone(),
+    };
+    let doc = if args.departures || args.generate.is_some() {
+        timeline_doc(args, &cluster, info, &traces, policies)
+    } else {
+        let options = Options {
+            policies,
+            seeds: (0..args.seeds).map(|k| args.seed + k).collect(),
+            max_pct: args.max_pct,
+            step_pct: args.step_pct,
+            sampling: match args.sampling {
+                SamplingArg::Inflate => Sampling::Inflate,
+                SamplingArg::Replacement => Sampling::Replacement,
+            },
+            popularity: args.popularity,
+        };
+        let lists = traces
+            .par_iter()
+            .map(|(name, t, n)| ExperimentList {
+                pod_list: name.clone(),
+                pods: *n,
+                result: experiment::run(&cluster, &t.pods, &options),
+            })
+            .collect();
+        Document::Experiment {
+            cluster: info,
+            options,
+            lists,
+        }
+    };
+    // Everything is rendered before anything is written; no output may be an input.
+    let mut inputs: Vec<&Path> = args.pods.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.nodes.as_deref());
+    inputs.extend(args.fabric.as_deref());
+    let files: Vec<(&PathBuf, Vec<u8>)> = [
+        (
+            args.json.as_ref(),
+            crate::replay::output::json as fn(&Document) -> Vec<u8>,
+        ),
+        (args.csv.as_ref(), crate::replay::output::csv),
+        (args.svg.as_ref(), crate::replay::output::svg),
+    ]
+    .into_iter()
+    .filter_map(|(p, f)| p.map(|p| (p, f(&doc))))
+    .collect();
+    for (p, _) in &files {
+        output::refuse_input_as_output(p, &inputs)?;
+    }
+    let stdout = match args.format {
+        ReplayFormat::Human => crate::replay::output::human(&doc).into_bytes(),
+        ReplayFormat::Json => crate::replay::output::json(&doc),
+        ReplayFormat::Csv => crate::replay::output::csv(&doc),
+    };
+    for (p, bytes) in &files {
+        output::emit(out, Some(p.as_path()), &inputs, bytes)?;
+    }
+    output::emit(out, None, &inputs, &stdout)?;
+    Ok(Outcome::Clean)
+}
+
+fn timeline_doc(
+    args: &ReplayArgs,
+    cluster: &Cluster,
+    info: ClusterInfo,
+    traces: &[(String, Trace, usize)],
+    policies: Vec<String>,
+) -> Document {
+    let lists: Vec<TimelineList> = traces
+        .par_iter()
+        .map(|(name, t, n)| {
+            let (trace, arrivals) = match args.generate {
+                Some(count) => (
+                    trace::generated(
+                        t,
+                        count,
+                        args.rate_per_hour,
+                        args.mean_duration_s,
+                        args.seed,
+                    ),
+                    "generated",
+                ),
+                None => (t.clone(), "trace"),
+            };
+            // A pod that fits no empty node would wait forever (FP980 said so).
+            let mut trace = trace;
+            trace.pods.retain(|p| trace::ever_fits(cluster, p));
+            let workload = Workload::typical(&t.pods, args.popularity);
+            let results = policies
+                .par_iter()
+                .map(|p| timeline::replay(cluster, &workload, &trace, p, args.seed, 200))
+                .collect();
+            TimelineList {
+                pod_list: name.clone(),
+                pods: if args.generate.is_some() {
+                    trace.pods.len()
+                } else {
+                    *n
+                },
+                arrivals,
+                results,
+            }
+        })
+        .collect();
+    Document::Timeline {
+        cluster: info,
+        policies,
+        seed: args.seed,
+        lists,
+    }
+}
