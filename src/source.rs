@@ -363,25 +363,137 @@ pub fn parse_yaml_as<T: DeserializeOwned>(
     {
         return Err(Diagnostic::error("FP007", "the file is empty").help(kind.empty_help));
     }
+    // Aliases and nesting are budgeted before the typed parse, from the parse events in one
+    // pass (`expansion_limit`): replaying a bomb up to the 10,000,000-event limit costs ~1 s
+    // per parser, and typed deserialization stops at the first value of the wrong shape,
+    // before it would reach a bomb or deep nesting further on.
+    if let Some(d) = expansion_limit(file) {
+        return Err(d);
+    }
     serde_saphyr::from_str_with_options::<T>(&file.text, parse_options()).map_err(|err| {
         let mut diag = yaml_error(file, &err);
         if let Some(h) = &mut diag.help {
             *h = h.replace(FABRIC_DOC.doc, kind.doc);
         }
-        if diag.code == "FP005" {
-            return diag;
-        }
-        // Typed deserialization stops at the first value of the wrong shape, before it
-        // replays an alias bomb or reaches deep nesting; on failure, walk the whole document
-        // once so a breached limit is reported as such rather than as a type error.
-        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
-            &file.text,
-            parse_options(),
-        ) {
-            Err(walk) if yaml_error(file, &walk).code == "FP005" => yaml_error(file, &walk),
-            _ => diag,
-        }
+        diag
     })
+}
+
+/// Maximum nesting of a document, aliases expanded (the parser's `max_depth`).
+const MAX_DEPTH: usize = 64;
+
+/// The FP005 diagnostic of a document whose aliases expand past `MAX_ALIAS_REPLAYED_EVENTS`
+/// events or whose nesting (aliases expanded) passes `MAX_DEPTH`, computed from the parse
+/// events in one pass without replaying any alias: each anchored node's expanded size and
+/// depth are known when it closes, and each alias adds its target's expanded size. The
+/// parser's own replay counter (still set, `parse_options`) counts at least as much (it
+/// refused `alias-bomb.yaml` one level earlier), so it remains the backstop. `None` when
+/// within the limits, or when the text does not parse (the typed parse reports the syntax
+/// error).
+fn expansion_limit(file: &SourceFile) -> Option<Diagnostic> {
+    use granit_parser::{Event, Parser};
+    let text = file.text.as_str();
+    // An anchored node being read: its events so far (aliases expanded) and its deepest
+    // nesting relative to itself.
+    struct Open {
+        anchor: usize,
+        size: u64,
+        depth: usize,
+        level: usize,
+    }
+    let mut sizes: HashMap<usize, (u64, usize)> = HashMap::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut level = 0usize;
+    let mut replayed = 0u64;
+    let refuse = |span: granit_parser::Span, what: String| {
+        let start = span
+            .start
+            .byte_offset()
+            .unwrap_or(0)
+            .min(text.len().saturating_sub(1));
+        let end = span.end.byte_offset().unwrap_or(start).min(text.len());
+        Some(
+            Diagnostic::error(
+                "FP005",
+                format!("the document is too large or too complex to read: {what}"),
+            )
+            .at(
+                Span {
+                    start,
+                    len: end.saturating_sub(start).max(1),
+                },
+                "limit reached here",
+            )
+            .help("the document exceeds fabplan's parse limits (alias expansion, nesting or size); write it without deep alias chains"),
+        )
+    };
+    for next in Parser::new_from_str(text) {
+        let Ok((event, span)) = next else {
+            return None;
+        };
+        // Events this one stands for, and how deep it reaches below the current level.
+        let (size, reach, anchor, opens) = match event {
+            Event::Alias(id) => {
+                let (n, d) = sizes.get(&id).copied().unwrap_or((1, 0));
+                replayed = replayed.saturating_add(n);
+                if replayed > MAX_ALIAS_REPLAYED_EVENTS as u64 {
+                    return refuse(
+                        span,
+                        format!(
+                            "its aliases expand to more than {MAX_ALIAS_REPLAYED_EVENTS} parse events (an alias bomb, or very deep alias chains)"
+                        ),
+                    );
+                }
+                (n, d, 0, false)
+            }
+            Event::Scalar(_, _, anchor, _) => (1, 0, anchor, false),
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                (1, 1, anchor, true)
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                level = level.saturating_sub(1);
+                if let Some(o) = open.last_mut() {
+                    o.size = o.size.saturating_add(1);
+                }
+                if open.last().is_some_and(|o| o.level == level) {
+                    let o = open.pop().expect("checked");
+                    sizes.insert(o.anchor, (o.size, o.depth));
+                    if let Some(p) = open.last_mut() {
+                        p.size = p.size.saturating_add(o.size);
+                        p.depth = p.depth.max(level + o.depth - p.level);
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if level + reach > MAX_DEPTH {
+            return refuse(
+                span,
+                format!("it nests deeper than the parse limit ({MAX_DEPTH} levels)"),
+            );
+        }
+        if opens && anchor != 0 {
+            open.push(Open {
+                anchor,
+                size: 1,
+                depth: 1,
+                level,
+            });
+        } else {
+            if let Some(o) = open.last_mut() {
+                o.size = o.size.saturating_add(size);
+                o.depth = o.depth.max(level + reach - o.level);
+            }
+            if anchor != 0 {
+                sizes.insert(anchor, (1, 0));
+            }
+        }
+        if opens {
+            level += 1;
+        }
+    }
+    None
 }
 
 fn yaml_error(file: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {

@@ -277,6 +277,54 @@ fn output_onto_an_input_is_refused_for_every_command() {
     snapshot("io_output_onto_input", &all);
 }
 
+/// A fabric's `gpu_models:` files are inputs of every command that reads the fabric (issue 10
+/// §5): writing onto one is refused like writing onto the fabric, also through another path.
+#[test]
+fn output_onto_a_fabrics_gpu_model_file_is_refused() {
+    let dir = tmp("onto-gpu-model");
+    copy("tests/fixtures/custom-gpu/fabric.yaml", &dir, "fabric.yaml");
+    copy(
+        "tests/fixtures/custom-gpu/lab-sample-gpu.yaml",
+        &dir,
+        "lab-sample-gpu.yaml",
+    );
+    std::os::unix::fs::symlink("lab-sample-gpu.yaml", dir.join("gpu-link.yaml")).unwrap();
+    let cases: &[&[&str]] = &[
+        &["validate", "fabric.yaml", "-o", "lab-sample-gpu.yaml"],
+        &["validate", "fabric.yaml", "-o", "./gpu-link.yaml"],
+        &["inspect", "fabric.yaml", "-o", "lab-sample-gpu.yaml"],
+        &[
+            "export",
+            "slurm",
+            "fabric.yaml",
+            "-o",
+            "lab-sample-gpu.yaml",
+        ],
+        &["report", "fabric.yaml", "-o", "lab-sample-gpu.yaml"],
+    ];
+    let before = contents(&dir);
+    let mut all = String::new();
+    for args in cases {
+        let r = run(&dir, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.transcript());
+        assert!(
+            r.stderr.contains("it is the input `lab-sample-gpu.yaml`"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(contents(&dir), before, "{args:?} changed a file");
+        all.push_str(&format!(
+            "$ fabplan {}\n{}\n",
+            args.join(" "),
+            r.transcript()
+        ));
+    }
+    // Another file is still written.
+    let r = run(&dir, &["validate", "fabric.yaml", "-o", "report.txt"]);
+    assert!(dir.join("report.txt").is_file(), "{}", r.transcript());
+    snapshot("io_output_onto_gpu_model", &all);
+}
+
 // ---- what -o writes to -------------------------------------------------------------------
 
 #[test]

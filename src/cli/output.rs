@@ -62,7 +62,16 @@ pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<()> {
         };
         Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
     });
-    for input in inputs.iter().filter(|p| **p != Path::new("-")) {
+    // A fabric's `gpu_models:` files are inputs too.
+    let models: Vec<PathBuf> = inputs
+        .iter()
+        .flat_map(|p| crate::load::gpu_model_files(p))
+        .collect();
+    let all = inputs
+        .iter()
+        .copied()
+        .chain(models.iter().map(PathBuf::as_path));
+    for input in all.filter(|p| *p != Path::new("-")) {
         let same_inode = match (&meta, std::fs::metadata(input)) {
             (Some(o), Ok(i)) => o.dev() == i.dev() && o.ino() == i.ino(),
             _ => false,

@@ -73,3 +73,31 @@ pub fn load_fabric_source(file: SourceFile, base_dir: Option<&Path>) -> LoadedFa
         diagnostics,
     }
 }
+
+/// The GPU model files a fabric file names under `gpu_models:`, resolved against its
+/// directory as the loader resolves them: they are inputs of every command that reads the
+/// fabric, so `-o` refuses to write onto one (`cli::output::refuse_input_as_output`). Empty
+/// for a path that is not a regular file or not a fabric naming any.
+pub fn gpu_model_files(path: &Path) -> Vec<std::path::PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        gpu_models: Vec<String>,
+    }
+    // Never open a FIFO or device to look inside (it would block, or consume the input).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Vec::new();
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    if !text.contains("gpu_models") {
+        return Vec::new();
+    }
+    let Ok(probe) = serde_saphyr::from_str_with_options::<Probe>(&text, source::parse_options())
+    else {
+        return Vec::new();
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    probe.gpu_models.iter().map(|f| dir.join(f)).collect()
+}
