@@ -329,7 +329,7 @@ pub fn metered_csv(
         set(
             "ChargeDescription",
             format!(
-                "metered {} of tenant {}, project {}, model {}, tool {}; owned cost: depreciation + energy",
+                "fabplan meter, {} line: tenant {}, project {}, model {}, tool {}; owned cost: depreciation + energy",
                 l.source, l.tenant, l.project, l.model, l.tool
             ),
         );
