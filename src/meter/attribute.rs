@@ -355,9 +355,9 @@ pub fn attribute(
             .sum();
         (total * 100.0).round().max(0.0) as u64
     });
-    for b in 0..2 {
+    for (b, &cents) in fleet_cents.iter().enumerate() {
         let w: Vec<f64> = lines.iter().map(|l| l.weight[b]).collect();
-        for (l, c) in lines.iter_mut().zip(apportion(fleet_cents[b], &w)) {
+        for (l, c) in lines.iter_mut().zip(apportion(cents, &w)) {
             if b == 0 {
                 l.owned_cents = c;
             } else {
