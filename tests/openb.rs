@@ -149,3 +149,224 @@ fn per_node_cpu_decides_the_fit() {
     assert_eq!(highs, ["heavy-1", "heavy-2", "light-1", "light-2"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CPU-only pods are host-only workloads (`size: {gpus: 0}`), placed first, and they change
+/// the outcome (hand-checked, `tests/fixtures/openb/cpu-only`): one T4 node `tight` with 16
+/// cores and two GPUs; two GPU pods of 6 cores each fit it alone (12 of 16). With the
+/// CPU-only pod `c-1` (8 cores) on it, 8 cores are left: one GPU pod fits (14 of 16), the
+/// second would need 20. `c-big` (20 cores) fits no node and is rejected with its reason;
+/// `idle-1` asks nothing and is left out of the import. Both solvers, both verified.
+#[test]
+fn cpu_only_pods_take_cpu_from_gpu_pods() {
+    let fx = "tests/fixtures/openb/cpu-only";
+    let base = std::env::temp_dir().join(format!("fabplan-openb-cpuonly-{}", std::process::id()));
+    let (gpu_dir, cpu_dir) = (base.join("gpu"), base.join("cpu"));
+    let r = import(
+        &format!("{fx}/nodes.csv"),
+        &format!("{fx}/pods-gpu.csv"),
+        &gpu_dir,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for solver in ["greedy", "highs"] {
+        let names = plan_and_verify(&gpu_dir, solver, &["--solver", solver]);
+        assert_eq!(names, ["g-1", "g-2"], "{solver}");
+    }
+    let r = import(
+        &format!("{fx}/nodes.csv"),
+        &format!("{fx}/pods-cpu.csv"),
+        &cpu_dir,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 pods with GPUs and 2 CPU-only pods")
+            && r.stderr.contains("1 pods asking nothing left out"),
+        "{}",
+        r.stderr
+    );
+    let demand = std::fs::read_to_string(cpu_dir.join("demand.yaml")).unwrap();
+    common::snapshot("openb_cpu_only_demand", &demand);
+    for solver in ["greedy", "highs"] {
+        let names = plan_and_verify(&cpu_dir, solver, &["--solver", solver]);
+        let gpu_pods = names.iter().filter(|n| n.starts_with("g-")).count();
+        assert_eq!(gpu_pods, 1, "{solver}: {names:?}");
+        assert!(names.contains(&"c-1".to_string()), "{solver}: {names:?}");
+        assert!(!names.contains(&"c-big".to_string()), "{solver}: {names:?}");
+        let doc: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(cpu_dir.join(format!("{solver}.json"))).unwrap(),
+        )
+        .unwrap();
+        let w = |name: &str| {
+            doc["workloads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            w("c-1")["hosts"],
+            serde_json::json!([{"node": "tight", "cpu_millicores": 8000, "memory_mib": 2048}]),
+            "{solver}"
+        );
+        assert!(
+            w("c-big")["reason"]
+                .as_str()
+                .unwrap()
+                .contains("20000 millicores"),
+            "{solver}: {doc:#}"
+        );
+        // The bound is the fluid relaxation's (no host rows, valid for every plan).
+        if solver == "highs" {
+            assert!(
+                doc["bound_scope"].as_str().unwrap().starts_with("fluid"),
+                "{doc:#}"
+            );
+            assert!(doc["bound"].as_f64().unwrap() >= doc["objective"].as_f64().unwrap());
+        }
+    }
+    let human = run_env(
+        &[
+            "plan",
+            cpu_dir.join("demand.yaml").to_str().unwrap(),
+            "--solver",
+            "greedy",
+        ],
+        &[("COLUMNS", "100")],
+    );
+    assert!(
+        human.stdout.contains(
+            "c-1 (be, inference): no GPU, 1 replica(s) of 8000 millicores and 2048 MiB on tight"
+        ),
+        "{}",
+        human.stdout
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Verify counts host-only replicas in a node's CPU (FP863) and checks their placement
+/// (FP867); `--current` refuses host-only replicas over a node's CPU (FP839). Built from the
+/// greedy plan of `cpu-only/pods-cpu.csv` (see above), edited by hand; transcripts
+/// snapshotted.
+#[test]
+fn host_only_placements_are_verified() {
+    let fx = "tests/fixtures/openb/cpu-only";
+    let dir = std::env::temp_dir().join(format!("fabplan-openb-hostverify-{}", std::process::id()));
+    let r = import(
+        &format!("{fx}/nodes.csv"),
+        &format!("{fx}/pods-cpu.csv"),
+        &dir,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    plan_and_verify(&dir, "greedy", &["--solver", "greedy"]);
+    let demand = dir.join("demand.yaml");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("greedy.json")).unwrap()).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut p = plan.clone();
+        for w in p["workloads"].as_array_mut().unwrap() {
+            f(w);
+        }
+        p
+    };
+    let cases: [(&str, serde_json::Value, &str); 3] = [
+        (
+            // c-big (20 cores) admitted on the 16-core node beside c-1 and g-1.
+            "FP863-host-only-no-room",
+            edit(&|w| {
+                if w["name"] == "c-big" {
+                    w["admitted"] = true.into();
+                    w["reason"] = serde_json::Value::Null;
+                    w["hosts"] = serde_json::json!([
+                        {"node": "tight", "cpu_millicores": 20000, "memory_mib": 1024}
+                    ]);
+                }
+            }),
+            "FP863",
+        ),
+        (
+            "FP867-host-only-unknown-node",
+            edit(&|w| {
+                if w["name"] == "c-1" {
+                    w["hosts"][0]["node"] = "nowhere".into();
+                }
+            }),
+            "FP867",
+        ),
+        (
+            "FP867-host-only-less-cpu",
+            edit(&|w| {
+                if w["name"] == "c-1" {
+                    w["hosts"][0]["cpu_millicores"] = 1000.into();
+                }
+            }),
+            "FP867",
+        ),
+    ];
+    for (name, doc, code) in cases {
+        let p = dir.join(format!("{name}.json"));
+        std::fs::write(&p, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+        let v = run_env(
+            &["verify", demand.to_str().unwrap(), p.to_str().unwrap()],
+            &[("COLUMNS", "100")],
+        );
+        assert_eq!(v.code, 1, "{name}: {}{}", v.stdout, v.stderr);
+        let out = format!("{}{}", v.stdout, v.stderr);
+        assert!(out.contains(code), "{name}: {out}");
+        let out = out.replace(dir.to_str().unwrap(), "DIR");
+        common::snapshot(&format!("openb_verify_{name}"), &out);
+    }
+    // A current state with two host-only replicas of 10 cores on the 16-core node.
+    let state = dir.join("state.yaml");
+    std::fs::write(
+        &state,
+        "workloads:\n  - name: c-1\n    hosts:\n      - {node: tight, cpu_millicores: 10000, memory_mib: 0}\n      - {node: tight, cpu_millicores: 10000, memory_mib: 0}\n",
+    )
+    .unwrap();
+    let r = run_env(
+        &[
+            "plan",
+            demand.to_str().unwrap(),
+            "--current",
+            state.to_str().unwrap(),
+        ],
+        &[("COLUMNS", "100")],
+    );
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(
+        r.stderr.contains("FP839") && r.stderr.contains("state.yaml:4:"),
+        "{}",
+        r.stderr
+    );
+    common::snapshot(
+        "openb_state_FP839",
+        &r.transcript().replace(dir.to_str().unwrap(), "DIR"),
+    );
+    // A valid current state: c-1 running on `tight` stays there.
+    std::fs::write(
+        &state,
+        "workloads:\n  - name: c-1\n    hosts:\n      - {node: tight, cpu_millicores: 8000, memory_mib: 2048}\n",
+    )
+    .unwrap();
+    let r = run_env(
+        &[
+            "plan",
+            demand.to_str().unwrap(),
+            "--current",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.transcript());
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let c1 = doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "c-1")
+        .unwrap();
+    assert_eq!(c1["hosts"][0]["node"], "tight");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -595,9 +595,9 @@ fn contended_profile_milp_beats_greedy_by_ten_percent() {
     );
     assert!(h.gap.expect("gap") <= 0.01, "gap {:?}", h.gap);
     assert_ne!(h.bound_scope, plan::BoundScope::None);
-    // At a 1e-6 gap the search runs into --time-limit (10 s), which holds within 5%.
-    let limit = opts(SolverChoice::Highs).time_limit_seconds;
-    assert!(h.solve_seconds <= 1.05 * limit, "{} s", h.solve_seconds);
+    // At a 1e-6 gap the search runs into --time-limit (10 s). How closely the limit holds is a
+    // wall-clock figure, measured in the planner benchmarks (docs/planner-benchmarks.md), not
+    // asserted here: on a loaded machine it failed a correct plan.
     assert!(
         matches!(
             h.status,

@@ -268,15 +268,22 @@ fn import_openb(a: OpenbImportArgs) -> Result<Outcome> {
     })?;
     let dir = &a.output;
     let with_gpus = openb::gpu_pods(&pods).count();
+    let cpu_only = openb::cpu_pods(&pods).count();
+    let empty = pods.len() - with_gpus - cpu_only;
     if !output::quiet() {
         eprintln!(
-            "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs, one workload each; {} CPU-only pods left out), {} GPU model files",
+            "wrote {}/fabric.yaml ({} nodes, {} GPUs), {}/demand.yaml ({} pods with GPUs and {} CPU-only pods, one workload each{}), {} GPU model files",
             dir.display(),
             nodes.len(),
             nodes.iter().map(|n| n.gpus).sum::<u32>(),
             dir.display(),
             with_gpus,
-            pods.len() - with_gpus,
+            cpu_only,
+            if empty > 0 {
+                format!("; {empty} pods asking nothing left out")
+            } else {
+                String::new()
+            },
             codes.len()
         );
     }

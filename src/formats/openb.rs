@@ -13,8 +13,10 @@
 //! - one inference workload per pod, named as the pod: `num_gpu == 1` and `gpu_milli < 1000`
 //!   is an exact share (`size: {gpu_milli: N}`), else `size: {gpus: num_gpu}`; the pod's
 //!   `cpu_milli` and `memory_mib` as `cpu_millicores` and `memory_mib`; `gpu_spec` as
-//!   `gpu_models`. Pods without GPUs are counted and left out (the plan document places
-//!   replicas on GPUs only).
+//!   `gpu_models`. A pod without GPUs (a CPU-only pod) is a host-only workload
+//!   (`size: {gpus: 0}`) with its `cpu_millicores` and `memory_mib` and no `gpu_models`
+//!   (`gpu_spec` chooses GPUs it does not take); one that asks no CPU and no memory either
+//!   takes nothing and is counted and left out.
 //!
 //! CSV per RFC 4180 (quoted fields, doubled quotes, CRLF), a UTF-8 byte-order mark is
 //! skipped. Every problem is collected with its byte span (FP830-FP834) before anything is
@@ -641,14 +643,26 @@ enum SizeOut {
     Share { gpu_milli: u32 },
 }
 
-/// Pods with GPUs (the ones the demand holds).
+/// Pods with GPUs.
 pub fn gpu_pods(pods: &[OpenbPod]) -> impl Iterator<Item = &OpenbPod> {
     pods.iter().filter(|p| p.num_gpu > 0)
 }
 
-/// The demand file: tenants per QoS class, one workload per pod with GPUs.
+/// CPU-only pods that take something (CPU or memory): host-only workloads.
+pub fn cpu_pods(pods: &[OpenbPod]) -> impl Iterator<Item = &OpenbPod> {
+    pods.iter()
+        .filter(|p| p.num_gpu == 0 && (p.cpu_milli > 0 || p.memory_mib > 0))
+}
+
+/// The pods the demand holds: with GPUs, or CPU-only ones that take CPU or memory.
+pub fn kept_pods(pods: &[OpenbPod]) -> impl Iterator<Item = &OpenbPod> {
+    pods.iter()
+        .filter(|p| p.num_gpu > 0 || p.cpu_milli > 0 || p.memory_mib > 0)
+}
+
+/// The demand file: tenants per QoS class, one workload per pod kept (`kept_pods`).
 pub fn demand_yaml(fabric_file: &str, pods: &[OpenbPod], header: &str) -> String {
-    let tenants: BTreeSet<&str> = gpu_pods(pods).map(|p| p.qos.as_str()).collect();
+    let tenants: BTreeSet<&str> = kept_pods(pods).map(|p| p.qos.as_str()).collect();
     let names: Vec<String> = tenants.iter().map(|t| qos_tenant(t).0).collect();
     let file = DemandFile {
         fabric: fabric_file.to_string(),
@@ -664,12 +678,14 @@ pub fn demand_yaml(fabric_file: &str, pods: &[OpenbPod], header: &str) -> String
                 }
             })
             .collect(),
-        workloads: gpu_pods(pods)
+        workloads: kept_pods(pods)
             .map(|p| WorkloadOut {
                 name: p.name.clone(),
                 tenant: qos_tenant(&p.qos).0,
                 kind: "inference",
-                size: if p.num_gpu == 1 && p.gpu_milli < 1000 {
+                size: if p.num_gpu == 0 {
+                    SizeOut::Gpus { gpus: 0 }
+                } else if p.num_gpu == 1 && p.gpu_milli < 1000 {
                     SizeOut::Share {
                         gpu_milli: p.gpu_milli,
                     }
@@ -678,7 +694,11 @@ pub fn demand_yaml(fabric_file: &str, pods: &[OpenbPod], header: &str) -> String
                 },
                 cpu_millicores: p.cpu_milli,
                 memory_mib: p.memory_mib,
-                gpu_models: p.gpu_spec.iter().map(|s| model_key(s)).collect(),
+                gpu_models: if p.num_gpu == 0 {
+                    Vec::new()
+                } else {
+                    p.gpu_spec.iter().map(|s| model_key(s)).collect()
+                },
             })
             .collect(),
     };

@@ -346,6 +346,7 @@ pub fn build_demand(
     }
 
     let mut workloads: Vec<Workload> = Vec::new();
+    let mut host_workloads: Vec<HostWorkload> = Vec::new();
     let mut first_workload: BTreeMap<&str, Option<Span>> = BTreeMap::new();
     for w in &raw.workloads {
         let name = w.name.value.as_str();
@@ -383,7 +384,7 @@ pub fn build_demand(
             ));
             continue;
         };
-        if let Some(wl) = build_workload(
+        match build_workload(
             w,
             tenant,
             &tenants[tenant],
@@ -393,7 +394,9 @@ pub fn build_demand(
             catalog,
             &mut diags,
         ) {
-            workloads.push(wl);
+            Some(Built::Gpu(wl)) => workloads.push(wl),
+            Some(Built::Host(h)) => host_workloads.push(h),
+            None => {}
         }
     }
     if diags
@@ -407,6 +410,7 @@ pub fn build_demand(
             fabric: raw.fabric,
             tenants,
             workloads,
+            host_workloads,
             pricing,
             weights,
         }),
@@ -435,6 +439,106 @@ fn class_help(classes: &BTreeMap<String, f64>, number_ok: bool) -> String {
     )
 }
 
+/// A workload as built: one that holds GPUs, or a host-only one (`size: {gpus: 0}`).
+enum Built {
+    Gpu(Workload),
+    Host(HostWorkload),
+}
+
+/// Whether `size` is exactly `{gpus: 0}`: a host-only workload (CPU and memory, no GPU).
+fn host_only_size(size: &RawSize) -> bool {
+    size.gpus.as_ref().is_some_and(|g| g.value == 0)
+        && size.mig.is_none()
+        && size.fraction.is_none()
+        && size.gpu_milli.is_none()
+        && size.gpu_memory_gib.is_none()
+}
+
+/// A host-only workload: `size: {gpus: 0}` on an inference or agent workload, with
+/// `cpu_millicores` and/or `memory_mib` (FP835 when neither asks anything), no
+/// `gpu_models`, `model`, `min_replicas` or `same_model` (FP836: they choose GPUs).
+fn build_host_workload(
+    w: &RawWorkload,
+    kind: Kind,
+    tenant: usize,
+    priority: f64,
+    size: &Spanned<RawSize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<HostWorkload> {
+    let name = w.name.value.as_str();
+    let gpus_span = size.value.gpus.as_ref().and_then(known_span_of);
+    let cpu = w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0);
+    let mem = w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0);
+    let mut ok = true;
+    if cpu == 0 && mem == 0 {
+        diags.push(
+            Diagnostic::error(
+                "FP835",
+                format!("host-only workload `{name}` asks no CPU and no memory"),
+            )
+            .at_opt(gpus_span, "no GPU")
+            .help("give `cpu_millicores` or `memory_mib` (per replica), or a GPU size such as `size: {gpus: 1}`"),
+        );
+        ok = false;
+    }
+    let gpu_keys: [(&str, Option<Span>); 4] = [
+        ("gpu_models", w.gpu_models.first().and_then(known_span_of)),
+        (
+            "model",
+            w.model.as_ref().and_then(|m| known_span_of(&m.dtype)),
+        ),
+        (
+            "min_replicas",
+            w.min_replicas.as_ref().and_then(known_span_of),
+        ),
+        ("same_model", w.same_model.as_ref().and_then(known_span_of)),
+    ];
+    let present = [
+        !w.gpu_models.is_empty(),
+        w.model.is_some(),
+        w.min_replicas.is_some(),
+        w.same_model.is_some(),
+    ];
+    for ((key, span), there) in gpu_keys.iter().zip(present) {
+        if there {
+            diags.push(
+                Diagnostic::error(
+                    "FP836",
+                    format!("host-only workload `{name}` has `{key}`, which only a GPU workload may give"),
+                )
+                .at_opt(span.or(gpus_span), "not for a workload without GPUs")
+                .also_at_opt(span.and(gpus_span), "`gpus: 0` makes it host-only")
+                .help(format!("drop `{key}`, or give the workload a GPU size")),
+            );
+            ok = false;
+        }
+    }
+    let replicas = match &w.replicas {
+        Some(r) if r.value == 0 => {
+            diags.push(err_at(
+                "FP840",
+                format!("workload `{name}` has `replicas: 0`"),
+                r,
+                "must be at least 1",
+                "give the number of replicas (1 or more), or drop the workload",
+            ));
+            return None;
+        }
+        Some(r) => r.value,
+        None => 1,
+    };
+    ok.then_some(HostWorkload {
+        name: name.to_string(),
+        tenant,
+        kind,
+        priority,
+        required: w.required,
+        replicas,
+        cpu_millicores: cpu,
+        memory_mib: mem,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_workload(
     w: &RawWorkload,
@@ -445,7 +549,7 @@ fn build_workload(
     fabric_models: &BTreeMap<String, u32>,
     catalog: &Catalog,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Workload> {
+) -> Option<Built> {
     let name = w.name.value.as_str();
     let kind = match w.kind.value.as_str() {
         "training" => Kind::Training,
@@ -493,6 +597,11 @@ fn build_workload(
             }
         }
     };
+    if let Some(size) = w.size.as_ref().filter(|s| host_only_size(&s.value)) {
+        if kind != Kind::Training {
+            return build_host_workload(w, kind, tenant, priority, size, diags).map(Built::Host);
+        }
+    }
     let unknown_models: Vec<&Spanned<String>> = w
         .gpu_models
         .iter()
@@ -868,7 +977,7 @@ fn build_workload(
         return None;
     }
     let min_replicas = min_replicas_of(name, kind, w, replicas, diags)?;
-    Some(Workload {
+    Some(Built::Gpu(Workload {
         name: name.to_string(),
         tenant,
         kind,
@@ -894,7 +1003,7 @@ fn build_workload(
             context_tokens: m.context_tokens,
             concurrent_sequences: m.concurrent_sequences,
         }),
-    })
+    }))
 }
 
 /// A `size` has exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1, thousandths)

@@ -321,6 +321,7 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
     }
     let mut first_workload: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
     let mut bookings: Vec<Booking> = Vec::new();
+    let mut host_use: BTreeMap<u32, HostUse> = BTreeMap::new();
     for w in &doc.workloads {
         if let Some(first) = first_workload.get(w.name.value.as_str()) {
             diags.push(
@@ -351,6 +352,10 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
             }
             continue;
         }
+        let hosts = read_hosts(w, fabric, &mut host_use, &mut diags);
+        if !hosts.is_empty() {
+            cur.hosts.insert(w.name.value.clone(), hosts);
+        }
         let b = read_assignments(&w.assignments, fabric, &names, &w.name.value, &mut diags);
         if !b.is_empty() {
             let mut held: Vec<Assignment> = b
@@ -366,6 +371,7 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
         bookings.extend(b);
     }
     check_bookings(&bookings, fabric, &mut diags);
+    check_host_use(&host_use, fabric, &mut diags);
     let mut listed: BTreeMap<u32, &Spanned<String>> = BTreeMap::new();
     for g in &doc.gpus {
         let Some(&id) = names.get(&g.gpu.value) else {
@@ -584,5 +590,111 @@ fn hold_words(h: Hold) -> String {
         Hold::Whole => "whole".to_string(),
         Hold::Mig(_) => "as a MIG instance".to_string(),
         Hold::Share(e) => format!("as a share of {e} thousandths"),
+    }
+}
+
+/// Host CPU (millicores) and memory (MiB) the state's host-only replicas take on a node, and
+/// where the first of them is written.
+#[derive(Default)]
+struct HostUse {
+    cpu: u64,
+    mem: u64,
+    at: Option<Span>,
+}
+
+/// The nodes of a host-only workload's `hosts` (fabric node indices, one per replica):
+/// FP837 for a node the fabric lacks, FP838 for a negative CPU or memory.
+fn read_hosts(
+    w: &crate::schema::plan::PlanWorkload,
+    fabric: &Fabric,
+    host_use: &mut BTreeMap<u32, HostUse>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<u32> {
+    let mut out = Vec::new();
+    for h in &w.hosts {
+        let Some(n) = fabric.nodes.iter().position(|n| n.name == h.node.value) else {
+            let near: Vec<&str> = fabric
+                .nodes
+                .iter()
+                .take(3)
+                .map(|n| n.name.as_str())
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    "FP837",
+                    format!(
+                        "workload `{}` runs on node `{}`, which the fabric lacks",
+                        w.name.value, h.node.value
+                    ),
+                )
+                .at_opt(source::known_span_of(&h.node), "not a node of this fabric")
+                .help(format!(
+                    "name a node of fabric `{}` (e.g. {})",
+                    fabric.name,
+                    near.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+            continue;
+        };
+        let mut ok = true;
+        for (what, x) in [
+            ("cpu_millicores", &h.cpu_millicores),
+            ("memory_mib", &h.memory_mib),
+        ] {
+            if x.value < 0 {
+                diags.push(
+                    Diagnostic::error(
+                        "FP838",
+                        format!(
+                            "a replica of `{}` on `{}` has `{what}: {}`",
+                            w.name.value, h.node.value, x.value
+                        ),
+                    )
+                    .at_opt(source::known_span_of(x), "negative")
+                    .help(format!("`{what}` is what the replica takes: 0 or more")),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let e = host_use.entry(n as u32).or_default();
+        e.cpu += h.cpu_millicores.value as u64;
+        e.mem += h.memory_mib.value as u64;
+        e.at = e.at.or(source::known_span_of(&h.node));
+        out.push(n as u32);
+    }
+    out.sort_unstable();
+    out
+}
+
+/// FP839: the host-only replicas of a state ask more CPU or memory of a node than its
+/// template declares.
+fn check_host_use(host_use: &BTreeMap<u32, HostUse>, fabric: &Fabric, diags: &mut Vec<Diagnostic>) {
+    for (&n, u) in host_use {
+        let node = &fabric.nodes[n as usize];
+        let t = &fabric.templates[node.template.index()];
+        for (what, used, cap, unit) in [
+            ("CPU", u.cpu, t.cpu_millicores, "millicores"),
+            ("memory", u.mem, t.memory_mib, "MiB"),
+        ] {
+            if let Some(c) = cap.filter(|&c| used > c) {
+                diags.push(
+                    Diagnostic::error(
+                        "FP839",
+                        format!(
+                            "the host-only replicas on node `{}` take {used} {unit} of {what}; it has {c}",
+                            node.name
+                        ),
+                    )
+                    .at_opt(u.at, "the first replica on the node")
+                    .help("move replicas to other nodes; a node holds what its template declares"),
+                );
+            }
+        }
     }
 }

@@ -233,11 +233,30 @@ pub const DEFAULT_GPU_USD_PER_HOUR: &[(&str, f64)] = &[
     ("rtx-pro-6000-blackwell", 1.8),
 ];
 
+/// A host-only workload (`size: {gpus: 0}`): replicas that ask CPU and host memory of a
+/// node and no GPU (the openb trace's CPU-only pods). Kept apart from `workloads`, which all
+/// hold GPUs: the planner places these on nodes before the GPU work (`plan::host`), and a
+/// plan lists each replica's node (`hosts:` in the plan document).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostWorkload {
+    pub name: String,
+    pub tenant: usize,
+    pub kind: Kind,
+    pub priority: f64,
+    pub required: bool,
+    pub replicas: u32,
+    /// Per replica; at least one of the two is above 0 (FP835).
+    pub cpu_millicores: u64,
+    pub memory_mib: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Demand {
     pub fabric: Option<String>,
     pub tenants: Vec<Tenant>,
     pub workloads: Vec<Workload>,
+    /// Host-only workloads (no GPU), in demand order.
+    pub host_workloads: Vec<HostWorkload>,
     pub pricing: Pricing,
     pub weights: Weights,
 }

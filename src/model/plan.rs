@@ -29,4 +29,7 @@ pub struct Current {
     pub running: BTreeMap<String, Vec<Assignment>>,
     /// Current MIG layouts by GPU.
     pub mig: BTreeMap<u32, Vec<Placement>>,
+    /// Running host-only workloads (by name) and the node (index into `Fabric::nodes`) of
+    /// each replica.
+    pub hosts: BTreeMap<String, Vec<u32>>,
 }

@@ -1044,7 +1044,13 @@ pub fn solve_and_name(
     // (with nothing frozen).
     let running_total = current.running.values().filter(|a| !a.is_empty()).count();
     let offset = -d.weights.disruption * running_total as f64;
-    let global = |b: Option<f64>| b.filter(|_| !any_fixed).map(|b| b + offset);
+    // The pooled models' CPU and memory rows see what host-only work left (`host.rs`): their
+    // bounds are then of a restricted problem and not offered; the fluid relaxation, which
+    // has no host rows, stays global (`relax.rs`).
+    let global = |b: Option<f64>| {
+        b.filter(|_| !any_fixed && !geo.host_taken)
+            .map(|b| b + offset)
+    };
     let timing = std::env::var_os("FABPLAN_TIMING").is_some();
     let t0 = Instant::now();
     let log = |what: &str| {

@@ -8,6 +8,7 @@ pub mod export;
 pub mod gen;
 pub mod greedy;
 mod highs_hooks;
+pub mod host;
 pub mod master;
 pub mod milp;
 pub mod output;
@@ -211,6 +212,8 @@ pub struct PlanResult {
     pub infeasible: Vec<String>,
     pub moved: usize,
     pub notes: Vec<String>,
+    /// Host-only workloads (`Demand::host_workloads`): where their replicas run.
+    pub hosts: host::HostPlan,
 }
 
 pub(crate) fn moved_count(st: &State, current: &Current) -> usize {
@@ -271,6 +274,7 @@ pub(crate) fn finish(st: State, mut reasons: Vec<Option<String>>, current: &Curr
         infeasible,
         moved,
         notes: Vec::new(),
+        hosts: host::HostPlan::default(),
     }
 }
 
@@ -283,7 +287,17 @@ pub fn plan(
     opts: &PlanOptions,
 ) -> PlanResult {
     let started = opts.started.unwrap_or_else(std::time::Instant::now);
-    let geo = Geometry::new(fabric, catalog, demand);
+    let full = Geometry::new(fabric, catalog, demand);
+    // Host-only work first; the GPU work is planned on the CPU and memory it leaves
+    // (`host.rs`).
+    let hosts = host::place(&full, demand, current);
+    let reduced;
+    let geo = if hosts.any() {
+        reduced = full.less_host(&hosts);
+        &reduced
+    } else {
+        &full
+    };
     let mut deadline = milp::Deadline::new(started, opts.time_limit_seconds, geo.gpu_node.len());
     let greedy_started = std::time::Instant::now();
     // The greedy pass itself stops at the deadline (on 1M GPUs it can take longer), early
@@ -298,7 +312,7 @@ pub fn plan(
         .unwrap_or(deadline.end);
     opts.report("greedy", None, None);
     let (greedy, greedy_cut) =
-        greedy::plan_greedy_until(&geo, demand, current, opts.freeze, Some(stop));
+        greedy::plan_greedy_until(geo, demand, current, opts.freeze, Some(stop));
     deadline.naming_seconds = greedy_started.elapsed().as_secs_f64();
     let mut result = match opts.solver {
         SolverChoice::Greedy => {
@@ -314,11 +328,11 @@ pub fn plan(
             let mut r = greedy;
             let bound = (!opts.freeze)
                 .then(|| {
-                    let base = State::new(&geo, demand);
+                    let base = State::new(geo, demand);
                     let fixed = vec![false; demand.workloads.len()];
                     let t = std::time::Instant::now();
                     let b = relax::fluid_bound(
-                        &geo,
+                        geo,
                         demand,
                         current,
                         &base,
@@ -349,8 +363,20 @@ pub fn plan(
             );
             r
         }
-        SolverChoice::Highs => milp::solve_and_name(&geo, demand, current, opts, greedy, &deadline),
+        SolverChoice::Highs => milp::solve_and_name(geo, demand, current, opts, greedy, &deadline),
     };
+    for (h, hw) in demand.host_workloads.iter().enumerate() {
+        if hw.required && hosts.nodes[h].is_empty() {
+            result.infeasible.push(format!(
+                "required workload `{}` of tenant `{}` cannot be placed: {}",
+                hw.name,
+                demand.tenants[hw.tenant].name,
+                hosts.reasons[h].clone().unwrap_or_default()
+            ));
+            result.status = PlanStatus::Infeasible;
+        }
+    }
+    result.hosts = hosts;
     result.solve_seconds = started.elapsed().as_secs_f64();
     result
 }

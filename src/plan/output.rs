@@ -8,7 +8,7 @@ use super::{Current, PlanOptions, PlanResult};
 use crate::model::demand::Demand;
 use crate::schema::plan::{
     unspanned, Eviction, Move, NewPlacement, ObjectiveTerms, PlanAssignment, PlanDiff,
-    PlanDocument, PlanGpu, PlanWorkload, Repartition, Summary, TenantCosts,
+    PlanDocument, PlanGpu, PlanHost, PlanWorkload, Repartition, Summary, TenantCosts,
 };
 
 fn r6(x: f64) -> f64 {
@@ -93,6 +93,7 @@ pub fn document(
                 .iter()
                 .map(|a| hold_doc(geo, a.gpu, a.hold))
                 .collect(),
+            hosts: Vec::new(),
         };
         if wl.is_elastic() {
             let by = super::state::replicas_by_model(geo, wl, &r.assignments[w]);
@@ -140,6 +141,47 @@ pub fn document(
         }
         workloads.push(o);
     }
+    // Host-only workloads after the GPU ones, in demand order: each replica's node.
+    let mut host_admitted = 0;
+    for (h, hw) in d.host_workloads.iter().enumerate() {
+        let nodes = r.hosts.nodes.get(h).map(Vec::as_slice).unwrap_or(&[]);
+        let admitted = !nodes.is_empty();
+        host_admitted += admitted as usize;
+        workloads.push(PlanWorkload {
+            name: unspanned(hw.name.clone()),
+            tenant: Some(d.tenants[hw.tenant].name.clone()),
+            kind: Some(hw.kind.as_str().to_string()),
+            priority: Some(hw.priority),
+            required: Some(hw.required),
+            admitted,
+            gpu_model: None,
+            gpu_models: Vec::new(),
+            replicas: None,
+            replicas_requested: None,
+            min_replicas: None,
+            gpus: admitted.then_some(0.0),
+            topology: None,
+            reason: (!admitted).then(|| {
+                r.hosts
+                    .reasons
+                    .get(h)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| "not admitted".into())
+            }),
+            memory_gib_per_replica: None,
+            gpu_seconds_per_task: None,
+            assignments: Vec::new(),
+            hosts: nodes
+                .iter()
+                .map(|&n| PlanHost {
+                    node: unspanned(geo.node_names[n as usize].clone()),
+                    cpu_millicores: unspanned(hw.cpu_millicores as i64),
+                    memory_mib: unspanned(hw.memory_mib as i64),
+                })
+                .collect(),
+        });
+    }
     let mut gpus = Vec::new();
     for (g, u) in r.gpus.iter().enumerate() {
         let g = g as u32;
@@ -171,7 +213,8 @@ pub fn document(
         };
         gpus.push(v);
     }
-    let admitted = r.admitted.iter().filter(|a| **a).count();
+    let admitted = r.admitted.iter().filter(|a| **a).count() + host_admitted;
+    let all = d.workloads.len() + d.host_workloads.len();
     PlanDocument {
         status: r.status.to_string(),
         solver: r.solver.to_string(),
@@ -190,9 +233,9 @@ pub fn document(
             disruption: r6(r.terms.disruption),
         },
         summary: Summary {
-            workloads: d.workloads.len(),
+            workloads: all,
             admitted,
-            rejected: d.workloads.len() - admitted,
+            rejected: all - admitted,
             priority_weighted_gpus: r6(pw_gpus),
             gpus_total: geo.gpu_node.iter().filter(|&&n| n != u32::MAX).count(),
             gpus_used: gpus.len(),
@@ -401,6 +444,23 @@ pub fn human(d: &Demand, doc: &PlanDocument) -> String {
             (Some(n), Some(of)) => format!(", {n} of {of} replicas"),
             _ => String::new(),
         };
+        if !w.hosts.is_empty() {
+            let mut nodes: Vec<&str> = w.hosts.iter().map(|h| h.node.value.as_str()).collect();
+            nodes.dedup();
+            let h0 = &w.hosts[0];
+            let _ = writeln!(
+                s,
+                "  {} ({}, {}): no GPU, {} replica(s) of {} millicores and {} MiB on {}",
+                w.name.value,
+                w.tenant.as_deref().unwrap_or(""),
+                w.kind.as_deref().unwrap_or(""),
+                w.hosts.len(),
+                h0.cpu_millicores.value,
+                h0.memory_mib.value,
+                nodes.join(", ")
+            );
+            continue;
+        }
         let _ = writeln!(
             s,
             "  {} ({}, {}): {} GPU(s) of {models}{reps}{topo}",

@@ -11,6 +11,17 @@
 //! constant its placement scores; a running workload that is not admitted, or one the
 //! demand no longer lists, pays its disruption. So the LP optimum bounds every plan,
 //! whatever the solve path after it (`BoundScope::FluidRelaxation`).
+//!
+//! Host-only workloads (`Demand::host_workloads`, no GPU) are not in the relaxation, and the
+//! bound stays valid for the whole problem, theirs included. Proof: a host-only replica is
+//! worth 0 by the value rule (priority x GPU-equivalents, 0 GPUs) and costs 0 (cost is per
+//! GPU-hour and per GPU kW), takes no GPU, no tenant budget, GPU cap or power cap, and no
+//! rack power; it only takes host CPU and memory, which this relaxation has no row for. So
+//! any plan's objective equals that of its GPU work alone, and that GPU work is a feasible
+//! plan of the problem without host-only work, which this LP relaxes (dropping host rows
+//! only adds plans). The planner plans GPU work on the CPU and memory host-only replicas
+//! leave (`host.rs`, `Geometry::less_host`), which only removes plans, so the bound is still
+//! at least the returned objective.
 
 use std::collections::BTreeMap;
 

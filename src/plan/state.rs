@@ -62,6 +62,13 @@ pub struct Geometry {
     pub domain_names: [Vec<String>; 4],
     pub gpu_node: Vec<u32>,
     pub gpu_names: Vec<String>,
+    /// Per node of `nodes`: its name and its index in `Fabric::nodes` (nodes without GPUs
+    /// are not in `nodes`).
+    pub node_names: Vec<String>,
+    pub node_fabric: Vec<u32>,
+    /// Host-only work took CPU or memory off `nodes` (`Geometry::less_host`): a relaxation
+    /// with host CPU or memory rows is then one of a restricted problem, not a global bound.
+    pub host_taken: bool,
     pub has_core: bool,
     pub nic_bytes_per_s: f64,
 }
@@ -73,6 +80,8 @@ impl Geometry {
         let mut model_ix: BTreeMap<String, usize> = BTreeMap::new();
         let mut leaf_groups: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
         let mut nodes = Vec::new();
+        let mut node_names = Vec::new();
+        let mut node_fabric = Vec::new();
         let mut pool_ix: BTreeMap<(u32, u32, u32, u32), u32> = BTreeMap::new();
         let mut pools: Vec<Pool> = Vec::new();
         let mut gpu_node = vec![u32::MAX; f.gpus.len()];
@@ -149,6 +158,8 @@ impl Geometry {
             for g in 0..t.gpus {
                 gpu_node[(node.first_gpu.0 + g) as usize] = nodes.len() as u32;
             }
+            node_names.push(node.name.clone());
+            node_fabric.push(ni as u32);
             nodes.push(NodeInfo {
                 model: m,
                 gpus: t.gpus,
@@ -207,6 +218,9 @@ impl Geometry {
             pools,
             gpu_node,
             gpu_names,
+            node_names,
+            node_fabric,
+            host_taken: false,
             has_core: f.switches.iter().any(|s| s.tier == Tier::Core),
             nic_bytes_per_s: if nic_gbps > 0 {
                 nic_gbps as f64 / 8.0 * 1e9

@@ -32,6 +32,7 @@ fn words(code: &str) -> (&'static str, &'static str) {
         "FP861" => ("a GPU on the rack", "move work off the rack, or raise its `power_kw` if the rack can take it"),
         "FP862" => ("the tenant's first workload", "reject work of the tenant, or raise its budget or cap in the demand"),
         "FP864" => ("this workload", "run between `min_replicas` and `replicas` replicas (all of them without `min_replicas`)"),
+        "FP867" => ("this host-only placement", "a host-only workload lists one `hosts` entry per replica, on a node of the fabric, with the demand's `cpu_millicores` and `memory_mib`, and no GPU assignments"),
         _ => ("here", "see `fabplan explain CODE`"),
     }
 }
@@ -114,7 +115,40 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
     // The first workload entry that asks host resources of each node (where FP863 points).
     let mut node_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
     let mut gpu_mem: BTreeMap<usize, u64> = BTreeMap::new();
+    let host_by_name: BTreeMap<&str, usize> = demand
+        .host_workloads
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.as_str(), i))
+        .collect();
+    let node_by_name: BTreeMap<&str, u32> = fabric
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.as_str(), i as u32))
+        .collect();
     for pw in &plan.workloads {
+        if let Some(&h) = host_by_name.get(pw.name.value.as_str()) {
+            verify_host(
+                &demand.host_workloads[h],
+                pw,
+                &node_by_name,
+                &mut node_host,
+                &mut node_at,
+                &mut v,
+            );
+            continue;
+        }
+        if let Some(h0) = pw.hosts.first() {
+            v(
+                "FP867",
+                sp(&h0.node),
+                format!(
+                    "`{}` holds GPUs by the demand and lists `hosts`, which only a host-only workload has",
+                    pw.name.value
+                ),
+            );
+        }
         let Some(&w) = by_name.get(pw.name.value.as_str()) else {
             v(
                 "FP850",
@@ -416,6 +450,16 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
         }
         let _ = w;
     }
+    for hw in &demand.host_workloads {
+        let entry = plan.workloads.iter().find(|p| p.name.value == hw.name);
+        if hw.required && !entry.is_some_and(|p| p.admitted) {
+            v(
+                "FP857",
+                entry.and_then(|p| sp(&p.name)),
+                format!("required workload `{}` is not admitted", hw.name),
+            );
+        }
+    }
     // Layouts declared in the plan, and where each GPU entry is written.
     let mut layouts: BTreeMap<usize, Vec<(String, u8)>> = BTreeMap::new();
     let mut gpu_entry: BTreeMap<usize, Option<Span>> = BTreeMap::new();
@@ -690,4 +734,83 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
     }
     out.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
     out
+}
+
+/// A host-only workload's entry (`hosts:`, one per replica): on nodes of the fabric (FP867),
+/// as many as its `replicas` when admitted and none when not, each with the demand's CPU and
+/// memory (FP867); what they ask is added to the node's host use (FP863, checked later).
+fn verify_host(
+    hw: &crate::model::demand::HostWorkload,
+    pw: &crate::schema::plan::PlanWorkload,
+    node_by_name: &BTreeMap<&str, u32>,
+    node_host: &mut BTreeMap<u32, (u64, u64)>,
+    node_at: &mut BTreeMap<u32, Option<Span>>,
+    v: &mut impl FnMut(&'static str, Option<Span>, String),
+) {
+    if let Some(a) = pw.assignments.first() {
+        v(
+            "FP867",
+            sp(&a.gpu),
+            format!(
+                "host-only workload `{}` holds GPU `{}`; it asks no GPU",
+                hw.name, a.gpu.value
+            ),
+        );
+    }
+    if !pw.admitted {
+        if let Some(h0) = pw.hosts.first() {
+            v(
+                "FP851",
+                sp(&h0.node),
+                format!("`{}` is not admitted but has hosts", hw.name),
+            );
+        }
+        return;
+    }
+    if pw.hosts.len() != hw.replicas as usize {
+        v(
+            "FP867",
+            sp(&pw.name),
+            format!(
+                "host-only workload `{}` runs {} replica(s) and asks {}",
+                hw.name,
+                pw.hosts.len(),
+                hw.replicas
+            ),
+        );
+    }
+    for h in &pw.hosts {
+        let Some(&n) = node_by_name.get(h.node.value.as_str()) else {
+            v(
+                "FP867",
+                sp(&h.node),
+                format!(
+                    "host-only workload `{}` runs on node `{}`, which the fabric lacks",
+                    hw.name, h.node.value
+                ),
+            );
+            continue;
+        };
+        if h.cpu_millicores.value != hw.cpu_millicores as i64
+            || h.memory_mib.value != hw.memory_mib as i64
+        {
+            v(
+                "FP867",
+                sp(&h.cpu_millicores),
+                format!(
+                    "a replica of `{}` takes {} millicores and {} MiB; the demand asks {} and {}",
+                    hw.name,
+                    h.cpu_millicores.value,
+                    h.memory_mib.value,
+                    hw.cpu_millicores,
+                    hw.memory_mib
+                ),
+            );
+        }
+        // The demand's ask is what the node must hold.
+        node_at.entry(n).or_insert_with(|| sp(&h.node));
+        let e = node_host.entry(n).or_default();
+        e.0 += hw.cpu_millicores;
+        e.1 += hw.memory_mib;
+    }
 }

@@ -139,6 +139,19 @@ pub struct PlanWorkload {
     pub gpu_seconds_per_task: Option<f64>,
     #[serde(default)]
     pub assignments: Vec<PlanAssignment>,
+    /// A host-only workload (`size: {gpus: 0}`): one entry per replica, on a node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<PlanHost>,
+}
+
+/// One replica of a host-only workload: the node it runs on and the CPU and host memory it
+/// takes there. Signed so that a negative value is read and diagnosed (FP838).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanHost {
+    pub node: Spanned<String>,
+    pub cpu_millicores: Spanned<i64>,
+    pub memory_mib: Spanned<i64>,
 }
 
 /// What a workload holds on one GPU: the whole GPU, a MIG instance, or a time-sliced share.

@@ -1,0 +1,153 @@
+//! Host-only workloads (`size: {gpus: 0}`, the openb trace's CPU-only pods): each replica
+//! on one node, taking CPU and host memory and no GPU, placed before the GPU work.
+//!
+//! Why first, and why by this rule: by the value rule of the objective (priority-weighted
+//! GPU-equivalents, the openb import's rule) a replica without GPUs is worth 0 and costs 0
+//! (cost is per GPU-hour), so no objective could trade it against GPU work; the trace ran
+//! them (the cluster's scheduler places CPU-only pods like any other), so the plan places
+//! them first and plans the GPU work on the CPU and memory they leave. Each replica goes to
+//! the node with the most CPU left per GPU after it (then memory left per GPU, then the
+//! lowest node), so CPU stays where GPUs need it least. A running replica (`--current`) keeps
+//! its node while that node has room. A replica that fits no node leaves its workload out
+//! (all replicas or none); a required one makes the plan infeasible.
+//!
+//! The bound stays valid: see `relax.rs` (host-only work is worth 0 and the relaxation has
+//! no host CPU or memory rows).
+
+use super::state::Geometry;
+use super::Current;
+use crate::model::demand::Demand;
+
+/// Where each host-only workload's replicas run (per `Demand::host_workloads`).
+#[derive(Debug, Clone, Default)]
+pub struct HostPlan {
+    /// Node (of `Geometry::nodes`) of each replica; empty: the workload is not admitted.
+    pub nodes: Vec<Vec<u32>>,
+    /// Why a workload is not admitted.
+    pub reasons: Vec<Option<String>>,
+    /// CPU (millicores) and memory (MiB) taken per node.
+    pub cpu_used: Vec<u64>,
+    pub mem_used: Vec<u64>,
+}
+
+impl HostPlan {
+    /// Whether any replica holds a node.
+    pub fn any(&self) -> bool {
+        self.nodes.iter().any(|n| !n.is_empty())
+    }
+}
+
+/// What is left of `cap` after `used` (`None`: not limited).
+fn left(cap: Option<u64>, used: u64) -> Option<u64> {
+    cap.map(|c| c.saturating_sub(used))
+}
+
+/// Places every host-only workload of `d` (see the module comment).
+pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
+    let nn = geo.nodes.len();
+    let mut plan = HostPlan {
+        nodes: vec![Vec::new(); d.host_workloads.len()],
+        reasons: vec![None; d.host_workloads.len()],
+        cpu_used: vec![0; nn],
+        mem_used: vec![0; nn],
+    };
+    let fits = |p: &HostPlan, n: usize, cpu: u64, mem: u64| {
+        let node = &geo.nodes[n];
+        left(node.cpu_millicores, p.cpu_used[n]).is_none_or(|l| cpu <= l)
+            && left(node.memory_mib, p.mem_used[n]).is_none_or(|l| mem <= l)
+    };
+    // Running first, then required, then priority, then CPU and memory asked (large
+    // first), then demand order.
+    let mut order: Vec<usize> = (0..d.host_workloads.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ha, hb) = (&d.host_workloads[a], &d.host_workloads[b]);
+        let ra = current.hosts.contains_key(&ha.name);
+        let rb = current.hosts.contains_key(&hb.name);
+        (!ra, !ha.required)
+            .cmp(&(!rb, !hb.required))
+            .then(hb.priority.total_cmp(&ha.priority))
+            .then(hb.cpu_millicores.cmp(&ha.cpu_millicores))
+            .then(hb.memory_mib.cmp(&ha.memory_mib))
+            .then(a.cmp(&b))
+    });
+    for h in order {
+        let hw = &d.host_workloads[h];
+        let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
+        // Current nodes, as nodes of the geometry (fabric node indices in `current`).
+        let mut was: Vec<u32> = current
+            .hosts
+            .get(&hw.name)
+            .map(|ns| {
+                ns.iter()
+                    .filter_map(|f| geo.node_fabric.iter().position(|x| x == f))
+                    .map(|n| n as u32)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut taken = Vec::new();
+        for _ in 0..hw.replicas {
+            // Its current node, while it has room.
+            let keep = was
+                .iter()
+                .position(|&n| fits(&plan, n as usize, cpu, mem))
+                .map(|i| was.remove(i));
+            let best = keep.or_else(|| {
+                (0..nn)
+                    .filter(|&n| fits(&plan, n, cpu, mem))
+                    .max_by_key(|&n| {
+                        let node = &geo.nodes[n];
+                        let per_gpu = |cap: Option<u64>, used: u64, need: u64| {
+                            // Unlimited beats any limit; per GPU, so a node of many GPUs
+                            // keeps its CPU for them.
+                            cap.map_or(u128::MAX, |c| {
+                                (c - used - need) as u128 * 1000 / node.gpus.max(1) as u128
+                            })
+                        };
+                        (
+                            per_gpu(node.cpu_millicores, plan.cpu_used[n], cpu),
+                            per_gpu(node.memory_mib, plan.mem_used[n], mem),
+                            std::cmp::Reverse(n),
+                        )
+                    })
+                    .map(|n| n as u32)
+            });
+            match best {
+                Some(n) => {
+                    plan.cpu_used[n as usize] += cpu;
+                    plan.mem_used[n as usize] += mem;
+                    taken.push(n);
+                }
+                None => break,
+            }
+        }
+        if taken.len() == hw.replicas as usize {
+            taken.sort_unstable();
+            plan.nodes[h] = taken;
+        } else {
+            plan.reasons[h] = Some(format!(
+                "{} of {} replicas fit: no node has {cpu} millicores of CPU and {mem} MiB of memory left for the next",
+                taken.len(),
+                hw.replicas
+            ));
+            for n in taken {
+                plan.cpu_used[n as usize] -= cpu;
+                plan.mem_used[n as usize] -= mem;
+            }
+        }
+    }
+    plan
+}
+
+impl Geometry {
+    /// This geometry with the host CPU and memory `host` takes removed from each node, for
+    /// planning the GPU work on what is left.
+    pub fn less_host(&self, host: &HostPlan) -> Geometry {
+        let mut g = self.clone();
+        g.host_taken = true;
+        for (n, node) in g.nodes.iter_mut().enumerate() {
+            node.cpu_millicores = left(node.cpu_millicores, host.cpu_used[n]);
+            node.memory_mib = left(node.memory_mib, host.mem_used[n]);
+        }
+        g
+    }
+}
