@@ -16,6 +16,7 @@ pub mod fabric;
 pub mod formats;
 pub mod limits;
 pub mod load;
+pub mod meter;
 pub mod mig;
 pub mod model;
 pub mod plan;

@@ -19,6 +19,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod inspect;
+pub mod meter;
 pub mod mig;
 pub mod numbers;
 pub mod output;
@@ -105,6 +106,7 @@ pub enum Command {
     Man(completions::ManArgs),
     #[command(name = "what-if")]
     WhatIf(whatif::WhatIfArgs),
+    Meter(meter::MeterArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -156,6 +158,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Completions(args) => crate::commands::completions::completions(&args, out),
         Command::Man(args) => crate::commands::completions::man(&args, out),
         Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
+        Command::Meter(args) => crate::commands::meter::run(&args, out),
     }
 }
 

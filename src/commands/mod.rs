@@ -9,6 +9,7 @@ pub mod generate;
 pub mod import;
 pub mod inputs;
 pub mod inspect;
+pub mod meter;
 pub mod mig;
 pub mod plan;
 pub mod replay;

@@ -219,7 +219,7 @@ fn period_hours(p: &str) -> Result<f64> {
 
 /// The demand validated by the planner's rules against the fabric (the same units `fabplan
 /// plan` places); problems are printed located, as `plan` prints them, and stop with exit 2.
-fn load_demand(
+pub(crate) fn load_demand(
     path: &std::path::Path,
     f: &crate::model::Fabric,
 ) -> Result<crate::model::demand::Demand> {

@@ -273,6 +273,123 @@ pub fn csv(
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 in, utf-8 out")
 }
 
+/// `fabplan meter`'s attribution as FOCUS rows, one per line. Each line's cost is already
+/// exact integer cents that add up to the fleet's cost, so it is priced as one allocation:
+/// `PricingQuantity` 1 (`PricingUnit` `Allocation`), unit price = cost, and the FOCUS
+/// identity `UnitPrice x PricingQuantity == Cost` holds exactly; `ConsumedQuantity` is the
+/// line's metered GPU-hours (prefill + decode). Tags carry every dimension (tenant,
+/// project, model, tool, source) under the `fabplan/` prefix.
+pub fn metered_csv(
+    fabric: &str,
+    a: &crate::meter::attribute::Attribution,
+    version: FocusVersion,
+    period_start: &str,
+    period_end: &str,
+) -> String {
+    let cols = columns(version);
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(&cols).expect("write to memory");
+    let cents = |c: u64| {
+        Fixed {
+            units: c as u128,
+            scale: 2,
+        }
+        .text()
+    };
+    for l in &a.lines {
+        let owned = cents(l.owned_cents);
+        let list = cents(l.chargeback_cents);
+        let gpu_hours = Fixed::round((l.prefill_gpu_seconds + l.decode_gpu_seconds) / 3600.0, 6);
+        let tags: BTreeMap<String, &str> = [
+            ("fabric", fabric),
+            ("tenant", l.tenant.as_str()),
+            ("project", l.project.as_str()),
+            ("model", l.model.as_str()),
+            ("tool", l.tool.as_str()),
+            ("source", l.source),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
+        .collect();
+        let resource = format!("{fabric}/{}/{}", l.tenant, l.model);
+        let mut cells: BTreeMap<&str, String> = BTreeMap::new();
+        let mut set = |k: &'static str, v: String| {
+            cells.insert(k, v);
+        };
+        set("BilledCost", owned.clone());
+        set("BillingAccountId", format!("fabplan-{fabric}"));
+        set("BillingAccountName", fabric.to_string());
+        set("BillingCurrency", "USD".into());
+        set("BillingPeriodEnd", period_end.into());
+        set("BillingPeriodStart", period_start.into());
+        set("ChargeCategory", "Usage".into());
+        set("ChargeClass", String::new());
+        set(
+            "ChargeDescription",
+            format!(
+                "fabplan meter, {} line: tenant {}, project {}, model {}, tool {}; owned cost: depreciation + energy",
+                l.source, l.tenant, l.project, l.model, l.tool
+            ),
+        );
+        set("ChargeFrequency", "Usage-Based".into());
+        set("ChargePeriodEnd", period_end.into());
+        set("ChargePeriodStart", period_start.into());
+        set("ConsumedQuantity", gpu_hours.text());
+        set("ConsumedUnit", "GPU-Hours".into());
+        set("ContractedCost", owned.clone());
+        set("ContractedUnitPrice", owned.clone());
+        set("EffectiveCost", owned.clone());
+        set("InvoiceIssuerName", PROVIDER.into());
+        set("ListCost", list.clone());
+        set("ListUnitPrice", list);
+        set("PricingCategory", "Standard".into());
+        set("PricingQuantity", "1".into());
+        set("PricingUnit", "Allocation".into());
+        set("ProviderName", PROVIDER.into());
+        set("PublisherName", PROVIDER.into());
+        set("ResourceId", resource.clone());
+        set("ResourceName", resource);
+        set("ResourceType", "GPU Cluster".into());
+        set("ServiceCategory", "AI and Machine Learning".into());
+        set("ServiceName", "GPU Fabric".into());
+        set("SkuId", l.model.clone());
+        set("SubAccountId", l.tenant.clone());
+        set("SubAccountName", l.tenant.clone());
+        set("Tags", serde_json::to_string(&tags).expect("json"));
+        set(
+            "AllocatedMethodId",
+            format!("metered-{:?}", a.idle_rule).to_lowercase(),
+        );
+        set(
+            "AllocatedMethodDetails",
+            json!({
+                "policy": "GPU-seconds (prefill compute bound, decode roofline) x $/GPU-h; idle by the named rule; integer cents reconciled to the fleet",
+                "idle_rule": a.idle_rule,
+                "requests": l.requests,
+                "input_tokens": l.input_tokens,
+                "output_tokens": l.output_tokens,
+            })
+            .to_string(),
+        );
+        set(
+            "AllocatedResourceId",
+            format!("{}/{}/{}/{}", l.tenant, l.project, l.model, l.tool),
+        );
+        set("AllocatedResourceName", l.project.clone());
+        set("AllocatedTags", serde_json::to_string(&tags).expect("json"));
+        set("HostProviderName", PROVIDER.into());
+        set("ServiceProviderName", PROVIDER.into());
+        let record: Vec<&str> = cols
+            .iter()
+            .map(|c| cells.get(c).map(String::as_str).expect("every column set"))
+            .collect();
+        w.write_record(&record).expect("write to memory");
+    }
+    String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 in, utf-8 out")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

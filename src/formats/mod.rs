@@ -9,6 +9,7 @@ pub mod mig_parted;
 pub mod names;
 pub mod nvidia_smi;
 pub mod openb;
+pub mod otlp;
 pub mod sarif;
 pub mod slurm;
 pub mod topograph;

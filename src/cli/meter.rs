@@ -1,0 +1,118 @@
+//! Flags of `fabplan meter`.
+
+use std::path::PathBuf;
+
+use crate::cli::numbers;
+use crate::cli::report::{FocusVersion, Precision};
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MeterFormat {
+    Human,
+    Json,
+    /// FinOps FOCUS rows (1.2; 1.3 with --focus-version 1.3), one per attribution line,
+    /// with tags per dimension (tenant, project, model, tool).
+    Focus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdleFlag {
+    /// Idle stays on its own lines.
+    Keep,
+    /// Idle is shared in proportion to usage cost (OpenCost's default).
+    Proportional,
+    /// Idle is shared evenly among the lines.
+    Even,
+}
+
+/// Attribute metered usage (OTLP GenAI spans, a usage log, the Azure LLM trace) to cost per
+/// tenant, project, model and tool, reconciled to the cent with the fleet's cost.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Reads request-level usage records, turns each into GPU-seconds on the GPUs \
+the plan gives its model (prefill compute bound, decode on the memory-bandwidth roofline), \
+prices them on both bases of the cost ledger (owned: depreciation + energy; chargeback: list \
+price + energy) and sums them per tenant, project, model and tool. Reserved but unused GPU \
+time and idle GPUs are distributed by --idle. The lines add up to the fleet's cost for the \
+period, to the cent. Rejected records are reported with file:line and a code (FP990-FP994) \
+and always counted. See docs/meter.md.",
+    after_help = "Examples:
+  fabplan meter fabrics/lab-small.yaml --plan plan.json --usage usage.csv --period 2026-12-01T00:00:00Z/2026-12-01T01:00:00Z
+  fabplan meter F --plan P --usage trace.otlp.json --usage log.jsonl --period S/E --format json
+  fabplan meter F --plan P --usage AzureLLMInferenceTrace_conv.csv --tenant chat --model llama-3.1-70b --serve llama-3.1-70b=chat-70b --period S/E --format focus
+
+Exit codes: 0 every record attributed, 1 some records rejected (the output covers the rest),
+2 unreadable input or bad usage."
+)]
+pub struct MeterArgs {
+    /// Fabric file (YAML).
+    #[arg(value_name = "FABRIC")]
+    pub fabric: PathBuf,
+    /// Plan (`fabplan plan --format json`): which workload holds which GPUs.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Demand file: prices, and the served models' shapes and batch (`model:`).
+    #[arg(long, value_name = "FILE")]
+    pub demand: Option<PathBuf>,
+    /// Usage file (repeatable): `.csv` usage log or Azure trace (by its header), `.jsonl`
+    /// usage log, `.json` OTLP traces.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub usage: Vec<PathBuf>,
+    /// Metering period `START/END`, UTC.
+    #[arg(long, value_name = "START/END")]
+    pub period: String,
+    /// Tenant of records that name none (required for the Azure trace).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Project of records that name none.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Model of records that name none (required for the Azure trace).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Tool of records that name none.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// `MODEL=WORKLOAD`: the plan workload serving a model (repeatable). By default a model
+    /// is served by the plan workload of the same name.
+    #[arg(long, value_name = "MODEL=WORKLOAD")]
+    pub serve: Vec<String>,
+    /// How idle and reserved-but-unused cost is distributed.
+    #[arg(long, value_enum, default_value = "proportional")]
+    pub idle: IdleFlag,
+    /// Model FLOPs utilization of prefill (fraction of dense peak).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.5, value_parser = numbers::in_range::<f64>(numbers::UTILIZATION))]
+    pub mfu: f64,
+    /// Sequences decoded per step per replica, when the demand gives none.
+    #[arg(long, value_name = "SEQS", default_value_t = 8, value_parser = numbers::in_range::<u32>(numbers::CONCURRENCY))]
+    pub batch: u32,
+    /// Weight precision of built-in models (llama-3.1-8b/70b/405b).
+    #[arg(long, value_enum, default_value = "fp8")]
+    pub weights: Precision,
+    /// KV-cache precision.
+    #[arg(long, value_enum, default_value = "fp16")]
+    pub kv: Precision,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: MeterFormat,
+    /// FinOps FOCUS release of --format focus.
+    #[arg(long, value_enum, value_name = "VERSION", default_value = "1.2")]
+    pub focus_version: FocusVersion,
+    /// Write to FILE instead of stdout (atomically; never onto an input).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Power usage effectiveness (facility / IT).
+    #[arg(long, value_name = "RATIO", default_value_t = 1.3, value_parser = numbers::in_range::<f64>(numbers::PUE))]
+    pub pue: f64,
+    /// Electricity price.
+    #[arg(long, value_name = "USD", default_value_t = 0.11, value_parser = numbers::in_range::<f64>(numbers::USD))]
+    pub usd_per_kwh: f64,
+    /// Depreciation period of the hardware.
+    #[arg(long, value_name = "YEARS", default_value_t = 5.0, value_parser = numbers::in_range::<f64>(numbers::YEARS))]
+    pub depreciation_years: f64,
+    /// Network share of cluster capex.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.2, value_parser = numbers::in_range::<f64>(numbers::SHARE))]
+    pub network_share: f64,
+    /// Capex per GPU for every model (default: per-model, sourced in `fabplan report`).
+    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
+    pub capex_usd_per_gpu: Option<f64>,
+}

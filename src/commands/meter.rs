@@ -1,0 +1,312 @@
+//! `fabplan meter`: fabric, plan and demand to the fleet's shares and rates (through
+//! `report::build`, the one cost ledger), usage files to records, then attribution.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::catalog::Catalog;
+use crate::cli::meter::{IdleFlag, MeterArgs, MeterFormat};
+use crate::cli::output::{emit, stderr_color};
+use crate::cli::render;
+use crate::cli::report::{FocusVersion, Precision};
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::formats::focus;
+use crate::meter::attribute::{self, Deployment, Fleet, IdleRule, Options, Rates, Share};
+use crate::meter::{self, Intake, Labels};
+use crate::report::{self, pricing::Pricing, tokens, ReportOptions};
+use crate::source::{Provenance, SourceFile};
+
+pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let period = meter::parse_period(&args.period).map_err(|m| {
+        Error::usage(
+            format!("--period: {m}"),
+            Some("write START/END as `2026-12-01T00:00:00Z/2026-12-02T00:00:00Z`".to_string()),
+        )
+    })?;
+    let mut serve: BTreeMap<String, String> = BTreeMap::new();
+    for s in &args.serve {
+        let Some((m, w)) = s
+            .split_once('=')
+            .filter(|(m, w)| !m.is_empty() && !w.is_empty())
+        else {
+            return Err(Error::usage(
+                format!("--serve: `{s}` is not MODEL=WORKLOAD"),
+                None,
+            ));
+        };
+        serve.insert(m.to_string(), w.to_string());
+    }
+    let f = super::inputs::load_fabric(&args.fabric)?;
+    let (_, plan, _) =
+        crate::load::state::read_state(&args.plan, &f).map_err(|(file, diags)| {
+            super::inputs::report(
+                &diags,
+                &file,
+                &Provenance::default(),
+                super::inputs::DiagStyle::Human,
+            );
+            Error::InputRejected { count: 1 }
+        })?;
+    let demand = match &args.demand {
+        Some(d) => Some(super::report::load_demand(d, &f)?),
+        None => None,
+    };
+    let usage = report::usage::from_document(&plan, &f);
+    let bytes = |p: Precision| match p {
+        Precision::Fp8 => 1u32,
+        Precision::Fp16 => 2,
+    };
+    let options = ReportOptions {
+        pricing: Pricing {
+            pue: args.pue,
+            usd_per_kwh: args.usd_per_kwh,
+            depreciation_years: args.depreciation_years,
+            network_share: args.network_share,
+            capex_override: args.capex_usd_per_gpu,
+            cloud_override: None,
+        },
+        utilization: None,
+        growth_per_month: None,
+        failure: None,
+        token_model: &tokens::MODELS[1],
+        weight_bytes_per_param: bytes(args.weights) as f64,
+        kv_bytes_per_element: bytes(args.kv),
+        context_tokens: 8192,
+        concurrency: args.batch,
+        usage: Some(usage.clone()),
+        demand: demand.clone(),
+    };
+    let r = report::build(&f, &options);
+
+    // Usage files.
+    let labels = Labels {
+        tenant: args.tenant.clone(),
+        project: args.project.clone(),
+        model: args.model.clone(),
+        tool: args.tool.clone(),
+    };
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut intake = Intake::default();
+    for (i, p) in args.usage.iter().enumerate() {
+        let file = crate::source::read_input(p).map_err(|(file, d)| {
+            print_diags(&[d], &file);
+            Error::InputRejected { count: 1 }
+        })?;
+        let kind = meter::detect(&file.name, &file.text);
+        if kind == meter::InputKind::Azure && (labels.tenant.is_none() || labels.model.is_none()) {
+            return Err(Error::usage(
+                format!(
+                    "`{}` is an Azure LLM trace: its records name no tenant or model",
+                    file.name
+                ),
+                Some("label it with --tenant NAME --model NAME".to_string()),
+            ));
+        }
+        if let Err(d) = meter::read(&mut intake, i, &file.text, kind, &labels, period) {
+            print_diags(&[d], &file);
+            return Err(Error::InputRejected { count: 1 });
+        }
+        files.push(file);
+    }
+
+    let fleet = fleet(
+        &f,
+        &r,
+        &plan,
+        demand.as_ref(),
+        &usage,
+        &intake,
+        &serve,
+        args,
+        period.hours(),
+    );
+    let rule = match args.idle {
+        IdleFlag::Keep => IdleRule::Keep,
+        IdleFlag::Proportional => IdleRule::Proportional,
+        IdleFlag::Even => IdleRule::Even,
+    };
+    let (a, warnings) = attribute::attribute(
+        &mut intake,
+        &fleet,
+        Options {
+            idle: rule,
+            mfu: args.mfu,
+        },
+    );
+    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
+    for (i, d) in intake.diagnostics.iter().cloned().chain(warnings) {
+        by_file.entry(i).or_default().push(d);
+    }
+    for (i, ds) in &by_file {
+        if let Some(file) = files.get(*i) {
+            print_diags(ds, file);
+        }
+    }
+    eprintln!("{}", meter::render::summary_line(&a));
+    let text = match args.format {
+        MeterFormat::Human => meter::render::human(&a),
+        MeterFormat::Json => serde_json::to_string_pretty(&a).expect("json") + "\n",
+        MeterFormat::Focus => {
+            let (start, end) = args.period.split_once('/').expect("checked");
+            let version = match args.focus_version {
+                FocusVersion::V1_2 => focus::FocusVersion::V1_2,
+                FocusVersion::V1_3 => focus::FocusVersion::V1_3,
+            };
+            focus::metered_csv(&r.fabric, &a, version, start.trim(), end.trim())
+        }
+    };
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.fabric.as_path())
+        .chain(std::iter::once(args.plan.as_path()))
+        .chain(args.demand.as_deref())
+        .chain(args.usage.iter().map(|p| p.as_path()))
+        .collect();
+    emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
+    Ok(if intake.rejected_total() > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn print_diags(ds: &[Diagnostic], file: &SourceFile) {
+    eprint!(
+        "{}",
+        render::human(ds, file, &Provenance::default(), stderr_color())
+    );
+}
+
+/// The report's attribution rows with their GPU model's rates, and a deployment per model
+/// the records (or --serve) name that a plan workload serves and whose shape is known.
+#[allow(clippy::too_many_arguments)]
+fn fleet(
+    f: &crate::model::Fabric,
+    r: &report::Report,
+    plan: &crate::schema::plan::PlanDocument,
+    demand: Option<&crate::model::demand::Demand>,
+    usage: &report::usage::Usage,
+    intake: &Intake,
+    serve: &BTreeMap<String, String>,
+    args: &MeterArgs,
+    hours: f64,
+) -> Fleet {
+    let rates: BTreeMap<&str, Rates> = r
+        .cost
+        .models
+        .iter()
+        .filter_map(|m| {
+            let owned = m.owned_usd_per_hour? / m.gpus.max(1) as f64;
+            // Without a list price the chargeback basis is the owned cost (docs/cost.md).
+            Some((
+                m.model.as_str(),
+                Rates {
+                    owned,
+                    chargeback: m.chargeback_rate.unwrap_or(owned),
+                },
+            ))
+        })
+        .collect();
+    let shares: Vec<Share> = r
+        .attribution
+        .iter()
+        .flat_map(|a| a.rows.iter())
+        .filter_map(|row| {
+            Some(Share {
+                tenant: row.tenant.clone(),
+                workload: row.workload.clone(),
+                kind: row.kind.clone(),
+                gpu_model: row.gpu_model.clone(),
+                gpu_equivalents: row.gpu_equivalents,
+                rates: *rates.get(row.gpu_model.as_str())?,
+                idle: row.tenant == report::UNALLOCATED,
+            })
+        })
+        .collect();
+    let mut names: std::collections::BTreeSet<&str> =
+        intake.records.iter().map(|r| r.model.as_str()).collect();
+    names.extend(serve.keys().map(String::as_str));
+    let kv_elem = match args.kv {
+        Precision::Fp8 => 1,
+        Precision::Fp16 => 2,
+    };
+    let mut deployments = BTreeMap::new();
+    for name in names {
+        let workload = serve.get(name).map(String::as_str).unwrap_or(name);
+        let Some(wu) = usage
+            .workloads
+            .iter()
+            .find(|w| w.name == workload && w.admitted)
+        else {
+            continue;
+        };
+        let Some((gpu_model, _)) = wu.gpu_equivalents.iter().max_by(|a, b| a.1.total_cmp(b.1))
+        else {
+            continue;
+        };
+        let eq: f64 = wu.gpu_equivalents.values().sum();
+        let dw = demand.and_then(|d| d.workloads.iter().find(|w| w.name == workload));
+        let pw = plan.workloads.iter().find(|w| w.name.value == workload);
+        let (params, bpp, kvpt, batch) = match dw.and_then(|w| w.model.as_ref()) {
+            Some(m) => (
+                m.parameters_b,
+                m.bytes_per_param,
+                tokens::kv_bytes_per_token_of(m.layers, m.kv_heads, m.head_dim, kv_elem),
+                m.concurrent_sequences.max(1),
+            ),
+            None => match tokens::model(name) {
+                Some(m) => {
+                    let bpp = match args.weights {
+                        Precision::Fp8 => 1.0,
+                        Precision::Fp16 => 2.0,
+                    };
+                    (
+                        m.params_billion,
+                        bpp,
+                        tokens::kv_bytes_per_token(m, kv_elem),
+                        args.batch,
+                    )
+                }
+                None => continue,
+            },
+        };
+        // Replicas: the plan's admitted count (elastic), else the demand's, else one per
+        // assignment (a GPU, MIG instance or share each).
+        let replicas = pw
+            .and_then(|w| w.replicas)
+            .or(dw.map(|w| w.replicas))
+            .or(pw.map(|w| w.assignments.len() as u32))
+            .unwrap_or(1)
+            .max(1);
+        let Some(cat) = f
+            .gpu_model(gpu_model)
+            .or_else(|| Catalog::builtin().gpu(gpu_model))
+        else {
+            continue;
+        };
+        let Some(tflops) = attribute::dense_tflops(&cat.key, bpp) else {
+            continue;
+        };
+        deployments.insert(
+            name.to_string(),
+            Deployment {
+                model: name.to_string(),
+                workload: workload.to_string(),
+                gpu_model: gpu_model.clone(),
+                gpu_equivalents: eq,
+                replicas,
+                params_billion: params,
+                bytes_per_param: bpp,
+                kv_bytes_per_token: kvpt,
+                batch,
+                hbm_tbps: cat.hbm_tbps,
+                dense_tflops: tflops,
+            },
+        );
+    }
+    Fleet {
+        hours,
+        shares,
+        deployments,
+    }
+}

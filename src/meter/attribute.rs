@@ -1,0 +1,538 @@
+//! Attribution: record -> tokens -> GPU-seconds (prefill and decode apart) -> cost on both
+//! bases of the one ledger (`crate::model::cost`, through the report's per-GPU-model rates),
+//! per tenant, project, model and tool, with idle cost distributed by a named rule, in
+//! integer cents that add up to the fleet's cost for the period (docs/meter.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::report::tokens;
+
+use super::{Intake, UsageRecord};
+
+/// How idle cost is handed out (OpenCost's two rules, plus keeping it visible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdleRule {
+    /// Idle stays on its own lines (tenant `unallocated`, or the deployment's headroom).
+    Keep,
+    /// Idle is shared in proportion to each line's usage cost.
+    Proportional,
+    /// Idle is shared evenly among the lines.
+    Even,
+}
+
+/// USD per GPU-hour on both bases.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rates {
+    /// Depreciation plus energy (`model::cost::depreciation_usd_per_hour` + energy).
+    pub owned: f64,
+    /// List price plus energy (`model::cost::chargeback_usd_per_hour`).
+    pub chargeback: f64,
+}
+
+/// One plan workload's (or the idle capacity's) share of a GPU model: the report's
+/// attribution row with the rates of its GPU model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Share {
+    pub tenant: String,
+    pub workload: String,
+    pub kind: String,
+    pub gpu_model: String,
+    pub gpu_equivalents: f64,
+    pub rates: Rates,
+    /// Idle or stranded capacity (tenant `unallocated`).
+    pub idle: bool,
+}
+
+/// A served model: the plan workload that serves it and its serving roofline inputs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    /// The model name records carry.
+    pub model: String,
+    pub workload: String,
+    pub gpu_model: String,
+    pub gpu_equivalents: f64,
+    pub replicas: u32,
+    pub params_billion: f64,
+    pub bytes_per_param: f64,
+    pub kv_bytes_per_token: u64,
+    /// Concurrent sequences a replica decodes per step.
+    pub batch: u32,
+    /// HBM bandwidth of one GPU, TB/s (catalog).
+    pub hbm_tbps: f64,
+    /// Dense tensor TFLOPS of one GPU at the weights' precision ([`dense_tflops`]).
+    pub dense_tflops: f64,
+}
+
+impl Deployment {
+    pub fn gpus_per_replica(&self) -> f64 {
+        self.gpu_equivalents / self.replicas.max(1) as f64
+    }
+
+    /// Prefill GPU-seconds: 2 x parameters FLOPs per uncached prompt token, at `mfu` of the
+    /// dense peak (compute bound; Kaplan et al. 2020, forward pass ~ 2N FLOPs per token).
+    pub fn prefill_gpu_seconds(&self, uncached_tokens: u64, mfu: f64) -> f64 {
+        2.0 * self.params_billion * 1e9 * uncached_tokens as f64 / (self.dense_tflops * 1e12 * mfu)
+    }
+
+    /// Decode GPU-seconds: the replica's memory-bound roofline (`report::tokens::
+    /// decode_tokens_per_s`) at `batch` sequences of this record's context; the record owns
+    /// 1/batch of each step, so its GPU-seconds are output tokens / aggregate tokens/s x the
+    /// replica's GPUs.
+    pub fn decode_gpu_seconds(&self, context_tokens: u64, output_tokens: u64) -> f64 {
+        if output_tokens == 0 {
+            return 0.0;
+        }
+        let gpr = self.gpus_per_replica();
+        let weights = self.params_billion * 1e9 * self.bytes_per_param;
+        let kv_seq = self.kv_bytes_per_token * context_tokens;
+        let tps = tokens::decode_tokens_per_s(self.hbm_tbps * gpr, 1, weights, self.batch, kv_seq);
+        output_tokens as f64 / tps * gpr
+    }
+}
+
+/// Dense (no sparsity) tensor TFLOPS per GPU, BF16 and FP8, from NVIDIA's datasheets (the
+/// sparse figures halved): H100 SXM / H200 989 and 1,979 (H100 and H200 datasheets); H100
+/// NVL 835 and 1,671; B200 2,250 and 4,500 (DGX B200: 72 PFLOPS FP8 sparse for 8 GPUs);
+/// GB200 2,500 and 5,000 (GB200 NVL72: 720 PFLOPS FP8 sparse for 72); A100 312 BF16 (no FP8:
+/// FP8 weights run at the BF16 rate).
+pub fn dense_tflops(gpu_model: &str, bytes_per_param: f64) -> Option<f64> {
+    let (bf16, fp8) = match gpu_model {
+        "h100-80gb" | "h200-141gb" => (989.0, 1979.0),
+        "h100-nvl-94gb" => (835.0, 1671.0),
+        "b200" => (2250.0, 4500.0),
+        "gb200" => (2500.0, 5000.0),
+        "a100-40gb" | "a100-80gb" => (312.0, 312.0),
+        _ => return None,
+    };
+    Some(if bytes_per_param <= 1.0 { fp8 } else { bf16 })
+}
+
+/// Everything attribution needs besides the records.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub hours: f64,
+    /// The report's attribution rows: every GPU-equivalent of the fleet, once.
+    pub shares: Vec<Share>,
+    /// By the model name records carry.
+    pub deployments: BTreeMap<String, Deployment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub idle: IdleRule,
+    /// Model FLOPs utilization of prefill.
+    pub mfu: f64,
+}
+
+/// One line of the attribution: a (tenant, project, model, tool) of metered records, a plan
+/// workload nobody metered, or idle capacity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    pub tenant: String,
+    pub project: String,
+    pub model: String,
+    pub tool: String,
+    /// `metered`, `plan` (a workload with no records: its reservation), `headroom` (a
+    /// deployment's reserved but unmetered GPU time) or `idle` (no workload).
+    pub source: &'static str,
+    pub requests: u64,
+    pub agent_runs: u64,
+    pub input_tokens: u64,
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub tool_calls: u64,
+    pub prefill_gpu_seconds: f64,
+    pub decode_gpu_seconds: f64,
+    /// Usage cost before idle is distributed, USD (owned basis).
+    pub usage_owned_usd: f64,
+    /// The line's cost in cents, idle included (owned basis: depreciation + energy).
+    pub owned_cents: u64,
+    /// The line's cost in cents, idle included (chargeback basis: list price + energy).
+    pub chargeback_cents: u64,
+    #[serde(skip)]
+    weight: [f64; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub fleet_owned_cents: u64,
+    pub fleet_chargeback_cents: u64,
+    /// Lines other than `idle` and `headroom`.
+    pub attributed_owned_cents: u64,
+    pub attributed_chargeback_cents: u64,
+    pub idle_owned_cents: u64,
+    pub idle_chargeback_cents: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attribution {
+    pub hours: f64,
+    pub idle_rule: IdleRule,
+    pub mfu: f64,
+    pub records: u64,
+    pub rejected: BTreeMap<&'static str, u64>,
+    pub deployments: Vec<Deployment>,
+    pub lines: Vec<Line>,
+    pub totals: Totals,
+}
+
+type Key = (String, String, String, String);
+
+#[derive(Default)]
+struct Agg {
+    requests: u64,
+    runs: BTreeSet<String>,
+    input: u64,
+    cached: u64,
+    output: u64,
+    tool_calls: u64,
+    prefill: f64,
+    decode: f64,
+}
+
+/// Attributes the accepted records of `intake` (records whose model no deployment serves
+/// are rejected here, FP994, and counted) and returns the attribution and its warnings.
+pub fn attribute(
+    intake: &mut Intake,
+    fleet: &Fleet,
+    o: Options,
+) -> (Attribution, Vec<(usize, Diagnostic)>) {
+    let mut warnings = Vec::new();
+    // Per deployment (by workload), per key.
+    let mut per_dep: BTreeMap<&str, BTreeMap<Key, Agg>> = BTreeMap::new();
+    let records = std::mem::take(&mut intake.records);
+    let mut accepted = 0u64;
+    for r in &records {
+        let Some(d) = fleet.deployments.get(&r.model) else {
+            intake.reject(r.file, unserved(r));
+            continue;
+        };
+        accepted += 1;
+        let key = (
+            r.tenant.clone(),
+            r.project.clone(),
+            r.model.clone(),
+            r.tool.clone(),
+        );
+        let a = per_dep
+            .entry(d.workload.as_str())
+            .or_default()
+            .entry(key)
+            .or_default();
+        a.requests += 1;
+        if let Some(run) = &r.agent_run_id {
+            if !a.runs.contains(run) {
+                a.runs.insert(run.clone());
+            }
+        }
+        a.input += r.input_tokens;
+        a.cached += r.cached_tokens;
+        a.output += r.output_tokens;
+        a.tool_calls += r.tool_calls;
+        a.prefill += d.prefill_gpu_seconds(r.input_tokens - r.cached_tokens, o.mfu);
+        a.decode += d.decode_gpu_seconds(r.input_tokens + r.output_tokens, r.output_tokens);
+    }
+    intake.records = records;
+
+    // Reserved cost per workload for the period, both bases, from the report's rows.
+    let mut reserved: BTreeMap<&str, ([f64; 2], &Share)> = BTreeMap::new();
+    let mut idle = [0.0f64; 2];
+    for s in &fleet.shares {
+        let c = [
+            s.gpu_equivalents * s.rates.owned * fleet.hours,
+            s.gpu_equivalents * s.rates.chargeback * fleet.hours,
+        ];
+        if s.idle {
+            idle[0] += c[0];
+            idle[1] += c[1];
+            continue;
+        }
+        let e = reserved.entry(s.workload.as_str()).or_insert(([0.0; 2], s));
+        e.0[0] += c[0];
+        e.0[1] += c[1];
+    }
+    let rate_of = |workload: &str| -> Rates {
+        fleet
+            .shares
+            .iter()
+            .filter(|s| s.workload == workload && !s.idle)
+            .max_by(|a, b| a.gpu_equivalents.total_cmp(&b.gpu_equivalents))
+            .map(|s| s.rates)
+            .unwrap_or(Rates {
+                owned: 0.0,
+                chargeback: 0.0,
+            })
+    };
+
+    let mut lines: Vec<Line> = Vec::new();
+    for (workload, (cost, share)) in &reserved {
+        match per_dep.get(workload) {
+            None => lines.push(line(&share.tenant, workload, "-", "-", "plan", cost)),
+            Some(keys) => {
+                let dep = fleet
+                    .deployments
+                    .values()
+                    .find(|d| d.workload == *workload)
+                    .expect("deployment");
+                let rates = rate_of(workload);
+                let first = lines.len();
+                for (k, a) in keys {
+                    let hours = (a.prefill + a.decode) / 3600.0;
+                    let mut l = line(
+                        &k.0,
+                        &k.1,
+                        &k.2,
+                        &k.3,
+                        "metered",
+                        &[hours * rates.owned, hours * rates.chargeback],
+                    );
+                    l.requests = a.requests;
+                    l.agent_runs = a.runs.len() as u64;
+                    l.input_tokens = a.input;
+                    l.cached_tokens = a.cached;
+                    l.output_tokens = a.output;
+                    l.tool_calls = a.tool_calls;
+                    l.prefill_gpu_seconds = a.prefill;
+                    l.decode_gpu_seconds = a.decode;
+                    l.usage_owned_usd = l.weight[0];
+                    lines.push(l);
+                }
+                for b in 0..2 {
+                    let used: f64 = lines[first..].iter().map(|l| l.weight[b]).sum();
+                    if used > cost[b] {
+                        if b == 0 {
+                            warnings.push((0, over_capacity(dep, used, cost[0])));
+                        }
+                        let s = cost[b] / used;
+                        for l in &mut lines[first..] {
+                            l.weight[b] *= s;
+                        }
+                    }
+                }
+                let headroom: [f64; 2] = std::array::from_fn(|b| {
+                    (cost[b] - lines[first..].iter().map(|l| l.weight[b]).sum::<f64>()).max(0.0)
+                });
+                distribute(
+                    &mut lines,
+                    first,
+                    headroom,
+                    o.idle,
+                    &share.tenant,
+                    workload,
+                    &dep.model,
+                    "headroom",
+                );
+            }
+        }
+    }
+    distribute(
+        &mut lines,
+        0,
+        idle,
+        o.idle,
+        crate::report::UNALLOCATED,
+        "idle",
+        "-",
+        "idle",
+    );
+
+    let fleet_cents: [u64; 2] = std::array::from_fn(|b| {
+        let total: f64 = fleet
+            .shares
+            .iter()
+            .map(|s| {
+                let rate = if b == 0 {
+                    s.rates.owned
+                } else {
+                    s.rates.chargeback
+                };
+                s.gpu_equivalents * rate * fleet.hours
+            })
+            .sum();
+        (total * 100.0).round().max(0.0) as u64
+    });
+    for (b, &cents) in fleet_cents.iter().enumerate() {
+        let w: Vec<f64> = lines.iter().map(|l| l.weight[b]).collect();
+        for (l, c) in lines.iter_mut().zip(apportion(cents, &w)) {
+            if b == 0 {
+                l.owned_cents = c;
+            } else {
+                l.chargeback_cents = c;
+            }
+        }
+    }
+    lines.sort_by(|a, b| {
+        (&a.tenant, &a.project, &a.model, &a.tool, a.source)
+            .cmp(&(&b.tenant, &b.project, &b.model, &b.tool, b.source))
+    });
+    let is_idle = |l: &Line| l.source == "idle" || l.source == "headroom";
+    let sum = |f: &dyn Fn(&Line) -> bool, b: usize| -> u64 {
+        lines
+            .iter()
+            .filter(|l| f(l))
+            .map(|l| {
+                if b == 0 {
+                    l.owned_cents
+                } else {
+                    l.chargeback_cents
+                }
+            })
+            .sum()
+    };
+    let totals = Totals {
+        fleet_owned_cents: fleet_cents[0],
+        fleet_chargeback_cents: fleet_cents[1],
+        attributed_owned_cents: sum(&|l| !is_idle(l), 0),
+        attributed_chargeback_cents: sum(&|l| !is_idle(l), 1),
+        idle_owned_cents: sum(&is_idle, 0),
+        idle_chargeback_cents: sum(&is_idle, 1),
+    };
+    let a = Attribution {
+        hours: fleet.hours,
+        idle_rule: o.idle,
+        mfu: o.mfu,
+        records: accepted,
+        rejected: intake.rejected.clone(),
+        deployments: fleet.deployments.values().cloned().collect(),
+        lines,
+        totals,
+    };
+    (a, warnings)
+}
+
+fn line(
+    tenant: &str,
+    project: &str,
+    model: &str,
+    tool: &str,
+    source: &'static str,
+    w: &[f64; 2],
+) -> Line {
+    Line {
+        tenant: tenant.into(),
+        project: project.into(),
+        model: model.into(),
+        tool: tool.into(),
+        source,
+        requests: 0,
+        agent_runs: 0,
+        input_tokens: 0,
+        cached_tokens: 0,
+        output_tokens: 0,
+        tool_calls: 0,
+        prefill_gpu_seconds: 0.0,
+        decode_gpu_seconds: 0.0,
+        usage_owned_usd: if source == "plan" { w[0] } else { 0.0 },
+        owned_cents: 0,
+        chargeback_cents: 0,
+        weight: *w,
+    }
+}
+
+/// Hands `amount` (both bases) to `lines[first..]` by `rule`, or keeps it on its own line.
+#[allow(clippy::too_many_arguments)]
+fn distribute(
+    lines: &mut Vec<Line>,
+    first: usize,
+    amount: [f64; 2],
+    rule: IdleRule,
+    tenant: &str,
+    project: &str,
+    model: &str,
+    source: &'static str,
+) {
+    if amount[0] <= 0.0 && amount[1] <= 0.0 {
+        return;
+    }
+    let n = lines.len() - first;
+    let base: [f64; 2] = std::array::from_fn(|b| lines[first..].iter().map(|l| l.weight[b]).sum());
+    let keep = rule == IdleRule::Keep
+        || n == 0
+        || (rule == IdleRule::Proportional && base.iter().any(|x| *x <= 0.0));
+    if keep {
+        lines.push(line(tenant, project, model, "-", source, &amount));
+        return;
+    }
+    for b in 0..2 {
+        for l in &mut lines[first..] {
+            let part = match rule {
+                IdleRule::Proportional => amount[b] * l.weight[b] / base[b],
+                _ => amount[b] / n as f64,
+            };
+            l.weight[b] += part;
+        }
+    }
+}
+
+/// Splits `total` cents over `weights` by the largest remainder (Hamilton): every part is
+/// the floor of its exact share, and the cents left go to the largest fractional parts
+/// (ties to the earlier line), so the parts add up to `total` exactly.
+pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    if sum <= 0.0 {
+        let mut v = vec![0; weights.len()];
+        v[weights.len() - 1] = total;
+        return v;
+    }
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|w| w.max(0.0) / sum * total as f64)
+        .collect();
+    let mut parts: Vec<u64> = exact.iter().map(|e| e.floor() as u64).collect();
+    let given: u64 = parts.iter().sum();
+    let mut left = total.saturating_sub(given);
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    let mut i = 0;
+    while left > 0 {
+        parts[order[i % order.len()]] += 1;
+        left -= 1;
+        i += 1;
+    }
+    parts
+}
+
+fn unserved(r: &UsageRecord) -> Diagnostic {
+    crate::checks::diag(
+        "FP994",
+        format!("model `{}` is served by no workload of the plan", r.model),
+    )
+    .at(r.span, "this record")
+    .help("name the serving workload with --serve MODEL=WORKLOAD, or label the file with --model")
+}
+
+fn over_capacity(d: &Deployment, used: f64, reserved: f64) -> Diagnostic {
+    crate::checks::diag(
+        "FP995",
+        format!(
+            "metered use of `{}` costs ${used:.2}, more than its reservation of ${reserved:.2} in the period",
+            d.workload
+        ),
+    )
+    .help("the roofline is an upper bound on speed: raise --mfu or --batch if the deployment really served this, or check the plan gives it enough GPUs; usage was scaled down to the reservation")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apportion_adds_up_and_favours_remainders() {
+        assert_eq!(apportion(100, &[1.0, 1.0, 1.0]), vec![34, 33, 33]);
+        assert_eq!(apportion(10, &[0.0, 0.0]), vec![0, 10]);
+        assert_eq!(apportion(7, &[2.5, 0.5]), vec![6, 1]);
+        let v = apportion(1_000_003, &[0.1, 0.2, 0.3, 0.4]);
+        assert_eq!(v.iter().sum::<u64>(), 1_000_003);
+    }
+}

@@ -1,0 +1,402 @@
+//! `fabplan meter` (docs/meter.md): GPU-seconds and cents checked by hand on a 3-record log,
+//! the same three requests as OTLP spans, reconciliation to the cent on the shipped Azure
+//! traces under every idle rule, and bad records -> codes and counts.
+
+mod common;
+
+use serde_json::Value;
+
+const FABRIC: &str = "fabrics/lab-small.yaml";
+const PLAN: &str = "tests/fixtures/meter/plan.json";
+const DIR: &str = "tests/fixtures/meter";
+const PERIOD: &str = "2026-12-01T00:00:00Z/2026-12-01T01:00:00Z";
+const AZURE_CODE: &str =
+    "../../shared/data/llm-usage/azure-llm-2023/AzureLLMInferenceTrace_code.csv";
+const AZURE_CONV: &str =
+    "../../shared/data/llm-usage/azure-llm-2023/AzureLLMInferenceTrace_conv.csv";
+
+fn meter(extra: &[&str]) -> common::Run {
+    let mut args = vec![
+        "meter",
+        FABRIC,
+        "--plan",
+        PLAN,
+        "--serve",
+        "llama-3.1-8b=chat",
+    ];
+    args.extend_from_slice(extra);
+    common::run(&args)
+}
+
+fn json(r: &common::Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr))
+}
+
+fn snapshot(name: &str, r: &common::Run) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, r.transcript());
+    });
+}
+
+/// The owned and chargeback $/GPU-h of lab-small's H100 from `fabplan report` (the ledger).
+fn h100_rates() -> (f64, f64) {
+    let r = common::run(&["report", FABRIC, "--format", "json"]);
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    let m = &j["cost"]["models"][0];
+    let gpus = m["gpus"].as_f64().unwrap();
+    (
+        m["owned_usd_per_hour"].as_f64().unwrap() / gpus,
+        m["chargeback_usd_per_gpu_hour"].as_f64().unwrap(),
+    )
+}
+
+fn line<'a>(j: &'a Value, tenant: &str, source: &str) -> &'a Value {
+    j["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["tenant"] == tenant && l["source"] == source)
+        .unwrap_or_else(|| panic!("no {tenant}/{source} line"))
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+}
+
+/// Llama-3.1-8B at FP8 on one H100 (3.35 TB/s, 1,979 dense FP8 TFLOPS), MFU 0.5, batch 8,
+/// KV at FP16 = 2 x 32 x 8 x 128 x 2 = 131,072 B/token.
+/// Prefill s = 2 x 8e9 x uncached / (1979e12 x 0.5); decode s = out / (3.35e12 /
+/// (8e9 + 8 x 131072 x ctx) x 8).
+#[test]
+fn three_records_by_hand() {
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        PERIOD,
+        "--idle",
+        "keep",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("3 records attributed, 0 rejected"),
+        "{}",
+        r.stderr
+    );
+    let j = json(&r);
+    let prefill = |t: f64| 2.0 * 8e9 * t / (1979e12 * 0.5);
+    let decode = |ctx: f64, out: f64| out / (3.35e12 / (8e9 + 8.0 * 131_072.0 * ctx) * 8.0);
+    // acme: 1000 + (2000 - 1000 cached) uncached prompt tokens; contexts 1100 and 2050.
+    let acme = line(&j, "acme", "metered");
+    close(
+        acme["prefill_gpu_seconds"].as_f64().unwrap(),
+        prefill(1000.0) + prefill(1000.0),
+    );
+    close(
+        acme["decode_gpu_seconds"].as_f64().unwrap(),
+        decode(1100.0, 100.0) + decode(2050.0, 50.0),
+    );
+    assert_eq!(acme["requests"], 2);
+    assert_eq!(acme["agent_runs"], 1);
+    assert_eq!(acme["cached_tokens"], 1000);
+    assert_eq!(acme["tool"], "search");
+    let globex = line(&j, "globex", "metered");
+    close(
+        globex["prefill_gpu_seconds"].as_f64().unwrap(),
+        prefill(500.0),
+    );
+    close(
+        globex["decode_gpu_seconds"].as_f64().unwrap(),
+        decode(1000.0, 500.0),
+    );
+    assert_eq!(globex["tool"], "-");
+    // Usage cost: GPU-seconds / 3600 x the ledger's owned $/GPU-h.
+    let (owned, charge) = h100_rates();
+    let acme_usd =
+        (prefill(2000.0) + decode(1100.0, 100.0) + decode(2050.0, 50.0)) / 3600.0 * owned;
+    close(acme["usage_owned_usd"].as_f64().unwrap(), acme_usd);
+    // Fleet: 32 H100 for 1 h; chat's reservation is 1 GPU-hour, pretrain's 2.
+    let t = &j["totals"];
+    let fleet = t["fleet_owned_cents"].as_u64().unwrap();
+    assert_eq!(fleet, (32.0 * owned * 100.0_f64).round() as u64);
+    // The report prints the chargeback rate to 0.001 $: 32 GPUs x 0.0005 $ = 1.6 cents.
+    let charged = t["fleet_chargeback_cents"].as_f64().unwrap();
+    assert!((charged - 32.0 * charge * 100.0).abs() <= 1.6, "{charged}");
+    let plan = line(&j, "research", "plan");
+    assert!((plan["owned_cents"].as_f64().unwrap() - 2.0 * owned * 100.0).abs() <= 1.0);
+    // Keep: chat's unused GPU time is its headroom line, the 29 unassigned GPUs idle.
+    let head = line(&j, "acme", "headroom");
+    let used: f64 =
+        (acme["owned_cents"].as_u64().unwrap() + globex["owned_cents"].as_u64().unwrap()) as f64;
+    assert!((used + head["owned_cents"].as_f64().unwrap() - owned * 100.0).abs() <= 2.0);
+    let idle = line(&j, "unallocated", "idle");
+    assert!((idle["owned_cents"].as_f64().unwrap() - 29.0 * owned * 100.0).abs() <= 1.0);
+    reconciles(&j);
+}
+
+/// Every line's cents add up to the fleet's, on both bases, exactly.
+fn reconciles(j: &Value) {
+    let t = &j["totals"];
+    for (basis, fleet) in [
+        ("owned_cents", "fleet_owned_cents"),
+        ("chargeback_cents", "fleet_chargeback_cents"),
+    ] {
+        let sum: u64 = j["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[basis].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, t[fleet].as_u64().unwrap(), "{basis}");
+    }
+    assert_eq!(
+        t["attributed_owned_cents"].as_u64().unwrap() + t["idle_owned_cents"].as_u64().unwrap(),
+        t["fleet_owned_cents"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn proportional_and_even_hand_out_all_idle() {
+    for rule in ["proportional", "even"] {
+        let r = meter(&[
+            "--usage",
+            &format!("{DIR}/three.csv"),
+            "--period",
+            PERIOD,
+            "--idle",
+            rule,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let j = json(&r);
+        reconciles(&j);
+        assert_eq!(j["totals"]["idle_owned_cents"], 0, "{rule}");
+        if rule == "even" {
+            // chat's headroom evenly over acme and globex: they differ by their usage only.
+            let a = line(&j, "acme", "metered");
+            let g = line(&j, "globex", "metered");
+            assert!(
+                a["owned_cents"]
+                    .as_u64()
+                    .unwrap()
+                    .abs_diff(g["owned_cents"].as_u64().unwrap())
+                    <= 2 + (a["usage_owned_usd"].as_f64().unwrap()
+                        - g["usage_owned_usd"].as_f64().unwrap())
+                    .abs()
+                    .ceil() as u64
+                        * 100
+                        * 3
+            );
+        }
+    }
+}
+
+/// The same three requests as OTLP GenAI spans attribute to the same GPU-seconds; the
+/// span without input tokens is rejected (FP991), the tool span skipped.
+#[test]
+fn otlp_spans_match_the_log() {
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/spans.otlp.json"),
+        "--period",
+        PERIOD,
+        "--tenant",
+        "globex",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("2 records attributed, 1 rejected (FP991 1)"),
+        "{}",
+        r.stderr
+    );
+    let j = json(&r);
+    let csv = json(&meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+    ]));
+    let (a, b) = (line(&j, "acme", "metered"), line(&csv, "acme", "metered"));
+    for k in [
+        "prefill_gpu_seconds",
+        "decode_gpu_seconds",
+        "requests",
+        "agent_runs",
+        "input_tokens",
+        "cached_tokens",
+    ] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    assert_eq!(a["project"], "support");
+    reconciles(&j);
+}
+
+#[test]
+fn bad_records_get_codes_lines_and_counts() {
+    let r = meter(&["--usage", &format!("{DIR}/bad.jsonl"), "--period", PERIOD]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "1 records attributed, 7 rejected (FP990 2, FP991 1, FP992 2, FP993 1, FP994 1)"
+        ),
+        "{}",
+        r.stderr
+    );
+    snapshot("meter_bad_records", &r);
+}
+
+#[test]
+fn human_and_focus_output() {
+    let r = meter(&["--usage", &format!("{DIR}/three.csv"), "--period", PERIOD]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot("meter_three_human", &r);
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "focus",
+        "--focus-version",
+        "1.3",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot("meter_three_focus", &r);
+    // FOCUS: every row's BilledCost adds to the fleet's owned cost.
+    let j = json(&meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+    ]));
+    let mut rd = csv::Reader::from_reader(r.stdout.as_bytes());
+    let h = rd.headers().unwrap().clone();
+    let billed = h.iter().position(|c| c == "BilledCost").unwrap();
+    let tags = h.iter().position(|c| c == "Tags").unwrap();
+    let mut cents = 0u64;
+    for row in rd.records() {
+        let row = row.unwrap();
+        let (d, c) = row[billed].split_once('.').unwrap();
+        cents += d.parse::<u64>().unwrap() * 100 + c.parse::<u64>().unwrap();
+        let t: Value = serde_json::from_str(&row[tags]).unwrap();
+        for k in ["tenant", "project", "model", "tool"] {
+            assert!(t[format!("fabplan/{k}")].is_string(), "{k}");
+        }
+    }
+    assert_eq!(cents, j["totals"]["fleet_owned_cents"].as_u64().unwrap());
+}
+
+/// The shipped Azure traces (28,185 requests, 2023-11-16 18:15-19:15) as two tenants of one
+/// deployment: every request attributed, and the cents reconcile under every rule.
+#[test]
+fn azure_traces_reconcile_to_the_cent() {
+    let period = "2023-11-16T18:00:00Z/2023-11-16T20:00:00Z";
+    for rule in ["keep", "proportional", "even"] {
+        let mut totals = Vec::new();
+        for (tenant, file, n) in [("code", AZURE_CODE, 8819), ("conv", AZURE_CONV, 19_366)] {
+            let r = meter(&[
+                "--usage",
+                file,
+                "--tenant",
+                tenant,
+                "--model",
+                "llama-3.1-8b",
+                "--period",
+                period,
+                "--idle",
+                rule,
+                "--format",
+                "json",
+            ]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert!(
+                r.stderr
+                    .contains(&format!("{n} records attributed, 0 rejected")),
+                "{}",
+                r.stderr
+            );
+            let j = json(&r);
+            reconciles(&j);
+            totals.push(j["totals"]["fleet_owned_cents"].as_u64().unwrap());
+            let l = line(&j, tenant, "metered");
+            assert_eq!(l["requests"], n);
+            // Code is prompt-heavy (1.4 % output/input), conversation decode-heavy (18 %):
+            // prefill dominates code's GPU time, decode conversation's.
+            let (p, d) = (
+                l["prefill_gpu_seconds"].as_f64().unwrap(),
+                l["decode_gpu_seconds"].as_f64().unwrap(),
+            );
+            if tenant == "code" {
+                assert!(p > d, "{p} {d}");
+            } else {
+                assert!(d > p, "{p} {d}");
+            }
+        }
+        assert_eq!(totals[0], totals[1]);
+    }
+}
+
+#[test]
+fn azure_trace_needs_labels_and_period_must_parse() {
+    let r = meter(&["--usage", AZURE_CODE, "--period", PERIOD]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--tenant NAME --model NAME"),
+        "{}",
+        r.stderr
+    );
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        "2026-12-01T01:00:00Z/2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 2);
+}
+
+/// FP995: 50M output tokens in an hour on one H100 is beyond the roofline: usage is scaled
+/// to the reservation and the cents still add up. FP996: a truncated OTLP file, exit 2.
+#[test]
+fn over_capacity_and_truncated_otlp() {
+    let r = meter(&["--usage", &format!("{DIR}/huge.csv"), "--period", PERIOD]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot("meter_over_capacity", &r);
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/huge.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+        "--idle",
+        "keep",
+    ]);
+    let j = json(&r);
+    reconciles(&j);
+    let (owned, _) = h100_rates();
+    let l = line(&j, "acme", "metered");
+    assert!((l["owned_cents"].as_f64().unwrap() - owned * 100.0).abs() <= 1.0);
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/truncated.otlp.json"),
+        "--period",
+        PERIOD,
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    snapshot("meter_otlp_truncated", &r);
+}
