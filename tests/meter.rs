@@ -10,10 +10,21 @@ const FABRIC: &str = "fabrics/lab-small.yaml";
 const PLAN: &str = "tests/fixtures/meter/plan.json";
 const DIR: &str = "tests/fixtures/meter";
 const PERIOD: &str = "2026-12-01T00:00:00Z/2026-12-01T01:00:00Z";
-const AZURE_CODE: &str =
-    "../../shared/data/llm-usage/azure-llm-2023/AzureLLMInferenceTrace_code.csv";
-const AZURE_CONV: &str =
-    "../../shared/data/llm-usage/azure-llm-2023/AzureLLMInferenceTrace_conv.csv";
+/// The Azure 2023 traces live in the workspace's shared data (`../shared/data/llm-usage`, beside
+/// the repository; `/work/shared` on the project's machines, where CI's clean clone is elsewhere).
+fn azure(file: &str) -> String {
+    let rel = format!("llm-usage/azure-llm-2023/{file}");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    [manifest.join("../shared/data"), "/work/shared/data".into()]
+        .iter()
+        .map(|d| d.join(&rel))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("the Azure trace `{rel}` is not in ../shared/data nor /work/shared/data")
+        })
+        .display()
+        .to_string()
+}
 
 fn meter(extra: &[&str]) -> common::Run {
     let mut args = vec![
@@ -307,10 +318,13 @@ fn azure_traces_reconcile_to_the_cent() {
     let period = "2023-11-16T18:00:00Z/2023-11-16T20:00:00Z";
     for rule in ["keep", "proportional", "even"] {
         let mut totals = Vec::new();
-        for (tenant, file, n) in [("code", AZURE_CODE, 8819), ("conv", AZURE_CONV, 19_366)] {
+        for (tenant, file, n) in [
+            ("code", azure("AzureLLMInferenceTrace_code.csv"), 8819),
+            ("conv", azure("AzureLLMInferenceTrace_conv.csv"), 19_366),
+        ] {
             let r = meter(&[
                 "--usage",
-                file,
+                &file,
                 "--tenant",
                 tenant,
                 "--model",
@@ -352,7 +366,8 @@ fn azure_traces_reconcile_to_the_cent() {
 
 #[test]
 fn azure_trace_needs_labels_and_period_must_parse() {
-    let r = meter(&["--usage", AZURE_CODE, "--period", PERIOD]);
+    let code = azure("AzureLLMInferenceTrace_code.csv");
+    let r = meter(&["--usage", &code, "--period", PERIOD]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("--tenant NAME --model NAME"),
