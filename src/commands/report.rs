@@ -169,39 +169,12 @@ pub fn parse_growth(s: &str) -> Result<f64> {
 
 /// Hours in `START/END`, both `YYYY-MM-DDTHH:MM:SSZ`.
 fn period_hours(p: &str) -> Result<f64> {
-    let parse = |s: &str| -> Option<i64> {
+    // FOCUS writes the period back as given, so only the exact UTC form is taken here.
+    let parse = |s: &str| -> Option<f64> {
         let b = s.as_bytes();
-        if b.len() != 20
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || b[10] != b'T'
-            || b[13] != b':'
-            || b[16] != b':'
-            || b[19] != b'Z'
-        {
-            return None;
-        }
-        let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
-        let (y, m, d, hh, mm, ss) = (
-            n(0..4)?,
-            n(5..7)?,
-            n(8..10)?,
-            n(11..13)?,
-            n(14..16)?,
-            n(17..19)?,
-        );
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
-            return None;
-        }
-        // Days from civil (Howard Hinnant's algorithm).
-        let y2 = if m <= 2 { y - 1 } else { y };
-        let era = y2.div_euclid(400);
-        let yoe = y2 - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+        (b.len() == 20 && b[10] == b'T' && b[19] == b'Z')
+            .then(|| crate::util::parse_timestamp(s))
+            .flatten()
     };
     let err = || {
         bad(
@@ -214,7 +187,7 @@ fn period_hours(p: &str) -> Result<f64> {
     if b <= a {
         return Err(bad("--period", "END must be after START".into()));
     }
-    Ok((b - a) as f64 / 3600.0)
+    Ok((b - a) / 3600.0)
 }
 
 /// The demand validated by the planner's rules against the fabric (the same units `fabplan
