@@ -417,6 +417,14 @@ pub fn parse_timestamp(s: &str) -> Option<f64> {
     Some((days * 86_400 + hh * 3600 + mm * 60 + ss) as f64 + frac)
 }
 
+/// YAML text of `v` through serde-saphyr, the one way fabplan's writers emit YAML (exports,
+/// imports' skeletons, `generate`): long strings stay single-line scalars (no folded `>-`
+/// blocks, which some readers mishandle).
+pub fn to_yaml<T: serde::Serialize>(v: &T) -> String {
+    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,12 +501,4 @@ mod tests {
         assert_eq!(super::did_you_mean("fp101", codes), Some("FP101"));
         assert_eq!(super::did_you_mean("vlan", codes), None);
     }
-}
-
-/// YAML text of `v` through serde-saphyr, the one way fabplan's writers emit YAML (exports,
-/// imports' skeletons, `generate`): long strings stay single-line scalars (no folded `>-`
-/// blocks, which some readers mishandle).
-pub fn to_yaml<T: serde::Serialize>(v: &T) -> String {
-    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes")
 }
