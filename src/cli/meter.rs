@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::cli::numbers;
-use crate::cli::report::{FocusVersion, Precision};
+use crate::cli::report::{CostArgs, FocusVersion, Precision};
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,19 +100,6 @@ pub struct MeterArgs {
     /// Write to FILE instead of stdout (atomically; never onto an input).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Power usage effectiveness (facility / IT).
-    #[arg(long, value_name = "RATIO", default_value_t = 1.3, value_parser = numbers::in_range::<f64>(numbers::PUE))]
-    pub pue: f64,
-    /// Electricity price.
-    #[arg(long, value_name = "USD", default_value_t = 0.11, value_parser = numbers::in_range::<f64>(numbers::USD))]
-    pub usd_per_kwh: f64,
-    /// Depreciation period of the hardware.
-    #[arg(long, value_name = "YEARS", default_value_t = 5.0, value_parser = numbers::in_range::<f64>(numbers::YEARS))]
-    pub depreciation_years: f64,
-    /// Network share of cluster capex.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.2, value_parser = numbers::in_range::<f64>(numbers::SHARE))]
-    pub network_share: f64,
-    /// Capex per GPU for every model (default: per-model, sourced in `fabplan report`).
-    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
-    pub capex_usd_per_gpu: Option<f64>,
+    #[command(flatten)]
+    pub cost: CostArgs,
 }

@@ -34,6 +34,36 @@ pub enum Precision {
     Fp16,
 }
 
+impl Precision {
+    /// Bytes per weight or KV element.
+    pub fn bytes(self) -> u32 {
+        match self {
+            Precision::Fp8 => 1,
+            Precision::Fp16 => 2,
+        }
+    }
+}
+
+/// The owned-cost inputs `report` and `meter` share (docs/cost.md).
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Power usage effectiveness (facility / IT).
+    #[arg(long, value_name = "RATIO", default_value_t = 1.3, value_parser = numbers::in_range::<f64>(numbers::PUE))]
+    pub pue: f64,
+    /// Electricity price.
+    #[arg(long, value_name = "USD", default_value_t = 0.11, value_parser = numbers::in_range::<f64>(numbers::USD))]
+    pub usd_per_kwh: f64,
+    /// Depreciation period of the hardware.
+    #[arg(long, value_name = "YEARS", default_value_t = 5.0, value_parser = numbers::in_range::<f64>(numbers::YEARS))]
+    pub depreciation_years: f64,
+    /// Network (switches, optics, NICs) share of cluster capex.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.2, value_parser = numbers::in_range::<f64>(numbers::SHARE))]
+    pub network_share: f64,
+    /// Capex per GPU for every model (default: per-model, sourced in the report).
+    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
+    pub capex_usd_per_gpu: Option<f64>,
+}
+
 /// Capacity and cost report: inventory, power, largest placeable gang per level, cost, tokens.
 #[derive(Debug, Args)]
 #[command(
@@ -73,21 +103,8 @@ pub struct ReportArgs {
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Power usage effectiveness (facility / IT).
-    #[arg(long, value_name = "RATIO", default_value_t = 1.3, value_parser = numbers::in_range::<f64>(numbers::PUE))]
-    pub pue: f64,
-    /// Electricity price.
-    #[arg(long, value_name = "USD", default_value_t = 0.11, value_parser = numbers::in_range::<f64>(numbers::USD))]
-    pub usd_per_kwh: f64,
-    /// Depreciation period of the hardware.
-    #[arg(long, value_name = "YEARS", default_value_t = 5.0, value_parser = numbers::in_range::<f64>(numbers::YEARS))]
-    pub depreciation_years: f64,
-    /// Network (switches, optics, NICs) share of cluster capex.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.2, value_parser = numbers::in_range::<f64>(numbers::SHARE))]
-    pub network_share: f64,
-    /// Capex per GPU for every model (default: per-model, sourced in the report).
-    #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
-    pub capex_usd_per_gpu: Option<f64>,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// Cloud price to compare with, per GPU-hour (default: template price, else per-model).
     #[arg(long, value_name = "USD", value_parser = numbers::in_range::<f64>(numbers::USD))]
     pub cloud_usd_per_gpu_hour: Option<f64>,

@@ -5,11 +5,13 @@ use std::path::Path;
 
 use crate::cli::output::stderr_color;
 use crate::cli::render;
+use crate::cli::report::CostArgs;
 use crate::diag::{has_errors, Diagnostic};
 use crate::error::{Error, Result};
 use crate::load::load_fabric_file;
 use crate::model::demand::Demand;
 use crate::model::Fabric;
+use crate::report::pricing::Pricing;
 use crate::source::{Provenance, SourceFile};
 
 /// How load diagnostics are printed on stderr: miette for people, or `validate`'s JSON
@@ -108,4 +110,62 @@ pub fn load_fabric(path: &Path) -> Result<Fabric> {
             Err(Error::InputRejected { count: 1 })
         }
     }
+}
+
+/// The demand validated by the planner's rules against the fabric (the same units `fabplan
+/// plan` places); problems are printed located, as `plan` prints them, and stop with exit 2.
+pub fn load_demand(
+    path: &std::path::Path,
+    f: &crate::model::Fabric,
+) -> Result<crate::model::demand::Demand> {
+    let none = Provenance::default();
+    let file = crate::load::demand::read_demand(path);
+    let Some(raw) = file.raw else {
+        report(&file.diagnostics, &file.file, &none, DiagStyle::Human);
+        return Err(Error::InputRejected { count: 1 });
+    };
+    let (demand, diags) = crate::load::demand::validate_demand(raw, f);
+    match demand {
+        Some(d) if !crate::diag::has_errors(&diags) => Ok(d),
+        _ => {
+            report(&diags, &file.file, &none, DiagStyle::Human);
+            Err(Error::InputRejected { count: 1 })
+        }
+    }
+}
+
+/// The owned-cost pricing of `report` and `meter` from their shared flags, checked where the
+/// flag ranges cannot say it (PUE at least 1, a network share below 1: capex is divided by
+/// `1 - share`), with the list price to compare with when the command has one.
+pub fn pricing(c: &CostArgs, cloud_override: Option<f64>) -> Result<Pricing> {
+    let bad = |flag: &str, msg: String| Error::usage(format!("{flag}: {msg}"), None);
+    let positive = |flag: &str, v: f64| -> Result<f64> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(bad(flag, format!("`{v}` must be a positive number")))
+        }
+    };
+    if !(c.pue >= 1.0 && c.pue.is_finite()) {
+        return Err(bad("--pue", format!("`{}` must be at least 1", c.pue)));
+    }
+    positive("--usd-per-kwh", c.usd_per_kwh)?;
+    positive("--depreciation-years", c.depreciation_years)?;
+    if !(0.0..1.0).contains(&c.network_share) {
+        return Err(bad(
+            "--network-share",
+            format!("`{}` must be in [0, 1)", c.network_share),
+        ));
+    }
+    if let Some(v) = c.capex_usd_per_gpu {
+        positive("--capex-usd-per-gpu", v)?;
+    }
+    Ok(Pricing {
+        pue: c.pue,
+        usd_per_kwh: c.usd_per_kwh,
+        depreciation_years: c.depreciation_years,
+        network_share: c.network_share,
+        capex_override: c.capex_usd_per_gpu,
+        cloud_override,
+    })
 }

@@ -8,14 +8,14 @@ use crate::catalog::Catalog;
 use crate::cli::meter::{IdleFlag, MeterArgs, MeterFormat};
 use crate::cli::output::{emit, stderr_color};
 use crate::cli::render;
-use crate::cli::report::{FocusVersion, Precision};
+use crate::cli::report::FocusVersion;
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::focus;
 use crate::meter::attribute::{self, Deployment, Fleet, IdleRule, Options, Rates, Share};
 use crate::meter::{self, Intake, Labels};
-use crate::report::{self, pricing::Pricing, tokens, ReportOptions};
+use crate::report::{self, tokens, ReportOptions};
 use crate::source::{Provenance, SourceFile};
 
 pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -50,29 +50,18 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
             Error::InputRejected { count: 1 }
         })?;
     let demand = match &args.demand {
-        Some(d) => Some(super::report::load_demand(d, &f)?),
+        Some(d) => Some(super::inputs::load_demand(d, &f)?),
         None => None,
     };
     let usage = report::usage::from_document(&plan, &f);
-    let bytes = |p: Precision| match p {
-        Precision::Fp8 => 1u32,
-        Precision::Fp16 => 2,
-    };
     let options = ReportOptions {
-        pricing: Pricing {
-            pue: args.pue,
-            usd_per_kwh: args.usd_per_kwh,
-            depreciation_years: args.depreciation_years,
-            network_share: args.network_share,
-            capex_override: args.capex_usd_per_gpu,
-            cloud_override: None,
-        },
+        pricing: super::inputs::pricing(&args.cost, None)?,
         utilization: None,
         growth_per_month: None,
         failure: None,
         token_model: &tokens::MODELS[1],
-        weight_bytes_per_param: bytes(args.weights) as f64,
-        kv_bytes_per_element: bytes(args.kv),
+        weight_bytes_per_param: args.weights.bytes() as f64,
+        kv_bytes_per_element: args.kv.bytes(),
         context_tokens: 8192,
         concurrency: args.batch,
         usage: Some(usage.clone()),
@@ -226,10 +215,7 @@ fn fleet(
     let mut names: std::collections::BTreeSet<&str> =
         intake.records.iter().map(|r| r.model.as_str()).collect();
     names.extend(serve.keys().map(String::as_str));
-    let kv_elem = match args.kv {
-        Precision::Fp8 => 1,
-        Precision::Fp16 => 2,
-    };
+    let kv_elem = args.kv.bytes();
     let mut deployments = BTreeMap::new();
     for name in names {
         let workload = serve.get(name).map(String::as_str).unwrap_or(name);
@@ -256,10 +242,7 @@ fn fleet(
             ),
             None => match tokens::model(name) {
                 Some(m) => {
-                    let bpp = match args.weights {
-                        Precision::Fp8 => 1.0,
-                        Precision::Fp16 => 2.0,
-                    };
+                    let bpp = f64::from(args.weights.bytes());
                     (
                         m.params_billion,
                         bpp,

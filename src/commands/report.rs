@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use crate::cli::output::emit;
-use crate::cli::report::{FocusVersion, Precision, ReportArgs, ReportFormat};
+use crate::cli::report::{FocusVersion, ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::focus;
-use crate::report::{self, html, pricing::Pricing, render, tokens, Failure, ReportOptions};
+use crate::report::{self, html, render, tokens, Failure, ReportOptions};
 
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
     let options = options(args)?;
@@ -24,7 +24,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
         options.usage = Some(report::usage::from_document(&plan, &f));
     }
     if let Some(d) = &args.demand {
-        options.demand = Some(load_demand(d, &f)?);
+        options.demand = Some(super::inputs::load_demand(d, &f)?);
     }
     if let Some(fl) = &options.failure {
         let known = match fl {
@@ -77,20 +77,6 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
             Err(bad(flag, format!("`{v}` must be a positive number")))
         }
     };
-    if !(a.pue >= 1.0 && a.pue.is_finite()) {
-        return Err(bad("--pue", format!("`{}` must be at least 1", a.pue)));
-    }
-    positive("--usd-per-kwh", a.usd_per_kwh)?;
-    positive("--depreciation-years", a.depreciation_years)?;
-    if !(0.0..1.0).contains(&a.network_share) {
-        return Err(bad(
-            "--network-share",
-            format!("`{}` must be in [0, 1)", a.network_share),
-        ));
-    }
-    if let Some(c) = a.capex_usd_per_gpu {
-        positive("--capex-usd-per-gpu", c)?;
-    }
     if let Some(c) = a.cloud_usd_per_gpu_hour {
         positive("--cloud-usd-per-gpu-hour", c)?;
     }
@@ -121,25 +107,14 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
     if a.context == 0 {
         return Err(bad("--context", "must be at least 1 token".into()));
     }
-    let bytes = |p: Precision| match p {
-        Precision::Fp8 => 1u32,
-        Precision::Fp16 => 2,
-    };
     Ok(ReportOptions {
-        pricing: Pricing {
-            pue: a.pue,
-            usd_per_kwh: a.usd_per_kwh,
-            depreciation_years: a.depreciation_years,
-            network_share: a.network_share,
-            capex_override: a.capex_usd_per_gpu,
-            cloud_override: a.cloud_usd_per_gpu_hour,
-        },
+        pricing: super::inputs::pricing(&a.cost, a.cloud_usd_per_gpu_hour)?,
         utilization: a.utilization,
         growth_per_month: growth,
         failure,
         token_model,
-        weight_bytes_per_param: bytes(a.weights) as f64,
-        kv_bytes_per_element: bytes(a.kv),
+        weight_bytes_per_param: a.weights.bytes() as f64,
+        kv_bytes_per_element: a.kv.bytes(),
         context_tokens: a.context,
         concurrency: a.concurrency,
         usage: None,
@@ -188,27 +163,4 @@ fn period_hours(p: &str) -> Result<f64> {
         return Err(bad("--period", "END must be after START".into()));
     }
     Ok((b - a) / 3600.0)
-}
-
-/// The demand validated by the planner's rules against the fabric (the same units `fabplan
-/// plan` places); problems are printed located, as `plan` prints them, and stop with exit 2.
-pub(crate) fn load_demand(
-    path: &std::path::Path,
-    f: &crate::model::Fabric,
-) -> Result<crate::model::demand::Demand> {
-    use super::inputs::{report, DiagStyle};
-    let none = crate::source::Provenance::default();
-    let file = crate::load::demand::read_demand(path);
-    let Some(raw) = file.raw else {
-        report(&file.diagnostics, &file.file, &none, DiagStyle::Human);
-        return Err(Error::InputRejected { count: 1 });
-    };
-    let (demand, diags) = crate::load::demand::validate_demand(raw, f);
-    match demand {
-        Some(d) if !crate::diag::has_errors(&diags) => Ok(d),
-        _ => {
-            report(&diags, &file.file, &none, DiagStyle::Human);
-            Err(Error::InputRejected { count: 1 })
-        }
-    }
 }
