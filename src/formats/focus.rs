@@ -134,6 +134,82 @@ impl Fixed {
     }
 }
 
+/// One FOCUS sheet: the header of `version`'s columns, then rows given as column -> value.
+struct Sheet {
+    cols: Vec<&'static str>,
+    w: ::csv::Writer<Vec<u8>>,
+}
+
+impl Sheet {
+    fn new(version: FocusVersion) -> Sheet {
+        let cols = columns(version);
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        w.write_record(&cols).expect("write to memory");
+        Sheet { cols, w }
+    }
+
+    /// Writes one row; every column of the version must be set (extra 1.3 columns are
+    /// ignored for 1.2).
+    fn row(&mut self, cells: &BTreeMap<&str, String>) {
+        let record: Vec<&str> = self
+            .cols
+            .iter()
+            .map(|c| cells.get(c).map(String::as_str).expect("every column set"))
+            .collect();
+        self.w.write_record(&record).expect("write to memory");
+    }
+
+    fn finish(self) -> String {
+        String::from_utf8(self.w.into_inner().expect("flush to memory"))
+            .expect("utf-8 in, utf-8 out")
+    }
+}
+
+/// The columns every fabplan row fills the same way: who bills (the fabric, as its own
+/// provider), the periods, the service, and the resource and tenant the row is about.
+fn common_cells(
+    fabric: &str,
+    period_start: &str,
+    period_end: &str,
+    resource: String,
+    sku: &str,
+    tenant: &str,
+) -> BTreeMap<&'static str, String> {
+    let mut cells: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut set = |k: &'static str, v: String| {
+        cells.insert(k, v);
+    };
+    set("BillingAccountId", format!("fabplan-{fabric}"));
+    set("BillingAccountName", fabric.to_string());
+    set("BillingCurrency", "USD".into());
+    set("BillingPeriodEnd", period_end.into());
+    set("BillingPeriodStart", period_start.into());
+    set("ChargeCategory", "Usage".into());
+    // Null: not a correction.
+    set("ChargeClass", String::new());
+    set("ChargeFrequency", "Usage-Based".into());
+    set("ChargePeriodEnd", period_end.into());
+    set("ChargePeriodStart", period_start.into());
+    set("ConsumedUnit", "GPU-Hours".into());
+    set("InvoiceIssuerName", PROVIDER.into());
+    set("PricingCategory", "Standard".into());
+    set("ProviderName", PROVIDER.into());
+    set("PublisherName", PROVIDER.into());
+    set("ResourceId", resource.clone());
+    set("ResourceName", resource);
+    set("ResourceType", "GPU Cluster".into());
+    set("ServiceCategory", "AI and Machine Learning".into());
+    set("ServiceName", "GPU Fabric".into());
+    set("SkuId", sku.to_string());
+    set("SubAccountId", tenant.to_string());
+    set("SubAccountName", tenant.to_string());
+    set("HostProviderName", PROVIDER.into());
+    set("ServiceProviderName", PROVIDER.into());
+    cells
+}
+
 /// The rows as CSV, header first. `period_start`/`period_end` are RFC 3339 UTC
 /// (`YYYY-MM-DDTHH:mm:ssZ`, checked by the caller) and bound both the billing and the
 /// charge period; `hours` is its length. Rows whose GPU model has no owned cost (no capex
@@ -145,11 +221,7 @@ pub fn csv(
     period_end: &str,
     hours: f64,
 ) -> String {
-    let cols = columns(version);
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(&cols).expect("write to memory");
+    let mut sheet = Sheet::new(version);
     let rows: Vec<AttributionRow> = match &r.attribution {
         Some(a) => a.rows.clone(),
         // Without a plan every GPU-hour is idle: one unallocated row per GPU model.
@@ -194,19 +266,18 @@ pub fn csv(
         .into_iter()
         .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
         .collect();
-        let mut cells: BTreeMap<&str, String> = BTreeMap::new();
+        let mut cells = common_cells(
+            &r.fabric,
+            period_start,
+            period_end,
+            resource,
+            &m.model,
+            &row.tenant,
+        );
         let mut set = |k: &'static str, v: String| {
             cells.insert(k, v);
         };
         set("BilledCost", contracted.clone());
-        set("BillingAccountId", format!("fabplan-{}", r.fabric));
-        set("BillingAccountName", r.fabric.clone());
-        set("BillingCurrency", "USD".into());
-        set("BillingPeriodEnd", period_end.into());
-        set("BillingPeriodStart", period_start.into());
-        set("ChargeCategory", "Usage".into());
-        // Null: not a correction.
-        set("ChargeClass", String::new());
         set(
             "ChargeDescription",
             format!(
@@ -214,30 +285,14 @@ pub fn csv(
                 m.model, row.workload, row.kind
             ),
         );
-        set("ChargeFrequency", "Usage-Based".into());
-        set("ChargePeriodEnd", period_end.into());
-        set("ChargePeriodStart", period_start.into());
         set("ConsumedQuantity", qty.text());
-        set("ConsumedUnit", "GPU-Hours".into());
         set("ContractedCost", contracted.clone());
         set("ContractedUnitPrice", contracted_unit.text());
         set("EffectiveCost", contracted);
-        set("InvoiceIssuerName", PROVIDER.into());
         set("ListCost", list);
         set("ListUnitPrice", list_unit.text());
-        set("PricingCategory", "Standard".into());
         set("PricingQuantity", qty.text());
         set("PricingUnit", "GPU-Hours".into());
-        set("ProviderName", PROVIDER.into());
-        set("PublisherName", PROVIDER.into());
-        set("ResourceId", resource.clone());
-        set("ResourceName", resource);
-        set("ResourceType", "GPU Cluster".into());
-        set("ServiceCategory", "AI and Machine Learning".into());
-        set("ServiceName", "GPU Fabric".into());
-        set("SkuId", m.model.clone());
-        set("SubAccountId", row.tenant.clone());
-        set("SubAccountName", row.tenant.clone());
         set("Tags", serde_json::to_string(&tags).expect("json"));
         set("AllocatedMethodId", "gpu-equivalents".into());
         set(
@@ -262,15 +317,9 @@ pub fn csv(
             })
             .to_string(),
         );
-        set("HostProviderName", PROVIDER.into());
-        set("ServiceProviderName", PROVIDER.into());
-        let record: Vec<&str> = cols
-            .iter()
-            .map(|c| cells.get(c).map(String::as_str).expect("every column set"))
-            .collect();
-        w.write_record(&record).expect("write to memory");
+        sheet.row(&cells);
     }
-    String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 in, utf-8 out")
+    sheet.finish()
 }
 
 /// `fabplan meter`'s attribution as FOCUS rows, one per line. Each line's cost is already
@@ -286,11 +335,7 @@ pub fn metered_csv(
     period_start: &str,
     period_end: &str,
 ) -> String {
-    let cols = columns(version);
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(&cols).expect("write to memory");
+    let mut sheet = Sheet::new(version);
     let cents = |c: u64| {
         Fixed {
             units: c as u128,
@@ -314,18 +359,18 @@ pub fn metered_csv(
         .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
         .collect();
         let resource = format!("{fabric}/{}/{}", l.tenant, l.model);
-        let mut cells: BTreeMap<&str, String> = BTreeMap::new();
+        let mut cells = common_cells(
+            fabric,
+            period_start,
+            period_end,
+            resource,
+            &l.model,
+            &l.tenant,
+        );
         let mut set = |k: &'static str, v: String| {
             cells.insert(k, v);
         };
         set("BilledCost", owned.clone());
-        set("BillingAccountId", format!("fabplan-{fabric}"));
-        set("BillingAccountName", fabric.to_string());
-        set("BillingCurrency", "USD".into());
-        set("BillingPeriodEnd", period_end.into());
-        set("BillingPeriodStart", period_start.into());
-        set("ChargeCategory", "Usage".into());
-        set("ChargeClass", String::new());
         set(
             "ChargeDescription",
             format!(
@@ -333,30 +378,14 @@ pub fn metered_csv(
                 l.source, l.tenant, l.project, l.model, l.tool
             ),
         );
-        set("ChargeFrequency", "Usage-Based".into());
-        set("ChargePeriodEnd", period_end.into());
-        set("ChargePeriodStart", period_start.into());
         set("ConsumedQuantity", gpu_hours.text());
-        set("ConsumedUnit", "GPU-Hours".into());
         set("ContractedCost", owned.clone());
         set("ContractedUnitPrice", owned.clone());
         set("EffectiveCost", owned.clone());
-        set("InvoiceIssuerName", PROVIDER.into());
         set("ListCost", list.clone());
         set("ListUnitPrice", list);
-        set("PricingCategory", "Standard".into());
         set("PricingQuantity", "1".into());
         set("PricingUnit", "Allocation".into());
-        set("ProviderName", PROVIDER.into());
-        set("PublisherName", PROVIDER.into());
-        set("ResourceId", resource.clone());
-        set("ResourceName", resource);
-        set("ResourceType", "GPU Cluster".into());
-        set("ServiceCategory", "AI and Machine Learning".into());
-        set("ServiceName", "GPU Fabric".into());
-        set("SkuId", l.model.clone());
-        set("SubAccountId", l.tenant.clone());
-        set("SubAccountName", l.tenant.clone());
         set("Tags", serde_json::to_string(&tags).expect("json"));
         set(
             "AllocatedMethodId",
@@ -379,15 +408,9 @@ pub fn metered_csv(
         );
         set("AllocatedResourceName", l.project.clone());
         set("AllocatedTags", serde_json::to_string(&tags).expect("json"));
-        set("HostProviderName", PROVIDER.into());
-        set("ServiceProviderName", PROVIDER.into());
-        let record: Vec<&str> = cols
-            .iter()
-            .map(|c| cells.get(c).map(String::as_str).expect("every column set"))
-            .collect();
-        w.write_record(&record).expect("write to memory");
+        sheet.row(&cells);
     }
-    String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 in, utf-8 out")
+    sheet.finish()
 }
 
 #[cfg(test)]
