@@ -15,6 +15,7 @@ use crate::exit::Outcome;
 use crate::formats::openb;
 use crate::replay::experiment::{self, Options, Sampling};
 use crate::replay::frag::Workload;
+use crate::replay::offline;
 use crate::replay::output::{ClusterInfo, Document, ExperimentList, TimelineList};
 use crate::replay::trace::{self, Trace};
 use crate::replay::{timeline, Cluster, POLICY_NAMES};
@@ -42,10 +43,15 @@ fn print(diags: &[Diagnostic], file: &SourceFile) {
     );
 }
 
-fn load_cluster(args: &ReplayArgs) -> Result<(Cluster, String)> {
+/// The cluster, its source's name, and the openb nodes when it is a node list.
+fn load_cluster(args: &ReplayArgs) -> Result<(Cluster, String, Vec<openb::OpenbNode>)> {
     if let Some(path) = &args.fabric {
         let fabric = super::inputs::load_fabric(path)?;
-        return Ok((trace::cluster_from_fabric(&fabric), file_name(path)));
+        return Ok((
+            trace::cluster_from_fabric(&fabric),
+            file_name(path),
+            Vec::new(),
+        ));
     }
     let path = args
         .nodes
@@ -57,7 +63,67 @@ fn load_cluster(args: &ReplayArgs) -> Result<(Cluster, String)> {
         print(&diags, &file);
         return Err(Error::InputRejected { count: 1 });
     }
-    Ok((trace::cluster_from_openb(&nodes), file_name(path)))
+    Ok((trace::cluster_from_openb(&nodes), file_name(path), nodes))
+}
+
+/// The fabric `fabplan import openb` makes of the node list, loaded as `fabplan plan` loads
+/// it: the import's files are written to a fresh directory under the system's temporary
+/// directory (the fabric names its GPU model files by path), loaded, and removed.
+fn imported_fabric(nodes: &[openb::OpenbNode], source: &str) -> Result<crate::model::Fabric> {
+    let dir = std::env::temp_dir().join(format!(
+        "fabplan-replay-offline-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join("gpus"))?;
+        let codes: std::collections::BTreeSet<&str> =
+            nodes.iter().map(|n| n.model.as_str()).collect();
+        for c in codes {
+            std::fs::write(
+                dir.join("gpus")
+                    .join(format!("{}.yaml", openb::model_key(c))),
+                openb::gpu_model_yaml(c),
+            )?;
+        }
+        let header = format!("imported by `fabplan replay --offline` from {source}");
+        std::fs::write(
+            dir.join("fabric.yaml"),
+            openb::fabric_yaml("openb", nodes, 1.0, &header),
+        )
+    };
+    let written = write();
+    let loaded = written
+        .is_ok()
+        .then(|| crate::load::load_fabric_file(&dir.join("fabric.yaml")));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = written {
+        return Err(Error::usage(
+            format!(
+                "--offline: cannot write the imported fabric under `{}`: {e}",
+                dir.display()
+            ),
+            Some("the offline plan loads the node list as `fabplan import openb` writes it; set TMPDIR to a writable directory".into()),
+        ));
+    }
+    let loaded = loaded.expect("written");
+    loaded.fabric.ok_or_else(|| {
+        Error::usage(
+            format!(
+                "--offline: the node list `{source}` does not import as a fabric: {}",
+                loaded
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            None,
+        )
+    })
 }
 
 /// FP983 for each pod without the times a replay with departures needs.
@@ -84,7 +150,7 @@ fn check_times(pods: &[openb::OpenbPod]) -> Vec<Diagnostic> {
 }
 
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let (cluster, source) = load_cluster(args)?;
+    let (cluster, source, openb_nodes) = load_cluster(args)?;
     if cluster.nodes.is_empty() {
         return Err(Error::usage(
             format!("`{source}` has no node with GPUs"),
@@ -102,6 +168,7 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     // Every pod list is read and checked before anything runs.
     let mut traces: Vec<(String, Trace, usize)> = Vec::new();
+    let mut openb_lists: Vec<Vec<openb::OpenbPod>> = Vec::new();
     let mut rejected = 0;
     for path in &args.pods {
         let file = read(path)?;
@@ -133,6 +200,7 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
             ));
         }
         traces.push((file_name(path), t, pods.len()));
+        openb_lists.push(pods);
     }
     if rejected > 0 {
         return Err(Error::InputRejected { count: rejected });
@@ -168,12 +236,26 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
             },
             popularity: args.popularity,
         };
+        let fabric = if args.offline {
+            Some(imported_fabric(&openb_nodes, &info.source)?)
+        } else {
+            None
+        };
         let lists = traces
             .par_iter()
-            .map(|(name, t, n)| ExperimentList {
+            .zip(&openb_lists)
+            .map(|((name, t, n), openb_pods)| ExperimentList {
                 pod_list: name.clone(),
                 pods: *n,
                 result: experiment::run(&cluster, &t.pods, &options),
+                offline: fabric.as_ref().map(|fabric| {
+                    let src = offline::Source {
+                        fabric,
+                        openb_pods,
+                        time_limit_s: args.offline_time_limit,
+                    };
+                    offline::run(&src, &cluster, &t.pods, &options)
+                }),
             })
             .collect();
         Document::Experiment {
