@@ -684,3 +684,82 @@ fn offline_reference_beside_the_policies() {
     ]);
     assert_eq!(r.code, 2, "{}", r.transcript());
 }
+
+/// A demand with arrivals, worked by hand in `tests/fixtures/replay/demand/arrivals.yaml`:
+/// queueing delay and completion time per tenant, the same with RFC 3339 times.
+#[test]
+fn demand_with_arrivals_on_the_timeline() {
+    let dir = format!("{DIR}/demand");
+    let run = |file: &str, extra: &[&str]| {
+        let path = format!("{dir}/{file}");
+        let mut all = vec![
+            "replay",
+            "--demand",
+            path.as_str(),
+            "--policy",
+            "bestfit,fabplan",
+        ];
+        all.extend_from_slice(extra);
+        common::run_env(&all, &[("RAYON_NUM_THREADS", "2"), ("COLUMNS", "100")])
+    };
+    let json = run("arrivals.yaml", &["--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["mode"], "timeline");
+    let list = &v["lists"][0];
+    assert_eq!(list["arrivals"], "demand");
+    assert_eq!(list["pods"], 4);
+    for r in list["results"].as_array().unwrap() {
+        let t = r["tenants"].as_array().unwrap();
+        assert_eq!(t[0]["tenant"], "t1");
+        assert_eq!(t[0]["delayed"], 0);
+        assert_eq!(t[0]["completion_time_s"]["mean"], 55.0);
+        assert_eq!(t[1]["tenant"], "t2");
+        assert_eq!(t[1]["delayed"], 2);
+        assert_eq!(t[1]["queueing_delay_s"]["mean"], 85.0);
+        assert_eq!(t[1]["queueing_delay_s"]["max"], 90);
+        assert_eq!(t[1]["completion_time_s"]["mean"], 125.0);
+        assert_eq!(
+            r["end_s"].as_u64().unwrap() - r["start_s"].as_u64().unwrap(),
+            150
+        );
+        // 100 s at 2 GPUs, 30 s at 1.5, 20 s at 1: 88.33% over 150 s.
+        let mean = r["mean_allocation_pct"].as_f64().unwrap();
+        assert!((mean - 88.333).abs() < 0.01, "{mean}");
+    }
+    let rfc = run("arrivals-rfc3339.yaml", &["--format", "json"]);
+    assert_eq!(rfc.code, 0, "{}", rfc.transcript());
+    let w: serde_json::Value = serde_json::from_str(&rfc.stdout).unwrap();
+    assert_eq!(
+        w["lists"][0]["results"][0]["tenants"], list["results"][0]["tenants"],
+        "RFC 3339 times replay as the seconds do"
+    );
+    let human = run("arrivals.yaml", &[]);
+    assert_eq!(human.code, 0, "{}", human.transcript());
+    common::snapshot("replay_demand_human", &human.transcript());
+    // `plan` reads the same file (the fields are checked, and otherwise ignored).
+    let plan = common::run(&["plan", &format!("{dir}/arrivals.yaml"), "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    for (name, code) in [
+        ("FP987-bad-time", "FP987"),
+        ("FP988-mixed-forms", "FP988"),
+        ("FP989-missing-duration", "FP989"),
+    ] {
+        let r = run(&format!("bad/{name}.yaml"), &[]);
+        assert_eq!(r.code, 2, "{name}: {}", r.transcript());
+        assert!(r.stderr.contains(code), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{name}.yaml:")),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{name}");
+        common::snapshot(&format!("replay_bad_{name}"), &r.transcript());
+    }
+    // The load checks run for `plan` too; FP989 is replay's only.
+    let r = common::run(&["plan", &format!("{dir}/bad/FP988-mixed-forms.yaml")]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("FP988"), "{}", r.stderr);
+    let r = common::run(&["plan", &format!("{dir}/bad/FP989-missing-duration.yaml")]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+}

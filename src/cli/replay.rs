@@ -65,6 +65,7 @@ The same flags and seed give the same bytes whatever RAYON_NUM_THREADS is.",
   fabplan replay --nodes nodes.csv pods.csv --policy bestfit,fgd --svg alloc.svg --csv alloc.csv
   fabplan replay --nodes nodes.csv pods.csv --departures --policy fgd,fabplan
   fabplan replay --nodes nodes.csv pods.csv --policy fgd,fabplan --seeds 3 --offline
+  fabplan replay --demand arrivals.yaml --policy bestfit,fabplan
 
 Exit codes:
   0  the replay ran
@@ -72,14 +73,18 @@ Exit codes:
 )]
 pub struct ReplayArgs {
     /// openb pod lists (`name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,qos,creation_time,deletion_time]`).
-    #[arg(value_name = "PODS.csv", required = true)]
+    #[arg(value_name = "PODS.csv", required_unless_present = "demand")]
     pub pods: Vec<PathBuf>,
+    /// A demand file whose workloads have `arrival` and `duration` (docs/demand-format.md):
+    /// replayed over time on its fabric (`fabric:` or --fabric), as --departures replays a pod list.
+    #[arg(long, value_name = "DEMAND.yaml", conflicts_with_all = ["pods", "nodes", "departures", "generate", "offline"])]
+    pub demand: Option<PathBuf>,
     /// openb node list: the cluster (`sn,cpu_milli,memory_mib,gpu,model`; nodes without GPUs are left out).
     #[arg(
         long,
         value_name = "NODES.csv",
         conflicts_with = "fabric",
-        required_unless_present = "fabric"
+        required_unless_present_any = ["fabric", "demand"]
     )]
     pub nodes: Option<PathBuf>,
     /// A fabric file: the cluster is its nodes with GPUs (template GPU model, CPU, memory).

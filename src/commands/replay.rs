@@ -149,7 +149,146 @@ fn check_times(pods: &[openb::OpenbPod]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// The policies to run, in the order given, each once (default: all).
+fn policies(args: &ReplayArgs) -> Vec<String> {
+    if args.policy.is_empty() {
+        return POLICY_NAMES.iter().map(|s| s.to_string()).collect();
+    }
+    let mut v: Vec<String> = Vec::new();
+    for p in &args.policy {
+        if !v.contains(p) {
+            v.push(p.clone());
+        }
+    }
+    v
+}
+
 pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let mut inputs: Vec<PathBuf> = args.pods.clone();
+    inputs.extend(args.nodes.clone());
+    inputs.extend(args.fabric.clone());
+    let doc = match &args.demand {
+        Some(path) => {
+            inputs.push(path.clone());
+            let (doc, fabric) = demand_doc(args, path)?;
+            inputs.push(fabric);
+            doc
+        }
+        None => trace_doc(args)?,
+    };
+    write_outputs(args, &doc, &inputs, out)
+}
+
+/// The replay of a demand file with arrivals (`--demand`): its fabric's GPU nodes, each
+/// workload's replicas as pods at its `arrival`, running `duration`, over the timeline.
+/// Returns the document and the fabric's path (an input).
+fn demand_doc(args: &ReplayArgs, path: &Path) -> Result<(Document, PathBuf)> {
+    let none = crate::source::Provenance::default();
+    let file = crate::load::demand::read_demand(path);
+    let Some(raw) = file.raw else {
+        super::inputs::report(
+            &file.diagnostics,
+            &file.file,
+            &none,
+            super::inputs::DiagStyle::Human,
+        );
+        return Err(Error::InputRejected { count: 1 });
+    };
+    let Some(fabric_path) = crate::load::demand::fabric_path(path, &raw, args.fabric.as_deref())
+    else {
+        return Err(Error::usage(
+            format!("`{}` names no fabric", path.display()),
+            Some("add `fabric: <file>` to the demand, or pass --fabric".into()),
+        ));
+    };
+    let fabric = super::inputs::load_fabric(&fabric_path)?;
+    let cluster = trace::cluster_from_fabric(&fabric);
+    let (timings, _) = crate::load::arrivals::timings(&raw);
+    // FP989 for each workload without an arrival or a duration (names and spans before the
+    // demand is validated, which consumes it).
+    let mut diags: Vec<Diagnostic> = raw
+        .workloads
+        .iter()
+        .zip(&timings)
+        .filter(|(_, t)| t.arrival_s.is_none() || t.duration_s.is_none())
+        .filter(|(w, _)| {
+            // A value given but refused is FP987 already.
+            w.arrival.is_none() || w.duration.is_none()
+        })
+        .map(|(w, _)| {
+            Diagnostic::error(
+                "FP989",
+                format!(
+                    "workload `{}` has no `{}`",
+                    w.name.value,
+                    if w.arrival.is_none() { "arrival" } else { "duration" }
+                ),
+            )
+            .at_opt(crate::source::known_span_of(&w.name), "this workload")
+            .help("replay puts each workload on the timeline at its `arrival` for its `duration` (docs/demand-format.md)")
+        })
+        .collect();
+    let named: Vec<(
+        String,
+        Option<crate::diag::Span>,
+        crate::load::arrivals::Timing,
+    )> = raw
+        .workloads
+        .iter()
+        .zip(&timings)
+        .map(|(w, t)| {
+            (
+                w.name.value.clone(),
+                crate::source::known_span_of(&w.name),
+                *t,
+            )
+        })
+        .collect();
+    let (demand, more) = crate::load::demand::validate_demand(raw, &fabric);
+    diags.extend(more);
+    let mut trace = None;
+    if let Some(d) = demand.filter(|_| !crate::diag::has_errors(&diags)) {
+        let (t, more) = trace::pods_from_demand(&d, &named, &cluster);
+        diags.extend(more);
+        trace = Some(t);
+    }
+    if !diags.is_empty() {
+        super::inputs::report(&diags, &file.file, &none, super::inputs::DiagStyle::Human);
+    }
+    if crate::diag::has_errors(&diags) {
+        return Err(Error::InputRejected { count: 1 });
+    }
+    let mut trace = trace.expect("no errors");
+    let listed = trace.pods.len();
+    trace.pods.retain(|p| trace::ever_fits(&cluster, p));
+    let policies = policies(args);
+    let workload = Workload::typical(&trace.pods, args.popularity);
+    let results = policies
+        .par_iter()
+        .map(|p| timeline::replay(&cluster, &workload, &trace, p, args.seed, 200))
+        .collect();
+    let doc = Document::Timeline {
+        cluster: ClusterInfo {
+            source: file_name(&fabric_path),
+            nodes: cluster.nodes.len(),
+            gpus: cluster.gpus(),
+            models: cluster.models.clone(),
+        },
+        policies,
+        seed: args.seed,
+        lists: vec![TimelineList {
+            pod_list: file_name(path),
+            pods: listed,
+            arrivals: "demand",
+            results,
+        }],
+    };
+    Ok((doc, fabric_path))
+}
+
+/// The replay of openb pod lists: the experiment, or the timeline (`--departures`,
+/// `--generate`).
+fn trace_doc(args: &ReplayArgs) -> Result<Document> {
     let (cluster, source, openb_nodes) = load_cluster(args)?;
     if cluster.nodes.is_empty() {
         return Err(Error::usage(
@@ -205,17 +344,7 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
     if rejected > 0 {
         return Err(Error::InputRejected { count: rejected });
     }
-    let policies: Vec<String> = if args.policy.is_empty() {
-        POLICY_NAMES.iter().map(|s| s.to_string()).collect()
-    } else {
-        let mut v: Vec<String> = Vec::new();
-        for p in &args.policy {
-            if !v.contains(p) {
-                v.push(p.clone());
-            }
-        }
-        v
-    };
+    let policies = policies(args);
     let info = ClusterInfo {
         source,
         nodes: cluster.nodes.len(),
@@ -264,10 +393,17 @@ pub fn run(args: &ReplayArgs, out: &mut dyn Write) -> Result<Outcome> {
             lists,
         }
     };
-    // Everything is rendered before anything is written; no output may be an input.
-    let mut inputs: Vec<&Path> = args.pods.iter().map(PathBuf::as_path).collect();
-    inputs.extend(args.nodes.as_deref());
-    inputs.extend(args.fabric.as_deref());
+    Ok(doc)
+}
+
+/// Everything is rendered before anything is written; no output may be an input.
+fn write_outputs(
+    args: &ReplayArgs,
+    doc: &Document,
+    inputs: &[PathBuf],
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let files: Vec<(&PathBuf, Vec<u8>)> = [
         (
             args.json.as_ref(),

@@ -185,7 +185,8 @@ pub fn build_demand(
     fabric: &Fabric,
     catalog: &Catalog,
 ) -> (Option<Demand>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+    // Arrival and duration fields (replay input), checked here so every command sees them.
+    let mut diags = super::arrivals::timings(&raw).1;
     let classes = raw.priority_classes;
     let mut weights = Weights::default();
     let w0 = Least::AtLeast(0.0);
