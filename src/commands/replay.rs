@@ -68,8 +68,9 @@ fn load_cluster(args: &ReplayArgs) -> Result<(Cluster, String, Vec<openb::OpenbN
 
 /// The fabric `fabplan import openb` makes of the node list, loaded as `fabplan plan` loads
 /// it: the import's files are written to a fresh directory under the system's temporary
-/// directory (the fabric names its GPU model files by path), loaded, and removed.
-fn imported_fabric(nodes: &[openb::OpenbNode], source: &str) -> Result<crate::model::Fabric> {
+/// directory (the fabric names its GPU model files by path), loaded, and removed. Public
+/// for `benches/replay.rs`, which measures the offline reference.
+pub fn imported_fabric(nodes: &[openb::OpenbNode], source: &str) -> Result<crate::model::Fabric> {
     let dir = std::env::temp_dir().join(format!(
         "fabplan-replay-offline-{}-{}",
         std::process::id(),
