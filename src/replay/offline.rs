@@ -48,7 +48,8 @@ pub struct OfflineRun {
     pub failed: u64,
     /// The planner's status (`optimal`, `feasible`, `time-limit`, `infeasible`).
     pub status: &'static str,
-    /// The planner's bound on the allocation, in GPU thousandths, when it has one.
+    /// The planner's bound on the allocation, in GPU thousandths, when it has one (at most
+    /// the cluster's GPUs and the GPUs the planned pods ask).
     pub bound_milli: Option<u64>,
     /// `(bound - allocation) / bound`, when there is a bound.
     pub gap: Option<f64>,
@@ -175,7 +176,15 @@ fn plan_prefix(
         };
         m.max(0.0) as u64
     };
-    let bound_milli = r.bound.map(|b| to_milli(b).max(allocated_milli));
+    // No plan allocates more than the cluster's GPUs or the demand planned, so the least of
+    // the three bounds the allocation too (the LP's optimum can sit a hair above either).
+    let planned_milli: u64 = milli_of.values().sum();
+    let bound_milli = r.bound.map(|b| {
+        to_milli(b)
+            .min(cluster.gpu_milli())
+            .min(planned_milli)
+            .max(allocated_milli)
+    });
     OfflineRun {
         seed,
         step_pct,
