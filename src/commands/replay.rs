@@ -371,23 +371,28 @@ fn trace_doc(args: &ReplayArgs) -> Result<Document> {
         } else {
             None
         };
-        let lists = traces
+        let mut lists: Vec<ExperimentList> = traces
             .par_iter()
-            .zip(&openb_lists)
-            .map(|((name, t, n), openb_pods)| ExperimentList {
+            .map(|(name, t, n)| ExperimentList {
                 pod_list: name.clone(),
                 pods: *n,
                 result: experiment::run(&cluster, &t.pods, &options),
-                offline: fabric.as_ref().map(|fabric| {
-                    let src = offline::Source {
-                        fabric,
-                        openb_pods,
-                        time_limit_s: args.offline_time_limit,
-                    };
-                    offline::run(&src, &cluster, &t.pods, &options)
-                }),
+                offline: None,
             })
             .collect();
+        // The offline plans one list after the other (`offline::run` says why).
+        if let Some(fabric) = &fabric {
+            for (list, ((_, t, _), openb_pods)) in
+                lists.iter_mut().zip(traces.iter().zip(&openb_lists))
+            {
+                let src = offline::Source {
+                    fabric,
+                    openb_pods,
+                    time_limit_s: args.offline_time_limit,
+                };
+                list.offline = Some(offline::run(&src, &cluster, &t.pods, &options));
+            }
+        }
         Document::Experiment {
             cluster: info,
             options,
