@@ -188,7 +188,9 @@ fn main() {
                     .collect();
                 let mut v = v;
                 v.sort_by(f64::total_cmp);
-                v.get(v.len() / 2).copied()
+                let n = v.len();
+                // The median as the experiment takes it (the mean of the middle two).
+                (n > 0).then(|| (v[(n - 1) / 2] + v[n / 2]) / 2.0)
             };
             for row in &off.summary {
                 let s = row.step_pct;
