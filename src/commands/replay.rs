@@ -419,15 +419,15 @@ fn write_outputs(
         (args.svg.as_ref(), crate::replay::output::svg),
     ]
     .into_iter()
-    .filter_map(|(p, f)| p.map(|p| (p, f(&doc))))
+    .filter_map(|(p, f)| p.map(|p| (p, f(doc))))
     .collect();
     for (p, _) in &files {
         output::refuse_input_as_output(p, &inputs)?;
     }
     let stdout = match args.format {
-        ReplayFormat::Human => crate::replay::output::human(&doc).into_bytes(),
-        ReplayFormat::Json => crate::replay::output::json(&doc),
-        ReplayFormat::Csv => crate::replay::output::csv(&doc),
+        ReplayFormat::Human => crate::replay::output::human(doc).into_bytes(),
+        ReplayFormat::Json => crate::replay::output::json(doc),
+        ReplayFormat::Csv => crate::replay::output::csv(doc),
     };
     for (p, bytes) in &files {
         output::emit(out, Some(p.as_path()), &inputs, bytes)?;
