@@ -62,7 +62,7 @@ pub fn human(a: &Admission) -> String {
         let _ = writeln!(s, "\nCost per task (USD):");
         let _ = writeln!(
             s,
-            "  {:<16} {:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  cut at the gate",
+            "  {:<16} {:<10} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8}  cut at the gate",
             "agent", "source", "tasks", "mean", "p50", "p90", "p95", "p99", "max", "p99/p50"
         );
         for (agent, tc) in &base.task_costs {
@@ -74,7 +74,7 @@ pub fn human(a: &Admission) -> String {
             let p50 = tc.at(Percentile::P50);
             let _ = writeln!(
                 s,
-                "  {:<16} {:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}",
+                "  {:<16} {:<10} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8}  {}",
                 agent,
                 tc.source,
                 tc.tasks.map(|t| count(t as f64)).unwrap_or("-".into()),
@@ -101,7 +101,7 @@ pub fn human(a: &Admission) -> String {
         let _ = writeln!(s, "\nWhat-ifs, side by side (each decided again):");
         let _ = writeln!(
             s,
-            "  {:<16} {:<24} {:>10} {:>10} {:>10} {:>12}  decision",
+            "  {:<16} {:<24} {:>12} {:>12} {:>12} {:>12}  decision",
             "agent", "scenario", "p50", "p95", "p99", "$/h"
         );
         for agent in base.task_costs.keys() {
@@ -114,7 +114,7 @@ pub fn human(a: &Admission) -> String {
                     .expect("every agent is decided");
                 let _ = writeln!(
                     s,
-                    "  {:<16} {:<24} {:>10} {:>10} {:>10} {:>12}  {}",
+                    "  {:<16} {:<24} {:>12} {:>12} {:>12} {:>12}  {}",
                     agent,
                     sc.label,
                     money_per_task(tc.at(Percentile::P50)),

@@ -239,7 +239,7 @@ fn agent(
                 "FP720",
                 &a.workload,
                 format!(
-                    "workload `{}` is a {} workload, not an agent",
+                    "workload `{}` is of kind `{}`, not `agent`",
                     a.workload.value,
                     demand.workloads[i].kind.as_str()
                 ),
