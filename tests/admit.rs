@@ -171,6 +171,26 @@ fn percentile_flag_and_what_ifs() {
     );
 }
 
+/// The same runs as JSONL give the same costs and decisions (records are grouped by run the
+/// same way whatever the format).
+#[test]
+fn jsonl_log_gives_the_same_decisions() {
+    let run = |usage: &str| {
+        json(&common::run(&[
+            "admit",
+            &format!("{DIR}/demand.yaml"),
+            "--policy",
+            &format!("{DIR}/policy.yaml"),
+            "--usage",
+            &format!("{DIR}/{usage}"),
+            "--format",
+            "json",
+        ]))
+    };
+    let (csv, jsonl) = (run("usage.csv"), run("usage.jsonl"));
+    assert_eq!(csv["scenarios"], jsonl["scenarios"]);
+}
+
 #[test]
 fn worked_example_end_to_end() {
     let dir = std::env::temp_dir().join(format!("fabplan-admit-{}", std::process::id()));

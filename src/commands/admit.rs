@@ -84,7 +84,7 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         print_diags(&[d], &file);
         Error::InputRejected { count: 1 }
     })?;
-    let (policy, diags) = crate::load::admission::validate_policy(&raw, &demand, &f);
+    let (policy, diags) = crate::load::admission::validate_policy(&raw, &demand);
     if !diags.is_empty() {
         print_diags(&diags, &pfile);
     }
@@ -173,8 +173,28 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         let cat = f
             .gpu_model(&a.gpu_model)
             .or_else(|| Catalog::builtin().gpu(&a.gpu_model))
-            .expect("validated: a known GPU model");
+            .expect("validated: one of the serving workload's GPU models");
         let gpr = equivalents(sw, &a.gpu_model).unwrap_or(1.0);
+        let served_at = ra.and_then(|r| {
+            r.gpu_model
+                .as_ref()
+                .and_then(known_span_of)
+                .or_else(|| known_span_of(&r.serve))
+        });
+        let Some(tflops) = dense_tflops(&cat.key, m.bytes_per_param) else {
+            problems.push(
+                crate::checks::diag(
+                    "FP725",
+                    format!(
+                        "no dense tensor TFLOPS figure for `{}`: the steps cannot be priced",
+                        a.gpu_model
+                    ),
+                )
+                .at_opt(served_at, "served here")
+                .help("serve the agent from a workload on an H100, H200, H100 NVL, B200, GB200 or A100 (docs/meter.md)"),
+            );
+            continue;
+        };
         let rate = rates.get(&a.gpu_model).copied();
         let Some(rate) = rate else {
             problems.push(
@@ -185,7 +205,7 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
                         a.gpu_model
                     ),
                 )
-                .at_opt(ra.and_then(|r| known_span_of(&r.serve)), "served here")
+                .at_opt(served_at, "served here")
                 .help("serve the agent from a workload on a GPU model of the fabric"),
             );
             continue;
@@ -203,7 +223,7 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
             ),
             batch: m.concurrent_sequences.max(1),
             hbm_tbps: cat.hbm_tbps,
-            dense_tflops: dense_tflops(&cat.key, m.bytes_per_param).expect("validated"),
+            dense_tflops: tflops,
         };
         let runs = match &a.cost {
             CostSource::Usage { project } => {

@@ -1,18 +1,17 @@
 //! Admission policy validation: `schema::admission::RawPolicy` (spanned values) ->
-//! `model::admission::Policy` against a validated demand and its fabric, collecting every
-//! problem (FP720-FP725) with a span on the offending value.
+//! `model::admission::Policy` against a validated demand, collecting every
+//! problem (FP720-FP723) with a span on the offending value. Whether the serving GPU model
+//! can be priced (FP725) is the command's check: it needs the meter's TFLOPS table and the
+//! report's rates, which sit downstream of `load/`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
-use crate::meter::attribute::dense_tflops;
 use crate::model::admission::*;
 use crate::model::demand::{Demand, Kind};
-use crate::model::Fabric;
 use crate::schema::admission::{RawAgentPolicy, RawPerKind, RawPolicy};
 use crate::source::{known_span_of, read_source, DocKind, SourceFile};
 
@@ -124,13 +123,9 @@ fn per_kind(
     out
 }
 
-/// Validates a raw policy against the demand (and the fabric, for the GPU models' figures).
+/// Validates a raw policy against the demand.
 /// Every problem becomes a diagnostic; the policy is returned only when there is none.
-pub fn validate_policy(
-    raw: &RawPolicy,
-    demand: &Demand,
-    fabric: &Fabric,
-) -> (Option<Policy>, Vec<Diagnostic>) {
+pub fn validate_policy(raw: &RawPolicy, demand: &Demand) -> (Option<Policy>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let default = percentile(&mut diags, &raw.percentile).unwrap_or(Percentile::P95);
     let mut tenants = BTreeMap::new();
@@ -176,7 +171,7 @@ pub fn validate_policy(
     }
     let mut agents: Vec<AgentPolicy> = Vec::new();
     for a in &raw.agents {
-        if let Some(p) = agent(&mut diags, a, demand, fabric) {
+        if let Some(p) = agent(&mut diags, a, demand) {
             if agents.iter().any(|b| b.workload == p.workload) {
                 diags.push(at(
                     "FP720",
@@ -212,12 +207,7 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-fn agent(
-    diags: &mut Vec<Diagnostic>,
-    a: &RawAgentPolicy,
-    demand: &Demand,
-    fabric: &Fabric,
-) -> Option<AgentPolicy> {
+fn agent(diags: &mut Vec<Diagnostic>, a: &RawAgentPolicy, demand: &Demand) -> Option<AgentPolicy> {
     let before = diags.len();
     let agents = || {
         names(
@@ -319,22 +309,6 @@ fn agent(
             }
             None => w.units.keys().next()?.clone(),
         };
-        let bpp = w.model.as_ref().map(|m| m.bytes_per_param).unwrap_or(2.0);
-        let known = fabric
-            .gpu_model(&key)
-            .or_else(|| Catalog::builtin().gpu(&key))
-            .and_then(|m| dense_tflops(&m.key, bpp))
-            .is_some();
-        if !known {
-            diags.push(at(
-                "FP725",
-                a.gpu_model.as_ref().unwrap_or(&a.serve),
-                format!("no dense tensor TFLOPS figure for `{key}`: the steps cannot be priced"),
-                "served here",
-                "serve the agent from a workload on an H100, H200, H100 NVL, B200, GB200 or A100 (docs/meter.md)",
-            ));
-            return None;
-        }
         Some(key)
     });
     let pct = percentile(diags, &a.percentile);
