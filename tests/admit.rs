@@ -191,6 +191,29 @@ fn jsonl_log_gives_the_same_decisions() {
     assert_eq!(csv["scenarios"], jsonl["scenarios"]);
 }
 
+/// OTLP GenAI spans: runs are `gen_ai.conversation.id`, tenant and project the resource's
+/// `tenant.id` / `project.id`. Two runs, r1 = A and r2 = A + B: p50 is rank 1 (A), p99 rank 2.
+#[test]
+fn otlp_spans_are_runs_by_conversation() {
+    let r = common::run(&[
+        "admit",
+        &format!("{DIR}/demand.yaml"),
+        "--policy",
+        &format!("{DIR}/policy.yaml"),
+        "--usage",
+        &format!("{DIR}/runs.otlp.json"),
+        "--format",
+        "json",
+    ]);
+    let j = json(&r);
+    let runs = &j["scenarios"][0]["task_costs"]["runs"];
+    assert_eq!(runs["tasks"], 2, "{}", r.stderr);
+    let a = step_gpu_seconds(1000, 0, 100);
+    let b = step_gpu_seconds(2000, 1000, 100);
+    close(runs["percentiles_usd"]["p50"].as_f64().unwrap(), usd(a));
+    close(runs["percentiles_usd"]["p99"].as_f64().unwrap(), usd(a + b));
+}
+
 #[test]
 fn worked_example_end_to_end() {
     let dir = std::env::temp_dir().join(format!("fabplan-admit-{}", std::process::id()));

@@ -23,7 +23,7 @@ pub fn human(a: &Admission) -> String {
             let d = &p.deployment;
             let _ = writeln!(
                 s,
-                "  {agent} -> {} on {} ({} GPUs per replica, {} B params x {} B, batch {}, {} TB/s, {} dense TFLOPS, MFU {}) at {}/GPU-h",
+                "  {agent} -> {} on {} ({} GPU-eq per replica, {} B params x {} B, batch {}, {} TB/s, {} dense TFLOPS, MFU {}) at {}/GPU-h",
                 d.workload,
                 d.gpu_model,
                 d.gpus_per_replica(),
