@@ -100,13 +100,20 @@ fn cost_per_task_and_decisions_by_hand() {
     // which no longer fits the $2/h agent budget.
     let d = base["decisions"].as_array().unwrap();
     let names: Vec<&str> = d.iter().map(|x| x["workload"].as_str().unwrap()).collect();
-    assert_eq!(names, ["runs", "listed", "tail", "llm"]);
+    assert_eq!(names, ["runs", "listed", "tail", "llm", "small", "big"]);
     close(d[0]["usd_per_hour"].as_f64().unwrap(), usd(a + b) * 3600.0);
     close(d[1]["usd_per_hour"].as_f64().unwrap(), usd(2.0) * 360.0);
     close(d[2]["usd_per_hour"].as_f64().unwrap(), usd(100.0) * 36.0);
     close(d[3]["usd_per_hour"].as_f64().unwrap(), RATE);
     let admitted: Vec<bool> = d.iter().map(|x| x["admitted"].as_bool().unwrap()).collect();
-    assert_eq!(admitted, [true, true, false, true]);
+    assert_eq!(admitted, [true, true, false, true, true, false]);
+    // Tenant `lab` has no policy entry: only its demand budget, $5/h, holds; one GPU each.
+    assert_eq!(
+        d[5]["reason"],
+        format!(
+            "inference `big` reserves $3.15/h exceeds tenant `lab`'s budget $5.00/h (${RATE:.2} already admitted)"
+        )
+    );
     let spent = usd(a + b) * 3600.0 + usd(2.0) * 360.0;
     assert_eq!(
         d[2]["reason"],
@@ -139,9 +146,18 @@ fn percentile_flag_and_what_ifs() {
         "--format",
         "json",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Exit 1: tenant `lab`'s `big` is still over its budget.
+    assert_eq!(r.code, 1, "{}", r.stderr);
     let j = json(&r);
     let sc = j["scenarios"].as_array().unwrap();
+    let tail = sc[0]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["workload"] == "tail")
+        .unwrap();
+    assert_eq!(tail["admitted"], true, "{tail}");
+    close(tail["usd_per_hour"].as_f64().unwrap(), usd(10.0) * 36.0);
     assert_eq!(sc.len(), 3);
     assert_eq!(sc[1]["label"], "steps x2");
     assert_eq!(sc[2]["label"], "tools x3, context x2");
@@ -156,10 +172,22 @@ fn percentile_flag_and_what_ifs() {
         usd(2.0 * a),
     );
     assert_eq!(runs["cut"]["max_steps"], 2);
-    // Declared: context x2 doubles the GPU-seconds; tools x3 adds nothing (no tool calls
-    // declared per task).
+    // Declared: context x2 doubles the GPU-seconds (2 s -> 4 s at p50); tools x3 adds
+    // (3 - 1) x 2 declared calls per task, each 0.5 GPU-s plus the prefill of its 500 result
+    // tokens (2 x 8e9 x 500 / (1979e12 x 0.5) s).
     let listed = &sc[2]["task_costs"]["listed"];
-    close(listed["percentiles_usd"]["p50"].as_f64().unwrap(), usd(4.0));
+    let per_call = 0.5 + 2.0 * 8e9 * 500.0 / (1979e12 * 0.5);
+    close(
+        listed["percentiles_usd"]["p50"].as_f64().unwrap(),
+        usd(4.0 + 4.0 * per_call),
+    );
+    // steps x2 alone doubles it.
+    close(
+        sc[1]["task_costs"]["listed"]["percentiles_usd"]["p50"]
+            .as_f64()
+            .unwrap(),
+        usd(4.0),
+    );
     // context x2, tools x3 on the runs: r2's step 1 has 1 tool call -> 3, +2 x 500 result
     // tokens, input 1000 x 2 + 1000 = 3000; step 2 input 4000, cached 2000.
     let r2 = step_gpu_seconds(3000, 0, 100) + step_gpu_seconds(4000, 2000, 100);
