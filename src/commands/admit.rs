@@ -162,12 +162,10 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
     let kv_elem = args.kv.bytes();
     let mut agents = Vec::new();
     let mut problems = Vec::new();
-    for (a, ra) in policy.agents.iter().zip(policy.agents.iter().map(|a| {
-        raw.agents
-            .iter()
-            .find(|r| r.workload.value == demand.workloads[a.workload].name)
-    })) {
+    for a in &policy.agents {
         let aw = &demand.workloads[a.workload];
+        // The agent's raw entry, for the spans of FP724 and FP725.
+        let ra = raw.agents.iter().find(|r| r.workload.value == aw.name);
         let sw = &demand.workloads[a.serve];
         let m = sw.model.as_ref().expect("validated: serve has a model");
         let cat = f
