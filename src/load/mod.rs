@@ -5,6 +5,7 @@
 //! Design problems in a well-formed file are left to `checks` (FP1xx and up).
 
 pub mod arrivals;
+pub mod admission;
 pub mod demand;
 mod fabric;
 mod intent;
