@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::checks::RULES;
 use crate::diag::{Diagnostic, Severity};
-use crate::source::{primary_line_col, Provenance, SourceFile};
+use crate::source::{primary_file, primary_line_col, Provenance, SourceFile};
 
 /// The `uriBaseId` of every relative file URI: the directory fabplan ran in.
 pub const SRCROOT: &str = "SRCROOT";
@@ -173,6 +173,8 @@ pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
         for d in diags.iter() {
             let mut result = result(d);
             let mut region = json!({});
+            // The file of the primary label: a GPU model file's problem is located in it.
+            let file = primary_file(d, file);
             if let Some((line, col, span)) = primary_line_col(d, file, prov) {
                 let (end_line, end_col) = file.line_col(span.start + span.len);
                 region = json!({"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col)});
