@@ -23,8 +23,9 @@ use fabplan::load::{load_fabric_file, load_fabric_str};
 /// Fixtures that cannot carry a `# expect:` line, with the code they must produce.
 const NON_TEXT_EXPECT: &[(&str, &str)] = &[("not-utf8.yaml", "FP006")];
 
-/// The broken corpus must stay at least this large (issue 2, item 10).
-const MIN_BROKEN_FIXTURES: usize = 30;
+/// The broken corpus must stay at least this large (issue 2, item 10; issue 10's "more than
+/// 100 cases": 105 fabric files here, besides the demand, state and import corpora).
+const MIN_BROKEN_FIXTURES: usize = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
