@@ -25,12 +25,14 @@ struct RawModel {
     memory_gib: Option<Spanned<f64>>,
     #[serde(default)]
     hbm_tbps: Option<Spanned<f64>>,
+    // Whole numbers, read as numbers so a negative or fractional value gets its range
+    // (FP009) rather than a type error.
     #[serde(default)]
-    tdp_w: Option<Spanned<u32>>,
+    tdp_w: Option<Spanned<f64>>,
     #[serde(default)]
-    nvlink_gen: Option<Spanned<u8>>,
+    nvlink_gen: Option<Spanned<f64>>,
     #[serde(default)]
-    nvlink_gbytes_per_s: Option<Spanned<u32>>,
+    nvlink_gbytes_per_s: Option<Spanned<f64>>,
     #[serde(default)]
     sources: Vec<String>,
     #[serde(default)]
@@ -98,12 +100,6 @@ struct RawProfile {
     provenance: RawProvenance,
     #[serde(default)]
     source: String,
-}
-
-/// A spanned integer as a spanned `f64`, for range checks.
-fn as_f64<T: limits::Num>(v: &Option<Spanned<T>>) -> Option<Spanned<f64>> {
-    v.as_ref()
-        .map(|v| Spanned::new(v.value.as_f64(), v.referenced, v.defined))
 }
 
 /// The span of a location, at least one byte wide (a mapping's start has no width).
@@ -191,7 +187,17 @@ pub fn load_gpu_model(file: &SourceFile) -> (Option<GpuModel>, Vec<Diagnostic>) 
     }
     // Every number against its range (crate::limits, docs/limits.md); a value out of range
     // is reported and read as 0 so the other checks still run.
-    let mut check = |v: Option<Spanned<f64>>, key: &str, r: &limits::Range| match v {
+    let mut number = |v: Option<Spanned<f64>>, key: &str, r: &limits::Range, whole: bool| match v {
+        Some(v) if whole && r.contains(v.value) && v.value.fract() != 0.0 => {
+            fail(
+                &v.referenced,
+                "FP009",
+                format!("`{key}` must be a whole number, got {}", v.value),
+                "not a whole number",
+                &format!("valid range for `{key}`: whole numbers, {}", r.describe()),
+            );
+            None
+        }
         Some(v) if !r.contains(v.value) => {
             fail(
                 &v.referenced,
@@ -205,23 +211,25 @@ pub fn load_gpu_model(file: &SourceFile) -> (Option<GpuModel>, Vec<Diagnostic>) 
         Some(v) => Some(v.value),
         None => Some(0.0),
     };
-    let memory_gib = check(raw.memory_gib, "memory_gib", &limits::GPU_MEMORY_GIB);
-    let hbm_tbps = check(raw.hbm_tbps, "hbm_tbps", &limits::HBM_TBPS);
-    let tdp_w = check(as_f64(&raw.tdp_w), "tdp_w", &limits::TDP_W);
-    let nvlink_gen = check(as_f64(&raw.nvlink_gen), "nvlink_gen", &limits::NVLINK_GEN);
-    let nvlink_gbytes_per_s = check(
-        as_f64(&raw.nvlink_gbytes_per_s),
+    let memory_gib = number(raw.memory_gib, "memory_gib", &limits::GPU_MEMORY_GIB, false);
+    let hbm_tbps = number(raw.hbm_tbps, "hbm_tbps", &limits::HBM_TBPS, false);
+    let tdp_w = number(raw.tdp_w, "tdp_w", &limits::TDP_W, true);
+    let nvlink_gen = number(raw.nvlink_gen, "nvlink_gen", &limits::NVLINK_GEN, true);
+    let nvlink_gbytes_per_s = number(
+        raw.nvlink_gbytes_per_s,
         "nvlink_gbytes_per_s",
         &limits::NVLINK_GBYTES_PER_S,
+        true,
     );
     let mut profile_memory = Vec::new();
     if let Some(mig) = &raw.mig {
         for p in &mig.value.profiles {
             profile_memory.push(match &p.value.memory_gib {
-                Some(m) => check(
+                Some(m) => number(
                     Some(Spanned::new(m.value, m.referenced, m.defined)),
                     "memory_gib",
                     &limits::MIG_MEMORY_GIB,
+                    false,
                 )
                 .map(Some),
                 None => Some(None),
