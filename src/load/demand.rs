@@ -802,7 +802,8 @@ fn build_workload(
                         * spec.context_tokens as f64
                         * spec.concurrent_sequences as f64;
                     // 10% headroom for activations and the runtime.
-                    let gib = (weights + kv) * 1.1 / (1u64 << 30) as f64;
+                    let gib = crate::report::tokens::hbm_working_set_bytes(weights, kv, 1.0, 0.1)
+                        / (1u64 << 30) as f64;
                     memory_gib = Some((gib * 100.0).round() / 100.0);
                     let smallest_mig = || {
                         let table = gm.mig.as_ref()?;
