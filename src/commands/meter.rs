@@ -64,6 +64,7 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         kv_bytes_per_element: args.kv.bytes(),
         context_tokens: 8192,
         concurrency: args.batch,
+        context_tiers: tokens::context_tiers_with(&args.context_tier),
         usage: Some(usage.clone()),
         demand: demand.clone(),
     };
