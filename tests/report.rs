@@ -1231,7 +1231,11 @@ fn context_tiers_by_hand() {
     assert!(close(c.kv_wanted_gb, (wanted * 1000.0).round() / 1000.0));
     let names: Vec<&str> = c.tiers.iter().map(|t| t.tier.as_str()).collect();
     assert_eq!(names, ["hbm", "host-dram", "pooled", "nvme"]);
-    assert!((c.tiers[0].holds_gb - hbm).abs() < 1e-3, "{}", c.tiers[0].holds_gb);
+    assert!(
+        (c.tiers[0].holds_gb - hbm).abs() < 1e-3,
+        "{}",
+        c.tiers[0].holds_gb
+    );
     assert!((c.tiers[1].holds_gb - (wanted - hbm)).abs() < 1e-3);
     assert_eq!(c.tiers[2].holds_gb, 0.0);
     assert_eq!(c.deepest_tier.as_deref(), Some("host-dram"));
