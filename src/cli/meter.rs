@@ -55,7 +55,7 @@ pub struct MeterArgs {
     #[arg(long, value_name = "FILE")]
     pub demand: Option<PathBuf>,
     /// Usage file (repeatable): `.csv` usage log or Azure trace (by its header), `.jsonl`
-    /// usage log, `.json` OTLP traces.
+    /// usage log or Mooncake trace (by its `hash_ids`), `.json` OTLP traces.
     #[arg(long, value_name = "FILE", required = true)]
     pub usage: Vec<PathBuf>,
     /// Metering period `START/END`, UTC.
