@@ -630,3 +630,32 @@ fn long_context_spills_to_pooled_storage_by_hand() {
     );
     assert_eq!(cents, j["totals"]["total_owned_cents"].as_u64().unwrap());
 }
+
+/// `--disaggregated`: the prompt's KV (600,000 x 131,072 B = 78.6432 GB) also crosses the
+/// network, prefill -> decode, on top of the 65.536 GB fetched from pooled storage: 144.1792
+/// GB x $0.01 = 144 cents.
+#[test]
+fn disaggregated_prefill_moves_the_prompt_kv() {
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/long-context.csv"),
+        "--period",
+        PERIOD,
+        "--batch",
+        "1",
+        "--context-tier",
+        "host-dram=0:64",
+        "--context-tier",
+        "pooled=1000:50:7.3",
+        "--disaggregated",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = json(&r);
+    let l = line(&j, "acme", "metered");
+    close(l["kv_transfer_gb"].as_f64().unwrap(), 65.536 + 78.6432);
+    assert_eq!(l["network_cents"], 144);
+    assert_eq!(j["chain"]["disaggregated"], true);
+    reconciles(&j);
+}
