@@ -958,7 +958,9 @@ fn model_memory_gib(spec: &RawModelSpec) -> f64 {
         * b
         * spec.context_tokens as f64
         * spec.concurrent_sequences as f64;
-    (weights + kv) * 1.1 / (1u64 << 30) as f64
+    // 10 % headroom for activations and the runtime; the same HBM working set as the report's
+    // context tiers (`report::tokens`).
+    crate::report::tokens::hbm_working_set_bytes(weights, kv, 1.0, 0.1) / (1u64 << 30) as f64
 }
 
 /// The unit a replica needing `gib` of GPU memory takes on model `gm` (`gpn` GPUs per node):
