@@ -222,6 +222,12 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
             batch: m.concurrent_sequences.max(1),
             hbm_tbps: cat.hbm_tbps,
             dense_tflops: tflops,
+            hbm_kv_gb_per_gpu: crate::meter::attribute::hbm_kv_gb_per_gpu(
+                cat.memory_gib,
+                m.parameters_b,
+                m.bytes_per_param,
+                gpr,
+            ),
         };
         let runs = match &a.cost {
             CostSource::Usage { project } => {

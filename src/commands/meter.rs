@@ -300,11 +300,12 @@ fn fleet(
                 batch,
                 hbm_tbps: cat.hbm_tbps,
                 dense_tflops: tflops,
-                hbm_kv_gb_per_gpu: {
-                    let gpr = eq / replicas as f64;
-                    let usable = cat.memory_gib * (1u64 << 30) as f64 * report::HBM_USABLE_FRACTION;
-                    (usable - params * 1e9 * bpp / gpr.max(1e-9)).max(0.0) / 1e9
-                },
+                hbm_kv_gb_per_gpu: attribute::hbm_kv_gb_per_gpu(
+                    cat.memory_gib,
+                    params,
+                    bpp,
+                    eq / replicas as f64,
+                ),
             },
         );
     }

@@ -70,6 +70,18 @@ pub struct Deployment {
     pub hbm_kv_gb_per_gpu: f64,
 }
 
+/// HBM per GPU left for KV after a replica's weights, GB: 90 % of HBM usable (the report's
+/// token table, `report::HBM_USABLE_FRACTION`) less the weights' share on one GPU.
+pub fn hbm_kv_gb_per_gpu(
+    memory_gib: f64,
+    params_billion: f64,
+    bytes_per_param: f64,
+    gpus_per_replica: f64,
+) -> f64 {
+    let usable = memory_gib * (1u64 << 30) as f64 * crate::report::HBM_USABLE_FRACTION;
+    (usable - params_billion * 1e9 * bytes_per_param / gpus_per_replica.max(1e-9)).max(0.0) / 1e9
+}
+
 impl Deployment {
     pub fn gpus_per_replica(&self) -> f64 {
         self.gpu_equivalents / self.replicas.max(1) as f64
