@@ -31,6 +31,7 @@ fn words(code: &str) -> (&'static str, &'static str) {
         "FP860" => ("shared here", "co-locate tenants only as their isolation allows (`share_with`, MIG co-tenancy, dedicated nodes)"),
         "FP861" => ("a GPU on the rack", "move work off the rack, or raise its `power_kw` if the rack can take it"),
         "FP862" => ("the tenant's first workload", "reject work of the tenant, or raise its budget or cap in the demand"),
+        "FP863" => ("asks host resources of the node", "move replicas to nodes with CPU and memory free, or give the node template more `cpu_millicores`/`memory_mib`"),
         "FP864" => ("this workload", "run between `min_replicas` and `replicas` replicas (all of them without `min_replicas`)"),
         "FP867" => ("this host-only placement", "a host-only workload lists one `hosts` entry per replica, on a node of the fabric, with the demand's `cpu_millicores` and `memory_mib`, and no GPU assignments"),
         _ => ("here", "see `fabplan explain CODE`"),
@@ -483,13 +484,14 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
     // Per-GPU capacity and isolation.
     let mut node_tenants: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
     let mut rack_kw: BTreeMap<u32, f64> = BTreeMap::new();
-    let mut node_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
+    // The first GPU entry held on each node (where FP860 points for a dedicated node).
+    let mut node_gpu_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
     let mut rack_at: BTreeMap<u32, Option<Span>> = BTreeMap::new();
     for (&g, hs) in &holders {
         let node = node_of(g);
         let t = fabric.template_of(node);
         let gpu_at = gpu_entry.get(&g).copied().flatten().or(hs[0].2);
-        node_at.entry(node.0).or_insert(hs[0].2);
+        node_gpu_at.entry(node.0).or_insert(hs[0].2);
         rack_at
             .entry(fabric.nodes[node.index()].rack.0)
             .or_insert(hs[0].2);
@@ -673,7 +675,7 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
         {
             v(
                 "FP860",
-                node_at.get(node).copied().flatten(),
+                node_gpu_at.get(node).copied().flatten(),
                 format!(
                     "node `{}` is dedicated but holds several tenants",
                     fabric.nodes[*node as usize].name
