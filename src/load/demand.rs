@@ -101,7 +101,6 @@ fn opt_number(
     v.as_ref().map(|v| number(diags, v, key, least, 0.0))
 }
 
-/// A diagnostic whose primary label sits on `value` (when its location is known).
 /// `min_replicas` checked against the workload (FP816-FP818): not on a training gang (one
 /// all-or-nothing gang), at most `replicas` (as given or derived for an agent), and not 0 on
 /// a required workload. Absent: all of `replicas`.
@@ -156,6 +155,7 @@ fn min_replicas_of(
     Some(m.value)
 }
 
+/// A diagnostic whose primary label sits on `value` (when its location is known).
 fn err_at<T>(
     code: &'static str,
     message: String,
