@@ -1250,3 +1250,110 @@ fn context_tiers_by_hand() {
     let got = c.usd_per_million_tokens_spilled.unwrap();
     assert!((got - usd).abs() < 1e-3 * usd, "{got} vs {usd}");
 }
+
+const HOST: &str = "tests/fixtures/report/host";
+
+/// Host CPU and memory by hand (tests/fixtures/report/host: two nodes of 16 cores and
+/// 64 GiB; the plan is hand-made and verifies clean). With the demand:
+/// n1: api 4 + train 1 (per GPU) + cache 3 = 8 cores, 8 + 2 + 16 = 26 GiB;
+/// n2: api 4 + train 1 + cache 3 + cron 6 = 14 cores, 8 + 2 + 16 + 4 = 30 GiB;
+/// web: api 2 x 4 + cache 2 x 3 = 14 cores, 2 x 8 + 2 x 16 = 48 GiB; batch: train 2 x 1 +
+/// cron 6 = 8 cores, 2 x 2 + 4 = 8 GiB. `spare` is not admitted and counts nothing. Without
+/// the demand only the host-only replicas (the plan's `hosts:`) count.
+#[test]
+fn host_use_by_hand() {
+    let verify = run(&[
+        "verify",
+        &format!("{HOST}/demand.yaml"),
+        &format!("{HOST}/plan.json"),
+    ]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let fabric = format!("{HOST}/fabric.yaml");
+    let plan = format!("{HOST}/plan.json");
+    let demand = format!("{HOST}/demand.yaml");
+    let with = ["report", &fabric, "--plan", &plan, "--demand", &demand];
+    let (json, html) = json_and_html(&with);
+    let h = &json["host"];
+    let num = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert_eq!(h["gpu_workloads_counted"], true);
+    assert_eq!(
+        (num(&h["cpu_millicores"]), num(&h["memory_mib"])),
+        (22_000, 56 * 1024)
+    );
+    assert_eq!(
+        (
+            num(&h["cpu_millicores_capacity"]),
+            num(&h["memory_mib_capacity"])
+        ),
+        (32_000, 128 * 1024)
+    );
+    assert_eq!(num(&h["host_only_replicas"]), 3);
+    let rows = |h: &serde_json::Value, key: &str, name: &str| -> Vec<(String, u64, u64, u64)> {
+        h[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[name].as_str().unwrap().to_string(),
+                    num(&r["cpu_millicores"]),
+                    num(&r["memory_mib"]),
+                    num(&r["host_only_replicas"]),
+                )
+            })
+            .collect()
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        rows(h, "nodes", "node"),
+        vec![
+            (s("n1"), 8_000, 26 * 1024, 1),
+            (s("n2"), 14_000, 30 * 1024, 2)
+        ]
+    );
+    assert_eq!(
+        rows(h, "tenants", "tenant"),
+        vec![
+            (s("batch"), 8_000, 8 * 1024, 1),
+            (s("web"), 14_000, 48 * 1024, 2)
+        ]
+    );
+    assert_eq!(h["nodes"][0]["cpu_millicores_capacity"], 16_000);
+    // The page shows the JSON's figures, host section included.
+    html_matches_json(&html.stdout, &json);
+    for key in ["host.cpu_millicores", "host.tenants.1.memory_mib"] {
+        assert!(
+            html.stdout.contains(&format!("data-key=\"{key}\"")),
+            "{key}"
+        );
+    }
+    check("report_host_md", &[&with[..], &["--format", "md"]].concat());
+
+    // The plan alone: host-only replicas only. n1: cache 3 cores, 16 GiB; n2: cache 3 +
+    // cron 6 = 9 cores, 16 + 4 = 20 GiB; web 6 cores, 32 GiB; batch 6 cores, 4 GiB.
+    let (json, _) = json_and_html(&with[..4]);
+    let h = &json["host"];
+    assert_eq!(h["gpu_workloads_counted"], false);
+    assert_eq!(
+        (num(&h["cpu_millicores"]), num(&h["memory_mib"])),
+        (12_000, 36 * 1024)
+    );
+    assert_eq!(
+        rows(h, "nodes", "node"),
+        vec![
+            (s("n1"), 3_000, 16 * 1024, 1),
+            (s("n2"), 9_000, 20 * 1024, 2)
+        ]
+    );
+    assert_eq!(
+        rows(h, "tenants", "tenant"),
+        vec![
+            (s("batch"), 6_000, 4 * 1024, 1),
+            (s("web"), 6_000, 32 * 1024, 2)
+        ]
+    );
+    assert!(h["notes"][0].as_str().unwrap().contains("--demand"));
+    // A plan that takes no host CPU or memory has no host section (the JSON key is absent).
+    let none = lab_report(&[]);
+    assert!(none.get("host").is_none(), "{}", none["host"]);
+}

@@ -8,6 +8,7 @@
 //! the HTML cannot disagree. No IO here.
 
 pub mod groups;
+pub mod host;
 pub mod html;
 pub mod pricing;
 pub mod render;
@@ -130,6 +131,9 @@ pub struct Report {
     pub cost: Cost,
     /// Cost by tenant and workload; needs a plan.
     pub attribution: Option<Attribution>,
+    /// Host CPU and memory per node and tenant; needs a plan that takes some (`host.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<host::HostUse>,
     pub tokens: Tokens,
     pub what_if: WhatIf,
     pub assumptions: Assumptions,
@@ -569,6 +573,10 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
     };
     let cost = cost(f, o, &inventory);
     let attribution = o.usage.as_ref().map(|u| attribution(f, u, &cost));
+    let host = o
+        .usage
+        .as_ref()
+        .and_then(|u| host::host_use(f, u, o.demand.as_ref()));
     let tokens = token_rows(f, o, &cost);
     let failure = o
         .failure
@@ -586,6 +594,7 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
         capacity,
         cost,
         attribution,
+        host,
         tokens,
         what_if: WhatIf { failure, growth },
         assumptions: Assumptions {
