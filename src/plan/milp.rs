@@ -170,14 +170,14 @@ pub fn build(
     let decisions = nw - classes.iter().map(|c| c.len() - 1).sum::<usize>();
     // Free capacity per pool in `base`.
     let mut free = vec![0u32; np];
-    let mut full = vec![0u32; np];
+    let wholes: Vec<WholeNodes> = geo
+        .pools
+        .iter()
+        .map(|pool| WholeNodes::of(pool, base))
+        .collect();
     for (p, pool) in geo.pools.iter().enumerate() {
         for &n in &pool.nodes {
-            let f = base.free_gpus[n as usize];
-            free[p] += f;
-            if f == pool.gpus_per_node && base.users[n as usize].is_empty() {
-                full[p] += 1;
-            }
+            free[p] += base.free_gpus[n as usize];
         }
     }
     // Candidate pools per workload.
@@ -583,19 +583,29 @@ pub fn build(
                 }
             }
         }
+        let whole = &wholes[p];
+        let mut ded_nodes = Expression::from(0.0);
+        let any_ded = !ded.is_empty();
         for (t, e) in ded {
-            let (n, ncol) = add(&mut vars, variable().integer().min(0).max(full[p] as f64));
+            let most = whole.open + whole.owned.get(&(t as u32)).copied().unwrap_or(0);
+            let (n, ncol) = add(&mut vars, variable().integer().min(0).max(most as f64));
             let warm_n = pool
                 .nodes
                 .iter()
                 .filter(|&&x| {
-                    warm.owner[x as usize] == Some(t as u32) && base.owner[x as usize].is_none()
+                    // Its nodes in the warm plan that were whole in `base` (a node its
+                    // host-only work owns counts once its GPU work uses it).
+                    let x = x as usize;
+                    warm.owner[x] == Some(t as u32)
+                        && (base.owner[x].is_none()
+                            || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
                 })
                 .count();
             warm_vals.push((ncol, warm_n as f64));
             constraints.push(constraint!(e <= gpn as f64 * n));
             gpus_used += gpn as f64 * n;
             nodes_full += n;
+            ded_nodes += n;
         }
         // MIG patterns per group.
         let groups: Vec<u32> = {
@@ -690,7 +700,21 @@ pub fn build(
         if let Some(cap) = host_left(|n| n.memory_mib, &base.mem_used) {
             constraints.push(constraint!(mem_need <= cap as f64));
         }
-        constraints.push(constraint!(nodes_full <= full[p] as f64));
+        // Host-only replicas made some whole nodes one dedicated tenant's or shared:
+        // dedicated tenants take the open ones and their own, the others the open and the
+        // shared. Each row only where it is not implied by the total (so a pool without such
+        // nodes keeps the model it had).
+        let owned: u32 = whole.owned.values().sum();
+        if any_ded && whole.shared > 0 {
+            constraints.push(constraint!(
+                ded_nodes.clone() <= (whole.open + owned) as f64
+            ));
+        }
+        if owned > 0 {
+            let others = nodes_full.clone() - ded_nodes;
+            constraints.push(constraint!(others <= (whole.open + whole.shared) as f64));
+        }
+        constraints.push(constraint!(nodes_full <= whole.total() as f64));
         *rack_rows
             .entry(pool.rack)
             .or_insert_with(|| Expression::from(0.0)) += pool.gpu_kw * gpus_power;
@@ -711,6 +735,47 @@ pub fn build(
         warm: warm_vals,
         pruned,
         classes,
+    }
+}
+
+/// A pool's nodes with every GPU free in `base`, by who may take them whole. Without
+/// host-only work every such node is `open`; a host-only replica makes its node one
+/// dedicated tenant's (`owned`) or leaves it to non-dedicated tenants (`shared`).
+/// A dedicated tenant can take the open nodes and its own; another tenant's whole-node chunk
+/// the open and the shared ones. Every named plan respects both (`State::node_open`), so the
+/// rows built from these counts keep the model a relaxation of the named problem.
+struct WholeNodes {
+    /// No user at all.
+    open: u32,
+    /// Used only by non-dedicated tenants' host-only replicas.
+    shared: u32,
+    /// Owned by a dedicated tenant: count per tenant.
+    owned: BTreeMap<u32, u32>,
+}
+
+impl WholeNodes {
+    fn of(pool: &super::state::Pool, base: &State) -> WholeNodes {
+        let mut w = WholeNodes {
+            open: 0,
+            shared: 0,
+            owned: BTreeMap::new(),
+        };
+        for &n in &pool.nodes {
+            let n = n as usize;
+            if base.free_gpus[n] != pool.gpus_per_node {
+                continue;
+            }
+            match (base.owner[n], base.users[n].is_empty()) {
+                (Some(t), _) => *w.owned.entry(t).or_default() += 1,
+                (None, true) => w.open += 1,
+                (None, false) => w.shared += 1,
+            }
+        }
+        w
+    }
+
+    fn total(&self) -> u32 {
+        self.open + self.shared + self.owned.values().sum::<u32>()
     }
 }
 

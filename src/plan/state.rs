@@ -69,6 +69,10 @@ pub struct Geometry {
     /// Host-only work took CPU or memory off `nodes` (`Geometry::less_host`): a relaxation
     /// with host CPU or memory rows is then one of a restricted problem, not a global bound.
     pub host_taken: bool,
+    /// Tenants (ascending) of the host-only replicas on each node (`Geometry::less_host`;
+    /// empty: none). `State::new` starts from them as the nodes' users, so dedicated-node
+    /// isolation covers host-only work too.
+    pub host_tenants: Vec<Vec<u32>>,
     pub has_core: bool,
     pub nic_bytes_per_s: f64,
 }
@@ -221,6 +225,7 @@ impl Geometry {
             node_names,
             node_fabric,
             host_taken: false,
+            host_tenants: Vec::new(),
             has_core: f.switches.iter().any(|s| s.tier == Tier::Core),
             nic_bytes_per_s: if nic_gbps > 0 {
                 nic_gbps as f64 / 8.0 * 1e9
@@ -467,12 +472,26 @@ impl<'a> State<'a> {
     pub fn new(geo: &'a Geometry, demand: &'a Demand) -> Self {
         let nw = demand.workloads.len();
         let nt = demand.tenants.len();
+        // Host-only replicas' tenants use their nodes from the start; a dedicated one owns it.
+        let users = if geo.host_tenants.is_empty() {
+            vec![Vec::new(); geo.nodes.len()]
+        } else {
+            geo.host_tenants.clone()
+        };
+        let owner = users
+            .iter()
+            .map(|us| {
+                us.iter()
+                    .copied()
+                    .find(|&t| demand.tenants[t as usize].isolation == Isolation::DedicatedNode)
+            })
+            .collect();
         State {
             geo,
             demand,
             gpus: vec![GpuUse::Free; geo.gpu_node.len()],
-            owner: vec![None; geo.nodes.len()],
-            users: vec![Vec::new(); geo.nodes.len()],
+            owner,
+            users,
             free_gpus: geo.nodes.iter().map(|n| n.gpus).collect(),
             cpu_used: vec![0; geo.nodes.len()],
             mem_used: vec![0; geo.nodes.len()],
