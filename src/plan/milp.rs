@@ -1341,26 +1341,7 @@ pub fn solve_and_name(
     greedy: PlanResult,
     deadline: &Deadline,
 ) -> PlanResult {
-    // Frozen workloads are placed first and fixed.
-    let mut base = State::new(geo, d);
-    let mut fixed = vec![false; d.workloads.len()];
-    let mut reasons = vec![None; d.workloads.len()];
-    if opts.freeze {
-        let order: Vec<usize> = greedy_order(d, current)
-            .into_iter()
-            .filter(|&w| {
-                current
-                    .running
-                    .get(&d.workloads[w].name)
-                    .map(|a| !a.is_empty())
-                    .unwrap_or(false)
-            })
-            .collect();
-        run_greedy(&mut base, &order, current, true, &mut reasons);
-        for &w in &order {
-            fixed[w] = true;
-        }
-    }
+    let (base, fixed, reasons) = frozen(geo, d, current, opts.freeze);
     let any_fixed = fixed.iter().any(|&f| f);
     // The pooled model and the master leave out frozen work and score disruption as +w per
     // admitted running workload; less w per running workload, their bounds bound the plan
@@ -1525,6 +1506,48 @@ pub fn solve_and_name(
         }
     }
     cut |= deadline.left() <= 0.0;
+    best_plan(named, greedy, &bound, opts.mip_gap, cut)
+}
+
+/// Frozen workloads (`--freeze`: the running ones) placed first and fixed: the state that
+/// holds them, which are fixed, and why a frozen one could not be placed.
+fn frozen<'a>(
+    geo: &'a Geometry,
+    d: &'a Demand,
+    current: &Current,
+    freeze: bool,
+) -> (State<'a>, Vec<bool>, Vec<Option<String>>) {
+    let mut base = State::new(geo, d);
+    let mut fixed = vec![false; d.workloads.len()];
+    let mut reasons = vec![None; d.workloads.len()];
+    if freeze {
+        let order: Vec<usize> = greedy_order(d, current)
+            .into_iter()
+            .filter(|&w| {
+                current
+                    .running
+                    .get(&d.workloads[w].name)
+                    .map(|a| !a.is_empty())
+                    .unwrap_or(false)
+            })
+            .collect();
+        run_greedy(&mut base, &order, current, true, &mut reasons);
+        for &w in &order {
+            fixed[w] = true;
+        }
+    }
+    (base, fixed, reasons)
+}
+
+/// The best named plan that is no less feasible than the greedy one, else the greedy plan,
+/// with the best bound, gap and status (`cut`: the deadline cut the search).
+fn best_plan(
+    named: Vec<PlanResult>,
+    greedy: PlanResult,
+    bound: &BestBound,
+    mip_gap: f64,
+    cut: bool,
+) -> PlanResult {
     let named = named
         .into_iter()
         .filter(|r| r.infeasible.len() <= greedy.infeasible.len())
@@ -1554,7 +1577,7 @@ pub fn solve_and_name(
     result.bound_scope = bound.0.map(|x| x.1).unwrap_or(BoundScope::None);
     result.bound = bound.0.map(|(b, _)| b.max(result.objective));
     result.gap = result.bound.map(|b| gap_of(b, result.objective));
-    result.status = PlanStatus::of(!result.infeasible.is_empty(), result.gap, opts.mip_gap, cut);
+    result.status = PlanStatus::of(!result.infeasible.is_empty(), result.gap, mip_gap, cut);
     if result.status == PlanStatus::Optimal && named_is_greedy(&result, g_obj) {
         result
             .notes
