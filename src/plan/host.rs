@@ -24,6 +24,7 @@
 use super::state::Geometry;
 use super::Current;
 use crate::model::demand::{Demand, Isolation};
+use crate::model::TenantId;
 
 /// Where each host-only workload's replicas run (per `Demand::host_workloads`).
 #[derive(Debug, Clone, Default)]
@@ -35,8 +36,8 @@ pub struct HostPlan {
     /// CPU (millicores) and memory (MiB) taken per node.
     pub cpu_used: Vec<u64>,
     pub mem_used: Vec<u64>,
-    /// Tenants (indices, ascending) with a host-only replica on each node.
-    pub tenants: Vec<Vec<u32>>,
+    /// Tenants (ascending) with a host-only replica on each node.
+    pub tenants: Vec<Vec<TenantId>>,
 }
 
 impl HostPlan {
@@ -61,10 +62,10 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
         mem_used: vec![0; nn],
         tenants: vec![Vec::new(); nn],
     };
-    let dedicated = |t: u32| d.tenants[t as usize].isolation == Isolation::DedicatedNode;
+    let dedicated = |t: TenantId| d.tenant(t).isolation == Isolation::DedicatedNode;
     // Node `n` is open to tenant `t`: no other tenant's dedicated node, and for a dedicated
     // tenant no other tenant at all.
-    let open = |p: &HostPlan, n: usize, t: u32| {
+    let open = |p: &HostPlan, n: usize, t: TenantId| {
         let users = &p.tenants[n];
         if dedicated(t) {
             users.iter().all(|&u| u == t)
@@ -72,7 +73,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
             users.iter().all(|&u| u == t || !dedicated(u))
         }
     };
-    let fits = |p: &HostPlan, n: usize, t: u32, cpu: u64, mem: u64| {
+    let fits = |p: &HostPlan, n: usize, t: TenantId, cpu: u64, mem: u64| {
         let node = &geo.nodes[n];
         left(node.cpu_millicores, p.cpu_used[n]).is_none_or(|l| cpu <= l)
             && left(node.memory_mib, p.mem_used[n]).is_none_or(|l| mem <= l)
@@ -94,7 +95,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
     });
     for h in order {
         let hw = &d.host_workloads[h];
-        let t = hw.tenant as u32;
+        let t = hw.tenant_id();
         let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
         // Current nodes, as nodes of the geometry (fabric node indices in `current`).
         let mut was: Vec<u32> = current
@@ -166,7 +167,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
             let why = if isolated {
                 format!(
                     "no node open to tenant `{}` (dedicated nodes are not shared) has {cpu} millicores of CPU and {mem} MiB of memory left for the next",
-                    d.tenants[t as usize].name
+                    d.tenant(t).name
                 )
             } else {
                 format!(

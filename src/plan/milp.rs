@@ -33,6 +33,7 @@ use super::state::{
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
+use crate::model::TenantId;
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -769,7 +770,7 @@ impl<'a> Builder<'a> {
                 Unit::Mig(q) => {
                     *need
                         .mig_need
-                        .entry((mig_group(d, wl.tenant), q.0))
+                        .entry((mig_group(d, wl.tenant_id()), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
                 Unit::Share { milli, mem_mib } => {
@@ -794,7 +795,12 @@ impl<'a> Builder<'a> {
         let pool = &geo.pools[p];
         let gpn = pool.gpus_per_node;
         for (t, e) in std::mem::take(&mut need.ded) {
-            let most = whole.open + whole.owned.get(&(t as u32)).copied().unwrap_or(0);
+            let most = whole.open
+                + whole
+                    .owned
+                    .get(&TenantId::from_index(t))
+                    .copied()
+                    .unwrap_or(0);
             let warm_n = pool
                 .nodes
                 .iter()
@@ -802,7 +808,7 @@ impl<'a> Builder<'a> {
                     // Its nodes in the warm plan that were whole in `base` (a node its
                     // host-only work owns counts once its GPU work uses it).
                     let x = x as usize;
-                    warm.owner[x] == Some(t as u32)
+                    warm.owner[x] == Some(TenantId::from_index(t))
                         && (base.owner[x].is_none()
                             || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
                 })
@@ -920,7 +926,7 @@ impl<'a> Builder<'a> {
                 .flat_map(|&n| geo.node_gpus(n))
                 .filter(|&g| {
                     matches!(&warm.gpus[g as usize], GpuUse::Shared { members }
-                        if members.iter().any(|x| sgroup[d.workloads[x.0 as usize].tenant] == sg))
+                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant] == sg))
                 })
                 .count();
             let s = self.add(variable().integer().min(0).max(free as f64), ws as f64);
@@ -1008,7 +1014,7 @@ struct WholeNodes {
     /// Used only by non-dedicated tenants' host-only replicas.
     shared: u32,
     /// Owned by a dedicated tenant: count per tenant.
-    owned: BTreeMap<u32, u32>,
+    owned: BTreeMap<TenantId, u32>,
 }
 
 impl WholeNodes {
