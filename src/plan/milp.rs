@@ -178,8 +178,9 @@ pub fn build(
     }
 }
 
-/// The pooled model while it is built: the variables, rows and objective so far (the
-/// problem-builder struct of STYLE.md), one method per family of decisions or rows.
+/// The pooled model while it is built: the variables, rows and objective so far (a
+/// problem-builder struct, as in good_lp's resource-allocation test), one method per family
+/// of decisions or rows.
 struct Builder<'a> {
     geo: &'a Geometry,
     d: &'a Demand,
