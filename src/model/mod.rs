@@ -46,6 +46,10 @@ id_type!(
     DomainId,
     /// A scalable unit.
     SuId,
+    /// A tenant of a demand (`Demand::tenants[i]`).
+    TenantId,
+    /// A GPU workload of a demand (`Demand::workloads[i]`; host-only workloads are not).
+    WorkloadId,
 );
 
 /// Something a diagnostic can point at; the loader records a span for each.
