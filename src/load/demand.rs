@@ -12,7 +12,7 @@ use crate::diag::{Diagnostic, Span};
 use crate::mig::ProfileIdx;
 use crate::model::demand::*;
 use crate::model::Fabric;
-use crate::schema::demand::{RawDemand, RawPriority, RawSize, RawWorkload};
+use crate::schema::demand::{RawDemand, RawModelSpec, RawPriority, RawSize, RawWorkload};
 use crate::source::{self, known_span_of, SourceFile};
 
 fn class_weight(classes: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
@@ -513,20 +513,7 @@ fn build_host_workload(
             ok = false;
         }
     }
-    let replicas = match &w.replicas {
-        Some(r) if r.value == 0 => {
-            diags.push(err_at(
-                "FP840",
-                format!("workload `{name}` has `replicas: 0`"),
-                r,
-                "must be at least 1",
-                "give the number of replicas (1 or more), or drop the workload",
-            ));
-            return None;
-        }
-        Some(r) => r.value,
-        None => 1,
-    };
+    let replicas = replicas_of(w, diags)?;
     ok.then_some(HostWorkload {
         name: name.to_string(),
         tenant,
@@ -539,6 +526,9 @@ fn build_host_workload(
     })
 }
 
+/// One GPU workload (or a host-only one, `size: {gpus: 0}`): kind and priority, the GPU
+/// models it may use under its tenant's isolation, then the kind's own sizing, then
+/// `min_replicas`. Each step pushes its diagnostics and stops the workload on an error.
 #[allow(clippy::too_many_arguments)]
 fn build_workload(
     w: &RawWorkload,
@@ -551,57 +541,155 @@ fn build_workload(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Built> {
     let name = w.name.value.as_str();
-    let kind = match w.kind.value.as_str() {
-        "training" => Kind::Training,
-        "inference" => Kind::Inference,
-        "agent" => Kind::Agent,
-        other => {
-            diags.push(err_at(
-                "FP802",
-                format!("workload `{name}` has unknown kind `{other}`"),
-                &w.kind,
-                "not a workload kind",
-                "use `training`, `inference` or `agent`",
-            ));
-            return None;
-        }
-    };
-    let priority = match &w.priority {
-        None => t.priority,
-        Some(p) => {
-            match &p.value {
-                RawPriority::Number(n) if n.is_finite() && *n > 0.0 => *n,
-                RawPriority::Number(n) => {
-                    diags.push(err_at(
-                    "FP840",
-                    format!("workload `{name}` has priority {n}; a priority is a finite number above 0"),
-                    p,
-                    "out of range",
-                    class_help(classes, true),
-                ));
-                    return None;
-                }
-                RawPriority::Class(c) => match class_weight(classes, c) {
-                    Some(v) => v,
-                    None => {
-                        diags.push(err_at(
-                            "FP802",
-                            format!("workload `{name}` has unknown priority class `{c}`"),
-                            p,
-                            "not a priority class",
-                            class_help(classes, true),
-                        ));
-                        return None;
-                    }
-                },
-            }
-        }
-    };
+    let kind = workload_kind(w, diags)?;
+    let priority = workload_priority(w, t.priority, classes, diags)?;
     if let Some(size) = w.size.as_ref().filter(|s| host_only_size(&s.value)) {
         if kind != Kind::Training {
             return build_host_workload(w, kind, tenant, priority, size, diags).map(Built::Host);
         }
     }
+    let eligible = eligible_models(w, &t.isolation, fabric_models, catalog, diags)?;
+    let replicas = replicas_of(w, diags)?;
+    let mut sizing = match kind {
+        Kind::Training => training_sizing(w, &eligible, diags)?,
+        Kind::Inference => inference_sizing(w, replicas, &eligible, catalog, diags)?,
+        Kind::Agent => agent_sizing(w, replicas, &eligible, catalog, diags)?,
+    };
+    // Isolation policy decides which units are allowed.
+    sizing.units.retain(|_, u| eligible.allows(u));
+    if sizing.units.is_empty() {
+        diags.push(fits_nowhere(w, t, t_spans, &eligible, fabric_models));
+        return None;
+    }
+    let min_replicas = min_replicas_of(name, kind, w, sizing.replicas, diags)?;
+    Some(Built::Gpu(Workload {
+        name: name.to_string(),
+        tenant,
+        kind,
+        priority,
+        required: w.required,
+        replicas: sizing.replicas,
+        min_replicas,
+        same_model: w.same_model.as_ref().is_some_and(|s| s.value),
+        units: sizing.units,
+        gang: sizing.gang,
+        memory_gib: sizing.memory_gib,
+        cpu_millicores: w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0),
+        memory_mib: w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0),
+        gpu_seconds_per_task: sizing.gpu_seconds_per_task,
+        tasks_per_hour: w.tasks_per_hour.as_ref().map(|t| t.value),
+        model: model_spec(w),
+    }))
+}
+
+/// `kind:` as a `Kind` (FP802 for anything else).
+fn workload_kind(w: &RawWorkload, diags: &mut Vec<Diagnostic>) -> Option<Kind> {
+    match w.kind.value.as_str() {
+        "training" => Some(Kind::Training),
+        "inference" => Some(Kind::Inference),
+        "agent" => Some(Kind::Agent),
+        other => {
+            diags.push(err_at(
+                "FP802",
+                format!("workload `{}` has unknown kind `{other}`", w.name.value),
+                &w.kind,
+                "not a workload kind",
+                "use `training`, `inference` or `agent`",
+            ));
+            None
+        }
+    }
+}
+
+/// The workload's priority: its own number or class, else its tenant's (FP840 for a number
+/// that is not above 0, FP802 for an unknown class).
+fn workload_priority(
+    w: &RawWorkload,
+    tenant_priority: f64,
+    classes: &BTreeMap<String, f64>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<f64> {
+    let name = w.name.value.as_str();
+    let Some(p) = &w.priority else {
+        return Some(tenant_priority);
+    };
+    match &p.value {
+        RawPriority::Number(n) if n.is_finite() && *n > 0.0 => Some(*n),
+        RawPriority::Number(n) => {
+            diags.push(err_at(
+                "FP840",
+                format!(
+                    "workload `{name}` has priority {n}; a priority is a finite number above 0"
+                ),
+                p,
+                "out of range",
+                class_help(classes, true),
+            ));
+            None
+        }
+        RawPriority::Class(c) => match class_weight(classes, c) {
+            Some(v) => Some(v),
+            None => {
+                diags.push(err_at(
+                    "FP802",
+                    format!("workload `{name}` has unknown priority class `{c}`"),
+                    p,
+                    "not a priority class",
+                    class_help(classes, true),
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// `replicas:` (1 when absent; FP840 for 0).
+fn replicas_of(w: &RawWorkload, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    match &w.replicas {
+        Some(r) if r.value == 0 => {
+            diags.push(err_at(
+                "FP840",
+                format!("workload `{}` has `replicas: 0`", w.name.value),
+                r,
+                "must be at least 1",
+                "give the number of replicas (1 or more), or drop the workload",
+            ));
+            None
+        }
+        Some(r) => Some(r.value),
+        None => Some(1),
+    }
+}
+
+/// The GPU models a workload may use and the units its tenant's isolation allows.
+struct Eligible {
+    /// The fabric's GPU models (with GPUs per node) that `gpu_models` admits.
+    models: Vec<(String, u32)>,
+    /// MIG slices are allowed (`isolation: mig`).
+    mig_ok: bool,
+    /// Shares of a GPU are allowed (`isolation: shared`).
+    shared_ok: bool,
+}
+
+impl Eligible {
+    fn allows(&self, unit: &Unit) -> bool {
+        match unit {
+            Unit::Gpus(_) => true,
+            Unit::Mig(_) => self.mig_ok,
+            Unit::Share { .. } => self.shared_ok,
+        }
+    }
+}
+
+/// The fabric's GPU models filtered by `gpu_models` (FP805 for a model the catalog does
+/// not know), with what the tenant's isolation allows.
+fn eligible_models(
+    w: &RawWorkload,
+    isolation: &Isolation,
+    fabric_models: &BTreeMap<String, u32>,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Eligible> {
     let unknown_models: Vec<&Spanned<String>> = w
         .gpu_models
         .iter()
@@ -611,7 +699,10 @@ fn build_workload(
         let help = catalog.unknown_gpu_help(&x.value);
         diags.push(err_at(
             "FP805",
-            format!("workload `{name}` names unknown GPU model `{}`", x.value),
+            format!(
+                "workload `{}` names unknown GPU model `{}`",
+                w.name.value, x.value
+            ),
             x,
             "not a GPU model",
             help,
@@ -620,7 +711,6 @@ fn build_workload(
     if !unknown_models.is_empty() {
         return None;
     }
-    // Eligible models: the fabric's GPU models, filtered by `gpu_models`.
     let mut models: Vec<(String, u32)> = Vec::new();
     for (m, gpn) in fabric_models {
         if w.gpu_models.is_empty()
@@ -634,376 +724,452 @@ fn build_workload(
             models.push((m.clone(), *gpn));
         }
     }
-    let mig_ok = matches!(t.isolation, Isolation::Mig { .. });
-    let shared_ok = t.isolation == Isolation::Shared;
-    let mut units = BTreeMap::new();
-    let mut replicas = match &w.replicas {
-        Some(r) if r.value == 0 => {
-            diags.push(err_at(
-                "FP840",
-                format!("workload `{name}` has `replicas: 0`"),
-                r,
-                "must be at least 1",
-                "give the number of replicas (1 or more), or drop the workload",
-            ));
-            return None;
-        }
-        Some(r) => r.value,
-        None => 1,
-    };
-    let mut gang = None;
-    let mut memory_gib = None;
-    let mut gpu_seconds_per_task = None;
-    match kind {
-        Kind::Training => {
-            let n = match &w.gpus {
-                Some(g) if g.value > 0 => g.value,
-                Some(g) => {
-                    diags.push(err_at(
-                        "FP803",
-                        format!("training workload `{name}` has `gpus: 0`"),
-                        g,
-                        "must be at least 1",
-                        "give the gang size, e.g. `gpus: 64`",
-                    ));
-                    return None;
-                }
-                None => {
-                    diags.push(err_at(
-                        "FP803",
-                        format!("training workload `{name}` has no `gpus`"),
-                        &w.name,
-                        "this workload has no gang size",
-                        "give the gang size, e.g. `gpus: 64`",
-                    ));
-                    return None;
-                }
-            };
-            let level = |v: &Spanned<String>, diags: &mut Vec<Diagnostic>| {
-                let l = Level::parse(&v.value);
-                if l.is_none() {
-                    diags.push(err_at(
-                        "FP802",
-                        format!("workload `{name}` has unknown topology level `{}`", v.value),
-                        v,
-                        "not a topology level",
-                        "use `nvlink`, `leaf`, `su` or `fabric`",
-                    ));
-                }
-                l
-            };
-            let (req, pref) = match &w.topology {
-                None => (Level::Fabric, Level::Fabric),
-                Some(tp) => {
-                    let r = level(&tp.required, diags);
-                    let p = tp.preferred.as_ref().map(|p| level(p, diags));
-                    let (Some(r), Some(p)) = (r, p.unwrap_or(r)) else {
-                        return None;
-                    };
-                    (r, p.min(r))
-                }
-            };
-            let (bytes, steps) = w
-                .collective
-                .as_ref()
-                .map(|c| {
-                    (
-                        number(
-                            diags,
-                            &c.bytes_per_step,
-                            "collective.bytes_per_step",
-                            Least::AtLeast(0.0),
-                            0.0,
-                        ),
-                        number(
-                            diags,
-                            &c.steps_per_hour,
-                            "collective.steps_per_hour",
-                            Least::AtLeast(0.0),
-                            0.0,
-                        ),
-                    )
-                })
-                .unwrap_or((0.0, 0.0));
-            gang = Some(Gang {
-                required: req,
-                preferred: pref,
-                bytes_per_step: bytes,
-                steps_per_hour: steps,
-            });
-            replicas = 1;
-            for (m, _) in &models {
-                units.insert(m.clone(), Unit::Gpus(n));
-            }
-        }
-        Kind::Inference => {
-            if let Some(size) = &w.size {
-                if let Err((msg, span)) = size_shape(size) {
-                    diags.push(
-                        Diagnostic::error("FP803", format!("workload `{name}`: {msg}"))
-                            .at_opt(span, "not a valid size")
-                            .help("give exactly one of `gpus`, `mig`, `fraction` or `gpu_milli`"),
-                    );
-                    return None;
-                }
-                if let Some(p) = &size.value.mig {
-                    if let Some(d) = unknown_profile(name, p, &models, catalog) {
-                        diags.push(d);
-                        return None;
-                    }
-                }
-            } else if let Some(spec) = &w.model {
-                let before = diags.len();
-                number(
-                    diags,
-                    &spec.parameters_b,
-                    "model.parameters_b",
-                    Least::Above(0.0),
-                    1.0,
-                );
-                if diags.len() > before {
-                    return None;
-                }
-                if dtype_bytes(&spec.dtype.value).is_none() {
-                    diags.push(err_at(
-                        "FP802",
-                        format!("workload `{name}` has unknown dtype `{}`", spec.dtype.value),
-                        &spec.dtype,
-                        "not a dtype",
-                        "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
-                    ));
-                    return None;
-                }
-            } else {
-                diags.push(err_at(
-                    "FP803",
-                    format!("inference workload `{name}` has neither `size` nor `model`"),
-                    &w.name,
-                    "this workload has no size",
-                    "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
-                ));
-                return None;
-            }
-            for (m, gpn) in &models {
-                let Some(gm) = catalog.gpu(m) else { continue };
-                let unit = if let Some(size) = &w.size {
-                    match size_unit(&size.value, gm, *gpn) {
-                        Some(u) => u,
-                        None => continue,
-                    }
-                } else if let Some(spec) = &w.model {
-                    let b = dtype_bytes(&spec.dtype.value).unwrap_or(2.0);
-                    let weights = spec.parameters_b.value * 1e9 * b;
-                    let kv = 2.0
-                        * spec.layers as f64
-                        * spec.kv_heads as f64
-                        * spec.head_dim as f64
-                        * b
-                        * spec.context_tokens as f64
-                        * spec.concurrent_sequences as f64;
-                    // 10% headroom for activations and the runtime.
-                    let gib = (weights + kv) * 1.1 / (1u64 << 30) as f64;
-                    memory_gib = Some((gib * 100.0).round() / 100.0);
-                    let smallest_mig = || {
-                        let table = gm.mig.as_ref()?;
-                        let mut best: Option<(f64, u8, usize)> = None;
-                        for (i, p) in table.profiles.iter().enumerate() {
-                            let mem = p.memory_gib.unwrap_or(
-                                gm.memory_gib * p.memory_slices as f64 / table.memory_slices as f64,
-                            );
-                            if mem + 1e-9 >= gib
-                                && best
-                                    .map(|(bm, bc, _)| (mem, p.compute_slices) < (bm, bc))
-                                    .unwrap_or(true)
-                            {
-                                best = Some((mem, p.compute_slices, i));
-                            }
-                        }
-                        best.map(|(_, _, i)| Unit::Mig(ProfileIdx(i as u8)))
-                    };
-                    let gpus = (gib / gm.memory_gib).ceil().max(1.0) as u32;
-                    let whole = gpus.next_power_of_two();
-                    if gpus > 1 {
-                        if whole > *gpn {
-                            continue;
-                        }
-                        Unit::Gpus(whole)
-                    } else if mig_ok {
-                        match smallest_mig() {
-                            Some(u) => u,
-                            None => Unit::Gpus(1),
-                        }
-                    } else if shared_ok {
-                        // The share the memory needs, exactly: thousandths of compute in
-                        // proportion to memory (the smallest unit above it), memory in MiB.
-                        let milli = (gib / gm.memory_gib * 1000.0).ceil().max(1.0) as u32;
-                        if milli >= MILLI_PER_GPU {
-                            Unit::Gpus(1)
-                        } else {
-                            Unit::Share {
-                                milli: milli as u16,
-                                mem_mib: (gib * 1024.0).ceil() as u32,
-                            }
-                        }
-                    } else {
-                        Unit::Gpus(1)
-                    }
-                } else {
-                    continue;
-                };
-                units.insert(m.clone(), unit);
-            }
-        }
-        Kind::Agent => {
-            let before = diags.len();
-            let pos = Least::Above(0.0);
-            let tasks = opt_number(diags, &w.tasks_per_hour, "tasks_per_hour", pos);
-            let tokens = opt_number(diags, &w.max_tokens, "max_tokens", pos);
-            let steps = opt_number(diags, &w.max_steps, "max_steps", pos);
-            let tps = opt_number(
-                diags,
-                &w.tokens_per_gpu_second,
-                "tokens_per_gpu_second",
-                pos,
-            )
-            .unwrap_or(1000.0);
-            let calls = opt_number(
-                diags,
-                &w.max_tool_calls,
-                "max_tool_calls",
-                Least::AtLeast(0.0),
-            );
-            let per_call = opt_number(
-                diags,
-                &w.gpu_seconds_per_tool_call,
-                "gpu_seconds_per_tool_call",
-                Least::AtLeast(0.0),
-            );
-            if diags.len() > before {
-                return None;
-            }
-            let (Some(tasks), Some(tokens), Some(steps)) = (tasks, tokens, steps) else {
-                diags.push(err_at(
-                    "FP803",
-                    format!(
-                        "agent workload `{name}` needs `tasks_per_hour`, `max_tokens` and `max_steps`"
-                    ),
-                    &w.name,
-                    "this workload has no per-task limits",
-                    "state the per-task limits so fabplan can bound GPU-seconds",
-                ));
-                return None;
-            };
-            let per_task = steps * tokens / tps + calls.unwrap_or(0.0) * per_call.unwrap_or(0.0);
-            gpu_seconds_per_task = Some(per_task);
-            let gpus = tasks * per_task / 3600.0;
-            for (m, _) in &models {
-                let Some(gm) = catalog.gpu(m) else { continue };
-                let (unit, reps) = if shared_ok {
-                    // Eighths of a GPU per agent replica (the unit agents are sized in).
-                    (
-                        Unit::Share {
-                            milli: 125,
-                            mem_mib: 0,
-                        },
-                        (gpus * 8.0).ceil().max(1.0) as u32,
-                    )
-                } else if let (true, Some(table)) = (mig_ok, gm.mig.as_ref()) {
-                    let i = (0..table.profiles.len())
-                        .min_by_key(|&i| {
-                            (
-                                table.profiles[i].compute_slices,
-                                table.profiles[i].memory_slices,
-                                i,
-                            )
-                        })
-                        .unwrap_or(0);
-                    let share =
-                        table.profiles[i].compute_slices as f64 / table.compute_slices as f64;
-                    (
-                        Unit::Mig(ProfileIdx(i as u8)),
-                        (gpus / share).ceil().max(1.0) as u32,
-                    )
-                } else {
-                    (Unit::Gpus(1), gpus.ceil().max(1.0) as u32)
-                };
-                if units.is_empty() {
-                    replicas = reps;
-                }
-                units.insert(m.clone(), unit);
-            }
+    Some(Eligible {
+        models,
+        mig_ok: matches!(isolation, Isolation::Mig { .. }),
+        shared_ok: *isolation == Isolation::Shared,
+    })
+}
+
+/// What a workload's kind and size make of it: the unit one replica takes on each eligible
+/// model (before the isolation filter), the replica count and the kind's own figures.
+struct Sizing {
+    units: BTreeMap<String, Unit>,
+    replicas: u32,
+    gang: Option<Gang>,
+    memory_gib: Option<f64>,
+    gpu_seconds_per_task: Option<f64>,
+}
+
+impl Sizing {
+    fn new(replicas: u32) -> Self {
+        Sizing {
+            units: BTreeMap::new(),
+            replicas,
+            gang: None,
+            memory_gib: None,
+            gpu_seconds_per_task: None,
         }
     }
-    // Isolation policy decides which units are allowed.
-    units.retain(|_, u| match u {
-        Unit::Gpus(_) => true,
-        Unit::Mig(_) => mig_ok,
-        Unit::Share { .. } => shared_ok,
-    });
-    if units.is_empty() {
-        if let (Some(first), true) = (w.gpu_models.first(), models.is_empty()) {
-            let listed = name_list(w.gpu_models.iter().map(|m| m.value.as_str()));
+}
+
+/// A training workload is one gang of `gpus` (FP803 when missing or 0) with its topology
+/// levels (FP802 for an unknown level) and collective traffic.
+fn training_sizing(
+    w: &RawWorkload,
+    eligible: &Eligible,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Sizing> {
+    let name = w.name.value.as_str();
+    let n = match &w.gpus {
+        Some(g) if g.value > 0 => g.value,
+        Some(g) => {
             diags.push(err_at(
                 "FP803",
-                format!(
-                    "workload `{name}` may only run on {listed}, which the fabric does not have"
-                ),
-                first,
-                "not on the fabric",
-                format!(
-                    "list a GPU model the fabric has ({}), or drop `gpu_models`",
-                    name_list(fabric_models.keys().map(String::as_str))
-                ),
+                format!("training workload `{name}` has `gpus: 0`"),
+                g,
+                "must be at least 1",
+                "give the gang size, e.g. `gpus: 64`",
             ));
             return None;
         }
-        let msg = format!(
-            "workload `{name}` fits no GPU model on the fabric under tenant `{}`'s `{}` isolation",
-            t.name,
-            t.isolation.as_str()
-        );
-        let help = "check `gpu_models`, the size and the tenant's isolation (MIG sizes need `mig`, fractions need `shared`)";
-        // Point at the size, which rules every model out, else at the workload itself.
-        let d = match &w.size {
-            Some(size) => Diagnostic::error("FP803", msg)
-                .at_opt(size_value_span(size), "no GPU fits this size")
-                .help(help),
-            None => err_at("FP803", msg, &w.name, "this workload fits nowhere", help),
+        None => {
+            diags.push(err_at(
+                "FP803",
+                format!("training workload `{name}` has no `gpus`"),
+                &w.name,
+                "this workload has no gang size",
+                "give the gang size, e.g. `gpus: 64`",
+            ));
+            return None;
+        }
+    };
+    let (required, preferred) = gang_levels(w, diags)?;
+    let (bytes_per_step, steps_per_hour) = w
+        .collective
+        .as_ref()
+        .map(|c| {
+            (
+                number(
+                    diags,
+                    &c.bytes_per_step,
+                    "collective.bytes_per_step",
+                    Least::AtLeast(0.0),
+                    0.0,
+                ),
+                number(
+                    diags,
+                    &c.steps_per_hour,
+                    "collective.steps_per_hour",
+                    Least::AtLeast(0.0),
+                    0.0,
+                ),
+            )
+        })
+        .unwrap_or((0.0, 0.0));
+    let mut sizing = Sizing::new(1);
+    sizing.gang = Some(Gang {
+        required,
+        preferred,
+        bytes_per_step,
+        steps_per_hour,
+    });
+    for (m, _) in &eligible.models {
+        sizing.units.insert(m.clone(), Unit::Gpus(n));
+    }
+    Some(sizing)
+}
+
+/// A gang's required and preferred topology levels (both `fabric` when absent; preferred
+/// never looser than required).
+fn gang_levels(w: &RawWorkload, diags: &mut Vec<Diagnostic>) -> Option<(Level, Level)> {
+    let level = |v: &Spanned<String>, diags: &mut Vec<Diagnostic>| {
+        let l = Level::parse(&v.value);
+        if l.is_none() {
+            diags.push(err_at(
+                "FP802",
+                format!(
+                    "workload `{}` has unknown topology level `{}`",
+                    w.name.value, v.value
+                ),
+                v,
+                "not a topology level",
+                "use `nvlink`, `leaf`, `su` or `fabric`",
+            ));
+        }
+        l
+    };
+    match &w.topology {
+        None => Some((Level::Fabric, Level::Fabric)),
+        Some(tp) => {
+            let r = level(&tp.required, diags);
+            let p = tp.preferred.as_ref().map(|p| level(p, diags));
+            let (Some(r), Some(p)) = (r, p.unwrap_or(r)) else {
+                return None;
+            };
+            Some((r, p.min(r)))
+        }
+    }
+}
+
+/// An inference workload sized by `size` or by a model spec: one unit per eligible model
+/// that can host a replica.
+fn inference_sizing(
+    w: &RawWorkload,
+    replicas: u32,
+    eligible: &Eligible,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Sizing> {
+    check_inference_size(w, &eligible.models, catalog, diags)?;
+    let mut sizing = Sizing::new(replicas);
+    for (m, gpn) in &eligible.models {
+        let Some(gm) = catalog.gpu(m) else { continue };
+        let unit = if let Some(size) = &w.size {
+            match size_unit(&size.value, gm, *gpn) {
+                Some(u) => u,
+                None => continue,
+            }
+        } else if let Some(spec) = &w.model {
+            let gib = model_memory_gib(spec);
+            sizing.memory_gib = Some((gib * 100.0).round() / 100.0);
+            match model_unit(gib, gm, *gpn, eligible) {
+                Some(u) => u,
+                None => continue,
+            }
+        } else {
+            continue;
         };
-        diags.push(d.also_at_opt(
-            t_spans.isolation,
-            format!("tenant `{}`'s isolation", t.name),
+        sizing.units.insert(m.clone(), unit);
+    }
+    Some(sizing)
+}
+
+/// An inference workload has a valid `size` (FP803: shape, unknown MIG profile) or a model
+/// spec with a positive parameter count and a known dtype (FP840, FP802), else FP803.
+fn check_inference_size(
+    w: &RawWorkload,
+    models: &[(String, u32)],
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<()> {
+    let name = w.name.value.as_str();
+    if let Some(size) = &w.size {
+        if let Err((msg, span)) = size_shape(size) {
+            diags.push(
+                Diagnostic::error("FP803", format!("workload `{name}`: {msg}"))
+                    .at_opt(span, "not a valid size")
+                    .help("give exactly one of `gpus`, `mig`, `fraction` or `gpu_milli`"),
+            );
+            return None;
+        }
+        if let Some(p) = &size.value.mig {
+            if let Some(d) = unknown_profile(name, p, models, catalog) {
+                diags.push(d);
+                return None;
+            }
+        }
+    } else if let Some(spec) = &w.model {
+        let before = diags.len();
+        number(
+            diags,
+            &spec.parameters_b,
+            "model.parameters_b",
+            Least::Above(0.0),
+            1.0,
+        );
+        if diags.len() > before {
+            return None;
+        }
+        if dtype_bytes(&spec.dtype.value).is_none() {
+            diags.push(err_at(
+                "FP802",
+                format!("workload `{name}` has unknown dtype `{}`", spec.dtype.value),
+                &spec.dtype,
+                "not a dtype",
+                "use fp32, bf16, fp16, fp8, int8, fp4 or int4",
+            ));
+            return None;
+        }
+    } else {
+        diags.push(err_at(
+            "FP803",
+            format!("inference workload `{name}` has neither `size` nor `model`"),
+            &w.name,
+            "this workload has no size",
+            "size replicas explicitly (`size: {gpus: 1}`) or give a model spec",
         ));
         return None;
     }
-    let min_replicas = min_replicas_of(name, kind, w, replicas, diags)?;
-    Some(Built::Gpu(Workload {
-        name: name.to_string(),
-        tenant,
-        kind,
-        priority,
-        required: w.required,
-        replicas,
-        min_replicas,
-        same_model: w.same_model.as_ref().is_some_and(|s| s.value),
-        units,
-        gang,
-        memory_gib,
-        cpu_millicores: w.cpu_millicores.as_ref().map(|c| c.value).unwrap_or(0),
-        memory_mib: w.memory_mib.as_ref().map(|m| m.value).unwrap_or(0),
-        gpu_seconds_per_task,
-        tasks_per_hour: w.tasks_per_hour.as_ref().map(|t| t.value),
-        model: w.model.as_ref().map(|m| crate::model::demand::ModelSpec {
-            parameters_b: m.parameters_b.value,
-            layers: m.layers,
-            kv_heads: m.kv_heads,
-            head_dim: m.head_dim,
-            // Checked above (FP802).
-            bytes_per_param: dtype_bytes(&m.dtype.value).unwrap_or(2.0),
-            context_tokens: m.context_tokens,
-            concurrent_sequences: m.concurrent_sequences,
-        }),
-    }))
+    Some(())
+}
+
+/// GiB one replica of a model spec needs: weights plus KV cache for the stated context and
+/// concurrency, with 10% headroom for activations and the runtime.
+fn model_memory_gib(spec: &RawModelSpec) -> f64 {
+    // The dtype was checked by `check_inference_size` (FP802).
+    let b = dtype_bytes(&spec.dtype.value).unwrap_or(2.0);
+    let weights = spec.parameters_b.value * 1e9 * b;
+    let kv = 2.0
+        * spec.layers as f64
+        * spec.kv_heads as f64
+        * spec.head_dim as f64
+        * b
+        * spec.context_tokens as f64
+        * spec.concurrent_sequences as f64;
+    (weights + kv) * 1.1 / (1u64 << 30) as f64
+}
+
+/// The unit a replica needing `gib` of GPU memory takes on model `gm` (`gpn` GPUs per node):
+/// a power of two of whole GPUs when it needs more than one (`None` above a node), else the
+/// smallest MIG slice that holds it (`mig`), the share its memory needs (`shared`) or one GPU.
+fn model_unit(
+    gib: f64,
+    gm: &crate::catalog::GpuModel,
+    gpn: u32,
+    eligible: &Eligible,
+) -> Option<Unit> {
+    let gpus = (gib / gm.memory_gib).ceil().max(1.0) as u32;
+    let whole = gpus.next_power_of_two();
+    Some(if gpus > 1 {
+        if whole > gpn {
+            return None;
+        }
+        Unit::Gpus(whole)
+    } else if eligible.mig_ok {
+        smallest_mig_holding(gib, gm).unwrap_or(Unit::Gpus(1))
+    } else if eligible.shared_ok {
+        // The share the memory needs, exactly: thousandths of compute in proportion to
+        // memory (the smallest unit above it), memory in MiB.
+        let milli = (gib / gm.memory_gib * 1000.0).ceil().max(1.0) as u32;
+        if milli >= MILLI_PER_GPU {
+            Unit::Gpus(1)
+        } else {
+            Unit::Share {
+                milli: milli as u16,
+                mem_mib: (gib * 1024.0).ceil() as u32,
+            }
+        }
+    } else {
+        Unit::Gpus(1)
+    })
+}
+
+/// The MIG profile of `gm` with the least memory (then compute) that holds `gib`.
+fn smallest_mig_holding(gib: f64, gm: &crate::catalog::GpuModel) -> Option<Unit> {
+    let table = gm.mig.as_ref()?;
+    let mut best: Option<(f64, u8, usize)> = None;
+    for (i, p) in table.profiles.iter().enumerate() {
+        let mem = p
+            .memory_gib
+            .unwrap_or(gm.memory_gib * p.memory_slices as f64 / table.memory_slices as f64);
+        if mem + 1e-9 >= gib
+            && best
+                .map(|(bm, bc, _)| (mem, p.compute_slices) < (bm, bc))
+                .unwrap_or(true)
+        {
+            best = Some((mem, p.compute_slices, i));
+        }
+    }
+    best.map(|(_, _, i)| Unit::Mig(ProfileIdx(i as u8)))
+}
+
+/// An agent workload: GPU-seconds per task from its per-task limits (FP840 out of range,
+/// FP803 when a limit is missing), and the replicas that rate needs in the smallest unit
+/// its isolation allows (eighths of a GPU, the smallest MIG slice, or whole GPUs).
+fn agent_sizing(
+    w: &RawWorkload,
+    replicas: u32,
+    eligible: &Eligible,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Sizing> {
+    let (gpus, per_task) = agent_gpus(w, diags)?;
+    let mut sizing = Sizing::new(replicas);
+    sizing.gpu_seconds_per_task = Some(per_task);
+    for (m, _) in &eligible.models {
+        let Some(gm) = catalog.gpu(m) else { continue };
+        let (unit, reps) = agent_unit(gpus, gm, eligible);
+        // The first model's count: the replicas are sized once, whatever model they land on.
+        if sizing.units.is_empty() {
+            sizing.replicas = reps;
+        }
+        sizing.units.insert(m.clone(), unit);
+    }
+    Some(sizing)
+}
+
+/// GPUs an agent workload keeps busy on average and its GPU-seconds per task.
+fn agent_gpus(w: &RawWorkload, diags: &mut Vec<Diagnostic>) -> Option<(f64, f64)> {
+    let before = diags.len();
+    let pos = Least::Above(0.0);
+    let tasks = opt_number(diags, &w.tasks_per_hour, "tasks_per_hour", pos);
+    let tokens = opt_number(diags, &w.max_tokens, "max_tokens", pos);
+    let steps = opt_number(diags, &w.max_steps, "max_steps", pos);
+    let tps = opt_number(
+        diags,
+        &w.tokens_per_gpu_second,
+        "tokens_per_gpu_second",
+        pos,
+    )
+    .unwrap_or(1000.0);
+    let calls = opt_number(
+        diags,
+        &w.max_tool_calls,
+        "max_tool_calls",
+        Least::AtLeast(0.0),
+    );
+    let per_call = opt_number(
+        diags,
+        &w.gpu_seconds_per_tool_call,
+        "gpu_seconds_per_tool_call",
+        Least::AtLeast(0.0),
+    );
+    if diags.len() > before {
+        return None;
+    }
+    let (Some(tasks), Some(tokens), Some(steps)) = (tasks, tokens, steps) else {
+        diags.push(err_at(
+            "FP803",
+            format!(
+                "agent workload `{}` needs `tasks_per_hour`, `max_tokens` and `max_steps`",
+                w.name.value
+            ),
+            &w.name,
+            "this workload has no per-task limits",
+            "state the per-task limits so fabplan can bound GPU-seconds",
+        ));
+        return None;
+    };
+    let per_task = steps * tokens / tps + calls.unwrap_or(0.0) * per_call.unwrap_or(0.0);
+    Some((tasks * per_task / 3600.0, per_task))
+}
+
+/// The unit of one agent replica on `gm` and how many replicas keep `gpus` busy.
+fn agent_unit(gpus: f64, gm: &crate::catalog::GpuModel, eligible: &Eligible) -> (Unit, u32) {
+    if eligible.shared_ok {
+        // Eighths of a GPU per agent replica (the unit agents are sized in).
+        (
+            Unit::Share {
+                milli: 125,
+                mem_mib: 0,
+            },
+            (gpus * 8.0).ceil().max(1.0) as u32,
+        )
+    } else if let (true, Some(table)) = (eligible.mig_ok, gm.mig.as_ref()) {
+        let i = (0..table.profiles.len())
+            .min_by_key(|&i| {
+                (
+                    table.profiles[i].compute_slices,
+                    table.profiles[i].memory_slices,
+                    i,
+                )
+            })
+            .unwrap_or(0);
+        let share = table.profiles[i].compute_slices as f64 / table.compute_slices as f64;
+        (
+            Unit::Mig(ProfileIdx(i as u8)),
+            (gpus / share).ceil().max(1.0) as u32,
+        )
+    } else {
+        (Unit::Gpus(1), gpus.ceil().max(1.0) as u32)
+    }
+}
+
+/// FP803 for a workload no GPU model on the fabric can take: `gpu_models` names only models
+/// the fabric lacks, or the size rules out every model under the tenant's isolation.
+fn fits_nowhere(
+    w: &RawWorkload,
+    t: &Tenant,
+    t_spans: &TenantSpans,
+    eligible: &Eligible,
+    fabric_models: &BTreeMap<String, u32>,
+) -> Diagnostic {
+    let name = w.name.value.as_str();
+    if let (Some(first), true) = (w.gpu_models.first(), eligible.models.is_empty()) {
+        let listed = name_list(w.gpu_models.iter().map(|m| m.value.as_str()));
+        return err_at(
+            "FP803",
+            format!("workload `{name}` may only run on {listed}, which the fabric does not have"),
+            first,
+            "not on the fabric",
+            format!(
+                "list a GPU model the fabric has ({}), or drop `gpu_models`",
+                name_list(fabric_models.keys().map(String::as_str))
+            ),
+        );
+    }
+    let msg = format!(
+        "workload `{name}` fits no GPU model on the fabric under tenant `{}`'s `{}` isolation",
+        t.name,
+        t.isolation.as_str()
+    );
+    let help = "check `gpu_models`, the size and the tenant's isolation (MIG sizes need `mig`, fractions need `shared`)";
+    // Point at the size, which rules every model out, else at the workload itself.
+    let d = match &w.size {
+        Some(size) => Diagnostic::error("FP803", msg)
+            .at_opt(size_value_span(size), "no GPU fits this size")
+            .help(help),
+        None => err_at("FP803", msg, &w.name, "this workload fits nowhere", help),
+    };
+    d.also_at_opt(
+        t_spans.isolation,
+        format!("tenant `{}`'s isolation", t.name),
+    )
+}
+
+/// The model spec as the planner keeps it (the dtype as bytes per parameter).
+fn model_spec(w: &RawWorkload) -> Option<ModelSpec> {
+    w.model.as_ref().map(|m| ModelSpec {
+        parameters_b: m.parameters_b.value,
+        layers: m.layers,
+        kv_heads: m.kv_heads,
+        head_dim: m.head_dim,
+        // Checked by `check_inference_size` (FP802).
+        bytes_per_param: dtype_bytes(&m.dtype.value).unwrap_or(2.0),
+        context_tokens: m.context_tokens,
+        concurrent_sequences: m.concurrent_sequences,
+    })
 }
 
 /// A `size` has exactly one of `gpus` (> 0), `mig`, `fraction` (0 < f <= 1, thousandths)
