@@ -1208,3 +1208,45 @@ fn rack_groups_partition_the_racks() {
     // The plan's `research` tenant holds two 64-GPU gangs on whole GPUs.
     assert_eq!(r.groups[0].gpus_by_tenant["research"], 128);
 }
+
+/// The context-tier table by hand: lab-small's H100s, Llama-3.1-70B at FP8 (70 GB), 128K
+/// tokens at FP16 KV (42.94967296 GB per sequence), 32 sequences wanted per replica of 8 GPUs.
+/// HBM for KV: 8 x 80 GiB x 0.9 - 70 GB = 548.475 GB; the other 825.914 GB go to host DRAM
+/// (250 GB per GPU). Spilled, a step reads 70 + 548.475 GB at 8 x 3.35 TB/s and 825.914 GB
+/// at 8 x 64 GB/s = 1.63618 s: 19.56 tok/s, worse than fitting the batch to HBM.
+#[test]
+fn context_tiers_by_hand() {
+    let r = build(
+        "fabrics/lab-small.yaml",
+        &ReportOptions {
+            context_tokens: 131_072,
+            concurrency: 32,
+            ..Default::default()
+        },
+    );
+    let c = &r.tokens.context[0];
+    assert_eq!((c.gpu_model.as_str(), c.gpus_per_replica), ("h100-80gb", 8));
+    let hbm = 8.0 * 80.0 * (1u64 << 30) as f64 * 0.9 / 1e9 - 70.0;
+    let wanted: f64 = 32.0 * 327_680.0 * 131_072.0 / 1e9;
+    assert!(close(c.kv_wanted_gb, (wanted * 1000.0).round() / 1000.0));
+    let names: Vec<&str> = c.tiers.iter().map(|t| t.tier.as_str()).collect();
+    assert_eq!(names, ["hbm", "host-dram", "pooled", "nvme"]);
+    assert!(
+        (c.tiers[0].holds_gb - hbm).abs() < 1e-3,
+        "{}",
+        c.tiers[0].holds_gb
+    );
+    assert!((c.tiers[1].holds_gb - (wanted - hbm)).abs() < 1e-3);
+    assert_eq!(c.tiers[2].holds_gb, 0.0);
+    assert_eq!(c.deepest_tier.as_deref(), Some("host-dram"));
+    let step = (70e9 + hbm * 1e9) / (8.0 * 3.35e12) + (wanted - hbm) * 1e9 / (8.0 * 64e9);
+    assert!((c.decode_tokens_per_s_spilled - 32.0 / step).abs() < 0.01);
+    assert!((c.decode_tokens_per_s_spilled - 19.56).abs() < 0.01);
+    assert_eq!(c.better, "fit batch to HBM");
+    // Its owned $/Mtok: 8 GPUs x $/GPU-h / (tok/s x 3600) x 1e6 (host DRAM is not priced).
+    let rate = r.cost.models[0].owned_usd_per_gpu_hour_at_full_use.unwrap();
+    // (tok/s is printed to 0.01 and the rate to 0.001 $: agree to 0.1 %).
+    let usd = 8.0 * rate / (32.0 / step * 3600.0) * 1e6;
+    let got = c.usd_per_million_tokens_spilled.unwrap();
+    assert!((got - usd).abs() < 1e-3 * usd, "{got} vs {usd}");
+}

@@ -185,7 +185,8 @@ pub fn build_demand(
     fabric: &Fabric,
     catalog: &Catalog,
 ) -> (Option<Demand>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+    // Arrival and duration fields (replay input), checked here so every command sees them.
+    let mut diags = super::arrivals::timings(&raw).1;
     let classes = raw.priority_classes;
     let mut weights = Weights::default();
     let w0 = Least::AtLeast(0.0);
@@ -957,7 +958,9 @@ fn model_memory_gib(spec: &RawModelSpec) -> f64 {
         * b
         * spec.context_tokens as f64
         * spec.concurrent_sequences as f64;
-    (weights + kv) * 1.1 / (1u64 << 30) as f64
+    // 10 % headroom for activations and the runtime; the same HBM working set as the report's
+    // context tiers (`report::tokens`).
+    crate::report::tokens::hbm_working_set_bytes(weights, kv, 1.0, 0.1) / (1u64 << 30) as f64
 }
 
 /// The unit a replica needing `gib` of GPU memory takes on model `gm` (`gpn` GPUs per node):

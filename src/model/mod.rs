@@ -4,6 +4,7 @@
 //! these types. Entities refer to each other by typed indices (`NodeId`, `SwitchId`, ...) into
 //! the vectors of [`Fabric`]; names are kept for output only.
 
+pub mod admission;
 pub mod cost;
 pub mod demand;
 pub mod plan;

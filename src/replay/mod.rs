@@ -17,6 +17,7 @@ pub mod experiment;
 pub mod fabplan;
 pub mod fgd;
 pub mod frag;
+pub mod offline;
 pub mod output;
 pub mod packing;
 pub mod random;

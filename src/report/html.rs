@@ -745,6 +745,36 @@ pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> St
                         text(&x.context_tier),
                     ]).collect(),
                 ))
+                @if !t.context.is_empty() {
+                    h3 { "Context tiers" }
+                    (table(
+                        &["model", "GPU model", "tier", "capacity GB", "read GB/s/GPU", "$/GB-month", "holds GB"],
+                        t.context.iter().flat_map(|c| c.tiers.iter().map(move |x| vec![
+                            text(c.workload.clone().unwrap_or_else(|| t.model.clone())),
+                            text(&c.gpu_model),
+                            text(&x.tier),
+                            text(readable(x.capacity_gb_per_replica)),
+                            text(readable(x.read_gb_per_s_per_gpu)),
+                            text(format!("{:.4}", x.usd_per_gb_month)),
+                            text(readable(x.holds_gb)),
+                        ])).collect(),
+                    ))
+                    (table(
+                        &["model", "GPU model", "sequences", "KV GB", "deepest tier", "tok/s fit HBM", "tok/s spilled", "$/Mtok fit HBM", "$/Mtok spilled", "better"],
+                        t.context.iter().map(|c| vec![
+                            text(c.workload.clone().unwrap_or_else(|| t.model.clone())),
+                            text(&c.gpu_model),
+                            text(c.wanted_sequences.to_string()),
+                            text(readable(c.kv_wanted_gb)),
+                            text(c.deepest_tier.clone().unwrap_or_else(|| "-".into())),
+                            text(readable(c.decode_tokens_per_s_fit_hbm)),
+                            text(readable(c.decode_tokens_per_s_spilled)),
+                            text(c.usd_per_million_tokens_fit_hbm.map(readable).unwrap_or_else(|| "-".into())),
+                            text(c.usd_per_million_tokens_spilled.map(readable).unwrap_or_else(|| "-".into())),
+                            text(&c.better),
+                        ]).collect(),
+                    ))
+                }
                 @if let Some(fl) = &r.what_if.failure {
                     h2 { "What-if: " (fl.target) }
                     p {

@@ -483,6 +483,80 @@ pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
                 .collect::<Vec<_>>(),
         );
     }
+    if !t.context.is_empty() {
+        let name = |c: &super::ContextPlan| c.workload.clone().unwrap_or_else(|| t.model.clone());
+        let _ = writeln!(
+            o,
+            "Context tiers (KV of the wanted sequences per replica):\n"
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "model",
+                "GPU model",
+                "tier",
+                "capacity GB",
+                "read GB/s/GPU",
+                "$/GB-month",
+                "holds GB",
+            ],
+            &t.context
+                .iter()
+                .flat_map(|c| {
+                    c.tiers.iter().map(move |x| {
+                        vec![
+                            name(c),
+                            c.gpu_model.clone(),
+                            x.tier.clone(),
+                            format!("{:.1}", x.capacity_gb_per_replica),
+                            format!("{:.1}", x.read_gb_per_s_per_gpu),
+                            format!("{:.4}", x.usd_per_gb_month),
+                            format!("{:.1}", x.holds_gb),
+                        ]
+                    })
+                })
+                .collect::<Vec<_>>(),
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "model",
+                "GPU model",
+                "seqs",
+                "KV GB",
+                "deepest tier",
+                "tok/s fit HBM",
+                "tok/s spilled",
+                "$/Mtok fit HBM",
+                "$/Mtok spilled",
+                "better",
+            ],
+            &t.context
+                .iter()
+                .map(|c| {
+                    vec![
+                        name(c),
+                        c.gpu_model.clone(),
+                        c.wanted_sequences.to_string(),
+                        format!("{:.1}", c.kv_wanted_gb),
+                        c.deepest_tier.clone().unwrap_or_else(|| "-".into())
+                            + if c.unplaced_gb > 0.0 {
+                                " (+ beyond every tier)"
+                            } else {
+                                ""
+                            },
+                        format!("{:.1}", c.decode_tokens_per_s_fit_hbm),
+                        format!("{:.1}", c.decode_tokens_per_s_spilled),
+                        opt(c.usd_per_million_tokens_fit_hbm, 3),
+                        opt(c.usd_per_million_tokens_spilled, 3),
+                        c.better.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     for n in &t.notes {
         let _ = writeln!(o, "- {n}");
     }
