@@ -5,6 +5,7 @@
 
 mod common;
 
+use fabplan::replay::experiment::{self, Options, Sampling};
 use fabplan::replay::frag::{task_frag, TypicalPod, Workload};
 use fabplan::replay::{
     policy, Cluster, NodeSpec, NodeState, Placement, PodSpec, Rng, State, MILLI, POLICY_NAMES,
@@ -163,6 +164,89 @@ fn the_fast_fragmentation_sum_is_the_definition() {
             (fast - by_def).abs() < 1e-6,
             "{left:?} cpu {cpu}: {fast} vs {by_def}"
         );
+    }
+}
+
+#[test]
+fn ties_go_to_the_runs_node_order() {
+    // Three identical empty nodes: a CPU-only pod changes no node's fragmentation against a
+    // GPU workload with little CPU, so FGD scores 50 everywhere (and packing and clustering
+    // 0, best fit the same). The authors' simulator gives such ties to the node of smallest
+    // name, names prefixed by a per-seed random index: here the rank order n1, n2, n0.
+    let cluster = Cluster {
+        models: vec!["G2".into()],
+        nodes: vec![
+            node("n0", 0, 8, 64000),
+            node("n1", 0, 8, 64000),
+            node("n2", 0, 8, 64000),
+        ],
+    };
+    let w = half_and_whole();
+    let cpu_only = pod(0, 0, 8000);
+    let mut state = State::new(&cluster);
+    assert_eq!(state.tie_rank, vec![0, 1, 2]);
+    state.tie_rank = vec![2, 0, 1];
+    for name in ["fgd", "bestfit", "packing", "clustering", "dotprod"] {
+        assert_eq!(
+            choose(name, &cluster, &state, &w, &cpu_only).node,
+            1,
+            "{name}"
+        );
+    }
+    // FGD keeps filling n1 while its CPU still leaves room for the typical tasks (1000
+    // milli-CPU each); a random tie would have spread the pods over the three nodes.
+    let mut pol = policy("fgd", &cluster, &w).unwrap();
+    let mut rng = Rng::new(1);
+    let mut went = Vec::new();
+    for _ in 0..9 {
+        let p = pol.place(&state, &cpu_only, &mut rng).expect("fits");
+        state.place(&cpu_only, &p);
+        pol.changed(&state, p.node);
+        went.push(p.node);
+    }
+    // After 7 pods n1 has 8000 milli-CPU left; the 8th would leave none for any typical
+    // task (n1's fragmentation 0 -> all 8000 free thousandths), so it goes to n2 (no change).
+    assert_eq!(went, vec![1, 1, 1, 1, 1, 1, 1, 2, 2]);
+    // A drawn order is a permutation, the same for the same seed.
+    let a = State::new(&cluster).with_tie_order(42).tie_rank;
+    let mut sorted = a.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![0, 1, 2]);
+    assert_eq!(a, State::new(&cluster).with_tie_order(42).tie_rank);
+}
+
+#[test]
+fn inflated_sample_is_the_list_shuffled_then_copies() {
+    // The simulator's TunePodsByNodeTotalResource: every pod once in a random order, then
+    // copies appended until the next one's per-GPU share would pass 130% of 10 GPUs.
+    let pods = vec![pod(8, MILLI, 1000), pod(1, 500, 1000), pod(0, 0, 1000)];
+    let opts = Options {
+        policies: vec!["fgd".into()],
+        seeds: vec![42],
+        max_pct: 130,
+        step_pct: 5,
+        sampling: Sampling::Inflate,
+        popularity: 0.95,
+    };
+    for seed in 42..52 {
+        let order = experiment::sample(&pods, 10 * MILLI as u64, &opts, seed);
+        let mut first: Vec<usize> = order[..3].to_vec();
+        first.sort_unstable();
+        assert_eq!(first, vec![0, 1, 2], "seed {seed}");
+        let milli = |o: &[usize]| o.iter().map(|&k| pods[k].total_gpu_milli()).sum::<u64>();
+        let total = milli(&order);
+        let target = 13 * MILLI as u64;
+        // The last copy passed the test on its per-GPU share (an 8-GPU copy may pass the
+        // target by up to 7 GPUs), and the refused one would have passed it.
+        if order.len() > 3 {
+            let last = &pods[*order.last().unwrap()];
+            assert!(total - last.total_gpu_milli() + last.gpu_milli as u64 <= target);
+        }
+        assert!(
+            total + 500 > target || total + MILLI as u64 > target,
+            "seed {seed}"
+        );
+        assert!(total > target - MILLI as u64, "seed {seed}: {total}");
     }
 }
 

@@ -38,8 +38,8 @@ pub enum ReplayFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SamplingArg {
-    /// The simulator's: every pod of the list, plus copies drawn with replacement up to the
-    /// target, shuffled.
+    /// The simulator's: every pod of the list in a random order, then copies drawn with
+    /// replacement up to the target.
     Inflate,
     /// Pods drawn with replacement until the target is reached.
     Replacement,

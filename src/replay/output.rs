@@ -273,7 +273,7 @@ pub fn human(doc: &Document) -> String {
                 options.seeds.len(),
                 options.seeds.first().copied().unwrap_or(0),
                 match options.sampling {
-                    experiment::Sampling::Inflate => "the list plus copies drawn with replacement, shuffled",
+                    experiment::Sampling::Inflate => "the list shuffled, then copies drawn with replacement",
                     experiment::Sampling::Replacement => "drawn with replacement",
                 },
                 options.max_pct,
