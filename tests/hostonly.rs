@@ -2,7 +2,7 @@
 //! a host-only replica is its tenant's work on its node, so a dedicated tenant's replica
 //! makes the node that tenant's and a dedicated tenant's GPU work never lands beside another
 //! tenant's host-only replica. Both solvers, each plan verified (and checked with
-//! `plan::verify_host`, which `verify` does not call yet).
+//! `plan::verify_host`, which `verify` calls for FP860).
 
 mod common;
 
@@ -196,8 +196,8 @@ workloads:
     }
 }
 
-/// `verify_host` flags what `verify` cannot see yet: a hand-written plan with tenant `o`'s
-/// host-only pod on the node of the dedicated tenant's GPU work.
+/// A hand-written plan with tenant `o`'s host-only pod on the node of the dedicated tenant's
+/// GPU work: `verify_host` finds the node, and `verify` reports it as FP860.
 #[test]
 fn verify_host_flags_a_pod_on_a_dedicated_node() {
     let f = fabric(1);
@@ -223,4 +223,9 @@ workloads:
         verify_host::dedicated_conflicts(&d, &node_tenants(&f, &d, &doc)),
         [0]
     );
+    let codes: Vec<&str> = plan::verify::verify(&f, &d, &doc)
+        .iter()
+        .map(|x| x.code)
+        .collect();
+    assert_eq!(codes, ["FP860"]);
 }

@@ -256,7 +256,13 @@ pub fn verify(fabric: &Fabric, demand: &Demand, plan: &PlanDocument) -> Vec<Diag
         check_gpu(&cx, g, hs, gpu_at, layouts.get(&g), mem, &mut out);
     }
     check_host_capacity(&cx, &tally, &mut out);
-    let gpu_use = GpuUse::of(&cx, &tally.holders);
+    let mut gpu_use = GpuUse::of(&cx, &tally.holders);
+    // Host-only replicas are their tenant's work on their node too (dedicated-node, FP860);
+    // a node that holds only host work points at its host entry.
+    super::verify_host::add_host_tenants(demand, plan, &cx.node_by_name, &mut gpu_use.node_tenants);
+    for (&n, &at) in &tally.node_at {
+        gpu_use.node_at.entry(n).or_insert(at);
+    }
     check_dedicated_nodes(&cx, &gpu_use, &mut out);
     check_rack_power(&cx, &gpu_use, &mut out);
     check_tenant_limits(demand, &tally, &mut out);
