@@ -1399,6 +1399,10 @@ pub fn solve_and_name(
             "balanced packing (objective {:?})",
             packed.as_ref().map(|r| r.objective)
         ));
+        // `None` only when its share of the deadline ran out: the deadline cut the search
+        // (the plan may be far below what packing would have given: `time-limit`, not
+        // `feasible`).
+        cut |= packed.is_none();
         named.extend(packed);
     }
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
