@@ -17,7 +17,7 @@ use good_lp::{
     constraint, variable, Constraint, Expression, ProblemVariables, SolverModel, Variable,
 };
 
-use super::milp::{add, maximal_patterns, tenant_rows};
+use super::rows::{add, maximal_patterns, tenant_rows};
 use super::state::{chunks, comm_penalty, usd_per_hour, Geometry, State};
 use crate::model::demand::{Demand, Level, Unit};
 

@@ -14,6 +14,7 @@ pub mod milp;
 pub mod output;
 pub mod pack;
 pub mod relax;
+mod rows;
 pub mod state;
 pub mod verify;
 pub mod verify_host;

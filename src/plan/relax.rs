@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use good_lp::solvers::highs::highs;
 use good_lp::{constraint, variable, Expression, ProblemVariables, SolverModel, Variable};
 
-use super::milp::tenant_rows;
+use super::rows::tenant_rows;
 use super::state::{chunks, comm_penalty, evaluate, unit_equiv, usd_per_hour, Geometry};
 use super::state::{GpuUse, State};
 use super::Current;
