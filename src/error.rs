@@ -90,9 +90,8 @@ impl InputError {
         message: impl Into<String>,
     ) -> Self {
         let span = span.map(|r| {
-            let start = r.start.min(text.len());
-            let end = r.end.clamp(start, text.len());
-            miette::SourceSpan::from(start..end)
+            let s = crate::source::clamped_span(text, r);
+            miette::SourceSpan::new(s.start.into(), s.len)
         });
         InputError {
             code,

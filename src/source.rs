@@ -164,6 +164,23 @@ pub fn location_span(loc: &Location) -> Span {
     }
 }
 
+/// The byte span of a parser location, `None` when it has none (a value read through a
+/// visitor or another deserializer).
+pub fn known_location_span(loc: &Location) -> Option<Span> {
+    loc.span().byte_offset().map(|_| location_span(loc))
+}
+
+/// A byte range of `text` as a span, clamped to the text (an offset past the end points at
+/// the end): byte offsets become spans here and in the functions above, nowhere else.
+pub fn clamped_span(text: &str, range: std::ops::Range<usize>) -> Span {
+    let start = range.start.min(text.len());
+    let end = range.end.clamp(start, text.len());
+    Span {
+        start,
+        len: end - start,
+    }
+}
+
 /// The byte span of a spanned value: where it is written (for an alias, the alias site).
 pub fn span_of<T>(value: &Spanned<T>) -> Span {
     location_span(&value.referenced)

@@ -137,10 +137,7 @@ struct RawFile {
 }
 
 fn byte_range(loc: &Location) -> Option<Range<usize>> {
-    let span = loc.span();
-    let start = span.byte_offset()? as usize;
-    let len = span.byte_len().unwrap_or(0) as usize;
-    Some(start..start + len.max(1))
+    crate::source::known_location_span(loc).map(|s| s.start..s.start + s.len.max(1))
 }
 
 fn line_of(text: &str, loc: &Location) -> usize {
