@@ -123,7 +123,7 @@ fn with_plan() -> ReportOptions {
     let f = loaded.fabric.unwrap();
     let (_, plan, _) = fabplan::load::state::read_state(&path(PLAN), &f).expect("plan is valid");
     ReportOptions {
-        usage: Some(report::usage::from_document(&plan, &f)),
+        usage: Some(fabplan::load::usage::from_document(&plan, &f)),
         ..Default::default()
     }
 }

@@ -53,7 +53,7 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         Some(d) => Some(super::inputs::load_demand(d, &f)?),
         None => None,
     };
-    let usage = report::usage::from_document(&plan, &f);
+    let usage = crate::load::usage::from_document(&plan, &f);
     let options = ReportOptions {
         pricing: super::inputs::pricing(&args.cost, None)?,
         utilization: None,
@@ -190,7 +190,7 @@ fn fleet(
     r: &report::Report,
     plan: &crate::schema::plan::PlanDocument,
     demand: Option<&crate::model::demand::Demand>,
-    usage: &report::usage::Usage,
+    usage: &crate::model::usage::Usage,
     intake: &Intake,
     serve: &BTreeMap<String, String>,
     args: &MeterArgs,

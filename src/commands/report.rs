@@ -21,7 +21,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<Outcome> {
             super::inputs::report(&diags, &file, &none, super::inputs::DiagStyle::Human);
             Error::InputRejected { count: 1 }
         })?;
-        options.usage = Some(report::usage::from_document(&plan, &f));
+        options.usage = Some(crate::load::usage::from_document(&plan, &f));
     }
     if let Some(d) = &args.demand {
         options.demand = Some(super::inputs::load_demand(d, &f)?);

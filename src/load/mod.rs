@@ -10,6 +10,7 @@ pub mod demand;
 mod fabric;
 mod intent;
 pub mod state;
+pub mod usage;
 
 use std::path::Path;
 

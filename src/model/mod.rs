@@ -8,6 +8,7 @@ pub mod admission;
 pub mod cost;
 pub mod demand;
 pub mod plan;
+pub mod usage;
 
 use std::collections::BTreeMap;
 

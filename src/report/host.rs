@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::model::demand::{Demand, Unit};
 use crate::model::Fabric;
 
-use super::usage::Usage;
+use crate::model::usage::Usage;
 
 /// What the plan's replicas take of the nodes' CPU and memory.
 #[derive(Debug, Clone, Serialize, PartialEq)]

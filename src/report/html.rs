@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::render::readable;
-use super::usage::Usage;
 use super::*;
+use crate::model::usage::Usage;
 use crate::model::Fabric;
 use crate::util::compress_hostlist;
 

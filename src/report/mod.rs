@@ -14,7 +14,6 @@ pub mod pricing;
 pub mod render;
 pub mod stranded;
 pub mod tokens;
-pub mod usage;
 
 use std::collections::{BTreeMap, BTreeSet};
 

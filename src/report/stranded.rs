@@ -27,11 +27,11 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::usage::Usage;
 use super::{level_name, node_model, r3};
 use crate::fabric::levels::Levels;
 use crate::mig::{check_layout, Placement, Rules};
 use crate::model::demand::{Demand, Isolation, Unit, Workload};
+use crate::model::usage::Usage;
 use crate::model::*;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
