@@ -8,6 +8,7 @@ use crate::cli::output::emit;
 use crate::cli::whatif::{WhatIfArgs, WhatIfFormat, WhatIfSolver};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::model::GpuId;
 use crate::plan::{self, PlanOptions, SolverChoice};
 use crate::source::Provenance;
 use crate::whatif;
@@ -61,12 +62,12 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
     let degraded = whatif::degrade(&fabric, &impact);
     let (kept, displaced) = whatif::carry_over(&fabric, &demand, &impact, &current, &degraded);
     // Partially frozen work is reported with the displaced, replica by replica.
-    let survivors: Vec<(String, Vec<u32>)> = kept
+    let survivors: Vec<(String, Vec<GpuId>)> = kept
         .running
         .iter()
         .filter(|(n, _)| !kept.partial.contains(*n))
         .map(|(n, a)| {
-            let mut g: Vec<u32> = a.iter().map(|x| x.gpu).collect();
+            let mut g: Vec<GpuId> = a.iter().map(|x| x.gpu).collect();
             g.sort_unstable();
             g.dedup();
             (n.clone(), g)

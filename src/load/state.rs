@@ -16,12 +16,12 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::mig::{self, MigTable, Placement, ProfileIdx};
 use crate::model::plan::{Assignment, Current, Hold};
-use crate::model::Fabric;
+use crate::model::{Fabric, GpuId};
 use crate::schema::plan::{DemandProbe, PlanAssignment, PlanDocument};
 use crate::source::{self, SourceFile};
 
-/// GPU name (`node/index`) -> global GPU index.
-pub fn gpu_index(fabric: &Fabric) -> BTreeMap<String, u32> {
+/// GPU name (`node/index`) -> the fabric's GPU id.
+pub fn gpu_index(fabric: &Fabric) -> BTreeMap<String, GpuId> {
     fabric
         .gpus
         .iter()
@@ -29,15 +29,15 @@ pub fn gpu_index(fabric: &Fabric) -> BTreeMap<String, u32> {
         .map(|(i, g)| {
             (
                 format!("{}/{}", fabric.nodes[g.node.index()].name, g.index),
-                i as u32,
+                GpuId::from_index(i),
             )
         })
         .collect()
 }
 
 /// The MIG table of GPU `gpu`'s model (the fabric's own models first), if it has one.
-fn mig_table(fabric: &Fabric, gpu: u32) -> Option<&MigTable> {
-    let node = fabric.gpus[gpu as usize].node;
+fn mig_table(fabric: &Fabric, gpu: GpuId) -> Option<&MigTable> {
+    let node = fabric.gpus[gpu.index()].node;
     let model = &fabric.template_of(node).gpu_model;
     fabric
         .gpu_model(model)
@@ -59,7 +59,7 @@ pub fn parse_instance_on(table: Option<&MigTable>, text: &str) -> Option<Placeme
     Some(Placement { profile: p, start })
 }
 
-fn parse_instance(fabric: &Fabric, gpu: u32, text: &str) -> Option<Placement> {
+fn parse_instance(fabric: &Fabric, gpu: GpuId, text: &str) -> Option<Placement> {
     parse_instance_on(mig_table(fabric, gpu), text)
 }
 
@@ -118,7 +118,7 @@ pub fn read_state(
 }
 
 /// Help for a GPU name the fabric does not have: the node's GPU range when the node exists.
-fn unknown_gpu_help(fabric: &Fabric, names: &BTreeMap<String, u32>, gpu: &str) -> String {
+fn unknown_gpu_help(fabric: &Fabric, names: &BTreeMap<String, GpuId>, gpu: &str) -> String {
     let node = gpu.rsplit_once('/').map(|(n, _)| n).unwrap_or(gpu);
     match fabric.nodes.iter().position(|n| n.name == node) {
         Some(n) => {
@@ -143,8 +143,8 @@ fn unknown_gpu_help(fabric: &Fabric, names: &BTreeMap<String, u32>, gpu: &str) -
 
 /// Help for a MIG instance `word` a GPU does not offer: the starts its profile allows, or
 /// the model's profiles.
-fn bad_instance_help(fabric: &Fabric, gpu: u32, word: &str) -> String {
-    let node = fabric.gpus[gpu as usize].node;
+fn bad_instance_help(fabric: &Fabric, gpu: GpuId, word: &str) -> String {
+    let node = fabric.gpus[gpu.index()].node;
     let model = &fabric.template_of(node).gpu_model;
     let table = fabric
         .gpu_model(model)
@@ -194,7 +194,7 @@ fn word_span(value: &Spanned<String>, index: usize, len: usize) -> Option<Span> 
 /// One assignment read and checked: the GPU, what it holds, and where it was written.
 struct Booking<'a> {
     owner: &'a str,
-    gpu: u32,
+    gpu: GpuId,
     hold: Hold,
     at: &'a PlanAssignment,
 }
@@ -203,7 +203,7 @@ struct Booking<'a> {
 fn read_assignments<'a>(
     list: &'a [PlanAssignment],
     fabric: &Fabric,
-    names: &BTreeMap<String, u32>,
+    names: &BTreeMap<String, GpuId>,
     owner: &'a str,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Booking<'a>> {
@@ -372,7 +372,7 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
     }
     check_bookings(&bookings, fabric, &mut diags);
     check_host_use(&host_use, fabric, &mut diags);
-    let mut listed: BTreeMap<u32, &Spanned<String>> = BTreeMap::new();
+    let mut listed: BTreeMap<GpuId, &Spanned<String>> = BTreeMap::new();
     for g in &doc.gpus {
         let Some(&id) = names.get(&g.gpu.value) else {
             diags.push(
@@ -500,7 +500,7 @@ pub fn check_layout_at(
 /// MIG instances and shares on one GPU, shares above one GPU, an instance given twice),
 /// and FP811 for instances held without a listed layout that no layout can hold together.
 fn check_bookings(bookings: &[Booking], fabric: &Fabric, diags: &mut Vec<Diagnostic>) {
-    let mut per_gpu: BTreeMap<u32, Vec<&Booking>> = BTreeMap::new();
+    let mut per_gpu: BTreeMap<GpuId, Vec<&Booking>> = BTreeMap::new();
     for b in bookings {
         per_gpu.entry(b.gpu).or_default().push(b);
     }

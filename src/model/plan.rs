@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mig::Placement;
+use crate::model::GpuId;
 
 /// What a workload holds on one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,10 +16,10 @@ pub enum Hold {
     Share(u16),
 }
 
-/// One GPU (global index into `Fabric::gpus`) and what is held on it.
+/// One GPU (the fabric's `GpuId`, an index into `Fabric::gpus`) and what is held on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Assignment {
-    pub gpu: u32,
+    pub gpu: GpuId,
     pub hold: Hold,
 }
 
@@ -28,7 +29,7 @@ pub struct Current {
     /// Running workloads (by name; a name may be absent from the demand) and their GPUs.
     pub running: BTreeMap<String, Vec<Assignment>>,
     /// Current MIG layouts by GPU.
-    pub mig: BTreeMap<u32, Vec<Placement>>,
+    pub mig: BTreeMap<GpuId, Vec<Placement>>,
     /// Partially frozen workloads (what-if: replicas lost with a failed node): `running`
     /// lists only their surviving replicas. Under `--freeze` those stay exactly where they
     /// are and the missing replicas are placed like any replica; a plan from `--current`

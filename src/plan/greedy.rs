@@ -64,7 +64,7 @@ fn order_by(demand: &Demand, current: &Current, by_priority: bool) -> Vec<usize>
 pub(crate) fn restore_layouts(st: &mut State, current: &Current, demand: &Demand) {
     let _ = demand;
     for (&g, pl) in &current.mig {
-        if st.gpus[g as usize] == GpuUse::Free {
+        if st.gpus[g.index()] == GpuUse::Free {
             // Group: the group of the first running workload on the GPU, else shared group 0.
             let group = current
                 .running
@@ -126,7 +126,7 @@ pub fn run_greedy_until(
                 .values()
                 .sum();
             st.replica_target[w] = have.min(full);
-            let nodes: Vec<u32> = keep.iter().map(|a| geo.gpu_node[a.gpu as usize]).collect();
+            let nodes: Vec<u32> = keep.iter().map(|a| geo.node_of(a.gpu)).collect();
             let r = st.place(w, &|n| nodes.contains(&n), keep);
             if r.is_ok() && st.assignments[w] != *keep {
                 st.remove(w);
@@ -161,10 +161,7 @@ pub fn run_greedy_until(
                 r
             }
         } else if freeze && !prefer.is_empty() {
-            let nodes: Vec<u32> = prefer
-                .iter()
-                .map(|a| geo.gpu_node[a.gpu as usize])
-                .collect();
+            let nodes: Vec<u32> = prefer.iter().map(|a| geo.node_of(a.gpu)).collect();
             let r = st.place(w, &|n| nodes.contains(&n), &prefer);
             if r.is_ok() && st.assignments[w] != prefer {
                 st.remove(w);

@@ -29,7 +29,7 @@ use super::state::{
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
-use crate::model::TenantId;
+use crate::model::{GpuId, TenantId};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -335,7 +335,7 @@ impl<'a> Builder<'a> {
         let geo = self.geo;
         let mut m = BTreeMap::new();
         for a in &self.warm.assignments[w] {
-            let p = geo.nodes[geo.gpu_node[a.gpu as usize] as usize].pool as usize;
+            let p = geo.nodes[geo.node_of(a.gpu) as usize].pool as usize;
             *m.entry(p).or_insert(0) += 1;
         }
         m
@@ -609,10 +609,10 @@ impl<'a> Builder<'a> {
                 }
             }
             let mut any = Expression::from(0.0);
-            let warm_gpus: Vec<u32> = warm.assignments[w].iter().map(|x| x.gpu).collect();
+            let warm_gpus: Vec<GpuId> = warm.assignments[w].iter().map(|x| x.gpu).collect();
             let warm_dom = (!warm_gpus.is_empty()
                 && super::state::tightest_level(geo, &warm_gpus) <= level)
-                .then(|| geo.nodes[geo.gpu_node[warm_gpus[0] as usize] as usize].domain[lvl]);
+                .then(|| geo.nodes[geo.node_of(warm_gpus[0]) as usize].domain[lvl]);
             let whole_nodes = models.len() == 1
                 && my
                     .iter()
@@ -878,7 +878,7 @@ impl<'a> Builder<'a> {
                     .iter()
                     .flat_map(|&n| geo.node_gpus(n))
                     .filter(|&g| {
-                        matches!(&warm.gpus[g as usize], GpuUse::Mig { group, layout }
+                        matches!(&warm.gpus[g.index()], GpuUse::Mig { group, layout }
                             if *group == grp
                                 && layout.iter().map(|x| x.0).eq(l.placements.iter().copied()))
                     })
@@ -922,7 +922,7 @@ impl<'a> Builder<'a> {
                 .iter()
                 .flat_map(|&n| geo.node_gpus(n))
                 .filter(|&g| {
-                    matches!(&warm.gpus[g as usize], GpuUse::Shared { members }
+                    matches!(&warm.gpus[g.index()], GpuUse::Shared { members }
                         if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant] == sg))
                 })
                 .count();
@@ -1634,7 +1634,7 @@ fn name_solution(
         let mut left = n;
         for &node in &pool.nodes {
             for g in geo.node_gpus(node) {
-                if left > 0 && st.gpus[g as usize] == GpuUse::Free {
+                if left > 0 && st.gpus[g.index()] == GpuUse::Free {
                     st.preconfigure(g, grp, &layout);
                     left -= 1;
                 }
@@ -1700,7 +1700,7 @@ fn name_solution(
             .iter()
             .flat_map(|&p| geo.pools[p].nodes.iter().copied())
             .collect();
-        scope.extend(prefer.iter().map(|a| geo.gpu_node[a.gpu as usize]));
+        scope.extend(prefer.iter().map(|a| geo.node_of(a.gpu)));
         scope.sort_unstable();
         scope.dedup();
         st.scope = Some(scope);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::state::{Assignment, Geometry, GpuUse, Hold};
 use super::{Current, PlanOptions, PlanResult};
 use crate::model::demand::Demand;
-use crate::model::WorkloadId;
+use crate::model::{GpuId, WorkloadId};
 use crate::schema::plan::{
     unspanned, Eviction, Move, NewPlacement, ObjectiveTerms, PlanAssignment, PlanDiff,
     PlanDocument, PlanGpu, PlanHost, PlanWorkload, Repartition, Summary, TenantCosts,
@@ -21,8 +21,8 @@ fn r6(x: f64) -> f64 {
     }
 }
 
-fn hold_doc(geo: &Geometry, gpu: u32, h: Hold) -> PlanAssignment {
-    let name = geo.gpu_names[gpu as usize].clone();
+fn hold_doc(geo: &Geometry, gpu: GpuId, h: Hold) -> PlanAssignment {
+    let name = geo.gpu_names[gpu.index()].clone();
     let (instance, gpu_milli) = match h {
         Hold::Whole => (None, None),
         Hold::Mig(p) => {
@@ -46,7 +46,7 @@ fn hold_doc(geo: &Geometry, gpu: u32, h: Hold) -> PlanAssignment {
     }
 }
 
-pub fn layout_text(geo: &Geometry, gpu: u32, u: &GpuUse) -> Option<String> {
+pub fn layout_text(geo: &Geometry, gpu: GpuId, u: &GpuUse) -> Option<String> {
     match u {
         GpuUse::Mig { layout, .. } => {
             let t = geo.models[geo.model_of_gpu(gpu)].mig.as_ref()?;
@@ -126,7 +126,7 @@ pub fn document(
                 o.reason = r.reasons[w].clone();
             }
             if wl.gang.is_some() {
-                let gpus: Vec<u32> = r.assignments[w].iter().map(|a| a.gpu).collect();
+                let gpus: Vec<GpuId> = r.assignments[w].iter().map(|a| a.gpu).collect();
                 o.topology = Some(
                     super::state::tightest_level(geo, &gpus)
                         .as_str()
@@ -185,8 +185,8 @@ pub fn document(
     }
     let mut gpus = Vec::new();
     for (g, u) in r.gpus.iter().enumerate() {
-        let g = g as u32;
-        let name = &geo.gpu_names[g as usize];
+        let g = GpuId::from_index(g);
+        let name = &geo.gpu_names[g.index()];
         let wname = |w: WorkloadId| d.workloads[w.index()].name.clone();
         let entry = |mode: &str, mig: Option<String>, used: Option<u32>, ws: Vec<String>| PlanGpu {
             gpu: unspanned(name.clone()),
@@ -260,7 +260,7 @@ pub fn document(
 pub fn diff(geo: &Geometry, d: &Demand, r: &PlanResult, cur: &Current) -> PlanDiff {
     let names = |a: &[Assignment]| -> Vec<String> {
         a.iter()
-            .map(|x| geo.gpu_names[x.gpu as usize].clone())
+            .map(|x| geo.gpu_names[x.gpu.index()].clone())
             .collect()
     };
     let mut out = PlanDiff::default();
@@ -302,10 +302,10 @@ pub fn diff(geo: &Geometry, d: &Demand, r: &PlanResult, cur: &Current) -> PlanDi
         }
     }
     // Re-partitions: a GPU whose MIG layout changes, or which enters/leaves MIG while used.
-    let mut gpus: Vec<u32> = cur.mig.keys().copied().collect();
+    let mut gpus: Vec<GpuId> = cur.mig.keys().copied().collect();
     for (g, u) in r.gpus.iter().enumerate() {
         if matches!(u, GpuUse::Mig { .. }) {
-            gpus.push(g as u32);
+            gpus.push(GpuId::from_index(g));
         }
     }
     gpus.sort_unstable();
@@ -315,7 +315,7 @@ pub fn diff(geo: &Geometry, d: &Demand, r: &PlanResult, cur: &Current) -> PlanDi
             .mig
             .get(&g)
             .map(|pl| pl.iter().map(|p| (p.profile, p.start)).collect::<Vec<_>>());
-        let after = match &r.gpus[g as usize] {
+        let after = match &r.gpus[g.index()] {
             GpuUse::Mig { layout, .. } => Some(
                 layout
                     .iter()
@@ -325,8 +325,8 @@ pub fn diff(geo: &Geometry, d: &Demand, r: &PlanResult, cur: &Current) -> PlanDi
             GpuUse::Free => continue,
             _ => None,
         };
-        let gpu = geo.gpu_names[g as usize].clone();
-        let to = layout_text(geo, g, &r.gpus[g as usize]);
+        let gpu = geo.gpu_names[g.index()].clone();
+        let to = layout_text(geo, g, &r.gpus[g.index()]);
         if before == after
             || (before.is_none() && !cur.running.values().any(|a| a.iter().any(|x| x.gpu == g)))
         {

@@ -17,6 +17,7 @@
 //! sharing, rack power, budgets) is `State::place`, told to use that node and those GPUs.
 
 use crate::model::demand::{Demand, Unit, MILLI_PER_GPU};
+use crate::model::GpuId;
 
 use super::state::{Assignment, Geometry, GpuUse, Hold, State};
 use super::{finish, greedy, Current, PlanResult};
@@ -83,8 +84,8 @@ pub fn pack_order(demand: &Demand, current: &Current) -> Vec<usize> {
 
 /// Free compute of GPU `g` in thousandths for a share of `tenant` needing `mem` MiB of GPU
 /// memory (`None`: the share cannot go there).
-fn share_room(st: &State, g: u32, tenant: usize, mem: u64) -> Option<u32> {
-    match &st.gpus[g as usize] {
+fn share_room(st: &State, g: GpuId, tenant: usize, mem: u64) -> Option<u32> {
+    match &st.gpus[g.index()] {
         GpuUse::Free => Some(MILLI_PER_GPU),
         GpuUse::Shared { members } => {
             let demand = st.demand;
@@ -120,7 +121,7 @@ fn share_room(st: &State, g: u32, tenant: usize, mem: u64) -> Option<u32> {
 fn node_compute_left(st: &State, n: u32) -> f64 {
     st.geo
         .node_gpus(n)
-        .map(|g| match &st.gpus[g as usize] {
+        .map(|g| match &st.gpus[g.index()] {
             GpuUse::Free => 1.0,
             GpuUse::Shared { members } => {
                 (MILLI_PER_GPU - members.iter().map(|x| x.1 as u32).sum::<u32>()) as f64
@@ -179,7 +180,7 @@ fn candidates(
                 }
                 let take: Vec<Assignment> = geo
                     .node_gpus(n)
-                    .filter(|&g| st.gpus[g as usize] == GpuUse::Free)
+                    .filter(|&g| st.gpus[g.index()] == GpuUse::Free)
                     .take(k as usize)
                     .map(|gpu| Assignment {
                         gpu,

@@ -40,6 +40,7 @@ use super::state::{chunks, comm_penalty, evaluate, unit_equiv, usd_per_hour, Geo
 use super::state::{GpuUse, State};
 use super::Current;
 use crate::model::demand::{Demand, Level, Unit};
+use crate::model::GpuId;
 
 /// The fluid relaxation's optimum (`None` when HiGHS finds none in `time_limit`, e.g.
 /// required work that cannot fit even as fractions).
@@ -73,7 +74,7 @@ pub fn fluid_bound(
     let mut whole = vec![0.0f64; nm];
     let mut cap = vec![0.0f64; nm];
     for (g, u) in base.gpus.iter().enumerate() {
-        let m = geo.model_of_gpu(g as u32);
+        let m = geo.model_of_gpu(GpuId::from_index(g));
         match u {
             GpuUse::Free => {
                 whole[m] += 1.0;

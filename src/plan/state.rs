@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::catalog::Catalog;
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
-use crate::model::{Fabric, NvlinkKind, TenantId, Tier, WorkloadId};
+use crate::model::{Fabric, GpuId, NvlinkKind, TenantId, Tier, WorkloadId};
 
 use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_GPU};
 
@@ -16,7 +16,7 @@ use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_G
 pub struct NodeInfo {
     pub model: usize,
     pub gpus: u32,
-    pub first_gpu: u32,
+    pub first_gpu: GpuId,
     pub rack: u32,
     pub pool: u32,
     /// Domain id at each level (`Level as usize`); nvlink domains of HGX boards are per node.
@@ -167,7 +167,7 @@ impl Geometry {
             nodes.push(NodeInfo {
                 model: m,
                 gpus: t.gpus,
-                first_gpu: node.first_gpu.0,
+                first_gpu: node.first_gpu,
                 rack,
                 pool,
                 domain: [nvl, lg, su, 0],
@@ -250,14 +250,19 @@ impl Geometry {
             .collect()
     }
 
-    pub fn model_of_gpu(&self, gpu: u32) -> usize {
-        self.nodes[self.gpu_node[gpu as usize] as usize].model
+    pub fn model_of_gpu(&self, gpu: GpuId) -> usize {
+        self.nodes[self.node_of(gpu) as usize].model
     }
 
-    /// GPUs of `n` as global indices.
-    pub fn node_gpus(&self, n: u32) -> std::ops::Range<u32> {
+    /// The node (index into `nodes`) that holds `gpu`.
+    pub fn node_of(&self, gpu: GpuId) -> u32 {
+        self.gpu_node[gpu.index()]
+    }
+
+    /// GPUs of `n` (the fabric's `GpuId`s; a node's GPUs are consecutive).
+    pub fn node_gpus(&self, n: u32) -> impl Iterator<Item = GpuId> {
         let node = &self.nodes[n as usize];
-        node.first_gpu..node.first_gpu + node.gpus
+        (node.first_gpu.0..node.first_gpu.0 + node.gpus).map(GpuId)
     }
 
     /// Seconds per all-reduce step of `bytes` over `gpus` GPUs whose tightest common domain
@@ -363,7 +368,7 @@ pub fn host_use(
 ) -> BTreeMap<u32, (u64, u64)> {
     let mut gpus: BTreeMap<u32, u32> = BTreeMap::new();
     for a in assignments {
-        *gpus.entry(geo.gpu_node[a.gpu as usize]).or_default() += 1;
+        *gpus.entry(geo.node_of(a.gpu)).or_default() += 1;
     }
     gpus.into_iter()
         .filter_map(|(n, k)| {
@@ -423,7 +428,7 @@ pub fn mig_group(demand: &Demand, tenant: TenantId) -> u32 {
 }
 
 enum Undo {
-    Gpu(u32, GpuUse),
+    Gpu(GpuId, GpuUse),
     Owner(u32, Option<TenantId>),
     Users(u32, Vec<TenantId>),
     /// Host CPU and memory used on a node before a change.
@@ -462,8 +467,8 @@ pub struct State<'a> {
     /// Nodes by (model, free GPUs), for best fit without scanning every node.
     buckets: Vec<Vec<std::collections::BTreeSet<u32>>>,
     /// GPUs ever configured for MIG or time-slicing (may hold stale entries; checked on use).
-    mig_list: Vec<u32>,
-    shared_list: Vec<u32>,
+    mig_list: Vec<GpuId>,
+    shared_list: Vec<GpuId>,
     /// When set, placement looks only at these nodes (sorted): the MILP's pools.
     pub scope: Option<Vec<u32>>,
     journal: Vec<Undo>,
@@ -530,7 +535,7 @@ impl<'a> State<'a> {
         let mut st = State::new(geo, demand);
         for (g, u) in r.gpus.iter().enumerate() {
             if *u != GpuUse::Free {
-                st.set_gpu(g as u32, u.clone());
+                st.set_gpu(GpuId::from_index(g), u.clone());
             }
         }
         for (w, a) in r.assignments.iter().enumerate() {
@@ -539,7 +544,7 @@ impl<'a> State<'a> {
             }
             let t = demand.workloads[w].tenant_id();
             for x in a {
-                st.mark_user(geo.gpu_node[x.gpu as usize], t);
+                st.mark_user(geo.node_of(x.gpu), t);
             }
         }
         for (w, a) in r.assignments.iter().enumerate() {
@@ -569,8 +574,8 @@ impl<'a> State<'a> {
     }
 
     /// Records a GPU that just became MIG or time-sliced (not on every instance change).
-    fn note_kind(&mut self, g: u32, old: &GpuUse) {
-        match (&self.gpus[g as usize], old) {
+    fn note_kind(&mut self, g: GpuId, old: &GpuUse) {
+        match (&self.gpus[g.index()], old) {
             (GpuUse::Mig { .. }, GpuUse::Mig { .. })
             | (GpuUse::Shared { .. }, GpuUse::Shared { .. }) => {}
             (GpuUse::Mig { .. }, _) => self.mig_list.push(g),
@@ -612,7 +617,7 @@ impl<'a> State<'a> {
     }
 
     /// GPUs worth scanning for a free MIG instance or time-slice: the scope's, or the lists.
-    fn configured(&self, mig: bool) -> Vec<u32> {
+    fn configured(&self, mig: bool) -> Vec<GpuId> {
         match &self.scope {
             Some(scope) => scope.iter().flat_map(|&n| self.geo.node_gpus(n)).collect(),
             // Best fit takes the minimum by (free, gpu): order and duplicates do not matter.
@@ -621,11 +626,11 @@ impl<'a> State<'a> {
         }
     }
 
-    fn set_gpu(&mut self, g: u32, new: GpuUse) {
-        let old = std::mem::replace(&mut self.gpus[g as usize], new);
-        let node = self.geo.gpu_node[g as usize];
+    fn set_gpu(&mut self, g: GpuId, new: GpuUse) {
+        let old = std::mem::replace(&mut self.gpus[g.index()], new);
+        let node = self.geo.node_of(g);
         let was_free = old == GpuUse::Free;
-        let is_free = self.gpus[g as usize] == GpuUse::Free;
+        let is_free = self.gpus[g.index()] == GpuUse::Free;
         if was_free && !is_free {
             self.free_gpus[node as usize] -= 1;
             let f = self.free_gpus[node as usize];
@@ -672,11 +677,11 @@ impl<'a> State<'a> {
         while self.journal.len() > mark {
             match self.journal.pop().expect("journal") {
                 Undo::Gpu(g, old) => {
-                    let cur = std::mem::replace(&mut self.gpus[g as usize], old);
-                    let node = self.geo.gpu_node[g as usize];
+                    let cur = std::mem::replace(&mut self.gpus[g.index()], old);
+                    let node = self.geo.node_of(g);
                     let n = &self.geo.nodes[node as usize];
                     let (was_free, is_free) =
-                        (cur == GpuUse::Free, self.gpus[g as usize] == GpuUse::Free);
+                        (cur == GpuUse::Free, self.gpus[g.index()] == GpuUse::Free);
                     let (rack, kw) = (n.rack as usize, n.gpu_kw);
                     if was_free && !is_free {
                         self.free_gpus[node as usize] -= 1;
@@ -973,14 +978,14 @@ impl<'a> State<'a> {
                     .configured(false)
                     .into_iter()
                     .filter(|&g| {
-                        let n = self.geo.gpu_node[g as usize];
+                        let n = self.geo.node_of(g);
                         self.geo.nodes[n as usize].model == m
                             && allow(n)
                             && self.node_open(n, t)
                             && self.share_ok(g, wl.tenant, milli, mem)
                             && self.host_ok(n, need)
                     })
-                    .filter_map(|g| match &self.gpus[g as usize] {
+                    .filter_map(|g| match &self.gpus[g.index()] {
                         GpuUse::Shared { members } => Some(
                             (MILLI_PER_GPU
                                 - members.iter().map(|x| x.1 as u32).sum::<u32>()
@@ -1093,7 +1098,7 @@ impl<'a> State<'a> {
         }
         for a in std::mem::take(&mut self.assignments[w]) {
             let g = a.gpu;
-            let new = match (&self.gpus[g as usize], a.hold) {
+            let new = match (&self.gpus[g.index()], a.hold) {
                 (GpuUse::Whole(_), _) => GpuUse::Free,
                 (GpuUse::Mig { group, layout }, Hold::Mig(p)) => GpuUse::Mig {
                     group: *group,
@@ -1152,10 +1157,10 @@ impl<'a> State<'a> {
         let m = self.geo.nodes[node as usize].model;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         self.take_host(node, need);
-        let gpus: Vec<u32> = self
+        let gpus: Vec<GpuId> = self
             .geo
             .node_gpus(node)
-            .filter(|&g| self.gpus[g as usize] == GpuUse::Free)
+            .filter(|&g| self.gpus[g.index()] == GpuUse::Free)
             .take(k as usize)
             .collect();
         for g in gpus {
@@ -1196,22 +1201,19 @@ impl<'a> State<'a> {
         // Keep the current placement when it is still free (re-planning a running gang).
         if !prefer.is_empty() {
             let nodes: Vec<u32> = {
-                let mut v: Vec<u32> = prefer
-                    .iter()
-                    .map(|a| self.geo.gpu_node[a.gpu as usize])
-                    .collect();
+                let mut v: Vec<u32> = prefer.iter().map(|a| self.geo.node_of(a.gpu)).collect();
                 v.dedup();
                 v
             };
             let all_free = prefer.iter().all(|a| {
-                self.gpus[a.gpu as usize] == GpuUse::Free
+                self.gpus[a.gpu.index()] == GpuUse::Free
                     && self.geo.model_of_gpu(a.gpu) == m
-                    && allow(self.geo.gpu_node[a.gpu as usize])
+                    && allow(self.geo.node_of(a.gpu))
             });
             let per_node = |n: u32| {
                 prefer
                     .iter()
-                    .filter(|a| self.geo.gpu_node[a.gpu as usize] == n)
+                    .filter(|a| self.geo.node_of(a.gpu) == n)
                     .count() as u32
             };
             if all_free
@@ -1329,18 +1331,18 @@ impl<'a> State<'a> {
                     // Preferred: the replica's previous GPUs.
                     let mut done = false;
                     if let Some(pos) = prefer_left.first().map(|_| 0) {
-                        let node = self.geo.gpu_node[prefer_left[pos].gpu as usize];
+                        let node = self.geo.node_of(prefer_left[pos].gpu);
                         let mine: Vec<Assignment> = prefer_left
                             .iter()
                             .copied()
-                            .filter(|a| self.geo.gpu_node[a.gpu as usize] == node)
+                            .filter(|a| self.geo.node_of(a.gpu) == node)
                             .take(k as usize)
                             .collect();
                         if mine.len() as u32 == k
                             && self.geo.nodes[node as usize].model == m
                             && mine
                                 .iter()
-                                .all(|a| self.gpus[a.gpu as usize] == GpuUse::Free)
+                                .all(|a| self.gpus[a.gpu.index()] == GpuUse::Free)
                             && allow(node)
                             && self.node_open(node, t)
                             && self.rack_ok(node, k)
@@ -1396,8 +1398,8 @@ impl<'a> State<'a> {
         let t = wl.tenant_id();
         let group = mig_group(self.demand, wl.tenant_id());
         let need = self.need_of(w, Unit::Mig(p), 1);
-        let fits = |s: &Self, g: u32| -> Option<Placement> {
-            match &s.gpus[g as usize] {
+        let fits = |s: &Self, g: GpuId| -> Option<Placement> {
+            match &s.gpus[g.index()] {
                 GpuUse::Mig { group: gg, layout } if *gg == group => layout
                     .iter()
                     .find(|(q, h)| q.profile == p && h.is_none())
@@ -1406,28 +1408,28 @@ impl<'a> State<'a> {
             }
         };
         // 1. the previous instance, if still offered; 2. a free instance on a configured GPU.
-        let mut target: Option<(u32, Placement)> = None;
+        let mut target: Option<(GpuId, Placement)> = None;
         if let Some(i) = prefer
             .iter()
             .position(|a| matches!(a.hold, Hold::Mig(q) if q.profile == p))
         {
             let a = prefer.remove(i);
             if let (Hold::Mig(q), GpuUse::Mig { group: gg, layout }) =
-                (a.hold, &self.gpus[a.gpu as usize])
+                (a.hold, &self.gpus[a.gpu.index()])
             {
                 if *gg == group
                     && layout.iter().any(|&(x, h)| x == q && h.is_none())
-                    && self.host_ok(self.geo.gpu_node[a.gpu as usize], need)
+                    && self.host_ok(self.geo.node_of(a.gpu), need)
                 {
                     target = Some((a.gpu, q));
                 }
             }
             if target.is_none()
-                && self.gpus[a.gpu as usize] == GpuUse::Free
-                && allow(self.geo.gpu_node[a.gpu as usize])
+                && self.gpus[a.gpu.index()] == GpuUse::Free
+                && allow(self.geo.node_of(a.gpu))
             {
                 // The GPU is free: configure the layout that holds the previous instance.
-                let node = self.geo.gpu_node[a.gpu as usize];
+                let node = self.geo.node_of(a.gpu);
                 if let Hold::Mig(q) = a.hold {
                     if self.node_open(node, t) && self.rack_ok(node, 1) && self.host_ok(node, need)
                     {
@@ -1452,9 +1454,9 @@ impl<'a> State<'a> {
         }
         if target.is_none() {
             // Best fit among configured GPUs: the GPU with the fewest free instances.
-            let mut best: Option<(usize, u32, Placement)> = None;
+            let mut best: Option<(usize, GpuId, Placement)> = None;
             for g in self.configured(true) {
-                let n = self.geo.gpu_node[g as usize];
+                let n = self.geo.node_of(g);
                 if self.geo.nodes[n as usize].model != m
                     || !allow(n)
                     || !self.node_open(n, t)
@@ -1464,7 +1466,7 @@ impl<'a> State<'a> {
                 }
                 {
                     if let Some(q) = fits(self, g) {
-                        let free = match &self.gpus[g as usize] {
+                        let free = match &self.gpus[g.index()] {
                             GpuUse::Mig { layout, .. } => {
                                 layout.iter().filter(|x| x.1.is_none()).count()
                             }
@@ -1491,7 +1493,7 @@ impl<'a> State<'a> {
             let g = self
                 .geo
                 .node_gpus(n)
-                .find(|&g| self.gpus[g as usize] == GpuUse::Free)
+                .find(|&g| self.gpus[g.index()] == GpuUse::Free)
                 .expect("free gpu");
             let l = best_layout(&self.geo.models[m], p)
                 .ok_or_else(|| "no MIG layout offers the profile".to_string())?;
@@ -1502,7 +1504,7 @@ impl<'a> State<'a> {
             target = Some((g, q));
         }
         let (g, q) = target.expect("target");
-        let GpuUse::Mig { group: gg, layout } = self.gpus[g as usize].clone() else {
+        let GpuUse::Mig { group: gg, layout } = self.gpus[g.index()].clone() else {
             unreachable!()
         };
         let layout = layout
@@ -1520,7 +1522,7 @@ impl<'a> State<'a> {
             gpu: g,
             hold: Hold::Mig(q),
         });
-        let node = self.geo.gpu_node[g as usize];
+        let node = self.geo.node_of(g);
         self.take_host(node, need);
         self.mark_user(node, t);
         Ok(())
@@ -1549,8 +1551,8 @@ impl<'a> State<'a> {
 
     /// Whether a share of `milli` thousandths and `mem` MiB of `tenant` fits time-sliced GPU
     /// `g`: compute sums to at most 1000, memory to at most the GPU's, tenants share.
-    fn share_ok(&self, g: u32, tenant: usize, milli: u16, mem: u64) -> bool {
-        match &self.gpus[g as usize] {
+    fn share_ok(&self, g: GpuId, tenant: usize, milli: u16, mem: u64) -> bool {
+        match &self.gpus[g.index()] {
             GpuUse::Shared { members } => {
                 let m = self.geo.model_of_gpu(g);
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
@@ -1584,21 +1586,21 @@ impl<'a> State<'a> {
         let mut target = None;
         if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Share(milli)) {
             let a = prefer.remove(i);
-            let node = self.geo.gpu_node[a.gpu as usize];
+            let node = self.geo.node_of(a.gpu);
             if allow(node)
                 && self.node_open(node, t)
                 && self.host_ok(node, need)
                 && (self.share_ok(a.gpu, tenant, milli, mem)
-                    || (self.gpus[a.gpu as usize] == GpuUse::Free && self.rack_ok(node, 1)))
+                    || (self.gpus[a.gpu.index()] == GpuUse::Free && self.rack_ok(node, 1)))
                 && self.geo.model_of_gpu(a.gpu) == m
             {
                 target = Some(a.gpu);
             }
         }
         if target.is_none() {
-            let mut best: Option<(u32, u32)> = None;
+            let mut best: Option<(u32, GpuId)> = None;
             for g in self.configured(false) {
-                let n = self.geo.gpu_node[g as usize];
+                let n = self.geo.node_of(g);
                 if self.geo.nodes[n as usize].model != m
                     || !allow(n)
                     || !self.node_open(n, t)
@@ -1607,7 +1609,7 @@ impl<'a> State<'a> {
                 {
                     continue;
                 }
-                let GpuUse::Shared { members } = &self.gpus[g as usize] else {
+                let GpuUse::Shared { members } = &self.gpus[g.index()] else {
                     continue;
                 };
                 let free = MILLI_PER_GPU - members.iter().map(|x| x.1 as u32).sum::<u32>();
@@ -1630,10 +1632,10 @@ impl<'a> State<'a> {
             target = self
                 .geo
                 .node_gpus(n)
-                .find(|&g| self.gpus[g as usize] == GpuUse::Free);
+                .find(|&g| self.gpus[g.index()] == GpuUse::Free);
         }
         let g = target.expect("target");
-        let mut members = match &self.gpus[g as usize] {
+        let mut members = match &self.gpus[g.index()] {
             GpuUse::Shared { members } => members.clone(),
             _ => Vec::new(),
         };
@@ -1644,14 +1646,14 @@ impl<'a> State<'a> {
             gpu: g,
             hold: Hold::Share(milli),
         });
-        let node = self.geo.gpu_node[g as usize];
+        let node = self.geo.node_of(g);
         self.take_host(node, need);
         self.mark_user(node, t);
         Ok(())
     }
 
     /// Configures free GPU `g` with `layout` for `group` ahead of placement (MILP patterns).
-    pub fn preconfigure(&mut self, g: u32, group: u32, layout: &Layout) {
+    pub fn preconfigure(&mut self, g: GpuId, group: u32, layout: &Layout) {
         let layout = layout.placements.iter().map(|&x| (x, None)).collect();
         self.set_gpu(g, GpuUse::Mig { group, layout });
         self.journal.clear();
@@ -1659,8 +1661,8 @@ impl<'a> State<'a> {
 
     /// Returns preconfigured MIG GPUs that no instance uses to free.
     pub fn release_unused_mig(&mut self) {
-        for g in 0..self.gpus.len() as u32 {
-            if let GpuUse::Mig { layout, .. } = &self.gpus[g as usize] {
+        for g in (0..self.gpus.len()).map(GpuId::from_index) {
+            if let GpuUse::Mig { layout, .. } = &self.gpus[g.index()] {
                 if layout.iter().all(|x| x.1.is_none()) {
                     self.set_gpu(g, GpuUse::Free);
                 }
@@ -1713,11 +1715,11 @@ impl Terms {
 }
 
 /// The tightest level whose one domain holds all of `gpus`.
-pub fn tightest_level(geo: &Geometry, gpus: &[u32]) -> Level {
+pub fn tightest_level(geo: &Geometry, gpus: &[GpuId]) -> Level {
     for level in Level::ALL {
         let mut it = gpus
             .iter()
-            .map(|&g| geo.nodes[geo.gpu_node[g as usize] as usize].domain[level as usize]);
+            .map(|&g| geo.nodes[geo.node_of(g) as usize].domain[level as usize]);
         // A level the nodes have no domain at (no SU declared) holds nothing.
         if let Some(first) = it.next().filter(|&d| d != u32::MAX) {
             if it.all(|d| d == first) {
@@ -1742,14 +1744,14 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
         t.value += d.weights.value * wl.priority * eq;
         t.cost += d.weights.cost_per_usd * usd;
         if wl.gang.is_some() {
-            let gpus: Vec<u32> = state.assignments[w].iter().map(|a| a.gpu).collect();
+            let gpus: Vec<GpuId> = state.assignments[w].iter().map(|a| a.gpu).collect();
             t.communication += comm_penalty(geo, d, wl, m, tightest_level(geo, &gpus));
         }
     }
     for (g, u) in state.gpus.iter().enumerate() {
         match u {
             GpuUse::Mig { layout, .. } => {
-                let m = geo.model_of_gpu(g as u32);
+                let m = geo.model_of_gpu(GpuId::from_index(g));
                 let table = geo.models[m].mig.as_ref().expect("mig");
                 let used: u32 = layout
                     .iter()

@@ -13,13 +13,13 @@ use crate::model::{
 pub struct Degraded {
     pub fabric: Fabric,
     /// Full-fabric GPU index -> degraded GPU index (`None`: the GPU is down).
-    pub gpu_map: Vec<Option<u32>>,
+    pub gpu_map: Vec<Option<GpuId>>,
 }
 
 /// Builds the degraded fabric for an impact.
 pub fn degrade(f: &Fabric, im: &Impact) -> Degraded {
     let mut node_map: Vec<Option<NodeId>> = vec![None; f.nodes.len()];
-    let mut gpu_map: Vec<Option<u32>> = vec![None; f.gpus.len()];
+    let mut gpu_map: Vec<Option<GpuId>> = vec![None; f.gpus.len()];
     let mut nic_map: Vec<Option<NicId>> = vec![None; f.nics.len()];
     let mut out = f.clone();
     out.nodes.clear();
@@ -49,7 +49,7 @@ pub fn degrade(f: &Fabric, im: &Impact) -> Degraded {
         n.first_nic = NicId::from_index(out.nics.len());
         n.nvlink_domain = node.nvlink_domain.and_then(|d| dom_map[d.index()]);
         for g in f.node_gpus(id) {
-            gpu_map[g.index()] = Some(out.gpus.len() as u32);
+            gpu_map[g.index()] = Some(GpuId::from_index(out.gpus.len()));
             let mut gpu = f.gpus[g.index()];
             gpu.node = new_id;
             out.gpus.push(gpu);

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::demand::Demand;
 use crate::model::plan::{Assignment, Current};
-use crate::model::{DomainId, DomainKind, Endpoint, Fabric, NodeId, SwitchId, Tier};
+use crate::model::{DomainId, DomainKind, Endpoint, Fabric, GpuId, NodeId, SwitchId, Tier};
 
 pub use degrade::{degrade, Degraded};
 
@@ -277,8 +277,8 @@ pub struct Impact {
 
 impl Impact {
     /// Whether a GPU (global index) is on a down node.
-    pub fn gpu_down(&self, f: &Fabric, gpu: u32) -> bool {
-        self.down_nodes.contains_key(&f.gpus[gpu as usize].node)
+    pub fn gpu_down(&self, f: &Fabric, gpu: GpuId) -> bool {
+        self.down_nodes.contains_key(&f.gpus[gpu.index()].node)
     }
 }
 
@@ -453,10 +453,10 @@ pub struct Displaced {
     /// A training gang (or a workload the demand no longer has): displaced whole.
     pub whole: bool,
     /// Its GPUs before the failure (global indices in the full fabric).
-    pub gpus: Vec<u32>,
+    pub gpus: Vec<GpuId>,
     /// The GPUs its surviving replicas keep (full fabric; empty when displaced whole or when
     /// every replica was lost).
-    pub kept: Vec<u32>,
+    pub kept: Vec<GpuId>,
     /// What it held on down nodes (the lost replicas; a gang: all of it).
     pub lost: Vec<Assignment>,
     /// What its surviving replicas hold (full fabric).
@@ -500,7 +500,7 @@ pub fn carry_over(
         let mut v: Vec<Assignment> = asg
             .iter()
             .filter_map(|a| {
-                d.gpu_map[a.gpu as usize].map(|g| Assignment {
+                d.gpu_map[a.gpu.index()].map(|g| Assignment {
                     gpu: g,
                     hold: a.hold,
                 })
@@ -511,14 +511,14 @@ pub fn carry_over(
     };
     for (name, asg) in &cur.running {
         let whole = whole_gang(demand, name);
-        let down = |a: &Assignment| im.down_nodes.contains_key(&f.gpus[a.gpu as usize].node);
+        let down = |a: &Assignment| im.down_nodes.contains_key(&f.gpus[a.gpu.index()].node);
         let lost: BTreeSet<NodeId> = asg
             .iter()
-            .map(|a| f.gpus[a.gpu as usize].node)
+            .map(|a| f.gpus[a.gpu.index()].node)
             .filter(|n| im.down_nodes.contains_key(n))
             .collect();
         // A gang on a broken NVLink domain is displaced too when it spans several nodes of it.
-        let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
+        let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu.index()].node).collect();
         let broken: BTreeSet<DomainId> = if whole && nodes.len() > 1 {
             nodes
                 .iter()
@@ -542,7 +542,7 @@ pub fn carry_over(
             kept.partial.insert(name.clone());
         }
         let ids = |v: &[Assignment]| {
-            let mut g: Vec<u32> = v.iter().map(|a| a.gpu).collect();
+            let mut g: Vec<GpuId> = v.iter().map(|a| a.gpu).collect();
             g.sort_unstable();
             g.dedup();
             g
@@ -560,7 +560,7 @@ pub fn carry_over(
         });
     }
     for (g, layout) in &cur.mig {
-        if let Some(ng) = d.gpu_map[*g as usize] {
+        if let Some(ng) = d.gpu_map[g.index()] {
             kept.mig.insert(ng, layout.clone());
         }
     }
@@ -570,7 +570,7 @@ pub fn carry_over(
 /// What every element of the sweep shares: who holds each GPU, and how many are free.
 struct SweepCtx<'a> {
     demand: Option<&'a Demand>,
-    used: BTreeMap<u32, BTreeSet<&'a str>>,
+    used: BTreeMap<GpuId, BTreeSet<&'a str>>,
     free_before: usize,
 }
 
@@ -616,12 +616,12 @@ fn sweep_one(
 ) -> SweepElement {
     let im = impact_with(f, adj, std::slice::from_ref(&fl));
     let mut displaced: BTreeSet<&str> = BTreeSet::new();
-    let mut displaced_gpus: BTreeSet<u32> = BTreeSet::new();
+    let mut displaced_gpus: BTreeSet<GpuId> = BTreeSet::new();
     // Only workloads on down nodes or broken domains can be displaced.
     let mut touched: BTreeSet<&str> = BTreeSet::new();
     for n in im.down_nodes.keys() {
         for g in f.node_gpus(*n) {
-            if let Some(h) = c.used.get(&(g.0)) {
+            if let Some(h) = c.used.get(&g) {
                 touched.extend(h.iter().copied());
             }
         }
@@ -629,7 +629,7 @@ fn sweep_one(
     for d in im.broken_domains.keys() {
         for n in &f.nvlink_domains[d.index()].nodes {
             for g in f.node_gpus(*n) {
-                if let Some(h) = c.used.get(&(g.0)) {
+                if let Some(h) = c.used.get(&g) {
                     touched.extend(h.iter().copied());
                 }
             }
@@ -641,7 +641,7 @@ fn sweep_one(
     for w in touched {
         let asg = &cur.running[w];
         let gang = c.demand.is_none_or(|d| whole_gang(d, w));
-        let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu as usize].node).collect();
+        let nodes: BTreeSet<NodeId> = asg.iter().map(|a| f.gpus[a.gpu.index()].node).collect();
         let lost = nodes.iter().any(|n| im.down_nodes.contains_key(n));
         let broken = gang
             && nodes.len() > 1
@@ -671,7 +671,7 @@ fn sweep_one(
         .down_nodes
         .keys()
         .flat_map(|n| f.node_gpus(*n))
-        .filter(|g| !c.used.contains_key(&g.0))
+        .filter(|g| !c.used.contains_key(g))
         .count();
     let freed = displaced_gpus
         .iter()
@@ -695,7 +695,7 @@ fn sweep_one(
 /// failures worth re-planning with `--fail`.
 /// Without a demand, every running workload counts as a gang (displaced whole).
 pub fn sweep(f: &Fabric, demand: Option<&Demand>, cur: &Current) -> Vec<LevelSweep> {
-    let mut used: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+    let mut used: BTreeMap<GpuId, BTreeSet<&str>> = BTreeMap::new();
     for (w, asg) in &cur.running {
         for a in asg {
             used.entry(a.gpu).or_default().insert(w.as_str());

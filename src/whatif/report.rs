@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Degraded, Displaced, Failure, Impact, LevelSweep};
 use crate::model::demand::{Demand, Unit, Workload};
 use crate::model::plan::{Assignment, Hold};
-use crate::model::{Fabric, NodeId};
+use crate::model::{Fabric, GpuId, NodeId};
 use crate::plan::PlanResult;
 use crate::util::compress_hostlist;
 
@@ -147,7 +147,7 @@ pub struct Inputs<'a> {
     pub displaced: &'a [Displaced],
     /// The workloads running before the failures that were not displaced (by name, with
     /// their GPUs on the degraded fabric).
-    pub survivors: &'a [(String, Vec<u32>)],
+    pub survivors: &'a [(String, Vec<GpuId>)],
     pub result: Option<&'a PlanResult>,
     pub survivors_frozen: bool,
     pub violations: Vec<String>,
@@ -193,9 +193,9 @@ pub fn build(i: Inputs) -> WhatIfReport {
         }
         let nodes: BTreeSet<NodeId> = r.assignments[w]
             .iter()
-            .map(|a| d.gpus[a.gpu as usize].node)
+            .map(|a| d.gpus[a.gpu.index()].node)
             .collect();
-        let gpus: BTreeSet<u32> = r.assignments[w].iter().map(|a| a.gpu).collect();
+        let gpus: BTreeSet<GpuId> = r.assignments[w].iter().map(|a| a.gpu).collect();
         Some((hostlist(d, nodes), gpus.len()))
     };
     let mut findings = Vec::new();
@@ -288,7 +288,7 @@ pub fn build(i: Inputs) -> WhatIfReport {
                 });
                 continue;
             }
-            let mut now: Vec<u32> = r.assignments[w].iter().map(|a| a.gpu).collect();
+            let mut now: Vec<GpuId> = r.assignments[w].iter().map(|a| a.gpu).collect();
             now.sort_unstable();
             now.dedup();
             if &now != before {
@@ -349,10 +349,7 @@ fn replicas_in(f: &Fabric, wl: &Workload, asg: &[Assignment]) -> u32 {
     let mut whole: BTreeMap<&str, u32> = BTreeMap::new();
     let mut n = 0;
     for a in asg {
-        let key = f
-            .template_of(f.gpus[a.gpu as usize].node)
-            .gpu_model
-            .as_str();
+        let key = f.template_of(f.gpus[a.gpu.index()].node).gpu_model.as_str();
         match a.hold {
             Hold::Whole => *whole.entry(key).or_default() += 1,
             _ => n += 1,
@@ -376,7 +373,7 @@ fn replica_counts(i: &Inputs, w: usize, wl: &Workload, x: &Displaced) -> Replica
         .survivors
         .iter()
         .filter_map(|a| {
-            i.degraded.gpu_map[a.gpu as usize].map(|g| Assignment {
+            i.degraded.gpu_map[a.gpu.index()].map(|g| Assignment {
                 gpu: g,
                 hold: a.hold,
             })
@@ -389,11 +386,11 @@ fn replica_counts(i: &Inputs, w: usize, wl: &Workload, x: &Displaced) -> Replica
         .unwrap_or_default();
     let (kept, new): (Vec<Assignment>, Vec<Assignment>) =
         now.into_iter().partition(|a| survivors.contains(a));
-    let nodes: BTreeSet<NodeId> = new.iter().map(|a| d.gpus[a.gpu as usize].node).collect();
+    let nodes: BTreeSet<NodeId> = new.iter().map(|a| d.gpus[a.gpu.index()].node).collect();
     let gpus: BTreeSet<String> = new
         .iter()
         .map(|a| {
-            let g = &d.gpus[a.gpu as usize];
+            let g = &d.gpus[a.gpu.index()];
             format!("{}/{}", d.nodes[g.node.index()].name, g.index)
         })
         .collect();
