@@ -16,7 +16,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::mig::{self, MigTable, Placement, ProfileIdx};
 use crate::model::plan::{Assignment, Current, Hold};
-use crate::model::{Fabric, GpuId};
+use crate::model::{Fabric, GpuId, NodeId};
 use crate::schema::plan::{DemandProbe, PlanAssignment, PlanDocument};
 use crate::source::{self, SourceFile};
 
@@ -609,7 +609,7 @@ fn read_hosts(
     fabric: &Fabric,
     host_use: &mut BTreeMap<u32, HostUse>,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<u32> {
+) -> Vec<NodeId> {
     let mut out = Vec::new();
     for h in &w.hosts {
         let Some(n) = fabric.nodes.iter().position(|n| n.name == h.node.value) else {
@@ -666,7 +666,7 @@ fn read_hosts(
         e.cpu += h.cpu_millicores.value as u64;
         e.mem += h.memory_mib.value as u64;
         e.at = e.at.or(source::known_span_of(&h.node));
-        out.push(n as u32);
+        out.push(NodeId::from_index(n));
     }
     out.sort_unstable();
     out

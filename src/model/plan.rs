@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mig::Placement;
-use crate::model::GpuId;
+use crate::model::{GpuId, NodeId};
 
 /// What a workload holds on one GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,7 +35,6 @@ pub struct Current {
     /// are and the missing replicas are placed like any replica; a plan from `--current`
     /// has none.
     pub partial: BTreeSet<String>,
-    /// Running host-only workloads (by name) and the node (index into `Fabric::nodes`) of
-    /// each replica.
-    pub hosts: BTreeMap<String, Vec<u32>>,
+    /// Running host-only workloads (by name) and the fabric node of each replica.
+    pub hosts: BTreeMap<String, Vec<NodeId>>,
 }

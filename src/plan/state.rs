@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::catalog::Catalog;
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
-use crate::model::{Fabric, GpuId, NvlinkKind, TenantId, Tier, WorkloadId};
+use crate::model::{Fabric, GpuId, NodeId, NvlinkKind, TenantId, Tier, WorkloadId};
 
 use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_GPU};
 
@@ -65,7 +65,7 @@ pub struct Geometry {
     /// Per node of `nodes`: its name and its index in `Fabric::nodes` (nodes without GPUs
     /// are not in `nodes`).
     pub node_names: Vec<String>,
-    pub node_fabric: Vec<u32>,
+    pub node_fabric: Vec<NodeId>,
     /// Host-only work took CPU or memory off `nodes` (`Geometry::less_host`): a relaxation
     /// with host CPU or memory rows is then one of a restricted problem, not a global bound.
     pub host_taken: bool,
@@ -163,7 +163,7 @@ impl Geometry {
                 gpu_node[(node.first_gpu.0 + g) as usize] = nodes.len() as u32;
             }
             node_names.push(node.name.clone());
-            node_fabric.push(ni as u32);
+            node_fabric.push(NodeId::from_index(ni));
             nodes.push(NodeInfo {
                 model: m,
                 gpus: t.gpus,
