@@ -14,8 +14,12 @@ fn main() {
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
             .map(|v| {
-                v.parse()
-                    .unwrap_or_else(|_| panic!("{name} takes a number"))
+                // Decimal, or hex with `0x` (seeds are written as 0xf17a2d in BENCHMARKS.md).
+                match v.strip_prefix("0x") {
+                    Some(hex) => u64::from_str_radix(hex, 16),
+                    None => v.parse(),
+                }
+                .unwrap_or_else(|_| panic!("{name} takes a number (decimal or 0x hex)"))
             })
             .unwrap_or(default)
     };

@@ -3,13 +3,15 @@
 //! paper's figures beside ours, and the speed of one policy over one sample. Run:
 //! `cargo bench --bench replay` (all lists), `cargo bench --bench replay -- default` (one
 //! list), `-- --seeds 3` (fewer seeds), `-- --policies fgd,fabplan`, `-- --no-speed` (skip
-//! the one-sample timings). Figures go to BENCHMARKS.md.
+//! the one-sample timings), `-- --offline 3` (the offline reference with its bound on the
+//! first 3 seeds, `replay --offline`; slow). Figures go to BENCHMARKS.md.
 
 use std::time::Instant;
 
 use fabplan::formats::openb;
 use fabplan::replay::experiment::{self, Options, Sampling};
 use fabplan::replay::frag::Workload;
+use fabplan::replay::offline;
 use fabplan::replay::trace;
 use fabplan::replay::POLICY_NAMES;
 
@@ -35,6 +37,7 @@ fn main() {
     let mut seeds = 10u64;
     let mut policies: Vec<String> = POLICY_NAMES.iter().map(|s| s.to_string()).collect();
     let mut speed = true;
+    let mut offline_seeds = 0u64;
     let mut filter = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -45,6 +48,10 @@ fn main() {
             if let Some(p) = args.get(i + 1) {
                 policies = p.split(',').map(str::to_string).collect();
             }
+            i += 1;
+        } else if args[i] == "--offline" {
+            // The offline reference on the first N seeds (`replay --offline`).
+            offline_seeds = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(3);
             i += 1;
         } else if args[i] == "--no-speed" {
             speed = false;
@@ -105,6 +112,12 @@ fn main() {
         );
     }
 
+    let fabric = (offline_seeds > 0).then(|| {
+        fabplan::commands::replay::imported_fabric(&nodes, "openb_node_list_gpu_node.csv")
+            .expect("the node list imports")
+    });
+    let mut offline_rows = Vec::new();
+
     let all = Instant::now();
     println!("\n| pod list | policy | alloc. at 100% (median [min, max]) | alloc. at 130% | frag. at 130% | paper at 130% |");
     println!("| --- | --- | ---: | ---: | ---: | ---: |");
@@ -149,6 +162,67 @@ fn main() {
                 b.frag_pct.median,
             );
         }
+        if let Some(fabric) = &fabric {
+            let src = offline::Source {
+                fabric,
+                openb_pods: &pods,
+                time_limit_s: 30.0,
+            };
+            let o = Options {
+                seeds: (42..42 + offline_seeds.min(seeds)).collect(),
+                ..opts.clone()
+            };
+            let start = Instant::now();
+            let off = offline::run(&src, &cluster, &t.pods, &o);
+            let secs = start.elapsed().as_secs_f64();
+            // The policies on the same seeds, for the comparison beside it.
+            let mine = |p: &str, step: u32| {
+                let v: Vec<f64> = r
+                    .runs
+                    .iter()
+                    .filter(|x| x.policy == p && o.seeds.contains(&x.seed))
+                    .map(|x| {
+                        let pt = x.points.iter().find(|q| q.step_pct == step).expect("step");
+                        100.0 * pt.allocated_milli as f64 / r.gpu_milli as f64
+                    })
+                    .collect();
+                let mut v = v;
+                v.sort_by(f64::total_cmp);
+                let n = v.len();
+                // The median as the experiment takes it (the mean of the middle two).
+                (n > 0).then(|| (v[(n - 1) / 2] + v[n / 2]) / 2.0)
+            };
+            for row in &off.summary {
+                let s = row.step_pct;
+                let cell = |st: &experiment::Stat| {
+                    format!("{:.2} [{:.2}, {:.2}]", st.median, st.min, st.max)
+                };
+                offline_rows.push(format!(
+                    "| {name} | {s}% | {} | {} | {} | {} | {} | {} |",
+                    mine("fgd", s)
+                        .map(|v| format!("{v:.2}"))
+                        .unwrap_or_default(),
+                    mine("fabplan", s)
+                        .map(|v| format!("{v:.2}"))
+                        .unwrap_or_default(),
+                    cell(&row.allocation_pct),
+                    row.bound_pct
+                        .as_ref()
+                        .map(cell)
+                        .unwrap_or_else(|| "none".into()),
+                    row.statuses
+                        .iter()
+                        .map(|(k, n)| format!("{n} {k}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if s == 100 {
+                        format!("{secs:.0} s")
+                    } else {
+                        String::new()
+                    },
+                ));
+            }
+        }
         let f = |p: &str, s: u32| at(p, s).allocation_pct.median;
         if !(policies.iter().any(|p| p == "fgd") && policies.iter().any(|p| p == "fabplan")) {
             continue;
@@ -158,6 +232,17 @@ fn main() {
             f("fabplan", 100) - f("fgd", 100),
             f("fabplan", 130) - f("fgd", 130)
         );
+    }
+    if !offline_rows.is_empty() {
+        println!(
+            "\noffline reference, the first {} seed(s) (median [min, max] over them; fgd and fabplan medians on the same seeds):\n",
+            offline_seeds.min(seeds)
+        );
+        println!("| pod list | step | fgd | fabplan | offline | offline bound | statuses | time (both steps) |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
+        for r in &offline_rows {
+            println!("{r}");
+        }
     }
     println!(
         "\nall policies x {seeds} seeds x {} lists: {:.1} s",

@@ -5,7 +5,10 @@
 //! `source::Provenance`. Checks therefore stay span-free; spans are attached at the boundary
 //! (`source.rs`) when the diagnostic is rendered.
 
+use std::sync::Arc;
+
 use crate::model::Entity;
+use crate::source::SourceFile;
 
 /// How bad a finding is. Errors make `validate` exit 1; warnings are printed but do not fail
 /// the run unless `--deny-warnings` is given.
@@ -49,6 +52,9 @@ pub struct Label {
     pub target: Target,
     pub text: String,
     pub primary: bool,
+    /// The file the span is in, when it is not the file being loaded: a GPU model file a
+    /// fabric references (`gpu_models:`). `None` is the file the diagnostic is reported for.
+    pub file: Option<Arc<SourceFile>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +88,19 @@ impl Diagnostic {
             target,
             text: text.into(),
             primary,
+            file: None,
         });
+        self
+    }
+
+    /// Moves every label that has no file of its own into `file`: a diagnostic found while
+    /// loading another file (a GPU model file) keeps pointing into that file when it is
+    /// reported with the file that referenced it. Labels added afterwards point into the
+    /// referencing file (`also_at`: "referenced here").
+    pub fn in_file(mut self, file: &Arc<SourceFile>) -> Self {
+        for l in &mut self.labels {
+            l.file.get_or_insert_with(|| Arc::clone(file));
+        }
         self
     }
 

@@ -4,6 +4,7 @@
 //! model (`model`) -> analyses (`fabric`, `checks`, `mig`) -> rendered output (`cli`).
 //! See ARCHITECTURE.md for the code map and the invariants.
 
+pub mod admit;
 pub mod asbuilt;
 pub mod catalog;
 pub mod checks;

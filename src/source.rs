@@ -18,7 +18,7 @@ pub use excerpt::{clip_text, Excerpt};
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// One input file, kept for rendering diagnostics.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceFile {
     /// The path as the user wrote it.
     pub name: String,
@@ -344,6 +344,11 @@ pub const STATE_DOC: DocKind = DocKind {
     empty_help: "a current state is a plan written by `fabplan plan --format json|yaml`; see docs/demand-format.md",
 };
 
+pub const GPU_MODEL_DOC: DocKind = DocKind {
+    doc: "docs/mig.md",
+    empty_help: "a GPU model file needs at least `key:` and `name:`; see docs/mig.md, or `fabplan import nvidia-smi` to generate one",
+};
+
 /// Parses a fabric document into raw type `T` (see `parse_yaml_as`).
 pub fn parse_yaml<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
     parse_yaml_as(file, FABRIC_DOC)
@@ -621,14 +626,86 @@ pub struct Rendered {
     help: Option<String>,
     labels: Vec<miette::LabeledSpan>,
     source: Excerpt,
+    /// Labels in other files than the one drawn (a GPU model file's diagnostic and its
+    /// `gpu_models:` entry in the fabric): one note per file, drawn on that file.
+    related: Vec<Rendered>,
+}
+
+/// The file a label's span is in: its own, or the one the diagnostic is reported for.
+fn label_file<'a>(label: &'a Label, file: &'a SourceFile) -> &'a SourceFile {
+    label.file.as_deref().unwrap_or(file)
+}
+
+/// The file a diagnostic is drawn on and located in: the file of its primary label (or of
+/// its first label), else the file it is reported for.
+pub fn primary_file<'a>(diag: &'a Diagnostic, file: &'a SourceFile) -> &'a SourceFile {
+    diag.labels
+        .iter()
+        .find(|l| l.primary)
+        .or(diag.labels.first())
+        .map_or(file, |l| label_file(l, file))
 }
 
 impl Rendered {
     pub fn new(diag: &Diagnostic, file: &SourceFile, prov: &Provenance) -> Self {
-        let resolved: Vec<(&Label, Span)> = diag
-            .labels
+        let main = primary_file(diag, file);
+        // Files are compared by identity: labels moved into a file share its `Arc`.
+        let in_main = |l: &Label| std::ptr::eq(label_file(l, file), main);
+        let mine: Vec<&Label> = diag.labels.iter().filter(|l| in_main(l)).collect();
+        let mut others: Vec<(&SourceFile, Vec<&Label>)> = Vec::new();
+        for l in diag.labels.iter().filter(|l| !in_main(l)) {
+            let f = label_file(l, file);
+            match others.iter_mut().find(|(o, _)| std::ptr::eq(*o, f)) {
+                Some((_, ls)) => ls.push(l),
+                None => others.push((f, vec![l])),
+            }
+        }
+        // Entities resolve through the provenance of the file the diagnostic is reported
+        // for; spans in another file are plain spans.
+        let none = Provenance::default();
+        let prov_of = |f: &SourceFile| if std::ptr::eq(f, file) { prov } else { &none };
+        let related = others
+            .into_iter()
+            .map(|(f, labels)| {
+                Rendered::drawn(
+                    // Internal: not shown (the code is on the diagnostic itself).
+                    "fabplan::related",
+                    Severity::Note,
+                    format!("in `{}`", f.name),
+                    None,
+                    &labels,
+                    f,
+                    prov_of(f),
+                    Vec::new(),
+                )
+            })
+            .collect();
+        Rendered::drawn(
+            diag.code,
+            diag.severity,
+            diag.message.clone(),
+            diag.help.as_deref(),
+            &mine,
+            main,
+            prov_of(main),
+            related,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn drawn(
+        code: &'static str,
+        severity: Severity,
+        message: String,
+        help: Option<&str>,
+        labels: &[&Label],
+        file: &SourceFile,
+        prov: &Provenance,
+        related: Vec<Rendered>,
+    ) -> Self {
+        let resolved: Vec<(&Label, Span)> = labels
             .iter()
-            .filter_map(|l| resolve_label(l, prov).map(|span| (l, span)))
+            .filter_map(|l| resolve_label(l, prov).map(|span| (*l, span)))
             .collect();
         let ranges: Vec<std::ops::Range<usize>> = resolved
             .iter()
@@ -650,15 +727,13 @@ impl Rendered {
             })
             .collect();
         Rendered {
-            code: diag.code,
-            severity: diag.severity,
-            message: clip_text(&diag.message, excerpt::MAX_MESSAGE_CHARS),
-            help: diag
-                .help
-                .as_deref()
-                .map(|h| clip_text(h, excerpt::MAX_MESSAGE_CHARS)),
+            code,
+            severity,
+            message: clip_text(&message, excerpt::MAX_MESSAGE_CHARS),
+            help: help.map(|h| clip_text(h, excerpt::MAX_MESSAGE_CHARS)),
             labels,
             source,
+            related,
         }
     }
 }
@@ -705,7 +780,8 @@ pub fn primary_line_col(
         .find(|l| l.primary)
         .or(diag.labels.first())?;
     let span = resolve_label(label, prov)?;
-    let (line, col) = file.line_col(span.start);
+    // In the label's own file (`primary_file`), whose name the caller reports with it.
+    let (line, col) = label_file(label, file).line_col(span.start);
     Some((line, col, span))
 }
 
@@ -752,6 +828,16 @@ impl miette::Diagnostic for Rendered {
             None
         } else {
             Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }

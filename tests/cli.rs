@@ -791,6 +791,8 @@ fn shipped_texts_cite_only_files_the_repository_has() {
                 });
                 if !cited
                     || url
+                    // `https://host/x.md` splits at `:` into `//host/x.md`: a URL.
+                    || token.starts_with("//")
                     || line.contains(&format!("://{token}"))
                     || ELSEWHERE.contains(&token)
                 {
@@ -836,4 +838,120 @@ fn docs_rules_md_is_the_registry() {
         "{}",
         one.stdout
     );
+}
+
+/// The `--format json` / `-o` rule of docs/exit-codes.md ("Conventions"): every reporting
+/// command offers `json` and `-o`; every command that writes another tool's format has `-o`
+/// and refuses `--format json` (exit 2, nothing on stdout, no file).
+#[test]
+fn writers_take_no_format_json_and_reporters_do() {
+    let help_has_output = |cmd: &[&str]| {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{cmd:?}: {}", r.stderr);
+        r.stdout.contains("-o, --output")
+    };
+    let reporters: &[&[&str]] = &[
+        &["validate"],
+        &["inspect"],
+        &["size"],
+        &["explain"],
+        &["mig", "profiles"],
+        &["mig", "layouts"],
+        &["mig", "check"],
+        &["mig", "fit"],
+        &["mig", "check-config"],
+        &["plan"],
+        &["verify"],
+        &["report"],
+        &["meter"],
+        &["what-if"],
+        &["as-built"],
+    ];
+    for cmd in reporters {
+        assert!(help_has_output(cmd), "{cmd:?} has no -o");
+        // clap lists the accepted values when one is wrong.
+        let mut args = cmd.to_vec();
+        args.extend(["--format", "no-such-format"]);
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{cmd:?}");
+        let values = r.stderr.split("possible values: ").nth(1).unwrap_or("");
+        assert!(
+            values
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|v| v == "json"),
+            "{cmd:?} lacks --format json: {}",
+            r.stderr
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("fabplan-writers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let at = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    // Inputs each writer accepts: a plan with MIG layouts, a Slurm topology.
+    let plan = at("plan.json");
+    std::fs::write(
+        &plan,
+        std::fs::read_to_string("tests/fixtures/export/bad-name-plan.json")
+            .unwrap()
+            .replace("lab: 4/0", "lab4/0"),
+    )
+    .unwrap();
+    let topo = at("topology.yaml");
+    let r = run(&["export", "slurm", "fabrics/lab-small.yaml", "-o", &topo]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let smi = "tests/fixtures/nvidia-smi/h100-80gb-hbm3";
+    let (lgip, lgipp) = (
+        format!("{smi}/mig-lgip.txt"),
+        format!("{smi}/mig-lgipp.txt"),
+    );
+    let writers: Vec<(Vec<&str>, usize)> = vec![
+        (vec!["generate", "--gpus", "64"], 1),
+        (
+            vec!["generate", "demand", "--fabric", "fabrics/lab-small.yaml"],
+            2,
+        ),
+        (vec!["export", "mig-parted", &plan], 2),
+        (vec!["export", "slurm", "fabrics/lab-small.yaml"], 2),
+        (vec!["export", "kueue", "fabrics/lab-small.yaml"], 2),
+        (vec!["import", "slurm", &topo], 2),
+        (
+            vec!["import", "nvidia-smi", "--lgip", &lgip, "--lgipp", &lgipp],
+            2,
+        ),
+        (
+            vec![
+                "import",
+                "openb",
+                "tests/fixtures/openb/nodes.csv",
+                "tests/fixtures/openb/pods.csv",
+            ],
+            2,
+        ),
+        (vec!["completions", "bash"], 1),
+        (vec!["man"], 1),
+    ];
+    for (i, (cmd, words)) in writers.iter().enumerate() {
+        assert!(help_has_output(&cmd[..*words]), "{cmd:?} has no -o");
+        // The invocation writes with `-o` ...
+        let out = at(&format!("out-{i}"));
+        let mut args = cmd.clone();
+        args.extend(["-o", &out]);
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{cmd:?}: {}", r.stderr);
+        assert!(std::path::Path::new(&out).exists(), "{cmd:?} wrote nothing");
+        // ... and refuses `--format json` without writing.
+        let out = at(&format!("json-{i}"));
+        let mut args = cmd.clone();
+        args.extend(["--format", "json", "-o", &out]);
+        let r = run(&args);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (2, ""),
+            "{cmd:?}: {}",
+            r.stderr
+        );
+        assert!(!std::path::Path::new(&out).exists(), "{cmd:?} wrote {out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,8 +9,8 @@ mod common;
 use common::{run, run_stdin, snapshot};
 use fabplan::load::{load_fabric_file, load_fabric_str};
 
-/// A bad number in a GPU model file that a fabric references: exit 2, FP009 on the reference,
-/// with the file's line and the valid range.
+/// A bad number in a GPU model file that a fabric references: exit 2, FP009 at the value in
+/// the model file, with the valid range, and a note on the fabric's reference.
 #[test]
 fn gpu_model_files_with_numbers_out_of_range() {
     let mut all = String::new();
@@ -40,6 +40,81 @@ fn gpu_model_files_with_numbers_out_of_range() {
         r.transcript()
     ));
     snapshot("limits-gpu-model-files", &all);
+}
+
+/// Every problem of a GPU model file is reported, each located in that file (issue 10 §6):
+/// the human output draws it on the model file, JSON and SARIF name the model file and its
+/// line; `mig --gpu-file` reports the same list. The broken corpus renders the fabric side
+/// (`tests/fixtures/broken/gpu-model-*.yaml`).
+#[test]
+fn gpu_model_file_problems_are_all_located_in_the_model_file() {
+    let fabric = "tests/fixtures/broken/gpu-model-many-problems.yaml";
+    let model = "tests/fixtures/broken/gpu-models/many-problems.yaml";
+    // (line, code) of each mistake in the model file, in file order.
+    let expected = [
+        (4, "FP009"),
+        (6, "FP009"),
+        (7, "FP009"),
+        (16, "FP010"),
+        (17, "FP010"),
+        (18, "FP010"),
+        (18, "FP009"),
+    ];
+    let r = run(&["validate", "--format", "json", fabric]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let diags = v["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics");
+    let got: Vec<(u64, &str)> = diags
+        .iter()
+        .map(|d| {
+            assert_eq!(d["file"], model, "{d}");
+            // The secondary label is the fabric's `gpu_models:` entry (line 5).
+            let note = &d["labels"][1];
+            assert_eq!(
+                (note["file"].as_str(), note["line"].as_u64()),
+                (Some(fabric), Some(5))
+            );
+            (
+                d["line"].as_u64().expect("line"),
+                d["code"].as_str().expect("code"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let r = run(&["validate", "--format", "sarif", fabric]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("sarif");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), expected.len());
+    for (res, (line, _)) in results.iter().zip(expected) {
+        let loc = &res["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], model);
+        assert_eq!(loc["region"]["startLine"], line);
+    }
+    let r = run(&[
+        "mig",
+        "profiles",
+        "--gpu",
+        "h100-lab-sample",
+        "--gpu-file",
+        model,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    for (line, code) in expected {
+        assert!(
+            r.stderr.contains(&format!("{model}:{line}:")) && r.stderr.contains(code),
+            "{line} {code}:\n{}",
+            r.stderr
+        );
+    }
+    snapshot(
+        "limits-gpu-model-file-all-problems",
+        &format!(
+            "$ fabplan mig profiles --gpu h100-lab-sample --gpu-file {model}\n{}",
+            r.transcript()
+        ),
+    );
 }
 
 /// Every numeric flag refuses NaN, infinities, negative and out-of-range values with a message

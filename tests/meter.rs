@@ -415,3 +415,247 @@ fn over_capacity_and_truncated_otlp() {
     assert_eq!(r.stdout, "");
     snapshot("meter_otlp_truncated", &r);
 }
+
+/// The Mooncake FAST'25 conversation trace (`../shared/data/llm-usage/mooncake-fast25`).
+fn mooncake(file: &str) -> String {
+    azure(&format!("../mooncake-fast25/{file}"))
+}
+
+/// Prefix reuse from the trace's block hashes: unbounded, 54,098,411 of 144,793,823 prompt
+/// tokens are in a reused prefix (37.4 %, the trace README's "share of input tokens in a
+/// reused prefix", computed independently in Python); an LRU of 10M tokens (19,531 blocks)
+/// keeps 42,103,262 (29.1 %, the same Python with an OrderedDict). Every request is
+/// attributed and the cents reconcile, network and storage included.
+#[test]
+fn mooncake_prefix_hit_rate_on_the_shipped_trace() {
+    let trace = mooncake("conversation_trace.jsonl");
+    for (cache, cached, model) in [
+        (None, 54_098_411u64, "unbounded"),
+        (Some("10000000"), 42_103_262, "lru"),
+    ] {
+        let mut args = vec![
+            "--usage",
+            &trace,
+            "--tenant",
+            "kimi",
+            "--model",
+            "llama-3.1-8b",
+            "--period",
+            PERIOD,
+            "--format",
+            "json",
+        ];
+        if let Some(c) = cache {
+            args.extend_from_slice(&["--prefix-cache-tokens", c]);
+        }
+        let r = meter(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("12031 records attributed, 0 rejected"),
+            "{}",
+            r.stderr
+        );
+        let j = json(&r);
+        let c = &j["context"][0];
+        assert_eq!(c["cache_model"], model);
+        assert_eq!(c["input_tokens"], 144_793_823u64);
+        assert_eq!(c["cached_tokens"], cached);
+        close(
+            c["hit_rate"].as_f64().unwrap(),
+            cached as f64 / 144_793_823.0,
+        );
+        assert_eq!(line(&j, "kimi", "metered")["cached_tokens"], cached);
+        reconciles(&j);
+        let t = &j["totals"];
+        let lines = j["lines"].as_array().unwrap();
+        for (field, total) in [
+            ("network_cents", "network_cents"),
+            ("storage_cents", "storage_cents"),
+        ] {
+            let sum: u64 = lines.iter().map(|l| l[field].as_u64().unwrap()).sum();
+            assert_eq!(sum, t[total].as_u64().unwrap(), "{field}");
+        }
+        assert_eq!(
+            t["total_owned_cents"].as_u64().unwrap(),
+            t["fleet_owned_cents"].as_u64().unwrap()
+                + t["network_cents"].as_u64().unwrap()
+                + t["storage_cents"].as_u64().unwrap()
+        );
+    }
+    // Without labels a Mooncake trace is refused (exit 2), as the Azure trace is.
+    let r = meter(&["--usage", &trace, "--period", PERIOD]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("a Mooncake trace"), "{}", r.stderr);
+}
+
+/// One 600K-token RAG request (500K cached) on lab-small's H100 serving Llama-3.1-8B at FP8,
+/// batch 1, no host DRAM, pooled storage 1,000 GB/GPU at 50 GB/s and $7.30/GB-month
+/// ($0.01/GB-h), network $0.01/GB. By hand (KV 131,072 B/token):
+/// - HBM for KV: 80 GiB x 0.9 - 8 GB = 69.309411328 GB; in-flight KV 600,100 x 131,072 =
+///   78.6563072 GB: 69.309411328 in HBM, 9.346895872 in pooled; the 500K-token prefix
+///   (65.536 GB) all in pooled.
+/// - A cached token: fetch 131,072 / 50e9 = 2.62144 us < prefill 2 x 8e9 / 989.5e12 = 16.17 us:
+///   fetched, 500,000 x 2.62144e-6 = 1.31072 GPU-s; prefill 100,000 x 16.17 us = 1.61698 s.
+/// - Network 65.536 GB x $0.01 = 66 cents; storage (9.346895872 + 65.536) GB x 1 h x $0.01 =
+///   75 cents.
+/// - Decode: a step reads 8 GB + 69.309 GB at 3.35 TB/s and 9.347 GB at 50 GB/s = 0.2100154 s:
+///   4.7616 tok/s, 100 tokens = 21.0015 GPU-s (the all-HBM roofline would say 2.5868 s).
+#[test]
+fn long_context_spills_to_pooled_storage_by_hand() {
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/long-context.csv"),
+        "--period",
+        PERIOD,
+        "--batch",
+        "1",
+        "--context-tier",
+        "host-dram=0:64",
+        "--context-tier",
+        "pooled=1000:50:7.3",
+        "--network-usd-per-gb",
+        "0.01",
+        "--idle",
+        "keep",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = json(&r);
+    let kv = 131_072.0;
+    let hbm = 80.0 * (1u64 << 30) as f64 * 0.9 / 1e9 - 8.0;
+    let active = 600_100.0 * kv / 1e9;
+    let c = &j["context"][0];
+    close(c["active_kv_gb"].as_f64().unwrap(), active);
+    close(c["prefix_cache_gb"].as_f64().unwrap(), 65.536);
+    let tier = |name: &str| {
+        c["tiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tier"] == name)
+            .unwrap()
+            .clone()
+    };
+    close(tier("hbm")["active_gb"].as_f64().unwrap(), hbm);
+    close(tier("pooled")["active_gb"].as_f64().unwrap(), active - hbm);
+    close(tier("pooled")["cache_gb"].as_f64().unwrap(), 65.536);
+    assert_eq!(tier("pooled")["cached_tokens_by"], "fetch");
+    assert_eq!(tier("nvme")["cached_tokens_by"], "recompute");
+    assert_eq!(c["deepest_tier"], "pooled");
+    let l = line(&j, "acme", "metered");
+    close(
+        l["kv_fetch_gpu_seconds"].as_f64().unwrap(),
+        500_000.0 * kv / 50e9,
+    );
+    close(
+        l["prefill_gpu_seconds"].as_f64().unwrap(),
+        2.0 * 8e9 * 100_000.0 / (1979e12 * 0.5),
+    );
+    close(l["kv_transfer_gb"].as_f64().unwrap(), 65.536);
+    assert_eq!(l["network_cents"], 66);
+    close(
+        l["context_gb_hours"].as_f64().unwrap(),
+        active - hbm + 65.536,
+    );
+    assert_eq!(l["storage_cents"], 75);
+    let step = 8e9 / 3.35e12 + hbm * 1e9 / 3.35e12 + (active - hbm) * 1e9 / 50e9;
+    close(l["decode_gpu_seconds"].as_f64().unwrap(), 100.0 * step);
+    close(
+        c["decode_tokens_per_s_placed"].as_f64().unwrap(),
+        1.0 / step,
+    );
+    assert!((c["decode_tokens_per_s_hbm"].as_f64().unwrap() - 38.6585).abs() < 1e-3);
+    reconciles(&j);
+    assert_eq!(j["totals"]["network_cents"], 66);
+    assert_eq!(j["totals"]["storage_cents"], 75);
+    // FOCUS: the line's GPU, Networking and Storage rows; BilledCost adds to the total.
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/long-context.csv"),
+        "--period",
+        PERIOD,
+        "--batch",
+        "1",
+        "--context-tier",
+        "host-dram=0:64",
+        "--context-tier",
+        "pooled=1000:50:7.3",
+        "--idle",
+        "keep",
+        "--format",
+        "focus",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut rd = csv::Reader::from_reader(r.stdout.as_bytes());
+    let h = rd.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (billed, cat, unit, qty) = (
+        col("BilledCost"),
+        col("ServiceCategory"),
+        col("ConsumedUnit"),
+        col("ConsumedQuantity"),
+    );
+    let mut cents = 0u64;
+    let mut seen = Vec::new();
+    for row in rd.records() {
+        let row = row.unwrap();
+        let (d, c) = row[billed].split_once('.').unwrap();
+        cents += d.parse::<u64>().unwrap() * 100 + c.parse::<u64>().unwrap();
+        if row[cat] != *"AI and Machine Learning" {
+            seen.push((
+                row[cat].to_string(),
+                row[unit].to_string(),
+                row[billed].to_string(),
+                row[qty].to_string(),
+            ));
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            (
+                "Networking".into(),
+                "GB".into(),
+                "0.66".into(),
+                "65.536000".into()
+            ),
+            (
+                "Storage".into(),
+                "GB-Hours".into(),
+                "0.75".into(),
+                format!("{:.6}", active - hbm + 65.536)
+            ),
+        ]
+    );
+    assert_eq!(cents, j["totals"]["total_owned_cents"].as_u64().unwrap());
+}
+
+/// `--disaggregated`: the prompt's KV (600,000 x 131,072 B = 78.6432 GB) also crosses the
+/// network, prefill -> decode, on top of the 65.536 GB fetched from pooled storage: 144.1792
+/// GB x $0.01 = 144 cents.
+#[test]
+fn disaggregated_prefill_moves_the_prompt_kv() {
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/long-context.csv"),
+        "--period",
+        PERIOD,
+        "--batch",
+        "1",
+        "--context-tier",
+        "host-dram=0:64",
+        "--context-tier",
+        "pooled=1000:50:7.3",
+        "--disaggregated",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = json(&r);
+    let l = line(&j, "acme", "metered");
+    close(l["kv_transfer_gb"].as_f64().unwrap(), 65.536 + 78.6432);
+    assert_eq!(l["network_cents"], 144);
+    assert_eq!(j["chain"]["disaggregated"], true);
+    reconciles(&j);
+}

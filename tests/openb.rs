@@ -370,3 +370,118 @@ fn host_only_placements_are_verified() {
     assert_eq!(c1["hosts"][0]["node"], "tight");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file of the Alibaba openb trace in the workspace's shared data (`../shared/data`
+/// beside the repository; `/work/shared/data` on the project's machines).
+fn openb_trace(file: &str) -> String {
+    let rel = format!("alibaba-openb/{file}");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    [manifest.join("../shared/data"), "/work/shared/data".into()]
+        .iter()
+        .map(|d| d.join(&rel))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("`{rel}` is not in ../shared/data nor /work/shared/data"))
+        .display()
+        .to_string()
+}
+
+/// `report --plan --demand` on the imported `openb_pod_list_cpu050.csv` (greedy plan): the
+/// host section counts every admitted pod's CPU and memory, summed here from the plan and
+/// the demand without the report's code: host-only pods from the plan's `hosts:`, GPU pods
+/// (one replica each) from the demand's `cpu_millicores`/`memory_mib`. Node rows sum to the
+/// totals and tenant rows too, and no node is over what it declares (the plan verifies).
+#[test]
+fn report_counts_host_use_on_openb_cpu050() {
+    let dir = std::env::temp_dir().join(format!("fabplan-openb-cpu050-{}", std::process::id()));
+    let r = import(
+        &openb_trace("openb_node_list_gpu_node.csv"),
+        &openb_trace("openb_pod_list_cpu050.csv"),
+        &dir,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    plan_and_verify(&dir, "greedy", &["--solver", "greedy"]);
+    let (fabric, demand, plan) = (
+        dir.join("fabric.yaml"),
+        dir.join("demand.yaml"),
+        dir.join("greedy.json"),
+    );
+    let rep = run_env(
+        &[
+            "report",
+            fabric.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+            "--demand",
+            demand.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(rep.code, 0, "{}", rep.stderr);
+    let report: serde_json::Value = serde_json::from_str(&rep.stdout).unwrap();
+    let h = &report["host"];
+    let num = |v: &serde_json::Value| v.as_u64().unwrap();
+
+    // The same figures from the plan and the demand directly.
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let loaded = fabplan::load::load_fabric_file(&fabric);
+    let f = loaded.fabric.expect("the imported fabric loads");
+    let d = fabplan::load::demand::demand_from_str(
+        "demand.yaml",
+        &std::fs::read_to_string(&demand).unwrap(),
+        &f,
+    )
+    .expect("the imported demand validates");
+    let (mut cpu, mut mem, mut host_only) = (0u64, 0u64, 0u64);
+    for w in plan["workloads"].as_array().unwrap() {
+        if w["admitted"] != true {
+            continue;
+        }
+        let name = w["name"].as_str().unwrap();
+        if let Some(hosts) = w["hosts"].as_array() {
+            for x in hosts {
+                cpu += x["cpu_millicores"].as_u64().unwrap();
+                mem += x["memory_mib"].as_u64().unwrap();
+                host_only += 1;
+            }
+            continue;
+        }
+        let dw = d.workloads.iter().find(|x| x.name == name).unwrap();
+        assert_eq!(dw.replicas, 1, "openb imports one workload per pod");
+        cpu += dw.cpu_millicores;
+        mem += dw.memory_mib;
+    }
+    assert_eq!(host_only, 375, "every CPU-only pod of cpu050 is placed");
+    assert_eq!(num(&h["host_only_replicas"]), host_only);
+    assert_eq!(
+        (num(&h["cpu_millicores"]), num(&h["memory_mib"])),
+        (cpu, mem)
+    );
+    for (key, name) in [("nodes", "node"), ("tenants", "tenant")] {
+        let rows = h[key].as_array().unwrap();
+        let sum = |k: &str| rows.iter().map(|r| num(&r[k])).sum::<u64>();
+        assert_eq!(
+            (
+                sum("cpu_millicores"),
+                sum("memory_mib"),
+                sum("host_only_replicas")
+            ),
+            (cpu, mem, host_only),
+            "{key}"
+        );
+        assert!(rows.iter().all(|r| r[name].is_string()));
+    }
+    for n in h["nodes"].as_array().unwrap() {
+        assert!(
+            num(&n["cpu_millicores"]) <= num(&n["cpu_millicores_capacity"]),
+            "{n}"
+        );
+        assert!(
+            num(&n["memory_mib"]) <= num(&n["memory_mib_capacity"]),
+            "{n}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -261,8 +261,10 @@ fn replanning_on_own_output_changes_nothing() {
 }
 
 /// mig-parted takes counts only: GPUs with the same counts but different planned starts get
-/// a device group each, under a `# planned:` comment in start order; the file still reads as
-/// a mig-parted config with those counts.
+/// a device group each, whose planned starts (in start order) the header comment lists; the
+/// document after the header is one serialized piece with no comment in it, reads back as a
+/// mig-parted config with those counts, and has the shape of NVIDIA's own config-default.yaml
+/// (/work/shared/data/mig-parted, copied to tests/fixtures/mig-parted/).
 #[test]
 fn mig_parted_export_keeps_planned_starts_as_comments() {
     let raw: PlanDocument = serde_json::from_value(serde_json::json!({
@@ -275,13 +277,25 @@ fn mig_parted_export_keeps_planned_starts_as_comments() {
     ]}))
     .unwrap();
     let text = plan::export::mig_parted(&raw, None).expect("valid layouts export");
-    for group in [
-        "    # planned: 2g.20gb@0 1g.10gb@2 3g.40gb@4\n    - devices: [0, 2]\n",
-        "    # planned: 3g.40gb@0 2g.20gb@4 1g.10gb@6\n    - devices: [1]\n",
-        "    - devices: [3]\n      mig-enabled: false\n",
+    let body_at = text.find("version: v1\n").expect("document");
+    let (header, body) = text.split_at(body_at);
+    assert!(header.lines().all(|l| l.starts_with("# ")), "{header}");
+    assert!(
+        !body.contains('#'),
+        "no comment inside the document:\n{body}"
+    );
+    for planned in [
+        "#   planned: fabplan-n1 devices [0, 2]: 2g.20gb@0 1g.10gb@2 3g.40gb@4\n",
+        "#   planned: fabplan-n1 devices [1]: 3g.40gb@0 2g.20gb@4 1g.10gb@6\n",
+        "#   kubectl label node n1 nvidia.com/mig.config=fabplan-n1 --overwrite\n",
     ] {
-        assert!(text.contains(group), "{group:?} not in\n{text}");
+        assert!(header.contains(planned), "{planned:?} not in\n{header}");
     }
+    assert!(
+        body.contains("    - devices: [3]\n      mig-enabled: false\n"),
+        "{body}"
+    );
+    mig_parted_shape_matches_nvidias(body);
     let (cfg, diags) =
         fabplan::formats::mig_parted::parse(&fabplan::source::SourceFile::new("export", text));
     let cfg = cfg.unwrap_or_else(|| panic!("valid mig-parted: {diags:?}"));
@@ -294,6 +308,64 @@ fn mig_parted_export_keeps_planned_starts_as_comments() {
             .map(|(k, v)| (k.as_str(), *v))
             .collect();
         assert_eq!(counts, [("1g.10gb", 1), ("2g.20gb", 1), ("3g.40gb", 1)]);
+    }
+}
+
+/// The document has the shape of NVIDIA's `config-default.yaml` (mig-parted
+/// `deployments/systemd/config-default.yaml` @bd7160f4): the same top-level keys and version,
+/// entries with keys the real file uses, each value of the type it has there (`devices` is
+/// `all` there; mig-parted's api/spec/v1 also takes a list of GPU indices, docs/sources.md).
+fn mig_parted_shape_matches_nvidias(ours: &str) {
+    use serde_json::Value;
+    let real = std::fs::read_to_string("tests/fixtures/mig-parted/config-default.yaml").unwrap();
+    let real: Value = serde_saphyr::from_str(&real).expect("NVIDIA's config parses");
+    let ours: Value = serde_saphyr::from_str(ours).expect("the export parses as YAML");
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&ours), keys(&real));
+    assert_eq!(ours["version"], real["version"]);
+    let entries = |v: &Value| -> Vec<Value> {
+        v["mig-configs"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|c| c.as_array().unwrap().clone())
+            .collect()
+    };
+    let real_keys: std::collections::BTreeSet<String> =
+        entries(&real).iter().flat_map(keys).collect();
+    let ours = entries(&ours);
+    assert!(!ours.is_empty());
+    for e in &ours {
+        for k in keys(e) {
+            assert!(
+                real_keys.contains(&k),
+                "`{k}` is not a key of mig-parted entries"
+            );
+        }
+        assert!(e["mig-enabled"].is_boolean(), "{e}");
+        let devices = &e["devices"];
+        assert!(
+            devices == "all"
+                || devices
+                    .as_array()
+                    .is_some_and(|d| d.iter().all(|i| i.is_u64())),
+            "{e}"
+        );
+        if let Some(m) = e.get("mig-devices") {
+            assert!(m.as_object().unwrap().values().all(|n| n.is_u64()), "{e}");
+            // Profile names as the real file writes them (`1g.10gb`, `1g.5gb+me`).
+            let real_profiles: std::collections::BTreeSet<String> = entries(&real)
+                .iter()
+                .filter_map(|r| r.get("mig-devices"))
+                .flat_map(keys)
+                .collect();
+            for p in keys(m) {
+                assert!(
+                    real_profiles.contains(&p),
+                    "profile `{p}` is not one mig-parted names"
+                );
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use fabplan::replay::experiment::{self, Options, Sampling};
 use fabplan::replay::frag::{task_frag, TypicalPod, Workload};
 use fabplan::replay::{
     policy, Cluster, NodeSpec, NodeState, Placement, PodSpec, Rng, State, MILLI, POLICY_NAMES,
@@ -163,6 +164,89 @@ fn the_fast_fragmentation_sum_is_the_definition() {
             (fast - by_def).abs() < 1e-6,
             "{left:?} cpu {cpu}: {fast} vs {by_def}"
         );
+    }
+}
+
+#[test]
+fn ties_go_to_the_runs_node_order() {
+    // Three identical empty nodes: a CPU-only pod changes no node's fragmentation against a
+    // GPU workload with little CPU, so FGD scores 50 everywhere (and packing and clustering
+    // 0, best fit the same). The authors' simulator gives such ties to the node of smallest
+    // name, names prefixed by a per-seed random index: here the rank order n1, n2, n0.
+    let cluster = Cluster {
+        models: vec!["G2".into()],
+        nodes: vec![
+            node("n0", 0, 8, 64000),
+            node("n1", 0, 8, 64000),
+            node("n2", 0, 8, 64000),
+        ],
+    };
+    let w = half_and_whole();
+    let cpu_only = pod(0, 0, 8000);
+    let mut state = State::new(&cluster);
+    assert_eq!(state.tie_rank, vec![0, 1, 2]);
+    state.tie_rank = vec![2, 0, 1];
+    for name in ["fgd", "bestfit", "packing", "clustering", "dotprod"] {
+        assert_eq!(
+            choose(name, &cluster, &state, &w, &cpu_only).node,
+            1,
+            "{name}"
+        );
+    }
+    // FGD keeps filling n1 while its CPU still leaves room for the typical tasks (1000
+    // milli-CPU each); a random tie would have spread the pods over the three nodes.
+    let mut pol = policy("fgd", &cluster, &w).unwrap();
+    let mut rng = Rng::new(1);
+    let mut went = Vec::new();
+    for _ in 0..9 {
+        let p = pol.place(&state, &cpu_only, &mut rng).expect("fits");
+        state.place(&cpu_only, &p);
+        pol.changed(&state, p.node);
+        went.push(p.node);
+    }
+    // After 7 pods n1 has 8000 milli-CPU left; the 8th would leave none for any typical
+    // task (n1's fragmentation 0 -> all 8000 free thousandths), so it goes to n2 (no change).
+    assert_eq!(went, vec![1, 1, 1, 1, 1, 1, 1, 2, 2]);
+    // A drawn order is a permutation, the same for the same seed.
+    let a = State::new(&cluster).with_tie_order(42).tie_rank;
+    let mut sorted = a.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![0, 1, 2]);
+    assert_eq!(a, State::new(&cluster).with_tie_order(42).tie_rank);
+}
+
+#[test]
+fn inflated_sample_is_the_list_shuffled_then_copies() {
+    // The simulator's TunePodsByNodeTotalResource: every pod once in a random order, then
+    // copies appended until the next one's per-GPU share would pass 130% of 10 GPUs.
+    let pods = vec![pod(8, MILLI, 1000), pod(1, 500, 1000), pod(0, 0, 1000)];
+    let opts = Options {
+        policies: vec!["fgd".into()],
+        seeds: vec![42],
+        max_pct: 130,
+        step_pct: 5,
+        sampling: Sampling::Inflate,
+        popularity: 0.95,
+    };
+    for seed in 42..52 {
+        let order = experiment::sample(&pods, 10 * MILLI as u64, &opts, seed);
+        let mut first: Vec<usize> = order[..3].to_vec();
+        first.sort_unstable();
+        assert_eq!(first, vec![0, 1, 2], "seed {seed}");
+        let milli = |o: &[usize]| o.iter().map(|&k| pods[k].total_gpu_milli()).sum::<u64>();
+        let total = milli(&order);
+        let target = 13 * MILLI as u64;
+        // The last copy passed the test on its per-GPU share (an 8-GPU copy may pass the
+        // target by up to 7 GPUs), and the refused one would have passed it.
+        if order.len() > 3 {
+            let last = &pods[*order.last().unwrap()];
+            assert!(total - last.total_gpu_milli() + last.gpu_milli as u64 <= target);
+        }
+        assert!(
+            total + 500 > target || total + MILLI as u64 > target,
+            "seed {seed}"
+        );
+        assert!(total > target - MILLI as u64, "seed {seed}: {total}");
     }
 }
 
@@ -558,4 +642,208 @@ fn replay_help() {
     let r = common::run_env(&["replay", "--help"], &[("COLUMNS", "100")]);
     assert_eq!(r.code, 0);
     common::snapshot("replay_help", &r.transcript());
+}
+
+/// The offline reference on the hand-made case of `tests/fixtures/replay/offline/README.md`:
+/// 700, 700, 300 and 300 thousandths on two GPUs. The offline plan places all four (100%,
+/// optimal, bound 100%) on every seed; best fit loses a 700 when both 300s arrive first
+/// (65%), which seed 6 draws.
+#[test]
+fn offline_reference_beside_the_policies() {
+    let dir = format!("{DIR}/offline");
+    let run = |args: &[&str]| {
+        let mut all = vec!["replay", "--nodes"];
+        let nodes = format!("{dir}/nodes.csv");
+        let pods = format!("{dir}/pods.csv");
+        all.push(&nodes);
+        all.push(&pods);
+        all.extend_from_slice(args);
+        common::run_env(&all, &[("RAYON_NUM_THREADS", "2"), ("COLUMNS", "100")])
+    };
+    let json = run(&[
+        "--max-pct",
+        "100",
+        "--step-pct",
+        "50",
+        "--seeds",
+        "8",
+        "--seed",
+        "0",
+        "--policy",
+        "bestfit,fabplan",
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let list = &v["lists"][0];
+    let off = list["offline"]["runs"].as_array().unwrap();
+    assert_eq!(off.len(), 8, "one plan per seed at 100%");
+    for r in off {
+        assert_eq!(r["step_pct"], 100, "{r}");
+        assert_eq!(r["arrived_milli"], 2000, "{r}");
+        assert_eq!(r["allocated_milli"], 2000, "{r}");
+        assert_eq!(r["placed"], 4, "{r}");
+        assert_eq!(r["status"], "optimal", "{r}");
+        assert_eq!(r["bound_milli"], 2000, "{r}");
+    }
+    let bestfit_at_100 = |seed: u64| {
+        list["result"]["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["policy"] == "bestfit" && r["seed"] == seed)
+            .unwrap()["points"][1]["allocated_milli"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(bestfit_at_100(6), 1300, "both 300s on one GPU");
+    // Every online run stays at or below the offline bound (valid for every plan).
+    for r in list["result"]["runs"].as_array().unwrap() {
+        assert!(r["points"][1]["allocated_milli"].as_u64().unwrap() <= 2000);
+    }
+    let human = run(&[
+        "--max-pct",
+        "100",
+        "--step-pct",
+        "50",
+        "--seeds",
+        "3",
+        "--seed",
+        "5",
+        "--policy",
+        "bestfit,fabplan",
+        "--offline",
+    ]);
+    assert_eq!(human.code, 0, "{}", human.transcript());
+    common::snapshot("replay_offline_human", &human.transcript());
+    let csv = run(&[
+        "--max-pct",
+        "100",
+        "--step-pct",
+        "50",
+        "--seeds",
+        "2",
+        "--seed",
+        "6",
+        "--policy",
+        "bestfit",
+        "--offline",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv.code, 0, "{}", csv.transcript());
+    common::snapshot("replay_offline_csv", &csv.transcript());
+    // The chart draws the offline plan and its bound.
+    let out =
+        std::env::temp_dir().join(format!("fabplan-replay-offline-{}.svg", std::process::id()));
+    let svg = run(&[
+        "--max-pct",
+        "100",
+        "--step-pct",
+        "50",
+        "--seeds",
+        "2",
+        "--policy",
+        "bestfit",
+        "--offline",
+        "--svg",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(svg.code, 0, "{}", svg.transcript());
+    let text = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    assert!(
+        text.contains(">offline<") && text.contains(">offline bound<"),
+        "{text}"
+    );
+    // --offline needs the node list and the experiment.
+    let r = common::run(&[
+        "replay",
+        "--fabric",
+        "fabrics/dgx-h100-su1-ib.yaml",
+        "x.csv",
+        "--offline",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+}
+
+/// A demand with arrivals, worked by hand in `tests/fixtures/replay/demand/arrivals.yaml`:
+/// queueing delay and completion time per tenant, the same with RFC 3339 times.
+#[test]
+fn demand_with_arrivals_on_the_timeline() {
+    let dir = format!("{DIR}/demand");
+    let run = |file: &str, extra: &[&str]| {
+        let path = format!("{dir}/{file}");
+        let mut all = vec![
+            "replay",
+            "--demand",
+            path.as_str(),
+            "--policy",
+            "bestfit,fabplan",
+        ];
+        all.extend_from_slice(extra);
+        common::run_env(&all, &[("RAYON_NUM_THREADS", "2"), ("COLUMNS", "100")])
+    };
+    let json = run("arrivals.yaml", &["--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["mode"], "timeline");
+    let list = &v["lists"][0];
+    assert_eq!(list["arrivals"], "demand");
+    assert_eq!(list["pods"], 4);
+    for r in list["results"].as_array().unwrap() {
+        let t = r["tenants"].as_array().unwrap();
+        assert_eq!(t[0]["tenant"], "t1");
+        assert_eq!(t[0]["delayed"], 0);
+        assert_eq!(t[0]["completion_time_s"]["mean"], 55.0);
+        assert_eq!(t[1]["tenant"], "t2");
+        assert_eq!(t[1]["delayed"], 2);
+        assert_eq!(t[1]["queueing_delay_s"]["mean"], 85.0);
+        assert_eq!(t[1]["queueing_delay_s"]["max"], 90);
+        assert_eq!(t[1]["completion_time_s"]["mean"], 125.0);
+        assert_eq!(
+            r["end_s"].as_u64().unwrap() - r["start_s"].as_u64().unwrap(),
+            150
+        );
+        // 100 s at 2 GPUs, 30 s at 1.5, 20 s at 1: 88.33% over 150 s.
+        let mean = r["mean_allocation_pct"].as_f64().unwrap();
+        assert!((mean - 88.333).abs() < 0.01, "{mean}");
+    }
+    let rfc = run("arrivals-rfc3339.yaml", &["--format", "json"]);
+    assert_eq!(rfc.code, 0, "{}", rfc.transcript());
+    let w: serde_json::Value = serde_json::from_str(&rfc.stdout).unwrap();
+    assert_eq!(
+        w["lists"][0]["results"][0]["tenants"], list["results"][0]["tenants"],
+        "RFC 3339 times replay as the seconds do"
+    );
+    let human = run("arrivals.yaml", &[]);
+    assert_eq!(human.code, 0, "{}", human.transcript());
+    common::snapshot("replay_demand_human", &human.transcript());
+    // `plan` reads the same file (the fields are checked, and otherwise ignored).
+    let plan = common::run(&["plan", &format!("{dir}/arrivals.yaml"), "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    for (name, code) in [
+        ("FP987-bad-time", "FP987"),
+        ("FP988-mixed-forms", "FP988"),
+        ("FP989-missing-duration", "FP989"),
+    ] {
+        let r = run(&format!("bad/{name}.yaml"), &[]);
+        assert_eq!(r.code, 2, "{name}: {}", r.transcript());
+        assert!(r.stderr.contains(code), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{name}.yaml:")),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{name}");
+        common::snapshot(&format!("replay_bad_{name}"), &r.transcript());
+    }
+    // The load checks run for `plan` too; FP989 is replay's only.
+    let r = common::run(&["plan", &format!("{dir}/bad/FP988-mixed-forms.yaml")]);
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(r.stderr.contains("FP988"), "{}", r.stderr);
+    let r = common::run(&["plan", &format!("{dir}/bad/FP989-missing-duration.yaml")]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
 }

@@ -1208,3 +1208,152 @@ fn rack_groups_partition_the_racks() {
     // The plan's `research` tenant holds two 64-GPU gangs on whole GPUs.
     assert_eq!(r.groups[0].gpus_by_tenant["research"], 128);
 }
+
+/// The context-tier table by hand: lab-small's H100s, Llama-3.1-70B at FP8 (70 GB), 128K
+/// tokens at FP16 KV (42.94967296 GB per sequence), 32 sequences wanted per replica of 8 GPUs.
+/// HBM for KV: 8 x 80 GiB x 0.9 - 70 GB = 548.475 GB; the other 825.914 GB go to host DRAM
+/// (250 GB per GPU). Spilled, a step reads 70 + 548.475 GB at 8 x 3.35 TB/s and 825.914 GB
+/// at 8 x 64 GB/s = 1.63618 s: 19.56 tok/s, worse than fitting the batch to HBM.
+#[test]
+fn context_tiers_by_hand() {
+    let r = build(
+        "fabrics/lab-small.yaml",
+        &ReportOptions {
+            context_tokens: 131_072,
+            concurrency: 32,
+            ..Default::default()
+        },
+    );
+    let c = &r.tokens.context[0];
+    assert_eq!((c.gpu_model.as_str(), c.gpus_per_replica), ("h100-80gb", 8));
+    let hbm = 8.0 * 80.0 * (1u64 << 30) as f64 * 0.9 / 1e9 - 70.0;
+    let wanted: f64 = 32.0 * 327_680.0 * 131_072.0 / 1e9;
+    assert!(close(c.kv_wanted_gb, (wanted * 1000.0).round() / 1000.0));
+    let names: Vec<&str> = c.tiers.iter().map(|t| t.tier.as_str()).collect();
+    assert_eq!(names, ["hbm", "host-dram", "pooled", "nvme"]);
+    assert!(
+        (c.tiers[0].holds_gb - hbm).abs() < 1e-3,
+        "{}",
+        c.tiers[0].holds_gb
+    );
+    assert!((c.tiers[1].holds_gb - (wanted - hbm)).abs() < 1e-3);
+    assert_eq!(c.tiers[2].holds_gb, 0.0);
+    assert_eq!(c.deepest_tier.as_deref(), Some("host-dram"));
+    let step = (70e9 + hbm * 1e9) / (8.0 * 3.35e12) + (wanted - hbm) * 1e9 / (8.0 * 64e9);
+    assert!((c.decode_tokens_per_s_spilled - 32.0 / step).abs() < 0.01);
+    assert!((c.decode_tokens_per_s_spilled - 19.56).abs() < 0.01);
+    assert_eq!(c.better, "fit batch to HBM");
+    // Its owned $/Mtok: 8 GPUs x $/GPU-h / (tok/s x 3600) x 1e6 (host DRAM is not priced).
+    let rate = r.cost.models[0].owned_usd_per_gpu_hour_at_full_use.unwrap();
+    // (tok/s is printed to 0.01 and the rate to 0.001 $: agree to 0.1 %).
+    let usd = 8.0 * rate / (32.0 / step * 3600.0) * 1e6;
+    let got = c.usd_per_million_tokens_spilled.unwrap();
+    assert!((got - usd).abs() < 1e-3 * usd, "{got} vs {usd}");
+}
+
+const HOST: &str = "tests/fixtures/report/host";
+
+/// Host CPU and memory by hand (tests/fixtures/report/host: two nodes of 16 cores and
+/// 64 GiB; the plan is hand-made and verifies clean). With the demand:
+/// n1: api 4 + train 1 (per GPU) + cache 3 = 8 cores, 8 + 2 + 16 = 26 GiB;
+/// n2: api 4 + train 1 + cache 3 + cron 6 = 14 cores, 8 + 2 + 16 + 4 = 30 GiB;
+/// web: api 2 x 4 + cache 2 x 3 = 14 cores, 2 x 8 + 2 x 16 = 48 GiB; batch: train 2 x 1 +
+/// cron 6 = 8 cores, 2 x 2 + 4 = 8 GiB. `spare` is not admitted and counts nothing. Without
+/// the demand only the host-only replicas (the plan's `hosts:`) count.
+#[test]
+fn host_use_by_hand() {
+    let verify = run(&[
+        "verify",
+        &format!("{HOST}/demand.yaml"),
+        &format!("{HOST}/plan.json"),
+    ]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let fabric = format!("{HOST}/fabric.yaml");
+    let plan = format!("{HOST}/plan.json");
+    let demand = format!("{HOST}/demand.yaml");
+    let with = ["report", &fabric, "--plan", &plan, "--demand", &demand];
+    let (json, html) = json_and_html(&with);
+    let h = &json["host"];
+    let num = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert_eq!(h["gpu_workloads_counted"], true);
+    assert_eq!(
+        (num(&h["cpu_millicores"]), num(&h["memory_mib"])),
+        (22_000, 56 * 1024)
+    );
+    assert_eq!(
+        (
+            num(&h["cpu_millicores_capacity"]),
+            num(&h["memory_mib_capacity"])
+        ),
+        (32_000, 128 * 1024)
+    );
+    assert_eq!(num(&h["host_only_replicas"]), 3);
+    let rows = |h: &serde_json::Value, key: &str, name: &str| -> Vec<(String, u64, u64, u64)> {
+        h[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[name].as_str().unwrap().to_string(),
+                    num(&r["cpu_millicores"]),
+                    num(&r["memory_mib"]),
+                    num(&r["host_only_replicas"]),
+                )
+            })
+            .collect()
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        rows(h, "nodes", "node"),
+        vec![
+            (s("n1"), 8_000, 26 * 1024, 1),
+            (s("n2"), 14_000, 30 * 1024, 2)
+        ]
+    );
+    assert_eq!(
+        rows(h, "tenants", "tenant"),
+        vec![
+            (s("batch"), 8_000, 8 * 1024, 1),
+            (s("web"), 14_000, 48 * 1024, 2)
+        ]
+    );
+    assert_eq!(h["nodes"][0]["cpu_millicores_capacity"], 16_000);
+    // The page shows the JSON's figures, host section included.
+    html_matches_json(&html.stdout, &json);
+    for key in ["host.cpu_millicores", "host.tenants.1.memory_mib"] {
+        assert!(
+            html.stdout.contains(&format!("data-key=\"{key}\"")),
+            "{key}"
+        );
+    }
+    check("report_host_md", &[&with[..], &["--format", "md"]].concat());
+
+    // The plan alone: host-only replicas only. n1: cache 3 cores, 16 GiB; n2: cache 3 +
+    // cron 6 = 9 cores, 16 + 4 = 20 GiB; web 6 cores, 32 GiB; batch 6 cores, 4 GiB.
+    let (json, _) = json_and_html(&with[..4]);
+    let h = &json["host"];
+    assert_eq!(h["gpu_workloads_counted"], false);
+    assert_eq!(
+        (num(&h["cpu_millicores"]), num(&h["memory_mib"])),
+        (12_000, 36 * 1024)
+    );
+    assert_eq!(
+        rows(h, "nodes", "node"),
+        vec![
+            (s("n1"), 3_000, 16 * 1024, 1),
+            (s("n2"), 9_000, 20 * 1024, 2)
+        ]
+    );
+    assert_eq!(
+        rows(h, "tenants", "tenant"),
+        vec![
+            (s("batch"), 6_000, 4 * 1024, 1),
+            (s("web"), 6_000, 32 * 1024, 2)
+        ]
+    );
+    assert!(h["notes"][0].as_str().unwrap().contains("--demand"));
+    // A plan that takes no host CPU or memory has no host section (the JSON key is absent).
+    let none = lab_report(&[]);
+    assert!(none.get("host").is_none(), "{}", none["host"]);
+}

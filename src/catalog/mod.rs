@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use crate::mig::MigTable;
 
-pub use yaml::{parse_gpu_model_yaml, render_gpu_model_yaml};
+pub use yaml::{declared_gpu_names, load_gpu_model, parse_gpu_model_yaml, render_gpu_model_yaml};
 
 /// One GPU model.
 #[derive(Debug, Clone, PartialEq)]

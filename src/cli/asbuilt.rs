@@ -36,6 +36,12 @@ pub struct AsBuiltArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// With `--format sarif`: where the rule documentation is published, an absolute URI;
+    /// each rule gets `helpUri` = URL/CODE, or URL + the lowercase code (the docs/rules.md
+    /// anchor) when URL ends with `#`. Default: $FABPLAN_HELP_URI_BASE; without either, rules
+    /// carry their documentation inline only (fabplan has no public URL of its own).
+    #[arg(long, value_name = "URL", value_parser = crate::formats::sarif::HelpUriBase::parse)]
+    pub help_uri_base: Option<crate::formats::sarif::HelpUriBase>,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -55,7 +55,7 @@ pub struct MeterArgs {
     #[arg(long, value_name = "FILE")]
     pub demand: Option<PathBuf>,
     /// Usage file (repeatable): `.csv` usage log or Azure trace (by its header), `.jsonl`
-    /// usage log, `.json` OTLP traces.
+    /// usage log or Mooncake trace (by its `hash_ids`), `.json` OTLP traces.
     #[arg(long, value_name = "FILE", required = true)]
     pub usage: Vec<PathBuf>,
     /// Metering period `START/END`, UTC.
@@ -92,6 +92,20 @@ pub struct MeterArgs {
     /// KV-cache precision.
     #[arg(long, value_enum, default_value = "fp16")]
     pub kv: Precision,
+    /// Prefix cache of traces with prefix-block hashes (Mooncake): LRU holding this many
+    /// tokens. Default: unbounded (every block seen before is a hit).
+    #[arg(long, value_name = "TOKENS")]
+    pub prefix_cache_tokens: Option<u64>,
+    /// Context tier `NAME=CAPACITY_GB:READ_GB_PER_S[:USD_PER_GB_MONTH]` per GPU (repeatable):
+    /// replaces the default `host-dram`, `pooled` or `nvme`, or adds one. See docs/meter.md.
+    #[arg(long, value_name = "TIER", value_parser = crate::report::tokens::parse_context_tier)]
+    pub context_tier: Vec<crate::report::tokens::ContextTier>,
+    /// Price of moving a GB of KV over the network (tier fetches, prefill -> decode).
+    #[arg(long, value_name = "USD", default_value_t = crate::meter::attribute::DEFAULT_NETWORK_USD_PER_GB, value_parser = numbers::in_range::<f64>(numbers::USD))]
+    pub network_usd_per_gb: f64,
+    /// Prefill and decode run on separate replicas: each prompt's KV crosses the network.
+    #[arg(long)]
+    pub disaggregated: bool,
     #[arg(long, value_enum, default_value = "human")]
     pub format: MeterFormat,
     /// FinOps FOCUS release of --format focus.

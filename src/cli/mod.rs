@@ -12,6 +12,7 @@ use crate::commands;
 use crate::error::Error;
 use crate::exit::{self, Outcome};
 
+pub mod admit;
 pub mod asbuilt;
 pub mod completions;
 pub mod explain;
@@ -107,6 +108,7 @@ pub enum Command {
     #[command(name = "what-if")]
     WhatIf(whatif::WhatIfArgs),
     Meter(meter::MeterArgs),
+    Admit(admit::AdmitArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns its exit code.
@@ -159,6 +161,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         Command::Man(args) => crate::commands::completions::man(&args, out),
         Command::WhatIf(args) => crate::commands::whatif::run(&args, out),
         Command::Meter(args) => crate::commands::meter::run(&args, out),
+        Command::Admit(args) => crate::commands::admit::run(&args, out),
     }
 }
 

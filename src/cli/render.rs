@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::source::{primary_line_col, resolve_label, Provenance, Rendered, SourceFile};
+use crate::source::{
+    primary_file, primary_line_col, resolve_label, Provenance, Rendered, SourceFile,
+};
 
 /// Width of rendered diagnostics; fixed so output does not depend on the terminal.
 pub const RENDER_WIDTH: usize = 100;
@@ -74,8 +76,16 @@ pub fn diagnostic_json(d: &Diagnostic, file: &SourceFile, prov: &Provenance) -> 
         .iter()
         .filter_map(|l| {
             let span = resolve_label(l, prov)?;
-            let (line, column) = file.line_col(span.start);
-            Some(json!({"line": line, "column": column, "text": l.text, "primary": l.primary}))
+            let in_file = l.file.as_deref().unwrap_or(file);
+            let (line, column) = in_file.line_col(span.start);
+            let mut label =
+                json!({"line": line, "column": column, "text": l.text, "primary": l.primary});
+            // A label in another file than the diagnostic's (a GPU model file's problem and
+            // its `gpu_models:` entry) names its file.
+            if !std::ptr::eq(in_file, primary_file(d, file)) {
+                label["file"] = json!(in_file.name);
+            }
+            Some(label)
         })
         .collect();
     json!({
@@ -83,7 +93,7 @@ pub fn diagnostic_json(d: &Diagnostic, file: &SourceFile, prov: &Provenance) -> 
         "rule": name,
         "severity": d.severity.as_str(),
         "message": d.message,
-        "file": file.name,
+        "file": primary_file(d, file).name,
         "line": loc.map(|l| l.0),
         "column": loc.map(|l| l.1),
         "labels": labels,

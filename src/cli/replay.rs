@@ -38,8 +38,8 @@ pub enum ReplayFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SamplingArg {
-    /// The simulator's: every pod of the list, plus copies drawn with replacement up to the
-    /// target, shuffled.
+    /// The simulator's: every pod of the list in a random order, then copies drawn with
+    /// replacement up to the target.
     Inflate,
     /// Pods drawn with replacement until the target is reached.
     Replacement,
@@ -64,6 +64,8 @@ The same flags and seed give the same bytes whatever RAYON_NUM_THREADS is.",
   fabplan replay --nodes openb_node_list_gpu_node.csv openb_pod_list_default.csv
   fabplan replay --nodes nodes.csv pods.csv --policy bestfit,fgd --svg alloc.svg --csv alloc.csv
   fabplan replay --nodes nodes.csv pods.csv --departures --policy fgd,fabplan
+  fabplan replay --nodes nodes.csv pods.csv --policy fgd,fabplan --seeds 3 --offline
+  fabplan replay --demand arrivals.yaml --policy bestfit,fabplan
 
 Exit codes:
   0  the replay ran
@@ -71,14 +73,18 @@ Exit codes:
 )]
 pub struct ReplayArgs {
     /// openb pod lists (`name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,qos,creation_time,deletion_time]`).
-    #[arg(value_name = "PODS.csv", required = true)]
+    #[arg(value_name = "PODS.csv", required_unless_present = "demand")]
     pub pods: Vec<PathBuf>,
+    /// A demand file whose workloads have `arrival` and `duration` (docs/demand-format.md):
+    /// replayed over time on its fabric (`fabric:` or --fabric), as --departures replays a pod list.
+    #[arg(long, value_name = "DEMAND.yaml", conflicts_with_all = ["pods", "nodes", "departures", "generate", "offline"])]
+    pub demand: Option<PathBuf>,
     /// openb node list: the cluster (`sn,cpu_milli,memory_mib,gpu,model`; nodes without GPUs are left out).
     #[arg(
         long,
         value_name = "NODES.csv",
         conflicts_with = "fabric",
-        required_unless_present = "fabric"
+        required_unless_present_any = ["fabric", "demand"]
     )]
     pub nodes: Option<PathBuf>,
     /// A fabric file: the cluster is its nodes with GPUs (template GPU model, CPU, memory).
@@ -118,6 +124,15 @@ pub struct ReplayArgs {
     /// Mean run time of --generate (exponential).
     #[arg(long, value_name = "S", default_value_t = 36000.0, requires = "generate", value_parser = numbers::in_range::<f64>(MEAN_DURATION_S))]
     pub mean_duration_s: f64,
+    /// Also plan each seed's sample offline, all at once, with the planner (as `fabplan plan`
+    /// plans an imported openb demand) at 100% and at the last step, and report its
+    /// allocation, status, bound and gap beside the policies (the upper reference). Slow: one
+    /// MILP per seed and step. Needs --nodes.
+    #[arg(long, requires = "nodes", conflicts_with_all = ["departures", "generate"])]
+    pub offline: bool,
+    /// Wall-clock limit of each offline plan (`fabplan plan --time-limit`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, requires = "offline", value_parser = numbers::in_range::<f64>(numbers::TIME_LIMIT_S))]
+    pub offline_time_limit: f64,
     /// What stdout gets.
     #[arg(long, value_enum, default_value_t = ReplayFormat::Human)]
     pub format: ReplayFormat,

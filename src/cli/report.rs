@@ -133,6 +133,10 @@ pub struct ReportArgs {
     /// Concurrent sequences wanted per replica.
     #[arg(long, value_name = "SEQS", default_value_t = 32, value_parser = numbers::in_range::<u32>(numbers::CONCURRENCY))]
     pub concurrency: u32,
+    /// Context tier `NAME=CAPACITY_GB:READ_GB_PER_S[:USD_PER_GB_MONTH]` per GPU (repeatable):
+    /// replaces the default `host-dram`, `pooled` or `nvme`, or adds one (docs/report.md).
+    #[arg(long, value_name = "TIER", value_parser = crate::report::tokens::parse_context_tier)]
+    pub context_tier: Vec<crate::report::tokens::ContextTier>,
     /// Charge period for --format csv, `START/END` in RFC 3339 UTC (default: one day).
     #[arg(
         long,

@@ -25,6 +25,12 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// With `--format sarif`: where the rule documentation is published, an absolute URI;
+    /// each rule gets `helpUri` = URL/CODE, or URL + the lowercase code (the docs/rules.md
+    /// anchor) when URL ends with `#`. Default: $FABPLAN_HELP_URI_BASE; without either, rules
+    /// carry their documentation inline only (fabplan has no public URL of its own).
+    #[arg(long, value_name = "URL", value_parser = crate::formats::sarif::HelpUriBase::parse)]
+    pub help_uri_base: Option<crate::formats::sarif::HelpUriBase>,
     /// Write the report to FILE instead of stdout (atomically; through a symlink to its target;
     /// a device or FIFO is written to; never onto an input, see docs/exit-codes.md).
     #[arg(short, long, value_name = "FILE")]

@@ -255,6 +255,7 @@ fn render_input_problems(
     items: &[(&SourceFile, &Provenance, &[Diagnostic])],
     format: AsBuiltFormat,
     color: bool,
+    help_uris: Option<&crate::formats::sarif::HelpUriBase>,
 ) -> String {
     match format {
         AsBuiltFormat::Human => items
@@ -269,7 +270,9 @@ fn render_input_problems(
             serde_json::to_string_pretty(&render::files_json(&files)).expect("json") + "\n"
         }
         AsBuiltFormat::Sarif => {
-            serde_json::to_string_pretty(&crate::formats::sarif::sarif_log(items)).expect("json")
+            let log = crate::formats::sarif::sarif_log(items);
+            serde_json::to_string_pretty(&crate::formats::sarif::with_help_uris(log, help_uris))
+                .expect("json")
                 + "\n"
         }
     }
@@ -277,6 +280,7 @@ fn render_input_problems(
 
 pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
     let color = args.output.is_none() && crate::cli::output::stdout_color();
+    let help_uris = crate::formats::sarif::HelpUriBase::resolve(args.help_uri_base.as_ref())?;
     // `-o` may not name a design, capture or mapping file of this run.
     let inputs: Vec<&std::path::Path> = args
         .files
@@ -326,6 +330,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
                     &[(&file, &empty, std::slice::from_ref(&d))],
                     args.format,
                     color,
+                    help_uris.as_ref(),
                 );
                 emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
                 return Err(Error::InputRejected { count: 1 });
@@ -361,7 +366,7 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
             .iter()
             .map(|(f, p, d)| (*f, *p, d.as_slice()))
             .collect();
-        let text = render_input_problems(&items, args.format, color);
+        let text = render_input_problems(&items, args.format, color, help_uris.as_ref());
         emit(out, args.output.as_deref(), &inputs, text.as_bytes())?;
         return Err(Error::InputRejected {
             count: problems
@@ -449,8 +454,12 @@ pub fn run(args: &AsBuiltArgs, out: &mut dyn Write) -> Result<Outcome> {
             serde_json::to_string_pretty(&v).expect("json") + "\n"
         }
         AsBuiltFormat::Sarif => {
-            serde_json::to_string_pretty(&sarif(&all, &design.file, &design.provenance, &cap.files))
-                .expect("json")
+            let log = sarif(&all, &design.file, &design.provenance, &cap.files);
+            serde_json::to_string_pretty(&crate::formats::sarif::with_help_uris(
+                log,
+                help_uris.as_ref(),
+            ))
+            .expect("json")
                 + "\n"
         }
     };

@@ -295,10 +295,20 @@ fn loads(loaded: &crate::load::LoadedFabric, what: &str, hint: Option<&str>) -> 
     if loaded.fabric.is_some() {
         return Ok(());
     }
-    let msgs: Vec<&str> = loaded
+    // A problem in a GPU model file the fabric references is named by that file, relative
+    // to the fabric (the fabric itself may be in a staging directory).
+    let dir = Path::new(&loaded.file.name).parent();
+    let msgs: Vec<String> = loaded
         .diagnostics
         .iter()
-        .map(|d| d.message.as_str())
+        .map(|d| match crate::source::primary_file(d, &loaded.file) {
+            f if std::ptr::eq(f, &loaded.file) => d.message.clone(),
+            f => {
+                let name = Path::new(&f.name);
+                let name = dir.and_then(|d| name.strip_prefix(d).ok()).unwrap_or(name);
+                format!("`{}`: {}", name.display(), d.message)
+            }
+        })
         .collect();
     Err(Error::usage(
         format!("{what} does not load: {}", msgs.join("; ")),

@@ -64,6 +64,7 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         kv_bytes_per_element: args.kv.bytes(),
         context_tokens: 8192,
         concurrency: args.batch,
+        context_tiers: tokens::context_tiers_with(&args.context_tier),
         usage: Some(usage.clone()),
         demand: demand.clone(),
     };
@@ -84,16 +85,31 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
             Error::InputRejected { count: 1 }
         })?;
         let kind = meter::detect(&file.name, &file.text);
-        if kind == meter::InputKind::Azure && (labels.tenant.is_none() || labels.model.is_none()) {
+        if matches!(kind, meter::InputKind::Azure | meter::InputKind::Mooncake)
+            && (labels.tenant.is_none() || labels.model.is_none())
+        {
+            let what = if kind == meter::InputKind::Azure {
+                "an Azure LLM trace"
+            } else {
+                "a Mooncake trace"
+            };
             return Err(Error::usage(
                 format!(
-                    "`{}` is an Azure LLM trace: its records name no tenant or model",
+                    "`{}` is {what}: its records name no tenant or model",
                     file.name
                 ),
                 Some("label it with --tenant NAME --model NAME".to_string()),
             ));
         }
-        if let Err(d) = meter::read(&mut intake, i, &file.text, kind, &labels, period) {
+        if let Err(d) = meter::read_with_cache(
+            &mut intake,
+            i,
+            &file.text,
+            kind,
+            &labels,
+            period,
+            args.prefix_cache_tokens,
+        ) {
             print_diags(&[d], &file);
             return Err(Error::InputRejected { count: 1 });
         }
@@ -284,6 +300,12 @@ fn fleet(
                 batch,
                 hbm_tbps: cat.hbm_tbps,
                 dense_tflops: tflops,
+                hbm_kv_gb_per_gpu: attribute::hbm_kv_gb_per_gpu(
+                    cat.memory_gib,
+                    params,
+                    bpp,
+                    eq / replicas as f64,
+                ),
             },
         );
     }
@@ -291,5 +313,10 @@ fn fleet(
         hours,
         shares,
         deployments,
+        chain: attribute::Chain {
+            tiers: tokens::context_tiers_with(&args.context_tier),
+            network_usd_per_gb: args.network_usd_per_gb,
+            disaggregated: args.disaggregated,
+        },
     }
 }

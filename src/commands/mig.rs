@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::catalog::{parse_gpu_model_yaml, pci_id_text, Catalog, GpuModel};
+use crate::catalog::{pci_id_text, Catalog, GpuModel};
 use crate::cli::mig::{
     CheckArgs, CheckConfigArgs, FitArgs, GpuFiles, LayoutsArgs, MigArgs, MigCommand, MigFormat,
     ProfilesArgs, RuleFlags,
@@ -41,19 +41,17 @@ fn dispatch(args: MigArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
 }
 
-fn read(path: &Path) -> Result<String> {
-    // `-` is stdin, like every input; the load diagnostics (FP005-FP008, FP020) on stderr.
-    crate::source::read_input(path)
-        .map(|f| f.text.to_string())
-        .map_err(|(file, d)| super::reject_input(&file, d))
-}
-
 /// The built-in catalog plus `--gpu-file` models.
 fn load_catalog(files: &GpuFiles) -> Result<Catalog> {
     let mut extra = Vec::new();
     for path in &files.gpu_files {
-        let text = read(path)?;
-        extra.push(parse_gpu_model_yaml(&text, &path.display().to_string())?);
+        let file =
+            crate::source::read_input(path).map_err(|(file, d)| super::reject_input(&file, d))?;
+        // Every problem of the file, each at its line (exit 2).
+        match crate::catalog::load_gpu_model(&file) {
+            (Some(model), _) => extra.push(model),
+            (None, diags) => return Err(super::reject_input_all(&file, diags)),
+        }
     }
     Ok(Catalog::builtin().with_models(extra))
 }

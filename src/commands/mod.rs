@@ -1,6 +1,7 @@
 //! One file per subcommand: wiring from parsed flags to library calls and rendered output.
 //! No subcommand reaches into another; wiring several share lives in `inputs`.
 
+pub mod admit;
 pub mod asbuilt;
 pub mod completions;
 pub mod explain;

@@ -117,6 +117,7 @@ fn options(a: &ReportArgs) -> Result<ReportOptions> {
         kv_bytes_per_element: a.kv.bytes(),
         context_tokens: a.context,
         concurrency: a.concurrency,
+        context_tiers: crate::report::tokens::context_tiers_with(&a.context_tier),
         usage: None,
         demand: None,
     })

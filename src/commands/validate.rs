@@ -79,8 +79,12 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> Result<Outcome> {
                 .iter()
                 .map(|(l, d)| (&l.file, &l.provenance, d.as_slice()))
                 .collect();
-            serde_json::to_string_pretty(&crate::formats::sarif::sarif_log(&files)).expect("json")
-                + "\n"
+            let base = crate::formats::sarif::HelpUriBase::resolve(args.help_uri_base.as_ref())?;
+            let log = crate::formats::sarif::with_help_uris(
+                crate::formats::sarif::sarif_log(&files),
+                base.as_ref(),
+            );
+            serde_json::to_string_pretty(&log).expect("json") + "\n"
         }
     };
     let inputs: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();

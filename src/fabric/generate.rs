@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
-use serde_saphyr::FlowMap;
+use serde_saphyr::{FlowMap, FlowSeq};
 
 use super::sizing::{size_clos, SizeError, SizeRequest};
 use crate::util::compress_hostlist;
@@ -255,6 +255,8 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
         node_templates: Vec<FlowMap<Value>>,
         racks: Vec<FlowMap<Value>>,
         intent: Vec<BTreeMap<&'static str, FlowMap<Value>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lossless: Option<Lossless>,
     }
     let doc = Generated {
         fabric: format!("gen-{style}-{}", req.gpus),
@@ -268,6 +270,7 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
         node_templates: vec![FlowMap(template_v)],
         racks: rack_list,
         intent,
+        lossless: req.roce.then(lossless),
     };
     let mut y = String::with_capacity(256 * racks as usize);
     y.push_str(&format!(
@@ -276,25 +279,191 @@ pub fn generate(req: &GenerateRequest) -> Result<String, GenerateError> {
     ));
     y.push_str("# Switch counts and wiring follow `fabplan size` for the same parameters.\n");
     y.push_str(&crate::util::to_yaml(&doc));
-    if req.roce {
-        y.push_str(LOSSLESS);
-    }
     Ok(y)
 }
 
-/// The lossless settings of the HGX H200 RoCE reference (docs/sources.md (b) C and §3).
-/// The full lossless RoCE settings (the shipped RoCE fabrics' values): a fixed literal, no
-/// data is interpolated into it.
-const LOSSLESS: &str = "lossless:
-  switch:
-    dscp_to_priority: {26: 3, 48: 6}
-    pfc_priorities: [3]
-    cnp: {dscp: 48, priority: 6, strict: true}
-    ecn: {priority: 3, kmin_bytes: 150000, kmax_bytes: 1500000}
-    pfc_xoff_bytes: 2000000
-    mtu: 9216
-    cable_length_m: 300
-    watchdog: {detect_ms: 200, restore_ms: 400}
-    ecmp_hash: qp-udf
-  nic: {roce_dscp: 26, roce_priority: 3, cnp_dscp: 48, pfc_priorities: [3], mtu: 9000, roce_mtu: 4096}
-";
+// The `lossless:` block of a generated RoCE fabric, in the keys and order of
+// `schema::fabric::RawLossless` (the reader), serialized with the rest of the document.
+
+#[derive(serde::Serialize)]
+struct Lossless {
+    switch: SwitchQos,
+    nic: FlowMap<NicQos>,
+}
+
+#[derive(serde::Serialize)]
+struct SwitchQos {
+    dscp_to_priority: FlowMap<BTreeMap<u8, u8>>,
+    pfc_priorities: FlowSeq<Vec<u8>>,
+    cnp: FlowMap<Cnp>,
+    ecn: FlowMap<Ecn>,
+    pfc_xoff_bytes: u64,
+    mtu: u32,
+    cable_length_m: u32,
+    watchdog: FlowMap<Watchdog>,
+    ecmp_hash: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Cnp {
+    dscp: u8,
+    priority: u8,
+    strict: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Ecn {
+    priority: u8,
+    kmin_bytes: u64,
+    kmax_bytes: u64,
+}
+
+#[derive(serde::Serialize)]
+struct Watchdog {
+    detect_ms: u32,
+    restore_ms: u32,
+}
+
+#[derive(serde::Serialize)]
+struct NicQos {
+    roce_dscp: u8,
+    roce_priority: u8,
+    cnp_dscp: u8,
+    pfc_priorities: FlowSeq<Vec<u8>>,
+    mtu: u32,
+    roce_mtu: u32,
+}
+
+/// The lossless settings of the HGX H200 RoCE reference (docs/sources.md (b) C and §3), the
+/// shipped RoCE fabrics' values: RoCE on DSCP 26 / priority 3 (the only PFC priority), CNP on
+/// DSCP 48 / priority 6 strict, ECN 150 kB to 1.5 MB, a 9216-byte switch MTU over 9000-byte
+/// NICs carrying 4096-byte RoCE frames, the PFC watchdog at 200/400 ms.
+fn lossless() -> Lossless {
+    Lossless {
+        switch: SwitchQos {
+            dscp_to_priority: FlowMap(BTreeMap::from([(26, 3), (48, 6)])),
+            pfc_priorities: FlowSeq(vec![3]),
+            cnp: FlowMap(Cnp {
+                dscp: 48,
+                priority: 6,
+                strict: true,
+            }),
+            ecn: FlowMap(Ecn {
+                priority: 3,
+                kmin_bytes: 150_000,
+                kmax_bytes: 1_500_000,
+            }),
+            pfc_xoff_bytes: 2_000_000,
+            mtu: 9216,
+            cable_length_m: 300,
+            watchdog: FlowMap(Watchdog {
+                detect_ms: 200,
+                restore_ms: 400,
+            }),
+            ecmp_hash: "qp-udf",
+        },
+        nic: FlowMap(NicQos {
+            roce_dscp: 26,
+            roce_priority: 3,
+            cnp_dscp: 48,
+            pfc_priorities: FlowSeq(vec![3]),
+            mtu: 9000,
+            roce_mtu: 4096,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cnp, EcmpHash, Ecn, Watchdog};
+
+    fn request(roce: bool) -> GenerateRequest {
+        GenerateRequest {
+            gpus: 256,
+            style: Style::RailOptimized,
+            radix: 64,
+            nic_gbps: 400,
+            gpu_model: "h100-80gb".into(),
+            roce,
+        }
+    }
+
+    /// The serialized `lossless:` block reads back through the fabric loader as exactly the
+    /// settings `lossless()` holds, with no load diagnostic (the design checks on generated
+    /// fabrics are tests/cli.rs `generated_fabrics_are_valid_and_deterministic`).
+    #[test]
+    fn lossless_block_round_trips_through_the_loader() {
+        let text = generate(&request(true)).expect("generates");
+        let loaded = crate::load::load_fabric_str("gen.yaml", &text);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let fabric = loaded.fabric.expect("loads");
+        let l = fabric
+            .lossless
+            .expect("a RoCE fabric has lossless settings");
+        let want = lossless();
+        let s = &l.switch;
+        assert_eq!(s.dscp_to_priority, want.switch.dscp_to_priority.0);
+        assert_eq!(s.pfc_priorities, want.switch.pfc_priorities.0);
+        assert_eq!(
+            s.cnp,
+            Some(Cnp {
+                dscp: 48,
+                priority: 6,
+                strict: true
+            })
+        );
+        assert_eq!(
+            s.ecn,
+            Some(Ecn {
+                priority: 3,
+                kmin_bytes: 150_000,
+                kmax_bytes: 1_500_000
+            })
+        );
+        assert_eq!(s.pfc_xoff_bytes, Some(want.switch.pfc_xoff_bytes));
+        assert_eq!(s.mtu, want.switch.mtu);
+        assert_eq!(s.cable_length_m, f64::from(want.switch.cable_length_m));
+        assert_eq!(
+            s.watchdog,
+            Some(Watchdog {
+                detect_ms: 200,
+                restore_ms: 400
+            })
+        );
+        assert_eq!(s.ecmp_hash, EcmpHash::QpUdf);
+        let n = &l.nic;
+        let w = &want.nic.0;
+        assert_eq!(
+            (
+                n.roce_dscp,
+                n.roce_priority,
+                n.cnp_dscp,
+                &n.pfc_priorities,
+                n.mtu,
+                n.roce_mtu
+            ),
+            (
+                w.roce_dscp,
+                w.roce_priority,
+                w.cnp_dscp,
+                &w.pfc_priorities.0,
+                w.mtu,
+                w.roce_mtu
+            )
+        );
+        assert!(l.overrides.is_empty());
+        // One document, the block last and in flow style as before (no string pasted on).
+        let block = &text[text.find("\nlossless:\n").expect("block") + 1..];
+        assert!(
+            block.contains("    dscp_to_priority: {26: 3, 48: 6}\n"),
+            "{block}"
+        );
+        assert!(block.ends_with(
+            "  nic: {roce_dscp: 26, roce_priority: 3, cnp_dscp: 48, pfc_priorities: [3], mtu: 9000, roce_mtu: 4096}\n"
+        ), "{block}");
+        // InfiniBand gets none.
+        let ib = generate(&request(false)).expect("generates");
+        assert!(!ib.contains("lossless"));
+    }
+}

@@ -326,8 +326,10 @@ pub fn csv(
 /// exact integer cents that add up to the fleet's cost, so it is priced as one allocation:
 /// `PricingQuantity` 1 (`PricingUnit` `Allocation`), unit price = cost, and the FOCUS
 /// identity `UnitPrice x PricingQuantity == Cost` holds exactly; `ConsumedQuantity` is the
-/// line's metered GPU-hours (prefill + decode). Tags carry every dimension (tenant,
-/// project, model, tool, source) under the `fabplan/` prefix.
+/// line's metered GPU-hours (prefill + KV fetch + decode). A line with network (KV transfer)
+/// or context-storage cost gets a row for each, `ServiceCategory` `Networking` / `Storage`,
+/// consumed in GB / GB-Hours. Tags carry every dimension (tenant, project, model, tool,
+/// source) under the `fabplan/` prefix.
 pub fn metered_csv(
     fabric: &str,
     a: &crate::meter::attribute::Attribution,
@@ -344,71 +346,112 @@ pub fn metered_csv(
         .text()
     };
     for l in &a.lines {
-        let owned = cents(l.owned_cents);
-        let list = cents(l.chargeback_cents);
-        let gpu_hours = Fixed::round((l.prefill_gpu_seconds + l.decode_gpu_seconds) / 3600.0, 6);
-        let tags: BTreeMap<String, &str> = [
-            ("fabric", fabric),
-            ("tenant", l.tenant.as_str()),
-            ("project", l.project.as_str()),
-            ("model", l.model.as_str()),
-            ("tool", l.tool.as_str()),
-            ("source", l.source),
-        ]
-        .into_iter()
-        .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
-        .collect();
-        let resource = format!("{fabric}/{}/{}", l.tenant, l.model);
-        let mut cells = common_cells(
-            fabric,
-            period_start,
-            period_end,
-            resource,
-            &l.model,
-            &l.tenant,
+        let gpu_hours = Fixed::round(
+            (l.prefill_gpu_seconds + l.kv_fetch_gpu_seconds + l.decode_gpu_seconds) / 3600.0,
+            6,
         );
-        let mut set = |k: &'static str, v: String| {
-            cells.insert(k, v);
-        };
-        set("BilledCost", owned.clone());
-        set(
-            "ChargeDescription",
-            format!(
-                "fabplan meter, {} line: tenant {}, project {}, model {}, tool {}; owned cost: depreciation + energy",
-                l.source, l.tenant, l.project, l.model, l.tool
-            ),
-        );
-        set("ConsumedQuantity", gpu_hours.text());
-        set("ContractedCost", owned.clone());
-        set("ContractedUnitPrice", owned.clone());
-        set("EffectiveCost", owned.clone());
-        set("ListCost", list.clone());
-        set("ListUnitPrice", list);
-        set("PricingQuantity", "1".into());
-        set("PricingUnit", "Allocation".into());
-        set("Tags", serde_json::to_string(&tags).expect("json"));
-        set(
-            "AllocatedMethodId",
-            format!("metered-{:?}", a.idle_rule).to_lowercase(),
-        );
-        set(
-            "AllocatedMethodDetails",
-            json!({
-                "policy": "GPU-seconds (prefill compute bound, decode roofline) x $/GPU-h; idle by the named rule; integer cents reconciled to the fleet",
-                "idle_rule": a.idle_rule,
-                "requests": l.requests,
-                "input_tokens": l.input_tokens,
-                "output_tokens": l.output_tokens,
-            })
-            .to_string(),
-        );
-        set(
-            "AllocatedResourceId",
-            format!("{}/{}/{}/{}", l.tenant, l.project, l.model, l.tool),
-        );
-        set("AllocatedResourceName", l.project.clone());
-        set("AllocatedTags", serde_json::to_string(&tags).expect("json"));
-        sheet.row(&cells);
+        // The GPU row, then network (KV transfer) and context storage when they cost
+        // anything: (ServiceCategory, ServiceName, owned cents, list cents, consumed, unit).
+        let mut parts = vec![(
+            "AI and Machine Learning",
+            "GPU Fabric",
+            l.owned_cents,
+            l.chargeback_cents,
+            gpu_hours.text(),
+            "GPU-Hours",
+            "owned cost: depreciation + energy",
+        )];
+        if l.network_cents > 0 {
+            parts.push((
+                "Networking",
+                "KV Transfer",
+                l.network_cents,
+                l.network_cents,
+                Fixed::round(l.kv_transfer_gb, 6).text(),
+                "GB",
+                "KV cache moved over the network x $/GB",
+            ));
+        }
+        if l.storage_cents > 0 {
+            parts.push((
+                "Storage",
+                "Context Storage",
+                l.storage_cents,
+                l.storage_cents,
+                Fixed::round(l.context_gb_hours, 6).text(),
+                "GB-Hours",
+                "KV cache held in priced context tiers x $/GB-h",
+            ));
+        }
+        for (category, service, owned_c, list_c, consumed, unit, what) in parts {
+            let owned = cents(owned_c);
+            let list = cents(list_c);
+            let tags: BTreeMap<String, &str> = [
+                ("fabric", fabric),
+                ("tenant", l.tenant.as_str()),
+                ("project", l.project.as_str()),
+                ("model", l.model.as_str()),
+                ("tool", l.tool.as_str()),
+                ("source", l.source),
+            ]
+            .into_iter()
+            .map(|(k, v)| (format!("{TAG_PREFIX}{k}"), v))
+            .collect();
+            let resource = format!("{fabric}/{}/{}", l.tenant, l.model);
+            let mut cells = common_cells(
+                fabric,
+                period_start,
+                period_end,
+                resource,
+                &l.model,
+                &l.tenant,
+            );
+            let mut set = |k: &'static str, v: String| {
+                cells.insert(k, v);
+            };
+            set("ServiceCategory", category.into());
+            set("ServiceName", service.into());
+            set("ConsumedUnit", unit.into());
+            set("BilledCost", owned.clone());
+            set(
+                "ChargeDescription",
+                format!(
+                    "fabplan meter, {} line: tenant {}, project {}, model {}, tool {}; {what}",
+                    l.source, l.tenant, l.project, l.model, l.tool
+                ),
+            );
+            set("ConsumedQuantity", consumed);
+            set("ContractedCost", owned.clone());
+            set("ContractedUnitPrice", owned.clone());
+            set("EffectiveCost", owned.clone());
+            set("ListCost", list.clone());
+            set("ListUnitPrice", list);
+            set("PricingQuantity", "1".into());
+            set("PricingUnit", "Allocation".into());
+            set("Tags", serde_json::to_string(&tags).expect("json"));
+            set(
+                "AllocatedMethodId",
+                format!("metered-{:?}", a.idle_rule).to_lowercase(),
+            );
+            set(
+                "AllocatedMethodDetails",
+                json!({
+                    "policy": "GPU-seconds (prefill compute bound, decode roofline) x $/GPU-h; idle by the named rule; KV transfer and context storage metered; integer cents reconciled to the fleet",
+                    "idle_rule": a.idle_rule,
+                    "requests": l.requests,
+                    "input_tokens": l.input_tokens,
+                    "output_tokens": l.output_tokens,
+                })
+                .to_string(),
+            );
+            set(
+                "AllocatedResourceId",
+                format!("{}/{}/{}/{}", l.tenant, l.project, l.model, l.tool),
+            );
+            set("AllocatedResourceName", l.project.clone());
+            set("AllocatedTags", serde_json::to_string(&tags).expect("json"));
+            sheet.row(&cells);
+        }
     }
     sheet.finish()
 }

@@ -5,8 +5,9 @@
 //! rely on: file locations are relative URIs against the `SRCROOT` base (§3.4.4, §3.14.14), so
 //! a log made in one checkout matches another; each result has `partialFingerprints` (§3.27.17)
 //! that do not depend on line numbers, so an alert survives edits above it; each rule has its
-//! documentation (`help`, §3.49.13) and, when the package names its repository, `helpUri`
-//! (§3.49.12) to the rule's entry in `docs/rules.md`.
+//! documentation inline (`help`, §3.49.13) and, when the user gives where the rule
+//! documentation is published (`--help-uri-base URL`, `FABPLAN_HELP_URI_BASE`), `helpUri`
+//! (§3.49.12, an absolute URI). fabplan has no public URL of its own, so none is invented.
 
 use std::collections::BTreeMap;
 
@@ -14,14 +15,10 @@ use serde_json::{json, Value};
 
 use crate::checks::RULES;
 use crate::diag::{Diagnostic, Severity};
-use crate::source::{primary_line_col, Provenance, SourceFile};
+use crate::source::{primary_file, primary_line_col, Provenance, SourceFile};
 
 /// The `uriBaseId` of every relative file URI: the directory fabplan ran in.
 pub const SRCROOT: &str = "SRCROOT";
-
-/// Where the rule documentation lives online: `repository` of Cargo.toml (empty when the
-/// package names none; then rules carry their documentation inline only).
-const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The rule reference, `fabplan explain --list --format md` (one anchor per code).
 pub const RULES_DOC: &str = "docs/rules.md";
@@ -34,15 +31,90 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The documentation URL of a rule: its anchor in `docs/rules.md` of the repository.
-pub fn help_uri(code: &str) -> Option<String> {
-    (!REPOSITORY.is_empty()).then(|| {
-        format!(
-            "{}/blob/main/{RULES_DOC}#{}",
-            REPOSITORY.trim_end_matches('/'),
-            code.to_ascii_lowercase()
-        )
-    })
+/// Where the rule documentation is published, for `helpUri`: an absolute URI (RFC 3986
+/// section 4.3: a scheme, `:`, the rest) that a rule's code is appended to, as a path segment
+/// (`https://example.org/fabplan/rules` gives `.../rules/FP101`) or, when it ends with `#`,
+/// as the lowercase anchor of `docs/rules.md` (`.../docs/rules.md#` gives `...#fp101`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpUriBase(String);
+
+impl HelpUriBase {
+    /// The environment variable read when the flag is not given.
+    pub const ENV: &'static str = "FABPLAN_HELP_URI_BASE";
+
+    /// Checks `text` is an absolute URI: a scheme (a letter, then letters, digits, `+`, `-`,
+    /// `.`), `:`, a non-empty rest of URI characters (RFC 3986 unreserved, reserved or `%`),
+    /// with at most a `#` at the very end.
+    pub fn parse(text: &str) -> Result<HelpUriBase, String> {
+        let bad = |why: &str| {
+            Err(format!(
+                "`{text}` is not an absolute URI ({why}); give e.g. https://example.org/fabplan/docs/rules.md#"
+            ))
+        };
+        let Some((scheme, rest)) = text.split_once(':') else {
+            return bad("no scheme such as `https:`");
+        };
+        let mut chars = scheme.chars();
+        if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return bad("the scheme must be a letter followed by letters, digits, `+`, `-` or `.`");
+        }
+        if rest.is_empty() || rest == "#" {
+            return bad("nothing after the scheme");
+        }
+        let body = rest.strip_suffix('#').unwrap_or(rest);
+        if let Some(c) = body
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._~:/?[]@!$&'()*+,;=%".contains(*c)))
+        {
+            return bad(&format!("`{}` is not allowed in a URI", c.escape_default()));
+        }
+        Ok(HelpUriBase(text.to_string()))
+    }
+
+    /// The flag's value, else `FABPLAN_HELP_URI_BASE` when set and not empty (checked the same
+    /// way: a bad value is a usage error, exit 2), else none.
+    pub fn resolve(flag: Option<&HelpUriBase>) -> crate::error::Result<Option<HelpUriBase>> {
+        if let Some(b) = flag {
+            return Ok(Some(b.clone()));
+        }
+        match std::env::var(Self::ENV) {
+            Ok(v) if !v.is_empty() => HelpUriBase::parse(&v).map(Some).map_err(|e| {
+                crate::error::Error::usage(
+                    format!("{}: {e}", Self::ENV),
+                    Some("unset it, or give --help-uri-base URL".to_string()),
+                )
+            }),
+            _ => Ok(None),
+        }
+    }
+
+    /// The documentation URI of rule `code`.
+    pub fn uri(&self, code: &str) -> String {
+        if self.0.ends_with('#') {
+            format!("{}{}", self.0, code.to_ascii_lowercase())
+        } else {
+            format!("{}/{code}", self.0.trim_end_matches('/'))
+        }
+    }
+}
+
+/// Sets `helpUri` on every rule of a log from `base`; without a base the rules keep only
+/// their inline `help` (text and markdown).
+pub fn with_help_uris(mut log: Value, base: Option<&HelpUriBase>) -> Value {
+    let Some(base) = base else { return log };
+    if let Some(runs) = log["runs"].as_array_mut() {
+        for run in runs {
+            if let Some(rules) = run["tool"]["driver"]["rules"].as_array_mut() {
+                for rule in rules {
+                    let uri = base.uri(rule["id"].as_str().unwrap_or_default());
+                    rule["helpUri"] = json!(uri);
+                }
+            }
+        }
+    }
+    log
 }
 
 /// Percent-encodes a path for a URI (RFC 3986: unreserved characters and `/` stay).
@@ -131,7 +203,7 @@ pub fn log(mut results: Vec<Value>) -> Value {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
-            let mut rule = json!({
+            json!({
                 "id": r.code,
                 "name": r.name,
                 "shortDescription": {"text": r.summary},
@@ -141,11 +213,7 @@ pub fn log(mut results: Vec<Value>) -> Value {
                     "text": format!("{}\n\nfabplan explain {}", r.doc, r.code),
                     "markdown": format!("{}\n\n`fabplan explain {}`", r.doc, r.code),
                 },
-            });
-            if let Some(uri) = help_uri(r.code) {
-                rule["helpUri"] = json!(uri);
-            }
-            rule
+            })
         })
         .collect();
     json!({
@@ -173,6 +241,8 @@ pub fn sarif_log(files: &[(&SourceFile, &Provenance, &[Diagnostic])]) -> Value {
         for d in diags.iter() {
             let mut result = result(d);
             let mut region = json!({});
+            // The file of the primary label: a GPU model file's problem is located in it.
+            let file = primary_file(d, file);
             if let Some((line, col, span)) = primary_line_col(d, file, prov) {
                 let (end_line, end_col) = file.line_col(span.start + span.len);
                 region = json!({"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col.max(col)});

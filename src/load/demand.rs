@@ -12,7 +12,9 @@ use crate::diag::{Diagnostic, Span};
 use crate::mig::ProfileIdx;
 use crate::model::demand::*;
 use crate::model::Fabric;
-use crate::schema::demand::{RawDemand, RawModelSpec, RawPriority, RawSize, RawWorkload};
+use crate::schema::demand::{
+    RawDemand, RawModelSpec, RawPricing, RawPriority, RawSize, RawTenant, RawWeights, RawWorkload,
+};
 use crate::source::{self, known_span_of, SourceFile};
 
 fn class_weight(classes: &BTreeMap<String, f64>, name: &str) -> Option<f64> {
@@ -99,7 +101,6 @@ fn opt_number(
     v.as_ref().map(|v| number(diags, v, key, least, 0.0))
 }
 
-/// A diagnostic whose primary label sits on `value` (when its location is known).
 /// `min_replicas` checked against the workload (FP816-FP818): not on a training gang (one
 /// all-or-nothing gang), at most `replicas` (as given or derived for an agent), and not 0 on
 /// a required workload. Absent: all of `replicas`.
@@ -154,6 +155,7 @@ fn min_replicas_of(
     Some(m.value)
 }
 
+/// A diagnostic whose primary label sits on `value` (when its location is known).
 fn err_at<T>(
     code: &'static str,
     message: String,
@@ -185,11 +187,41 @@ pub fn build_demand(
     fabric: &Fabric,
     catalog: &Catalog,
 ) -> (Option<Demand>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let classes = raw.priority_classes;
+    // Arrival and duration fields (replay input), checked here so every command sees them.
+    let mut diags = super::arrivals::timings(&raw).1;
+    let weights = build_weights(&raw.weights, &mut diags);
+    let pricing = build_pricing(&raw.pricing, fabric, &mut diags);
+    let tenants = build_tenants(&raw.tenants, &raw.priority_classes, &mut diags);
+    let (workloads, host_workloads) = build_workloads(
+        &raw.workloads,
+        &tenants,
+        &raw.priority_classes,
+        &fabric_gpu_models(fabric),
+        catalog,
+        &mut diags,
+    );
+    if diags
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error)
+    {
+        return (None, diags);
+    }
+    (
+        Some(Demand {
+            fabric: raw.fabric,
+            tenants: tenants.tenants,
+            workloads,
+            host_workloads,
+            pricing,
+            weights,
+        }),
+        diags,
+    )
+}
+
+/// The objective's weights (FP840 for a negative or non-finite one; defaults otherwise).
+fn build_weights(rw: &RawWeights, diags: &mut Vec<Diagnostic>) -> Weights {
     let mut weights = Weights::default();
-    let w0 = Least::AtLeast(0.0);
-    let rw = &raw.weights;
     for (v, key, slot) in [
         (&rw.value, "weights.value", &mut weights.value),
         (
@@ -209,61 +241,89 @@ pub fn build_demand(
             &mut weights.disruption,
         ),
     ] {
-        if let Some(x) = opt_number(&mut diags, v, key, w0) {
+        if let Some(x) = opt_number(diags, v, key, Least::AtLeast(0.0)) {
             *slot = x;
         }
     }
+    weights
+}
 
-    // GPU models present on the fabric, with their node's price when listed.
-    let mut fabric_models: BTreeMap<String, u32> = BTreeMap::new();
+/// GPU models present on the fabric, with the most GPUs a node of each has.
+fn fabric_gpu_models(fabric: &Fabric) -> BTreeMap<String, u32> {
+    let mut models: BTreeMap<String, u32> = BTreeMap::new();
+    for t in &fabric.templates {
+        if t.gpus > 0 && !t.gpu_model.is_empty() {
+            let e = models.entry(t.gpu_model.clone()).or_insert(0);
+            *e = (*e).max(t.gpus);
+        }
+    }
+    models
+}
+
+/// Prices: the built-in GPU-hour list, overridden by the fabric's node prices (per GPU),
+/// overridden by the demand's own `pricing:` (FP840 for a negative price, a PUE below 1).
+fn build_pricing(rp: &RawPricing, fabric: &Fabric, diags: &mut Vec<Diagnostic>) -> Pricing {
+    let w0 = Least::AtLeast(0.0);
     let mut gpu_usd: BTreeMap<String, f64> = DEFAULT_GPU_USD_PER_HOUR
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
     for t in &fabric.templates {
         if t.gpus > 0 && !t.gpu_model.is_empty() {
-            let e = fabric_models.entry(t.gpu_model.clone()).or_insert(0);
-            *e = (*e).max(t.gpus);
             if let Some(p) = t.price_usd_per_hour {
                 gpu_usd.insert(t.gpu_model.clone(), p / t.gpus as f64);
             }
         }
     }
-    for (k, v) in &raw.pricing.gpu_usd_per_hour {
-        let x = number(
-            &mut diags,
-            v,
-            &format!("pricing.gpu_usd_per_hour.{k}"),
-            w0,
-            0.0,
-        );
+    for (k, v) in &rp.gpu_usd_per_hour {
+        let x = number(diags, v, &format!("pricing.gpu_usd_per_hour.{k}"), w0, 0.0);
         gpu_usd.insert(k.clone(), x);
     }
-    let pricing = Pricing {
+    Pricing {
         gpu_usd_per_hour: gpu_usd,
         power_usd_per_kwh: opt_number(
-            &mut diags,
-            &raw.pricing.power_usd_per_kwh,
+            diags,
+            &rp.power_usd_per_kwh,
             "pricing.power_usd_per_kwh",
             w0,
         )
         .unwrap_or(0.10),
-        pue: opt_number(
-            &mut diags,
-            &raw.pricing.pue,
-            "pricing.pue",
-            Least::AtLeast(1.0),
-        )
-        .unwrap_or(1.2),
-    };
+        pue: opt_number(diags, &rp.pue, "pricing.pue", Least::AtLeast(1.0)).unwrap_or(1.2),
+    }
+}
 
-    let mut tenants = Vec::new();
-    // Where each tenant's name and isolation are written, by tenant index.
-    let mut tenant_spans: Vec<TenantSpans> = Vec::new();
-    let mut first_tenant: BTreeMap<&str, Option<Span>> = BTreeMap::new();
-    for t in &raw.tenants {
+/// The tenants as built, with where each one's name and isolation are written (for
+/// diagnostics on their workloads).
+struct BuiltTenants<'a> {
+    tenants: Vec<Tenant>,
+    /// By tenant index.
+    spans: Vec<TenantSpans>,
+    /// Where each name is first defined.
+    first: BTreeMap<&'a str, Option<Span>>,
+}
+
+impl BuiltTenants<'_> {
+    /// The tenant names for a help line.
+    fn names(&self) -> String {
+        name_list(self.first.keys().copied())
+    }
+}
+
+/// Tenants: unique names (FP804), known isolation and priority class (FP802), limits in
+/// range (FP840), then `share_with` resolved to tenant indices (FP801).
+fn build_tenants<'a>(
+    raw: &'a [RawTenant],
+    classes: &BTreeMap<String, f64>,
+    diags: &mut Vec<Diagnostic>,
+) -> BuiltTenants<'a> {
+    let mut built = BuiltTenants {
+        tenants: Vec::new(),
+        spans: Vec::new(),
+        first: BTreeMap::new(),
+    };
+    for t in raw {
         let name = t.name.value.as_str();
-        if let Some(prev) = first_tenant.get(name) {
+        if let Some(prev) = built.first.get(name) {
             diags.push(
                 err_at(
                     "FP804",
@@ -275,62 +335,17 @@ pub fn build_demand(
                 .also_at_opt(*prev, "first defined here"),
             );
         } else {
-            first_tenant.insert(name, known_span_of(&t.name));
+            built.first.insert(name, known_span_of(&t.name));
         }
-        let isolation = match t.isolation.value.as_str() {
-            "dedicated-node" => Isolation::DedicatedNode,
-            "dedicated-gpu" => Isolation::DedicatedGpu,
-            "mig" => Isolation::Mig {
-                co_tenancy: t.co_tenancy.unwrap_or(false),
-            },
-            "shared" => Isolation::Shared,
-            other => {
-                diags.push(err_at(
-                    "FP802",
-                    format!("tenant `{name}` has unknown isolation `{other}`"),
-                    &t.isolation,
-                    "not an isolation policy",
-                    "use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`",
-                ));
-                Isolation::DedicatedGpu
-            }
-        };
-        let priority = match &t.priority {
-            None => 1.0,
-            Some(c) => class_weight(&classes, &c.value).unwrap_or_else(|| {
-                diags.push(err_at(
-                    "FP802",
-                    format!("tenant `{name}` has unknown priority class `{}`", c.value),
-                    c,
-                    "not a priority class",
-                    class_help(&classes, false),
-                ));
-                1.0
-            }),
-        };
-        tenants.push(Tenant {
-            name: name.to_string(),
-            budget_usd_per_hour: opt_number(
-                &mut diags,
-                &t.budget_usd_per_hour,
-                "budget_usd_per_hour",
-                w0,
-            ),
-            max_gpus: opt_number(&mut diags, &t.max_gpus, "max_gpus", w0),
-            max_power_kw: opt_number(&mut diags, &t.max_power_kw, "max_power_kw", w0),
-            priority,
-            isolation,
-            share_with: Vec::new(),
-        });
-        tenant_spans.push(TenantSpans {
+        built.tenants.push(build_tenant(t, classes, diags));
+        built.spans.push(TenantSpans {
             isolation: known_span_of(&t.isolation),
         });
     }
-    let tenant_names = || name_list(first_tenant.keys().copied());
-    for (i, t) in raw.tenants.iter().enumerate() {
+    for (i, t) in raw.iter().enumerate() {
         for other in &t.share_with {
-            match tenants.iter().position(|x| x.name == other.value) {
-                Some(j) => tenants[i].share_with.push(j),
+            match built.tenants.iter().position(|x| x.name == other.value) {
+                Some(j) => built.tenants[i].share_with.push(j),
                 None => diags.push(err_at(
                     "FP801",
                     format!(
@@ -339,16 +354,78 @@ pub fn build_demand(
                     ),
                     other,
                     "not a tenant",
-                    format!("list tenants defined under `tenants:` ({})", tenant_names()),
+                    format!("list tenants defined under `tenants:` ({})", built.names()),
                 )),
             }
         }
     }
+    built
+}
 
+/// One tenant, its `share_with` not yet resolved.
+fn build_tenant(
+    t: &RawTenant,
+    classes: &BTreeMap<String, f64>,
+    diags: &mut Vec<Diagnostic>,
+) -> Tenant {
+    let name = t.name.value.as_str();
+    let w0 = Least::AtLeast(0.0);
+    let isolation = match t.isolation.value.as_str() {
+        "dedicated-node" => Isolation::DedicatedNode,
+        "dedicated-gpu" => Isolation::DedicatedGpu,
+        "mig" => Isolation::Mig {
+            co_tenancy: t.co_tenancy.unwrap_or(false),
+        },
+        "shared" => Isolation::Shared,
+        other => {
+            diags.push(err_at(
+                "FP802",
+                format!("tenant `{name}` has unknown isolation `{other}`"),
+                &t.isolation,
+                "not an isolation policy",
+                "use `dedicated-node`, `dedicated-gpu`, `mig` or `shared`",
+            ));
+            Isolation::DedicatedGpu
+        }
+    };
+    let priority = match &t.priority {
+        None => 1.0,
+        Some(c) => class_weight(classes, &c.value).unwrap_or_else(|| {
+            diags.push(err_at(
+                "FP802",
+                format!("tenant `{name}` has unknown priority class `{}`", c.value),
+                c,
+                "not a priority class",
+                class_help(classes, false),
+            ));
+            1.0
+        }),
+    };
+    Tenant {
+        name: name.to_string(),
+        budget_usd_per_hour: opt_number(diags, &t.budget_usd_per_hour, "budget_usd_per_hour", w0),
+        max_gpus: opt_number(diags, &t.max_gpus, "max_gpus", w0),
+        max_power_kw: opt_number(diags, &t.max_power_kw, "max_power_kw", w0),
+        priority,
+        isolation,
+        share_with: Vec::new(),
+    }
+}
+
+/// Workloads: unique names (FP804), a known tenant (FP801), then each one built; GPU and
+/// host-only workloads apart.
+fn build_workloads(
+    raw: &[RawWorkload],
+    tenants: &BuiltTenants,
+    classes: &BTreeMap<String, f64>,
+    fabric_models: &BTreeMap<String, u32>,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Workload>, Vec<HostWorkload>) {
     let mut workloads: Vec<Workload> = Vec::new();
     let mut host_workloads: Vec<HostWorkload> = Vec::new();
     let mut first_workload: BTreeMap<&str, Option<Span>> = BTreeMap::new();
-    for w in &raw.workloads {
+    for w in raw {
         let name = w.name.value.as_str();
         if let Some(prev) = first_workload.get(name) {
             diags.push(
@@ -364,7 +441,11 @@ pub fn build_demand(
             continue;
         }
         first_workload.insert(name, known_span_of(&w.name));
-        let Some(tenant) = tenants.iter().position(|t| t.name == w.tenant.value) else {
+        let Some(tenant) = tenants
+            .tenants
+            .iter()
+            .position(|t| t.name == w.tenant.value)
+        else {
             diags.push(err_at(
                 "FP801",
                 format!(
@@ -373,12 +454,12 @@ pub fn build_demand(
                 ),
                 &w.tenant,
                 "not a tenant",
-                if first_tenant.is_empty() {
+                if tenants.first.is_empty() {
                     "define the tenant under `tenants:`".to_string()
                 } else {
                     format!(
                         "define the tenant under `tenants:`, or use one that is ({})",
-                        tenant_names()
+                        tenants.names()
                     )
                 },
             ));
@@ -387,35 +468,19 @@ pub fn build_demand(
         match build_workload(
             w,
             tenant,
-            &tenants[tenant],
-            &tenant_spans[tenant],
-            &classes,
-            &fabric_models,
+            &tenants.tenants[tenant],
+            &tenants.spans[tenant],
+            classes,
+            fabric_models,
             catalog,
-            &mut diags,
+            diags,
         ) {
             Some(Built::Gpu(wl)) => workloads.push(wl),
             Some(Built::Host(h)) => host_workloads.push(h),
             None => {}
         }
     }
-    if diags
-        .iter()
-        .any(|d| d.severity == crate::diag::Severity::Error)
-    {
-        return (None, diags);
-    }
-    (
-        Some(Demand {
-            fabric: raw.fabric,
-            tenants,
-            workloads,
-            host_workloads,
-            pricing,
-            weights,
-        }),
-        diags,
-    )
+    (workloads, host_workloads)
 }
 
 /// Where a tenant's values are written, for secondary labels on workload diagnostics.
@@ -957,7 +1022,9 @@ fn model_memory_gib(spec: &RawModelSpec) -> f64 {
         * b
         * spec.context_tokens as f64
         * spec.concurrent_sequences as f64;
-    (weights + kv) * 1.1 / (1u64 << 30) as f64
+    // 10 % headroom for activations and the runtime; the same HBM working set as the report's
+    // context tiers (`report::tokens`).
+    crate::report::tokens::hbm_working_set_bytes(weights, kv, 1.0, 0.1) / (1u64 << 30) as f64
 }
 
 /// The unit a replica needing `gib` of GPU memory takes on model `gm` (`gpn` GPUs per node):

@@ -49,6 +49,11 @@ pub(super) struct Builder {
     /// Switch models whose definition was refused (a number out of range): references to
     /// them are not reported again as unknown.
     faulty_models: std::collections::HashSet<String>,
+    /// Keys, names and aliases of GPU model files that did not load (lowercase): templates
+    /// naming them are not reported again as naming an unknown model.
+    faulty_gpu_models: std::collections::HashSet<String>,
+    /// Whether a `gpu_models:` file was refused (an unknown model may be defined in it).
+    gpu_model_files_refused: bool,
     /// Whether the racks' node groups, counted from their hostlists before any is expanded
     /// (`nodes_over_budget`), pass a fabric-wide node, GPU or NIC budget: then no group is
     /// expanded at all, and the one where a total is passed is reported (FP015).
@@ -101,6 +106,8 @@ impl Builder {
             budgets_passed: std::collections::HashSet::new(),
             refused: Vec::new(),
             faulty_models: std::collections::HashSet::new(),
+            faulty_gpu_models: std::collections::HashSet::new(),
+            gpu_model_files_refused: false,
             nodes_over_budget: false,
             planned: [0; 3],
         }
@@ -191,41 +198,55 @@ impl Builder {
                 Some(dir) => dir.join(&f.value),
                 None => std::path::PathBuf::from(&f.value),
             };
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) => {
+            // Problems of the model file are reported in it (each at its line in that file),
+            // with a note on this entry of the fabric: the diagnostics keep the file's text.
+            let referenced =
+                |mut d: Diagnostic, file: &std::sync::Arc<crate::source::SourceFile>| {
+                    if d.labels.is_empty() {
+                        // Nothing to point at in the file (it is empty): name it.
+                        d.message = format!("GPU model file `{}`: {}", f.value, d.message);
+                    }
+                    d.in_file(file).also_at(
+                        span_of(f),
+                        format!("GPU model file `{}` referenced here", f.value),
+                    )
+                };
+            let file = match crate::source::read_source(&path) {
+                Ok(file) => std::sync::Arc::new(file),
+                Err((_, d)) if d.code == "FP008" => {
                     self.push(
                         err(
                             "FP004",
-                            format!("cannot read GPU model file `{}`: {e}", f.value),
+                            format!(
+                                "cannot read GPU model file `{}`: {}",
+                                f.value,
+                                // The reason alone (`read_source` names the path first).
+                                d.message
+                                    .rsplit_once(": ")
+                                    .map_or(&*d.message, |(_, why)| why)
+                            ),
                         )
                         .at(span_of(f), "GPU model file")
                         .help("paths in `gpu_models:` are relative to the fabric file"),
                     );
                     continue;
                 }
-            };
-            match crate::catalog::parse_gpu_model_yaml(&text, &path.display().to_string()) {
-                Ok(m) => models.push(m),
-                Err(e) => {
-                    let line = e
-                        .span
-                        .map(|s| text[..s.offset().min(text.len())].lines().count().max(1));
-                    let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
-                    self.push(
-                        err(
-                            "FP009",
-                            format!("GPU model file `{}` is invalid{at}: {}", f.value, e.message),
-                        )
-                        .at(span_of(f), "GPU model file")
-                        .help(
-                            e.help.clone().unwrap_or_else(|| {
-                                "see docs/mig.md for the GPU model format".into()
-                            }),
-                        ),
-                    );
+                Err((file, d)) => {
+                    let file = std::sync::Arc::new(file);
+                    self.push(referenced(d, &file));
+                    continue;
                 }
+            };
+            let (model, diags) = crate::catalog::load_gpu_model(&file);
+            if model.is_none() {
+                self.gpu_model_files_refused = true;
+                self.faulty_gpu_models
+                    .extend(crate::catalog::declared_gpu_names(&file));
             }
+            for d in diags {
+                self.push(referenced(d, &file));
+            }
+            models.extend(model);
         }
         if !models.is_empty() {
             self.catalog = Some(Catalog::builtin().with_models(models));
@@ -508,8 +529,18 @@ impl Builder {
                         self.fabric.gpu_models.push(m);
                     }
                 }
+                None if self
+                    .faulty_gpu_models
+                    .contains(&g.value.trim().to_ascii_lowercase()) =>
+                {
+                    // Its file was refused, and said why.
+                    ok = false;
+                }
                 None => {
-                    let help = self.catalog().unknown_gpu_help(&g.value);
+                    let mut help = self.catalog().unknown_gpu_help(&g.value);
+                    if self.gpu_model_files_refused {
+                        help.push_str("; a `gpu_models:` file that was refused may define it");
+                    }
                     self.push(
                         err("FP004", format!("unknown GPU model `{}`", g.value))
                             .at(span_of(g), "not in the GPU catalog")

@@ -4,6 +4,8 @@
 //! duplicate ids, limits) yields load diagnostics (codes FP0xx) and no model: exit 2.
 //! Design problems in a well-formed file are left to `checks` (FP1xx and up).
 
+pub mod admission;
+pub mod arrivals;
 pub mod demand;
 mod fabric;
 mod intent;

@@ -9,6 +9,7 @@
 //! [`attribute`] turns accepted records into GPU-seconds and cost. No IO here.
 
 pub mod attribute;
+pub mod prefix;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -76,6 +77,8 @@ pub struct Intake {
     /// (file index, diagnostic), in input order.
     pub diagnostics: Vec<(usize, Diagnostic)>,
     pub rejected: BTreeMap<&'static str, u64>,
+    /// Per file with prefix-block hashes (Mooncake), what its prefix cache saw.
+    pub prefix_caches: BTreeMap<usize, prefix::CacheStats>,
 }
 
 impl Intake {
@@ -295,12 +298,21 @@ pub enum InputKind {
     Azure,
     /// An OTLP JSON trace export (`resourceSpans`).
     Otlp,
+    /// A Mooncake FAST'25 trace: JSON lines of `timestamp` (ms from the period's start),
+    /// `input_length`, `output_length`, `hash_ids` (512-token prefix blocks).
+    Mooncake,
 }
 
 pub fn detect(name: &str, text: &str) -> InputKind {
     let first = text.lines().next().unwrap_or("").trim();
     if first.trim_start_matches('\u{feff}') == "TIMESTAMP,ContextTokens,GeneratedTokens" {
         return InputKind::Azure;
+    }
+    if first.starts_with('{')
+        && first.contains("\"hash_ids\"")
+        && first.contains("\"input_length\"")
+    {
+        return InputKind::Mooncake;
     }
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
@@ -322,7 +334,25 @@ pub fn read(
     labels: &Labels,
     period: Period,
 ) -> Result<(), Diagnostic> {
+    read_with_cache(intake, file, text, kind, labels, period, None)
+}
+
+/// [`read`], with the prefix-cache model of traces with prefix-block hashes:
+/// `cache_tokens` `None` for an unbounded cache, else LRU of that many tokens.
+pub fn read_with_cache(
+    intake: &mut Intake,
+    file: usize,
+    text: &str,
+    kind: InputKind,
+    labels: &Labels,
+    period: Period,
+    cache_tokens: Option<u64>,
+) -> Result<(), Diagnostic> {
     match kind {
+        InputKind::Mooncake => {
+            read_mooncake(intake, file, text, labels, period, cache_tokens);
+            Ok(())
+        }
         InputKind::Csv => read_csv(intake, file, text, labels, period, false),
         InputKind::Azure => read_csv(intake, file, text, labels, period, true),
         InputKind::Jsonl => {
@@ -461,6 +491,121 @@ fn read_jsonl(intake: &mut Intake, file: usize, text: &str, labels: &Labels, per
             ),
         }
     }
+}
+
+/// One line of a Mooncake trace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MooncakeRow {
+    timestamp: f64,
+    input_length: u64,
+    output_length: u64,
+    hash_ids: Vec<u64>,
+}
+
+/// A Mooncake trace: each request's cached tokens come from the prefix cache replayed in
+/// file order (docs/meter.md, "Prefix cache"); timestamps are milliseconds from the start of
+/// the period; tenant and model come from the labels.
+fn read_mooncake(
+    intake: &mut Intake,
+    file: usize,
+    text: &str,
+    labels: &Labels,
+    period: Period,
+    cache_tokens: Option<u64>,
+) {
+    let mut cache = prefix::PrefixCache::new(cache_tokens);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let span = line_span(text, start);
+        start += line.len();
+        let body = line.trim();
+        if body.is_empty() {
+            continue;
+        }
+        let row = match serde_json::from_str::<MooncakeRow>(body) {
+            Ok(r) => r,
+            Err(e) => {
+                intake.reject(
+                    file,
+                    bad(
+                        "FP990",
+                        span,
+                        format!("record is not a Mooncake trace line: {e}"),
+                        "one JSON object per line: timestamp (ms), input_length, output_length, hash_ids",
+                    ),
+                );
+                continue;
+            }
+        };
+        let blocks_needed = row.input_length.div_ceil(prefix::BLOCK_TOKENS);
+        if !row.timestamp.is_finite() || row.timestamp < 0.0 {
+            intake.reject(
+                file,
+                bad(
+                    "FP992",
+                    span,
+                    format!(
+                        "`timestamp` is `{}`, not milliseconds of at least 0",
+                        row.timestamp
+                    ),
+                    "Mooncake timestamps are milliseconds from the start of the trace",
+                ),
+            );
+            continue;
+        }
+        if row.hash_ids.len() as u64 != blocks_needed {
+            intake.reject(
+                file,
+                bad(
+                    "FP992",
+                    span,
+                    format!(
+                        "`hash_ids` has {} blocks, but {} input tokens make {blocks_needed} blocks of {}",
+                        row.hash_ids.len(),
+                        row.input_length,
+                        prefix::BLOCK_TOKENS
+                    ),
+                    "a Mooncake trace has one hash id per 512-token block of the input",
+                ),
+            );
+            continue;
+        }
+        let cached_tokens = cache.request(&row.hash_ids, row.input_length);
+        let (Some(tenant), Some(model)) = (labels.tenant.clone(), labels.model.clone()) else {
+            intake.reject(
+                file,
+                bad(
+                    "FP991",
+                    span,
+                    "record has no `tenant` or `model`".to_string(),
+                    "label a Mooncake trace with --tenant NAME --model NAME",
+                ),
+            );
+            continue;
+        };
+        let r = UsageRecord {
+            timestamp_s: period.start_s + row.timestamp / 1000.0,
+            tenant,
+            project: labels.project.clone().unwrap_or_else(|| "-".into()),
+            model,
+            tool: labels.tool.clone().unwrap_or_else(|| "-".into()),
+            agent_run_id: None,
+            input_tokens: row.input_length,
+            output_tokens: row.output_length,
+            cached_tokens,
+            tool_calls: 0,
+            latency_ms: None,
+            file,
+            span,
+        };
+        let ts = format!("+{} ms", row.timestamp);
+        match check_period(r, &ts, period) {
+            Ok(r) => intake.records.push(r),
+            Err(d) => intake.reject(file, d),
+        }
+    }
+    intake.prefix_caches.insert(file, cache.stats);
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn human(a: &Attribution) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{:<14} {:<16} {:<16} {:<12} {:<9} {:>9} {:>12} {:>12} {:>11} {:>11} {:>13} {:>13}",
+        "\n{:<14} {:<16} {:<16} {:<12} {:<9} {:>9} {:>12} {:>12} {:>11} {:>11} {:>13} {:>13} {:>10} {:>10}",
         "tenant",
         "project",
         "model",
@@ -56,12 +56,14 @@ pub fn human(a: &Attribution) -> String {
         "prefill s",
         "decode s",
         "owned $",
-        "chargeback $"
+        "chargeback $",
+        "network $",
+        "storage $"
     );
     for l in &a.lines {
         let _ = writeln!(
             s,
-            "{:<14} {:<16} {:<16} {:<12} {:<9} {:>9} {:>12} {:>12} {:>11.3} {:>11.3} {:>13} {:>13}",
+            "{:<14} {:<16} {:<16} {:<12} {:<9} {:>9} {:>12} {:>12} {:>11.3} {:>11.3} {:>13} {:>13} {:>10} {:>10}",
             l.tenant,
             l.project,
             l.model,
@@ -73,9 +75,12 @@ pub fn human(a: &Attribution) -> String {
             l.prefill_gpu_seconds,
             l.decode_gpu_seconds,
             dollars(l.owned_cents),
-            dollars(l.chargeback_cents)
+            dollars(l.chargeback_cents),
+            dollars(l.network_cents),
+            dollars(l.storage_cents)
         );
     }
+    context(&mut s, a);
     let _ = writeln!(s, "\nReconciliation (integer cents):");
     let _ = writeln!(
         s,
@@ -93,5 +98,86 @@ pub fn human(a: &Attribution) -> String {
         dollars(t.attributed_chargeback_cents + t.idle_chargeback_cents),
         dollars(t.fleet_chargeback_cents)
     );
+    let _ = writeln!(
+        s,
+        "  network (KV transfer) {} + context storage {}: metered, all attributed",
+        dollars(t.network_cents),
+        dollars(t.storage_cents)
+    );
+    let _ = writeln!(
+        s,
+        "  total: owned {} / chargeback {} (GPUs + network + storage)",
+        dollars(t.total_owned_cents),
+        dollars(t.total_chargeback_cents)
+    );
     s
+}
+
+/// The context-tier table of each deployment: hit rate, where its KV lives, fetch or
+/// recompute, and what placement does to decode tokens/s and $/Mtok.
+fn context(s: &mut String, a: &Attribution) {
+    if a.context.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nContext tiers (docs/meter.md, \"Context\"):");
+    for c in &a.context {
+        let _ = writeln!(
+            s,
+            "  {} ({}): prefix cache {}, hit rate {:.1} % ({} of {} prompt tokens); in-flight KV {:.3} GB, prefix cache {:.3} GB; deepest tier {}",
+            c.model,
+            c.workload,
+            c.cache_model,
+            c.hit_rate * 100.0,
+            c.cached_tokens,
+            c.input_tokens,
+            c.active_kv_gb,
+            c.prefix_cache_gb,
+            c.deepest_tier.as_deref().unwrap_or("-")
+        );
+        let _ = writeln!(
+            s,
+            "    {:<10} {:>12} {:>10} {:>12} {:>12} {:>12} {:>10}",
+            "tier",
+            "capacity GB",
+            "read GB/s",
+            "$/GB-month",
+            "in-flight GB",
+            "cache GB",
+            "cached by"
+        );
+        for t in &c.tiers {
+            let _ = writeln!(
+                s,
+                "    {:<10} {:>12.3} {:>10.1} {:>12.4} {:>12.3} {:>12.3} {:>10}",
+                t.tier,
+                t.capacity_gb,
+                t.read_gb_per_s,
+                t.usd_per_gb_hour * crate::report::tokens::HOURS_PER_MONTH,
+                t.active_gb,
+                t.cache_gb,
+                t.cached_tokens_by
+            );
+        }
+        if c.unplaced_gb > 0.0 {
+            let _ = writeln!(
+                s,
+                "    beyond every tier: {:.3} GB (recomputed)",
+                c.unplaced_gb
+            );
+        }
+        let _ = writeln!(
+            s,
+            "    GPU-s per cached token {:.3e} vs {:.3e} to prefill it: {:.3} prefill GPU-s saved; decode {:.1} tok/s per replica all in HBM, {:.1} as placed ({}); KV transfer {:.3} GB, priced context {:.3} GB-h",
+            c.cached_token_gpu_seconds,
+            c.prefill_token_gpu_seconds,
+            c.prefill_gpu_seconds_saved,
+            c.decode_tokens_per_s_hbm,
+            c.decode_tokens_per_s_placed,
+            c.usd_per_million_tokens_placed
+                .map(|u| format!("${u:.3}/Mtok owned"))
+                .unwrap_or_else(|| "no $/Mtok".into()),
+            c.kv_transfer_gb,
+            c.storage_gb_hours
+        );
+    }
 }

@@ -122,108 +122,131 @@ pub struct TableError {
     pub message: String,
 }
 
+/// The first problem of one profile of a table with `placement_units` units (its starts
+/// are sorted as a side effect), or `None`.
+fn profile_problem(p: &mut MigProfile, placement_units: u8) -> Option<String> {
+    if p.name.trim().is_empty() {
+        return Some("profile name is empty".into());
+    }
+    if p.size == 0 || p.size > placement_units {
+        return Some(format!(
+            "profile `{}` has width {} but the GPU has {placement_units} placement units",
+            p.name, p.size
+        ));
+    }
+    if p.starts.is_empty() {
+        return Some(format!("profile `{}` has no start units", p.name));
+    }
+    p.starts.sort_unstable();
+    if p.starts.windows(2).any(|w| w[0] == w[1]) {
+        return Some(format!("profile `{}` lists a start unit twice", p.name));
+    }
+    if let Some(&s) = p
+        .starts
+        .iter()
+        .find(|&&s| s as u32 + p.size as u32 > placement_units as u32)
+    {
+        return Some(format!(
+            "profile `{}` starting at unit {s} with width {} runs past unit {} (R1)",
+            p.name,
+            p.size,
+            placement_units - 1
+        ));
+    }
+    if p.max_instances == 0 {
+        return Some(format!("profile `{}` has `max_instances: 0`", p.name));
+    }
+    if p.compute_slices == 0 {
+        return Some(format!("profile `{}` has no compute slices", p.name));
+    }
+    None
+}
+
 impl MigTable {
     /// Checks a table and precomputes its items. The checks keep the engine total: widths and
     /// starts inside the grid, unique names and ids, at most [`MAX_PROFILES`] profiles.
+    /// The first problem only; [`MigTable::check`] reports them all.
     pub fn new(
         placement_units: u8,
         compute_slices: u8,
         memory_slices: u8,
         engine_totals: Option<Engines>,
         notes: Vec<String>,
-        mut profiles: Vec<MigProfile>,
+        profiles: Vec<MigProfile>,
     ) -> Result<MigTable, TableError> {
+        Self::check(
+            placement_units,
+            compute_slices,
+            memory_slices,
+            engine_totals,
+            notes,
+            profiles,
+        )
+        .map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// As [`MigTable::new`], with every problem: the table-wide ones, then the first
+    /// problem of each profile (later checks of a profile assume the earlier ones passed),
+    /// then names and ids given twice. Never an empty `Err`.
+    pub fn check(
+        placement_units: u8,
+        compute_slices: u8,
+        memory_slices: u8,
+        engine_totals: Option<Engines>,
+        notes: Vec<String>,
+        mut profiles: Vec<MigProfile>,
+    ) -> Result<MigTable, Vec<TableError>> {
         let err = |profile: Option<usize>, message: String| TableError { profile, message };
         if placement_units == 0 || placement_units > MAX_PLACEMENT_UNITS {
-            return Err(err(
+            return Err(vec![err(
                 None,
                 format!("`placement_units` must be between 1 and {MAX_PLACEMENT_UNITS}, not {placement_units}"),
-            ));
+            )]);
         }
         if profiles.is_empty() {
-            return Err(err(None, "a MIG table needs at least one profile".into()));
+            return Err(vec![err(
+                None,
+                "a MIG table needs at least one profile".into(),
+            )]);
         }
         if profiles.len() > MAX_PROFILES {
-            return Err(err(
+            return Err(vec![err(
                 None,
                 format!(
                     "at most {MAX_PROFILES} profiles per GPU, found {}",
                     profiles.len()
                 ),
-            ));
+            )]);
         }
+        let mut errors = Vec::new();
         for (i, p) in profiles.iter_mut().enumerate() {
-            if p.name.trim().is_empty() {
-                return Err(err(Some(i), "profile name is empty".into()));
-            }
-            if p.size == 0 || p.size > placement_units {
-                return Err(err(
-                    Some(i),
-                    format!(
-                        "profile `{}` has width {} but the GPU has {placement_units} placement units",
-                        p.name, p.size
-                    ),
-                ));
-            }
-            if p.starts.is_empty() {
-                return Err(err(
-                    Some(i),
-                    format!("profile `{}` has no start units", p.name),
-                ));
-            }
-            p.starts.sort_unstable();
-            if p.starts.windows(2).any(|w| w[0] == w[1]) {
-                return Err(err(
-                    Some(i),
-                    format!("profile `{}` lists a start unit twice", p.name),
-                ));
-            }
-            if let Some(&s) = p
-                .starts
-                .iter()
-                .find(|&&s| s as u32 + p.size as u32 > placement_units as u32)
-            {
-                return Err(err(
-                    Some(i),
-                    format!(
-                        "profile `{}` starting at unit {s} with width {} runs past unit {} (R1)",
-                        p.name,
-                        p.size,
-                        placement_units - 1
-                    ),
-                ));
-            }
-            if p.max_instances == 0 {
-                return Err(err(
-                    Some(i),
-                    format!("profile `{}` has `max_instances: 0`", p.name),
-                ));
-            }
-            if p.compute_slices == 0 {
-                return Err(err(
-                    Some(i),
-                    format!("profile `{}` has no compute slices", p.name),
-                ));
+            if let Some(message) = profile_problem(p, placement_units) {
+                errors.push(err(Some(i), message));
             }
         }
         for i in 0..profiles.len() {
             for j in 0..i {
                 if profiles[i].name == profiles[j].name {
-                    return Err(err(
+                    errors.push(err(
                         Some(i),
                         format!("profile `{}` is defined twice", profiles[i].name),
                     ));
+                    break;
                 }
                 if profiles[i].id == profiles[j].id {
-                    return Err(err(
+                    errors.push(err(
                         Some(i),
                         format!(
                             "profiles `{}` and `{}` share the id {}",
                             profiles[j].name, profiles[i].name, profiles[i].id
                         ),
                     ));
+                    break;
                 }
             }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         let mut table = MigTable {
             placement_units,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::mig::ProfileIdx;
+use crate::model::TenantId;
 
 /// A topology level a gang must (or would like to) stay inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,6 +119,11 @@ pub enum Unit {
 }
 
 impl Workload {
+    /// Its tenant as a typed id (the planner's).
+    pub fn tenant_id(&self) -> TenantId {
+        TenantId::from_index(self.tenant)
+    }
+
     /// Whether the workload may be admitted with fewer replicas than it asks for.
     pub fn is_elastic(&self) -> bool {
         self.gang.is_none() && self.min_replicas < self.replicas
@@ -250,6 +256,13 @@ pub struct HostWorkload {
     pub memory_mib: u64,
 }
 
+impl HostWorkload {
+    /// Its tenant as a typed id (the planner's).
+    pub fn tenant_id(&self) -> TenantId {
+        TenantId::from_index(self.tenant)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Demand {
     pub fabric: Option<String>,
@@ -262,6 +275,11 @@ pub struct Demand {
 }
 
 impl Demand {
+    /// Tenant `t`.
+    pub fn tenant(&self, t: TenantId) -> &Tenant {
+        &self.tenants[t.index()]
+    }
+
     pub fn tenant_index(&self, name: &str) -> Option<usize> {
         self.tenants.iter().position(|t| t.name == name)
     }

@@ -4,6 +4,7 @@
 //! these types. Entities refer to each other by typed indices (`NodeId`, `SwitchId`, ...) into
 //! the vectors of [`Fabric`]; names are kept for output only.
 
+pub mod admission;
 pub mod cost;
 pub mod demand;
 pub mod plan;
@@ -45,6 +46,10 @@ id_type!(
     DomainId,
     /// A scalable unit.
     SuId,
+    /// A tenant of a demand (`Demand::tenants[i]`).
+    TenantId,
+    /// A GPU workload of a demand (`Demand::workloads[i]`; host-only workloads are not).
+    WorkloadId,
 );
 
 /// Something a diagnostic can point at; the loader records a span for each.

@@ -39,13 +39,14 @@ fn setting(layout: &str) -> MigSetting {
     }
 }
 
-/// Renders the mig-parted config (YAML) with the label commands as trailing comments.
+/// Renders the mig-parted config (YAML, one serializer call) under a header comment that
+/// gives the planned starts and the label commands.
 /// GPUs the plan lists without a MIG layout, on a node that has MIG GPUs, get
 /// `mig-enabled: false`; nodes without MIG GPUs are left out.
 ///
 /// mig-parted's v1 format has profile counts only: it creates the instances largest first
 /// and lets the driver choose each start (`CreateGpuInstance` without a placement), so the
-/// planned starts are written as a `# planned:` comment above each device group, for
+/// planned starts are listed in the header (`# planned: CONFIG devices [..]: LAYOUT`), for
 /// operators to compare with `nvidia-smi mig -lgi` (docs/mig.md, "Exporting a plan to
 /// mig-parted"). Devices are grouped only when both counts and planned layout agree.
 ///
@@ -143,17 +144,6 @@ fn config_name(node: &str) -> String {
     format!("fabplan-{node}")
 }
 
-/// YAML text of `v` through serde-saphyr, every line indented by `indent` spaces: fragments
-/// the serializer wrote, nested by indentation so `# planned:` comments can sit between them.
-fn yaml_indented<T: serde::Serialize>(v: &T, indent: usize) -> String {
-    let opts =
-        serde_saphyr::ser_options! { compact_list_indent: false, prefer_block_scalars: false };
-    let text = serde_saphyr::to_string_with_options(v, opts).expect("plain data serializes");
-    text.lines()
-        .map(|l| format!("{:indent$}{l}\n", ""))
-        .collect()
-}
-
 /// Every `nvidia.com/mig.config` value must be a Kubernetes label value (FP927) on the
 /// plan's GPU entry that names the node.
 fn check_config_names(plan: &PlanDocument) -> Vec<Diagnostic> {
@@ -185,6 +175,15 @@ both ends; rename the node in the fabric and plan again",
     diags
 }
 
+/// A whole mig-parted config (`version: v1`, `mig-configs:`), serialized in one piece.
+#[derive(serde::Serialize)]
+struct Document {
+    version: &'static str,
+    #[serde(rename = "mig-configs")]
+    mig_configs: BTreeMap<String, Vec<Entry>>,
+}
+
+/// The config and, for the header, each MIG device group's planned layout and each node.
 fn render(plan: &PlanDocument) -> String {
     // node -> gpu index -> Some(setting) for MIG, None for whole/shared.
     let mut nodes: BTreeMap<String, BTreeMap<u32, Option<MigSetting>>> = BTreeMap::new();
@@ -199,30 +198,13 @@ fn render(plan: &PlanDocument) -> String {
         entry.insert(idx, g.mig.as_ref().map(|layout| setting(&layout.value)));
     }
     nodes.retain(|_, gpus| gpus.values().any(|x| x.is_some()));
-    let mut s = String::new();
-    for line in [
-        "mig-parted config written by `fabplan export mig-parted`; apply with",
-        "`nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager.",
-        "mig-parted applies the profile counts and the driver picks each instance's start;",
-        "`# planned:` gives the plan's starts: compare them with `nvidia-smi mig -lgi`.",
-    ] {
-        s.push_str("# ");
-        s.push_str(line);
-        s.push('\n');
-    }
-    s.push_str(&yaml_indented(&BTreeMap::from([("version", "v1")]), 0));
-    if nodes.is_empty() {
-        s.push_str(&yaml_indented(
-            &BTreeMap::from([("mig-configs", BTreeMap::<String, ()>::new())]),
-            0,
-        ));
-    } else {
-        s.push_str("mig-configs:\n");
-    }
+    let mut doc = Document {
+        version: "v1",
+        mig_configs: BTreeMap::new(),
+    };
+    // (config, devices, planned layout) of each MIG device group, for the header.
+    let mut planned: Vec<(String, Vec<u32>, String)> = Vec::new();
     for (node, gpus) in &nodes {
-        // The key through the serializer (quoted if it had to be); names passed FP927.
-        let key = serde_saphyr::to_string(&config_name(node)).expect("a string serializes");
-        s.push_str(&format!("  {}:\n", key.trim_end()));
         // Group devices with identical settings, in device order of first appearance.
         let mut groups: Vec<DeviceGroup> = Vec::new();
         for (idx, cfg) in gpus {
@@ -231,24 +213,62 @@ fn render(plan: &PlanDocument) -> String {
                 None => groups.push((cfg.clone(), vec![*idx])),
             }
         }
-        for (cfg, devices) in groups {
-            if let Some(m) = &cfg {
-                s.push_str(&format!("    # planned: {}\n", m.planned.join(" ")));
-            }
-            let entry = Entry {
-                devices: serde_saphyr::FlowSeq(devices),
-                mig_enabled: cfg.is_some(),
-                mig_devices: cfg.map(|m| m.counts),
-            };
-            s.push_str(&yaml_indented(&[entry], 4));
+        let name = config_name(node);
+        let entries = groups
+            .into_iter()
+            .map(|(cfg, devices)| {
+                if let Some(m) = &cfg {
+                    planned.push((name.clone(), devices.clone(), m.planned.join(" ")));
+                }
+                Entry {
+                    devices: serde_saphyr::FlowSeq(devices),
+                    mig_enabled: cfg.is_some(),
+                    mig_devices: cfg.map(|m| m.counts),
+                }
+            })
+            .collect();
+        doc.mig_configs.insert(name, entries);
+    }
+    // The header: comments before the document, never between its parts. The planned starts
+    // are kept although the plan has them too: this file is what reaches the node, and the
+    // operator who compares `nvidia-smi mig -lgi` with the plan's starts there may not have
+    // the plan. Every piece is a plan word or a node name that passed FP927 (no line breaks).
+    let mut header = vec![
+        "mig-parted config written by `fabplan export mig-parted`; apply with".to_string(),
+        "`nvidia-mig-parted apply -f FILE -c <config>` or the GPU operator's mig-manager.".into(),
+        "mig-parted applies the profile counts and the driver picks each instance's start;".into(),
+    ];
+    if !planned.is_empty() {
+        header.push(
+            "the plan's starts, per config and devices (compare with `nvidia-smi mig -lgi`):"
+                .into(),
+        );
+        for (name, devices, layout) in &planned {
+            let devices: Vec<String> = devices.iter().map(u32::to_string).collect();
+            header.push(format!(
+                "  planned: {name} devices [{}]: {layout}",
+                devices.join(", ")
+            ));
         }
     }
-    s.push_str("# node labels to apply (nvidia.com/mig.config selects the config above):\n");
-    for node in nodes.keys() {
-        s.push_str(&format!(
-            "# kubectl label node {node} nvidia.com/mig.config={} --overwrite\n",
-            config_name(node)
-        ));
+    if !nodes.is_empty() {
+        header.push("node labels to apply (nvidia.com/mig.config selects the config):".into());
+        for node in nodes.keys() {
+            header.push(format!(
+                "  kubectl label node {node} nvidia.com/mig.config={} --overwrite",
+                config_name(node)
+            ));
+        }
     }
+    let mut s = String::new();
+    for line in header.iter().flat_map(|h| h.lines()) {
+        s.push_str("# ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    // List items indented under their key, as in mig-parted's own config-default.yaml.
+    let opts =
+        serde_saphyr::ser_options! { compact_list_indent: false, prefer_block_scalars: false };
+    s.push_str(&serde_saphyr::to_string_with_options(&doc, opts).expect("plain data serializes"));
     s
 }

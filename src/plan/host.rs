@@ -11,12 +11,20 @@
 //! its node while that node has room. A replica that fits no node leaves its workload out
 //! (all replicas or none); a required one makes the plan infeasible.
 //!
+//! Isolation: a host-only replica is its tenant's work on the node like any GPU replica. A
+//! `dedicated-node` tenant's replica goes only to a node no other tenant uses, and makes the
+//! node that tenant's: no other tenant's host-only replica goes there after it, and the GPU
+//! work planned next sees the node owned (`Geometry::host_tenants`, which `State::new` seeds
+//! into its owners and users). A dedicated tenant's replica first tries the nodes it already
+//! owns, so its small pods do not each close a node to everyone else.
+//!
 //! The bound stays valid: see `relax.rs` (host-only work is worth 0 and the relaxation has
 //! no host CPU or memory rows).
 
 use super::state::Geometry;
 use super::Current;
-use crate::model::demand::Demand;
+use crate::model::demand::{Demand, Isolation};
+use crate::model::TenantId;
 
 /// Where each host-only workload's replicas run (per `Demand::host_workloads`).
 #[derive(Debug, Clone, Default)]
@@ -28,6 +36,8 @@ pub struct HostPlan {
     /// CPU (millicores) and memory (MiB) taken per node.
     pub cpu_used: Vec<u64>,
     pub mem_used: Vec<u64>,
+    /// Tenants (ascending) with a host-only replica on each node.
+    pub tenants: Vec<Vec<TenantId>>,
 }
 
 impl HostPlan {
@@ -50,11 +60,24 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
         reasons: vec![None; d.host_workloads.len()],
         cpu_used: vec![0; nn],
         mem_used: vec![0; nn],
+        tenants: vec![Vec::new(); nn],
     };
-    let fits = |p: &HostPlan, n: usize, cpu: u64, mem: u64| {
+    let dedicated = |t: TenantId| d.tenant(t).isolation == Isolation::DedicatedNode;
+    // Node `n` is open to tenant `t`: no other tenant's dedicated node, and for a dedicated
+    // tenant no other tenant at all.
+    let open = |p: &HostPlan, n: usize, t: TenantId| {
+        let users = &p.tenants[n];
+        if dedicated(t) {
+            users.iter().all(|&u| u == t)
+        } else {
+            users.iter().all(|&u| u == t || !dedicated(u))
+        }
+    };
+    let fits = |p: &HostPlan, n: usize, t: TenantId, cpu: u64, mem: u64| {
         let node = &geo.nodes[n];
         left(node.cpu_millicores, p.cpu_used[n]).is_none_or(|l| cpu <= l)
             && left(node.memory_mib, p.mem_used[n]).is_none_or(|l| mem <= l)
+            && open(p, n, t)
     };
     // Running first, then required, then priority, then CPU and memory asked (large
     // first), then demand order.
@@ -72,6 +95,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
     });
     for h in order {
         let hw = &d.host_workloads[h];
+        let t = hw.tenant_id();
         let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
         // Current nodes, as nodes of the geometry (fabric node indices in `current`).
         let mut was: Vec<u32> = current
@@ -85,16 +109,20 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
             })
             .unwrap_or_default();
         let mut taken = Vec::new();
+        // Nodes this workload put its tenant on (undone when it does not fit).
+        let mut added = Vec::new();
         for _ in 0..hw.replicas {
             // Its current node, while it has room.
             let keep = was
                 .iter()
-                .position(|&n| fits(&plan, n as usize, cpu, mem))
+                .position(|&n| fits(&plan, n as usize, t, cpu, mem))
                 .map(|i| was.remove(i));
             let best = keep.or_else(|| {
                 (0..nn)
-                    .filter(|&n| fits(&plan, n, cpu, mem))
+                    .filter(|&n| fits(&plan, n, t, cpu, mem))
                     .max_by_key(|&n| {
+                        // A dedicated tenant fills the nodes it owns before taking another.
+                        let owned = dedicated(t) && plan.tenants[n].contains(&t);
                         let node = &geo.nodes[n];
                         let per_gpu = |cap: Option<u64>, used: u64, need: u64| {
                             // Unlimited beats any limit; per GPU, so a node of many GPUs
@@ -104,6 +132,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
                             })
                         };
                         (
+                            owned,
                             per_gpu(node.cpu_millicores, plan.cpu_used[n], cpu),
                             per_gpu(node.memory_mib, plan.mem_used[n], mem),
                             std::cmp::Reverse(n),
@@ -115,6 +144,11 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
                 Some(n) => {
                     plan.cpu_used[n as usize] += cpu;
                     plan.mem_used[n as usize] += mem;
+                    let users = &mut plan.tenants[n as usize];
+                    if let Err(i) = users.binary_search(&t) {
+                        users.insert(i, t);
+                        added.push(n);
+                    }
                     taken.push(n);
                 }
                 None => break,
@@ -124,8 +158,24 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
             taken.sort_unstable();
             plan.nodes[h] = taken;
         } else {
+            // Room without isolation: then isolation is why.
+            let isolated = (0..nn).any(|n| {
+                let node = &geo.nodes[n];
+                left(node.cpu_millicores, plan.cpu_used[n]).is_none_or(|l| cpu <= l)
+                    && left(node.memory_mib, plan.mem_used[n]).is_none_or(|l| mem <= l)
+            });
+            let why = if isolated {
+                format!(
+                    "no node open to tenant `{}` (dedicated nodes are not shared) has {cpu} millicores of CPU and {mem} MiB of memory left for the next",
+                    d.tenant(t).name
+                )
+            } else {
+                format!(
+                    "no node has {cpu} millicores of CPU and {mem} MiB of memory left for the next"
+                )
+            };
             plan.reasons[h] = Some(format!(
-                "{} of {} replicas fit: no node has {cpu} millicores of CPU and {mem} MiB of memory left for the next",
+                "{} of {} replicas fit: {why}",
                 taken.len(),
                 hw.replicas
             ));
@@ -133,17 +183,21 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
                 plan.cpu_used[n as usize] -= cpu;
                 plan.mem_used[n as usize] -= mem;
             }
+            for n in added {
+                plan.tenants[n as usize].retain(|&u| u != t);
+            }
         }
     }
     plan
 }
 
 impl Geometry {
-    /// This geometry with the host CPU and memory `host` takes removed from each node, for
-    /// planning the GPU work on what is left.
+    /// This geometry with the host CPU and memory `host` takes removed from each node, and
+    /// the tenants it puts on each node, for planning the GPU work on what is left.
     pub fn less_host(&self, host: &HostPlan) -> Geometry {
         let mut g = self.clone();
         g.host_taken = true;
+        g.host_tenants = host.tenants.clone();
         for (n, node) in g.nodes.iter_mut().enumerate() {
             node.cpu_millicores = left(node.cpu_millicores, host.cpu_used[n]);
             node.memory_mib = left(node.memory_mib, host.mem_used[n]);

@@ -384,6 +384,19 @@ pub fn assign(
     }
     // Tenant limits, net of what `base` already holds.
     rows.extend(tenant_rows(d, base, t_usd, t_gpus, t_kw));
+    let (cols, bound) = solve_master(vars, objective, rows, time_limit)?;
+    let gangs = deal(&all_classes, &ys, &cols, d.workloads.len());
+    Some(Master { gangs, bound })
+}
+
+/// Solves the master's MIP (one thread, seed 0): the column values and HiGHS's dual bound,
+/// or `None` without a primal solution.
+fn solve_master(
+    vars: ProblemVariables,
+    objective: Expression,
+    rows: Vec<Constraint>,
+    time_limit: f64,
+) -> Option<(Vec<f64>, Option<f64>)> {
     let ncols = vars.len();
     let mut problem = highs(vars.maximise(objective));
     for r in rows {
@@ -410,11 +423,22 @@ pub fn assign(
         .filter(|b| b.is_finite());
     let cols = solved.get_solution().columns().to_vec();
     debug_assert_eq!(cols.len(), ncols);
-    let mut out = vec![GangChoice::Free; d.workloads.len()];
-    for p in &ys {
+    Some((cols, bound))
+}
+
+/// Deals each class's chosen patterns out to its domains, in domain order, and puts each
+/// chosen gang in a domain with a free slot of its size; the others are `Out`.
+fn deal(
+    all_classes: &BTreeMap<ClassKey, Class>,
+    ys: &[Pick],
+    cols: &[f64],
+    workloads: usize,
+) -> Vec<GangChoice> {
+    let mut out = vec![GangChoice::Free; workloads];
+    for p in ys {
         out[p.workload] = GangChoice::Out;
     }
-    for (key, class) in &all_classes {
+    for (key, class) in all_classes {
         // Deal the patterns out to domains, in domain order: free slots per domain by size.
         let mut slots: Vec<(u32, BTreeMap<u32, u32>)> = Vec::new();
         let mut dom_iter = class.doms.iter();
@@ -443,5 +467,5 @@ pub fn assign(
             }
         }
     }
-    Some(Master { gangs: out, bound })
+    out
 }

@@ -29,10 +29,11 @@ pub(crate) fn add(vars: &mut ProblemVariables, def: VariableDefinition) -> (Vari
 use super::greedy::{greedy_order, restore_layouts, run_greedy};
 use super::master::GangChoice;
 use super::state::{
-    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, Hold, State,
+    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, State,
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
+use crate::model::TenantId;
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -141,7 +142,9 @@ fn share_components(d: &Demand) -> Vec<u32> {
 
 /// Builds the pooled model. `base` holds frozen placements (capacity taken); `warm` is the
 /// greedy plan used as a warm start and to seed candidate pools; `gang_dom` holds the gang
-/// master's choices (empty: every gang free).
+/// master's choices (empty: every gang free). The families are added in a fixed order
+/// (decisions, value and tenant rows, gangs, patterns, admission, pool capacity), so the
+/// columns and rows HiGHS sees, and with them its path, do not depend on how this is split.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     geo: &Geometry,
@@ -153,156 +156,272 @@ pub fn build(
     warm: &State,
     gang_dom: &[GangChoice],
 ) -> PoolModel {
-    let mut vars = ProblemVariables::new();
-    let mut constraints = Vec::new();
-    let mut objective = Expression::from(0.0);
-    let nw = d.workloads.len();
-    let np = geo.pools.len();
-    let sgroup = share_components(d);
     let classes = identical_classes(d, current, fixed, gang_dom);
-    let mut class_of: Vec<Option<usize>> = vec![None; nw];
-    for (c, members) in classes.iter().enumerate() {
-        for &w in members {
-            class_of[w] = Some(c);
-        }
+    let mut b = Builder::new(geo, d, base, warm);
+    let pruned = b.decisions(opts, fixed, gang_dom, &classes);
+    b.value_and_tenant_rows();
+    let gang_z = b.gang_rows();
+    pattern_rows(geo, base, gang_z, &mut b.vars, &mut b.constraints);
+    b.admission_terms(current);
+    let patterns = b.capacity_rows();
+    PoolModel {
+        vars: b.vars,
+        objective: b.objective,
+        constraints: b.constraints,
+        admit: b.admit,
+        admit_col: b.admit_col,
+        cells: b.cells,
+        patterns,
+        warm: b.warm_vals,
+        pruned,
+        classes,
     }
-    // Decisions: one per class and one per other workload.
-    let decisions = nw - classes.iter().map(|c| c.len() - 1).sum::<usize>();
-    // Free capacity per pool in `base`.
-    let mut free = vec![0u32; np];
-    let mut full = vec![0u32; np];
-    for (p, pool) in geo.pools.iter().enumerate() {
-        for &n in &pool.nodes {
-            let f = base.free_gpus[n as usize];
-            free[p] += f;
-            if f == pool.gpus_per_node && base.users[n as usize].is_empty() {
-                full[p] += 1;
-            }
-        }
-    }
-    // Candidate pools per workload.
-    // Full model while it stays small; else each workload sees 8 pools (docs/planner-notes.md:
-    // pool-K8 lost at most 0.012% at 1024 nodes) plus those the greedy plan used.
-    let k = if opts.candidates > 0 {
+}
+
+/// The pooled model while it is built: the variables, rows and objective so far (a
+/// problem-builder struct, as in good_lp's resource-allocation test), one method per family
+/// of decisions or rows.
+struct Builder<'a> {
+    geo: &'a Geometry,
+    d: &'a Demand,
+    base: &'a State<'a>,
+    warm: &'a State<'a>,
+    vars: ProblemVariables,
+    constraints: Vec<Constraint>,
+    objective: Expression,
+    /// Warm-start value per column.
+    warm_vals: Vec<(usize, f64)>,
+    cells: Vec<Cell>,
+    admit: Vec<Option<Variable>>,
+    admit_col: Vec<Option<usize>>,
+}
+
+/// Candidate pools per decision: the full model while it stays small; else each workload
+/// sees 8 pools (docs/planner-notes.md: pool-K8 lost at most 0.012% at 1024 nodes) plus those
+/// the greedy plan used. 0: every eligible pool.
+fn candidate_count(opts: &PlanOptions, decisions: usize, pools: usize) -> usize {
+    if opts.candidates > 0 {
         opts.candidates
-    } else if decisions * np > 50_000 {
+    } else if decisions * pools > 50_000 {
         8
     } else {
         0
-    };
+    }
+}
+
+/// Pools whose GPU model `wl` may use, where one chunk of it fits one node's GPUs, host
+/// CPU and memory (the pool rows only sum host CPU and memory).
+fn eligible_pools(geo: &Geometry, wl: &crate::model::demand::Workload) -> Vec<usize> {
+    (0..geo.pools.len())
+        .filter(|&p| {
+            let pool = &geo.pools[p];
+            let chunk = match wl.units.get(&geo.models[pool.model].key) {
+                Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).map(|c| (u, c.0)),
+                Some(&u) => Some((u, 1)),
+                None => None,
+            };
+            chunk.is_some_and(|(u, k)| {
+                let (cpu, mem) = super::state::host_need(wl, u, k);
+                let n = &geo.nodes[pool.nodes[0] as usize];
+                n.cpu_millicores.is_none_or(|c| cpu <= c) && n.memory_mib.is_none_or(|c| mem <= c)
+            })
+        })
+        .collect()
+}
+
+/// The pools a decision sees among `eligible`: the gang master's domain, all of them, or
+/// (pruned to `k`) a rotation plus the pools of the warm plan (`warm_pools`).
+fn candidate_pools(
+    geo: &Geometry,
+    w: usize,
+    wl: &crate::model::demand::Workload,
+    choice: GangChoice,
+    eligible: Vec<usize>,
+    warm_pools: &BTreeMap<usize, u32>,
+    k: usize,
+) -> Vec<usize> {
     let pruned = k > 0;
-    let mut admit = vec![None; nw];
-    let mut admit_col = vec![None; nw];
-    let mut cells: Vec<Cell> = Vec::new();
-    let mut warm_vals: Vec<(usize, f64)> = Vec::new();
-    let warm_pool_count = |w: usize| -> BTreeMap<usize, u32> {
+    if let (GangChoice::In(dom), Some(g)) = (choice, wl.gang.as_ref()) {
+        // The gang master's domain.
+        let lvl = g.required as usize;
+        eligible
+            .into_iter()
+            .filter(|&p| geo.pools[p].domain[lvl] == dom)
+            .collect()
+    } else if !pruned || eligible.len() <= k {
+        eligible
+    } else if let Some(g) = wl.gang.as_ref().filter(|g| g.required < Level::Fabric) {
+        // Gangs: whole domains at the required level (rotated), plus the greedy's.
+        let lvl = g.required as usize;
+        let mut doms: Vec<u32> = eligible.iter().map(|&p| geo.pools[p].domain[lvl]).collect();
+        doms.sort_unstable();
+        doms.dedup();
+        let start = (w * 7) % doms.len();
+        let chosen: Vec<u32> = (0..2.min(doms.len()))
+            .map(|i| doms[(start + i) % doms.len()])
+            .collect();
+        let mut c: Vec<usize> = eligible
+            .iter()
+            .copied()
+            .filter(|&p| chosen.contains(&geo.pools[p].domain[lvl]) || warm_pools.contains_key(&p))
+            .collect();
+        c.truncate(4 * k);
+        for &p in warm_pools.keys() {
+            if !c.contains(&p) {
+                c.push(p);
+            }
+        }
+        c
+    } else {
+        let start = (w * k * 7) % eligible.len();
+        let mut c: Vec<usize> = (0..k)
+            .map(|i| eligible[(start + i) % eligible.len()])
+            .collect();
+        for &p in warm_pools.keys() {
+            if !c.contains(&p) {
+                c.push(p);
+            }
+        }
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+}
+
+/// A pool's demand on its capacity, summed over its cells (`Builder::pool_need`).
+struct PoolNeed {
+    /// Whole-GPU chunks of non-dedicated tenants, and the whole nodes among them.
+    gpus_used: Expression,
+    nodes_full: Expression,
+    /// Every GPU that draws power.
+    gpus_power: Expression,
+    /// Whole GPUs per dedicated-node tenant.
+    ded: BTreeMap<usize, Expression>,
+    /// MIG instances per (group, profile).
+    mig_need: BTreeMap<(u32, u8), Expression>,
+    /// Thousandths and GPU memory per sharing component.
+    share_need: BTreeMap<u32, (Expression, Expression)>,
+    /// Host CPU and memory of the pool's cells: a relaxation of the per-node rows (every
+    /// named plan satisfies it; naming places per node).
+    cpu_need: Expression,
+    mem_need: Expression,
+    /// Whole nodes of dedicated-node tenants (`Builder::dedicated_rows`), and whether any.
+    ded_nodes: Expression,
+    any_ded: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(geo: &'a Geometry, d: &'a Demand, base: &'a State<'a>, warm: &'a State<'a>) -> Self {
+        let nw = d.workloads.len();
+        Builder {
+            geo,
+            d,
+            base,
+            warm,
+            vars: ProblemVariables::new(),
+            constraints: Vec::new(),
+            objective: Expression::from(0.0),
+            warm_vals: Vec::new(),
+            cells: Vec::new(),
+            admit: vec![None; nw],
+            admit_col: vec![None; nw],
+        }
+    }
+
+    fn add(&mut self, def: VariableDefinition, warm: f64) -> Variable {
+        let (v, col) = add(&mut self.vars, def);
+        self.warm_vals.push((col, warm));
+        v
+    }
+
+    /// GPUs of the warm plan's workload `w` per pool.
+    fn warm_pool_count(&self, w: usize) -> BTreeMap<usize, u32> {
+        let geo = self.geo;
         let mut m = BTreeMap::new();
-        for a in &warm.assignments[w] {
+        for a in &self.warm.assignments[w] {
             let p = geo.nodes[geo.gpu_node[a.gpu as usize] as usize].pool as usize;
             *m.entry(p).or_insert(0) += 1;
         }
         m
-    };
-    for (w, wl) in d.workloads.iter().enumerate() {
-        let choice = gang_dom.get(w).copied().unwrap_or(GangChoice::Free);
-        if fixed[w] || choice == GangChoice::Out {
-            continue;
+    }
+
+    /// The decisions: per workload (or class of identical ones) an admission binary and a
+    /// count per candidate pool, with its replica rows and `same_model`. Returns whether the
+    /// candidate pools were pruned.
+    fn decisions(
+        &mut self,
+        opts: &PlanOptions,
+        fixed: &[bool],
+        gang_dom: &[GangChoice],
+        classes: &[Vec<usize>],
+    ) -> bool {
+        let (geo, d) = (self.geo, self.d);
+        let nw = d.workloads.len();
+        let mut class_of: Vec<Option<usize>> = vec![None; nw];
+        for (c, members) in classes.iter().enumerate() {
+            for &w in members {
+                class_of[w] = Some(c);
+            }
         }
-        // A class is decided once, at its first workload.
-        let members: &[usize] = match class_of[w] {
-            Some(c) if classes[c][0] != w => continue,
-            Some(c) => &classes[c],
-            None => std::slice::from_ref(&w),
-        };
+        // Decisions: one per class and one per other workload.
+        let decisions = nw - classes.iter().map(|c| c.len() - 1).sum::<usize>();
+        let k = candidate_count(opts, decisions, geo.pools.len());
+        for (w, wl) in d.workloads.iter().enumerate() {
+            let choice = gang_dom.get(w).copied().unwrap_or(GangChoice::Free);
+            if fixed[w] || choice == GangChoice::Out {
+                continue;
+            }
+            // A class is decided once, at its first workload.
+            let members: &[usize] = match class_of[w] {
+                Some(c) if classes[c][0] != w => continue,
+                Some(c) => &classes[c],
+                None => std::slice::from_ref(&w),
+            };
+            let eligible = eligible_pools(geo, wl);
+            if eligible.is_empty() {
+                continue;
+            }
+            let mut wp: BTreeMap<usize, u32> = BTreeMap::new();
+            for &m in members {
+                for (p, n) in self.warm_pool_count(m) {
+                    *wp.entry(p).or_default() += n;
+                }
+            }
+            let cand = candidate_pools(geo, w, wl, choice, eligible, &wp, k);
+            self.decision(w, members, choice, cand, &wp, class_of[w]);
+        }
+        k > 0
+    }
+
+    /// One decision: workload `w` (for `members`, a class when several) over pools `cand`.
+    fn decision(
+        &mut self,
+        w: usize,
+        members: &[usize],
+        choice: GangChoice,
+        cand: Vec<usize>,
+        wp: &BTreeMap<usize, u32>,
+        class: Option<usize>,
+    ) {
+        let (geo, wl, warm) = (self.geo, &self.d.workloads[w], self.warm);
         let elastic = members.len() > 1;
-        let eligible: Vec<usize> = (0..np)
-            .filter(|&p| {
-                let pool = &geo.pools[p];
-                let chunk = match wl.units.get(&geo.models[pool.model].key) {
-                    Some(&u @ Unit::Gpus(_)) => chunks(wl, u, pool.gpus_per_node).map(|c| (u, c.0)),
-                    Some(&u) => Some((u, 1)),
-                    None => None,
-                };
-                // One chunk must fit one node's host CPU and memory (the pool rows below
-                // only sum them).
-                chunk.is_some_and(|(u, k)| {
-                    let (cpu, mem) = super::state::host_need(wl, u, k);
-                    let n = &geo.nodes[pool.nodes[0] as usize];
-                    n.cpu_millicores.is_none_or(|c| cpu <= c)
-                        && n.memory_mib.is_none_or(|c| mem <= c)
-                })
-            })
-            .collect();
-        if eligible.is_empty() {
-            continue;
-        }
-        let mut wp: BTreeMap<usize, u32> = BTreeMap::new();
-        for &m in members {
-            for (p, n) in warm_pool_count(m) {
-                *wp.entry(p).or_default() += n;
-            }
-        }
-        let cand: Vec<usize> = if let (GangChoice::In(dom), Some(g)) = (choice, wl.gang.as_ref()) {
-            // The gang master's domain.
-            let lvl = g.required as usize;
-            eligible
-                .into_iter()
-                .filter(|&p| geo.pools[p].domain[lvl] == dom)
-                .collect()
-        } else if !pruned || eligible.len() <= k {
-            eligible
-        } else if let Some(g) = wl.gang.as_ref().filter(|g| g.required < Level::Fabric) {
-            // Gangs: whole domains at the required level (rotated), plus the greedy's.
-            let lvl = g.required as usize;
-            let mut doms: Vec<u32> = eligible.iter().map(|&p| geo.pools[p].domain[lvl]).collect();
-            doms.sort_unstable();
-            doms.dedup();
-            let start = (w * 7) % doms.len();
-            let chosen: Vec<u32> = (0..2.min(doms.len()))
-                .map(|i| doms[(start + i) % doms.len()])
-                .collect();
-            let mut c: Vec<usize> = eligible
-                .iter()
-                .copied()
-                .filter(|&p| chosen.contains(&geo.pools[p].domain[lvl]) || wp.contains_key(&p))
-                .collect();
-            c.truncate(4 * k);
-            for &p in wp.keys() {
-                if !c.contains(&p) {
-                    c.push(p);
-                }
-            }
-            c
-        } else {
-            let start = (w * k * 7) % eligible.len();
-            let mut c: Vec<usize> = (0..k)
-                .map(|i| eligible[(start + i) % eligible.len()])
-                .collect();
-            for &p in wp.keys() {
-                if !c.contains(&p) {
-                    c.push(p);
-                }
-            }
-            c.sort_unstable();
-            c.dedup();
-            c
-        };
         let a = if elastic {
             None
         } else {
-            let (a, acol) = add(&mut vars, variable().binary());
+            let (a, acol) = add(&mut self.vars, variable().binary());
             if matches!(choice, GangChoice::In(_)) {
                 // The master admitted it there.
-                constraints.push(constraint!(a == 1));
+                self.constraints.push(constraint!(a == 1));
             }
-            admit[w] = Some(a);
-            admit_col[w] = Some(acol);
-            warm_vals.push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
+            self.admit[w] = Some(a);
+            self.admit_col[w] = Some(acol);
+            self.warm_vals
+                .push((acol, if warm.admitted[w] { 1.0 } else { 0.0 }));
             Some(a)
         };
         let mut total = Expression::from(0.0);
         let mut count_need = 0u32;
-        let first_cell = cells.len();
+        let first_cell = self.cells.len();
         for p in cand {
             let pool = &geo.pools[p];
             let unit = wl.units[&geo.models[pool.model].key];
@@ -312,95 +431,129 @@ pub fn build(
             };
             let count = count * members.len() as u32;
             count_need = count;
-            let (v, vcol) = add(&mut vars, variable().integer().min(0).max(count as f64));
             let wv = match unit {
                 Unit::Gpus(_) => wp.get(&p).copied().unwrap_or(0) as f64 / chunk_gpus as f64,
                 _ => wp.get(&p).copied().unwrap_or(0) as f64,
             };
-            warm_vals.push((vcol, if elastic || warm.admitted[w] { wv } else { 0.0 }));
+            let (v, vcol) = add(
+                &mut self.vars,
+                variable().integer().min(0).max(count as f64),
+            );
+            self.warm_vals
+                .push((vcol, if elastic || warm.admitted[w] { wv } else { 0.0 }));
             total += v;
-            cells.push(Cell {
+            self.cells.push(Cell {
                 workload: w,
                 pool: p,
                 var: v,
                 col: vcol,
                 chunk_gpus,
                 unit,
-                class: class_of[w].filter(|_| elastic),
+                class: class.filter(|_| elastic),
             });
         }
         match a {
             Some(a) if wl.is_elastic() => {
                 // Elastic replicas: any count from `min_replicas` to `replicas` once admitted
                 // (replicas, MIG instances and shares all count one per replica).
-                constraints.push(constraint!(total.clone() <= count_need as f64 * a));
-                constraints.push(constraint!(total >= wl.min_replicas as f64 * a));
+                self.constraints
+                    .push(constraint!(total.clone() <= count_need as f64 * a));
+                self.constraints
+                    .push(constraint!(total >= wl.min_replicas as f64 * a));
             }
-            Some(a) => constraints.push(constraint!(total == count_need as f64 * a)),
+            Some(a) => self
+                .constraints
+                .push(constraint!(total == count_need as f64 * a)),
             // Elastic: any number of the class's workloads, each whole.
-            None => constraints.push(constraint!(total <= count_need as f64)),
+            None => self
+                .constraints
+                .push(constraint!(total <= count_need as f64)),
         }
         if let (Some(a), true) = (a, wl.gang.is_none() && wl.same_model) {
-            // `same_model`: the replicas' pools all of one model (one binary per model).
-            let mut models: Vec<usize> = cells[first_cell..]
+            self.same_model_rows(w, a, first_cell, count_need);
+        }
+    }
+
+    /// `same_model`: the replicas' pools all of one model (one binary per model).
+    fn same_model_rows(&mut self, w: usize, a: Variable, first_cell: usize, count_need: u32) {
+        let geo = self.geo;
+        let mut models: Vec<usize> = self.cells[first_cell..]
+            .iter()
+            .map(|c| geo.pools[c.pool].model)
+            .collect();
+        models.sort_unstable();
+        models.dedup();
+        if models.len() <= 1 {
+            return;
+        }
+        let mut sel = Expression::from(0.0);
+        for m in models {
+            let used_m = self.warm.admitted[w] && self.warm.model_of[w] == Some(m);
+            let b = self.add(variable().binary(), if used_m { 1.0 } else { 0.0 });
+            sel += b;
+            let e: Expression = self.cells[first_cell..]
                 .iter()
-                .map(|c| geo.pools[c.pool].model)
-                .collect();
-            models.sort_unstable();
-            models.dedup();
-            if models.len() > 1 {
-                let mut sel = Expression::from(0.0);
-                for m in models {
-                    let (b, bcol) = add(&mut vars, variable().binary());
-                    let used_m = warm.admitted[w] && warm.model_of[w] == Some(m);
-                    warm_vals.push((bcol, if used_m { 1.0 } else { 0.0 }));
-                    sel += b;
-                    let e: Expression = cells[first_cell..]
-                        .iter()
-                        .filter(|c| geo.pools[c.pool].model == m)
-                        .map(|c| c.var)
-                        .sum();
-                    constraints.push(constraint!(e <= count_need as f64 * b));
-                }
-                constraints.push(constraint!(sel <= a));
-            }
+                .filter(|c| geo.pools[c.pool].model == m)
+                .map(|c| c.var)
+                .sum();
+            self.constraints
+                .push(constraint!(e <= count_need as f64 * b));
         }
+        self.constraints.push(constraint!(sel <= a));
     }
-    // Objective and tenant rows, per cell.
-    let nt = d.tenants.len();
-    let mut t_usd: Vec<Expression> = vec![Expression::from(0.0); nt];
-    let mut t_eq: Vec<Expression> = vec![Expression::from(0.0); nt];
-    let mut t_kw: Vec<Expression> = vec![Expression::from(0.0); nt];
-    let mut used_eq_shared = Expression::from(0.0);
-    for c in &cells {
-        let wl = &d.workloads[c.workload];
-        let pool = &geo.pools[c.pool];
-        let eq = match c.unit {
-            Unit::Gpus(_) => c.chunk_gpus as f64,
-            u => unit_equiv(geo, pool.model, u),
-        };
-        let usd = usd_per_hour(geo, d, pool.model, eq, pool.gpu_kw);
-        objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
-        t_usd[wl.tenant] += usd * c.var;
-        t_eq[wl.tenant] += eq * c.var;
-        t_kw[wl.tenant] += eq * pool.gpu_kw * c.var;
-        if !matches!(c.unit, Unit::Gpus(_)) {
-            used_eq_shared += eq * c.var;
+
+    /// Value less cost of every cell in the objective; tenant budget, GPU and power rows.
+    fn value_and_tenant_rows(&mut self) {
+        let (geo, d) = (self.geo, self.d);
+        let nt = d.tenants.len();
+        let mut t_usd: Vec<Expression> = vec![Expression::from(0.0); nt];
+        let mut t_eq: Vec<Expression> = vec![Expression::from(0.0); nt];
+        let mut t_kw: Vec<Expression> = vec![Expression::from(0.0); nt];
+        for c in &self.cells {
+            let wl = &d.workloads[c.workload];
+            let pool = &geo.pools[c.pool];
+            let eq = cell_equiv(geo, c);
+            let usd = usd_per_hour(geo, d, pool.model, eq, pool.gpu_kw);
+            self.objective +=
+                (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
+            t_usd[wl.tenant] += usd * c.var;
+            t_eq[wl.tenant] += eq * c.var;
+            t_kw[wl.tenant] += eq * pool.gpu_kw * c.var;
         }
+        self.constraints
+            .extend(tenant_rows(d, self.base, t_usd, t_eq, t_kw));
     }
-    constraints.extend(tenant_rows(d, base, t_usd, t_eq, t_kw));
-    // Gangs: communication penalty and domain choice. Whole-node gangs of one model also
-    // record their required-level domain binaries for the pattern rows below.
-    let mut gang_z: GangZ = BTreeMap::new();
-    let mut cells_of: Vec<Vec<&Cell>> = vec![Vec::new(); nw];
-    for c in &cells {
-        cells_of[c.workload].push(c);
+
+    /// Gangs: communication penalty and domain choice. Whole-node gangs of one model also
+    /// record their required-level domain binaries for the pattern rows (returned).
+    fn gang_rows(&mut self) -> GangZ {
+        let d = self.d;
+        let mut gang_z: GangZ = BTreeMap::new();
+        let mut cells_of: Vec<Vec<usize>> = vec![Vec::new(); d.workloads.len()];
+        for (i, c) in self.cells.iter().enumerate() {
+            cells_of[c.workload].push(i);
+        }
+        for (w, wl) in d.workloads.iter().enumerate() {
+            let (Some(g), Some(a)) = (&wl.gang, self.admit[w]) else {
+                continue;
+            };
+            let my: Vec<Cell> = cells_of[w].iter().map(|&i| self.cells[i].clone()).collect();
+            self.gang(w, g, a, &my, &mut gang_z);
+        }
+        gang_z
     }
-    for (w, wl) in d.workloads.iter().enumerate() {
-        let (Some(g), Some(a)) = (&wl.gang, admit[w]) else {
-            continue;
-        };
-        let my: &[&Cell] = &cells_of[w];
+
+    /// One gang's rows (see `gang_rows`).
+    fn gang(
+        &mut self,
+        w: usize,
+        g: &crate::model::demand::Gang,
+        a: Variable,
+        my: &[Cell],
+        gang_z: &mut GangZ,
+    ) {
+        let (geo, d, warm) = (self.geo, self.d, self.warm);
+        let wl = &d.workloads[w];
         let count = my
             .iter()
             .map(|c| match c.unit {
@@ -422,27 +575,26 @@ pub fn build(
                 .fold(f64::INFINITY, f64::min)
         };
         if count <= 1 {
-            objective -= pen(Level::Nvlink) * a;
-            continue;
+            self.objective -= pen(Level::Nvlink) * a;
+            return;
         }
         // A gang spanning several pools may mix models only if each chunk agrees; forbid mixing.
         if models.len() > 1 {
             let mut sel = Expression::from(0.0);
             for &m in &models {
-                let (b, bcol) = add(&mut vars, variable().binary());
                 let used_m = warm.admitted[w] && warm.model_of[w] == Some(m);
-                warm_vals.push((bcol, if used_m { 1.0 } else { 0.0 }));
+                let b = self.add(variable().binary(), if used_m { 1.0 } else { 0.0 });
                 sel += b;
                 let e: Expression = my
                     .iter()
                     .filter(|c| geo.pools[c.pool].model == m)
                     .map(|c| c.var)
                     .sum();
-                constraints.push(constraint!(e <= count as f64 * b));
+                self.constraints.push(constraint!(e <= count as f64 * b));
             }
-            constraints.push(constraint!(sel <= 1));
+            self.constraints.push(constraint!(sel <= 1));
         }
-        objective -= pen(g.required) * a;
+        self.objective -= pen(g.required) * a;
         // Every level up to the required one (a gang placed tighter than it prefers still
         // pays only its tightest level's penalty, as `evaluate` scores it); the bonus chain
         // runs over the levels where the gang has domains, so missing levels (no SU) do not
@@ -470,10 +622,13 @@ pub fn build(
                     .iter()
                     .all(|c| c.chunk_gpus == geo.pools[c.pool].gpus_per_node);
             for (dom, vs) in &doms {
-                let (z, zcol) = add(&mut vars, variable().binary());
-                warm_vals.push((zcol, if warm_dom == Some(*dom) { 1.0 } else { 0.0 }));
+                let z = self.add(
+                    variable().binary(),
+                    if warm_dom == Some(*dom) { 1.0 } else { 0.0 },
+                );
                 let inside: Expression = vs.iter().copied().sum();
-                constraints.push(constraint!(inside >= count as f64 * z));
+                self.constraints
+                    .push(constraint!(inside >= count as f64 * z));
                 any += z;
                 if level == g.required && whole_nodes {
                     gang_z
@@ -484,15 +639,15 @@ pub fn build(
             }
             if level == g.required {
                 // Required: everything inside one domain (the admitted gang picks one).
-                constraints.push(constraint!(any.clone() == a));
+                self.constraints.push(constraint!(any.clone() == a));
                 for c in my {
                     let dom = geo.pools[c.pool].domain[lvl];
                     if dom == u32::MAX {
-                        constraints.push(constraint!(c.var <= 0));
+                        self.constraints.push(constraint!(c.var <= 0));
                     }
                 }
             } else if !doms.is_empty() {
-                constraints.push(constraint!(any.clone() <= a));
+                self.constraints.push(constraint!(any.clone() <= a));
                 bonus_levels.push((level, any));
             }
         }
@@ -503,79 +658,125 @@ pub fn build(
             let (level, any) = &bonus_levels[i];
             let bonus = pen(next) - pen(*level);
             if bonus > 0.0 {
-                objective += bonus * any.clone();
+                self.objective += bonus * any.clone();
             }
         }
     }
-    pattern_rows(geo, base, gang_z, &mut vars, &mut constraints);
-    // Required and running workloads.
-    for (w, wl) in d.workloads.iter().enumerate() {
-        if let Some(a) = admit[w] {
-            if wl.required {
-                constraints.push(constraint!(a == 1));
-            }
-            if current
-                .running
-                .get(&wl.name)
-                .map(|v| !v.is_empty())
-                .unwrap_or(false)
-            {
-                objective += d.weights.disruption * a;
+
+    /// Required workloads admitted; running ones worth their disruption when kept.
+    fn admission_terms(&mut self, current: &Current) {
+        let d = self.d;
+        for (w, wl) in d.workloads.iter().enumerate() {
+            if let Some(a) = self.admit[w] {
+                if wl.required {
+                    self.constraints.push(constraint!(a == 1));
+                }
+                if current
+                    .running
+                    .get(&wl.name)
+                    .map(|v| !v.is_empty())
+                    .unwrap_or(false)
+                {
+                    self.objective += d.weights.disruption * a;
+                }
             }
         }
     }
-    // Pool capacity rows.
-    let mut patterns = Vec::new();
-    let mut by_pool: Vec<Vec<usize>> = vec![Vec::new(); np];
-    for (i, c) in cells.iter().enumerate() {
-        by_pool[c.pool].push(i);
-    }
-    let mut rack_rows: BTreeMap<u32, Expression> = BTreeMap::new();
-    let mut stranded = Expression::from(0.0);
-    for p in 0..np {
-        if by_pool[p].is_empty() {
-            continue;
+
+    /// Pool capacity rows (whole GPUs and nodes, MIG patterns, shares, host CPU and
+    /// memory), rack power rows and the stranding term. Returns the MIG patterns.
+    fn capacity_rows(&mut self) -> Vec<(usize, u32, usize, usize)> {
+        let (geo, d, base) = (self.geo, self.d, self.base);
+        let np = geo.pools.len();
+        let sgroup = share_components(d);
+        // Free capacity per pool in `base`.
+        let mut free = vec![0u32; np];
+        for (p, pool) in geo.pools.iter().enumerate() {
+            for &n in &pool.nodes {
+                free[p] += base.free_gpus[n as usize];
+            }
         }
-        let pool = &geo.pools[p];
-        let gpn = pool.gpus_per_node;
-        let model = &geo.models[pool.model];
-        let mut gpus_used = Expression::from(0.0);
-        let mut gpus_power = Expression::from(0.0);
-        let mut nodes_full = Expression::from(0.0);
-        let mut ded: BTreeMap<usize, Expression> = BTreeMap::new();
-        let mut mig_need: BTreeMap<(u32, u8), Expression> = BTreeMap::new();
-        let mut share_need: BTreeMap<u32, (Expression, Expression)> = BTreeMap::new();
-        // Host CPU and memory of the pool's cells: a relaxation of the per-node rows (every
-        // named plan satisfies it; naming places per node).
-        let mut cpu_need = Expression::from(0.0);
-        let mut mem_need = Expression::from(0.0);
-        for &i in &by_pool[p] {
-            let c = &cells[i];
+        let mut patterns = Vec::new();
+        let mut by_pool: Vec<Vec<usize>> = vec![Vec::new(); np];
+        for (i, c) in self.cells.iter().enumerate() {
+            by_pool[c.pool].push(i);
+        }
+        let mut rack_rows: BTreeMap<u32, Expression> = BTreeMap::new();
+        let mut stranded = Expression::from(0.0);
+        for p in 0..np {
+            if by_pool[p].is_empty() {
+                continue;
+            }
+            let mut need = self.pool_need(&by_pool[p], geo.pools[p].gpus_per_node, &sgroup);
+            let whole = WholeNodes::of(&geo.pools[p], base);
+            self.dedicated_rows(p, &whole, &mut need);
+            self.mig_rows(p, free[p], &mut need, &mut stranded, &mut patterns);
+            self.share_rows(p, free[p], &sgroup, &mut need, &mut stranded);
+            let power = self.node_rows(p, free[p], &whole, need);
+            *rack_rows
+                .entry(geo.pools[p].rack)
+                .or_insert_with(|| Expression::from(0.0)) += geo.pools[p].gpu_kw * power;
+        }
+        for (r, e) in rack_rows {
+            let cap = geo.rack_kw[r as usize] - base.rack_used_kw[r as usize] + 1e-6;
+            self.constraints.push(constraint!(e <= cap));
+        }
+        let used_eq_shared: Expression = self
+            .cells
+            .iter()
+            .filter(|c| !matches!(c.unit, Unit::Gpus(_)))
+            .map(|c| cell_equiv(geo, c) * c.var)
+            .sum();
+        self.objective -= d.weights.stranded * (stranded - used_eq_shared);
+        patterns
+    }
+
+    /// What the cells `in_pool` ask of their pool (`gpn` GPUs per node).
+    fn pool_need(&self, in_pool: &[usize], gpn: u32, sgroup: &[u32]) -> PoolNeed {
+        let d = self.d;
+        let mut need = PoolNeed {
+            gpus_used: Expression::from(0.0),
+            nodes_full: Expression::from(0.0),
+            gpus_power: Expression::from(0.0),
+            ded: BTreeMap::new(),
+            mig_need: BTreeMap::new(),
+            share_need: BTreeMap::new(),
+            cpu_need: Expression::from(0.0),
+            mem_need: Expression::from(0.0),
+            ded_nodes: Expression::from(0.0),
+            any_ded: false,
+        };
+        for &i in in_pool {
+            let c = &self.cells[i];
             let wl = &d.workloads[c.workload];
             let (cpu, mem) = super::state::host_need(wl, c.unit, c.chunk_gpus.max(1));
-            cpu_need += cpu as f64 * c.var;
-            mem_need += mem as f64 * c.var;
+            need.cpu_need += cpu as f64 * c.var;
+            need.mem_need += mem as f64 * c.var;
             match c.unit {
                 Unit::Gpus(_) => {
-                    gpus_power += c.chunk_gpus as f64 * c.var;
+                    need.gpus_power += c.chunk_gpus as f64 * c.var;
                     if d.tenants[wl.tenant].isolation == Isolation::DedicatedNode {
-                        *ded.entry(wl.tenant)
+                        *need
+                            .ded
+                            .entry(wl.tenant)
                             .or_insert_with(|| Expression::from(0.0)) +=
                             c.chunk_gpus as f64 * c.var;
                     } else {
-                        gpus_used += c.chunk_gpus as f64 * c.var;
+                        need.gpus_used += c.chunk_gpus as f64 * c.var;
                         if c.chunk_gpus == gpn {
-                            nodes_full += c.var;
+                            need.nodes_full += c.var;
                         }
                     }
                 }
                 Unit::Mig(q) => {
-                    *mig_need
-                        .entry((mig_group(d, wl.tenant), q.0))
+                    *need
+                        .mig_need
+                        .entry((mig_group(d, wl.tenant_id()), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
                 Unit::Share { milli, mem_mib } => {
-                    let e = share_need
+                    let e = need
+                        .share_need
                         .entry(sgroup[wl.tenant])
                         .or_insert_with(|| (Expression::from(0.0), Expression::from(0.0)));
                     e.0 += milli as f64 * c.var;
@@ -583,21 +784,57 @@ pub fn build(
                 }
             }
         }
-        for (t, e) in ded {
-            let (n, ncol) = add(&mut vars, variable().integer().min(0).max(full[p] as f64));
+        need.any_ded = !need.ded.is_empty();
+        need
+    }
+
+    /// Whole nodes per dedicated-node tenant in pool `p`: its GPUs fill them, and they count
+    /// as used and full; where host-only work made nodes owned or shared, who may take
+    /// which (`WholeNodes`).
+    fn dedicated_rows(&mut self, p: usize, whole: &WholeNodes, need: &mut PoolNeed) {
+        let (geo, base, warm) = (self.geo, self.base, self.warm);
+        let pool = &geo.pools[p];
+        let gpn = pool.gpus_per_node;
+        for (t, e) in std::mem::take(&mut need.ded) {
+            let most = whole.open
+                + whole
+                    .owned
+                    .get(&TenantId::from_index(t))
+                    .copied()
+                    .unwrap_or(0);
             let warm_n = pool
                 .nodes
                 .iter()
                 .filter(|&&x| {
-                    warm.owner[x as usize] == Some(t as u32) && base.owner[x as usize].is_none()
+                    // Its nodes in the warm plan that were whole in `base` (a node its
+                    // host-only work owns counts once its GPU work uses it).
+                    let x = x as usize;
+                    warm.owner[x] == Some(TenantId::from_index(t))
+                        && (base.owner[x].is_none()
+                            || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
                 })
                 .count();
-            warm_vals.push((ncol, warm_n as f64));
-            constraints.push(constraint!(e <= gpn as f64 * n));
-            gpus_used += gpn as f64 * n;
-            nodes_full += n;
+            let n = self.add(variable().integer().min(0).max(most as f64), warm_n as f64);
+            self.constraints.push(constraint!(e <= gpn as f64 * n));
+            need.gpus_used += gpn as f64 * n;
+            need.nodes_full += n;
+            need.ded_nodes += n;
         }
-        // MIG patterns per group.
+    }
+
+    /// MIG pattern rows of pool `p` per group (`free` GPUs): GPUs per maximal layout.
+    fn mig_rows(
+        &mut self,
+        p: usize,
+        free: u32,
+        need: &mut PoolNeed,
+        stranded: &mut Expression,
+        patterns: &mut Vec<(usize, u32, usize, usize)>,
+    ) {
+        let (geo, warm) = (self.geo, self.warm);
+        let pool = &geo.pools[p];
+        let model = &geo.models[pool.model];
+        let mig_need = &mut need.mig_need;
         let groups: Vec<u32> = {
             let mut g: Vec<u32> = mig_need.keys().map(|k| k.0).collect();
             g.dedup();
@@ -640,44 +877,91 @@ pub fn build(
                 .collect();
             for li in keep {
                 let l = &model.layouts[li];
-                let (y, ycol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
-                let wy = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Mig { group, layout } if *group == grp && layout.iter().map(|x| x.0).eq(l.placements.iter().copied()))).count();
-                warm_vals.push((ycol, wy as f64));
+                let wy = pool
+                    .nodes
+                    .iter()
+                    .flat_map(|&n| geo.node_gpus(n))
+                    .filter(|&g| {
+                        matches!(&warm.gpus[g as usize], GpuUse::Mig { group, layout }
+                            if *group == grp
+                                && layout.iter().map(|x| x.0).eq(l.placements.iter().copied()))
+                    })
+                    .count();
+                let (y, ycol) = add(&mut self.vars, variable().integer().min(0).max(free as f64));
+                self.warm_vals.push((ycol, wy as f64));
                 for &q in &profs {
                     let cnt = l.placements.iter().filter(|x| x.profile.0 == q).count();
                     if cnt > 0 {
                         *offer.entry(q).or_insert_with(|| Expression::from(0.0)) += cnt as f64 * y;
                     }
                 }
-                gpus_used += y;
-                gpus_power += y;
-                stranded += y;
+                need.gpus_used += y;
+                need.gpus_power += y;
+                *stranded += y;
                 patterns.push((p, grp, li, ycol));
             }
             for q in profs {
-                let need = mig_need.remove(&(grp, q)).expect("need");
+                let asked = mig_need.remove(&(grp, q)).expect("need");
                 let off = offer.remove(&q).unwrap_or_else(|| Expression::from(0.0));
-                constraints.push(constraint!(need <= off));
+                self.constraints.push(constraint!(asked <= off));
             }
         }
-        for (sg, need) in share_need {
-            let (s, scol) = add(&mut vars, variable().integer().min(0).max(free[p] as f64));
-            let ws = pool.nodes.iter().flat_map(|&n| geo.node_gpus(n)).filter(|&g| matches!(&warm.gpus[g as usize], GpuUse::Shared { members } if members.iter().any(|x| sgroup[d.workloads[x.0 as usize].tenant] == sg))).count();
-            warm_vals.push((scol, ws as f64));
+    }
+
+    /// Time-sliced GPUs of pool `p` per sharing component (`free` GPUs).
+    fn share_rows(
+        &mut self,
+        p: usize,
+        free: u32,
+        sgroup: &[u32],
+        need: &mut PoolNeed,
+        stranded: &mut Expression,
+    ) {
+        let (geo, d, warm) = (self.geo, self.d, self.warm);
+        let pool = &geo.pools[p];
+        let model = &geo.models[pool.model];
+        for (sg, (milli, mem)) in std::mem::take(&mut need.share_need) {
+            let ws = pool
+                .nodes
+                .iter()
+                .flat_map(|&n| geo.node_gpus(n))
+                .filter(|&g| {
+                    matches!(&warm.gpus[g as usize], GpuUse::Shared { members }
+                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant] == sg))
+                })
+                .count();
+            let s = self.add(variable().integer().min(0).max(free as f64), ws as f64);
             // Compute and GPU memory of the shares within the shared GPUs': a relaxation of
             // per-GPU packing (every named plan satisfies it); what the counts cannot pack
             // on concrete GPUs is placed elsewhere by the naming step's greedy repair.
-            let (milli, mem) = need;
-            constraints.push(constraint!(milli <= MILLI_PER_GPU as f64 * s));
+            self.constraints
+                .push(constraint!(milli <= MILLI_PER_GPU as f64 * s));
             if model.memory_mib > 0 {
-                constraints.push(constraint!(mem <= model.memory_mib as f64 * s));
+                self.constraints
+                    .push(constraint!(mem <= model.memory_mib as f64 * s));
             }
-            gpus_used += s;
-            gpus_power += s;
-            stranded += s;
-            let _ = Hold::Whole;
+            need.gpus_used += s;
+            need.gpus_power += s;
+            *stranded += s;
         }
-        constraints.push(constraint!(gpus_used <= free[p] as f64));
+    }
+
+    /// GPUs, host CPU and memory, and whole nodes of pool `p` (`free` GPUs, `whole` nodes)
+    /// within what `base` left. Returns the GPUs that draw power, for the rack rows.
+    fn node_rows(&mut self, p: usize, free: u32, whole: &WholeNodes, need: PoolNeed) -> Expression {
+        let (geo, base) = (self.geo, self.base);
+        let pool = &geo.pools[p];
+        let PoolNeed {
+            gpus_used,
+            nodes_full,
+            gpus_power,
+            cpu_need,
+            mem_need,
+            ded_nodes,
+            any_ded,
+            ..
+        } = need;
+        self.constraints.push(constraint!(gpus_used <= free as f64));
         let host_left = |cap: fn(&super::state::NodeInfo) -> Option<u64>, used: &[u64]| {
             pool.nodes
                 .iter()
@@ -685,32 +969,78 @@ pub fn build(
                 .sum::<Option<u64>>()
         };
         if let Some(cap) = host_left(|n| n.cpu_millicores, &base.cpu_used) {
-            constraints.push(constraint!(cpu_need <= cap as f64));
+            self.constraints.push(constraint!(cpu_need <= cap as f64));
         }
         if let Some(cap) = host_left(|n| n.memory_mib, &base.mem_used) {
-            constraints.push(constraint!(mem_need <= cap as f64));
+            self.constraints.push(constraint!(mem_need <= cap as f64));
         }
-        constraints.push(constraint!(nodes_full <= full[p] as f64));
-        *rack_rows
-            .entry(pool.rack)
-            .or_insert_with(|| Expression::from(0.0)) += pool.gpu_kw * gpus_power;
+        // Host-only replicas made some whole nodes one dedicated tenant's or shared:
+        // dedicated tenants take the open ones and their own, the others the open and the
+        // shared. Each row only where it is not implied by the total (so a pool without such
+        // nodes keeps the model it had).
+        let owned: u32 = whole.owned.values().sum();
+        if any_ded && whole.shared > 0 {
+            self.constraints.push(constraint!(
+                ded_nodes.clone() <= (whole.open + owned) as f64
+            ));
+        }
+        if owned > 0 {
+            let others = nodes_full.clone() - ded_nodes;
+            self.constraints
+                .push(constraint!(others <= (whole.open + whole.shared) as f64));
+        }
+        self.constraints
+            .push(constraint!(nodes_full <= whole.total() as f64));
+        gpus_power
     }
-    for (r, e) in rack_rows {
-        let cap = geo.rack_kw[r as usize] - base.rack_used_kw[r as usize] + 1e-6;
-        constraints.push(constraint!(e <= cap));
+}
+
+/// GPU-equivalents of one unit of a cell's variable.
+fn cell_equiv(geo: &Geometry, c: &Cell) -> f64 {
+    match c.unit {
+        Unit::Gpus(_) => c.chunk_gpus as f64,
+        u => unit_equiv(geo, geo.pools[c.pool].model, u),
     }
-    objective -= d.weights.stranded * (stranded - used_eq_shared);
-    PoolModel {
-        vars,
-        objective,
-        constraints,
-        admit,
-        admit_col,
-        cells,
-        patterns,
-        warm: warm_vals,
-        pruned,
-        classes,
+}
+
+/// A pool's nodes with every GPU free in `base`, by who may take them whole. Without
+/// host-only work every such node is `open`; a host-only replica makes its node one
+/// dedicated tenant's (`owned`) or leaves it to non-dedicated tenants (`shared`).
+/// A dedicated tenant can take the open nodes and its own; another tenant's whole-node chunk
+/// the open and the shared ones. Every named plan respects both (`State::node_open`), so the
+/// rows built from these counts keep the model a relaxation of the named problem.
+struct WholeNodes {
+    /// No user at all.
+    open: u32,
+    /// Used only by non-dedicated tenants' host-only replicas.
+    shared: u32,
+    /// Owned by a dedicated tenant: count per tenant.
+    owned: BTreeMap<TenantId, u32>,
+}
+
+impl WholeNodes {
+    fn of(pool: &super::state::Pool, base: &State) -> WholeNodes {
+        let mut w = WholeNodes {
+            open: 0,
+            shared: 0,
+            owned: BTreeMap::new(),
+        };
+        for &n in &pool.nodes {
+            let n = n as usize;
+            if base.free_gpus[n] != pool.gpus_per_node {
+                continue;
+            }
+            match (base.owner[n], base.users[n].is_empty()) {
+                (Some(t), _) => *w.owned.entry(t).or_default() += 1,
+                (None, true) => w.open += 1,
+                (None, false) => w.shared += 1,
+            }
+        }
+        w
+    }
+
+    fn total(&self) -> u32 {
+        self.open + self.shared + self.owned.values().sum::<u32>()
     }
 }
 
@@ -1018,26 +1348,7 @@ pub fn solve_and_name(
     greedy: PlanResult,
     deadline: &Deadline,
 ) -> PlanResult {
-    // Frozen workloads are placed first and fixed.
-    let mut base = State::new(geo, d);
-    let mut fixed = vec![false; d.workloads.len()];
-    let mut reasons = vec![None; d.workloads.len()];
-    if opts.freeze {
-        let order: Vec<usize> = greedy_order(d, current)
-            .into_iter()
-            .filter(|&w| {
-                current
-                    .running
-                    .get(&d.workloads[w].name)
-                    .map(|a| !a.is_empty())
-                    .unwrap_or(false)
-            })
-            .collect();
-        run_greedy(&mut base, &order, current, true, &mut reasons);
-        for &w in &order {
-            fixed[w] = true;
-        }
-    }
+    let (base, fixed, reasons) = frozen(geo, d, current, opts.freeze);
     let any_fixed = fixed.iter().any(|&f| f);
     // The pooled model and the master leave out frozen work and score disruption as +w per
     // admitted running workload; less w per running workload, their bounds bound the plan
@@ -1088,6 +1399,10 @@ pub fn solve_and_name(
             "balanced packing (objective {:?})",
             packed.as_ref().map(|r| r.objective)
         ));
+        // `None` only when its share of the deadline ran out: the deadline cut the search
+        // (the plan may be far below what packing would have given: `time-limit`, not
+        // `feasible`).
+        cut |= packed.is_none();
         named.extend(packed);
     }
     // Stage 1: the gang master picks a domain for whole-node gangs on patterns, over a
@@ -1202,6 +1517,48 @@ pub fn solve_and_name(
         }
     }
     cut |= deadline.left() <= 0.0;
+    best_plan(named, greedy, &bound, opts.mip_gap, cut)
+}
+
+/// Frozen workloads (`--freeze`: the running ones) placed first and fixed: the state that
+/// holds them, which are fixed, and why a frozen one could not be placed.
+fn frozen<'a>(
+    geo: &'a Geometry,
+    d: &'a Demand,
+    current: &Current,
+    freeze: bool,
+) -> (State<'a>, Vec<bool>, Vec<Option<String>>) {
+    let mut base = State::new(geo, d);
+    let mut fixed = vec![false; d.workloads.len()];
+    let mut reasons = vec![None; d.workloads.len()];
+    if freeze {
+        let order: Vec<usize> = greedy_order(d, current)
+            .into_iter()
+            .filter(|&w| {
+                current
+                    .running
+                    .get(&d.workloads[w].name)
+                    .map(|a| !a.is_empty())
+                    .unwrap_or(false)
+            })
+            .collect();
+        run_greedy(&mut base, &order, current, true, &mut reasons);
+        for &w in &order {
+            fixed[w] = true;
+        }
+    }
+    (base, fixed, reasons)
+}
+
+/// The best named plan that is no less feasible than the greedy one, else the greedy plan,
+/// with the best bound, gap and status (`cut`: the deadline cut the search).
+fn best_plan(
+    named: Vec<PlanResult>,
+    greedy: PlanResult,
+    bound: &BestBound,
+    mip_gap: f64,
+    cut: bool,
+) -> PlanResult {
     let named = named
         .into_iter()
         .filter(|r| r.infeasible.len() <= greedy.infeasible.len())
@@ -1231,7 +1588,7 @@ pub fn solve_and_name(
     result.bound_scope = bound.0.map(|x| x.1).unwrap_or(BoundScope::None);
     result.bound = bound.0.map(|(b, _)| b.max(result.objective));
     result.gap = result.bound.map(|b| gap_of(b, result.objective));
-    result.status = PlanStatus::of(!result.infeasible.is_empty(), result.gap, opts.mip_gap, cut);
+    result.status = PlanStatus::of(!result.infeasible.is_empty(), result.gap, mip_gap, cut);
     if result.status == PlanStatus::Optimal && named_is_greedy(&result, g_obj) {
         result
             .notes

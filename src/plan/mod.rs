@@ -16,6 +16,7 @@ pub mod pack;
 pub mod relax;
 pub mod state;
 pub mod verify;
+pub mod verify_host;
 
 use crate::catalog::Catalog;
 use crate::model::Fabric;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::state::{Assignment, Geometry, GpuUse, Hold};
 use super::{Current, PlanOptions, PlanResult};
 use crate::model::demand::Demand;
+use crate::model::WorkloadId;
 use crate::schema::plan::{
     unspanned, Eviction, Move, NewPlacement, ObjectiveTerms, PlanAssignment, PlanDiff,
     PlanDocument, PlanGpu, PlanHost, PlanWorkload, Repartition, Summary, TenantCosts,
@@ -186,7 +187,7 @@ pub fn document(
     for (g, u) in r.gpus.iter().enumerate() {
         let g = g as u32;
         let name = &geo.gpu_names[g as usize];
-        let wname = |w: u32| d.workloads[w as usize].name.clone();
+        let wname = |w: WorkloadId| d.workloads[w.index()].name.clone();
         let entry = |mode: &str, mig: Option<String>, used: Option<u32>, ws: Vec<String>| PlanGpu {
             gpu: unspanned(name.clone()),
             mode: Some(unspanned(mode.to_string())),

@@ -90,7 +90,7 @@ fn share_room(st: &State, g: u32, tenant: usize, mem: u64) -> Option<u32> {
             let demand = st.demand;
             if !members
                 .iter()
-                .all(|&(x, _)| demand.may_share(demand.workloads[x as usize].tenant, tenant))
+                .all(|&(x, _)| demand.may_share(demand.workloads[x.index()].tenant, tenant))
             {
                 return None;
             }
@@ -100,10 +100,7 @@ fn share_room(st: &State, g: u32, tenant: usize, mem: u64) -> Option<u32> {
                 let used: u64 = members
                     .iter()
                     .map(|&(x, _)| {
-                        match demand.workloads[x as usize]
-                            .units
-                            .get(&st.geo.models[m].key)
-                        {
+                        match demand.workloads[x.index()].units.get(&st.geo.models[m].key) {
                             Some(Unit::Share { mem_mib, .. }) => *mem_mib as u64,
                             _ => 0,
                         }
@@ -160,7 +157,7 @@ fn candidates(
 ) -> Vec<(f64, u32, Vec<Assignment>)> {
     let geo = st.geo;
     let wl = &st.demand.workloads[w];
-    let t = wl.tenant as u32;
+    let t = wl.tenant_id();
     let mut out = Vec::new();
     for (n, node) in geo.nodes.iter().enumerate() {
         let n = n as u32;

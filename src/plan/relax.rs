@@ -22,6 +22,13 @@
 //! only adds plans). The planner plans GPU work on the CPU and memory host-only replicas
 //! leave (`host.rs`, `Geometry::less_host`), which only removes plans, so the bound is still
 //! at least the returned objective.
+//!
+//! Dedicated-node isolation covers host-only replicas too (`host.rs`): a node with another
+//! tenant's host-only replica is closed to a dedicated tenant's GPU work, and one with a
+//! dedicated tenant's host-only replica to everyone else's. The relaxation has no node rows
+//! (isolation is among what it drops), so these rules only remove plans it already admits:
+//! it stays a relaxation, and its `base` (`State::new`, which seeds the host-only tenants as
+//! node users) differs from the plain one only in owners and users, which it never reads.
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::catalog::Catalog;
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Layout, MigTable, Placement, ProfileIdx};
-use crate::model::{Fabric, NvlinkKind, Tier};
+use crate::model::{Fabric, NvlinkKind, TenantId, Tier, WorkloadId};
 
 use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_GPU};
 
@@ -69,6 +69,10 @@ pub struct Geometry {
     /// Host-only work took CPU or memory off `nodes` (`Geometry::less_host`): a relaxation
     /// with host CPU or memory rows is then one of a restricted problem, not a global bound.
     pub host_taken: bool,
+    /// Tenants (ascending) of the host-only replicas on each node (`Geometry::less_host`;
+    /// empty: none). `State::new` starts from them as the nodes' users, so dedicated-node
+    /// isolation covers host-only work too.
+    pub host_tenants: Vec<Vec<TenantId>>,
     pub has_core: bool,
     pub nic_bytes_per_s: f64,
 }
@@ -221,6 +225,7 @@ impl Geometry {
             node_names,
             node_fabric,
             host_taken: false,
+            host_tenants: Vec::new(),
             has_core: f.switches.iter().any(|s| s.tier == Tier::Core),
             nic_bytes_per_s: if nic_gbps > 0 {
                 nic_gbps as f64 / 8.0 * 1e9
@@ -396,30 +401,31 @@ pub fn replicas_by_model(
 #[derive(Debug, Clone, PartialEq)]
 pub enum GpuUse {
     Free,
-    Whole(u32),
+    /// Held whole by a workload.
+    Whole(WorkloadId),
     /// A MIG layout for `group`; each placement's holder.
     Mig {
         group: u32,
-        layout: Vec<(Placement, Option<u32>)>,
+        layout: Vec<(Placement, Option<WorkloadId>)>,
     },
     /// Time-sliced among `members` (workload, thousandths).
     Shared {
-        members: Vec<(u32, u16)>,
+        members: Vec<(WorkloadId, u16)>,
     },
 }
 
 /// MIG group of a tenant: co-tenant tenants share group 0, the others their own.
-pub fn mig_group(demand: &Demand, tenant: usize) -> u32 {
-    match demand.tenants[tenant].isolation {
+pub fn mig_group(demand: &Demand, tenant: TenantId) -> u32 {
+    match demand.tenant(tenant).isolation {
         Isolation::Mig { co_tenancy: true } => 0,
-        _ => tenant as u32 + 1,
+        _ => tenant.0 + 1,
     }
 }
 
 enum Undo {
     Gpu(u32, GpuUse),
-    Owner(u32, Option<u32>),
-    Users(u32, Vec<u32>),
+    Owner(u32, Option<TenantId>),
+    Users(u32, Vec<TenantId>),
     /// Host CPU and memory used on a node before a change.
     Host(u32, u64, u64),
 }
@@ -430,9 +436,9 @@ pub struct State<'a> {
     pub demand: &'a Demand,
     pub gpus: Vec<GpuUse>,
     /// Tenant owning the node (dedicated-node).
-    pub owner: Vec<Option<u32>>,
+    pub owner: Vec<Option<TenantId>>,
     /// Tenants using the node.
-    pub users: Vec<Vec<u32>>,
+    pub users: Vec<Vec<TenantId>>,
     pub free_gpus: Vec<u32>,
     /// Host CPU (millicores) and memory (MiB) used per node.
     pub cpu_used: Vec<u64>,
@@ -467,12 +473,26 @@ impl<'a> State<'a> {
     pub fn new(geo: &'a Geometry, demand: &'a Demand) -> Self {
         let nw = demand.workloads.len();
         let nt = demand.tenants.len();
+        // Host-only replicas' tenants use their nodes from the start; a dedicated one owns it.
+        let users = if geo.host_tenants.is_empty() {
+            vec![Vec::new(); geo.nodes.len()]
+        } else {
+            geo.host_tenants.clone()
+        };
+        let owner = users
+            .iter()
+            .map(|us| {
+                us.iter()
+                    .copied()
+                    .find(|&t| demand.tenant(t).isolation == Isolation::DedicatedNode)
+            })
+            .collect();
         State {
             geo,
             demand,
             gpus: vec![GpuUse::Free; geo.gpu_node.len()],
-            owner: vec![None; geo.nodes.len()],
-            users: vec![Vec::new(); geo.nodes.len()],
+            owner,
+            users,
             free_gpus: geo.nodes.iter().map(|n| n.gpus).collect(),
             cpu_used: vec![0; geo.nodes.len()],
             mem_used: vec![0; geo.nodes.len()],
@@ -517,7 +537,7 @@ impl<'a> State<'a> {
             if !r.admitted[w] {
                 continue;
             }
-            let t = demand.workloads[w].tenant as u32;
+            let t = demand.workloads[w].tenant_id();
             for x in a {
                 st.mark_user(geo.gpu_node[x.gpu as usize], t);
             }
@@ -565,7 +585,7 @@ impl<'a> State<'a> {
         &self,
         m: usize,
         k: u32,
-        tenant: u32,
+        tenant: TenantId,
         need: (u64, u64),
         allow: &dyn Fn(u32) -> bool,
     ) -> Option<u32> {
@@ -623,13 +643,13 @@ impl<'a> State<'a> {
         self.journal.push(Undo::Gpu(g, old));
     }
 
-    fn mark_user(&mut self, node: u32, tenant: u32) {
+    fn mark_user(&mut self, node: u32, tenant: TenantId) {
         if !self.users[node as usize].contains(&tenant) {
             self.journal
                 .push(Undo::Users(node, self.users[node as usize].clone()));
             self.users[node as usize].push(tenant);
         }
-        if self.demand.tenants[tenant as usize].isolation == Isolation::DedicatedNode
+        if self.demand.tenant(tenant).isolation == Isolation::DedicatedNode
             && self.owner[node as usize].is_none()
         {
             self.journal.push(Undo::Owner(node, None));
@@ -638,11 +658,11 @@ impl<'a> State<'a> {
     }
 
     /// Whether `tenant` may put anything on `node`.
-    pub fn node_open(&self, node: u32, tenant: u32) -> bool {
+    pub fn node_open(&self, node: u32, tenant: TenantId) -> bool {
         match self.owner[node as usize] {
             Some(o) => o == tenant,
             None => {
-                self.demand.tenants[tenant as usize].isolation != Isolation::DedicatedNode
+                self.demand.tenant(tenant).isolation != Isolation::DedicatedNode
                     || self.users[node as usize].iter().all(|&u| u == tenant)
             }
         }
@@ -943,11 +963,11 @@ impl<'a> State<'a> {
     fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(u32) -> bool) -> Option<u64> {
         let wl = &self.demand.workloads[w];
         let unit = *wl.units.get(&self.geo.models[m].key)?;
-        let t = wl.tenant as u32;
+        let t = wl.tenant_id();
         let k = match unit {
             Unit::Gpus(k) => k,
             Unit::Share { milli, .. } => {
-                let mem = self.share_mem(w as u32, m);
+                let mem = self.share_mem(WorkloadId::from_index(w), m);
                 let need = self.need_of(w, unit, 1);
                 let best = self
                     .configured(false)
@@ -1086,7 +1106,7 @@ impl<'a> State<'a> {
                     let rest: Vec<_> = members
                         .iter()
                         .copied()
-                        .filter(|&(x, _)| x != w as u32)
+                        .filter(|&(x, _)| x != WorkloadId::from_index(w))
                         .collect();
                     if rest.is_empty() {
                         GpuUse::Free
@@ -1112,7 +1132,7 @@ impl<'a> State<'a> {
         allow: &dyn Fn(u32) -> bool,
     ) -> impl Iterator<Item = u32> + '_ {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant as u32;
+        let t = wl.tenant_id();
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         let allow_ok: Vec<u32> = (0..self.geo.nodes.len() as u32)
             .filter(|&n| {
@@ -1128,7 +1148,7 @@ impl<'a> State<'a> {
 
     fn take_whole(&mut self, w: usize, node: u32, k: u32) {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant as u32;
+        let t = wl.tenant_id();
         let m = self.geo.nodes[node as usize].model;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         self.take_host(node, need);
@@ -1139,7 +1159,7 @@ impl<'a> State<'a> {
             .take(k as usize)
             .collect();
         for g in gpus {
-            self.set_gpu(g, GpuUse::Whole(w as u32));
+            self.set_gpu(g, GpuUse::Whole(WorkloadId::from_index(w)));
             self.assignments[w].push(Assignment {
                 gpu: g,
                 hold: Hold::Whole,
@@ -1204,9 +1224,9 @@ impl<'a> State<'a> {
                     let need = self.need_of(w, unit, per_node(n));
                     self.take_host(n, need);
                 }
-                let t = wl.tenant as u32;
+                let t = wl.tenant_id();
                 for a in prefer {
-                    self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
+                    self.set_gpu(a.gpu, GpuUse::Whole(WorkloadId::from_index(w)));
                     self.assignments[w].push(Assignment {
                         gpu: a.gpu,
                         hold: Hold::Whole,
@@ -1301,7 +1321,7 @@ impl<'a> State<'a> {
         reps: u32,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant as u32;
+        let t = wl.tenant_id();
         let model = &self.geo.models[m];
         {
             match unit {
@@ -1329,7 +1349,7 @@ impl<'a> State<'a> {
                             let need = self.need_of(w, unit, k);
                             self.take_host(node, need);
                             for a in &mine {
-                                self.set_gpu(a.gpu, GpuUse::Whole(w as u32));
+                                self.set_gpu(a.gpu, GpuUse::Whole(WorkloadId::from_index(w)));
                                 self.assignments[w].push(Assignment {
                                     gpu: a.gpu,
                                     hold: Hold::Whole,
@@ -1373,8 +1393,8 @@ impl<'a> State<'a> {
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant as u32;
-        let group = mig_group(self.demand, wl.tenant);
+        let t = wl.tenant_id();
+        let group = mig_group(self.demand, wl.tenant_id());
         let need = self.need_of(w, Unit::Mig(p), 1);
         let fits = |s: &Self, g: u32| -> Option<Placement> {
             match &s.gpus[g as usize] {
@@ -1475,7 +1495,7 @@ impl<'a> State<'a> {
                 .expect("free gpu");
             let l = best_layout(&self.geo.models[m], p)
                 .ok_or_else(|| "no MIG layout offers the profile".to_string())?;
-            let layout: Vec<(Placement, Option<u32>)> =
+            let layout: Vec<(Placement, Option<WorkloadId>)> =
                 l.placements.iter().map(|&x| (x, None)).collect();
             let q = layout.iter().find(|x| x.0.profile == p).expect("profile").0;
             self.set_gpu(g, GpuUse::Mig { group, layout });
@@ -1487,7 +1507,13 @@ impl<'a> State<'a> {
         };
         let layout = layout
             .into_iter()
-            .map(|(x, h)| if x == q { (x, Some(w as u32)) } else { (x, h) })
+            .map(|(x, h)| {
+                if x == q {
+                    (x, Some(WorkloadId::from_index(w)))
+                } else {
+                    (x, h)
+                }
+            })
             .collect();
         self.set_gpu(g, GpuUse::Mig { group: gg, layout });
         self.assignments[w].push(Assignment {
@@ -1511,8 +1537,8 @@ impl<'a> State<'a> {
     }
 
     /// GPU memory (MiB) a share of workload `w` needs on model `m` (0: not stated).
-    fn share_mem(&self, w: u32, m: usize) -> u64 {
-        match self.demand.workloads[w as usize]
+    fn share_mem(&self, w: WorkloadId, m: usize) -> u64 {
+        match self.demand.workloads[w.index()]
             .units
             .get(&self.geo.models[m].key)
         {
@@ -1534,7 +1560,7 @@ impl<'a> State<'a> {
                     && (cap == 0 || mem_used + mem <= cap)
                     && members.iter().all(|&(x, _)| {
                         self.demand
-                            .may_share(self.demand.workloads[x as usize].tenant, tenant)
+                            .may_share(self.demand.workloads[x.index()].tenant, tenant)
                     })
             }
             _ => false,
@@ -1552,8 +1578,8 @@ impl<'a> State<'a> {
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let tenant = self.demand.workloads[w].tenant;
-        let t = tenant as u32;
-        let mem = self.share_mem(w as u32, m);
+        let t = TenantId::from_index(tenant);
+        let mem = self.share_mem(WorkloadId::from_index(w), m);
         let need = self.need_of(w, Unit::Share { milli, mem_mib: 0 }, 1);
         let mut target = None;
         if let Some(i) = prefer.iter().position(|a| a.hold == Hold::Share(milli)) {
@@ -1611,7 +1637,7 @@ impl<'a> State<'a> {
             GpuUse::Shared { members } => members.clone(),
             _ => Vec::new(),
         };
-        members.push((w as u32, milli));
+        members.push((WorkloadId::from_index(w), milli));
         members.sort();
         self.set_gpu(g, GpuUse::Shared { members });
         self.assignments[w].push(Assignment {

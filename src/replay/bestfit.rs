@@ -1,8 +1,8 @@
 //! `bestfit`: the node left with the least free CPU and GPU after the pod, each normalized
 //! by the largest node of the trace and weighted one half (the simulator's `BestFitScore`,
 //! `pkg/simulator/plugin/best_fit_score.go`: score `100 * (1 - sum_i w_i (free_i - req_i) /
-//! max_i)` truncated to an integer, `max = (128,000 milli-CPU, 8,000 milli-GPU)`, ties
-//! broken at random); GPUs by best fit.
+//! max_i)` truncated to an integer, `max = (128,000 milli-CPU, 8,000 milli-GPU)`); ties to
+//! the run's node order ([`State::tie_rank`]); GPUs by best fit.
 //!
 //! The simulator then min-max normalizes the scores over the nodes; with integer scores
 //! already in 0..=100 that never merges two scores, so the choice is the same without it.
@@ -29,8 +29,8 @@ impl Policy for BestFit {
         "bestfit"
     }
 
-    fn place(&mut self, state: &State, pod: &PodSpec, rng: &mut Rng) -> Option<Placement> {
-        let i = select_host(state, pod, rng, |i| score(state, i, pod))?;
+    fn place(&mut self, state: &State, pod: &PodSpec, _rng: &mut Rng) -> Option<Placement> {
+        let i = select_host(state, pod, |i| score(state, i, pod))?;
         Some(Placement {
             node: i,
             gpus: gpus_best_fit(&state.nodes[i as usize], pod),

@@ -6,7 +6,7 @@
 use svg::node::element::{Group, Line, Polygon, Polyline, Text, Title};
 use svg::Document;
 
-use super::experiment::SummaryRow;
+use super::experiment::{Stat, SummaryRow};
 
 /// One line of a panel: (x, median, low, high) points.
 pub struct Series {
@@ -56,6 +56,27 @@ pub fn experiment_panel(title: &str, rows: &[SummaryRow], max_pct: u32) -> Panel
     }
 }
 
+/// The offline plan's lines: its allocation and its bound (median, min-max band) from
+/// (0, 0) through the steps it was run at.
+pub fn offline_series(rows: &[super::offline::OfflineRow]) -> Vec<Series> {
+    let line = |name: &str, pick: &dyn Fn(&super::offline::OfflineRow) -> Option<Stat>| {
+        let mut points = vec![(0.0, 0.0, 0.0, 0.0)];
+        points.extend(
+            rows.iter()
+                .filter_map(|r| pick(r).map(|s| (r.step_pct as f64, s.median, s.min, s.max))),
+        );
+        Series {
+            name: name.into(),
+            points,
+        }
+    };
+    let mut v = vec![line("offline", &|r| Some(r.allocation_pct.clone()))];
+    if rows.iter().any(|r| r.bound_pct.is_some()) {
+        v.push(line("offline bound", &|r| r.bound_pct.clone()));
+    }
+    v
+}
+
 const WIDTH: f64 = 760.0;
 const PANEL_H: f64 = 420.0;
 /// Plot area inside a panel.
@@ -74,6 +95,8 @@ fn colour(policy: &str) -> &'static str {
         "bestfit" => "#E69F00",
         "fgd" => "#0072B2",
         "fabplan" => "#D55E00",
+        "offline" => "#000000",
+        "offline bound" => "#666666",
         _ => "#CC79A7",
     }
 }

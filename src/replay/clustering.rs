@@ -4,7 +4,7 @@
 //! holds only pods of its kind scores in (75, 100], one that holds its kind among others in
 //! (50, 75], an idle node in (25, 50], a node of other kinds in (0, 25]; within a tier the
 //! node with less free GPU scores higher (`25 * (8000 - free) / 8000`, integer). CPU-only
-//! pods score 0. Ties at random; GPUs by best fit.
+//! pods score 0. Ties to the run's node order ([`State::tie_rank`](super::State)); GPUs by best fit.
 
 use super::{gpus_best_fit, pod_kind, select_host, Placement, PodSpec, Policy, Rng, State};
 
@@ -32,8 +32,8 @@ impl Policy for Clustering {
         "clustering"
     }
 
-    fn place(&mut self, state: &State, pod: &PodSpec, rng: &mut Rng) -> Option<Placement> {
-        let i = select_host(state, pod, rng, |i| score(state, i, pod))?;
+    fn place(&mut self, state: &State, pod: &PodSpec, _rng: &mut Rng) -> Option<Placement> {
+        let i = select_host(state, pod, |i| score(state, i, pod))?;
         Some(Placement {
             node: i,
             gpus: gpus_best_fit(&state.nodes[i as usize], pod),

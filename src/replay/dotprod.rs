@@ -3,7 +3,7 @@
 //! `pkg/simulator/plugin/dot_product_score.go`): the dot product of the node's free
 //! (CPU, GPU) and the pod's request, both divided by the largest node (128 CPUs, 8 GPUs),
 //! averaged over the two dimensions; the node with the smallest product scores highest
-//! (`100 * (1 - product)`, truncated). Ties at random; GPUs by best fit.
+//! (`100 * (1 - product)`, truncated). Ties to the run's node order; GPUs by best fit.
 
 use super::bestfit::{MAX_CPU_MILLI, MAX_GPU_MILLI};
 use super::{gpus_best_fit, select_host, Placement, PodSpec, Policy, Rng, State};
@@ -23,8 +23,8 @@ impl Policy for DotProduct {
         "dotprod"
     }
 
-    fn place(&mut self, state: &State, pod: &PodSpec, rng: &mut Rng) -> Option<Placement> {
-        let i = select_host(state, pod, rng, |i| score(state, i, pod))?;
+    fn place(&mut self, state: &State, pod: &PodSpec, _rng: &mut Rng) -> Option<Placement> {
+        let i = select_host(state, pod, |i| score(state, i, pod))?;
         Some(Placement {
             node: i,
             gpus: gpus_best_fit(&state.nodes[i as usize], pod),

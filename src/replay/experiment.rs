@@ -17,9 +17,9 @@ use super::{policy, Cluster, PodSpec, Rng, State};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sampling {
-    /// The simulator's: every pod of the list, plus copies drawn with replacement until the
-    /// next copy would pass the target (or pods drawn out at random while above it), then
-    /// shuffled.
+    /// The simulator's: every pod of the list in a random order, then copies drawn with
+    /// replacement until the next copy would pass the target (or pods drawn out at random
+    /// while above it).
     Inflate,
     /// Pods drawn with replacement until the target is reached.
     Replacement,
@@ -99,16 +99,24 @@ pub fn sample(pods: &[PodSpec], capacity_milli: u64, opts: &Options, seed: u64) 
     }
     match opts.sampling {
         Sampling::Inflate => {
+            // As `SortClusterPods` then `TunePodsByNodeTotalResource`: the list shuffled, then
+            // copies appended in the order drawn (not shuffled in); a copy is refused once
+            // its per-GPU share would pass the target (`tuneUpPods` tests `MilliGpu`, not
+            // the total, so a last multi-GPU copy may pass it by a few GPUs).
             order = (0..pods.len()).collect();
+            for i in (1..order.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                order.swap(i, j);
+            }
             let mut total: u64 = pods.iter().map(PodSpec::total_gpu_milli).sum();
-            if (total as f64) < target {
+            let asks_gpus = pods.iter().any(|p| p.total_gpu_milli() > 0);
+            if (total as f64) < target && asks_gpus {
                 loop {
                     let k = rng.below(pods.len() as u64) as usize;
-                    let next = total + pods[k].total_gpu_milli();
-                    if next as f64 > target {
+                    if (total + pods[k].gpu_milli as u64) as f64 > target {
                         break;
                     }
-                    total = next;
+                    total += pods[k].total_gpu_milli();
                     order.push(k);
                 }
             } else {
@@ -117,11 +125,6 @@ pub fn sample(pods: &[PodSpec], capacity_milli: u64, opts: &Options, seed: u64) 
                     total -= pods[order[at]].total_gpu_milli();
                     order.remove(at);
                 }
-            }
-            // Fisher-Yates.
-            for i in (1..order.len()).rev() {
-                let j = rng.below(i as u64 + 1) as usize;
-                order.swap(i, j);
             }
         }
         Sampling::Replacement => {
@@ -159,7 +162,8 @@ pub fn run_one(
 ) -> Run {
     let mut policy = policy(policy_name, cluster, workload).expect("known policy");
     let mut rng = Rng::new(policy_seed(seed, policy_index));
-    let mut state = State::new(cluster);
+    // One tie-break order per sample, shared by every policy (the simulator's node names).
+    let mut state = State::new(cluster).with_tie_order(seed);
     let capacity = cluster.gpu_milli();
     let mut frag: Vec<f64> = cluster
         .nodes

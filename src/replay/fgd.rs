@@ -88,10 +88,10 @@ impl Policy for Fgd {
         "fgd"
     }
 
-    fn place(&mut self, state: &State, pod: &PodSpec, rng: &mut Rng) -> Option<Placement> {
+    fn place(&mut self, state: &State, pod: &PodSpec, _rng: &mut Rng) -> Option<Placement> {
         let mut buf = Vec::new();
         let mut best_gpu: Vec<Option<u8>> = vec![None; state.nodes.len()];
-        let i = select_host(state, pod, rng, |i| {
+        let i = select_host(state, pod, |i| {
             let mut best: Option<(i64, Option<u8>)> = None;
             let model = state.cluster.nodes[i].model;
             frag_after(

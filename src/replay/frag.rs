@@ -58,8 +58,13 @@ impl Workload {
         }
         let total: u64 = counts.values().sum();
         let mut shapes: Vec<((u64, u32, u32, u64), u64)> = counts.into_iter().collect();
-        // Most common first; ties by shape (the simulator's map order is random).
-        shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Most common first; ties to the larger shape by (CPU, share, GPUs, models), as the
+        // simulator's `sort.Reverse` of `TargetPodList.Less` (it compares the GPU type
+        // string where this compares the model bitmask).
+        shapes.sort_by(|a, b| {
+            let key = |s: &(u64, u32, u32, u64)| (s.0, s.2, s.1, s.3);
+            b.1.cmp(&a.1).then(key(&b.0).cmp(&key(&a.0)))
+        });
         let want = popularity * total as f64;
         let mut cum = 0u64;
         let mut kept = Vec::new();

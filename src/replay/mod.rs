@@ -17,6 +17,7 @@ pub mod experiment;
 pub mod fabplan;
 pub mod fgd;
 pub mod frag;
+pub mod offline;
 pub mod output;
 pub mod packing;
 pub mod random;
@@ -124,6 +125,9 @@ pub struct State<'c> {
     pub nodes: Vec<NodeState>,
     /// GPU thousandths held by placed pods.
     pub allocated_milli: u64,
+    /// Each node's place in the tie-break order: among nodes with the same score the lowest
+    /// rank wins ([`select_host`]). The identity unless [`State::with_tie_order`] drew one.
+    pub tie_rank: Vec<u32>,
 }
 
 /// The clustering policy's kind of a GPU pod: 0 for a share, else the number of GPUs.
@@ -151,7 +155,28 @@ impl<'c> State<'c> {
             cluster,
             nodes,
             allocated_milli: 0,
+            tie_rank: (0..cluster.nodes.len() as u32).collect(),
         }
+    }
+
+    /// The same state with a tie-break order drawn from `seed` (a uniform permutation of the
+    /// nodes, fixed for the whole run). The authors' simulator names every node
+    /// `{random index:04}-{name}` from one `rand.Perm` per seed (`syncClusterResourceList`,
+    /// `pkg/simulator/simulator.go`) and its patched kube-scheduler breaks score ties by the
+    /// smallest name (`selectHost`, `vendor/k8s.io/kubernetes/pkg/scheduler/core/
+    /// generic_scheduler.go`: "for reproducibility, choose the smallest lexicographical
+    /// order"): ties go to the same nodes first all run long, not to a fresh random node.
+    pub fn with_tie_order(mut self, seed: u64) -> Self {
+        let mut rng = Rng::new(seed ^ 0x6e6f_6465_5f6f_7264);
+        let mut order: Vec<u32> = (0..self.nodes.len() as u32).collect();
+        for i in (1..order.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        for (rank, &node) in order.iter().enumerate() {
+            self.tie_rank[node as usize] = rank as u32;
+        }
+        self
     }
 
     /// Whether `pod` fits on node `i` at all: GPU model, CPU, memory, and enough GPUs with
@@ -281,38 +306,29 @@ impl Rng {
     }
 }
 
-/// The Kubernetes scheduler's node choice: the highest score wins, ties broken uniformly at
-/// random by reservoir sampling in node order (`selectHost`, kube-scheduler
-/// `pkg/scheduler/generic_scheduler.go`). `score` returns `None` for a node the pod does not
-/// fit; only nodes that pass `fits` are scored.
+/// The simulator's node choice: the highest score wins, ties go to the node of lowest
+/// [`State::tie_rank`] (the FGD authors' kube-scheduler fork, `selectHost` in
+/// `vendor/k8s.io/kubernetes/pkg/scheduler/core/generic_scheduler.go`, picks the smallest
+/// node name among the best instead of upstream's uniform random choice; node names carry a
+/// per-seed random prefix, see [`State::with_tie_order`]). `score` is called only for nodes
+/// that pass `fits`.
 pub fn select_host(
     state: &State,
     pod: &PodSpec,
-    rng: &mut Rng,
     mut score: impl FnMut(usize) -> i64,
 ) -> Option<u32> {
-    let mut best: Option<(i64, u32)> = None;
-    let mut ties = 0u64;
+    let mut best: Option<(i64, u32, u32)> = None;
     for i in 0..state.nodes.len() {
         if !state.fits(i, pod) {
             continue;
         }
         let s = score(i);
-        match best {
-            Some((b, _)) if s < b => {}
-            Some((b, _)) if s == b => {
-                ties += 1;
-                if rng.below(ties) == 0 {
-                    best = Some((s, i as u32));
-                }
-            }
-            _ => {
-                best = Some((s, i as u32));
-                ties = 1;
-            }
+        let rank = state.tie_rank[i];
+        if best.is_none_or(|(b, r, _)| s > b || (s == b && rank < r)) {
+            best = Some((s, rank, i as u32));
         }
     }
-    best.map(|(_, i)| i)
+    best.map(|(_, _, i)| i)
 }
 
 /// The simulator's default GPU choice on a chosen node (`allocateGpuIdBasedOnBestFit`,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::experiment::{self, Options};
+use super::offline;
 use super::timeline;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +22,9 @@ pub struct ExperimentList {
     /// Pods in the list (CPU-only included).
     pub pods: usize,
     pub result: experiment::Result,
+    /// The offline plans of the same samples (`--offline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline: Option<offline::Result>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +82,70 @@ struct TimelineCsvRow<'a> {
     queued: u64,
 }
 
+/// The experiment's CSV with the offline plans (`--offline`): the same rows plus one per
+/// seed and step of the offline plan (`policy` `offline`, no fragmentation), and the
+/// offline plan's `status`, `bound_pct` and `gap_pct` (empty on the policies' rows).
+#[derive(Serialize)]
+struct OfflineCsvRow<'a> {
+    pod_list: &'a str,
+    policy: &'a str,
+    seed: u64,
+    step_pct: u32,
+    arrived_pct: f64,
+    allocation_pct: f64,
+    frag_pct: Option<f64>,
+    placed: u64,
+    failed: u64,
+    status: Option<&'a str>,
+    bound_pct: Option<f64>,
+    gap_pct: Option<f64>,
+}
+
+fn csv_with_offline(lists: &[ExperimentList]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for l in lists {
+        let cap = l.result.gpu_milli.max(1) as f64;
+        let pct = |m: u64| r4(100.0 * m as f64 / cap);
+        for run in &l.result.runs {
+            for p in &run.points {
+                w.serialize(OfflineCsvRow {
+                    pod_list: &l.pod_list,
+                    policy: &run.policy,
+                    seed: run.seed,
+                    step_pct: p.step_pct,
+                    arrived_pct: pct(p.arrived_milli),
+                    allocation_pct: pct(p.allocated_milli),
+                    frag_pct: Some(r4(100.0 * p.frag_milli / cap)),
+                    placed: p.placed,
+                    failed: p.failed,
+                    status: None,
+                    bound_pct: None,
+                    gap_pct: None,
+                })
+                .expect("writing to memory");
+            }
+        }
+        for r in l.offline.iter().flat_map(|o| &o.runs) {
+            w.serialize(OfflineCsvRow {
+                pod_list: &l.pod_list,
+                policy: "offline",
+                seed: r.seed,
+                step_pct: r.step_pct,
+                arrived_pct: pct(r.arrived_milli),
+                allocation_pct: pct(r.allocated_milli),
+                frag_pct: None,
+                placed: r.placed,
+                failed: r.failed,
+                status: Some(r.status),
+                bound_pct: r.bound_milli.map(pct),
+                gap_pct: r.gap.map(|g| r4(100.0 * g)),
+            })
+            .expect("writing to memory");
+        }
+    }
+    w.into_inner().expect("writing to memory")
+}
+
 /// Rounded to 4 decimals: enough for a chart, stable to read.
 fn r4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
@@ -87,6 +155,9 @@ fn r4(x: f64) -> f64 {
 pub fn csv(doc: &Document) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     match doc {
+        Document::Experiment { lists, .. } if lists.iter().any(|l| l.offline.is_some()) => {
+            return csv_with_offline(lists);
+        }
         Document::Experiment { lists, .. } => {
             for l in lists {
                 let cap = l.result.gpu_milli.max(1) as f64;
@@ -136,7 +207,15 @@ pub fn svg(doc: &Document) -> Vec<u8> {
     let panels: Vec<Panel> = match doc {
         Document::Experiment { options, lists, .. } => lists
             .iter()
-            .map(|l| experiment_panel(&l.pod_list, &l.result.summary, options.max_pct))
+            .map(|l| {
+                let mut panel = experiment_panel(&l.pod_list, &l.result.summary, options.max_pct);
+                if let Some(off) = &l.offline {
+                    panel
+                        .series
+                        .extend(super::chart::offline_series(&off.summary));
+                }
+                panel
+            })
             .collect(),
         Document::Timeline { lists, .. } => lists
             .iter()
@@ -194,7 +273,7 @@ pub fn human(doc: &Document) -> String {
                 options.seeds.len(),
                 options.seeds.first().copied().unwrap_or(0),
                 match options.sampling {
-                    experiment::Sampling::Inflate => "the list plus copies drawn with replacement, shuffled",
+                    experiment::Sampling::Inflate => "the list shuffled, then copies drawn with replacement",
                     experiment::Sampling::Replacement => "drawn with replacement",
                 },
                 options.max_pct,
@@ -237,6 +316,9 @@ pub fn human(doc: &Document) -> String {
                         .rfind(|r| &r.policy == p)
                         .expect("rows");
                     s += &format!(" {:>9.1}%\n", last.frag_pct.median);
+                }
+                if let Some(off) = &l.offline {
+                    s += &offline_rows(off, &steps);
                 }
             }
         }
@@ -287,6 +369,57 @@ pub fn human(doc: &Document) -> String {
             }
         }
     }
+    s
+}
+
+/// The offline plan's rows of the human table (its allocation and its bound, `-` at steps
+/// it was not run at) and a line of statuses per step.
+fn offline_rows(off: &offline::Result, steps: &[u32]) -> String {
+    let mut s = String::new();
+    let cell = |st: &experiment::Stat| format!("{:.1} [{:.1}, {:.1}]", st.median, st.min, st.max);
+    for (label, pick) in [
+        (
+            "offline",
+            &(|r: &offline::OfflineRow| Some(r.allocation_pct.clone()))
+                as &dyn Fn(&offline::OfflineRow) -> Option<experiment::Stat>,
+        ),
+        ("bound", &|r: &offline::OfflineRow| r.bound_pct.clone()),
+    ] {
+        s += &format!("  {label:<11}");
+        for st in steps {
+            let c = off
+                .summary
+                .iter()
+                .find(|r| r.step_pct == *st)
+                .and_then(pick)
+                .map(|v| cell(&v))
+                .unwrap_or_else(|| "-".into());
+            s += &format!(" {c:>18}");
+        }
+        s += "\n";
+    }
+    let statuses: Vec<String> = off
+        .summary
+        .iter()
+        .map(|r| {
+            format!(
+                "at {}%: {}",
+                r.step_pct,
+                r.statuses
+                    .iter()
+                    .map(|(k, n)| format!("{n} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    let scopes: std::collections::BTreeSet<&str> = off.runs.iter().map(|r| r.bound_scope).collect();
+    s += &format!(
+        "  offline: the planner (HiGHS, {} s limit per plan) on each sample at once, objective the GPUs allocated; {}; bound: {}\n",
+        off.time_limit_s,
+        statuses.join("; "),
+        scopes.into_iter().collect::<Vec<_>>().join(", ")
+    );
     s
 }
 

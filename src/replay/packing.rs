@@ -2,7 +2,7 @@
 //! `pkg/simulator/plugin/gpu_packing_score.go`): first a node where the pod fits on GPUs
 //! already in use (score `100 - free share of those GPUs / 10`, at least 50), then a used
 //! node where it needs fully free GPUs (`50 - free GPUs used`, at least 33), last an idle
-//! node (`33 - its GPUs`); CPU-only pods score 0 everywhere. Ties at random; GPUs by best fit.
+//! node (`33 - its GPUs`); CPU-only pods score 0 everywhere. Ties to the run's node order; GPUs by best fit.
 
 use super::{gpus_best_fit, select_host, Placement, PodSpec, Policy, Rng, State, MILLI};
 
@@ -52,8 +52,8 @@ impl Policy for Packing {
         "packing"
     }
 
-    fn place(&mut self, state: &State, pod: &PodSpec, rng: &mut Rng) -> Option<Placement> {
-        let i = select_host(state, pod, rng, |i| score(state, i, pod))?;
+    fn place(&mut self, state: &State, pod: &PodSpec, _rng: &mut Rng) -> Option<Placement> {
+        let i = select_host(state, pod, |i| score(state, i, pod))?;
         Some(Placement {
             node: i,
             gpus: gpus_best_fit(&state.nodes[i as usize], pod),

@@ -131,7 +131,7 @@ pub fn replay(
     let pods = &trace.pods;
     let mut policy = policy(policy_name, cluster, workload).expect("known policy");
     let mut rng = Rng::new(seed);
-    let mut state = State::new(cluster);
+    let mut state = State::new(cluster).with_tie_order(seed);
     let capacity = cluster.gpu_milli().max(1) as f64;
     let mut arrivals: Vec<usize> = (0..pods.len()).collect();
     arrivals.sort_by_key(|&i| (pods[i].arrival_s.unwrap_or(0), i));

@@ -218,3 +218,133 @@ pub fn generated(
         tenants: shapes.tenants.clone(),
     }
 }
+
+/// The pods of a validated demand with arrivals (`fabplan replay --demand`): each replica of
+/// each workload one pod at the workload's `arrival`, running its `duration`; `timed` gives
+/// every workload of the file (name, where it is written, timing), FP989 already checked.
+/// Whole-GPU workloads ask their GPUs on one node (a training gang its total, with CPU and
+/// memory per GPU); shares their thousandths of one GPU; host-only workloads CPU and memory.
+/// The GPU models are the workload's eligible ones on the cluster. Diagnostics: FP980 (a
+/// warning; left out of the timeline) for a workload no empty node could hold, FP803 for one
+/// the replay cannot express (MIG instances, or a size that differs between GPU models).
+pub fn pods_from_demand(
+    demand: &crate::model::demand::Demand,
+    timed: &[(
+        String,
+        Option<crate::diag::Span>,
+        crate::load::arrivals::Timing,
+    )],
+    cluster: &Cluster,
+) -> (Trace, Vec<Diagnostic>) {
+    use crate::model::demand::Unit;
+    let mut diags = Vec::new();
+    let tenants: Vec<String> = demand.tenants.iter().map(|t| t.name.clone()).collect();
+    let find = |name: &str| timed.iter().find(|(n, _, _)| n == name);
+    // (file position, pods): pods listed in the file's order of workloads.
+    let mut by_position: Vec<(usize, Vec<PodSpec>)> = Vec::new();
+    let mut push = |name: &str, replicas: u32, base: PodSpec, diags: &mut Vec<Diagnostic>| {
+        let pos = timed
+            .iter()
+            .position(|(n, _, _)| n == name)
+            .expect("validated");
+        let (_, span, timing) = find(name).expect("validated");
+        let pod = PodSpec {
+            arrival_s: timing.arrival_s,
+            duration_s: timing.duration_s,
+            ..base
+        };
+        if !ever_fits(cluster, &pod) {
+            diags.push(
+                Diagnostic::new(
+                    "FP980",
+                    crate::diag::Severity::Warning,
+                    format!("workload `{name}` fits no node of the cluster even when the cluster is empty"),
+                )
+                .at_opt(*span, "this workload")
+                .help("a replica runs on one node: it is left out of the replay"),
+            );
+        }
+        let pods = (0..replicas)
+            .map(|r| PodSpec {
+                name: if replicas == 1 {
+                    name.to_string()
+                } else {
+                    format!("{name}-{r}")
+                },
+                ..pod.clone()
+            })
+            .collect();
+        by_position.push((pos, pods));
+    };
+    for w in &demand.workloads {
+        let mut units = w.units.values();
+        let first = units.next().copied();
+        let same = units.all(|u| Some(*u) == first);
+        let (num_gpu, gpu_milli) = match (first, same) {
+            (Some(Unit::Gpus(n)), true) => (n, super::MILLI),
+            (Some(Unit::Share { milli, .. }), true) => (1, milli as u32),
+            _ => {
+                let (_, span, _) = find(&w.name).expect("validated");
+                diags.push(
+                    Diagnostic::error(
+                        "FP803",
+                        format!("workload `{}`: replay places whole GPUs or shares, the same on every GPU model", w.name),
+                    )
+                    .at_opt(*span, "this workload")
+                    .help("give `size: {gpus: N}`, `{gpu_milli: N}` or `{fraction: F}` (MIG instances and model-derived sizes are planned by `fabplan plan`, not replayed)"),
+                );
+                continue;
+            }
+        };
+        let mut models = 0u64;
+        for key in w.units.keys() {
+            if let Some(m) = cluster.models.iter().position(|c| c == key) {
+                models |= 1u64 << m;
+            }
+        }
+        // Training: CPU and memory are per GPU of the gang.
+        let per = if w.gang.is_some() { num_gpu as u64 } else { 1 };
+        push(
+            &w.name,
+            w.replicas,
+            PodSpec {
+                name: String::new(),
+                tenant: w.tenant as u16,
+                cpu_milli: w.cpu_millicores * per,
+                memory_mib: w.memory_mib * per,
+                num_gpu,
+                gpu_milli,
+                models: if models == 0 { u64::MAX } else { models },
+                arrival_s: None,
+                duration_s: None,
+            },
+            &mut diags,
+        );
+    }
+    for h in &demand.host_workloads {
+        push(
+            &h.name,
+            h.replicas,
+            PodSpec {
+                name: String::new(),
+                tenant: h.tenant as u16,
+                cpu_milli: h.cpu_millicores,
+                memory_mib: h.memory_mib,
+                num_gpu: 0,
+                gpu_milli: 0,
+                models: 0,
+                arrival_s: None,
+                duration_s: None,
+            },
+            &mut diags,
+        );
+    }
+    by_position.sort_by_key(|(p, _)| *p);
+    (
+        Trace {
+            pods: by_position.into_iter().flat_map(|(_, p)| p).collect(),
+            tenants,
+        },
+        diags,
+    )
+}

@@ -538,6 +538,45 @@ fn text(s: impl AsRef<str>) -> Markup {
     html! { (s.as_ref()) }
 }
 
+/// Host CPU and memory (`report::host`): totals and tenants as JSON figures (millicores,
+/// MiB), and the fullest nodes.
+fn host_section(h: &crate::report::host::HostUse) -> Markup {
+    use crate::report::host::{cores, gib};
+    let cap = |x: Option<u64>, f: fn(u64) -> String| x.map(f).unwrap_or_else(|| "-".into());
+    html! {
+        h2 { "Host CPU and memory" }
+        p {
+            "CPU " (fig("host.cpu_millicores", h.cpu_millicores as f64)) " of "
+            (fig("host.cpu_millicores_capacity", h.cpu_millicores_capacity as f64))
+            " millicores, memory " (fig("host.memory_mib", h.memory_mib as f64)) " of "
+            (fig("host.memory_mib_capacity", h.memory_mib_capacity as f64)) " MiB on "
+            (h.nodes.len()) " nodes; "
+            (fig("host.host_only_replicas", f64::from(h.host_only_replicas))) " host-only replicas."
+        }
+        (table(
+            &["tenant", "CPU millicores", "memory MiB", "host-only replicas"],
+            h.tenants.iter().enumerate().map(|(i, t)| vec![
+                text(&t.tenant),
+                fig(&format!("host.tenants.{i}.cpu_millicores"), t.cpu_millicores as f64),
+                fig(&format!("host.tenants.{i}.memory_mib"), t.memory_mib as f64),
+                fig(&format!("host.tenants.{i}.host_only_replicas"), f64::from(t.host_only_replicas)),
+            ]).collect(),
+        ))
+        (table(
+            &["node (fullest 10)", "CPU cores", "of", "memory GiB", "of", "host-only replicas"],
+            h.fullest_nodes(10).iter().map(|n| vec![
+                text(&n.node),
+                text(cores(n.cpu_millicores)),
+                text(cap(n.cpu_millicores_capacity, cores)),
+                text(gib(n.memory_mib)),
+                text(cap(n.memory_mib_capacity, gib)),
+                text(n.host_only_replicas.to_string()),
+            ]).collect(),
+        ))
+        @for n in &h.notes { p class="note" { (n) } }
+    }
+}
+
 /// The page; with the plan's usage, the heat map shows use and (with `per_rack`) GPUs are
 /// coloured by tenant (the first on a shared GPU).
 pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> String {
@@ -691,6 +730,9 @@ pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> St
                         (fig("capacity.stranded.gpu_equivalents", st.gpu_equivalents)) " GPU-equivalents in all."
                     }
                 }
+                @if let Some(h) = &r.host {
+                    (host_section(h))
+                }
                 h2 { "Cost per GPU-hour: owned vs cloud" }
                 (bars(&cost_bars, "$/GPU-h"))
                 (table(
@@ -745,6 +787,36 @@ pub fn page(f: &Fabric, r: &Report, usage: Option<&Usage>, per_rack: bool) -> St
                         text(&x.context_tier),
                     ]).collect(),
                 ))
+                @if !t.context.is_empty() {
+                    h3 { "Context tiers" }
+                    (table(
+                        &["model", "GPU model", "tier", "capacity GB", "read GB/s/GPU", "$/GB-month", "holds GB"],
+                        t.context.iter().flat_map(|c| c.tiers.iter().map(move |x| vec![
+                            text(c.workload.clone().unwrap_or_else(|| t.model.clone())),
+                            text(&c.gpu_model),
+                            text(&x.tier),
+                            text(readable(x.capacity_gb_per_replica)),
+                            text(readable(x.read_gb_per_s_per_gpu)),
+                            text(format!("{:.4}", x.usd_per_gb_month)),
+                            text(readable(x.holds_gb)),
+                        ])).collect(),
+                    ))
+                    (table(
+                        &["model", "GPU model", "sequences", "KV GB", "deepest tier", "tok/s fit HBM", "tok/s spilled", "$/Mtok fit HBM", "$/Mtok spilled", "better"],
+                        t.context.iter().map(|c| vec![
+                            text(c.workload.clone().unwrap_or_else(|| t.model.clone())),
+                            text(&c.gpu_model),
+                            text(c.wanted_sequences.to_string()),
+                            text(readable(c.kv_wanted_gb)),
+                            text(c.deepest_tier.clone().unwrap_or_else(|| "-".into())),
+                            text(readable(c.decode_tokens_per_s_fit_hbm)),
+                            text(readable(c.decode_tokens_per_s_spilled)),
+                            text(c.usd_per_million_tokens_fit_hbm.map(readable).unwrap_or_else(|| "-".into())),
+                            text(c.usd_per_million_tokens_spilled.map(readable).unwrap_or_else(|| "-".into())),
+                            text(&c.better),
+                        ]).collect(),
+                    ))
+                }
                 @if let Some(fl) = &r.what_if.failure {
                     h2 { "What-if: " (fl.target) }
                     p {

@@ -8,6 +8,7 @@
 //! the HTML cannot disagree. No IO here.
 
 pub mod groups;
+pub mod host;
 pub mod html;
 pub mod pricing;
 pub mod render;
@@ -55,6 +56,8 @@ pub struct ReportOptions {
     pub context_tokens: u64,
     /// Concurrent sequences per replica the service wants.
     pub concurrency: u32,
+    /// Context tiers below HBM, fastest first (`tokens::context_tiers_with`).
+    pub context_tiers: Vec<tokens::ContextTier>,
     /// What a plan uses (`--plan`).
     pub usage: Option<usage::Usage>,
     /// The validated demand (`--demand`): its workloads' model specs (token economics),
@@ -75,6 +78,7 @@ impl Default for ReportOptions {
             kv_bytes_per_element: 2,
             context_tokens: 8192,
             concurrency: 32,
+            context_tiers: tokens::default_context_tiers(),
             usage: None,
             demand: None,
         }
@@ -127,6 +131,9 @@ pub struct Report {
     pub cost: Cost,
     /// Cost by tenant and workload; needs a plan.
     pub attribution: Option<Attribution>,
+    /// Host CPU and memory per node and tenant; needs a plan that takes some (`host.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<host::HostUse>,
     pub tokens: Tokens,
     pub what_if: WhatIf,
     pub assumptions: Assumptions,
@@ -316,7 +323,46 @@ pub struct Tokens {
     pub rows: Vec<TokenRow>,
     /// Inference workloads of the demand file, each on its first eligible GPU model.
     pub workloads: Vec<TokenRow>,
+    /// Where each row's wanted KV lives (the reference rows, then the workloads).
+    pub context: Vec<ContextPlan>,
     pub notes: Vec<String>,
+}
+
+/// The context-tier table of one token row: the wanted sequences' KV placed on HBM, host
+/// DRAM, pooled context storage and NVMe (fastest first), and what that does to decode
+/// tokens/s and $/Mtok against fitting the batch to HBM (docs/report.md).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ContextPlan {
+    pub workload: Option<String>,
+    pub gpu_model: String,
+    pub gpus_per_replica: u32,
+    pub wanted_sequences: u32,
+    /// KV of the wanted sequences per replica, GB.
+    pub kv_wanted_gb: f64,
+    pub tiers: Vec<ContextTierRow>,
+    /// KV no tier holds, GB.
+    pub unplaced_gb: f64,
+    /// The slowest tier holding part of the KV.
+    pub deepest_tier: Option<String>,
+    /// Decode at the batch that fits HBM (the token row), and at the wanted batch with the
+    /// spilled KV read at its tier's bandwidth each step.
+    pub decode_tokens_per_s_fit_hbm: f64,
+    pub decode_tokens_per_s_spilled: f64,
+    /// Owned $/Mtok of each, the spilled one with its tiers' storage price.
+    pub usd_per_million_tokens_fit_hbm: Option<f64>,
+    pub usd_per_million_tokens_spilled: Option<f64>,
+    /// `all in HBM` (nothing spills), else `fit batch to HBM` or `spill to tiers`: the one
+    /// with more tokens/s.
+    pub better: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ContextTierRow {
+    pub tier: String,
+    pub capacity_gb_per_replica: f64,
+    pub read_gb_per_s_per_gpu: f64,
+    pub usd_per_gb_month: f64,
+    pub holds_gb: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -527,6 +573,10 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
     };
     let cost = cost(f, o, &inventory);
     let attribution = o.usage.as_ref().map(|u| attribution(f, u, &cost));
+    let host = o
+        .usage
+        .as_ref()
+        .and_then(|u| host::host_use(f, u, o.demand.as_ref()));
     let tokens = token_rows(f, o, &cost);
     let failure = o
         .failure
@@ -544,6 +594,7 @@ pending workload can use (its unit, gang level and tenant isolation; docs/report
         capacity,
         cost,
         attribution,
+        host,
         tokens,
         what_if: WhatIf { failure, growth },
         assumptions: Assumptions {
@@ -1037,11 +1088,27 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
     let kv_tok = tokens::kv_bytes_per_token(m, o.kv_bytes_per_element);
     let kv_seq = kv_tok * o.context_tokens;
     let weights = tokens::weight_bytes(m, o.weight_bytes_per_param);
-    let rows = cost
+    let mut context = Vec::new();
+    let rows: Vec<TokenRow> = cost
         .models
         .iter()
         .filter_map(|mc| token_row(f, mc, None, weights, kv_seq, o.concurrency))
         .collect();
+    for (row, mc) in rows.iter().zip(
+        cost.models
+            .iter()
+            .filter(|mc| f.gpu_model(&mc.model).is_some()),
+    ) {
+        context.extend(context_plan(
+            f,
+            mc,
+            row,
+            weights,
+            kv_seq,
+            o.concurrency,
+            &o.context_tiers,
+        ));
+    }
     let workloads = o
         .demand
         .iter()
@@ -1055,14 +1122,24 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
             let kv = tokens::kv_bytes_per_token_of(d.layers, d.kv_heads, d.head_dim, 2)
                 * d.context_tokens;
             let weight_bytes = d.parameters_b * 1e9 * d.bytes_per_param;
-            token_row(
+            let row = token_row(
                 f,
                 mc,
                 Some(w.name.clone()),
                 weight_bytes,
                 kv,
                 d.concurrent_sequences,
-            )
+            )?;
+            context.extend(context_plan(
+                f,
+                mc,
+                &row,
+                weight_bytes,
+                kv,
+                d.concurrent_sequences,
+                &o.context_tiers,
+            ));
+            Some(row)
         })
         .collect();
     Tokens {
@@ -1075,10 +1152,12 @@ fn token_rows(f: &Fabric, o: &ReportOptions, cost: &Cost) -> Tokens {
         concurrency: o.concurrency,
         rows,
         workloads,
+        context,
         notes: vec![
             "decode tokens/s is the memory-bandwidth roofline (an upper bound; compute bound at large batch)".to_string(),
             "USD per million tokens uses the owned cost per GPU-hour (at --utilization when given)".to_string(),
             "demand workloads: KV cache at FP16 (2 bytes), weights at the workload's dtype".to_string(),
+            "context tiers: the wanted sequences' KV fills HBM, then host DRAM, pooled context storage and NVMe (per-GPU capacity and bandwidth, --context-tier); spilled KV is read at its tier's bandwidth every decode step".to_string(),
         ],
     }
 }
@@ -1169,6 +1248,73 @@ fn token_row(
             .map(r3),
         kv_spill_gb_per_replica: r3(spill / 1e9),
         context_tier: tier,
+    })
+}
+
+/// The context-tier table of `row` (None when the weights do not fit).
+#[allow(clippy::too_many_arguments)]
+fn context_plan(
+    f: &Fabric,
+    mc: &ModelCost,
+    row: &TokenRow,
+    weights: f64,
+    kv_seq: u64,
+    concurrency: u32,
+    below_hbm: &[tokens::ContextTier],
+) -> Option<ContextPlan> {
+    let n = row.gpus_per_replica?;
+    let spec = f.gpu_model(&mc.model)?;
+    let mut tiers = vec![tokens::hbm_tier(
+        row.kv_capacity_gb / n as f64,
+        spec.hbm_tbps,
+    )];
+    tiers.extend(below_hbm.iter().cloned());
+    let wanted_gb = concurrency as f64 * kv_seq as f64 / 1e9;
+    let p = tokens::place(wanted_gb, &tiers, n as f64);
+    let spilled =
+        tokens::decode_tokens_per_s_tiered(spec.hbm_tbps, n, weights, concurrency, kv_seq, &tiers);
+    let usd_gpu_h = mc
+        .owned_usd_per_gpu_hour_at_utilization
+        .or(mc.owned_usd_per_gpu_hour_at_full_use);
+    let storage_usd_h: f64 = tiers
+        .iter()
+        .zip(&p.held_gb)
+        .map(|(t, g)| t.usd_per_gb_hour * g)
+        .sum();
+    let r6 = |x: f64| (x * 1e6).round() / 1e6;
+    let per_mtok = |usd_h: f64, tps: f64| (tps > 0.0).then(|| usd_h / (tps * 3600.0) * 1e6);
+    Some(ContextPlan {
+        workload: row.workload.clone(),
+        gpu_model: row.gpu_model.clone(),
+        gpus_per_replica: n,
+        wanted_sequences: concurrency,
+        kv_wanted_gb: r3(wanted_gb),
+        tiers: tiers
+            .iter()
+            .zip(&p.held_gb)
+            .map(|(t, g)| ContextTierRow {
+                tier: t.name.clone(),
+                capacity_gb_per_replica: r3(t.capacity_gb_per_gpu * n as f64),
+                read_gb_per_s_per_gpu: r3(t.read_gb_per_s),
+                usd_per_gb_month: r6(t.usd_per_gb_hour * tokens::HOURS_PER_MONTH),
+                holds_gb: r3(*g),
+            })
+            .collect(),
+        unplaced_gb: r3(p.unplaced_gb),
+        deepest_tier: p.deepest(&tiers).map(str::to_string),
+        decode_tokens_per_s_fit_hbm: row.decode_tokens_per_s,
+        decode_tokens_per_s_spilled: r2(spilled),
+        usd_per_million_tokens_fit_hbm: row.usd_per_million_tokens,
+        usd_per_million_tokens_spilled: usd_gpu_h
+            .and_then(|c| per_mtok(c * n as f64 + storage_usd_h, spilled))
+            .map(r3),
+        better: if p.held_gb.iter().skip(1).all(|g| *g <= 0.0) && p.unplaced_gb <= 0.0 {
+            "all in HBM".into()
+        } else if r2(spilled) > row.decode_tokens_per_s {
+            "spill to tiers".into()
+        } else {
+            "fit batch to HBM".into()
+        },
     })
 }
 

@@ -295,6 +295,9 @@ pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
         let _ = writeln!(o, "- {n}");
     }
     let _ = writeln!(o);
+    if let Some(h) = &r.host {
+        host_section(&mut o, md, h);
+    }
     heading(&mut o, md, 2, "Cost");
     let _ = writeln!(
         o,
@@ -483,6 +486,80 @@ pub fn text(r: &Report, md: bool, per_rack: bool) -> String {
                 .collect::<Vec<_>>(),
         );
     }
+    if !t.context.is_empty() {
+        let name = |c: &super::ContextPlan| c.workload.clone().unwrap_or_else(|| t.model.clone());
+        let _ = writeln!(
+            o,
+            "Context tiers (KV of the wanted sequences per replica):\n"
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "model",
+                "GPU model",
+                "tier",
+                "capacity GB",
+                "read GB/s/GPU",
+                "$/GB-month",
+                "holds GB",
+            ],
+            &t.context
+                .iter()
+                .flat_map(|c| {
+                    c.tiers.iter().map(move |x| {
+                        vec![
+                            name(c),
+                            c.gpu_model.clone(),
+                            x.tier.clone(),
+                            format!("{:.1}", x.capacity_gb_per_replica),
+                            format!("{:.1}", x.read_gb_per_s_per_gpu),
+                            format!("{:.4}", x.usd_per_gb_month),
+                            format!("{:.1}", x.holds_gb),
+                        ]
+                    })
+                })
+                .collect::<Vec<_>>(),
+        );
+        table(
+            &mut o,
+            md,
+            &[
+                "model",
+                "GPU model",
+                "seqs",
+                "KV GB",
+                "deepest tier",
+                "tok/s fit HBM",
+                "tok/s spilled",
+                "$/Mtok fit HBM",
+                "$/Mtok spilled",
+                "better",
+            ],
+            &t.context
+                .iter()
+                .map(|c| {
+                    vec![
+                        name(c),
+                        c.gpu_model.clone(),
+                        c.wanted_sequences.to_string(),
+                        format!("{:.1}", c.kv_wanted_gb),
+                        c.deepest_tier.clone().unwrap_or_else(|| "-".into())
+                            + if c.unplaced_gb > 0.0 {
+                                " (+ beyond every tier)"
+                            } else {
+                                ""
+                            },
+                        format!("{:.1}", c.decode_tokens_per_s_fit_hbm),
+                        format!("{:.1}", c.decode_tokens_per_s_spilled),
+                        opt(c.usd_per_million_tokens_fit_hbm, 3),
+                        opt(c.usd_per_million_tokens_spilled, 3),
+                        c.better.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
     for n in &t.notes {
         let _ = writeln!(o, "- {n}");
     }
@@ -640,4 +717,85 @@ pub fn readable(x: f64) -> String {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),
     }
+}
+
+/// How many nodes the host section lists (every node: `--format json`).
+const HOST_NODES_SHOWN: usize = 10;
+
+/// Host CPU and memory: the totals, per tenant, and the fullest nodes.
+fn host_section(o: &mut String, md: bool, h: &crate::report::host::HostUse) {
+    use crate::report::host::{cores, gib};
+    heading(o, md, 2, "Host CPU and memory");
+    let share = |used: u64, cap: u64| {
+        if cap > 0 {
+            format!(" ({:.1} %)", used as f64 / cap as f64 * 100.0)
+        } else {
+            String::new()
+        }
+    };
+    let _ = writeln!(
+        o,
+        "CPU {} of {} cores{}, memory {} of {} GiB{} on {} nodes; {} host-only replicas.\n",
+        cores(h.cpu_millicores),
+        cores(h.cpu_millicores_capacity),
+        share(h.cpu_millicores, h.cpu_millicores_capacity),
+        gib(h.memory_mib),
+        gib(h.memory_mib_capacity),
+        share(h.memory_mib, h.memory_mib_capacity),
+        h.nodes.len(),
+        h.host_only_replicas
+    );
+    table(
+        o,
+        md,
+        &["tenant", "CPU cores", "memory GiB", "host-only replicas"],
+        &h.tenants
+            .iter()
+            .map(|t| {
+                vec![
+                    t.tenant.clone(),
+                    cores(t.cpu_millicores),
+                    gib(t.memory_mib),
+                    t.host_only_replicas.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let cap = |x: Option<u64>, f: fn(u64) -> String| x.map(f).unwrap_or_else(|| "-".into());
+    table(
+        o,
+        md,
+        &[
+            "node",
+            "CPU cores",
+            "of",
+            "memory GiB",
+            "of",
+            "host-only replicas",
+        ],
+        &h.fullest_nodes(HOST_NODES_SHOWN)
+            .iter()
+            .map(|n| {
+                vec![
+                    n.node.clone(),
+                    cores(n.cpu_millicores),
+                    cap(n.cpu_millicores_capacity, cores),
+                    gib(n.memory_mib),
+                    cap(n.memory_mib_capacity, gib),
+                    n.host_only_replicas.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    if h.nodes.len() > HOST_NODES_SHOWN {
+        let _ = writeln!(
+            o,
+            "- the {HOST_NODES_SHOWN} nodes with the largest share of their CPU taken, of {}; every node: --format json",
+            h.nodes.len()
+        );
+    }
+    for n in &h.notes {
+        let _ = writeln!(o, "- {n}");
+    }
+    let _ = writeln!(o);
 }

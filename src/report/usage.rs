@@ -1,7 +1,9 @@
 //! What a plan uses: GPU-equivalents per GPU, per workload and tenant, read from a plan
 //! document written by `fabplan plan --format json|yaml` (docs/demand-format.md, "Plan
 //! document keys"). A whole GPU is 1, a MIG instance its compute slices over the GPU's
-//! (`3g.40gb` on a 7-slice GPU: 3/7), a time-sliced share its `gpu_milli` / 1000.
+//! (`3g.40gb` on a 7-slice GPU: 3/7), a time-sliced share its `gpu_milli` / 1000. A
+//! host-only workload's replicas (`hosts:`) hold no GPU: their node, CPU and memory are kept
+//! for the host section (`report::host`).
 
 use std::collections::BTreeMap;
 
@@ -18,8 +20,18 @@ pub struct WorkloadUsage {
     pub admitted: bool,
     /// GPU-equivalents per GPU model.
     pub gpu_equivalents: BTreeMap<String, f64>,
-    /// The GPUs it touches.
+    /// The GPUs it touches, one per assignment (a GPU twice for two instances on it).
     pub gpus: Vec<GpuId>,
+    /// A host-only workload's replicas, as placed.
+    pub hosts: Vec<HostReplica>,
+}
+
+/// One replica of a host-only workload: its node and what it takes there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostReplica {
+    pub node: NodeId,
+    pub cpu_millicores: u64,
+    pub memory_mib: u64,
 }
 
 /// A plan's use of a fabric.
@@ -44,7 +56,8 @@ impl Usage {
 
 /// A plan document's use of fabric `f`. The document is validated first
 /// (`load::state::read_state`): names that are not GPUs of `f` or instances of their model
-/// are skipped here, never guessed.
+/// are skipped here, never guessed (so are `hosts` on an unknown node or with a negative
+/// value: FP837, FP838).
 pub fn from_document(doc: &PlanDocument, f: &Fabric) -> Usage {
     let node_index: BTreeMap<&str, NodeId> = f
         .nodes
@@ -96,6 +109,17 @@ pub fn from_document(doc: &PlanDocument, f: &Fabric) -> Usage {
             *eq.entry(model.clone()).or_default() += share;
             gpus.push(g);
         }
+        let hosts = w
+            .hosts
+            .iter()
+            .filter_map(|h| {
+                Some(HostReplica {
+                    node: *node_index.get(h.node.value.as_str())?,
+                    cpu_millicores: u64::try_from(h.cpu_millicores.value).ok()?,
+                    memory_mib: u64::try_from(h.memory_mib.value).ok()?,
+                })
+            })
+            .collect();
         workloads.push(WorkloadUsage {
             name: w.name.value.clone(),
             tenant: w.tenant.clone().unwrap_or_else(|| "-".into()),
@@ -103,6 +127,7 @@ pub fn from_document(doc: &PlanDocument, f: &Fabric) -> Usage {
             admitted: w.admitted,
             gpu_equivalents: eq,
             gpus,
+            hosts,
         });
     }
     let mut mig_layouts = Vec::new();

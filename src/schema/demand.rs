@@ -125,6 +125,21 @@ pub struct RawWorkload {
     pub tokens_per_gpu_second: Option<Spanned<f64>>,
     #[serde(default)]
     pub gpu_seconds_per_tool_call: Option<Spanned<f64>>,
+    // replay (`fabplan replay --demand`; `plan` ignores them): `load::arrivals`
+    /// When the workload arrives: seconds since the trace start, or an RFC 3339 time.
+    #[serde(default)]
+    pub arrival: Option<Spanned<RawTime>>,
+    /// How long it runs once started: seconds, or a number with a unit (`90m`, `2h`).
+    #[serde(default)]
+    pub duration: Option<Spanned<RawTime>>,
+}
+
+/// A time or a duration as written: a number (seconds) or a text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTime {
+    Seconds(f64),
+    Text(String),
 }
 
 #[derive(Debug, Deserialize)]

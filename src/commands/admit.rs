@@ -1,0 +1,332 @@
+//! `fabplan admit`: demand + policy (+ usage logs) -> a decision per workload, with what-ifs.
+//! Rates come from `report::build` (the one ledger, chargeback basis on the demand's prices);
+//! agent steps are priced on `meter::attribute::Deployment` (the meter's chain).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::admit::{self, Inputs, StepPricing, WhatIf};
+use crate::catalog::Catalog;
+use crate::cli::admit::{AdmitArgs, AdmitFormat, PercentileFlag};
+use crate::cli::output::{emit, stderr_color};
+use crate::cli::render;
+use crate::diag::{has_errors, Diagnostic};
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::meter::attribute::{dense_tflops, Deployment};
+use crate::meter::{self, Intake, Labels, Period};
+use crate::model::admission::{CostSource, Percentile};
+use crate::model::demand::{Unit, Workload, MILLI_PER_GPU};
+use crate::report::{self, tokens, ReportOptions};
+use crate::source::{known_span_of, Provenance, SourceFile};
+
+fn print_diags(ds: &[Diagnostic], file: &SourceFile) {
+    eprint!(
+        "{}",
+        render::human(ds, file, &Provenance::default(), stderr_color())
+    );
+}
+
+/// `tools=2,context=1.5` -> a what-if; each multiplier finite, above 0 and at most 100.
+fn parse_what_if(s: &str) -> std::result::Result<WhatIf, String> {
+    let mut w = WhatIf::default();
+    for part in s.split(',') {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not DIM=K"))?;
+        let x: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite() && *x > 0.0 && *x <= 100.0)
+            .ok_or_else(|| format!("`{v}` is not a multiplier above 0 and at most 100"))?;
+        match k.trim() {
+            "tools" => w.tools = x,
+            "context" => w.context = x,
+            "steps" => w.steps = x,
+            other => return Err(format!("`{other}` is not `tools`, `context` or `steps`")),
+        }
+    }
+    Ok(w)
+}
+
+pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let what_ifs = args
+        .what_if
+        .iter()
+        .map(|s| parse_what_if(s))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|m| {
+            Error::usage(
+                format!("--what-if: {m}"),
+                Some("write `--what-if tools=2`, `--what-if context=1.5,steps=2`".to_string()),
+            )
+        })?;
+    let period = match &args.period {
+        Some(p) => meter::parse_period(p).map_err(|m| {
+            Error::usage(
+                format!("--period: {m}"),
+                Some("write START/END as `2026-12-01T00:00:00Z/2026-12-02T00:00:00Z`".to_string()),
+            )
+        })?,
+        None => Period {
+            start_s: f64::NEG_INFINITY,
+            end_s: f64::INFINITY,
+        },
+    };
+    let (f, demand, _) = super::inputs::load_inputs(
+        &args.demand,
+        args.fabric.as_deref(),
+        super::inputs::DiagStyle::Human,
+        false,
+    )?;
+    let (pfile, raw) = crate::load::admission::read_policy(&args.policy).map_err(|(file, d)| {
+        print_diags(&[d], &file);
+        Error::InputRejected { count: 1 }
+    })?;
+    let (policy, diags) = crate::load::admission::validate_policy(&raw, &demand);
+    if !diags.is_empty() {
+        print_diags(&diags, &pfile);
+    }
+    let Some(mut policy) = policy.filter(|_| !has_errors(&diags)) else {
+        return Err(Error::InputRejected { count: 1 });
+    };
+    if let Some(p) = args.percentile {
+        policy.percentile = match p {
+            PercentileFlag::P50 => Percentile::P50,
+            PercentileFlag::P90 => Percentile::P90,
+            PercentileFlag::P95 => Percentile::P95,
+            PercentileFlag::P99 => Percentile::P99,
+        };
+    }
+
+    // Usage files, read as the meter reads them.
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut intake = Intake::default();
+    for (i, p) in args.usage.iter().enumerate() {
+        let file = crate::source::read_input(p).map_err(|(file, d)| {
+            print_diags(&[d], &file);
+            Error::InputRejected { count: 1 }
+        })?;
+        let kind = meter::detect(&file.name, &file.text);
+        if kind == meter::InputKind::Azure {
+            return Err(Error::usage(
+                format!(
+                    "`{}` is an Azure LLM trace: it has no agent runs",
+                    file.name
+                ),
+                Some("give a usage log with `agent_run_id` (docs/meter.md)".to_string()),
+            ));
+        }
+        if let Err(d) = meter::read(&mut intake, i, &file.text, kind, &Labels::default(), period) {
+            print_diags(&[d], &file);
+            return Err(Error::InputRejected { count: 1 });
+        }
+        files.push(file);
+    }
+    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
+    for (i, d) in intake.diagnostics.iter().cloned() {
+        by_file.entry(i).or_default().push(d);
+    }
+
+    // Chargeback rates per GPU model, on the demand's prices (the basis of budgets).
+    let r = report::build(
+        &f,
+        &ReportOptions {
+            demand: Some(demand.clone()),
+            ..ReportOptions::default()
+        },
+    );
+    let rates: BTreeMap<String, f64> = r
+        .cost
+        .models
+        .iter()
+        .filter_map(|m| Some((m.model.clone(), m.chargeback_rate?)))
+        .collect();
+    let equivalents = |w: &Workload, model: &str| -> Option<f64> {
+        Some(match *w.units.get(model)? {
+            Unit::Gpus(n) => n as f64,
+            Unit::Share { milli, .. } => milli as f64 / MILLI_PER_GPU as f64,
+            Unit::Mig(p) => {
+                let t = f
+                    .gpu_model(model)
+                    .or_else(|| Catalog::builtin().gpu(model))?
+                    .mig
+                    .as_ref()?;
+                t.profile(p).compute_slices as f64 / t.compute_slices as f64
+            }
+        })
+    };
+
+    // Per agent: its runs and how its steps are priced.
+    let kv_elem = args.kv.bytes();
+    let mut agents = Vec::new();
+    let mut problems = Vec::new();
+    for a in &policy.agents {
+        let aw = &demand.workloads[a.workload];
+        // The agent's raw entry, for the spans of FP724 and FP725.
+        let ra = raw.agents.iter().find(|r| r.workload.value == aw.name);
+        let sw = &demand.workloads[a.serve];
+        let m = sw.model.as_ref().expect("validated: serve has a model");
+        let cat = f
+            .gpu_model(&a.gpu_model)
+            .or_else(|| Catalog::builtin().gpu(&a.gpu_model))
+            .expect("validated: one of the serving workload's GPU models");
+        let gpr = equivalents(sw, &a.gpu_model).unwrap_or(1.0);
+        let served_at = ra.and_then(|r| {
+            r.gpu_model
+                .as_ref()
+                .and_then(known_span_of)
+                .or_else(|| known_span_of(&r.serve))
+        });
+        let Some(tflops) = dense_tflops(&cat.key, m.bytes_per_param) else {
+            problems.push(
+                crate::checks::diag(
+                    "FP725",
+                    format!(
+                        "no dense tensor TFLOPS figure for `{}`: the steps cannot be priced",
+                        a.gpu_model
+                    ),
+                )
+                .at_opt(served_at, "served here")
+                .help("serve the agent from a workload on an H100, H200, H100 NVL, B200, GB200 or A100 (docs/meter.md)"),
+            );
+            continue;
+        };
+        let rate = rates.get(&a.gpu_model).copied();
+        let Some(rate) = rate else {
+            problems.push(
+                crate::checks::diag(
+                    "FP725",
+                    format!(
+                        "no chargeback rate for `{}`: the steps cannot be priced",
+                        a.gpu_model
+                    ),
+                )
+                .at_opt(served_at, "served here")
+                .help("serve the agent from a workload on a GPU model of the fabric"),
+            );
+            continue;
+        };
+        let deployment = Deployment {
+            model: sw.name.clone(),
+            workload: sw.name.clone(),
+            gpu_model: a.gpu_model.clone(),
+            gpu_equivalents: gpr * sw.replicas.max(1) as f64,
+            replicas: sw.replicas.max(1),
+            params_billion: m.parameters_b,
+            bytes_per_param: m.bytes_per_param,
+            kv_bytes_per_token: tokens::kv_bytes_per_token_of(
+                m.layers, m.kv_heads, m.head_dim, kv_elem,
+            ),
+            batch: m.concurrent_sequences.max(1),
+            hbm_tbps: cat.hbm_tbps,
+            dense_tflops: tflops,
+            hbm_kv_gb_per_gpu: crate::meter::attribute::hbm_kv_gb_per_gpu(
+                cat.memory_gib,
+                m.parameters_b,
+                m.bytes_per_param,
+                gpr,
+            ),
+        };
+        let runs = match &a.cost {
+            CostSource::Usage { project } => {
+                let runs =
+                    admit::runs_of(&intake.records, &demand.tenants[aw.tenant].name, project);
+                if runs.is_empty() {
+                    problems.push(
+                        crate::checks::diag(
+                            "FP724",
+                            format!(
+                                "agent `{}` has no runs in the usage logs (tenant `{}`, project `{project}`, with an `agent_run_id`)",
+                                aw.name, demand.tenants[aw.tenant].name
+                            ),
+                        )
+                        .at_opt(
+                            ra.and_then(|r| r.usage.as_ref()).and_then(known_span_of),
+                            "cost from the usage log",
+                        )
+                        .help(if args.usage.is_empty() {
+                            "pass the log with --usage FILE, or declare the distribution (`lognormal:` or `empirical_gpu_seconds:`)"
+                        } else {
+                            "check the records' tenant, project and agent_run_id, or set `usage: {project: NAME}`"
+                        }),
+                    );
+                    continue;
+                }
+                runs
+            }
+            _ => Vec::new(),
+        };
+        agents.push((
+            runs,
+            StepPricing {
+                deployment,
+                mfu: args.mfu,
+                usd_per_gpu_hour: rate,
+            },
+        ));
+    }
+    if !problems.is_empty() {
+        print_diags(&problems, &pfile);
+        return Err(Error::InputRejected { count: 1 });
+    }
+
+    let inputs = Inputs {
+        demand: &demand,
+        policy: &policy,
+        rates: &rates,
+        equivalents: &equivalents,
+        agents,
+    };
+    let (doc, cuts) = admit::admit(&inputs, &what_ifs);
+    let mut capped: BTreeMap<usize, usize> = BTreeMap::new();
+    for c in &cuts {
+        let n = capped.entry(c.file).or_insert(0);
+        *n += 1;
+        if *n <= meter::MAX_DIAGNOSTICS_PER_CODE {
+            by_file
+                .entry(c.file)
+                .or_default()
+                .push(admit::cut_diagnostic(c));
+        }
+    }
+    for (i, ds) in &by_file {
+        if let Some(file) = files.get(*i) {
+            print_diags(ds, file);
+        }
+    }
+    let by: Vec<String> = intake
+        .rejected
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    if !args.usage.is_empty() {
+        eprintln!(
+            "admit: {} usage records read, {} rejected{}; {} agent runs cut at the gate",
+            intake.records.len(),
+            intake.rejected_total(),
+            if by.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by.join(", "))
+            },
+            cuts.len()
+        );
+    }
+    let text = match args.format {
+        AdmitFormat::Human => admit::render::human(&doc),
+        AdmitFormat::Json => serde_json::to_string_pretty(&doc).expect("json") + "\n",
+    };
+    let paths: Vec<&std::path::Path> = std::iter::once(args.demand.as_path())
+        .chain(args.fabric.as_deref())
+        .chain(std::iter::once(args.policy.as_path()))
+        .chain(args.usage.iter().map(|p| p.as_path()))
+        .collect();
+    emit(out, args.output.as_deref(), &paths, text.as_bytes())?;
+    Ok(if doc.rejected() > 0 || intake.rejected_total() > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
