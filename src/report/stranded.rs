@@ -723,6 +723,7 @@ mod tests {
                 admitted: true,
                 gpu_equivalents: Default::default(),
                 gpus,
+                hosts: Vec::new(),
             })
             .collect();
         Usage {
