@@ -296,6 +296,9 @@ impl<'a> Judge<'a> {
     }
 }
 
+/// A MIG GPU's class for the memo: model, GPU and node tenants, held instances.
+type MigClass<'a> = (&'a str, &'a BTreeSet<&'a str>, usize, &'a [(String, u8)]);
+
 /// Stranded capacity against the pending workloads of `u` (`pending` names them; names not in
 /// `d` are skipped, the caller notes them).
 ///
@@ -346,8 +349,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]
         })
         .collect();
     let mut free_memo: HashMap<FreeKey, bool> = HashMap::new();
-    let mut mig_memo: HashMap<(&str, &BTreeSet<&str>, usize, &[(String, u8)]), bool> =
-        HashMap::new();
+    let mut mig_memo: HashMap<MigClass, bool> = HashMap::new();
     let mut share_memo: HashMap<(&str, u64, &BTreeSet<&str>, usize), bool> = HashMap::new();
 
     let mut out = Stranded {
