@@ -62,18 +62,12 @@ fn azure_requests() -> Vec<(u64, u64)> {
 fn usage_log(n: usize, azure: &[(u64, u64)]) -> String {
     let mut rng = SplitMix(SEED);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "timestamp",
-        "tenant",
-        "project",
-        "model",
-        "tool",
-        "agent_run_id",
-        "input_tokens",
-        "output_tokens",
-        "cached_tokens",
-    ])
-    .unwrap();
+    // The documented columns up to `cached_tokens` (`tool_calls` and `latency_ms` left out).
+    let cached = fabplan::meter::COLUMNS
+        .iter()
+        .position(|c| *c == "cached_tokens")
+        .expect("a documented column");
+    w.write_record(&fabplan::meter::COLUMNS[..=cached]).unwrap();
     for i in 0..n {
         let (input, output) = azure[i % azure.len()];
         let tenant = format!("tenant-{}", rng.next() % 8);

@@ -75,7 +75,15 @@ pub fn read_plan_file(path: &Path) -> Result<(PlanDocument, SourceFile), (Source
 }
 
 /// Parses a loaded file as a plan document (see [`read_plan_file`]).
+///
+/// The plan is parsed once; only when that fails is the file probed for demand keys. This
+/// gives the same diagnostics as probing first: `PlanDocument` denies unknown fields and has
+/// none of the probe's keys, so a file with one of them never parses as a plan.
 pub fn parse_plan(file: &SourceFile) -> Result<PlanDocument, Diagnostic> {
+    let plan_err = match source::parse_yaml_as::<PlanDocument>(file, source::STATE_DOC) {
+        Ok(doc) => return Ok(doc),
+        Err(d) => d,
+    };
     if let Ok(probe) = source::parse_yaml_as::<DemandProbe>(file, source::STATE_DOC) {
         // The first demand key in the file, so the label lands where a reader looks first.
         let key = [
@@ -98,7 +106,7 @@ pub fn parse_plan(file: &SourceFile) -> Result<PlanDocument, Diagnostic> {
             .help("pass the plan `fabplan plan DEMAND --format json -o PLAN` wrote; the demand goes first, e.g. `fabplan verify DEMAND PLAN`"));
         }
     }
-    source::parse_yaml_as(file, source::STATE_DOC)
+    Err(plan_err)
 }
 
 /// Reads a plan or current-state file (JSON or YAML) and validates it against `fabric`:

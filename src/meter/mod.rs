@@ -125,6 +125,18 @@ pub fn parse_period(s: &str) -> Result<Period, String> {
 }
 
 /// The byte span of line `line_start..` (without its line break).
+/// The non-blank lines of a JSONL file, trimmed, each with its span (the line without its
+/// line break).
+fn jsonl_lines(text: &str) -> impl Iterator<Item = (Span, &str)> {
+    let mut start = 0;
+    text.split_inclusive('\n').filter_map(move |line| {
+        let span = line_span(text, start);
+        start += line.len();
+        let body = line.trim();
+        (!body.is_empty()).then_some((span, body))
+    })
+}
+
 fn line_span(text: &str, start: usize) -> Span {
     let rest = &text[start.min(text.len())..];
     let len = rest.find('\n').unwrap_or(rest.len());
@@ -467,14 +479,7 @@ fn read_csv(
 }
 
 fn read_jsonl(intake: &mut Intake, file: usize, text: &str, labels: &Labels, period: Period) {
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let span = line_span(text, start);
-        start += line.len();
-        let body = line.trim();
-        if body.is_empty() {
-            continue;
-        }
+    for (span, body) in jsonl_lines(text) {
         match serde_json::from_str::<RawRow>(body) {
             Ok(raw) => match check_row(raw, labels, file, span, period) {
                 Ok(r) => intake.records.push(r),
@@ -515,14 +520,7 @@ fn read_mooncake(
     cache_tokens: Option<u64>,
 ) {
     let mut cache = prefix::PrefixCache::new(cache_tokens);
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let span = line_span(text, start);
-        start += line.len();
-        let body = line.trim();
-        if body.is_empty() {
-            continue;
-        }
+    for (span, body) in jsonl_lines(text) {
         let row = match serde_json::from_str::<MooncakeRow>(body) {
             Ok(r) => r,
             Err(e) => {

@@ -222,7 +222,7 @@ fn panel(p: &Panel, y0: f64) -> Group {
 
 /// 1, 2 or 5 times a power of ten, at least `raw`.
 fn nice_step(raw: f64) -> f64 {
-    if !(raw > 0.0) || !raw.is_finite() {
+    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
     let base = 10f64.powf(raw.log10().floor());

@@ -532,8 +532,10 @@ pub fn build(f: &Fabric, o: &ReportOptions) -> Report {
             None
         }
         (Some(u), Some(d)) => {
+            let known: std::collections::BTreeSet<&str> =
+                d.workloads.iter().map(|w| w.name.as_str()).collect();
             for p in &pending {
-                if !d.workloads.iter().any(|w| w.name == *p) {
+                if !known.contains(&**p) {
                     cap_notes.push(format!(
                         "pending workload `{p}` is not in the demand file: left out of stranded"
                     ));
