@@ -8,24 +8,18 @@ use std::io::Write;
 use crate::admit::{self, Inputs, StepPricing, WhatIf};
 use crate::catalog::Catalog;
 use crate::cli::admit::{AdmitArgs, AdmitFormat, PercentileFlag};
-use crate::cli::output::{emit, stderr_color};
-use crate::cli::render;
-use crate::diag::{has_errors, Diagnostic};
+use crate::cli::output::emit;
+use crate::diag::has_errors;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::meter::attribute::{dense_tflops, Deployment};
-use crate::meter::{self, Intake, Labels, Period};
+use crate::meter::{self, Labels, Period};
 use crate::model::admission::{CostSource, Percentile};
 use crate::model::demand::{Unit, Workload, MILLI_PER_GPU};
 use crate::report::{self, tokens, ReportOptions};
-use crate::source::{known_span_of, Provenance, SourceFile};
+use crate::source::known_span_of;
 
-fn print_diags(ds: &[Diagnostic], file: &SourceFile) {
-    eprint!(
-        "{}",
-        render::human(ds, file, &Provenance::default(), stderr_color())
-    );
-}
+use super::inputs::print_diags;
 
 /// `tools=2,context=1.5` -> a what-if; each multiplier finite, above 0 and at most 100.
 fn parse_what_if(s: &str) -> std::result::Result<WhatIf, String> {
@@ -101,33 +95,22 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
 
     // Usage files, read as the meter reads them.
-    let mut files: Vec<SourceFile> = Vec::new();
-    let mut intake = Intake::default();
-    for (i, p) in args.usage.iter().enumerate() {
-        let file = crate::source::read_input(p).map_err(|(file, d)| {
-            print_diags(&[d], &file);
-            Error::InputRejected { count: 1 }
-        })?;
-        let kind = meter::detect(&file.name, &file.text);
-        if kind == meter::InputKind::Azure {
-            return Err(Error::usage(
-                format!(
-                    "`{}` is an Azure LLM trace: it has no agent runs",
-                    file.name
-                ),
-                Some("give a usage log with `agent_run_id` (docs/meter.md)".to_string()),
-            ));
-        }
-        if let Err(d) = meter::read(&mut intake, i, &file.text, kind, &Labels::default(), period) {
-            print_diags(&[d], &file);
-            return Err(Error::InputRejected { count: 1 });
-        }
-        files.push(file);
-    }
-    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
-    for (i, d) in intake.diagnostics.iter().cloned() {
-        by_file.entry(i).or_default().push(d);
-    }
+    let (files, intake) = super::inputs::read_usage(
+        &args.usage,
+        |file, kind| {
+            if kind == meter::InputKind::Azure {
+                return Err(Error::usage(
+                    format!(
+                        "`{}` is an Azure LLM trace: it has no agent runs",
+                        file.name
+                    ),
+                    Some("give a usage log with `agent_run_id` (docs/meter.md)".to_string()),
+                ));
+            }
+            Ok(())
+        },
+        |intake, i, text, kind| meter::read(intake, i, text, kind, &Labels::default(), period),
+    )?;
 
     // Chargeback rates per GPU model, on the demand's prices (the basis of budgets).
     let r = report::build(
@@ -280,22 +263,14 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         agents,
     };
     let (doc, cuts) = admit::admit(&inputs, &what_ifs);
+    // The gate's cuts after the records' own problems, at most MAX_DIAGNOSTICS_PER_CODE a file.
     let mut capped: BTreeMap<usize, usize> = BTreeMap::new();
-    for c in &cuts {
+    let cut_diags = cuts.iter().filter_map(|c| {
         let n = capped.entry(c.file).or_insert(0);
         *n += 1;
-        if *n <= meter::MAX_DIAGNOSTICS_PER_CODE {
-            by_file
-                .entry(c.file)
-                .or_default()
-                .push(admit::cut_diagnostic(c));
-        }
-    }
-    for (i, ds) in &by_file {
-        if let Some(file) = files.get(*i) {
-            print_diags(ds, file);
-        }
-    }
+        (*n <= meter::MAX_DIAGNOSTICS_PER_CODE).then(|| (c.file, admit::cut_diagnostic(c)))
+    });
+    super::inputs::print_by_file(&files, intake.diagnostics.iter().cloned().chain(cut_diags));
     let by: Vec<String> = intake
         .rejected
         .iter()

@@ -169,3 +169,65 @@ pub fn pricing(c: &CostArgs, cloud_override: Option<f64>) -> Result<Pricing> {
         cloud_override,
     })
 }
+
+/// Prints diagnostics of one input file on stderr (human, stderr's colour choice).
+pub fn print_diags(ds: &[Diagnostic], file: &crate::source::SourceFile) {
+    eprint!(
+        "{}",
+        render::human(
+            ds,
+            file,
+            &crate::source::Provenance::default(),
+            stderr_color()
+        )
+    );
+}
+
+/// Prints diagnostics grouped by the index of the file they concern (`files[i]`), files in
+/// order: the per-record problems of usage files, as `meter` and `admit` print them.
+pub fn print_by_file(
+    files: &[crate::source::SourceFile],
+    diags: impl IntoIterator<Item = (usize, Diagnostic)>,
+) {
+    let mut by_file: std::collections::BTreeMap<usize, Vec<Diagnostic>> = Default::default();
+    for (i, d) in diags {
+        by_file.entry(i).or_default().push(d);
+    }
+    for (i, ds) in &by_file {
+        if let Some(file) = files.get(*i) {
+            print_diags(ds, file);
+        }
+    }
+}
+
+/// Reads usage files in order into one `Intake`, as `meter` and `admit` do: a file that
+/// cannot be read, or that `read` rejects whole, is printed and refused (exit 2); `check`
+/// refuses an input kind the command cannot use. Per-record problems stay in
+/// `intake.diagnostics`, keyed by the file's index.
+pub fn read_usage(
+    paths: &[std::path::PathBuf],
+    mut check: impl FnMut(&crate::source::SourceFile, crate::meter::InputKind) -> Result<()>,
+    mut read: impl FnMut(
+        &mut crate::meter::Intake,
+        usize,
+        &str,
+        crate::meter::InputKind,
+    ) -> std::result::Result<(), Diagnostic>,
+) -> Result<(Vec<crate::source::SourceFile>, crate::meter::Intake)> {
+    let mut files = Vec::new();
+    let mut intake = crate::meter::Intake::default();
+    for (i, p) in paths.iter().enumerate() {
+        let file = crate::source::read_input(p).map_err(|(file, d)| {
+            print_diags(&[d], &file);
+            Error::InputRejected { count: 1 }
+        })?;
+        let kind = crate::meter::detect(&file.name, &file.text);
+        check(&file, kind)?;
+        if let Err(d) = read(&mut intake, i, &file.text, kind) {
+            print_diags(&[d], &file);
+            return Err(Error::InputRejected { count: 1 });
+        }
+        files.push(file);
+    }
+    Ok((files, intake))
+}

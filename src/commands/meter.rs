@@ -6,17 +6,15 @@ use std::io::Write;
 
 use crate::catalog::Catalog;
 use crate::cli::meter::{IdleFlag, MeterArgs, MeterFormat};
-use crate::cli::output::{emit, stderr_color};
-use crate::cli::render;
+use crate::cli::output::emit;
 use crate::cli::report::FocusVersion;
-use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::formats::focus;
 use crate::meter::attribute::{self, Deployment, Fleet, IdleRule, Options, Rates, Share};
 use crate::meter::{self, Intake, Labels};
 use crate::report::{self, tokens, ReportOptions};
-use crate::source::{Provenance, SourceFile};
+use crate::source::Provenance;
 
 pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
     let period = meter::parse_period(&args.period).map_err(|m| {
@@ -77,44 +75,39 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
         model: args.model.clone(),
         tool: args.tool.clone(),
     };
-    let mut files: Vec<SourceFile> = Vec::new();
-    let mut intake = Intake::default();
-    for (i, p) in args.usage.iter().enumerate() {
-        let file = crate::source::read_input(p).map_err(|(file, d)| {
-            print_diags(&[d], &file);
-            Error::InputRejected { count: 1 }
-        })?;
-        let kind = meter::detect(&file.name, &file.text);
-        if matches!(kind, meter::InputKind::Azure | meter::InputKind::Mooncake)
-            && (labels.tenant.is_none() || labels.model.is_none())
-        {
-            let what = if kind == meter::InputKind::Azure {
-                "an Azure LLM trace"
-            } else {
-                "a Mooncake trace"
-            };
-            return Err(Error::usage(
-                format!(
-                    "`{}` is {what}: its records name no tenant or model",
-                    file.name
-                ),
-                Some("label it with --tenant NAME --model NAME".to_string()),
-            ));
-        }
-        if let Err(d) = meter::read_with_cache(
-            &mut intake,
-            i,
-            &file.text,
-            kind,
-            &labels,
-            period,
-            args.prefix_cache_tokens,
-        ) {
-            print_diags(&[d], &file);
-            return Err(Error::InputRejected { count: 1 });
-        }
-        files.push(file);
-    }
+    let (files, mut intake) = super::inputs::read_usage(
+        &args.usage,
+        |file, kind| {
+            if matches!(kind, meter::InputKind::Azure | meter::InputKind::Mooncake)
+                && (labels.tenant.is_none() || labels.model.is_none())
+            {
+                let what = if kind == meter::InputKind::Azure {
+                    "an Azure LLM trace"
+                } else {
+                    "a Mooncake trace"
+                };
+                return Err(Error::usage(
+                    format!(
+                        "`{}` is {what}: its records name no tenant or model",
+                        file.name
+                    ),
+                    Some("label it with --tenant NAME --model NAME".to_string()),
+                ));
+            }
+            Ok(())
+        },
+        |intake, i, text, kind| {
+            meter::read_with_cache(
+                intake,
+                i,
+                text,
+                kind,
+                &labels,
+                period,
+                args.prefix_cache_tokens,
+            )
+        },
+    )?;
 
     let fleet = fleet(
         &f,
@@ -140,15 +133,7 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
             mfu: args.mfu,
         },
     );
-    let mut by_file: BTreeMap<usize, Vec<Diagnostic>> = BTreeMap::new();
-    for (i, d) in intake.diagnostics.iter().cloned().chain(warnings) {
-        by_file.entry(i).or_default().push(d);
-    }
-    for (i, ds) in &by_file {
-        if let Some(file) = files.get(*i) {
-            print_diags(ds, file);
-        }
-    }
+    super::inputs::print_by_file(&files, intake.diagnostics.iter().cloned().chain(warnings));
     eprintln!("{}", meter::render::summary_line(&a));
     let text = match args.format {
         MeterFormat::Human => meter::render::human(&a),
@@ -173,13 +158,6 @@ pub fn run(args: &MeterArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-fn print_diags(ds: &[Diagnostic], file: &SourceFile) {
-    eprint!(
-        "{}",
-        render::human(ds, file, &Provenance::default(), stderr_color())
-    );
 }
 
 /// The report's attribution rows with their GPU model's rates, and a deployment per model
