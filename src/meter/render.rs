@@ -82,22 +82,29 @@ pub fn human(a: &Attribution) -> String {
     }
     context(&mut s, a);
     let _ = writeln!(s, "\nReconciliation (integer cents):");
-    let _ = writeln!(
-        s,
-        "  owned:      attributed {} + idle {} = {} = fleet {}",
-        dollars(t.attributed_owned_cents),
-        dollars(t.idle_owned_cents),
-        dollars(t.attributed_owned_cents + t.idle_owned_cents),
-        dollars(t.fleet_owned_cents)
-    );
-    let _ = writeln!(
-        s,
-        "  chargeback: attributed {} + idle {} = {} = fleet {}",
-        dollars(t.attributed_chargeback_cents),
-        dollars(t.idle_chargeback_cents),
-        dollars(t.attributed_chargeback_cents + t.idle_chargeback_cents),
-        dollars(t.fleet_chargeback_cents)
-    );
+    for (basis, attributed, idle, fleet) in [
+        (
+            "owned:     ",
+            t.attributed_owned_cents,
+            t.idle_owned_cents,
+            t.fleet_owned_cents,
+        ),
+        (
+            "chargeback:",
+            t.attributed_chargeback_cents,
+            t.idle_chargeback_cents,
+            t.fleet_chargeback_cents,
+        ),
+    ] {
+        let _ = writeln!(
+            s,
+            "  {basis} attributed {} + idle {} = {} = fleet {}",
+            dollars(attributed),
+            dollars(idle),
+            dollars(attributed + idle),
+            dollars(fleet)
+        );
+    }
     let _ = writeln!(
         s,
         "  network (KV transfer) {} + context storage {}: metered, all attributed",
