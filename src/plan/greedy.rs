@@ -153,7 +153,7 @@ pub fn run_greedy_until(
         let name = &st.demand.workloads[w].name;
         let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
         let res = if freeze && !prefer.is_empty() && current.partial.contains(name) {
-            let r = st.place(w, &|_| true, &prefer);
+            let r = st.place_any(w, &prefer);
             if r.is_ok() && !prefer.iter().all(|a| st.assignments[w].contains(a)) {
                 st.remove(w);
                 Err("its surviving replicas are frozen (--freeze) and the rest cannot be placed around them".into())
@@ -170,7 +170,7 @@ pub fn run_greedy_until(
                 r
             }
         } else {
-            st.place(w, &|_| true, &prefer)
+            st.place_any(w, &prefer)
         };
         st.commit();
         reasons[w] = res.err();

@@ -5,6 +5,7 @@
 //! and demand alone and shares no code with the model builder.
 
 pub mod export;
+mod freeidx;
 pub mod gen;
 pub mod greedy;
 mod highs_hooks;

@@ -472,6 +472,21 @@ pub struct State<'a> {
     /// When set, placement looks only at these nodes (sorted): the MILP's pools.
     pub scope: Option<Vec<u32>>,
     journal: Vec<Undo>,
+    /// Indexes of the hot paths (`freeidx.rs`); the gang index is built on first use.
+    pub(super) gang_idx: Option<super::freeidx::GangIndex>,
+    mig_idx: super::freeidx::MigIndex,
+    share_idx: super::freeidx::ShareIndex,
+    /// Off: every placement scans as before the indexes (the reference the randomized
+    /// test compares with).
+    pub(super) use_index: bool,
+    /// Set by `place_any` while it runs: no node is excluded by an `allow` closure.
+    any_node: bool,
+    /// Per model: some node of it limits host CPU or memory (gangs then scan, as host
+    /// room is not indexed).
+    host_limited: Vec<bool>,
+    /// GPU memory (MiB) a share of workload `w` takes on model `m`, at `w * models + m`
+    /// (0: not stated), so `share_ok` does not look units up by model name per member.
+    share_mib: Vec<u64>,
 }
 
 impl<'a> State<'a> {
@@ -527,6 +542,28 @@ impl<'a> State<'a> {
             shared_list: Vec::new(),
             scope: None,
             journal: Vec::new(),
+            gang_idx: None,
+            mig_idx: Default::default(),
+            share_idx: super::freeidx::ShareIndex::new(geo.models.len()),
+            use_index: true,
+            any_node: false,
+            host_limited: {
+                let mut v = vec![false; geo.models.len()];
+                for n in &geo.nodes {
+                    v[n.model] |= n.cpu_millicores.is_some() || n.memory_mib.is_some();
+                }
+                v
+            },
+            share_mib: demand
+                .workloads
+                .iter()
+                .flat_map(|wl| {
+                    geo.models.iter().map(|m| match wl.units.get(&m.key) {
+                        Some(Unit::Share { mem_mib, .. }) => *mem_mib as u64,
+                        _ => 0,
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -645,7 +682,26 @@ impl<'a> State<'a> {
             self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
         }
         self.note_kind(g, &old);
+        self.reindex(g, &old);
         self.journal.push(Undo::Gpu(g, old));
+    }
+
+    /// Keeps the indexes in step with GPU `g`, which was `old`.
+    fn reindex(&mut self, g: GpuId, old: &GpuUse) {
+        let m = self.geo.model_of_gpu(g);
+        let new = &self.gpus[g.index()];
+        self.mig_idx.update(m, g, old, new);
+        self.share_idx.update(m, g, old, new);
+        if let Some(ix) = &mut self.gang_idx {
+            ix.touch(self.geo.node_of(g));
+        }
+    }
+
+    /// Notes that the owner or users of `node` changed.
+    fn touch_node(&mut self, node: u32) {
+        if let Some(ix) = &mut self.gang_idx {
+            ix.touch(node);
+        }
     }
 
     fn mark_user(&mut self, node: u32, tenant: TenantId) {
@@ -653,12 +709,14 @@ impl<'a> State<'a> {
             self.journal
                 .push(Undo::Users(node, self.users[node as usize].clone()));
             self.users[node as usize].push(tenant);
+            self.touch_node(node);
         }
         if self.demand.tenant(tenant).isolation == Isolation::DedicatedNode
             && self.owner[node as usize].is_none()
         {
             self.journal.push(Undo::Owner(node, None));
             self.owner[node as usize] = Some(tenant);
+            self.touch_node(node);
         }
     }
 
@@ -695,13 +753,20 @@ impl<'a> State<'a> {
                         self.rack_used_kw[rack] -= kw;
                     }
                     self.note_kind(g, &cur);
+                    self.reindex(g, &cur);
                 }
-                Undo::Owner(n, o) => self.owner[n as usize] = o,
+                Undo::Owner(n, o) => {
+                    self.owner[n as usize] = o;
+                    self.touch_node(n);
+                }
                 Undo::Host(n, c, m) => {
                     self.cpu_used[n as usize] = c;
                     self.mem_used[n as usize] = m;
                 }
-                Undo::Users(n, u) => self.users[n as usize] = u,
+                Undo::Users(n, u) => {
+                    self.users[n as usize] = u;
+                    self.touch_node(n);
+                }
             }
         }
     }
@@ -796,6 +861,14 @@ impl<'a> State<'a> {
             return self.place_partial(w, &order, allow, prefer, target, last_err);
         }
         Err(last_err)
+    }
+
+    /// `place` on any node (`allow` always true), which lets gangs use the domain index.
+    pub fn place_any(&mut self, w: usize, prefer: &[Assignment]) -> Result<(), String> {
+        self.any_node = true;
+        let r = self.place(w, &|_| true, prefer);
+        self.any_node = false;
+        r
     }
 
     /// Marks `w` admitted with what it holds; notes when an elastic workload got fewer
@@ -974,28 +1047,8 @@ impl<'a> State<'a> {
             Unit::Share { milli, .. } => {
                 let mem = self.share_mem(WorkloadId::from_index(w), m);
                 let need = self.need_of(w, unit, 1);
-                let best = self
-                    .configured(false)
-                    .into_iter()
-                    .filter(|&g| {
-                        let n = self.geo.node_of(g);
-                        self.geo.nodes[n as usize].model == m
-                            && allow(n)
-                            && self.node_open(n, t)
-                            && self.share_ok(g, wl.tenant, milli, mem)
-                            && self.host_ok(n, need)
-                    })
-                    .filter_map(|g| match &self.gpus[g.index()] {
-                        GpuUse::Shared { members } => Some(
-                            (MILLI_PER_GPU
-                                - members.iter().map(|x| x.1 as u32).sum::<u32>()
-                                - milli as u32) as u64,
-                        ),
-                        _ => None,
-                    })
-                    .min();
-                if best.is_some() {
-                    return best;
+                if let Some((free, _)) = self.best_shared(w, m, milli, mem, need, allow) {
+                    return Some((free - milli as u32) as u64);
                 }
                 1
             }
@@ -1240,6 +1293,10 @@ impl<'a> State<'a> {
                 return Ok(());
             }
         }
+        if self.use_index && self.any_node && self.scope.is_none() && k > 0 && !self.host_limited[m]
+        {
+            return self.place_gang_indexed(w, m, unit, (k, count));
+        }
         let cand: Vec<u32> = self.whole_nodes(w, m, k, allow).collect();
         let mut best_free = 0u32;
         for level in Level::ALL {
@@ -1267,6 +1324,87 @@ impl<'a> State<'a> {
                 let mark = self.journal.len();
                 let mut left = count;
                 for n in nodes {
+                    while left > 0
+                        && self.free_gpus[n as usize] >= k
+                        && self.rack_ok(n, k)
+                        && self.host_ok(n, self.need_of(w, unit, k))
+                    {
+                        self.take_whole(w, n, k);
+                        left -= 1;
+                    }
+                    if left == 0 {
+                        break;
+                    }
+                }
+                if left == 0 {
+                    return Ok(());
+                }
+                self.rollback(mark);
+                self.assignments[w].clear();
+            }
+        }
+        Err(format!(
+            "needs {total} {} GPUs inside one {}; the largest free one has {best_free}",
+            self.geo.models[m].key,
+            g.required.words()
+        ))
+    }
+
+    /// `place_gang` past the preferred placement, from the domain index: the same domains in
+    /// the same order (fewest free chunks that hold the gang, then lowest id, four per level)
+    /// and in each the same nodes in the same order (fewest free GPUs, then lowest id) as
+    /// grouping every candidate node. Only when every node is allowed, no scope is set and
+    /// no node of model `m` limits host CPU or memory (so the candidates are exactly the
+    /// nodes with `k` free GPUs open to the tenant).
+    fn place_gang_indexed(
+        &mut self,
+        w: usize,
+        m: usize,
+        unit: Unit,
+        (k, count): (u32, u32),
+    ) -> Result<(), String> {
+        use super::freeidx::{GangIndex, Openness, View};
+        let wl = &self.demand.workloads[w];
+        let g = wl.gang.clone().expect("gang");
+        let Unit::Gpus(total) = unit else {
+            unreachable!()
+        };
+        let t = wl.tenant_id();
+        let view = if self.demand.tenant(t).isolation == Isolation::DedicatedNode {
+            View::Dedicated(t)
+        } else {
+            View::Open
+        };
+        let (owner, users) = (&self.owner, &self.users);
+        let class = |n: u32| Openness::of(owner[n as usize], &users[n as usize]);
+        match &mut self.gang_idx {
+            Some(ix) => ix.flush(self.geo, &self.free_gpus, class),
+            None => self.gang_idx = Some(GangIndex::new(self.geo, &self.free_gpus, class)),
+        }
+        let key = (m, view, k);
+        let mut best_free = 0u32;
+        for level in Level::ALL {
+            if level < g.preferred || level > g.required {
+                continue;
+            }
+            let l = level as usize;
+            let ix = self.gang_idx.as_mut().expect("gang index");
+            let (most, doms) = ix.domains(self.geo, key, l, count, 4);
+            best_free = best_free.max(most * k);
+            for d in doms {
+                let mark = self.journal.len();
+                let mut left = count;
+                let mut after = None;
+                // The index stays as it was at the flush above while nodes are taken: the
+                // candidates and their order are those of the gang's start, as in the scan.
+                while let Some(x) = self
+                    .gang_idx
+                    .as_ref()
+                    .expect("gang index")
+                    .next_node(key, l, d, after)
+                {
+                    after = Some(x);
+                    let n = x.1;
                     while left > 0
                         && self.free_gpus[n as usize] >= k
                         && self.rack_ok(n, k)
@@ -1452,7 +1590,15 @@ impl<'a> State<'a> {
                 }
             }
         }
-        if target.is_none() {
+        if target.is_none() && self.use_index && self.scope.is_none() {
+            // The index holds exactly the MIG GPUs of this model and group with a free `p`
+            // instance, in (free instances, GPU) order: the first one allowed is the best fit.
+            let g = self.mig_idx.candidates(m, group, p).find(|&g| {
+                let n = self.geo.node_of(g);
+                allow(n) && self.node_open(n, t) && self.host_ok(n, need)
+            });
+            target = g.map(|g| (g, fits(self, g).expect("indexed MIG GPU has the profile")));
+        } else if target.is_none() {
             // Best fit among configured GPUs: the GPU with the fewest free instances.
             let mut best: Option<(usize, GpuId, Placement)> = None;
             for g in self.configured(true) {
@@ -1540,13 +1686,7 @@ impl<'a> State<'a> {
 
     /// GPU memory (MiB) a share of workload `w` needs on model `m` (0: not stated).
     fn share_mem(&self, w: WorkloadId, m: usize) -> u64 {
-        match self.demand.workloads[w.index()]
-            .units
-            .get(&self.geo.models[m].key)
-        {
-            Some(Unit::Share { mem_mib, .. }) => *mem_mib as u64,
-            _ => 0,
-        }
+        self.share_mib[w.index() * self.geo.models.len() + m]
     }
 
     /// Whether a share of `milli` thousandths and `mem` MiB of `tenant` fits time-sliced GPU
@@ -1554,12 +1694,15 @@ impl<'a> State<'a> {
     fn share_ok(&self, g: GpuId, tenant: usize, milli: u16, mem: u64) -> bool {
         match &self.gpus[g.index()] {
             GpuUse::Shared { members } => {
-                let m = self.geo.model_of_gpu(g);
+                // Compute first: it is what usually rules a GPU out, and needs no lookup.
                 let used: u32 = members.iter().map(|x| x.1 as u32).sum();
+                if used + milli as u32 > MILLI_PER_GPU {
+                    return false;
+                }
+                let m = self.geo.model_of_gpu(g);
                 let cap = self.geo.models[m].memory_mib as u64;
-                let mem_used: u64 = members.iter().map(|x| self.share_mem(x.0, m)).sum();
-                used + milli as u32 <= MILLI_PER_GPU
-                    && (cap == 0 || mem_used + mem <= cap)
+                (cap == 0
+                    || members.iter().map(|x| self.share_mem(x.0, m)).sum::<u64>() + mem <= cap)
                     && members.iter().all(|&(x, _)| {
                         self.demand
                             .may_share(self.demand.workloads[x.index()].tenant, tenant)
@@ -1567,6 +1710,56 @@ impl<'a> State<'a> {
             }
             _ => false,
         }
+    }
+
+    /// The time-sliced GPU of model `m` a share of `milli` thousandths and `mem` MiB of `w`
+    /// fits best (the least compute left after it, then the lowest id), with its free
+    /// thousandths: from the share index, or by scanning the configured GPUs.
+    fn best_shared(
+        &self,
+        w: usize,
+        m: usize,
+        milli: u16,
+        mem: u64,
+        need: (u64, u64),
+        allow: &dyn Fn(u32) -> bool,
+    ) -> Option<(u32, GpuId)> {
+        let tenant = self.demand.workloads[w].tenant;
+        let t = TenantId::from_index(tenant);
+        let fits = |g: GpuId| {
+            let n = self.geo.node_of(g);
+            self.geo.nodes[n as usize].model == m
+                && allow(n)
+                && self.node_open(n, t)
+                && self.share_ok(g, tenant, milli, mem)
+                && self.host_ok(n, need)
+        };
+        let free = |g: GpuId| match &self.gpus[g.index()] {
+            GpuUse::Shared { members } => super::freeidx::share_free(members),
+            _ => 0,
+        };
+        if self.use_index && self.scope.is_none() {
+            // In (free, GPU) order: the first that fits is the best fit.
+            return self
+                .share_idx
+                .candidates(m, milli)
+                .find(|&g| fits(g))
+                .map(|g| (free(g), g));
+        }
+        let mut best: Option<(u32, GpuId)> = None;
+        for g in self.configured(false) {
+            if !fits(g) {
+                continue;
+            }
+            let GpuUse::Shared { members } = &self.gpus[g.index()] else {
+                continue;
+            };
+            let free = MILLI_PER_GPU - members.iter().map(|x| x.1 as u32).sum::<u32>();
+            if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
+                best = Some((free, g));
+            }
+        }
+        best
     }
 
     /// Places one share: its previous GPU when it still fits, else best fit (the least
@@ -1598,26 +1791,9 @@ impl<'a> State<'a> {
             }
         }
         if target.is_none() {
-            let mut best: Option<(u32, GpuId)> = None;
-            for g in self.configured(false) {
-                let n = self.geo.node_of(g);
-                if self.geo.nodes[n as usize].model != m
-                    || !allow(n)
-                    || !self.node_open(n, t)
-                    || !self.share_ok(g, tenant, milli, mem)
-                    || !self.host_ok(n, need)
-                {
-                    continue;
-                }
-                let GpuUse::Shared { members } = &self.gpus[g.index()] else {
-                    continue;
-                };
-                let free = MILLI_PER_GPU - members.iter().map(|x| x.1 as u32).sum::<u32>();
-                if best.map(|(f, bg)| (free, g) < (f, bg)).unwrap_or(true) {
-                    best = Some((free, g));
-                }
-            }
-            target = best.map(|(_, g)| g);
+            target = self
+                .best_shared(w, m, milli, mem, need, allow)
+                .map(|(_, g)| g);
         }
         if target.is_none() {
             let node = self.best_node(m, 1, t, need, allow);
