@@ -1,5 +1,6 @@
 //! `fabplan admit`: demand + policy (+ usage logs) -> a decision per workload, with what-ifs.
-//! Rates come from `report::build` (the one ledger, chargeback basis on the demand's prices);
+//! Rates come from `report::chargeback_rates` (the one ledger, chargeback basis on the
+//! demand's prices, as `report::build` prices it);
 //! agent steps are priced on `meter::attribute::Deployment` (the meter's chain).
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use crate::meter::attribute::{dense_tflops, Deployment};
 use crate::meter::{self, Labels, Period};
 use crate::model::admission::{CostSource, Percentile};
 use crate::model::demand::{Unit, Workload, MILLI_PER_GPU};
-use crate::report::{self, tokens, ReportOptions};
+use crate::report::{self, tokens};
 use crate::source::known_span_of;
 
 use super::inputs::print_diags;
@@ -112,20 +113,9 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         |intake, i, text, kind| meter::read(intake, i, text, kind, &Labels::default(), period),
     )?;
 
-    // Chargeback rates per GPU model, on the demand's prices (the basis of budgets).
-    let r = report::build(
-        &f,
-        &ReportOptions {
-            demand: Some(demand.clone()),
-            ..ReportOptions::default()
-        },
-    );
-    let rates: BTreeMap<String, f64> = r
-        .cost
-        .models
-        .iter()
-        .filter_map(|m| Some((m.model.clone(), m.chargeback_rate?)))
-        .collect();
+    // Chargeback rates per GPU model, on the demand's prices (the basis of budgets): the
+    // ledger's figures, not a whole report.
+    let rates: BTreeMap<String, f64> = report::chargeback_rates(&f, &demand);
     let equivalents = |w: &Workload, model: &str| -> Option<f64> {
         Some(match *w.units.get(model)? {
             Unit::Gpus(n) => n as f64,
