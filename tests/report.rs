@@ -1361,8 +1361,8 @@ fn host_use_by_hand() {
 /// `report::chargeback_rates` (what `fabplan admit` prices budgets with) is the report's own
 /// `cost.models[].chargeback_rate` with the demand, bit for bit, on a fabric of two GPU models
 /// whose nodes draw different power, priced by hand: the RTX nodes at the demand's $2.50 list
-/// + 12 kW / 8 x 1.25 x $0.08 = $2.65; the H100 nodes, not in the demand's prices, at the
-/// dated default $3.00 (`DEFAULT_GPU_USD_PER_HOUR`) + 10.2 kW / 8 x 1.25 x $0.08 = $3.1275.
+/// plus 12 kW / 8 x 1.25 x $0.08, $2.65; the H100 nodes, not in the demand's prices, at the
+/// dated default $3.00 (`DEFAULT_GPU_USD_PER_HOUR`) plus 10.2 kW / 8 x 1.25 x $0.08, $3.1275.
 #[test]
 fn chargeback_rates_are_the_reports() {
     let text = std::fs::read_to_string(path("tests/fixtures/admit/rtx-fabric.yaml"))
