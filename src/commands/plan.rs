@@ -13,7 +13,9 @@ use crate::source::Provenance;
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     // --time-limit counts from here: loading, planning and writing the plan.
     let started = std::time::Instant::now();
-    if !(args.time_limit > 0.0) || !(0.0..1.0).contains(&args.mip_gap) {
+    // `partial_cmp` keeps NaN out: it compares as neither above nor at 0.
+    let positive = args.time_limit.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+    if !positive || !(0.0..1.0).contains(&args.mip_gap) {
         return Err(Error::usage(
             "--time-limit must be > 0 and --mip-gap in [0, 1)",
             None,
@@ -34,6 +36,12 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let (fabric, demand, fabric_path) =
         load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
+    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
+    // refused here, before the long work, not only at the write.
+    let given = [given, vec![fabric_path.as_path()]].concat();
+    if let Some(o) = &args.output {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
     let current = match &args.current {
         None => None,
         Some(p) => match crate::load::state::read_state(p, &fabric) {
