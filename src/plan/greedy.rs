@@ -4,8 +4,8 @@
 
 use crate::model::demand::{self, Demand};
 
-use super::state::Geometry;
 use super::state::{Assignment, GpuUse, State};
+use super::state::{GeoNodeId, Geometry};
 use super::{finish, state, Current, PlanResult};
 
 /// Greedy order: running first, then required, then priority (high first), then size
@@ -126,7 +126,7 @@ pub fn run_greedy_until(
                 .values()
                 .sum();
             st.replica_target[w] = have.min(full);
-            let nodes: Vec<u32> = keep.iter().map(|a| geo.node_of(a.gpu)).collect();
+            let nodes: Vec<GeoNodeId> = keep.iter().map(|a| geo.node_of(a.gpu)).collect();
             let r = st.place(w, &|n| nodes.contains(&n), keep);
             if r.is_ok() && st.assignments[w] != *keep {
                 st.remove(w);
@@ -161,7 +161,7 @@ pub fn run_greedy_until(
                 r
             }
         } else if freeze && !prefer.is_empty() {
-            let nodes: Vec<u32> = prefer.iter().map(|a| geo.node_of(a.gpu)).collect();
+            let nodes: Vec<GeoNodeId> = prefer.iter().map(|a| geo.node_of(a.gpu)).collect();
             let r = st.place(w, &|n| nodes.contains(&n), &prefer);
             if r.is_ok() && st.assignments[w] != prefer {
                 st.remove(w);

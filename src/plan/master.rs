@@ -86,7 +86,7 @@ pub fn free_nodes(geo: &Geometry, base: &State, level: Level, m: usize) -> BTree
         let n = pool
             .nodes
             .iter()
-            .filter(|&&n| base.free_gpus[n as usize] == pool.gpus_per_node)
+            .filter(|&&n| base.free_gpus[n.index()] == pool.gpus_per_node)
             .count() as u32;
         *cap.entry(dom).or_default() += n;
     }
@@ -357,7 +357,7 @@ pub fn assign(
     let mut free = vec![0u32; nm];
     for pool in &geo.pools {
         for &n in &pool.nodes {
-            free[pool.model] += base.free_gpus[n as usize];
+            free[pool.model] += base.free_gpus[n.index()];
         }
     }
     for (m, e) in m_gpus.into_iter().enumerate() {

@@ -25,7 +25,7 @@ use super::master::GangChoice;
 pub use super::rows::maximal_patterns;
 use super::rows::{add, tenant_rows};
 use super::state::{
-    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, State,
+    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, GeoNodeId, Geometry, GpuUse, State,
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
@@ -218,7 +218,7 @@ fn eligible_pools(geo: &Geometry, wl: &crate::model::demand::Workload) -> Vec<us
             };
             chunk.is_some_and(|(u, k)| {
                 let (cpu, mem) = super::state::host_need(wl, u, k);
-                let n = &geo.nodes[pool.nodes[0] as usize];
+                let n = &geo.nodes[pool.nodes[0].index()];
                 n.cpu_millicores.is_none_or(|c| cpu <= c) && n.memory_mib.is_none_or(|c| mem <= c)
             })
         })
@@ -335,7 +335,7 @@ impl<'a> Builder<'a> {
         let geo = self.geo;
         let mut m = BTreeMap::new();
         for a in &self.warm.assignments[w] {
-            let p = geo.nodes[geo.node_of(a.gpu) as usize].pool as usize;
+            let p = geo.nodes[geo.node_of(a.gpu).index()].pool as usize;
             *m.entry(p).or_insert(0) += 1;
         }
         m
@@ -612,7 +612,7 @@ impl<'a> Builder<'a> {
             let warm_gpus: Vec<GpuId> = warm.assignments[w].iter().map(|x| x.gpu).collect();
             let warm_dom = (!warm_gpus.is_empty()
                 && super::state::tightest_level(geo, &warm_gpus) <= level)
-                .then(|| geo.nodes[geo.node_of(warm_gpus[0]) as usize].domain[lvl]);
+                .then(|| geo.nodes[geo.node_of(warm_gpus[0]).index()].domain[lvl]);
             let whole_nodes = models.len() == 1
                 && my
                     .iter()
@@ -689,7 +689,7 @@ impl<'a> Builder<'a> {
         let mut free = vec![0u32; np];
         for (p, pool) in geo.pools.iter().enumerate() {
             for &n in &pool.nodes {
-                free[p] += base.free_gpus[n as usize];
+                free[p] += base.free_gpus[n.index()];
             }
         }
         let mut patterns = Vec::new();
@@ -804,7 +804,7 @@ impl<'a> Builder<'a> {
                 .filter(|&&x| {
                     // Its nodes in the warm plan that were whole in `base` (a node its
                     // host-only work owns counts once its GPU work uses it).
-                    let x = x as usize;
+                    let x = x.index();
                     warm.owner[x] == Some(TenantId::from_index(t))
                         && (base.owner[x].is_none()
                             || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
@@ -961,7 +961,7 @@ impl<'a> Builder<'a> {
         let host_left = |cap: fn(&super::state::NodeInfo) -> Option<u64>, used: &[u64]| {
             pool.nodes
                 .iter()
-                .map(|&n| cap(&geo.nodes[n as usize]).map(|c| c.saturating_sub(used[n as usize])))
+                .map(|&n| cap(&geo.nodes[n.index()]).map(|c| c.saturating_sub(used[n.index()])))
                 .sum::<Option<u64>>()
         };
         if let Some(cap) = host_left(|n| n.cpu_millicores, &base.cpu_used) {
@@ -1022,7 +1022,7 @@ impl WholeNodes {
             owned: BTreeMap::new(),
         };
         for &n in &pool.nodes {
-            let n = n as usize;
+            let n = n.index();
             if base.free_gpus[n] != pool.gpus_per_node {
                 continue;
             }
@@ -1696,7 +1696,7 @@ fn name_solution(
             .get(&d.workloads[w].name)
             .cloned()
             .unwrap_or_default();
-        let mut scope: Vec<u32> = pools
+        let mut scope: Vec<GeoNodeId> = pools
             .iter()
             .flat_map(|&p| geo.pools[p].nodes.iter().copied())
             .collect();
@@ -1706,7 +1706,7 @@ fn name_solution(
         st.scope = Some(scope);
         let r = st.place(
             w,
-            &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)),
+            &|n| pools.contains(&(geo.nodes[n.index()].pool as usize)),
             &prefer,
         );
         st.scope = None;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::state::{Assignment, Geometry, GpuUse, Hold};
+use super::state::{Assignment, GeoNodeId, Geometry, GpuUse, Hold};
 use super::{Current, PlanOptions, PlanResult};
 use crate::model::demand::Demand;
 use crate::model::{GpuId, WorkloadId};
@@ -176,7 +176,7 @@ pub fn document(
             hosts: nodes
                 .iter()
                 .map(|&n| PlanHost {
-                    node: unspanned(geo.node_names[n as usize].clone()),
+                    node: unspanned(geo.node_names[n.index()].clone()),
                     cpu_millicores: unspanned(hw.cpu_millicores as i64),
                     memory_mib: unspanned(hw.memory_mib as i64),
                 })
@@ -238,7 +238,11 @@ pub fn document(
             admitted,
             rejected: all - admitted,
             priority_weighted_gpus: r6(pw_gpus),
-            gpus_total: geo.gpu_node.iter().filter(|&&n| n != u32::MAX).count(),
+            gpus_total: geo
+                .gpu_node
+                .iter()
+                .filter(|&&n| n != GeoNodeId::NONE)
+                .count(),
             gpus_used: gpus.len(),
         },
         infeasible: r.infeasible.clone(),
