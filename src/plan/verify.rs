@@ -86,7 +86,7 @@ struct Context<'a> {
     /// The demand's GPU workloads and host-only workloads by name.
     workload_by_name: BTreeMap<&'a str, usize>,
     host_by_name: BTreeMap<&'a str, usize>,
-    node_by_name: BTreeMap<&'a str, u32>,
+    node_by_name: BTreeMap<&'a str, NodeId>,
 }
 
 impl<'a> Context<'a> {
@@ -115,7 +115,7 @@ impl<'a> Context<'a> {
                 .nodes
                 .iter()
                 .enumerate()
-                .map(|(i, n)| (n.name.as_str(), i as u32))
+                .map(|(i, n)| (n.name.as_str(), NodeId::from_index(i)))
                 .collect(),
         }
     }
@@ -165,9 +165,9 @@ struct Tally {
     tenant_gpus: Vec<f64>,
     tenant_kw: Vec<f64>,
     /// Host CPU (millicores) and memory (MiB) asked per node.
-    node_host: BTreeMap<u32, (u64, u64)>,
+    node_host: BTreeMap<NodeId, (u64, u64)>,
     /// The first workload entry that asks host resources of each node (where FP863 points).
-    node_at: BTreeMap<u32, Option<Span>>,
+    node_at: BTreeMap<NodeId, Option<Span>>,
     /// GPU memory (MiB) the shares on each GPU ask.
     gpu_mem: BTreeMap<usize, u64>,
 }
@@ -213,9 +213,9 @@ impl Tally {
         unit: Unit,
         gpus: &[usize],
     ) {
-        let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut per_node: BTreeMap<NodeId, u64> = BTreeMap::new();
         for &g in gpus {
-            *per_node.entry(cx.node_of(g).0).or_default() += 1;
+            *per_node.entry(cx.node_of(g)).or_default() += 1;
         }
         for (n, count) in per_node {
             let replicas = match unit {
@@ -578,9 +578,9 @@ fn check_whole_gpus(
         );
     }
     if wl.gang.is_none() {
-        let mut per_node: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut per_node: BTreeMap<NodeId, u32> = BTreeMap::new();
         for &g in &distinct {
-            *per_node.entry(cx.node_of(g).0).or_default() += 1;
+            *per_node.entry(cx.node_of(g)).or_default() += 1;
         }
         if per_node.values().any(|c| c % k != 0) {
             out.push(
@@ -854,7 +854,7 @@ fn check_sharing(
 /// FP863 for a node asked more host CPU or memory than its template offers.
 fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
     for (&n, &(cpu, mem)) in &tally.node_host {
-        let node = &cx.fabric.nodes[n as usize];
+        let node = &cx.fabric.nodes[n.index()];
         let t = &cx.fabric.templates[node.template.index()];
         let at = tally.node_at.get(&n).copied().flatten();
         if let Some(c) = t.cpu_millicores.filter(|&c| cpu > c) {
@@ -883,8 +883,8 @@ fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
 /// The held GPUs summed per node (tenants) and per rack (power), with the first holder's
 /// assignment as where a finding points.
 struct GpuUse {
-    node_tenants: BTreeMap<u32, BTreeSet<usize>>,
-    node_at: BTreeMap<u32, Option<Span>>,
+    node_tenants: BTreeMap<NodeId, BTreeSet<usize>>,
+    node_at: BTreeMap<NodeId, Option<Span>>,
     rack_kw: BTreeMap<u32, f64>,
     rack_at: BTreeMap<u32, Option<Span>>,
 }
@@ -901,11 +901,11 @@ impl GpuUse {
             let node = cx.node_of(g);
             let t = cx.fabric.template_of(node);
             let rack = cx.fabric.nodes[node.index()].rack.0;
-            u.node_at.entry(node.0).or_insert(hs[0].2);
+            u.node_at.entry(node).or_insert(hs[0].2);
             u.rack_at.entry(rack).or_insert(hs[0].2);
             *u.rack_kw.entry(rack).or_default() += t.power_kw / t.gpus as f64;
             u.node_tenants
-                .entry(node.0)
+                .entry(node)
                 .or_default()
                 .extend(hs.iter().map(|(w, _, _)| cx.demand.workloads[*w].tenant));
         }
@@ -926,7 +926,7 @@ fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
                 gpu_use.node_at.get(node).copied().flatten(),
                 format!(
                     "node `{}` is dedicated but holds several tenants",
-                    cx.fabric.nodes[*node as usize].name
+                    cx.fabric.nodes[node.index()].name
                 ),
             );
         }
@@ -999,7 +999,7 @@ fn check_tenant_limits(demand: &Demand, tally: &Tally, out: &mut Findings) {
 fn verify_host(
     hw: &HostWorkload,
     pw: &PlanWorkload,
-    node_by_name: &BTreeMap<&str, u32>,
+    node_by_name: &BTreeMap<&str, NodeId>,
     tally: &mut Tally,
     out: &mut Findings,
 ) {
