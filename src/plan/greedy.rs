@@ -71,7 +71,7 @@ pub(crate) fn restore_layouts(st: &mut State, current: &Current, demand: &Demand
                 .iter()
                 .find(|(_, a)| a.iter().any(|x| x.gpu == g))
                 .and_then(|(name, _)| st.demand.workloads.iter().position(|w| &w.name == name))
-                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant_id()))
+                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant))
                 .unwrap_or(0);
             st.preconfigure(
                 g,

@@ -96,7 +96,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
     });
     for h in order {
         let hw = &d.host_workloads[h];
-        let t = hw.tenant_id();
+        let t = hw.tenant;
         let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
         // Current nodes, as nodes of the geometry (fabric node indices in `current`).
         let mut was: Vec<GeoNodeId> = current

@@ -237,9 +237,9 @@ pub fn assign(
         let wl = &d.workloads[w];
         let usd = usd_per_hour(geo, d, m, eq, kw[m]);
         *objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * v;
-        t_usd[wl.tenant] += usd * v;
-        t_gpus[wl.tenant] += eq * v;
-        t_kw[wl.tenant] += eq * kw[m] * v;
+        t_usd[wl.tenant.index()] += usd * v;
+        t_gpus[wl.tenant.index()] += eq * v;
+        t_kw[wl.tenant.index()] += eq * kw[m] * v;
         m_gpus[m] += eq * v;
         *take.entry(w).or_insert_with(|| Expression::from(0.0)) += v;
     };

@@ -75,7 +75,7 @@ pub fn identical_classes(
     gang_dom: &[GangChoice],
 ) -> Vec<Vec<usize>> {
     type Key<'a> = (
-        usize,
+        TenantId,
         crate::model::demand::Kind,
         u64,
         &'a BTreeMap<String, Unit>,
@@ -127,7 +127,7 @@ fn share_components(d: &Demand) -> Vec<u32> {
     }
     for a in 0..n {
         for b in a + 1..n {
-            if d.may_share(a, b) {
+            if d.may_share(TenantId::from_index(a), TenantId::from_index(b)) {
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 parent[ra.max(rb)] = ra.min(rb);
             }
@@ -292,7 +292,7 @@ struct PoolNeed {
     /// Every GPU that draws power.
     gpus_power: Expression,
     /// Whole GPUs per dedicated-node tenant.
-    ded: BTreeMap<usize, Expression>,
+    ded: BTreeMap<TenantId, Expression>,
     /// MIG instances per (group, profile).
     mig_need: BTreeMap<(u32, u8), Expression>,
     /// Thousandths and GPU memory per sharing component.
@@ -512,9 +512,9 @@ impl<'a> Builder<'a> {
             let usd = usd_per_hour(geo, d, pool.model, eq, pool.gpu_kw);
             self.objective +=
                 (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
-            t_usd[wl.tenant] += usd * c.var;
-            t_eq[wl.tenant] += eq * c.var;
-            t_kw[wl.tenant] += eq * pool.gpu_kw * c.var;
+            t_usd[wl.tenant.index()] += usd * c.var;
+            t_eq[wl.tenant.index()] += eq * c.var;
+            t_kw[wl.tenant.index()] += eq * pool.gpu_kw * c.var;
         }
         self.constraints
             .extend(tenant_rows(d, self.base, t_usd, t_eq, t_kw));
@@ -751,7 +751,7 @@ impl<'a> Builder<'a> {
             match c.unit {
                 Unit::Gpus(_) => {
                     need.gpus_power += c.chunk_gpus as f64 * c.var;
-                    if d.tenants[wl.tenant].isolation == Isolation::DedicatedNode {
+                    if d.tenant(wl.tenant).isolation == Isolation::DedicatedNode {
                         *need
                             .ded
                             .entry(wl.tenant)
@@ -767,13 +767,13 @@ impl<'a> Builder<'a> {
                 Unit::Mig(q) => {
                     *need
                         .mig_need
-                        .entry((mig_group(d, wl.tenant_id()), q.0))
+                        .entry((mig_group(d, wl.tenant), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
                 Unit::Share { milli, mem_mib } => {
                     let e = need
                         .share_need
-                        .entry(sgroup[wl.tenant])
+                        .entry(sgroup[wl.tenant.index()])
                         .or_insert_with(|| (Expression::from(0.0), Expression::from(0.0)));
                     e.0 += milli as f64 * c.var;
                     e.1 += mem_mib as f64 * c.var;
@@ -792,12 +792,7 @@ impl<'a> Builder<'a> {
         let pool = &geo.pools[p];
         let gpn = pool.gpus_per_node;
         for (t, e) in std::mem::take(&mut need.ded) {
-            let most = whole.open
-                + whole
-                    .owned
-                    .get(&TenantId::from_index(t))
-                    .copied()
-                    .unwrap_or(0);
+            let most = whole.open + whole.owned.get(&t).copied().unwrap_or(0);
             let warm_n = pool
                 .nodes
                 .iter()
@@ -805,7 +800,7 @@ impl<'a> Builder<'a> {
                     // Its nodes in the warm plan that were whole in `base` (a node its
                     // host-only work owns counts once its GPU work uses it).
                     let x = x.index();
-                    warm.owner[x] == Some(TenantId::from_index(t))
+                    warm.owner[x] == Some(t)
                         && (base.owner[x].is_none()
                             || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
                 })
@@ -923,7 +918,7 @@ impl<'a> Builder<'a> {
                 .flat_map(|&n| geo.node_gpus(n))
                 .filter(|&g| {
                     matches!(&warm.gpus[g.index()], GpuUse::Shared { members }
-                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant] == sg))
+                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant.index()] == sg))
                 })
                 .count();
             let s = self.add(variable().integer().min(0).max(free as f64), ws as f64);

@@ -75,7 +75,7 @@ pub fn document(
     for (w, wl) in d.workloads.iter().enumerate() {
         let mut o = PlanWorkload {
             name: unspanned(wl.name.clone()),
-            tenant: Some(d.tenants[wl.tenant].name.clone()),
+            tenant: Some(d.tenant(wl.tenant).name.clone()),
             kind: Some(wl.kind.as_str().to_string()),
             priority: Some(wl.priority),
             required: Some(wl.required),
@@ -150,7 +150,7 @@ pub fn document(
         host_admitted += admitted as usize;
         workloads.push(PlanWorkload {
             name: unspanned(hw.name.clone()),
-            tenant: Some(d.tenants[hw.tenant].name.clone()),
+            tenant: Some(d.tenant(hw.tenant).name.clone()),
             kind: Some(hw.kind.as_str().to_string()),
             priority: Some(hw.priority),
             required: Some(hw.required),

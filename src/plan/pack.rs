@@ -17,7 +17,7 @@
 //! sharing, rack power, budgets) is `State::place`, told to use that node and those GPUs.
 
 use crate::model::demand::{Demand, Unit, MILLI_PER_GPU};
-use crate::model::GpuId;
+use crate::model::{GpuId, TenantId};
 
 use super::state::{Assignment, GeoNodeId, Geometry, GpuUse, Hold, State};
 use super::{finish, greedy, Current, PlanResult};
@@ -84,7 +84,7 @@ pub fn pack_order(demand: &Demand, current: &Current) -> Vec<usize> {
 
 /// Free compute of GPU `g` in thousandths for a share of `tenant` needing `mem` MiB of GPU
 /// memory (`None`: the share cannot go there).
-fn share_room(st: &State, g: GpuId, tenant: usize, mem: u64) -> Option<u32> {
+fn share_room(st: &State, g: GpuId, tenant: TenantId, mem: u64) -> Option<u32> {
     match &st.gpus[g.index()] {
         GpuUse::Free => Some(MILLI_PER_GPU),
         GpuUse::Shared { members } => {
@@ -158,7 +158,7 @@ fn candidates(
 ) -> Vec<(f64, GeoNodeId, Vec<Assignment>)> {
     let geo = st.geo;
     let wl = &st.demand.workloads[w];
-    let t = wl.tenant_id();
+    let t = wl.tenant;
     let mut out = Vec::new();
     for (n, node) in geo.nodes.iter().enumerate() {
         let n = GeoNodeId::from_index(n);

@@ -558,7 +558,7 @@ impl<'a> State<'a> {
             if !r.admitted[w] {
                 continue;
             }
-            let t = demand.workloads[w].tenant_id();
+            let t = demand.workloads[w].tenant;
             for x in a {
                 st.mark_user(geo.node_of(x.gpu), t);
             }
@@ -984,7 +984,7 @@ impl<'a> State<'a> {
     fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(GeoNodeId) -> bool) -> Option<u64> {
         let wl = &self.demand.workloads[w];
         let unit = *wl.units.get(&self.geo.models[m].key)?;
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let k = match unit {
             Unit::Gpus(k) => k,
             Unit::Share { milli, .. } => {
@@ -1057,39 +1057,39 @@ impl<'a> State<'a> {
         let t = self.demand.workloads[w].tenant;
         let (usd, eq, kw) = self.cost(w);
         self.limits_ok(t, usd, eq, kw)?;
-        self.tenant_usd[t] += usd;
-        self.tenant_gpus[t] += eq;
-        self.tenant_kw[t] += kw;
+        self.tenant_usd[t.index()] += usd;
+        self.tenant_gpus[t.index()] += eq;
+        self.tenant_kw[t.index()] += kw;
         Ok(())
     }
 
     /// Whether tenant `t` may take `usd`, `eq` GPU-equivalents and `kw` more.
-    fn limits_ok(&self, t: usize, usd: f64, eq: f64, kw: f64) -> Result<(), String> {
-        let ten = &self.demand.tenants[t];
+    fn limits_ok(&self, t: TenantId, usd: f64, eq: f64, kw: f64) -> Result<(), String> {
+        let ten = self.demand.tenant(t);
         if let Some(b) = ten.budget_usd_per_hour {
-            if self.tenant_usd[t] + usd > b + 1e-6 {
+            if self.tenant_usd[t.index()] + usd > b + 1e-6 {
                 return Err(format!(
                     "tenant `{}` budget: needs ${usd:.2}/h, ${:.2}/h of ${b:.2}/h left",
                     ten.name,
-                    (b - self.tenant_usd[t]).max(0.0)
+                    (b - self.tenant_usd[t.index()]).max(0.0)
                 ));
             }
         }
         if let Some(c) = ten.max_gpus {
-            if self.tenant_gpus[t] + eq > c + 1e-6 {
+            if self.tenant_gpus[t.index()] + eq > c + 1e-6 {
                 return Err(format!(
                     "tenant `{}` GPU cap: needs {eq} GPUs, {} of {c} left",
                     ten.name,
-                    (c - self.tenant_gpus[t]).max(0.0)
+                    (c - self.tenant_gpus[t.index()]).max(0.0)
                 ));
             }
         }
         if let Some(c) = ten.max_power_kw {
-            if self.tenant_kw[t] + kw > c + 1e-6 {
+            if self.tenant_kw[t.index()] + kw > c + 1e-6 {
                 return Err(format!(
                     "tenant `{}` power cap: needs {kw:.1} kW, {:.1} of {c} kW left",
                     ten.name,
-                    (c - self.tenant_kw[t]).max(0.0)
+                    (c - self.tenant_kw[t.index()]).max(0.0)
                 ));
             }
         }
@@ -1103,9 +1103,9 @@ impl<'a> State<'a> {
         }
         let (usd, eq, kw) = self.cost(w);
         let t = self.demand.workloads[w].tenant;
-        self.tenant_usd[t] -= usd;
-        self.tenant_gpus[t] -= eq;
-        self.tenant_kw[t] -= kw;
+        self.tenant_usd[t.index()] -= usd;
+        self.tenant_gpus[t.index()] -= eq;
+        self.tenant_kw[t.index()] -= kw;
         for (node, (cpu, mem)) in
             host_use(self.geo, &self.demand.workloads[w], &self.assignments[w])
         {
@@ -1153,7 +1153,7 @@ impl<'a> State<'a> {
         allow: &dyn Fn(GeoNodeId) -> bool,
     ) -> impl Iterator<Item = GeoNodeId> + '_ {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         let allow_ok: Vec<GeoNodeId> = (0..self.geo.nodes.len())
             .map(GeoNodeId::from_index)
@@ -1170,7 +1170,7 @@ impl<'a> State<'a> {
 
     fn take_whole(&mut self, w: usize, node: GeoNodeId, k: u32) {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let m = self.geo.nodes[node.index()].model;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         self.take_host(node, need);
@@ -1244,7 +1244,7 @@ impl<'a> State<'a> {
                     let need = self.need_of(w, unit, per_node(n));
                     self.take_host(n, need);
                 }
-                let t = wl.tenant_id();
+                let t = wl.tenant;
                 for a in prefer {
                     self.set_gpu(a.gpu, GpuUse::Whole(WorkloadId::from_index(w)));
                     self.assignments[w].push(Assignment {
@@ -1341,7 +1341,7 @@ impl<'a> State<'a> {
         reps: u32,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let model = &self.geo.models[m];
         {
             match unit {
@@ -1413,8 +1413,8 @@ impl<'a> State<'a> {
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
-        let group = mig_group(self.demand, wl.tenant_id());
+        let t = wl.tenant;
+        let group = mig_group(self.demand, wl.tenant);
         let need = self.need_of(w, Unit::Mig(p), 1);
         let fits = |s: &Self, g: GpuId| -> Option<Placement> {
             match &s.gpus[g.index()] {
@@ -1569,7 +1569,7 @@ impl<'a> State<'a> {
 
     /// Whether a share of `milli` thousandths and `mem` MiB of `tenant` fits time-sliced GPU
     /// `g`: compute sums to at most 1000, memory to at most the GPU's, tenants share.
-    fn share_ok(&self, g: GpuId, tenant: usize, milli: u16, mem: u64) -> bool {
+    fn share_ok(&self, g: GpuId, tenant: TenantId, milli: u16, mem: u64) -> bool {
         match &self.gpus[g.index()] {
             GpuUse::Shared { members } => {
                 let m = self.geo.model_of_gpu(g);
@@ -1598,7 +1598,7 @@ impl<'a> State<'a> {
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let tenant = self.demand.workloads[w].tenant;
-        let t = TenantId::from_index(tenant);
+        let t = tenant;
         let mem = self.share_mem(WorkloadId::from_index(w), m);
         let need = self.need_of(w, Unit::Share { milli, mem_mib: 0 }, 1);
         let mut target = None;

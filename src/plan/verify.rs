@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Placement};
-use crate::model::{Fabric, NodeId};
+use crate::model::{Fabric, NodeId, TenantId};
 use crate::schema::plan::{PlanDocument, PlanWorkload};
 use crate::schema::Spanned;
 use crate::source;
@@ -191,15 +191,15 @@ impl Tally {
         let demand = cx.demand;
         let t = cx.fabric.template_of(cx.node_of(first_gpu));
         let gpu_kw = t.power_kw / t.gpus as f64;
-        self.tenant_usd[wl.tenant] += crate::model::cost::chargeback_usd_per_hour(
+        self.tenant_usd[wl.tenant.index()] += crate::model::cost::chargeback_usd_per_hour(
             equiv,
             demand.gpu_price(model),
             gpu_kw,
             demand.pricing.pue,
             demand.pricing.power_usd_per_kwh,
         );
-        self.tenant_gpus[wl.tenant] += equiv;
-        self.tenant_kw[wl.tenant] += equiv * gpu_kw;
+        self.tenant_gpus[wl.tenant.index()] += equiv;
+        self.tenant_kw[wl.tenant.index()] += equiv * gpu_kw;
     }
 
     /// The host CPU and memory `wl`'s replicas on `gpus` ask of their nodes (a replica per
@@ -319,8 +319,8 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
         return;
     }
     let (gpus, held) = resolve_assignments(cx, pw, w, tally, out);
-    if tally.tenant_at[wl.tenant].is_none() {
-        tally.tenant_at[wl.tenant] = sp(&pw.name);
+    if tally.tenant_at[wl.tenant.index()].is_none() {
+        tally.tenant_at[wl.tenant.index()] = sp(&pw.name);
     }
     if gpus.is_empty() {
         out.push(
@@ -695,7 +695,7 @@ fn check_gpu(
     let demand = cx.demand;
     let t = cx.fabric.template_of(cx.node_of(g));
     let name = gpu_name(cx.fabric, g);
-    let tenants: BTreeSet<usize> = hs
+    let tenants: BTreeSet<TenantId> = hs
         .iter()
         .map(|(w, _, _)| demand.workloads[*w].tenant)
         .collect();
@@ -730,7 +730,7 @@ fn check_gpu(
         if tenants.len() > 1
             && tenants
                 .iter()
-                .any(|&t| demand.tenants[t].isolation != (Isolation::Mig { co_tenancy: true }))
+                .any(|&t| demand.tenant(t).isolation != (Isolation::Mig { co_tenancy: true }))
         {
             out.push(
                 "FP860",
@@ -829,21 +829,22 @@ fn check_sharing(
     demand: &Demand,
     name: &str,
     gpu_at: Option<Span>,
-    tenants: &BTreeSet<usize>,
+    tenants: &BTreeSet<TenantId>,
     out: &mut Findings,
 ) {
-    let ts: Vec<usize> = tenants.iter().copied().collect();
+    let ts: Vec<TenantId> = tenants.iter().copied().collect();
     for (i, &a) in ts.iter().enumerate() {
         for &b in &ts[i + 1..] {
-            let ok = demand.tenants[a].share_with.contains(&b)
-                && demand.tenants[b].share_with.contains(&a);
+            let ok = demand.tenant(a).share_with.contains(&b)
+                && demand.tenant(b).share_with.contains(&a);
             if !ok {
                 out.push(
                     "FP860",
                     gpu_at,
                     format!(
                         "GPU `{name}` is time-sliced by `{}` and `{}`, which do not share",
-                        demand.tenants[a].name, demand.tenants[b].name
+                        demand.tenant(a).name,
+                        demand.tenant(b).name
                     ),
                 );
             }
@@ -883,7 +884,7 @@ fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
 /// The held GPUs summed per node (tenants) and per rack (power), with the first holder's
 /// assignment as where a finding points.
 struct GpuUse {
-    node_tenants: BTreeMap<NodeId, BTreeSet<usize>>,
+    node_tenants: BTreeMap<NodeId, BTreeSet<TenantId>>,
     node_at: BTreeMap<NodeId, Option<Span>>,
     rack_kw: BTreeMap<u32, f64>,
     rack_at: BTreeMap<u32, Option<Span>>,
@@ -919,7 +920,7 @@ fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
         if ts.len() > 1
             && ts
                 .iter()
-                .any(|&t| cx.demand.tenants[t].isolation == Isolation::DedicatedNode)
+                .any(|&t| cx.demand.tenant(t).isolation == Isolation::DedicatedNode)
         {
             out.push(
                 "FP860",

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::demand::{Demand, Isolation};
-use crate::model::NodeId;
+use crate::model::{NodeId, TenantId};
 use crate::schema::plan::PlanDocument;
 
 /// Adds the tenant of every admitted host-only replica in `plan` to its node's tenants
@@ -15,9 +15,9 @@ pub fn add_host_tenants(
     demand: &Demand,
     plan: &PlanDocument,
     node_by_name: &BTreeMap<&str, NodeId>,
-    node_tenants: &mut BTreeMap<NodeId, BTreeSet<usize>>,
+    node_tenants: &mut BTreeMap<NodeId, BTreeSet<TenantId>>,
 ) {
-    let host_by_name: BTreeMap<&str, usize> = demand
+    let host_by_name: BTreeMap<&str, TenantId> = demand
         .host_workloads
         .iter()
         .map(|h| (h.name.as_str(), h.tenant))
@@ -37,7 +37,7 @@ pub fn add_host_tenants(
 /// Nodes (ascending) that hold a `dedicated-node` tenant and another tenant.
 pub fn dedicated_conflicts(
     demand: &Demand,
-    node_tenants: &BTreeMap<NodeId, BTreeSet<usize>>,
+    node_tenants: &BTreeMap<NodeId, BTreeSet<TenantId>>,
 ) -> Vec<NodeId> {
     node_tenants
         .iter()
@@ -45,7 +45,7 @@ pub fn dedicated_conflicts(
             ts.len() > 1
                 && ts
                     .iter()
-                    .any(|&t| demand.tenants[t].isolation == Isolation::DedicatedNode)
+                    .any(|&t| demand.tenant(t).isolation == Isolation::DedicatedNode)
         })
         .map(|(&n, _)| n)
         .collect()
