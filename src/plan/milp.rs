@@ -29,7 +29,7 @@ use super::state::{
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
-use crate::model::{GpuId, TenantId};
+use crate::model::{GpuId, TenantId, WorkloadId};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -1700,7 +1700,7 @@ fn name_solution(
         scope.dedup();
         st.scope = Some(scope);
         let r = st.place(
-            w,
+            WorkloadId::from_index(w),
             &|n| pools.contains(&(geo.nodes[n.index()].pool as usize)),
             &prefer,
         );
@@ -1716,7 +1716,7 @@ fn name_solution(
             }
             // Anywhere, on any models: the counted split did not name.
             st.model_quota[w].clear();
-            let r2 = st.place(w, &|_| true, &prefer);
+            let r2 = st.place(WorkloadId::from_index(w), &|_| true, &prefer);
             st.commit();
             reasons[w] = r2.err();
         } else {
@@ -1739,7 +1739,7 @@ fn name_solution(
     run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
     st.release_unused_mig();
     for w in 0..d.workloads.len() {
-        st.explain_short(w);
+        st.explain_short(WorkloadId::from_index(w));
     }
     st.commit();
     Some(PlanResult::from_state(st, reasons, current))

@@ -17,7 +17,7 @@
 //! sharing, rack power, budgets) is `State::place`, told to use that node and those GPUs.
 
 use crate::model::demand::{Demand, Unit, MILLI_PER_GPU};
-use crate::model::{GpuId, TenantId};
+use crate::model::{GpuId, TenantId, WorkloadId};
 
 use super::state::{Assignment, GeoNodeId, Geometry, GpuUse, Hold, State};
 use super::{finish, greedy, Current, PlanResult};
@@ -223,14 +223,14 @@ fn candidates(
 /// not packable here, or that no candidate takes, go to `State::place` as they are.
 pub fn place_balanced(
     st: &mut State,
-    w: usize,
+    w: WorkloadId,
     allow: &dyn Fn(GeoNodeId) -> bool,
     prefer: &[Assignment],
 ) -> Result<(), String> {
-    if !prefer.is_empty() || !packable(st.demand, w) {
+    if !prefer.is_empty() || !packable(st.demand, w.index()) {
         return st.place(w, allow, prefer);
     }
-    for (_, n, take) in candidates(st, w, allow).into_iter().take(4) {
+    for (_, n, take) in candidates(st, w.index(), allow).into_iter().take(4) {
         // `allow` keeps the placement on node `n` even when `take` is not what it uses.
         if st.place(w, &|x| x == n, &take).is_ok() {
             return Ok(());
@@ -261,7 +261,7 @@ pub fn plan_balanced(
             .get(&demand.workloads[w].name)
             .cloned()
             .unwrap_or_default();
-        let r = place_balanced(&mut st, w, &|_| true, &prefer);
+        let r = place_balanced(&mut st, WorkloadId::from_index(w), &|_| true, &prefer);
         st.commit();
         reasons[w] = r.err();
     }

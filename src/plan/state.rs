@@ -758,10 +758,11 @@ impl<'a> State<'a> {
     /// `allow`, preferring `prefer` GPUs; on failure leaves the state unchanged and says why.
     pub fn place(
         &mut self,
-        w: usize,
+        w: WorkloadId,
         allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
     ) -> Result<(), String> {
+        let w = w.index();
         let mark = self.journal.len();
         let wl = &self.demand.workloads[w];
         let mut last_err = String::from("no eligible GPU model on the fabric");
@@ -887,7 +888,8 @@ impl<'a> State<'a> {
     /// For an admitted elastic workload short of its replicas with no reason yet (the
     /// pooled model counted fewer): tries one more replica and undoes it, to say what stops
     /// it ("admitted 3 of 5 replicas (min 2): ...").
-    pub fn explain_short(&mut self, w: usize) {
+    pub fn explain_short(&mut self, w: WorkloadId) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         if !self.admitted[w] || !wl.is_elastic() || self.short_of[w].is_some() {
             return;
@@ -951,7 +953,7 @@ impl<'a> State<'a> {
                     continue;
                 }
                 let unit = wl.units[&self.geo.models[m].key];
-                let (u, e, k) = self.replica_cost(w, m);
+                let (u, e, k) = self.replica_cost(WorkloadId::from_index(w), m);
                 if let Err(e) = self.limits_ok(t, usd + u, eq + e, kw + k) {
                     why = e;
                     continue;
@@ -1023,7 +1025,8 @@ impl<'a> State<'a> {
 
     /// Cost of one replica of `w` (the whole gang) on model `m` in USD per hour, its
     /// GPU-equivalents and kW.
-    pub fn replica_cost(&self, w: usize, m: usize) -> (f64, f64, f64) {
+    pub fn replica_cost(&self, w: WorkloadId, m: usize) -> (f64, f64, f64) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         let unit = wl.units[&self.geo.models[m].key];
         let eq = unit_equiv(self.geo, m, unit);
@@ -1041,11 +1044,12 @@ impl<'a> State<'a> {
 
     /// Cost of what `w` holds in USD per hour, its GPU-equivalents and kW: each replica
     /// priced on its own model, only the replicas placed counted.
-    pub fn cost(&self, w: usize) -> (f64, f64, f64) {
+    pub fn cost(&self, w: WorkloadId) -> (f64, f64, f64) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         let mut total = (0.0, 0.0, 0.0);
         for (m, reps) in replicas_by_model(self.geo, wl, &self.assignments[w]) {
-            let (u, e, k) = self.replica_cost(w, m);
+            let (u, e, k) = self.replica_cost(WorkloadId::from_index(w), m);
             total.0 += u * reps as f64;
             total.1 += e * reps as f64;
             total.2 += k * reps as f64;
@@ -1055,7 +1059,7 @@ impl<'a> State<'a> {
 
     fn charge(&mut self, w: usize) -> Result<(), String> {
         let t = self.demand.workloads[w].tenant;
-        let (usd, eq, kw) = self.cost(w);
+        let (usd, eq, kw) = self.cost(WorkloadId::from_index(w));
         self.limits_ok(t, usd, eq, kw)?;
         self.tenant_usd[t.index()] += usd;
         self.tenant_gpus[t.index()] += eq;
@@ -1097,11 +1101,12 @@ impl<'a> State<'a> {
     }
 
     /// Removes an admitted workload (used to rebuild plans); not journaled.
-    pub fn remove(&mut self, w: usize) {
+    pub fn remove(&mut self, w: WorkloadId) {
+        let w = w.index();
         if !self.admitted[w] {
             return;
         }
-        let (usd, eq, kw) = self.cost(w);
+        let (usd, eq, kw) = self.cost(WorkloadId::from_index(w));
         let t = self.demand.workloads[w].tenant;
         self.tenant_usd[t.index()] -= usd;
         self.tenant_gpus[t.index()] -= eq;
@@ -1758,7 +1763,7 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
             continue;
         }
         let m = state.model_of[w].expect("model");
-        let (usd, eq, _) = state.cost(w);
+        let (usd, eq, _) = state.cost(WorkloadId::from_index(w));
         t.value += d.weights.value * wl.priority * eq;
         t.cost += d.weights.cost_per_usd * usd;
         if wl.gang.is_some() {
