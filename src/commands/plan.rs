@@ -13,7 +13,9 @@ use crate::source::Provenance;
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     // --time-limit counts from here: loading, planning and writing the plan.
     let started = std::time::Instant::now();
-    if !(args.time_limit > 0.0) || !(0.0..1.0).contains(&args.mip_gap) {
+    // `partial_cmp` keeps NaN out: it compares as neither above nor at 0.
+    let positive = args.time_limit.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+    if !positive || !(0.0..1.0).contains(&args.mip_gap) {
         return Err(Error::usage(
             "--time-limit must be > 0 and --mip-gap in [0, 1)",
             None,

@@ -20,7 +20,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -31,7 +31,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            self.next() % n
+            self.next_u64() % n
         }
     }
     pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
@@ -212,7 +212,7 @@ pub fn generate_demand(
         .enumerate()
         .map(|(i, t)| {
             FlowMap(Tenant {
-                name: *t,
+                name: t,
                 isolation: isolation[i],
                 priority: ["critical", "high", "normal", "low"][i % 4],
                 budget_usd_per_hour: whole_dollars(budget),
@@ -382,7 +382,7 @@ fn contended(fabric: &Fabric, fabric_path: Option<&str>, workloads: usize, seed:
                 small_gpus * price * 1.1 * 2.0 / 4.0
             };
             FlowMap(Tenant {
-                name: *name,
+                name,
                 isolation: iso,
                 priority: prio,
                 budget_usd_per_hour: whole_dollars(budget),

@@ -367,7 +367,7 @@ mod tests {
     #[test]
     fn short_lines_are_shown_whole_with_one_line_of_context() {
         let text = "a: 1\nb: 2\nc: 3\nd: 4\n";
-        let (e, m) = excerpt(text, &[10..14]);
+        let (e, m) = excerpt(text, std::slice::from_ref(&(10..14)));
         assert_eq!(e.text, "b: 2\nc: 3\nd: 4\n");
         assert_eq!(&e.text[m[0].clone()], "c: 3");
     }
@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn a_long_line_is_cut_around_the_label_and_the_header_keeps_the_real_column() {
         let text = format!("{}BAD{}\n", "x".repeat(100_000), "y".repeat(100_000));
-        let (e, m) = excerpt(&text, &[100_000..100_003]);
+        let (e, m) = excerpt(&text, std::slice::from_ref(&(100_000..100_003)));
         assert_eq!(&e.text[m[0].clone()], "BAD");
         assert!(e.text.starts_with(CUT_MARKER) && e.text.trim_end().ends_with(CUT_MARKER));
         assert!(e.text.chars().count() < 200, "{}", e.text.len());
