@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Placement};
-use crate::model::{Fabric, NodeId, TenantId};
+use crate::model::{Fabric, GpuId, NodeId, RackId, TenantId, WorkloadId};
 use crate::schema::plan::{PlanDocument, PlanWorkload};
 use crate::schema::Spanned;
 use crate::source;
@@ -51,14 +51,14 @@ enum Held {
     Milli(i64),
 }
 
-/// One holder of a GPU: the workload index, what it holds, where the assignment is written.
-type Holder = (usize, Held, Option<Span>);
+/// One holder of a GPU: the workload, what it holds, where the assignment is written.
+type Holder = (WorkloadId, Held, Option<Span>);
 
 /// A MIG layout as (profile name, start slice).
 type Layout = Vec<(String, u8)>;
 
 /// The GPUs a workload holds (and what on each), per GPU model.
-type ByModel<'g> = BTreeMap<&'g str, (Vec<usize>, Vec<Held>)>;
+type ByModel<'g> = BTreeMap<&'g str, (Vec<GpuId>, Vec<Held>)>;
 
 /// The findings so far, each with its code's label and help line (`words`).
 #[derive(Default)]
@@ -81,10 +81,10 @@ struct Context<'a> {
     demand: &'a Demand,
     catalog: Catalog,
     topo: Topology,
-    /// `node/index` -> GPU index.
-    gpu_by_name: BTreeMap<String, usize>,
+    /// `node/index` -> GPU.
+    gpu_by_name: BTreeMap<String, GpuId>,
     /// The demand's GPU workloads and host-only workloads by name.
-    workload_by_name: BTreeMap<&'a str, usize>,
+    workload_by_name: BTreeMap<&'a str, WorkloadId>,
     host_by_name: BTreeMap<&'a str, usize>,
     node_by_name: BTreeMap<&'a str, NodeId>,
 }
@@ -97,13 +97,14 @@ impl<'a> Context<'a> {
             catalog: Catalog::builtin().with_models(fabric.gpu_models.clone()),
             topo: Topology::new(fabric),
             gpu_by_name: (0..fabric.gpus.len())
+                .map(GpuId::from_index)
                 .map(|g| (gpu_name(fabric, g), g))
                 .collect(),
             workload_by_name: demand
                 .workloads
                 .iter()
                 .enumerate()
-                .map(|(i, w)| (w.name.as_str(), i))
+                .map(|(i, w)| (w.name.as_str(), WorkloadId::from_index(i)))
                 .collect(),
             host_by_name: demand
                 .host_workloads
@@ -120,8 +121,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn node_of(&self, g: usize) -> NodeId {
-        self.fabric.gpus[g].node
+    fn node_of(&self, g: GpuId) -> NodeId {
+        self.fabric.gpus[g.index()].node
     }
 
     /// The domain of `level` a node is in, as a key equal for nodes of one domain.
@@ -150,15 +151,15 @@ impl<'a> Context<'a> {
 }
 
 /// A GPU's name in a plan: `node/index`.
-fn gpu_name(fabric: &Fabric, g: usize) -> String {
-    let gpu = &fabric.gpus[g];
+fn gpu_name(fabric: &Fabric, g: GpuId) -> String {
+    let gpu = &fabric.gpus[g.index()];
     format!("{}/{}", fabric.nodes[gpu.node.index()].name, gpu.index)
 }
 
 /// What the plan's workload entries hold and ask, summed for the GPU, node and tenant checks.
 struct Tally {
     /// Per GPU: its holders.
-    holders: BTreeMap<usize, Vec<Holder>>,
+    holders: BTreeMap<GpuId, Vec<Holder>>,
     /// Where each tenant's first admitted workload is written (for tenant-level findings).
     tenant_at: Vec<Option<Span>>,
     tenant_usd: Vec<f64>,
@@ -169,7 +170,7 @@ struct Tally {
     /// The first workload entry that asks host resources of each node (where FP863 points).
     node_at: BTreeMap<NodeId, Option<Span>>,
     /// GPU memory (MiB) the shares on each GPU ask.
-    gpu_mem: BTreeMap<usize, u64>,
+    gpu_mem: BTreeMap<GpuId, u64>,
 }
 
 impl Tally {
@@ -187,7 +188,7 @@ impl Tally {
     }
 
     /// `equiv` GPUs of `model` held by `wl`, charged to its tenant (cost, GPUs, power).
-    fn charge(&mut self, cx: &Context, wl: &Workload, model: &str, first_gpu: usize, equiv: f64) {
+    fn charge(&mut self, cx: &Context, wl: &Workload, model: &str, first_gpu: GpuId, equiv: f64) {
         let demand = cx.demand;
         let t = cx.fabric.template_of(cx.node_of(first_gpu));
         let gpu_kw = t.power_kw / t.gpus as f64;
@@ -211,7 +212,7 @@ impl Tally {
         pw: &PlanWorkload,
         wl: &Workload,
         unit: Unit,
-        gpus: &[usize],
+        gpus: &[GpuId],
     ) {
         let mut per_node: BTreeMap<NodeId, u64> = BTreeMap::new();
         for &g in gpus {
@@ -307,7 +308,7 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
         );
         return;
     };
-    let wl = &cx.demand.workloads[w];
+    let wl = &cx.demand.workloads[w.index()];
     if !pw.admitted {
         if !pw.assignments.is_empty() {
             out.push(
@@ -374,11 +375,11 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
 fn resolve_assignments(
     cx: &Context,
     pw: &PlanWorkload,
-    w: usize,
+    w: WorkloadId,
     tally: &mut Tally,
     out: &mut Findings,
-) -> (Vec<usize>, Vec<Held>) {
-    let wl = &cx.demand.workloads[w];
+) -> (Vec<GpuId>, Vec<Held>) {
+    let wl = &cx.demand.workloads[w.index()];
     let mut gpus = Vec::new();
     let mut held = Vec::new();
     for a in &pw.assignments {
@@ -423,7 +424,7 @@ fn check_models<'g>(
     cx: &'g Context,
     pw: &PlanWorkload,
     wl: &Workload,
-    gpus: &[usize],
+    gpus: &[GpuId],
     held: &[Held],
     out: &mut Findings,
 ) -> Option<ByModel<'g>> {
@@ -472,7 +473,7 @@ struct Holding<'h> {
     model: &'h str,
     /// The unit the demand sized a replica in on this model.
     unit: Unit,
-    gpus: &'h [usize],
+    gpus: &'h [GpuId],
     held: &'h [Held],
     /// All of `replicas` must be on this model (not elastic, one model).
     fixed_count: bool,
@@ -553,7 +554,7 @@ fn check_whole_gpus(
             format!("`{}` needs whole GPUs", wl.name),
         );
     }
-    let distinct: BTreeSet<usize> = h.gpus.iter().copied().collect();
+    let distinct: BTreeSet<GpuId> = h.gpus.iter().copied().collect();
     let want = if wl.gang.is_some() {
         k
     } else if h.fixed_count {
@@ -601,7 +602,7 @@ fn check_topology(
     cx: &Context,
     pw: &PlanWorkload,
     wl: &Workload,
-    gpus: &[usize],
+    gpus: &[GpuId],
     out: &mut Findings,
 ) {
     let Some(g) = &wl.gang else { return };
@@ -655,9 +656,9 @@ fn check_required(demand: &Demand, plan: &PlanDocument, out: &mut Findings) {
 fn plan_gpus(
     cx: &Context,
     plan: &PlanDocument,
-) -> (BTreeMap<usize, Layout>, BTreeMap<usize, Option<Span>>) {
-    let mut layouts: BTreeMap<usize, Layout> = BTreeMap::new();
-    let mut gpu_entry: BTreeMap<usize, Option<Span>> = BTreeMap::new();
+) -> (BTreeMap<GpuId, Layout>, BTreeMap<GpuId, Option<Span>>) {
+    let mut layouts: BTreeMap<GpuId, Layout> = BTreeMap::new();
+    let mut gpu_entry: BTreeMap<GpuId, Option<Span>> = BTreeMap::new();
     for g in &plan.gpus {
         let Some(&id) = cx.gpu_by_name.get(&g.gpu.value) else {
             continue;
@@ -685,7 +686,7 @@ fn plan_gpus(
 /// share with each other (FP860). `mem_mib`: the GPU memory its shares ask.
 fn check_gpu(
     cx: &Context,
-    g: usize,
+    g: GpuId,
     hs: &[Holder],
     gpu_at: Option<Span>,
     layout: Option<&Layout>,
@@ -697,7 +698,7 @@ fn check_gpu(
     let name = gpu_name(cx.fabric, g);
     let tenants: BTreeSet<TenantId> = hs
         .iter()
-        .map(|(w, _, _)| demand.workloads[*w].tenant)
+        .map(|(w, _, _)| demand.workloads[w.index()].tenant)
         .collect();
     let wholes = hs.iter().filter(|(_, h, _)| *h == Held::Whole).count();
     let migs: Layout = hs
@@ -886,12 +887,12 @@ fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
 struct GpuUse {
     node_tenants: BTreeMap<NodeId, BTreeSet<TenantId>>,
     node_at: BTreeMap<NodeId, Option<Span>>,
-    rack_kw: BTreeMap<u32, f64>,
-    rack_at: BTreeMap<u32, Option<Span>>,
+    rack_kw: BTreeMap<RackId, f64>,
+    rack_at: BTreeMap<RackId, Option<Span>>,
 }
 
 impl GpuUse {
-    fn of(cx: &Context, holders: &BTreeMap<usize, Vec<Holder>>) -> Self {
+    fn of(cx: &Context, holders: &BTreeMap<GpuId, Vec<Holder>>) -> Self {
         let mut u = GpuUse {
             node_tenants: BTreeMap::new(),
             node_at: BTreeMap::new(),
@@ -901,14 +902,14 @@ impl GpuUse {
         for (&g, hs) in holders {
             let node = cx.node_of(g);
             let t = cx.fabric.template_of(node);
-            let rack = cx.fabric.nodes[node.index()].rack.0;
+            let rack = cx.fabric.nodes[node.index()].rack;
             u.node_at.entry(node).or_insert(hs[0].2);
             u.rack_at.entry(rack).or_insert(hs[0].2);
             *u.rack_kw.entry(rack).or_default() += t.power_kw / t.gpus as f64;
-            u.node_tenants
-                .entry(node)
-                .or_default()
-                .extend(hs.iter().map(|(w, _, _)| cx.demand.workloads[*w].tenant));
+            u.node_tenants.entry(node).or_default().extend(
+                hs.iter()
+                    .map(|(w, _, _)| cx.demand.workloads[w.index()].tenant),
+            );
         }
         u
     }
@@ -937,7 +938,7 @@ fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
 /// FP861 for a rack whose held GPUs draw more than its power budget.
 fn check_rack_power(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
     for (r, kw) in &gpu_use.rack_kw {
-        let rack = &cx.fabric.racks[*r as usize];
+        let rack = &cx.fabric.racks[r.index()];
         if *kw > rack.power_kw + 1e-6 {
             out.push(
                 "FP861",
