@@ -310,7 +310,7 @@ impl BuiltTenants<'_> {
 }
 
 /// Tenants: unique names (FP804), known isolation and priority class (FP802), limits in
-/// range (FP840), then `share_with` resolved to tenant indices (FP801).
+/// range (FP840), then `share_with` resolved to tenant ids (FP801).
 fn build_tenants<'a>(
     raw: &'a [RawTenant],
     classes: &BTreeMap<String, f64>,

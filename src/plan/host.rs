@@ -98,7 +98,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
         let hw = &d.host_workloads[h];
         let t = hw.tenant;
         let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
-        // Current nodes, as nodes of the geometry (fabric node indices in `current`).
+        // Current nodes, as nodes of the geometry (fabric `NodeId`s in `current`).
         let mut was: Vec<GeoNodeId> = current
             .hosts
             .get(&hw.name)

@@ -270,7 +270,7 @@ impl Geometry {
         self.nodes[self.node_of(gpu).index()].model
     }
 
-    /// The node (index into `nodes`) that holds `gpu`.
+    /// The node of `nodes` that holds `gpu`.
     pub fn node_of(&self, gpu: GpuId) -> GeoNodeId {
         self.gpu_node[gpu.index()]
     }

@@ -96,7 +96,7 @@ struct Judge<'a> {
     /// Nodes of each scalable unit, ascending.
     su_nodes: HashMap<Option<SuId>, Vec<NodeId>>,
     /// Wholly free GPUs of a model in a domain whose nodes admit a tenant, by
-    /// (tenant index, model, domain): computed once, not once per node of the domain.
+    /// (tenant, model, domain): computed once, not once per node of the domain.
     whole_free: RefCell<HashMap<(crate::model::TenantId, &'a str, DomainKey), u32>>,
 }
 
