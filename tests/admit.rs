@@ -242,6 +242,47 @@ fn otlp_spans_are_runs_by_conversation() {
     close(runs["percentiles_usd"]["p99"].as_f64().unwrap(), usd(a + b));
 }
 
+/// OTLP chat spans without tool information carry no tool-call count: `tools=2` cannot
+/// change them, and admit says so (FP011, a warning on the first such step) instead of
+/// scaling a false 0; the what-if's cost stays the baseline's. Without a policy or what-if
+/// that reads tool calls, no warning.
+#[test]
+fn tool_calls_not_in_the_input_are_named() {
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "admit".to_string(),
+            format!("{DIR}/demand.yaml"),
+            "--policy".to_string(),
+            format!("{DIR}/policy.yaml"),
+            "--usage".to_string(),
+            format!("{DIR}/runs.otlp.json"),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let plain = args(&["--format", "json"]);
+    let r = common::run(&plain.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!r.stderr.contains("FP011"), "{}", r.stderr);
+    let what_if = args(&["--what-if", "tools=2", "--format", "json"]);
+    let r = common::run(&what_if.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        r.stderr.contains("FP011")
+            && r.stderr.contains(
+                "agent `runs`: 3 of its 3 steps carry no tool-call count (not in the input)"
+            ),
+        "{}",
+        r.stderr
+    );
+    let j = json(&r);
+    assert_eq!(
+        j["scenarios"][1]["task_costs"]["runs"]["percentiles_usd"],
+        j["scenarios"][0]["task_costs"]["runs"]["percentiles_usd"]
+    );
+    let human = args(&["--what-if", "tools=2", "-o", "/dev/null"]);
+    let r = common::run(&human.iter().map(String::as_str).collect::<Vec<_>>());
+    snapshot("admit_tool_calls_not_in_input", &r);
+}
+
 #[test]
 fn worked_example_end_to_end() {
     let dir = std::env::temp_dir().join(format!("fabplan-admit-{}", std::process::id()));

@@ -233,3 +233,40 @@ workloads:
         .collect();
     assert_eq!(codes, ["FP860"]);
 }
+
+/// Host-only work goes first into the CPU the GPU work leaves (`plan::host_first`). `big` has
+/// 8 H100s and 16 cores, `small` one A100 and 16 cores. By CPU per GPU alone the 8-core
+/// host-only pod would go to `small` (16 - 8 cores over 1 GPU beats 8 over 8), leaving it 8
+/// cores, and the A100 workload, which asks for 12, would not run. A greedy plan of the GPU
+/// work alone puts it on `small`; the pod then goes where it fits beside that: `big`. Both
+/// run, with either solver.
+#[test]
+fn host_only_work_goes_where_the_gpu_work_leaves_cpu() {
+    let text = "
+fabric: spare
+node_templates:
+  - {id: big, gpu: h100-80gb, gpus: 8, power_kw: 10, cpu_cores: 16, memory_gib: 64}
+  - {id: small, gpu: a100-80gb, gpus: 1, power_kw: 2, cpu_cores: 16, memory_gib: 64}
+racks:
+  - {id: r1, power_kw: 80, cooling: air, nodes: [{template: big, ids: \"big\"}, {template: small, ids: \"small\"}]}
+";
+    let loaded = fabplan::load::load_fabric_str("spare.yaml", text);
+    let f = loaded
+        .fabric
+        .unwrap_or_else(|| panic!("fabric loads: {:?}", loaded.diagnostics));
+    let d = demand(
+        &f,
+        "
+tenants: [{name: t, isolation: shared}]
+weights: {cost_per_usd: 0}
+workloads:
+  - {name: pod, tenant: t, kind: inference, size: {gpus: 0}, cpu_millicores: 8000}
+  - {name: a100-job, tenant: t, kind: inference, gpu_models: [a100-80gb], size: {gpus: 1}, cpu_millicores: 12000}
+",
+    );
+    for doc in both(&f, &d) {
+        assert_eq!(admitted(&doc), ["a100-job", "pod"], "{doc:#}");
+        assert_eq!(nodes_of(&doc, "pod"), ["big"]);
+        assert_eq!(nodes_of(&doc, "a100-job"), ["small"]);
+    }
+}

@@ -325,6 +325,91 @@ fn output_onto_a_fabrics_gpu_model_file_is_refused() {
     snapshot("io_output_onto_gpu_model", &all);
 }
 
+/// `plan` learns its fabric (and so the fabric's `gpu_models:` files) from the demand; `-o`
+/// onto such a model file is refused as soon as the fabric is loaded, before the plan is
+/// solved, and the model file is left as it was.
+#[test]
+fn plan_refuses_a_gpu_model_file_of_the_demands_fabric_before_planning() {
+    let dir = tmp("plan-onto-gpu-model");
+    copy("tests/fixtures/custom-gpu/fabric.yaml", &dir, "fabric.yaml");
+    copy(
+        "tests/fixtures/custom-gpu/lab-sample-gpu.yaml",
+        &dir,
+        "lab-sample-gpu.yaml",
+    );
+    std::fs::write(
+        dir.join("demand.yaml"),
+        "fabric: fabric.yaml\ntenants:\n  - {name: a, isolation: shared}\nworkloads:\n  - {name: w, tenant: a, kind: inference, size: {gpus: 1}}\n",
+    )
+    .unwrap();
+    let before = contents(&dir);
+    // FABPLAN_TIMING makes the planner say on stderr what it solved: nothing, here.
+    let r = run_in(
+        &dir,
+        &["plan", "demand.yaml", "-o", "lab-sample-gpu.yaml"],
+        &[("COLUMNS", "100"), ("FABPLAN_TIMING", "1")],
+    );
+    assert_eq!(r.code, 2, "{}", r.transcript());
+    assert!(
+        r.stderr.contains("it is the input `lab-sample-gpu.yaml`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("milp:"),
+        "planned first: {}",
+        r.transcript()
+    );
+    assert_eq!(contents(&dir), before);
+    // The same demand plans when the output is another file.
+    let ok = run_in(
+        &dir,
+        &["plan", "demand.yaml", "-o", "plan.json", "--format", "json"],
+        &[("COLUMNS", "100"), ("FABPLAN_TIMING", "1")],
+    );
+    assert!(dir.join("plan.json").is_file(), "{}", ok.transcript());
+    assert!(ok.stderr.contains("milp:"), "{}", ok.transcript());
+}
+
+/// The loader records a fabric's GPU model files from the text it read, and `-o` refuses them
+/// from that record: no input is read a second time. So the refusal holds even when the
+/// fabric is gone from disk after the load (the old probe re-read the fabric at the write,
+/// found nothing and let the model file be replaced), and a fabric the typed parse refused
+/// (an unknown key) still protects the model files it names.
+#[test]
+fn gpu_model_files_are_recorded_by_the_load_not_read_again() {
+    use fabplan::cli::output::refuse_input_as_output;
+    let dir = tmp("model-files-once");
+    copy("tests/fixtures/custom-gpu/fabric.yaml", &dir, "fabric.yaml");
+    copy(
+        "tests/fixtures/custom-gpu/lab-sample-gpu.yaml",
+        &dir,
+        "lab-sample-gpu.yaml",
+    );
+    let fabric = dir.join("fabric.yaml");
+    let loaded = fabplan::load::load_fabric_file(&fabric);
+    assert!(loaded.fabric.is_some(), "{:?}", loaded.diagnostics);
+    std::fs::remove_file(&fabric).unwrap();
+    let refused = refuse_input_as_output(&dir.join("lab-sample-gpu.yaml"), &[&fabric]);
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("lab-sample-gpu.yaml")),
+        "a model file the load read is an input"
+    );
+    assert!(refuse_input_as_output(&dir.join("other.yaml"), &[&fabric]).is_ok());
+
+    // A fabric that does not parse as one still names its model files.
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "fabric: x\ngpu_models: [broken-gpu.yaml]\nnot_a_key: 1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken-gpu.yaml"), "key: x\n").unwrap();
+    let loaded = fabplan::load::load_fabric_file(&broken);
+    assert!(loaded.fabric.is_none());
+    assert!(refuse_input_as_output(&dir.join("broken-gpu.yaml"), &[&broken]).is_err());
+}
+
 // ---- what -o writes to -------------------------------------------------------------------
 
 #[test]

@@ -210,7 +210,9 @@ fn proportional_and_even_hand_out_all_idle() {
 }
 
 /// The same three requests as OTLP GenAI spans attribute to the same GPU-seconds; the
-/// span without input tokens is rejected (FP991), the tool span skipped.
+/// span without input tokens is rejected (FP991). The tool span (`execute_tool search`,
+/// after the first request in its trace) is that request's one tool call, and the second
+/// request, in a file that traces its tools, made none: 1 on the line.
 #[test]
 fn otlp_spans_match_the_log() {
     let r = meter(&[
@@ -251,7 +253,95 @@ fn otlp_spans_match_the_log() {
         assert_eq!(a[k], b[k], "{k}");
     }
     assert_eq!(a["project"], "support");
+    assert_eq!(a["tool_calls"], 1);
     reconciles(&j);
+}
+
+/// Tool calls per OTLP record, as the GenAI conventions mark them, on spans shaped like the
+/// conventions' "Tool calls (functions)" example
+/// (github.com/open-telemetry/semantic-conventions/blob/main/docs/gen-ai/non-normative/examples-llm-calls.md):
+/// trace A without content capture (the
+/// `execute_tool get_weather` span goes to the chat span that asked for it: 1, the answer 0
+/// by its finish reason `stop`); trace B with `gen_ai.output.messages` captured (two
+/// `tool_call` parts: 2, the two tool spans with those call ids not counted again; the
+/// answer 0); trace C asks for tools (`finish_reasons: [tool_calls]`) with nothing to count
+/// them by: unknown; trace D carries structured messages on an event with one
+/// `server_tool_call` (1), and a tool span named `execute_tool search` without an operation
+/// name after the second chat span (1).
+#[test]
+fn otlp_tool_calls_per_record() {
+    let text = std::fs::read_to_string(format!("{DIR}/tools.otlp.json")).unwrap();
+    let mut intake = fabplan::meter::Intake::default();
+    let all = fabplan::meter::Period {
+        start_s: f64::NEG_INFINITY,
+        end_s: f64::INFINITY,
+    };
+    fabplan::formats::otlp::read(&mut intake, 0, &text, &Default::default(), all).unwrap();
+    assert!(intake.diagnostics.is_empty(), "{:?}", intake.diagnostics);
+    let calls: Vec<(String, Option<u64>)> = intake
+        .records
+        .iter()
+        .map(|r| (r.agent_run_id.clone().unwrap(), r.tool_calls))
+        .collect();
+    let want = [
+        ("conv-a", Some(1)),
+        ("conv-a", Some(0)),
+        ("conv-b", Some(2)),
+        ("conv-b", Some(0)),
+        ("conv-c", None),
+        ("conv-d", Some(1)),
+        ("conv-d", Some(1)),
+    ];
+    let want: Vec<(String, Option<u64>)> = want.iter().map(|(r, n)| (r.to_string(), *n)).collect();
+    assert_eq!(calls, want);
+}
+
+/// Chat spans without any tool information (no tool spans, messages or finish reasons)
+/// give no tool-call count ("not in the input"): `null` in the JSON, never a false 0; so
+/// does a line where one request of several has none (tools.otlp.json, trace C).
+#[test]
+fn tool_calls_not_in_the_input_are_null() {
+    for file in ["no-tools.otlp.json", "tools.otlp.json"] {
+        let r = meter(&[
+            "--usage",
+            &format!("{DIR}/{file}"),
+            "--period",
+            PERIOD,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{file}: {}", r.stderr);
+        let l = line(&json(&r), "acme", "metered").clone();
+        assert!(l["tool_calls"].is_null(), "{file}: {l}");
+    }
+    let r = meter(&[
+        "--usage",
+        &format!("{DIR}/no-tools.otlp.json"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+    ]);
+    let j = json(&r);
+    let metered: Vec<&Value> = j["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["source"] == "metered")
+        .collect();
+    assert!(!metered.is_empty(), "{}", r.stderr);
+    for l in metered {
+        assert!(l["tool_calls"].is_null(), "{l}");
+    }
+    let csv = json(&meter(&[
+        "--usage",
+        &format!("{DIR}/three.csv"),
+        "--period",
+        PERIOD,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(line(&csv, "acme", "metered")["tool_calls"], 3);
 }
 
 #[test]

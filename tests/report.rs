@@ -1357,3 +1357,57 @@ fn host_use_by_hand() {
     let none = lab_report(&[]);
     assert!(none.get("host").is_none(), "{}", none["host"]);
 }
+
+/// `report::chargeback_rates` (what `fabplan admit` prices budgets with) is the report's own
+/// `cost.models[].chargeback_rate` with the demand, bit for bit, on a fabric of two GPU models
+/// whose nodes draw different power, priced by hand: the RTX nodes at the demand's $2.50 list
+/// plus 12 kW / 8 x 1.25 x $0.08, $2.65; the H100 nodes, not in the demand's prices, at the
+/// dated default $3.00 (`DEFAULT_GPU_USD_PER_HOUR`) plus 10.2 kW / 8 x 1.25 x $0.08, $3.1275.
+#[test]
+fn chargeback_rates_are_the_reports() {
+    let text = std::fs::read_to_string(path("tests/fixtures/admit/rtx-fabric.yaml"))
+        .unwrap()
+        .replacen(
+            "    power_kw: 10.2              # DGX H100 maximum (6 x 3.3 kW PSUs, 4+2)\n",
+            "    power_kw: 12.0\n",
+            1,
+        )
+        .replacen(
+            "racks:",
+            "  - id: hgx-h100-b\n    gpu: h100-80gb\n    gpus: 8\n    nvlink: hgx8\n    power_kw: 10.2\n    rail_nics: {gbps: 400}\n\nracks:",
+            1,
+        )
+        .replacen(
+            "{template: hgx-h100, ids: \"lab[3-4]\"}",
+            "{template: hgx-h100-b, ids: \"lab[3-4]\"}",
+            1,
+        );
+    let loaded = fabplan::load::load_fabric_str("two-models.yaml", &text);
+    let f = loaded
+        .fabric
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let demand = fabplan::load::demand::demand_from_str(
+        "d.yaml",
+        "tenants: [{name: ops, isolation: shared}]\npricing: {gpu_usd_per_hour: {rtx-pro-6000-blackwell: 2.5}, power_usd_per_kwh: 0.08, pue: 1.25}\nworkloads: []\n",
+        &f,
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    let rates = report::chargeback_rates(&f, &demand);
+    let r = report::build(
+        &f,
+        &ReportOptions {
+            demand: Some(demand),
+            ..Default::default()
+        },
+    );
+    let from_report: std::collections::BTreeMap<String, f64> = r
+        .cost
+        .models
+        .iter()
+        .map(|m| (m.model.clone(), m.chargeback_rate.expect("priced")))
+        .collect();
+    assert_eq!(rates, from_report);
+    assert_eq!(rates.len(), 2, "{rates:?}");
+    assert!(close(rates["rtx-pro-6000-blackwell"], 2.65), "{rates:?}");
+    assert!(close(rates["h100-80gb"], 3.1275), "{rates:?}");
+}

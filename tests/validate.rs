@@ -276,6 +276,11 @@ fn broken_corpus_covers_every_load_code() {
         if ("FP720".."FP730").contains(&r.code) {
             continue;
         }
+        // FP011 (a usage record without a tool-call count) is `admit`'s warning on usage
+        // files: tests/admit.rs `tool_calls_not_in_the_input_are_named` renders it.
+        if r.code == "FP011" {
+            continue;
+        }
         assert!(
             documented.contains(r.code),
             "no broken fixture documents load problem `{}` ({})",

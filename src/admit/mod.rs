@@ -50,7 +50,9 @@ pub struct Step {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cached_tokens: u64,
-    pub tool_calls: u64,
+    /// `None`: the usage record carries no tool-call count (not in the input); the gate and
+    /// the what-ifs then count none for the step, and `fabplan admit` warns (FP011).
+    pub tool_calls: Option<u64>,
     pub file: usize,
     pub span: Span,
 }
@@ -139,7 +141,7 @@ pub fn gate(steps: &[Step], limits: &Limits) -> (usize, Option<Limit>) {
             return (i, reached);
         }
         tokens += s.input_tokens + s.output_tokens;
-        tools += s.tool_calls;
+        tools += s.tool_calls.unwrap_or(0);
     }
     (steps.len(), None)
 }
@@ -206,16 +208,17 @@ impl WhatIf {
                     s.cached_tokens = ((s.cached_tokens as f64 * self.context).round() as u64)
                         .min(s.input_tokens);
                 }
-                if self.tools != 1.0 {
-                    let calls = (s.tool_calls as f64 * self.tools).round() as u64;
-                    if calls >= s.tool_calls {
-                        s.input_tokens += (calls - s.tool_calls) * tool.result_tokens;
+                // A step without a tool-call count has none to scale.
+                if let (true, Some(had)) = (self.tools != 1.0, s.tool_calls) {
+                    let calls = (had as f64 * self.tools).round() as u64;
+                    if calls >= had {
+                        s.input_tokens += (calls - had) * tool.result_tokens;
                     } else {
-                        let less = (s.tool_calls - calls) * tool.result_tokens;
+                        let less = (had - calls) * tool.result_tokens;
                         s.input_tokens = s.input_tokens.saturating_sub(less);
                         s.cached_tokens = s.cached_tokens.min(s.input_tokens);
                     }
-                    s.tool_calls = calls;
+                    s.tool_calls = Some(calls);
                 }
                 s
             })
@@ -245,7 +248,7 @@ impl StepPricing {
                     + self
                         .deployment
                         .decode_gpu_seconds(s.input_tokens + s.output_tokens, s.output_tokens)
-                    + s.tool_calls as f64 * tool.gpu_seconds
+                    + s.tool_calls.unwrap_or(0) as f64 * tool.gpu_seconds
             })
             .sum()
     }
@@ -772,7 +775,7 @@ mod tests {
             input_tokens: input,
             output_tokens: output,
             cached_tokens: 0,
-            tool_calls: tools,
+            tool_calls: Some(tools),
             file: 0,
             span: Span::default(),
         }
@@ -818,8 +821,8 @@ mod tests {
             ..WhatIf::default()
         };
         let t = w.apply(&steps, &tool);
-        assert_eq!((t[0].tool_calls, t[0].input_tokens), (2, 1300));
-        assert_eq!((t[1].tool_calls, t[1].input_tokens), (0, 2000));
+        assert_eq!((t[0].tool_calls, t[0].input_tokens), (Some(2), 1300));
+        assert_eq!((t[1].tool_calls, t[1].input_tokens), (Some(0), 2000));
         let w = WhatIf {
             context: 1.5,
             ..WhatIf::default()

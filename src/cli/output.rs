@@ -62,11 +62,8 @@ pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<()> {
         };
         Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
     });
-    // A fabric's `gpu_models:` files are inputs too.
-    let models: Vec<PathBuf> = inputs
-        .iter()
-        .flat_map(|p| crate::load::gpu_model_files(p))
-        .collect();
+    // A fabric's `gpu_models:` files are inputs too: the loader recorded those it was given.
+    let models: Vec<PathBuf> = crate::load::gpu_model_files();
     let all = inputs
         .iter()
         .copied()

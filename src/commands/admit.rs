@@ -1,5 +1,6 @@
 //! `fabplan admit`: demand + policy (+ usage logs) -> a decision per workload, with what-ifs.
-//! Rates come from `report::build` (the one ledger, chargeback basis on the demand's prices);
+//! Rates come from `report::chargeback_rates` (the one ledger, chargeback basis on the
+//! demand's prices, as `report::build` prices it);
 //! agent steps are priced on `meter::attribute::Deployment` (the meter's chain).
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use crate::meter::attribute::{dense_tflops, Deployment};
 use crate::meter::{self, Labels, Period};
 use crate::model::admission::{CostSource, Percentile};
 use crate::model::demand::{Unit, Workload, MILLI_PER_GPU};
-use crate::report::{self, tokens, ReportOptions};
+use crate::report::{self, tokens};
 use crate::source::known_span_of;
 
 use super::inputs::print_diags;
@@ -42,6 +43,45 @@ fn parse_what_if(s: &str) -> std::result::Result<WhatIf, String> {
         }
     }
     Ok(w)
+}
+
+/// FP011 when some steps of an agent's runs carry no tool-call count and the policy or a
+/// what-if reads tool calls (`max_tool_calls`, `tool_call.gpu_seconds`, `tools=`): those
+/// steps count none, which is "not in the input", not 0. On the first such step.
+fn unknown_tool_calls(
+    agent: &str,
+    a: &crate::model::admission::AgentPolicy,
+    runs: &[admit::Run],
+    what_ifs: &[WhatIf],
+) -> Option<(usize, crate::diag::Diagnostic)> {
+    let steps = runs.iter().flat_map(|r| &r.steps);
+    let unknown: Vec<&admit::Step> = steps.clone().filter(|s| s.tool_calls.is_none()).collect();
+    let first = unknown.first()?;
+    let mut uses = Vec::new();
+    if let Some(m) = a.limits.max_tool_calls {
+        uses.push(format!("`max_tool_calls` ({m}) cannot stop them"));
+    }
+    if a.tool_call.gpu_seconds > 0.0 {
+        uses.push("their tools' GPU-seconds are not priced".to_string());
+    }
+    if what_ifs.iter().any(|w| w.tools != 1.0) {
+        uses.push("`tools=` does not change them".to_string());
+    }
+    if uses.is_empty() {
+        return None;
+    }
+    let d = crate::checks::diag(
+        "FP011",
+        format!(
+            "agent `{agent}`: {} of its {} steps carry no tool-call count (not in the input): {}",
+            unknown.len(),
+            steps.count(),
+            uses.join("; ")
+        ),
+    )
+    .at(first.span, "no tool-call count")
+    .help("record tool calls: the usage log's `tool_calls` column, or OTLP `execute_tool` spans or captured `gen_ai.output.messages` (docs/meter.md)");
+    Some((first.file, d))
 }
 
 pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -112,20 +152,9 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         |intake, i, text, kind| meter::read(intake, i, text, kind, &Labels::default(), period),
     )?;
 
-    // Chargeback rates per GPU model, on the demand's prices (the basis of budgets).
-    let r = report::build(
-        &f,
-        &ReportOptions {
-            demand: Some(demand.clone()),
-            ..ReportOptions::default()
-        },
-    );
-    let rates: BTreeMap<String, f64> = r
-        .cost
-        .models
-        .iter()
-        .filter_map(|m| Some((m.model.clone(), m.chargeback_rate?)))
-        .collect();
+    // Chargeback rates per GPU model, on the demand's prices (the basis of budgets): the
+    // ledger's figures, not a whole report.
+    let rates: BTreeMap<String, f64> = report::chargeback_rates(&f, &demand);
     let equivalents = |w: &Workload, model: &str| -> Option<f64> {
         Some(match *w.units.get(model)? {
             Unit::Gpus(n) => n as f64,
@@ -145,6 +174,7 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
     let kv_elem = args.kv.bytes();
     let mut agents = Vec::new();
     let mut problems = Vec::new();
+    let mut tool_warnings = Vec::new();
     for a in &policy.agents {
         let aw = &demand.workloads[a.workload];
         // The agent's raw entry, for the spans of FP724 and FP725.
@@ -236,6 +266,9 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
                     );
                     continue;
                 }
+                if let Some(d) = unknown_tool_calls(&aw.name, a, &runs, &what_ifs) {
+                    tool_warnings.push(d);
+                }
                 runs
             }
             _ => Vec::new(),
@@ -269,7 +302,15 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         *n += 1;
         (*n <= meter::MAX_DIAGNOSTICS_PER_CODE).then(|| (c.file, admit::cut_diagnostic(c)))
     });
-    super::inputs::print_by_file(&files, intake.diagnostics.iter().cloned().chain(cut_diags));
+    super::inputs::print_by_file(
+        &files,
+        intake
+            .diagnostics
+            .iter()
+            .cloned()
+            .chain(tool_warnings)
+            .chain(cut_diags),
+    );
     let by: Vec<String> = intake
         .rejected
         .iter()

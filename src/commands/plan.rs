@@ -36,6 +36,12 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let (fabric, demand, fabric_path) =
         load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
+    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
+    // refused here, before the long work, not only at the write.
+    let given = [given, vec![fabric_path.as_path()]].concat();
+    if let Some(o) = &args.output {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
     let current = match &args.current {
         None => None,
         Some(p) => match crate::load::state::read_state(p, &fabric) {

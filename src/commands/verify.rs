@@ -23,6 +23,12 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
         DiagStyle::Human,
         false,
     )?;
+    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
+    // refused here, before the long work, not only at the write.
+    let given = [given, vec![fabric_path.as_path()]].concat();
+    if let Some(o) = &args.output {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
     // A plan that cannot be read is reported like any input: with its file, line and column.
     let (plan, file) = crate::load::state::read_plan_file(&args.plan)
         .map_err(|(f, d)| super::reject_input(&f, d))?;

@@ -28,6 +28,12 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let (fabric, demand, fabric_path) =
         load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
+    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
+    // refused here, before the long work, not only at the write.
+    let given = [given, vec![fabric_path.as_path()]].concat();
+    for o in [&args.output, &args.write_plan].into_iter().flatten() {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
     let current = match crate::load::state::read_state(&args.current, &fabric) {
         Ok((c, _, _)) => c,
         Err((file, diags)) => {

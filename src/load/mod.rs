@@ -12,7 +12,7 @@ mod intent;
 pub mod state;
 pub mod usage;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diag::{has_errors, Diagnostic};
 use crate::model::Fabric;
@@ -53,14 +53,17 @@ pub fn load_fabric_source(file: SourceFile, base_dir: Option<&Path>) -> LoadedFa
     let raw: RawFabric = match source::parse_yaml(&file) {
         Ok(raw) => raw,
         Err(diag) => {
+            let names = probe_gpu_model_names(&file.text);
+            record_gpu_model_files(base_dir, names.iter().map(String::as_str));
             return LoadedFabric {
                 file,
                 provenance: Provenance::default(),
                 fabric: None,
                 diagnostics: vec![diag],
-            }
+            };
         }
     };
+    record_gpu_model_files(base_dir, raw.gpu_models.iter().map(|f| f.value.as_str()));
     let mut builder = fabric::Builder::new(base_dir.map(Path::to_path_buf));
     builder.build(raw);
     let (fabric, provenance, diagnostics) = builder.finish();
@@ -77,30 +80,47 @@ pub fn load_fabric_source(file: SourceFile, base_dir: Option<&Path>) -> LoadedFa
     }
 }
 
-/// The GPU model files a fabric file names under `gpu_models:`, resolved against its
-/// directory as the loader resolves them: they are inputs of every command that reads the
-/// fabric, so `-o` refuses to write onto one (`cli::output::refuse_input_as_output`). Empty
-/// for a path that is not a regular file or not a fabric naming any.
-pub fn gpu_model_files(path: &Path) -> Vec<std::path::PathBuf> {
+/// The GPU model files the fabrics loaded in this process name under `gpu_models:`, resolved
+/// against each fabric's directory as the loader resolves them, whether or not they loaded:
+/// they are inputs of every command that reads the fabric, so `-o` refuses to write onto one
+/// (`cli::output::refuse_input_as_output`). Recorded by the loader from the text it read, so
+/// no input is read a second time to find them.
+static GPU_MODEL_FILES: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The GPU model files named by every fabric loaded so far (sorted).
+pub fn gpu_model_files() -> Vec<PathBuf> {
+    GPU_MODEL_FILES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}
+
+fn record_gpu_model_files<'a>(base_dir: Option<&Path>, names: impl Iterator<Item = &'a str>) {
+    let mut set = GPU_MODEL_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    for name in names {
+        set.insert(match base_dir {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
+        });
+    }
+}
+
+/// The `gpu_models:` entries of a fabric text the typed parse refused (an unknown key, a
+/// wrong type elsewhere): the files are still the user's, and a report of the failed load
+/// must not be written onto one.
+fn probe_gpu_model_names(text: &str) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct Probe {
         #[serde(default)]
         gpu_models: Vec<String>,
     }
-    // Never open a FIFO or device to look inside (it would block, or consume the input).
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Vec::new();
-    }
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
     if !text.contains("gpu_models") {
         return Vec::new();
     }
-    let Ok(probe) = serde_saphyr::from_str_with_options::<Probe>(&text, source::parse_options())
-    else {
-        return Vec::new();
-    };
-    let dir = path.parent().unwrap_or(Path::new(""));
-    probe.gpu_models.iter().map(|f| dir.join(f)).collect()
+    serde_saphyr::from_str_with_options::<Probe>(text, source::parse_options())
+        .map(|p| p.gpu_models)
+        .unwrap_or_default()
 }

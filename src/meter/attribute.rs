@@ -242,7 +242,8 @@ pub struct Line {
     pub input_tokens: u64,
     pub cached_tokens: u64,
     pub output_tokens: u64,
-    pub tool_calls: u64,
+    /// `null` when a request of the line carries no tool-call count (not in the input).
+    pub tool_calls: Option<u64>,
     pub prefill_gpu_seconds: f64,
     pub decode_gpu_seconds: f64,
     /// GPU-seconds loading cached prefix KV from slower tiers (part of the usage cost).
@@ -310,6 +311,8 @@ struct Agg {
     cached: u64,
     output: u64,
     tool_calls: u64,
+    /// Some request carried no tool-call count.
+    tool_calls_unknown: bool,
     prefill: f64,
     decode: f64,
     fetch: f64,
@@ -590,7 +593,10 @@ pub fn attribute(
         a.input += r.input_tokens;
         a.cached += r.cached_tokens;
         a.output += r.output_tokens;
-        a.tool_calls += r.tool_calls;
+        match r.tool_calls {
+            Some(n) => a.tool_calls += n,
+            None => a.tool_calls_unknown = true,
+        }
         a.prefill += d.prefill_gpu_seconds(r.input_tokens - r.cached_tokens, o.mfu);
         a.fetch += r.cached_tokens as f64 * ctx.cached_token_gpu_seconds;
         a.decode += d.decode_gpu_seconds(r.input_tokens + r.output_tokens, r.output_tokens)
@@ -672,7 +678,7 @@ pub fn attribute(
                     l.input_tokens = a.input;
                     l.cached_tokens = a.cached;
                     l.output_tokens = a.output;
-                    l.tool_calls = a.tool_calls;
+                    l.tool_calls = (!a.tool_calls_unknown).then_some(a.tool_calls);
                     l.prefill_gpu_seconds = a.prefill;
                     l.decode_gpu_seconds = a.decode;
                     l.kv_fetch_gpu_seconds = a.fetch;
@@ -823,7 +829,8 @@ fn line(
         input_tokens: 0,
         cached_tokens: 0,
         output_tokens: 0,
-        tool_calls: 0,
+        // No requests (a plan's reservation, headroom, idle): no tool calls.
+        tool_calls: Some(0),
         prefill_gpu_seconds: 0.0,
         decode_gpu_seconds: 0.0,
         kv_fetch_gpu_seconds: 0.0,

@@ -53,7 +53,10 @@ pub struct UsageRecord {
     pub output_tokens: u64,
     /// Prompt tokens served from the prefix (KV) cache: no prefill compute.
     pub cached_tokens: u64,
-    pub tool_calls: u64,
+    /// Tool calls the request made; `None` when the input does not say (an empty or absent
+    /// `tool_calls` column, the Azure and Mooncake traces, OTLP spans without tool
+    /// information): never read as 0.
+    pub tool_calls: Option<u64>,
     pub latency_ms: Option<f64>,
     /// Where the record is: the file's index among the inputs and its byte span.
     pub file: usize,
@@ -209,18 +212,24 @@ fn check_row(
             "fill the column, or label the whole file with --tenant/--project/--model/--tool",
         )
     };
+    let given = |name: &str, f: &Option<Field>| -> Result<Option<u64>, Diagnostic> {
+        text(f)
+            .map(|t| {
+                t.parse::<u64>().map_err(|_| {
+                    bad(
+                        "FP992",
+                        span,
+                        format!("`{name}` is `{t}`, not a whole number of at least 0"),
+                        "counts are non-negative integers",
+                    )
+                })
+            })
+            .transpose()
+    };
     let count = |name: &str, f: &Option<Field>, required: bool| -> Result<u64, Diagnostic> {
-        match text(f) {
+        match given(name, f)? {
             None if required => Err(missing(name)),
-            None => Ok(0),
-            Some(t) => t.parse::<u64>().map_err(|_| {
-                bad(
-                    "FP992",
-                    span,
-                    format!("`{name}` is `{t}`, not a whole number of at least 0"),
-                    "counts are non-negative integers",
-                )
-            }),
+            n => Ok(n.unwrap_or(0)),
         }
     };
     let ts_text = text(&raw.timestamp).ok_or_else(|| missing("timestamp"))?;
@@ -239,7 +248,7 @@ fn check_row(
     let input_tokens = count("input_tokens", &raw.input_tokens, true)?;
     let output_tokens = count("output_tokens", &raw.output_tokens, true)?;
     let cached_tokens = count("cached_tokens", &raw.cached_tokens, false)?;
-    let tool_calls = count("tool_calls", &raw.tool_calls, false)?;
+    let tool_calls = given("tool_calls", &raw.tool_calls)?;
     if cached_tokens > input_tokens {
         return Err(bad(
             "FP992",
@@ -592,7 +601,7 @@ fn read_mooncake(
             input_tokens: row.input_length,
             output_tokens: row.output_length,
             cached_tokens,
-            tool_calls: 0,
+            tool_calls: None,
             latency_ms: None,
             file,
             span,

@@ -7,7 +7,10 @@
 //! them (the cluster's scheduler places CPU-only pods like any other), so the plan places
 //! them first and plans the GPU work on the CPU and memory they leave. Each replica goes to
 //! the node with the most CPU left per GPU after it (then memory left per GPU, then the
-//! lowest node), so CPU stays where GPUs need it least. A running replica (`--current`) keeps
+//! lowest node), so CPU stays where GPUs need it least. With a [`Reserve`] (the CPU and
+//! memory a greedy plan of the GPU work alone takes per node; `plan::host_first` decides when
+//! to try it), each replica first goes where it fits beside that need, best fit on what is
+//! left. A running replica (`--current`) keeps
 //! its node while that node has room. A replica that fits no node leaves its workload out
 //! (all replicas or none); a required one makes the plan infeasible.
 //!
@@ -53,8 +56,38 @@ fn left(cap: Option<u64>, used: u64) -> Option<u64> {
     cap.map(|c| c.saturating_sub(used))
 }
 
-/// Places every host-only workload of `d` (see the module comment).
-pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
+/// Host CPU (millicores) and memory (MiB) per node of `Geometry::nodes` that the GPU work
+/// is expected to need: what a greedy plan of the GPU work alone, on the whole geometry,
+/// takes there. `place` puts host-only replicas into what this leaves first.
+#[derive(Debug, Clone, Default)]
+pub struct Reserve {
+    pub cpu: Vec<u64>,
+    pub mem: Vec<u64>,
+}
+
+impl Reserve {
+    /// What the admitted workloads of `r` (a plan of the GPU work on `geo`) take per node.
+    pub fn of_plan(geo: &Geometry, d: &Demand, r: &super::PlanResult) -> Reserve {
+        let mut out = Reserve {
+            cpu: vec![0; geo.nodes.len()],
+            mem: vec![0; geo.nodes.len()],
+        };
+        for (w, a) in r.assignments.iter().enumerate() {
+            if r.admitted[w] {
+                for (n, (cpu, mem)) in super::state::host_use(geo, &d.workloads[w], a) {
+                    out.cpu[n.index()] += cpu;
+                    out.mem[n.index()] += mem;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Places every host-only workload of `d` (see the module comment); with `reserve`, each
+/// replica goes first to a node where it fits beside the GPU work's expected need (best fit
+/// on the CPU that is then left), and only then by the rule of the module comment.
+pub fn place(geo: &Geometry, d: &Demand, current: &Current, reserve: Option<&Reserve>) -> HostPlan {
     let nn = geo.nodes.len();
     let mut plan = HostPlan {
         nodes: vec![Vec::new(); d.host_workloads.len()],
@@ -125,6 +158,24 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
                         // A dedicated tenant fills the nodes it owns before taking another.
                         let owned = dedicated(t) && plan.tenants[n].contains(&t);
                         let node = &geo.nodes[n];
+                        let (cpu_used, mem_used) = (plan.cpu_used[n], plan.mem_used[n]);
+                        // Beside the GPU work's expected need: then best fit, the least CPU
+                        // (then memory) of that spare left after it, so the large pockets
+                        // stay for the large replicas (they come first).
+                        let spare = reserve.and_then(|r| {
+                            let cpu_left = left(node.cpu_millicores, cpu_used + r.cpu[n] + cpu);
+                            let mem_left = left(node.memory_mib, mem_used + r.mem[n] + mem);
+                            let fits =
+                                |cap: Option<u64>, taken: u64| cap.is_none_or(|c| taken <= c);
+                            (fits(node.cpu_millicores, cpu_used + r.cpu[n] + cpu)
+                                && fits(node.memory_mib, mem_used + r.mem[n] + mem))
+                            .then(|| {
+                                (
+                                    u128::MAX - cpu_left.map_or(u128::MAX, u128::from),
+                                    u128::MAX - mem_left.map_or(u128::MAX, u128::from),
+                                )
+                            })
+                        });
                         let per_gpu = |cap: Option<u64>, used: u64, need: u64| {
                             // Unlimited beats any limit; per GPU, so a node of many GPUs
                             // keeps its CPU for them.
@@ -132,12 +183,11 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current) -> HostPlan {
                                 (c - used - need) as u128 * 1000 / node.gpus.max(1) as u128
                             })
                         };
-                        (
-                            owned,
-                            per_gpu(node.cpu_millicores, plan.cpu_used[n], cpu),
-                            per_gpu(node.memory_mib, plan.mem_used[n], mem),
-                            std::cmp::Reverse(n),
-                        )
+                        let (a, b) = spare.unwrap_or((
+                            per_gpu(node.cpu_millicores, cpu_used, cpu),
+                            per_gpu(node.memory_mib, mem_used, mem),
+                        ));
+                        (owned, spare.is_some(), a, b, std::cmp::Reverse(n))
                     })
                     .map(GeoNodeId::from_index)
             });

@@ -975,8 +975,51 @@ fn capacity_levels(f: &Fabric, lv: &Levels, lost: &[bool], cut: &[bool]) -> Vec<
     out
 }
 
+/// The kW the nodes of each GPU model draw at maximum (their templates' `power_kw`), summed
+/// in node order, and their GPUs: one pass over the nodes. Nodes without GPUs count under
+/// their template's `gpu_model` (`""` when none), as the cost table reads them.
+fn node_kw_by_model(f: &Fabric) -> BTreeMap<&str, (f64, u32)> {
+    let mut by: BTreeMap<&str, (f64, u32)> = BTreeMap::new();
+    for i in 0..f.nodes.len() {
+        let t = f.template_of(NodeId::from_index(i));
+        let e = by.entry(t.gpu_model.as_str()).or_insert((0.0, 0));
+        e.0 += t.power_kw;
+        e.1 += t.gpus;
+    }
+    by
+}
+
+/// Chargeback, USD per GPU-hour, on the demand's basis: its list price for `model` plus the
+/// energy of one GPU (its nodes' kW / GPUs) at the demand's PUE and $/kWh (`model::cost`).
+fn demand_chargeback_rate(d: &crate::model::demand::Demand, model: &str, gpu_kw: f64) -> f64 {
+    crate::model::cost::chargeback_usd_per_hour(
+        1.0,
+        d.gpu_price(model),
+        gpu_kw,
+        d.pricing.pue,
+        d.pricing.power_usd_per_kwh,
+    )
+}
+
+/// The chargeback rate (USD per GPU-hour, list price + energy on the demand's prices) of each
+/// GPU model the fabric has GPUs of: the `cost.models[].chargeback_rate` that [`build`] gives
+/// with this demand, without the rest of the report. `fabplan admit` prices budgets with it.
+pub fn chargeback_rates(f: &Fabric, d: &crate::model::demand::Demand) -> BTreeMap<String, f64> {
+    node_kw_by_model(f)
+        .into_iter()
+        .filter(|(_, (_, gpus))| *gpus > 0)
+        .map(|(model, (kw, gpus))| {
+            (
+                model.to_string(),
+                demand_chargeback_rate(d, model, kw / gpus as f64),
+            )
+        })
+        .collect()
+}
+
 fn cost(f: &Fabric, o: &ReportOptions, inv: &Inventory) -> Cost {
     let p = &o.pricing;
+    let node_kw_of = node_kw_by_model(f);
     let switch_kw: f64 = (0..f.switches.len())
         .map(|i| f.switch_model(SwitchId::from_index(i)).power_w / 1000.0)
         .sum();
@@ -988,11 +1031,7 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
             .to_string(),
     ];
     for m in &inv.models {
-        let node_kw: f64 = (0..f.nodes.len())
-            .map(NodeId::from_index)
-            .filter(|n| node_model(f, *n) == m.model)
-            .map(|n| f.template_of(n).power_kw)
-            .sum();
+        let node_kw = node_kw_of.get(m.model.as_str()).map_or(0.0, |e| e.0);
         let it_kw = node_kw + switch_kw * m.gpus as f64 / total_gpus.max(1) as f64;
         let facility_kw = it_kw * p.pue;
         let energy = facility_kw * p.usd_per_kwh;
@@ -1025,16 +1064,24 @@ maximum IT power x PUE (typical draw is 65-85 % of maximum, so energy is an uppe
         // Chargeback on the demand's basis when there is one (the plan's budgets), else on
         // the report's own cloud price, PUE and $/kWh.
         let gpu_kw = node_kw / m.gpus.max(1) as f64;
-        let (list, pue, usd_per_kwh) = match &o.demand {
+        let (list, chargeback) = match &o.demand {
             Some(d) => (
                 Some(d.gpu_price(&m.model)),
-                d.pricing.pue,
-                d.pricing.power_usd_per_kwh,
+                Some(demand_chargeback_rate(d, &m.model, gpu_kw)),
             ),
-            None => (cloud, p.pue, p.usd_per_kwh),
+            None => (
+                cloud,
+                cloud.map(|l| {
+                    crate::model::cost::chargeback_usd_per_hour(
+                        1.0,
+                        l,
+                        gpu_kw,
+                        p.pue,
+                        p.usd_per_kwh,
+                    )
+                }),
+            ),
         };
-        let chargeback = list
-            .map(|l| crate::model::cost::chargeback_usd_per_hour(1.0, l, gpu_kw, pue, usd_per_kwh));
         models.push(ModelCost {
             model: m.model.clone(),
             gpus: m.gpus,
