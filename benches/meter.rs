@@ -138,6 +138,7 @@ fn fleet() -> Fleet {
             share("unallocated", "idle", 192.0, true),
         ],
         deployments,
+        unserved_why: Default::default(),
         chain: Chain::default(),
     }
 }

@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use fabplan::model::demand::{Demand, Isolation, Unit};
-use fabplan::model::Fabric;
+use fabplan::model::{Fabric, TenantId};
 use fabplan::plan::gen::Rng;
 use fabplan::plan::{self, PlanOptions, PlanStatus, SolverChoice};
 use good_lp::solvers::highs::highs;
@@ -167,9 +167,10 @@ fn maximal_cliques(d: &Demand, members: &[usize]) -> Vec<Vec<usize>> {
             .filter(|i| mask & (1 << i) != 0)
             .map(|i| members[i])
             .collect();
-        let clique = set
-            .iter()
-            .all(|&a| set.iter().all(|&b| a == b || d.may_share(a, b)));
+        let clique = set.iter().all(|&a| {
+            set.iter()
+                .all(|&b| a == b || d.may_share(TenantId::from_index(a), TenantId::from_index(b)))
+        });
         if clique {
             out.push(set);
         }
@@ -228,7 +229,7 @@ fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
             continue;
         }
         let a = vars.add(variable().binary());
-        let t = wl.tenant;
+        let t = wl.tenant.index();
         // A gang, or `same_model`: one model for all of it (a binary per model).
         let one_model = wl.gang.is_some() || wl.same_model;
         let mut pick: BTreeMap<&str, Variable> = BTreeMap::new();
@@ -354,7 +355,7 @@ fn exact_optimum(f: &Fabric, d: &Demand) -> f64 {
             let mut load = Expression::from(0.0);
             for &(w, e, x) in &share_reps[n] {
                 let _ = x;
-                if c.contains(&d.workloads[w].tenant) {
+                if c.contains(&d.workloads[w].tenant.index()) {
                     let r = vars.add(variable().integer().min(0).max(64.0));
                     load += e as f64 * r;
                     *per_rep.entry(w).or_insert_with(|| Expression::from(0.0)) += r;

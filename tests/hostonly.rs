@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::planning::{admitted, demand, opts};
 use fabplan::model::demand::Demand;
-use fabplan::model::Fabric;
+use fabplan::model::{Fabric, NodeId, TenantId};
 use fabplan::plan::{self, verify_host, SolverChoice};
 use fabplan::schema::plan::PlanDocument;
 use serde_json::Value;
@@ -33,14 +33,18 @@ racks:
 }
 
 /// Tenants of each node in `doc`: GPU assignments and host-only replicas alike.
-fn node_tenants(f: &Fabric, d: &Demand, doc: &PlanDocument) -> BTreeMap<u32, BTreeSet<usize>> {
-    let node_by_name: BTreeMap<&str, u32> = f
+fn node_tenants(
+    f: &Fabric,
+    d: &Demand,
+    doc: &PlanDocument,
+) -> BTreeMap<NodeId, BTreeSet<TenantId>> {
+    let node_by_name: BTreeMap<&str, NodeId> = f
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.name.as_str(), i as u32))
+        .map(|(i, n)| (n.name.as_str(), NodeId::from_index(i)))
         .collect();
-    let mut out: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+    let mut out: BTreeMap<NodeId, BTreeSet<TenantId>> = BTreeMap::new();
     for pw in doc.workloads.iter().filter(|w| w.admitted) {
         let Some(wl) = d.workloads.iter().find(|w| w.name == pw.name.value) else {
             continue;
@@ -221,7 +225,7 @@ workloads:
     .unwrap();
     assert_eq!(
         verify_host::dedicated_conflicts(&d, &node_tenants(&f, &d, &doc)),
-        [0]
+        [NodeId(0)]
     );
     let codes: Vec<&str> = plan::verify::verify(&f, &d, &doc)
         .iter()

@@ -749,3 +749,50 @@ fn disaggregated_prefill_moves_the_prompt_kv() {
     assert_eq!(j["chain"]["disaggregated"], true);
     reconciles(&j);
 }
+
+/// A model whose serving workload the plan admits, but whose shape fabplan does not know (not
+/// built in, no `--demand`), is not called "served by no workload": FP994 says what is
+/// missing (the `--serve` mapping was right).
+#[test]
+fn unserved_model_says_what_is_missing() {
+    let dir = std::env::temp_dir().join(format!("fabplan-meter-unserved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let usage = dir.join("mystery.jsonl");
+    std::fs::write(
+        &usage,
+        "{\"timestamp\": \"2026-12-01T00:00:01Z\", \"tenant\": \"acme\", \"model\": \"mystery-llm\", \"input_tokens\": 10, \"output_tokens\": 5}\n",
+    )
+    .unwrap();
+    let usage = usage.display().to_string();
+    let r = common::run(&[
+        "meter",
+        FABRIC,
+        "--plan",
+        PLAN,
+        "--serve",
+        "mystery-llm=chat",
+        "--usage",
+        &usage,
+        "--period",
+        PERIOD,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stderr.contains("FP994"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its serving workload `chat` is admitted"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("served by no workload"), "{}", r.stderr);
+    // A model with no serving workload at all keeps the old words.
+    let r = common::run(&[
+        "meter", FABRIC, "--plan", PLAN, "--usage", &usage, "--period", PERIOD,
+    ]);
+    assert!(
+        r.stderr
+            .contains("model `mystery-llm` is served by no workload of the plan"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -20,6 +20,7 @@ use crate::meter::attribute::Deployment;
 use crate::meter::UsageRecord;
 use crate::model::admission::{AgentPolicy, CostSource, Limits, Percentile, Policy, ToolCall};
 use crate::model::demand::{Demand, Kind, Workload};
+use crate::model::TenantId;
 
 /// The nearest-rank percentile of `sorted` (ascending, not empty): the value at rank
 /// ceil(p/100 x n), 1-based, computed in integers (Hyndman and Fan 1996, definition 1; the
@@ -526,12 +527,12 @@ pub fn decide(inp: &Inputs, what: &WhatIf, cuts: &mut Vec<CutRun>) -> Scenario {
             .then(a.cmp(b))
     });
     // Spent per tenant: by type, and overall.
-    let mut spent: BTreeMap<(usize, Kind), f64> = BTreeMap::new();
-    let mut spent_total: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut spent: BTreeMap<(TenantId, Kind), f64> = BTreeMap::new();
+    let mut spent_total: BTreeMap<TenantId, f64> = BTreeMap::new();
     let mut decisions = Vec::new();
     for i in order {
         let w = &d.workloads[i];
-        let tenant = &d.tenants[w.tenant];
+        let tenant = d.tenant(w.tenant);
         let (cost, pct, per_task, tph, what_text) = match agent_cost.get(&i) {
             Some((p, tc, tph)) => {
                 let c = tc.at(*p);

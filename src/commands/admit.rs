@@ -244,15 +244,14 @@ pub fn run(args: &AdmitArgs, out: &mut dyn Write) -> Result<Outcome> {
         };
         let runs = match &a.cost {
             CostSource::Usage { project } => {
-                let runs =
-                    admit::runs_of(&intake.records, &demand.tenants[aw.tenant].name, project);
+                let runs = admit::runs_of(&intake.records, &demand.tenant(aw.tenant).name, project);
                 if runs.is_empty() {
                     problems.push(
                         crate::checks::diag(
                             "FP724",
                             format!(
                                 "agent `{}` has no runs in the usage logs (tenant `{}`, project `{project}`, with an `agent_run_id`)",
-                                aw.name, demand.tenants[aw.tenant].name
+                                aw.name, demand.tenant(aw.tenant).name
                             ),
                         )
                         .at_opt(

@@ -211,6 +211,7 @@ fn fleet(
     names.extend(serve.keys().map(String::as_str));
     let kv_elem = args.kv.bytes();
     let mut deployments = BTreeMap::new();
+    let mut unserved_why = BTreeMap::new();
     for name in names {
         let workload = serve.get(name).map(String::as_str).unwrap_or(name);
         let Some(wu) = usage
@@ -244,7 +245,17 @@ fn fleet(
                         args.batch,
                     )
                 }
-                None => continue,
+                None => {
+                    unserved_why.insert(
+                        name.to_string(),
+                        format!(
+                            "its serving workload `{workload}` is admitted, but the model's shape \
+                             (parameters, layers, KV heads) is known neither from the demand's \
+                             `model:` nor as a built-in model"
+                        ),
+                    );
+                    continue;
+                }
             },
         };
         // Replicas: the plan's admitted count (elastic), else the demand's, else one per
@@ -259,9 +270,21 @@ fn fleet(
             .gpu_model(gpu_model)
             .or_else(|| Catalog::builtin().gpu(gpu_model))
         else {
+            unserved_why.insert(
+                name.to_string(),
+                format!("its serving workload `{workload}` runs on GPU model `{gpu_model}`, which the catalog does not know"),
+            );
             continue;
         };
         let Some(tflops) = attribute::dense_tflops(&cat.key, bpp) else {
+            unserved_why.insert(
+                name.to_string(),
+                format!(
+                    "its serving workload `{workload}` runs on `{}`, and fabplan has no dense \
+                     TFLOPS figure for it at {bpp} bytes per parameter",
+                    cat.key
+                ),
+            );
             continue;
         };
         deployments.insert(
@@ -291,6 +314,7 @@ fn fleet(
         hours,
         shares,
         deployments,
+        unserved_why,
         chain: attribute::Chain {
             tiers: tokens::context_tiers_with(&args.context_tier),
             network_usd_per_gb: args.network_usd_per_gb,

@@ -129,7 +129,7 @@ pub fn validate_policy(raw: &RawPolicy, demand: &Demand) -> (Option<Policy>, Vec
     let mut diags = Vec::new();
     let default = percentile(&mut diags, &raw.percentile).unwrap_or(Percentile::P95);
     let mut tenants = BTreeMap::new();
-    let mut tenant_seen: BTreeMap<usize, ()> = BTreeMap::new();
+    let mut tenant_seen: BTreeMap<crate::model::TenantId, ()> = BTreeMap::new();
     for t in &raw.tenants {
         let Some(ti) = demand.tenant_index(&t.name.value) else {
             diags.push(at(

@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::mig::ProfileIdx;
 use crate::model::demand::*;
-use crate::model::Fabric;
+use crate::model::{Fabric, TenantId};
 use crate::schema::demand::{
     RawDemand, RawModelSpec, RawPricing, RawPriority, RawSize, RawTenant, RawWeights, RawWorkload,
 };
@@ -310,7 +310,7 @@ impl BuiltTenants<'_> {
 }
 
 /// Tenants: unique names (FP804), known isolation and priority class (FP802), limits in
-/// range (FP840), then `share_with` resolved to tenant indices (FP801).
+/// range (FP840), then `share_with` resolved to tenant ids (FP801).
 fn build_tenants<'a>(
     raw: &'a [RawTenant],
     classes: &BTreeMap<String, f64>,
@@ -345,7 +345,7 @@ fn build_tenants<'a>(
     for (i, t) in raw.iter().enumerate() {
         for other in &t.share_with {
             match built.tenants.iter().position(|x| x.name == other.value) {
-                Some(j) => built.tenants[i].share_with.push(j),
+                Some(j) => built.tenants[i].share_with.push(TenantId::from_index(j)),
                 None => diags.push(err_at(
                     "FP801",
                     format!(
@@ -581,7 +581,7 @@ fn build_host_workload(
     let replicas = replicas_of(w, diags)?;
     ok.then_some(HostWorkload {
         name: name.to_string(),
-        tenant,
+        tenant: TenantId::from_index(tenant),
         kind,
         priority,
         required: w.required,
@@ -629,7 +629,7 @@ fn build_workload(
     let min_replicas = min_replicas_of(name, kind, w, sizing.replicas, diags)?;
     Some(Built::Gpu(Workload {
         name: name.to_string(),
-        tenant,
+        tenant: TenantId::from_index(tenant),
         kind,
         priority,
         required: w.required,

@@ -329,7 +329,7 @@ pub fn state_from_document(doc: &PlanDocument, fabric: &Fabric) -> (Current, Vec
     }
     let mut first_workload: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
     let mut bookings: Vec<Booking> = Vec::new();
-    let mut host_use: BTreeMap<u32, HostUse> = BTreeMap::new();
+    let mut host_use: BTreeMap<NodeId, HostUse> = BTreeMap::new();
     for w in &doc.workloads {
         if let Some(first) = first_workload.get(w.name.value.as_str()) {
             diags.push(
@@ -610,17 +610,22 @@ struct HostUse {
     at: Option<Span>,
 }
 
-/// The nodes of a host-only workload's `hosts` (fabric node indices, one per replica):
+/// The nodes of a host-only workload's `hosts` (fabric nodes, one per replica):
 /// FP837 for a node the fabric lacks, FP838 for a negative CPU or memory.
 fn read_hosts(
     w: &crate::schema::plan::PlanWorkload,
     fabric: &Fabric,
-    host_use: &mut BTreeMap<u32, HostUse>,
+    host_use: &mut BTreeMap<NodeId, HostUse>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<NodeId> {
     let mut out = Vec::new();
     for h in &w.hosts {
-        let Some(n) = fabric.nodes.iter().position(|n| n.name == h.node.value) else {
+        let Some(n) = fabric
+            .nodes
+            .iter()
+            .position(|n| n.name == h.node.value)
+            .map(NodeId::from_index)
+        else {
             let near: Vec<&str> = fabric
                 .nodes
                 .iter()
@@ -670,11 +675,11 @@ fn read_hosts(
         if !ok {
             continue;
         }
-        let e = host_use.entry(n as u32).or_default();
+        let e = host_use.entry(n).or_default();
         e.cpu += h.cpu_millicores.value as u64;
         e.mem += h.memory_mib.value as u64;
         e.at = e.at.or(source::known_span_of(&h.node));
-        out.push(NodeId::from_index(n));
+        out.push(n);
     }
     out.sort_unstable();
     out
@@ -682,9 +687,13 @@ fn read_hosts(
 
 /// FP839: the host-only replicas of a state ask more CPU or memory of a node than its
 /// template declares.
-fn check_host_use(host_use: &BTreeMap<u32, HostUse>, fabric: &Fabric, diags: &mut Vec<Diagnostic>) {
+fn check_host_use(
+    host_use: &BTreeMap<NodeId, HostUse>,
+    fabric: &Fabric,
+    diags: &mut Vec<Diagnostic>,
+) {
     for (&n, u) in host_use {
-        let node = &fabric.nodes[n as usize];
+        let node = &fabric.nodes[n.index()];
         let t = &fabric.templates[node.template.index()];
         for (what, used, cap, unit) in [
             ("CPU", u.cpu, t.cpu_millicores, "millicores"),

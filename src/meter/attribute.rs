@@ -134,6 +134,9 @@ pub struct Fleet {
     pub shares: Vec<Share>,
     /// By the model name records carry.
     pub deployments: BTreeMap<String, Deployment>,
+    /// By model name: why a model whose serving workload the plan admits is still not a
+    /// deployment (its shape or its GPU's throughput unknown), for FP994's message.
+    pub unserved_why: BTreeMap<String, String>,
     /// Network and context storage in the chain.
     pub chain: Chain,
 }
@@ -574,7 +577,7 @@ pub fn attribute(
     let mut accepted = 0u64;
     for r in &records {
         let Some(d) = fleet.deployments.get(&r.model) else {
-            intake.reject(r.file, unserved(r));
+            intake.reject(r.file, unserved(r, fleet.unserved_why.get(&r.model)));
             continue;
         };
         accepted += 1;
@@ -929,13 +932,26 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     parts
 }
 
-fn unserved(r: &UsageRecord) -> Diagnostic {
-    crate::checks::diag(
-        "FP994",
-        format!("model `{}` is served by no workload of the plan", r.model),
-    )
-    .at(r.span, "this record")
-    .help("name the serving workload with --serve MODEL=WORKLOAD, or label the file with --model")
+fn unserved(r: &UsageRecord, why: Option<&String>) -> Diagnostic {
+    match why {
+        Some(why) => crate::checks::diag(
+            "FP994",
+            format!("model `{}` cannot be metered: {why}", r.model),
+        )
+        .at(r.span, "this record")
+        .help(
+            "give the model's shape in the demand (`model:` on the workload) and pass it with \
+             --demand, or use a built-in model name; the GPU needs a dense TFLOPS figure in the catalog",
+        ),
+        None => crate::checks::diag(
+            "FP994",
+            format!("model `{}` is served by no workload of the plan", r.model),
+        )
+        .at(r.span, "this record")
+        .help(
+            "name the serving workload with --serve MODEL=WORKLOAD, or label the file with --model",
+        ),
+    }
 }
 
 fn over_capacity(d: &Deployment, used: f64, reserved: f64) -> Diagnostic {

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::demand::Kind;
+use crate::model::TenantId;
 
 /// A named percentile of the cost per task. Nearest rank on a list (the smallest value with
 /// at least `p` of the values at or below it); the exact quantile on a lognormal.
@@ -132,8 +133,8 @@ pub struct TenantPolicy {
 pub struct Policy {
     /// The default percentile agents are admitted by.
     pub percentile: Percentile,
-    /// By tenant index of the demand.
-    pub tenants: BTreeMap<usize, TenantPolicy>,
+    /// By tenant of the demand.
+    pub tenants: BTreeMap<TenantId, TenantPolicy>,
     /// In policy order.
     pub agents: Vec<AgentPolicy>,
 }

@@ -84,8 +84,8 @@ pub struct Tenant {
     pub max_power_kw: Option<f64>,
     pub priority: f64,
     pub isolation: Isolation,
-    /// Tenants (indices) this one may time-slice a GPU with; both must list each other.
-    pub share_with: Vec<usize>,
+    /// Tenants this one may time-slice a GPU with; both must list each other.
+    pub share_with: Vec<TenantId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,11 +119,6 @@ pub enum Unit {
 }
 
 impl Workload {
-    /// Its tenant as a typed id (the planner's).
-    pub fn tenant_id(&self) -> TenantId {
-        TenantId::from_index(self.tenant)
-    }
-
     /// Whether the workload may be admitted with fewer replicas than it asks for.
     pub fn is_elastic(&self) -> bool {
         self.gang.is_none() && self.min_replicas < self.replicas
@@ -149,7 +144,7 @@ pub struct Gang {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
     pub name: String,
-    pub tenant: usize,
+    pub tenant: TenantId,
     pub kind: Kind,
     pub priority: f64,
     pub required: bool,
@@ -246,7 +241,7 @@ pub const DEFAULT_GPU_USD_PER_HOUR: &[(&str, f64)] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostWorkload {
     pub name: String,
-    pub tenant: usize,
+    pub tenant: TenantId,
     pub kind: Kind,
     pub priority: f64,
     pub required: bool,
@@ -254,13 +249,6 @@ pub struct HostWorkload {
     /// Per replica; at least one of the two is above 0 (FP835).
     pub cpu_millicores: u64,
     pub memory_mib: u64,
-}
-
-impl HostWorkload {
-    /// Its tenant as a typed id (the planner's).
-    pub fn tenant_id(&self) -> TenantId {
-        TenantId::from_index(self.tenant)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -280,14 +268,16 @@ impl Demand {
         &self.tenants[t.index()]
     }
 
-    pub fn tenant_index(&self, name: &str) -> Option<usize> {
-        self.tenants.iter().position(|t| t.name == name)
+    pub fn tenant_index(&self, name: &str) -> Option<TenantId> {
+        self.tenants
+            .iter()
+            .position(|t| t.name == name)
+            .map(TenantId::from_index)
     }
 
     /// Whether tenants `a` and `b` may time-slice one GPU.
-    pub fn may_share(&self, a: usize, b: usize) -> bool {
-        a == b
-            || (self.tenants[a].share_with.contains(&b) && self.tenants[b].share_with.contains(&a))
+    pub fn may_share(&self, a: TenantId, b: TenantId) -> bool {
+        a == b || (self.tenant(a).share_with.contains(&b) && self.tenant(b).share_with.contains(&a))
     }
 
     /// USD per GPU-hour for `model`, given the node's listed price when the demand has none.

@@ -25,6 +25,9 @@ macro_rules! id_type {
         }
     )*};
 }
+// For ids of the planner's own numberings (`plan::state::GeoNodeId`), declared where they
+// are numbered, beside the code that numbers them.
+pub(crate) use id_type;
 
 id_type!(
     /// A node template (`node_templates[i]`).

@@ -25,7 +25,7 @@ use crate::mig::{Placement, ProfileIdx};
 use crate::model::demand::MILLI_PER_GPU;
 use crate::model::{GpuId, TenantId, WorkloadId};
 
-use super::state::{Geometry, GpuUse};
+use super::state::{GeoNodeId, Geometry, GpuUse};
 
 /// Who may put work on a node, as `State::node_open` decides it from the node's owner and
 /// users: a node no one uses is open to every tenant; one used only by tenants without
@@ -81,7 +81,7 @@ impl View {
 struct DomainNodes {
     model: usize,
     class: Option<Openness>,
-    nodes: BTreeSet<(u32, u32)>,
+    nodes: BTreeSet<(u32, GeoNodeId)>,
 }
 
 /// Free chunks of `k` GPUs per domain at each level, for one (model, view, k).
@@ -96,7 +96,7 @@ struct Chunks {
 pub(super) struct GangIndex {
     /// The (free GPUs, class) each node is indexed under.
     key: Vec<(u32, Openness)>,
-    dirty: Vec<u32>,
+    dirty: Vec<GeoNodeId>,
     is_dirty: Vec<bool>,
     /// `[level][domain]`: the domain's node sets, one per (model, class) present.
     sets: [Vec<Vec<DomainNodes>>; 4],
@@ -105,10 +105,14 @@ pub(super) struct GangIndex {
 
 impl GangIndex {
     /// The index of a state whose nodes have `free` GPUs and `class` openness.
-    pub(super) fn new(geo: &Geometry, free: &[u32], class: impl Fn(u32) -> Openness) -> GangIndex {
+    pub(super) fn new(
+        geo: &Geometry,
+        free: &[u32],
+        class: impl Fn(GeoNodeId) -> Openness,
+    ) -> GangIndex {
         let mut idx = GangIndex {
-            key: (0..geo.nodes.len() as u32)
-                .map(|n| (free[n as usize], class(n)))
+            key: (0..geo.nodes.len())
+                .map(|n| (free[n], class(GeoNodeId::from_index(n))))
                 .collect(),
             dirty: Vec::new(),
             is_dirty: vec![false; geo.nodes.len()],
@@ -117,9 +121,8 @@ impl GangIndex {
             }),
             chunks: BTreeMap::new(),
         };
-        for n in 0..geo.nodes.len() as u32 {
-            let (f, c) = idx.key[n as usize];
-            idx.insert_node(geo, n, f, c);
+        for (n, &(f, c)) in idx.key.clone().iter().enumerate() {
+            idx.insert_node(geo, GeoNodeId::from_index(n), f, c);
         }
         idx
     }
@@ -140,11 +143,11 @@ impl GangIndex {
         &mut v[i]
     }
 
-    fn insert_node(&mut self, geo: &Geometry, n: u32, f: u32, c: Openness) {
+    fn insert_node(&mut self, geo: &Geometry, n: GeoNodeId, f: u32, c: Openness) {
         if f == 0 {
             return;
         }
-        let node = &geo.nodes[n as usize];
+        let node = &geo.nodes[n.index()];
         for level in 0..4 {
             self.domain_nodes(level, node.domain[level], node.model, c)
                 .nodes
@@ -152,11 +155,11 @@ impl GangIndex {
         }
     }
 
-    fn remove_node(&mut self, geo: &Geometry, n: u32, f: u32, c: Openness) {
+    fn remove_node(&mut self, geo: &Geometry, n: GeoNodeId, f: u32, c: Openness) {
         if f == 0 {
             return;
         }
-        let node = &geo.nodes[n as usize];
+        let node = &geo.nodes[n.index()];
         for level in 0..4 {
             self.domain_nodes(level, node.domain[level], node.model, c)
                 .nodes
@@ -165,27 +168,32 @@ impl GangIndex {
     }
 
     /// Notes that node `n`'s free GPUs, owner or users may have changed.
-    pub(super) fn touch(&mut self, n: u32) {
-        if !self.is_dirty[n as usize] {
-            self.is_dirty[n as usize] = true;
+    pub(super) fn touch(&mut self, n: GeoNodeId) {
+        if !self.is_dirty[n.index()] {
+            self.is_dirty[n.index()] = true;
             self.dirty.push(n);
         }
     }
 
     /// Brings the index up to date with the nodes touched since the last flush.
-    pub(super) fn flush(&mut self, geo: &Geometry, free: &[u32], class: impl Fn(u32) -> Openness) {
+    pub(super) fn flush(
+        &mut self,
+        geo: &Geometry,
+        free: &[u32],
+        class: impl Fn(GeoNodeId) -> Openness,
+    ) {
         let dirty = std::mem::take(&mut self.dirty);
         for &n in &dirty {
-            self.is_dirty[n as usize] = false;
-            let new = (free[n as usize], class(n));
-            let old = self.key[n as usize];
+            self.is_dirty[n.index()] = false;
+            let new = (free[n.index()], class(n));
+            let old = self.key[n.index()];
             if new == old {
                 continue;
             }
             self.remove_node(geo, n, old.0, old.1);
             self.insert_node(geo, n, new.0, new.1);
-            self.key[n as usize] = new;
-            let node = &geo.nodes[n as usize];
+            self.key[n.index()] = new;
+            let node = &geo.nodes[n.index()];
             for (&(m, view, k), ch) in self.chunks.range_mut((node.model, View::Open, 0)..) {
                 if m != node.model {
                     break;
@@ -267,11 +275,11 @@ impl GangIndex {
         (m, view, k): (usize, View, u32),
         level: usize,
         d: u32,
-        after: Option<(u32, u32)>,
-    ) -> Option<(u32, u32)> {
+        after: Option<(u32, GeoNodeId)>,
+    ) -> Option<(u32, GeoNodeId)> {
         let from = match after {
             Some(x) => Bound::Excluded(x),
-            None => Bound::Included((k, 0)),
+            None => Bound::Included((k, GeoNodeId(0))),
         };
         let sets = &self.sets[level][d as usize];
         view.classes()
@@ -374,11 +382,12 @@ impl ShareIndex {
 #[cfg(test)]
 mod tests {
     use super::super::greedy;
-    use super::super::state::{Assignment, Geometry, GpuUse, State};
+    use super::super::state::{Assignment, GeoNodeId, Geometry, GpuUse, State};
     use crate::fabric::generate::{generate, GenerateRequest, Style};
     use crate::model::demand::Demand;
     use crate::model::plan::Current;
     use crate::model::Fabric;
+    use crate::model::WorkloadId;
     use crate::plan::gen::{generate_demand, Profile};
 
     /// xorshift64*: a fixed, dependency-free stream for the random cases.
@@ -416,16 +425,17 @@ mod tests {
         greedy::run_greedy(&mut st, &order, &current, false, &mut reasons);
         let mut rng = Rng(seed);
         let mut log = Vec::new();
-        let half = geo.nodes.len() as u32 / 2;
+        let half = GeoNodeId::from_index(geo.nodes.len() / 2);
         for _ in 0..3 {
             let mut out = Vec::new();
             for w in 0..d.workloads.len() {
                 if st.admitted[w] && rng.below(3) == 0 {
                     out.push((w, st.assignments[w].clone()));
-                    st.remove(w);
+                    st.remove(WorkloadId::from_index(w));
                 }
             }
             for (w, held) in out.into_iter().rev() {
+                let w = WorkloadId::from_index(w);
                 let r = match rng.below(4) {
                     0 => st.place_any(w, &held),
                     1 => st.place(w, &|n| n < half, &[]),
@@ -436,7 +446,7 @@ mod tests {
             }
             for &w in &order {
                 if !st.admitted[w] {
-                    log.push(st.place_any(w, &[]));
+                    log.push(st.place_any(WorkloadId::from_index(w), &[]));
                     st.commit();
                 }
             }

@@ -3,9 +3,10 @@
 //! domain through the placement primitives of `state.rs`.
 
 use crate::model::demand::{self, Demand};
+use crate::model::WorkloadId;
 
-use super::state::Geometry;
 use super::state::{Assignment, GpuUse, State};
+use super::state::{GeoNodeId, Geometry};
 use super::{finish, state, Current, PlanResult};
 
 /// Greedy order: running first, then required, then priority (high first), then size
@@ -71,7 +72,7 @@ pub(crate) fn restore_layouts(st: &mut State, current: &Current, demand: &Demand
                 .iter()
                 .find(|(_, a)| a.iter().any(|x| x.gpu == g))
                 .and_then(|(name, _)| st.demand.workloads.iter().position(|w| &w.name == name))
-                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant_id()))
+                .map(|w| state::mig_group(st.demand, st.demand.workloads[w].tenant))
                 .unwrap_or(0);
             st.preconfigure(
                 g,
@@ -126,10 +127,10 @@ pub fn run_greedy_until(
                 .values()
                 .sum();
             st.replica_target[w] = have.min(full);
-            let nodes: Vec<u32> = keep.iter().map(|a| geo.node_of(a.gpu)).collect();
-            let r = st.place(w, &|n| nodes.contains(&n), keep);
+            let nodes: Vec<GeoNodeId> = keep.iter().map(|a| geo.node_of(a.gpu)).collect();
+            let r = st.place(WorkloadId::from_index(w), &|n| nodes.contains(&n), keep);
             if r.is_ok() && st.assignments[w] != *keep {
-                st.remove(w);
+                st.remove(WorkloadId::from_index(w));
             }
             st.commit();
             st.replica_target[w] = full;
@@ -139,7 +140,7 @@ pub fn run_greedy_until(
     for (i, &w) in order.iter().enumerate() {
         if pinned[w] {
             pinned[w] = false;
-            st.remove(w);
+            st.remove(WorkloadId::from_index(w));
         } else if st.admitted[w] {
             continue;
         }
@@ -153,24 +154,24 @@ pub fn run_greedy_until(
         let name = &st.demand.workloads[w].name;
         let prefer: Vec<Assignment> = current.running.get(name).cloned().unwrap_or_default();
         let res = if freeze && !prefer.is_empty() && current.partial.contains(name) {
-            let r = st.place_any(w, &prefer);
+            let r = st.place_any(WorkloadId::from_index(w), &prefer);
             if r.is_ok() && !prefer.iter().all(|a| st.assignments[w].contains(a)) {
-                st.remove(w);
+                st.remove(WorkloadId::from_index(w));
                 Err("its surviving replicas are frozen (--freeze) and the rest cannot be placed around them".into())
             } else {
                 r
             }
         } else if freeze && !prefer.is_empty() {
-            let nodes: Vec<u32> = prefer.iter().map(|a| geo.node_of(a.gpu)).collect();
-            let r = st.place(w, &|n| nodes.contains(&n), &prefer);
+            let nodes: Vec<GeoNodeId> = prefer.iter().map(|a| geo.node_of(a.gpu)).collect();
+            let r = st.place(WorkloadId::from_index(w), &|n| nodes.contains(&n), &prefer);
             if r.is_ok() && st.assignments[w] != prefer {
-                st.remove(w);
+                st.remove(WorkloadId::from_index(w));
                 Err("frozen (--freeze) and its current GPUs cannot hold it as it is now".into())
             } else {
                 r
             }
         } else {
-            st.place_any(w, &prefer)
+            st.place_any(WorkloadId::from_index(w), &prefer)
         };
         st.commit();
         reasons[w] = res.err();

@@ -24,6 +24,7 @@
 //! The bound stays valid: see `relax.rs` (host-only work is worth 0 and the relaxation has
 //! no host CPU or memory rows).
 
+use super::state::GeoNodeId;
 use super::state::Geometry;
 use super::Current;
 use crate::model::demand::{Demand, Isolation};
@@ -33,7 +34,7 @@ use crate::model::TenantId;
 #[derive(Debug, Clone, Default)]
 pub struct HostPlan {
     /// Node (of `Geometry::nodes`) of each replica; empty: the workload is not admitted.
-    pub nodes: Vec<Vec<u32>>,
+    pub nodes: Vec<Vec<GeoNodeId>>,
     /// Why a workload is not admitted.
     pub reasons: Vec<Option<String>>,
     /// CPU (millicores) and memory (MiB) taken per node.
@@ -74,8 +75,8 @@ impl Reserve {
         for (w, a) in r.assignments.iter().enumerate() {
             if r.admitted[w] {
                 for (n, (cpu, mem)) in super::state::host_use(geo, &d.workloads[w], a) {
-                    out.cpu[n as usize] += cpu;
-                    out.mem[n as usize] += mem;
+                    out.cpu[n.index()] += cpu;
+                    out.mem[n.index()] += mem;
                 }
             }
         }
@@ -128,16 +129,16 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current, reserve: Option<&Res
     });
     for h in order {
         let hw = &d.host_workloads[h];
-        let t = hw.tenant_id();
+        let t = hw.tenant;
         let (cpu, mem) = (hw.cpu_millicores, hw.memory_mib);
-        // Current nodes, as nodes of the geometry (fabric node indices in `current`).
-        let mut was: Vec<u32> = current
+        // Current nodes, as nodes of the geometry (fabric `NodeId`s in `current`).
+        let mut was: Vec<GeoNodeId> = current
             .hosts
             .get(&hw.name)
             .map(|ns| {
                 ns.iter()
                     .filter_map(|f| geo.node_fabric.iter().position(|x| x == f))
-                    .map(|n| n as u32)
+                    .map(GeoNodeId::from_index)
                     .collect()
             })
             .unwrap_or_default();
@@ -148,7 +149,7 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current, reserve: Option<&Res
             // Its current node, while it has room.
             let keep = was
                 .iter()
-                .position(|&n| fits(&plan, n as usize, t, cpu, mem))
+                .position(|&n| fits(&plan, n.index(), t, cpu, mem))
                 .map(|i| was.remove(i));
             let best = keep.or_else(|| {
                 (0..nn)
@@ -188,13 +189,13 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current, reserve: Option<&Res
                         ));
                         (owned, spare.is_some(), a, b, std::cmp::Reverse(n))
                     })
-                    .map(|n| n as u32)
+                    .map(GeoNodeId::from_index)
             });
             match best {
                 Some(n) => {
-                    plan.cpu_used[n as usize] += cpu;
-                    plan.mem_used[n as usize] += mem;
-                    let users = &mut plan.tenants[n as usize];
+                    plan.cpu_used[n.index()] += cpu;
+                    plan.mem_used[n.index()] += mem;
+                    let users = &mut plan.tenants[n.index()];
                     if let Err(i) = users.binary_search(&t) {
                         users.insert(i, t);
                         added.push(n);
@@ -230,11 +231,11 @@ pub fn place(geo: &Geometry, d: &Demand, current: &Current, reserve: Option<&Res
                 hw.replicas
             ));
             for n in taken {
-                plan.cpu_used[n as usize] -= cpu;
-                plan.mem_used[n as usize] -= mem;
+                plan.cpu_used[n.index()] -= cpu;
+                plan.mem_used[n.index()] -= mem;
             }
             for n in added {
-                plan.tenants[n as usize].retain(|&u| u != t);
+                plan.tenants[n.index()].retain(|&u| u != t);
             }
         }
     }

@@ -86,7 +86,7 @@ pub fn free_nodes(geo: &Geometry, base: &State, level: Level, m: usize) -> BTree
         let n = pool
             .nodes
             .iter()
-            .filter(|&&n| base.free_gpus[n as usize] == pool.gpus_per_node)
+            .filter(|&&n| base.free_gpus[n.index()] == pool.gpus_per_node)
             .count() as u32;
         *cap.entry(dom).or_default() += n;
     }
@@ -237,9 +237,9 @@ pub fn assign(
         let wl = &d.workloads[w];
         let usd = usd_per_hour(geo, d, m, eq, kw[m]);
         *objective += (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * v;
-        t_usd[wl.tenant] += usd * v;
-        t_gpus[wl.tenant] += eq * v;
-        t_kw[wl.tenant] += eq * kw[m] * v;
+        t_usd[wl.tenant.index()] += usd * v;
+        t_gpus[wl.tenant.index()] += eq * v;
+        t_kw[wl.tenant.index()] += eq * kw[m] * v;
         m_gpus[m] += eq * v;
         *take.entry(w).or_insert_with(|| Expression::from(0.0)) += v;
     };
@@ -357,7 +357,7 @@ pub fn assign(
     let mut free = vec![0u32; nm];
     for pool in &geo.pools {
         for &n in &pool.nodes {
-            free[pool.model] += base.free_gpus[n as usize];
+            free[pool.model] += base.free_gpus[n.index()];
         }
     }
     for (m, e) in m_gpus.into_iter().enumerate() {

@@ -25,11 +25,11 @@ use super::master::GangChoice;
 pub use super::rows::maximal_patterns;
 use super::rows::{add, tenant_rows};
 use super::state::{
-    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, Geometry, GpuUse, State,
+    chunks, comm_penalty, mig_group, unit_equiv, usd_per_hour, GeoNodeId, Geometry, GpuUse, State,
 };
 use super::{BoundScope, Current, PlanOptions, PlanResult, PlanStatus, SolverChoice};
 use crate::model::demand::{Demand, Isolation, Level, Unit, MILLI_PER_GPU};
-use crate::model::{GpuId, TenantId};
+use crate::model::{GpuId, TenantId, WorkloadId};
 
 /// One workload's decision in one pool.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ pub fn identical_classes(
     gang_dom: &[GangChoice],
 ) -> Vec<Vec<usize>> {
     type Key<'a> = (
-        usize,
+        TenantId,
         crate::model::demand::Kind,
         u64,
         &'a BTreeMap<String, Unit>,
@@ -127,7 +127,7 @@ fn share_components(d: &Demand) -> Vec<u32> {
     }
     for a in 0..n {
         for b in a + 1..n {
-            if d.may_share(a, b) {
+            if d.may_share(TenantId::from_index(a), TenantId::from_index(b)) {
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 parent[ra.max(rb)] = ra.min(rb);
             }
@@ -218,7 +218,7 @@ fn eligible_pools(geo: &Geometry, wl: &crate::model::demand::Workload) -> Vec<us
             };
             chunk.is_some_and(|(u, k)| {
                 let (cpu, mem) = super::state::host_need(wl, u, k);
-                let n = &geo.nodes[pool.nodes[0] as usize];
+                let n = &geo.nodes[pool.nodes[0].index()];
                 n.cpu_millicores.is_none_or(|c| cpu <= c) && n.memory_mib.is_none_or(|c| mem <= c)
             })
         })
@@ -292,7 +292,7 @@ struct PoolNeed {
     /// Every GPU that draws power.
     gpus_power: Expression,
     /// Whole GPUs per dedicated-node tenant.
-    ded: BTreeMap<usize, Expression>,
+    ded: BTreeMap<TenantId, Expression>,
     /// MIG instances per (group, profile).
     mig_need: BTreeMap<(u32, u8), Expression>,
     /// Thousandths and GPU memory per sharing component.
@@ -335,7 +335,7 @@ impl<'a> Builder<'a> {
         let geo = self.geo;
         let mut m = BTreeMap::new();
         for a in &self.warm.assignments[w] {
-            let p = geo.nodes[geo.node_of(a.gpu) as usize].pool as usize;
+            let p = geo.nodes[geo.node_of(a.gpu).index()].pool as usize;
             *m.entry(p).or_insert(0) += 1;
         }
         m
@@ -512,9 +512,9 @@ impl<'a> Builder<'a> {
             let usd = usd_per_hour(geo, d, pool.model, eq, pool.gpu_kw);
             self.objective +=
                 (d.weights.value * wl.priority * eq - d.weights.cost_per_usd * usd) * c.var;
-            t_usd[wl.tenant] += usd * c.var;
-            t_eq[wl.tenant] += eq * c.var;
-            t_kw[wl.tenant] += eq * pool.gpu_kw * c.var;
+            t_usd[wl.tenant.index()] += usd * c.var;
+            t_eq[wl.tenant.index()] += eq * c.var;
+            t_kw[wl.tenant.index()] += eq * pool.gpu_kw * c.var;
         }
         self.constraints
             .extend(tenant_rows(d, self.base, t_usd, t_eq, t_kw));
@@ -612,7 +612,7 @@ impl<'a> Builder<'a> {
             let warm_gpus: Vec<GpuId> = warm.assignments[w].iter().map(|x| x.gpu).collect();
             let warm_dom = (!warm_gpus.is_empty()
                 && super::state::tightest_level(geo, &warm_gpus) <= level)
-                .then(|| geo.nodes[geo.node_of(warm_gpus[0]) as usize].domain[lvl]);
+                .then(|| geo.nodes[geo.node_of(warm_gpus[0]).index()].domain[lvl]);
             let whole_nodes = models.len() == 1
                 && my
                     .iter()
@@ -689,7 +689,7 @@ impl<'a> Builder<'a> {
         let mut free = vec![0u32; np];
         for (p, pool) in geo.pools.iter().enumerate() {
             for &n in &pool.nodes {
-                free[p] += base.free_gpus[n as usize];
+                free[p] += base.free_gpus[n.index()];
             }
         }
         let mut patterns = Vec::new();
@@ -751,7 +751,7 @@ impl<'a> Builder<'a> {
             match c.unit {
                 Unit::Gpus(_) => {
                     need.gpus_power += c.chunk_gpus as f64 * c.var;
-                    if d.tenants[wl.tenant].isolation == Isolation::DedicatedNode {
+                    if d.tenant(wl.tenant).isolation == Isolation::DedicatedNode {
                         *need
                             .ded
                             .entry(wl.tenant)
@@ -767,13 +767,13 @@ impl<'a> Builder<'a> {
                 Unit::Mig(q) => {
                     *need
                         .mig_need
-                        .entry((mig_group(d, wl.tenant_id()), q.0))
+                        .entry((mig_group(d, wl.tenant), q.0))
                         .or_insert_with(|| Expression::from(0.0)) += c.var;
                 }
                 Unit::Share { milli, mem_mib } => {
                     let e = need
                         .share_need
-                        .entry(sgroup[wl.tenant])
+                        .entry(sgroup[wl.tenant.index()])
                         .or_insert_with(|| (Expression::from(0.0), Expression::from(0.0)));
                     e.0 += milli as f64 * c.var;
                     e.1 += mem_mib as f64 * c.var;
@@ -792,20 +792,15 @@ impl<'a> Builder<'a> {
         let pool = &geo.pools[p];
         let gpn = pool.gpus_per_node;
         for (t, e) in std::mem::take(&mut need.ded) {
-            let most = whole.open
-                + whole
-                    .owned
-                    .get(&TenantId::from_index(t))
-                    .copied()
-                    .unwrap_or(0);
+            let most = whole.open + whole.owned.get(&t).copied().unwrap_or(0);
             let warm_n = pool
                 .nodes
                 .iter()
                 .filter(|&&x| {
                     // Its nodes in the warm plan that were whole in `base` (a node its
                     // host-only work owns counts once its GPU work uses it).
-                    let x = x as usize;
-                    warm.owner[x] == Some(TenantId::from_index(t))
+                    let x = x.index();
+                    warm.owner[x] == Some(t)
                         && (base.owner[x].is_none()
                             || base.free_gpus[x] == gpn && warm.free_gpus[x] < gpn)
                 })
@@ -923,7 +918,7 @@ impl<'a> Builder<'a> {
                 .flat_map(|&n| geo.node_gpus(n))
                 .filter(|&g| {
                     matches!(&warm.gpus[g.index()], GpuUse::Shared { members }
-                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant] == sg))
+                        if members.iter().any(|x| sgroup[d.workloads[x.0.index()].tenant.index()] == sg))
                 })
                 .count();
             let s = self.add(variable().integer().min(0).max(free as f64), ws as f64);
@@ -961,7 +956,7 @@ impl<'a> Builder<'a> {
         let host_left = |cap: fn(&super::state::NodeInfo) -> Option<u64>, used: &[u64]| {
             pool.nodes
                 .iter()
-                .map(|&n| cap(&geo.nodes[n as usize]).map(|c| c.saturating_sub(used[n as usize])))
+                .map(|&n| cap(&geo.nodes[n.index()]).map(|c| c.saturating_sub(used[n.index()])))
                 .sum::<Option<u64>>()
         };
         if let Some(cap) = host_left(|n| n.cpu_millicores, &base.cpu_used) {
@@ -1022,7 +1017,7 @@ impl WholeNodes {
             owned: BTreeMap::new(),
         };
         for &n in &pool.nodes {
-            let n = n as usize;
+            let n = n.index();
             if base.free_gpus[n] != pool.gpus_per_node {
                 continue;
             }
@@ -1696,7 +1691,7 @@ fn name_solution(
             .get(&d.workloads[w].name)
             .cloned()
             .unwrap_or_default();
-        let mut scope: Vec<u32> = pools
+        let mut scope: Vec<GeoNodeId> = pools
             .iter()
             .flat_map(|&p| geo.pools[p].nodes.iter().copied())
             .collect();
@@ -1705,8 +1700,8 @@ fn name_solution(
         scope.dedup();
         st.scope = Some(scope);
         let r = st.place(
-            w,
-            &|n| pools.contains(&(geo.nodes[n as usize].pool as usize)),
+            WorkloadId::from_index(w),
+            &|n| pools.contains(&(geo.nodes[n.index()].pool as usize)),
             &prefer,
         );
         st.scope = None;
@@ -1721,7 +1716,7 @@ fn name_solution(
             }
             // Anywhere, on any models: the counted split did not name.
             st.model_quota[w].clear();
-            let r2 = st.place(w, &|_| true, &prefer);
+            let r2 = st.place(WorkloadId::from_index(w), &|_| true, &prefer);
             st.commit();
             reasons[w] = r2.err();
         } else {
@@ -1744,7 +1739,7 @@ fn name_solution(
     run_greedy(&mut st, &rest, current, opts.freeze, &mut reasons);
     st.release_unused_mig();
     for w in 0..d.workloads.len() {
-        st.explain_short(w);
+        st.explain_short(WorkloadId::from_index(w));
     }
     st.commit();
     Some(PlanResult::from_state(st, reasons, current))

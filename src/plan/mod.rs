@@ -256,7 +256,7 @@ pub(crate) fn finish(st: State, mut reasons: Vec<Option<String>>, current: &Curr
             format!(
                 "required workload `{}` of tenant `{}` cannot be placed: {}",
                 wl.name,
-                st.demand.tenants[wl.tenant].name,
+                st.demand.tenant(wl.tenant).name,
                 reasons[w].clone().unwrap_or_default()
             )
         })
@@ -455,7 +455,7 @@ pub fn plan(
             result.infeasible.push(format!(
                 "required workload `{}` of tenant `{}` cannot be placed: {}",
                 hw.name,
-                demand.tenants[hw.tenant].name,
+                demand.tenant(hw.tenant).name,
                 hosts.reasons[h].clone().unwrap_or_default()
             ));
             result.status = PlanStatus::Infeasible;

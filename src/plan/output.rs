@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::state::{Assignment, Geometry, GpuUse, Hold};
+use super::state::{Assignment, GeoNodeId, Geometry, GpuUse, Hold};
 use super::{Current, PlanOptions, PlanResult};
 use crate::model::demand::Demand;
 use crate::model::{GpuId, WorkloadId};
@@ -75,7 +75,7 @@ pub fn document(
     for (w, wl) in d.workloads.iter().enumerate() {
         let mut o = PlanWorkload {
             name: unspanned(wl.name.clone()),
-            tenant: Some(d.tenants[wl.tenant].name.clone()),
+            tenant: Some(d.tenant(wl.tenant).name.clone()),
             kind: Some(wl.kind.as_str().to_string()),
             priority: Some(wl.priority),
             required: Some(wl.required),
@@ -150,7 +150,7 @@ pub fn document(
         host_admitted += admitted as usize;
         workloads.push(PlanWorkload {
             name: unspanned(hw.name.clone()),
-            tenant: Some(d.tenants[hw.tenant].name.clone()),
+            tenant: Some(d.tenant(hw.tenant).name.clone()),
             kind: Some(hw.kind.as_str().to_string()),
             priority: Some(hw.priority),
             required: Some(hw.required),
@@ -176,7 +176,7 @@ pub fn document(
             hosts: nodes
                 .iter()
                 .map(|&n| PlanHost {
-                    node: unspanned(geo.node_names[n as usize].clone()),
+                    node: unspanned(geo.node_names[n.index()].clone()),
                     cpu_millicores: unspanned(hw.cpu_millicores as i64),
                     memory_mib: unspanned(hw.memory_mib as i64),
                 })
@@ -238,7 +238,11 @@ pub fn document(
             admitted,
             rejected: all - admitted,
             priority_weighted_gpus: r6(pw_gpus),
-            gpus_total: geo.gpu_node.iter().filter(|&&n| n != u32::MAX).count(),
+            gpus_total: geo
+                .gpu_node
+                .iter()
+                .filter(|&&n| n != GeoNodeId::NONE)
+                .count(),
             gpus_used: gpus.len(),
         },
         infeasible: r.infeasible.clone(),

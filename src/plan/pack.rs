@@ -17,9 +17,9 @@
 //! sharing, rack power, budgets) is `State::place`, told to use that node and those GPUs.
 
 use crate::model::demand::{Demand, Unit, MILLI_PER_GPU};
-use crate::model::GpuId;
+use crate::model::{GpuId, TenantId, WorkloadId};
 
-use super::state::{Assignment, Geometry, GpuUse, Hold, State};
+use super::state::{Assignment, GeoNodeId, Geometry, GpuUse, Hold, State};
 use super::{finish, greedy, Current, PlanResult};
 
 /// Weight of GPU compute left ahead of CPU (GPUs stranded behind exhausted CPU).
@@ -84,7 +84,7 @@ pub fn pack_order(demand: &Demand, current: &Current) -> Vec<usize> {
 
 /// Free compute of GPU `g` in thousandths for a share of `tenant` needing `mem` MiB of GPU
 /// memory (`None`: the share cannot go there).
-fn share_room(st: &State, g: GpuId, tenant: usize, mem: u64) -> Option<u32> {
+fn share_room(st: &State, g: GpuId, tenant: TenantId, mem: u64) -> Option<u32> {
     match &st.gpus[g.index()] {
         GpuUse::Free => Some(MILLI_PER_GPU),
         GpuUse::Shared { members } => {
@@ -118,7 +118,7 @@ fn share_room(st: &State, g: GpuId, tenant: usize, mem: u64) -> Option<u32> {
 }
 
 /// Free compute on node `n` in GPUs (free GPUs whole, time-sliced ones by what is left).
-fn node_compute_left(st: &State, n: u32) -> f64 {
+fn node_compute_left(st: &State, n: GeoNodeId) -> f64 {
     st.geo
         .node_gpus(n)
         .map(|g| match &st.gpus[g.index()] {
@@ -134,15 +134,15 @@ fn node_compute_left(st: &State, n: u32) -> f64 {
 
 /// The balance score of node `n` after taking `gpus` of compute, `cpu` millicores and `mem`
 /// MiB (lower is better).
-fn score(st: &State, n: u32, gpus: f64, cpu: u64, mem: u64) -> f64 {
-    let node = &st.geo.nodes[n as usize];
+fn score(st: &State, n: GeoNodeId, gpus: f64, cpu: u64, mem: u64) -> f64 {
+    let node = &st.geo.nodes[n.index()];
     let gl = (node_compute_left(st, n) - gpus) / node.gpus.max(1) as f64;
     let left = |cap: Option<u64>, used: u64, need: u64| match cap {
         Some(c) if c > 0 => (c.saturating_sub(used + need)) as f64 / c as f64,
         _ => gl,
     };
-    let cl = left(node.cpu_millicores, st.cpu_used[n as usize], cpu);
-    let ml = left(node.memory_mib, st.mem_used[n as usize], mem);
+    let cl = left(node.cpu_millicores, st.cpu_used[n.index()], cpu);
+    let ml = left(node.memory_mib, st.mem_used[n.index()], mem);
     GPU_AHEAD_OF_CPU * (gl - cl).max(0.0)
         + CPU_AHEAD_OF_GPU * (cl - gl).max(0.0)
         + GPU_AHEAD_OF_MEMORY * (gl - ml).max(0.0)
@@ -154,14 +154,14 @@ fn score(st: &State, n: u32, gpus: f64, cpu: u64, mem: u64) -> f64 {
 fn candidates(
     st: &State,
     w: usize,
-    allow: &dyn Fn(u32) -> bool,
-) -> Vec<(f64, u32, Vec<Assignment>)> {
+    allow: &dyn Fn(GeoNodeId) -> bool,
+) -> Vec<(f64, GeoNodeId, Vec<Assignment>)> {
     let geo = st.geo;
     let wl = &st.demand.workloads[w];
-    let t = wl.tenant_id();
+    let t = wl.tenant;
     let mut out = Vec::new();
     for (n, node) in geo.nodes.iter().enumerate() {
-        let n = n as u32;
+        let n = GeoNodeId::from_index(n);
         let Some(&unit) = wl.units.get(&geo.models[node.model].key) else {
             continue;
         };
@@ -175,7 +175,7 @@ fn candidates(
         }
         match unit {
             Unit::Gpus(k) => {
-                if st.free_gpus[n as usize] < k {
+                if st.free_gpus[n.index()] < k {
                     continue;
                 }
                 let take: Vec<Assignment> = geo
@@ -223,14 +223,14 @@ fn candidates(
 /// not packable here, or that no candidate takes, go to `State::place` as they are.
 pub fn place_balanced(
     st: &mut State,
-    w: usize,
-    allow: &dyn Fn(u32) -> bool,
+    w: WorkloadId,
+    allow: &dyn Fn(GeoNodeId) -> bool,
     prefer: &[Assignment],
 ) -> Result<(), String> {
-    if !prefer.is_empty() || !packable(st.demand, w) {
+    if !prefer.is_empty() || !packable(st.demand, w.index()) {
         return st.place(w, allow, prefer);
     }
-    for (_, n, take) in candidates(st, w, allow).into_iter().take(4) {
+    for (_, n, take) in candidates(st, w.index(), allow).into_iter().take(4) {
         // `allow` keeps the placement on node `n` even when `take` is not what it uses.
         if st.place(w, &|x| x == n, &take).is_ok() {
             return Ok(());
@@ -261,7 +261,7 @@ pub fn plan_balanced(
             .get(&demand.workloads[w].name)
             .cloned()
             .unwrap_or_default();
-        let r = place_balanced(&mut st, w, &|_| true, &prefer);
+        let r = place_balanced(&mut st, WorkloadId::from_index(w), &|_| true, &prefer);
         st.commit();
         reasons[w] = r.err();
     }

@@ -173,9 +173,9 @@ pub fn fluid_bound(
                 score += d.weights.disruption;
             }
             objective += score * x;
-            t_usd[wl.tenant] += usd * x;
-            t_eq[wl.tenant] += eq * x;
-            t_kw[wl.tenant] += eq * kw[m] * x;
+            t_usd[wl.tenant.index()] += usd * x;
+            t_eq[wl.tenant.index()] += eq * x;
+            t_kw[wl.tenant.index()] += eq * kw[m] * x;
             m_eq[m] += eq * x;
             if matches!(unit, Unit::Gpus(_)) {
                 m_whole[m] += eq * x;

@@ -11,6 +11,19 @@ use crate::model::{Fabric, GpuId, NodeId, NvlinkKind, TenantId, Tier, WorkloadId
 
 use crate::model::demand::{Demand, Isolation, Level, Unit, Workload, MILLI_PER_GPU};
 
+crate::model::id_type!(
+    /// A node of the planner's geometry, `Geometry::nodes[i]`; `Geometry::node_fabric` maps
+    /// it to the fabric's `NodeId`. Not a `NodeId`: the geometry lists only nodes with GPUs,
+    /// so the two numberings differ once a fabric has a node without GPUs. Declared here,
+    /// with the model's `id_type!`, because only the planner numbers nodes this way.
+    GeoNodeId,
+);
+
+impl GeoNodeId {
+    /// `Geometry::gpu_node` of a GPU on a node the geometry leaves out (no GPU model).
+    pub const NONE: GeoNodeId = GeoNodeId(u32::MAX);
+}
+
 /// Per-node facts the planner needs, flattened from the fabric.
 #[derive(Debug, Clone)]
 pub struct NodeInfo {
@@ -42,7 +55,7 @@ pub struct ModelInfo {
 /// Interchangeable capacity: the nodes of one (rack, template, leaf group, SU).
 #[derive(Debug, Clone)]
 pub struct Pool {
-    pub nodes: Vec<u32>,
+    pub nodes: Vec<GeoNodeId>,
     pub model: usize,
     pub gpus_per_node: u32,
     pub rack: u32,
@@ -60,7 +73,8 @@ pub struct Geometry {
     /// Number of domains at each level.
     pub domains: [u32; 4],
     pub domain_names: [Vec<String>; 4],
-    pub gpu_node: Vec<u32>,
+    /// The node of each GPU (`GeoNodeId::NONE`: a node the geometry leaves out).
+    pub gpu_node: Vec<GeoNodeId>,
     pub gpu_names: Vec<String>,
     /// Per node of `nodes`: its name and its index in `Fabric::nodes` (nodes without GPUs
     /// are not in `nodes`).
@@ -88,7 +102,7 @@ impl Geometry {
         let mut node_fabric = Vec::new();
         let mut pool_ix: BTreeMap<(u32, u32, u32, u32), u32> = BTreeMap::new();
         let mut pools: Vec<Pool> = Vec::new();
-        let mut gpu_node = vec![u32::MAX; f.gpus.len()];
+        let mut gpu_node = vec![GeoNodeId::NONE; f.gpus.len()];
         let mut nic_gbps = 0u32;
         let mut nvl_domains = f.nvlink_domains.len() as u32;
         let mut node_domain_names: Vec<String> =
@@ -158,9 +172,11 @@ impl Geometry {
                     gpu_kw,
                 });
             }
-            pools[pool as usize].nodes.push(nodes.len() as u32);
+            pools[pool as usize]
+                .nodes
+                .push(GeoNodeId::from_index(nodes.len()));
             for g in 0..t.gpus {
-                gpu_node[(node.first_gpu.0 + g) as usize] = nodes.len() as u32;
+                gpu_node[(node.first_gpu.0 + g) as usize] = GeoNodeId::from_index(nodes.len());
             }
             node_names.push(node.name.clone());
             node_fabric.push(NodeId::from_index(ni));
@@ -179,12 +195,12 @@ impl Geometry {
         // For pools the NVLink domain is the rack's NVL72 domain or, on HGX boards, none
         // wider than a node: mark those pools with u32::MAX.
         for p in &mut pools {
-            let n0 = &nodes[p.nodes[0] as usize];
+            let n0 = &nodes[p.nodes[0].index()];
             let t = &f.templates[f.nodes[0].template.index()];
             let _ = t;
             if p.nodes
                 .iter()
-                .any(|&n| nodes[n as usize].domain[0] != n0.domain[0])
+                .any(|&n| nodes[n.index()].domain[0] != n0.domain[0])
             {
                 p.domain[0] = u32::MAX;
             }
@@ -251,17 +267,17 @@ impl Geometry {
     }
 
     pub fn model_of_gpu(&self, gpu: GpuId) -> usize {
-        self.nodes[self.node_of(gpu) as usize].model
+        self.nodes[self.node_of(gpu).index()].model
     }
 
-    /// The node (index into `nodes`) that holds `gpu`.
-    pub fn node_of(&self, gpu: GpuId) -> u32 {
+    /// The node of `nodes` that holds `gpu`.
+    pub fn node_of(&self, gpu: GpuId) -> GeoNodeId {
         self.gpu_node[gpu.index()]
     }
 
     /// GPUs of `n` (the fabric's `GpuId`s; a node's GPUs are consecutive).
-    pub fn node_gpus(&self, n: u32) -> impl Iterator<Item = GpuId> {
-        let node = &self.nodes[n as usize];
+    pub fn node_gpus(&self, n: GeoNodeId) -> impl Iterator<Item = GpuId> {
+        let node = &self.nodes[n.index()];
         (node.first_gpu.0..node.first_gpu.0 + node.gpus).map(GpuId)
     }
 
@@ -365,14 +381,14 @@ pub fn host_use(
     geo: &Geometry,
     wl: &Workload,
     assignments: &[Assignment],
-) -> BTreeMap<u32, (u64, u64)> {
-    let mut gpus: BTreeMap<u32, u32> = BTreeMap::new();
+) -> BTreeMap<GeoNodeId, (u64, u64)> {
+    let mut gpus: BTreeMap<GeoNodeId, u32> = BTreeMap::new();
     for a in assignments {
         *gpus.entry(geo.node_of(a.gpu)).or_default() += 1;
     }
     gpus.into_iter()
         .filter_map(|(n, k)| {
-            let m = geo.nodes[n as usize].model;
+            let m = geo.nodes[n.index()].model;
             let unit = *wl.units.get(&geo.models[m].key)?;
             Some((n, host_need(wl, unit, k)))
         })
@@ -429,10 +445,10 @@ pub fn mig_group(demand: &Demand, tenant: TenantId) -> u32 {
 
 enum Undo {
     Gpu(GpuId, GpuUse),
-    Owner(u32, Option<TenantId>),
-    Users(u32, Vec<TenantId>),
+    Owner(GeoNodeId, Option<TenantId>),
+    Users(GeoNodeId, Vec<TenantId>),
     /// Host CPU and memory used on a node before a change.
-    Host(u32, u64, u64),
+    Host(GeoNodeId, u64, u64),
 }
 
 /// The state of a named plan, with an undo journal for all-or-nothing placement.
@@ -465,12 +481,12 @@ pub struct State<'a> {
     /// one rather than the first model filled up.
     pub model_quota: Vec<BTreeMap<usize, u32>>,
     /// Nodes by (model, free GPUs), for best fit without scanning every node.
-    buckets: Vec<Vec<std::collections::BTreeSet<u32>>>,
+    buckets: Vec<Vec<std::collections::BTreeSet<GeoNodeId>>>,
     /// GPUs ever configured for MIG or time-slicing (may hold stale entries; checked on use).
     mig_list: Vec<GpuId>,
     shared_list: Vec<GpuId>,
     /// When set, placement looks only at these nodes (sorted): the MILP's pools.
-    pub scope: Option<Vec<u32>>,
+    pub scope: Option<Vec<GeoNodeId>>,
     journal: Vec<Undo>,
     /// Indexes of the hot paths (`freeidx.rs`); the gang index is built on first use.
     pub(super) gang_idx: Option<super::freeidx::GangIndex>,
@@ -527,14 +543,14 @@ impl<'a> State<'a> {
             short_of: vec![None; nw],
             model_quota: vec![BTreeMap::new(); nw],
             buckets: {
-                let mut b: Vec<Vec<std::collections::BTreeSet<u32>>> =
+                let mut b: Vec<Vec<std::collections::BTreeSet<GeoNodeId>>> =
                     vec![Vec::new(); geo.models.len()];
                 for (i, n) in geo.nodes.iter().enumerate() {
                     let v = &mut b[n.model];
                     if v.len() <= n.gpus as usize {
                         v.resize(n.gpus as usize + 1, Default::default());
                     }
-                    v[n.gpus as usize].insert(i as u32);
+                    v[n.gpus as usize].insert(GeoNodeId::from_index(i));
                 }
                 b
             },
@@ -579,7 +595,7 @@ impl<'a> State<'a> {
             if !r.admitted[w] {
                 continue;
             }
-            let t = demand.workloads[w].tenant_id();
+            let t = demand.workloads[w].tenant;
             for x in a {
                 st.mark_user(geo.node_of(x.gpu), t);
             }
@@ -587,8 +603,8 @@ impl<'a> State<'a> {
         for (w, a) in r.assignments.iter().enumerate() {
             if r.admitted[w] {
                 for (node, (cpu, mem)) in host_use(geo, &demand.workloads[w], a) {
-                    st.cpu_used[node as usize] += cpu;
-                    st.mem_used[node as usize] += mem;
+                    st.cpu_used[node.index()] += cpu;
+                    st.mem_used[node.index()] += mem;
                 }
             }
         }
@@ -604,8 +620,8 @@ impl<'a> State<'a> {
         st
     }
 
-    fn move_bucket(&mut self, node: u32, old: u32, new: u32) {
-        let m = self.geo.nodes[node as usize].model;
+    fn move_bucket(&mut self, node: GeoNodeId, old: u32, new: u32) {
+        let m = self.geo.nodes[node.index()].model;
         self.buckets[m][old as usize].remove(&node);
         self.buckets[m][new as usize].insert(node);
     }
@@ -629,9 +645,9 @@ impl<'a> State<'a> {
         k: u32,
         tenant: TenantId,
         need: (u64, u64),
-        allow: &dyn Fn(u32) -> bool,
-    ) -> Option<u32> {
-        let ok = |n: u32| {
+        allow: &dyn Fn(GeoNodeId) -> bool,
+    ) -> Option<GeoNodeId> {
+        let ok = |n: GeoNodeId| {
             allow(n) && self.node_open(n, tenant) && self.rack_ok(n, k) && self.host_ok(n, need)
         };
         if let Some(scope) = &self.scope {
@@ -639,11 +655,9 @@ impl<'a> State<'a> {
                 .iter()
                 .copied()
                 .filter(|&n| {
-                    self.geo.nodes[n as usize].model == m
-                        && self.free_gpus[n as usize] >= k
-                        && ok(n)
+                    self.geo.nodes[n.index()].model == m && self.free_gpus[n.index()] >= k && ok(n)
                 })
-                .min_by_key(|&n| (self.free_gpus[n as usize], n));
+                .min_by_key(|&n| (self.free_gpus[n.index()], n));
         }
         for f in k as usize..self.buckets[m].len() {
             if let Some(n) = self.buckets[m][f].iter().copied().find(|&n| ok(n)) {
@@ -669,16 +683,16 @@ impl<'a> State<'a> {
         let was_free = old == GpuUse::Free;
         let is_free = self.gpus[g.index()] == GpuUse::Free;
         if was_free && !is_free {
-            self.free_gpus[node as usize] -= 1;
-            let f = self.free_gpus[node as usize];
+            self.free_gpus[node.index()] -= 1;
+            let f = self.free_gpus[node.index()];
             self.move_bucket(node, f + 1, f);
-            let n = &self.geo.nodes[node as usize];
+            let n = &self.geo.nodes[node.index()];
             self.rack_used_kw[n.rack as usize] += n.gpu_kw;
         } else if !was_free && is_free {
-            self.free_gpus[node as usize] += 1;
-            let f = self.free_gpus[node as usize];
+            self.free_gpus[node.index()] += 1;
+            let f = self.free_gpus[node.index()];
             self.move_bucket(node, f - 1, f);
-            let n = &self.geo.nodes[node as usize];
+            let n = &self.geo.nodes[node.index()];
             self.rack_used_kw[n.rack as usize] -= n.gpu_kw;
         }
         self.note_kind(g, &old);
@@ -698,35 +712,35 @@ impl<'a> State<'a> {
     }
 
     /// Notes that the owner or users of `node` changed.
-    fn touch_node(&mut self, node: u32) {
+    fn touch_node(&mut self, node: GeoNodeId) {
         if let Some(ix) = &mut self.gang_idx {
             ix.touch(node);
         }
     }
 
-    fn mark_user(&mut self, node: u32, tenant: TenantId) {
-        if !self.users[node as usize].contains(&tenant) {
+    fn mark_user(&mut self, node: GeoNodeId, tenant: TenantId) {
+        if !self.users[node.index()].contains(&tenant) {
             self.journal
-                .push(Undo::Users(node, self.users[node as usize].clone()));
-            self.users[node as usize].push(tenant);
+                .push(Undo::Users(node, self.users[node.index()].clone()));
+            self.users[node.index()].push(tenant);
             self.touch_node(node);
         }
         if self.demand.tenant(tenant).isolation == Isolation::DedicatedNode
-            && self.owner[node as usize].is_none()
+            && self.owner[node.index()].is_none()
         {
             self.journal.push(Undo::Owner(node, None));
-            self.owner[node as usize] = Some(tenant);
+            self.owner[node.index()] = Some(tenant);
             self.touch_node(node);
         }
     }
 
     /// Whether `tenant` may put anything on `node`.
-    pub fn node_open(&self, node: u32, tenant: TenantId) -> bool {
-        match self.owner[node as usize] {
+    pub fn node_open(&self, node: GeoNodeId, tenant: TenantId) -> bool {
+        match self.owner[node.index()] {
             Some(o) => o == tenant,
             None => {
                 self.demand.tenant(tenant).isolation != Isolation::DedicatedNode
-                    || self.users[node as usize].iter().all(|&u| u == tenant)
+                    || self.users[node.index()].iter().all(|&u| u == tenant)
             }
         }
     }
@@ -737,18 +751,18 @@ impl<'a> State<'a> {
                 Undo::Gpu(g, old) => {
                     let cur = std::mem::replace(&mut self.gpus[g.index()], old);
                     let node = self.geo.node_of(g);
-                    let n = &self.geo.nodes[node as usize];
+                    let n = &self.geo.nodes[node.index()];
                     let (was_free, is_free) =
                         (cur == GpuUse::Free, self.gpus[g.index()] == GpuUse::Free);
                     let (rack, kw) = (n.rack as usize, n.gpu_kw);
                     if was_free && !is_free {
-                        self.free_gpus[node as usize] -= 1;
-                        let f = self.free_gpus[node as usize];
+                        self.free_gpus[node.index()] -= 1;
+                        let f = self.free_gpus[node.index()];
                         self.move_bucket(node, f + 1, f);
                         self.rack_used_kw[rack] += kw;
                     } else if !was_free && is_free {
-                        self.free_gpus[node as usize] += 1;
-                        let f = self.free_gpus[node as usize];
+                        self.free_gpus[node.index()] += 1;
+                        let f = self.free_gpus[node.index()];
                         self.move_bucket(node, f - 1, f);
                         self.rack_used_kw[rack] -= kw;
                     }
@@ -756,15 +770,15 @@ impl<'a> State<'a> {
                     self.reindex(g, &cur);
                 }
                 Undo::Owner(n, o) => {
-                    self.owner[n as usize] = o;
+                    self.owner[n.index()] = o;
                     self.touch_node(n);
                 }
                 Undo::Host(n, c, m) => {
-                    self.cpu_used[n as usize] = c;
-                    self.mem_used[n as usize] = m;
+                    self.cpu_used[n.index()] = c;
+                    self.mem_used[n.index()] = m;
                 }
                 Undo::Users(n, u) => {
-                    self.users[n as usize] = u;
+                    self.users[n.index()] = u;
                     self.touch_node(n);
                 }
             }
@@ -772,24 +786,26 @@ impl<'a> State<'a> {
     }
 
     /// Whether `node` has `need` (millicores, MiB) of host CPU and memory left.
-    pub fn host_ok(&self, node: u32, need: (u64, u64)) -> bool {
-        let n = &self.geo.nodes[node as usize];
+    pub fn host_ok(&self, node: GeoNodeId, need: (u64, u64)) -> bool {
+        let n = &self.geo.nodes[node.index()];
         n.cpu_millicores
-            .is_none_or(|c| self.cpu_used[node as usize] + need.0 <= c)
+            .is_none_or(|c| self.cpu_used[node.index()] + need.0 <= c)
             && n.memory_mib
-                .is_none_or(|c| self.mem_used[node as usize] + need.1 <= c)
+                .is_none_or(|c| self.mem_used[node.index()] + need.1 <= c)
     }
 
     /// Takes `need` of host CPU and memory on `node` (journaled).
-    fn take_host(&mut self, node: u32, need: (u64, u64)) {
+    fn take_host(&mut self, node: GeoNodeId, need: (u64, u64)) {
         if need == (0, 0) {
             return;
         }
-        let i = node as usize;
-        self.journal
-            .push(Undo::Host(node, self.cpu_used[i], self.mem_used[i]));
-        self.cpu_used[i] += need.0;
-        self.mem_used[i] += need.1;
+        self.journal.push(Undo::Host(
+            node,
+            self.cpu_used[node.index()],
+            self.mem_used[node.index()],
+        ));
+        self.cpu_used[node.index()] += need.0;
+        self.mem_used[node.index()] += need.1;
     }
 
     /// Host CPU and memory of one replica of `w` (one GPU of a gang: `gpus` = 1).
@@ -797,8 +813,8 @@ impl<'a> State<'a> {
         host_need(&self.demand.workloads[w], unit, gpus)
     }
 
-    fn rack_ok(&self, node: u32, extra_gpus: u32) -> bool {
-        let n = &self.geo.nodes[node as usize];
+    fn rack_ok(&self, node: GeoNodeId, extra_gpus: u32) -> bool {
+        let n = &self.geo.nodes[node.index()];
         self.rack_used_kw[n.rack as usize] + n.gpu_kw * extra_gpus as f64
             <= self.geo.rack_kw[n.rack as usize] + 1e-9
     }
@@ -807,10 +823,11 @@ impl<'a> State<'a> {
     /// `allow`, preferring `prefer` GPUs; on failure leaves the state unchanged and says why.
     pub fn place(
         &mut self,
-        w: usize,
-        allow: &dyn Fn(u32) -> bool,
+        w: WorkloadId,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
     ) -> Result<(), String> {
+        let w = w.index();
         let mark = self.journal.len();
         let wl = &self.demand.workloads[w];
         let mut last_err = String::from("no eligible GPU model on the fabric");
@@ -864,7 +881,7 @@ impl<'a> State<'a> {
     }
 
     /// `place` on any node (`allow` always true), which lets gangs use the domain index.
-    pub fn place_any(&mut self, w: usize, prefer: &[Assignment]) -> Result<(), String> {
+    pub fn place_any(&mut self, w: WorkloadId, prefer: &[Assignment]) -> Result<(), String> {
         self.any_node = true;
         let r = self.place(w, &|_| true, prefer);
         self.any_node = false;
@@ -891,7 +908,7 @@ impl<'a> State<'a> {
         &mut self,
         w: usize,
         order: &[usize],
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
         target: u32,
         full_err: String,
@@ -944,7 +961,8 @@ impl<'a> State<'a> {
     /// For an admitted elastic workload short of its replicas with no reason yet (the
     /// pooled model counted fewer): tries one more replica and undoes it, to say what stops
     /// it ("admitted 3 of 5 replicas (min 2): ...").
-    pub fn explain_short(&mut self, w: usize) {
+    pub fn explain_short(&mut self, w: WorkloadId) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         if !self.admitted[w] || !wl.is_elastic() || self.short_of[w].is_some() {
             return;
@@ -986,7 +1004,7 @@ impl<'a> State<'a> {
         &mut self,
         w: usize,
         models: &[usize],
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
         (have, target): (u32, u32),
     ) -> (u32, String) {
@@ -1008,7 +1026,7 @@ impl<'a> State<'a> {
                     continue;
                 }
                 let unit = wl.units[&self.geo.models[m].key];
-                let (u, e, k) = self.replica_cost(w, m);
+                let (u, e, k) = self.replica_cost(WorkloadId::from_index(w), m);
                 if let Err(e) = self.limits_ok(t, usd + u, eq + e, kw + k) {
                     why = e;
                     continue;
@@ -1038,10 +1056,10 @@ impl<'a> State<'a> {
     /// How tightly one replica of `w` fits model `m` now (lower is tighter): a share on a
     /// time-sliced GPU scores the thousandths left after it; a fresh GPU or whole GPUs score
     /// 1000 per GPU the best-fit node has left after it. `None`: no room.
-    fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(u32) -> bool) -> Option<u64> {
+    fn fit_score(&self, w: usize, m: usize, allow: &dyn Fn(GeoNodeId) -> bool) -> Option<u64> {
         let wl = &self.demand.workloads[w];
         let unit = *wl.units.get(&self.geo.models[m].key)?;
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let k = match unit {
             Unit::Gpus(k) => k,
             Unit::Share { milli, .. } => {
@@ -1055,12 +1073,13 @@ impl<'a> State<'a> {
             Unit::Mig(_) => return Some(0),
         };
         let n = self.best_node(m, k, t, self.need_of(w, unit, k), allow)?;
-        Some(1000 + 1000 * (self.free_gpus[n as usize] - k) as u64)
+        Some(1000 + 1000 * (self.free_gpus[n.index()] - k) as u64)
     }
 
     /// Cost of one replica of `w` (the whole gang) on model `m` in USD per hour, its
     /// GPU-equivalents and kW.
-    pub fn replica_cost(&self, w: usize, m: usize) -> (f64, f64, f64) {
+    pub fn replica_cost(&self, w: WorkloadId, m: usize) -> (f64, f64, f64) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         let unit = wl.units[&self.geo.models[m].key];
         let eq = unit_equiv(self.geo, m, unit);
@@ -1078,11 +1097,12 @@ impl<'a> State<'a> {
 
     /// Cost of what `w` holds in USD per hour, its GPU-equivalents and kW: each replica
     /// priced on its own model, only the replicas placed counted.
-    pub fn cost(&self, w: usize) -> (f64, f64, f64) {
+    pub fn cost(&self, w: WorkloadId) -> (f64, f64, f64) {
+        let w = w.index();
         let wl = &self.demand.workloads[w];
         let mut total = (0.0, 0.0, 0.0);
         for (m, reps) in replicas_by_model(self.geo, wl, &self.assignments[w]) {
-            let (u, e, k) = self.replica_cost(w, m);
+            let (u, e, k) = self.replica_cost(WorkloadId::from_index(w), m);
             total.0 += u * reps as f64;
             total.1 += e * reps as f64;
             total.2 += k * reps as f64;
@@ -1092,41 +1112,41 @@ impl<'a> State<'a> {
 
     fn charge(&mut self, w: usize) -> Result<(), String> {
         let t = self.demand.workloads[w].tenant;
-        let (usd, eq, kw) = self.cost(w);
+        let (usd, eq, kw) = self.cost(WorkloadId::from_index(w));
         self.limits_ok(t, usd, eq, kw)?;
-        self.tenant_usd[t] += usd;
-        self.tenant_gpus[t] += eq;
-        self.tenant_kw[t] += kw;
+        self.tenant_usd[t.index()] += usd;
+        self.tenant_gpus[t.index()] += eq;
+        self.tenant_kw[t.index()] += kw;
         Ok(())
     }
 
     /// Whether tenant `t` may take `usd`, `eq` GPU-equivalents and `kw` more.
-    fn limits_ok(&self, t: usize, usd: f64, eq: f64, kw: f64) -> Result<(), String> {
-        let ten = &self.demand.tenants[t];
+    fn limits_ok(&self, t: TenantId, usd: f64, eq: f64, kw: f64) -> Result<(), String> {
+        let ten = self.demand.tenant(t);
         if let Some(b) = ten.budget_usd_per_hour {
-            if self.tenant_usd[t] + usd > b + 1e-6 {
+            if self.tenant_usd[t.index()] + usd > b + 1e-6 {
                 return Err(format!(
                     "tenant `{}` budget: needs ${usd:.2}/h, ${:.2}/h of ${b:.2}/h left",
                     ten.name,
-                    (b - self.tenant_usd[t]).max(0.0)
+                    (b - self.tenant_usd[t.index()]).max(0.0)
                 ));
             }
         }
         if let Some(c) = ten.max_gpus {
-            if self.tenant_gpus[t] + eq > c + 1e-6 {
+            if self.tenant_gpus[t.index()] + eq > c + 1e-6 {
                 return Err(format!(
                     "tenant `{}` GPU cap: needs {eq} GPUs, {} of {c} left",
                     ten.name,
-                    (c - self.tenant_gpus[t]).max(0.0)
+                    (c - self.tenant_gpus[t.index()]).max(0.0)
                 ));
             }
         }
         if let Some(c) = ten.max_power_kw {
-            if self.tenant_kw[t] + kw > c + 1e-6 {
+            if self.tenant_kw[t.index()] + kw > c + 1e-6 {
                 return Err(format!(
                     "tenant `{}` power cap: needs {kw:.1} kW, {:.1} of {c} kW left",
                     ten.name,
-                    (c - self.tenant_kw[t]).max(0.0)
+                    (c - self.tenant_kw[t.index()]).max(0.0)
                 ));
             }
         }
@@ -1134,20 +1154,21 @@ impl<'a> State<'a> {
     }
 
     /// Removes an admitted workload (used to rebuild plans); not journaled.
-    pub fn remove(&mut self, w: usize) {
+    pub fn remove(&mut self, w: WorkloadId) {
+        let w = w.index();
         if !self.admitted[w] {
             return;
         }
-        let (usd, eq, kw) = self.cost(w);
+        let (usd, eq, kw) = self.cost(WorkloadId::from_index(w));
         let t = self.demand.workloads[w].tenant;
-        self.tenant_usd[t] -= usd;
-        self.tenant_gpus[t] -= eq;
-        self.tenant_kw[t] -= kw;
+        self.tenant_usd[t.index()] -= usd;
+        self.tenant_gpus[t.index()] -= eq;
+        self.tenant_kw[t.index()] -= kw;
         for (node, (cpu, mem)) in
             host_use(self.geo, &self.demand.workloads[w], &self.assignments[w])
         {
-            self.cpu_used[node as usize] -= cpu;
-            self.mem_used[node as usize] -= mem;
+            self.cpu_used[node.index()] -= cpu;
+            self.mem_used[node.index()] -= mem;
         }
         for a in std::mem::take(&mut self.assignments[w]) {
             let g = a.gpu;
@@ -1187,15 +1208,16 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         k: u32,
-        allow: &dyn Fn(u32) -> bool,
-    ) -> impl Iterator<Item = u32> + '_ {
+        allow: &dyn Fn(GeoNodeId) -> bool,
+    ) -> impl Iterator<Item = GeoNodeId> + '_ {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
-        let allow_ok: Vec<u32> = (0..self.geo.nodes.len() as u32)
+        let allow_ok: Vec<GeoNodeId> = (0..self.geo.nodes.len())
+            .map(GeoNodeId::from_index)
             .filter(|&n| {
-                self.geo.nodes[n as usize].model == m
-                    && self.free_gpus[n as usize] >= k
+                self.geo.nodes[n.index()].model == m
+                    && self.free_gpus[n.index()] >= k
                     && allow(n)
                     && self.node_open(n, t)
                     && self.host_ok(n, need)
@@ -1204,10 +1226,10 @@ impl<'a> State<'a> {
         allow_ok.into_iter()
     }
 
-    fn take_whole(&mut self, w: usize, node: u32, k: u32) {
+    fn take_whole(&mut self, w: usize, node: GeoNodeId, k: u32) {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
-        let m = self.geo.nodes[node as usize].model;
+        let t = wl.tenant;
+        let m = self.geo.nodes[node.index()].model;
         let need = host_need(wl, wl.units[&self.geo.models[m].key], k);
         self.take_host(node, need);
         let gpus: Vec<GpuId> = self
@@ -1231,7 +1253,7 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         unit: Unit,
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
@@ -1253,8 +1275,9 @@ impl<'a> State<'a> {
         };
         // Keep the current placement when it is still free (re-planning a running gang).
         if !prefer.is_empty() {
-            let nodes: Vec<u32> = {
-                let mut v: Vec<u32> = prefer.iter().map(|a| self.geo.node_of(a.gpu)).collect();
+            let nodes: Vec<GeoNodeId> = {
+                let mut v: Vec<GeoNodeId> =
+                    prefer.iter().map(|a| self.geo.node_of(a.gpu)).collect();
                 v.dedup();
                 v
             };
@@ -1263,7 +1286,7 @@ impl<'a> State<'a> {
                     && self.geo.model_of_gpu(a.gpu) == m
                     && allow(self.geo.node_of(a.gpu))
             });
-            let per_node = |n: u32| {
+            let per_node = |n: GeoNodeId| {
                 prefer
                     .iter()
                     .filter(|a| self.geo.node_of(a.gpu) == n)
@@ -1279,7 +1302,7 @@ impl<'a> State<'a> {
                     let need = self.need_of(w, unit, per_node(n));
                     self.take_host(n, need);
                 }
-                let t = wl.tenant_id();
+                let t = wl.tenant;
                 for a in prefer {
                     self.set_gpu(a.gpu, GpuUse::Whole(WorkloadId::from_index(w)));
                     self.assignments[w].push(Assignment {
@@ -1297,21 +1320,21 @@ impl<'a> State<'a> {
         {
             return self.place_gang_indexed(w, m, unit, (k, count));
         }
-        let cand: Vec<u32> = self.whole_nodes(w, m, k, allow).collect();
+        let cand: Vec<GeoNodeId> = self.whole_nodes(w, m, k, allow).collect();
         let mut best_free = 0u32;
         for level in Level::ALL {
             if level < g.preferred || level > g.required {
                 continue;
             }
             // Group candidate nodes by domain at this level; chunks per domain.
-            let mut by_dom: BTreeMap<u32, (u32, Vec<u32>)> = BTreeMap::new();
+            let mut by_dom: BTreeMap<u32, (u32, Vec<GeoNodeId>)> = BTreeMap::new();
             for &n in &cand {
-                let d = self.geo.nodes[n as usize].domain[level as usize];
+                let d = self.geo.nodes[n.index()].domain[level as usize];
                 let e = by_dom.entry(d).or_default();
-                e.0 += self.free_gpus[n as usize] / k;
+                e.0 += self.free_gpus[n.index()] / k;
                 e.1.push(n);
             }
-            let mut doms: Vec<(u32, u32, Vec<u32>)> =
+            let mut doms: Vec<(u32, u32, Vec<GeoNodeId>)> =
                 by_dom.into_iter().map(|(d, (c, v))| (c, d, v)).collect();
             for (c, _, _) in &doms {
                 best_free = best_free.max(c * k);
@@ -1320,12 +1343,12 @@ impl<'a> State<'a> {
             doms.sort_by_key(|(c, d, _)| (*c, *d));
             for (_, _, mut nodes) in doms.into_iter().take(4) {
                 // Best fit inside the domain: fullest nodes first, then by id.
-                nodes.sort_by_key(|&n| (self.free_gpus[n as usize], n));
+                nodes.sort_by_key(|&n| (self.free_gpus[n.index()], n));
                 let mark = self.journal.len();
                 let mut left = count;
                 for n in nodes {
                     while left > 0
-                        && self.free_gpus[n as usize] >= k
+                        && self.free_gpus[n.index()] >= k
                         && self.rack_ok(n, k)
                         && self.host_ok(n, self.need_of(w, unit, k))
                     {
@@ -1369,14 +1392,14 @@ impl<'a> State<'a> {
         let Unit::Gpus(total) = unit else {
             unreachable!()
         };
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let view = if self.demand.tenant(t).isolation == Isolation::DedicatedNode {
             View::Dedicated(t)
         } else {
             View::Open
         };
         let (owner, users) = (&self.owner, &self.users);
-        let class = |n: u32| Openness::of(owner[n as usize], &users[n as usize]);
+        let class = |n: GeoNodeId| Openness::of(owner[n.index()], &users[n.index()]);
         match &mut self.gang_idx {
             Some(ix) => ix.flush(self.geo, &self.free_gpus, class),
             None => self.gang_idx = Some(GangIndex::new(self.geo, &self.free_gpus, class)),
@@ -1406,7 +1429,7 @@ impl<'a> State<'a> {
                     after = Some(x);
                     let n = x.1;
                     while left > 0
-                        && self.free_gpus[n as usize] >= k
+                        && self.free_gpus[n.index()] >= k
                         && self.rack_ok(n, k)
                         && self.host_ok(n, self.need_of(w, unit, k))
                     {
@@ -1437,7 +1460,7 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         unit: Unit,
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &[Assignment],
         reps: u32,
     ) -> Result<(), String> {
@@ -1455,13 +1478,13 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         unit: Unit,
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer_left: &mut Vec<Assignment>,
         r: u32,
         reps: u32,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
+        let t = wl.tenant;
         let model = &self.geo.models[m];
         {
             match unit {
@@ -1477,7 +1500,7 @@ impl<'a> State<'a> {
                             .take(k as usize)
                             .collect();
                         if mine.len() as u32 == k
-                            && self.geo.nodes[node as usize].model == m
+                            && self.geo.nodes[node.index()].model == m
                             && mine
                                 .iter()
                                 .all(|a| self.gpus[a.gpu.index()] == GpuUse::Free)
@@ -1529,12 +1552,12 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         p: ProfileIdx,
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let wl = &self.demand.workloads[w];
-        let t = wl.tenant_id();
-        let group = mig_group(self.demand, wl.tenant_id());
+        let t = wl.tenant;
+        let group = mig_group(self.demand, wl.tenant);
         let need = self.need_of(w, Unit::Mig(p), 1);
         let fits = |s: &Self, g: GpuId| -> Option<Placement> {
             match &s.gpus[g.index()] {
@@ -1603,7 +1626,7 @@ impl<'a> State<'a> {
             let mut best: Option<(usize, GpuId, Placement)> = None;
             for g in self.configured(true) {
                 let n = self.geo.node_of(g);
-                if self.geo.nodes[n as usize].model != m
+                if self.geo.nodes[n.index()].model != m
                     || !allow(n)
                     || !self.node_open(n, t)
                     || !self.host_ok(n, need)
@@ -1691,7 +1714,7 @@ impl<'a> State<'a> {
 
     /// Whether a share of `milli` thousandths and `mem` MiB of `tenant` fits time-sliced GPU
     /// `g`: compute sums to at most 1000, memory to at most the GPU's, tenants share.
-    fn share_ok(&self, g: GpuId, tenant: usize, milli: u16, mem: u64) -> bool {
+    fn share_ok(&self, g: GpuId, tenant: TenantId, milli: u16, mem: u64) -> bool {
         match &self.gpus[g.index()] {
             GpuUse::Shared { members } => {
                 // Compute first: it is what usually rules a GPU out, and needs no lookup.
@@ -1722,16 +1745,15 @@ impl<'a> State<'a> {
         milli: u16,
         mem: u64,
         need: (u64, u64),
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
     ) -> Option<(u32, GpuId)> {
-        let tenant = self.demand.workloads[w].tenant;
-        let t = TenantId::from_index(tenant);
+        let t = self.demand.workloads[w].tenant;
         let fits = |g: GpuId| {
             let n = self.geo.node_of(g);
-            self.geo.nodes[n as usize].model == m
+            self.geo.nodes[n.index()].model == m
                 && allow(n)
                 && self.node_open(n, t)
-                && self.share_ok(g, tenant, milli, mem)
+                && self.share_ok(g, t, milli, mem)
                 && self.host_ok(n, need)
         };
         let free = |g: GpuId| match &self.gpus[g.index()] {
@@ -1769,11 +1791,11 @@ impl<'a> State<'a> {
         w: usize,
         m: usize,
         milli: u16,
-        allow: &dyn Fn(u32) -> bool,
+        allow: &dyn Fn(GeoNodeId) -> bool,
         prefer: &mut Vec<Assignment>,
     ) -> Result<(), String> {
         let tenant = self.demand.workloads[w].tenant;
-        let t = TenantId::from_index(tenant);
+        let t = tenant;
         let mem = self.share_mem(WorkloadId::from_index(w), m);
         let need = self.need_of(w, Unit::Share { milli, mem_mib: 0 }, 1);
         let mut target = None;
@@ -1895,7 +1917,7 @@ pub fn tightest_level(geo: &Geometry, gpus: &[GpuId]) -> Level {
     for level in Level::ALL {
         let mut it = gpus
             .iter()
-            .map(|&g| geo.nodes[geo.node_of(g) as usize].domain[level as usize]);
+            .map(|&g| geo.nodes[geo.node_of(g).index()].domain[level as usize]);
         // A level the nodes have no domain at (no SU declared) holds nothing.
         if let Some(first) = it.next().filter(|&d| d != u32::MAX) {
             if it.all(|d| d == first) {
@@ -1916,7 +1938,7 @@ pub fn evaluate(state: &State, moved: usize) -> Terms {
             continue;
         }
         let m = state.model_of[w].expect("model");
-        let (usd, eq, _) = state.cost(w);
+        let (usd, eq, _) = state.cost(WorkloadId::from_index(w));
         t.value += d.weights.value * wl.priority * eq;
         t.cost += d.weights.cost_per_usd * usd;
         if wl.gang.is_some() {

@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Span};
 use crate::fabric::topology::Topology;
 use crate::mig::{self, Placement};
-use crate::model::{Fabric, NodeId};
+use crate::model::{Fabric, GpuId, NodeId, RackId, TenantId, WorkloadId};
 use crate::schema::plan::{PlanDocument, PlanWorkload};
 use crate::schema::Spanned;
 use crate::source;
@@ -51,14 +51,14 @@ enum Held {
     Milli(i64),
 }
 
-/// One holder of a GPU: the workload index, what it holds, where the assignment is written.
-type Holder = (usize, Held, Option<Span>);
+/// One holder of a GPU: the workload, what it holds, where the assignment is written.
+type Holder = (WorkloadId, Held, Option<Span>);
 
 /// A MIG layout as (profile name, start slice).
 type Layout = Vec<(String, u8)>;
 
 /// The GPUs a workload holds (and what on each), per GPU model.
-type ByModel<'g> = BTreeMap<&'g str, (Vec<usize>, Vec<Held>)>;
+type ByModel<'g> = BTreeMap<&'g str, (Vec<GpuId>, Vec<Held>)>;
 
 /// The findings so far, each with its code's label and help line (`words`).
 #[derive(Default)]
@@ -81,12 +81,12 @@ struct Context<'a> {
     demand: &'a Demand,
     catalog: Catalog,
     topo: Topology,
-    /// `node/index` -> GPU index.
-    gpu_by_name: BTreeMap<String, usize>,
+    /// `node/index` -> GPU.
+    gpu_by_name: BTreeMap<String, GpuId>,
     /// The demand's GPU workloads and host-only workloads by name.
-    workload_by_name: BTreeMap<&'a str, usize>,
+    workload_by_name: BTreeMap<&'a str, WorkloadId>,
     host_by_name: BTreeMap<&'a str, usize>,
-    node_by_name: BTreeMap<&'a str, u32>,
+    node_by_name: BTreeMap<&'a str, NodeId>,
 }
 
 impl<'a> Context<'a> {
@@ -97,13 +97,14 @@ impl<'a> Context<'a> {
             catalog: Catalog::builtin().with_models(fabric.gpu_models.clone()),
             topo: Topology::new(fabric),
             gpu_by_name: (0..fabric.gpus.len())
+                .map(GpuId::from_index)
                 .map(|g| (gpu_name(fabric, g), g))
                 .collect(),
             workload_by_name: demand
                 .workloads
                 .iter()
                 .enumerate()
-                .map(|(i, w)| (w.name.as_str(), i))
+                .map(|(i, w)| (w.name.as_str(), WorkloadId::from_index(i)))
                 .collect(),
             host_by_name: demand
                 .host_workloads
@@ -115,13 +116,13 @@ impl<'a> Context<'a> {
                 .nodes
                 .iter()
                 .enumerate()
-                .map(|(i, n)| (n.name.as_str(), i as u32))
+                .map(|(i, n)| (n.name.as_str(), NodeId::from_index(i)))
                 .collect(),
         }
     }
 
-    fn node_of(&self, g: usize) -> NodeId {
-        self.fabric.gpus[g].node
+    fn node_of(&self, g: GpuId) -> NodeId {
+        self.fabric.gpus[g.index()].node
     }
 
     /// The domain of `level` a node is in, as a key equal for nodes of one domain.
@@ -150,26 +151,26 @@ impl<'a> Context<'a> {
 }
 
 /// A GPU's name in a plan: `node/index`.
-fn gpu_name(fabric: &Fabric, g: usize) -> String {
-    let gpu = &fabric.gpus[g];
+fn gpu_name(fabric: &Fabric, g: GpuId) -> String {
+    let gpu = &fabric.gpus[g.index()];
     format!("{}/{}", fabric.nodes[gpu.node.index()].name, gpu.index)
 }
 
 /// What the plan's workload entries hold and ask, summed for the GPU, node and tenant checks.
 struct Tally {
     /// Per GPU: its holders.
-    holders: BTreeMap<usize, Vec<Holder>>,
+    holders: BTreeMap<GpuId, Vec<Holder>>,
     /// Where each tenant's first admitted workload is written (for tenant-level findings).
     tenant_at: Vec<Option<Span>>,
     tenant_usd: Vec<f64>,
     tenant_gpus: Vec<f64>,
     tenant_kw: Vec<f64>,
     /// Host CPU (millicores) and memory (MiB) asked per node.
-    node_host: BTreeMap<u32, (u64, u64)>,
+    node_host: BTreeMap<NodeId, (u64, u64)>,
     /// The first workload entry that asks host resources of each node (where FP863 points).
-    node_at: BTreeMap<u32, Option<Span>>,
+    node_at: BTreeMap<NodeId, Option<Span>>,
     /// GPU memory (MiB) the shares on each GPU ask.
-    gpu_mem: BTreeMap<usize, u64>,
+    gpu_mem: BTreeMap<GpuId, u64>,
 }
 
 impl Tally {
@@ -187,19 +188,19 @@ impl Tally {
     }
 
     /// `equiv` GPUs of `model` held by `wl`, charged to its tenant (cost, GPUs, power).
-    fn charge(&mut self, cx: &Context, wl: &Workload, model: &str, first_gpu: usize, equiv: f64) {
+    fn charge(&mut self, cx: &Context, wl: &Workload, model: &str, first_gpu: GpuId, equiv: f64) {
         let demand = cx.demand;
         let t = cx.fabric.template_of(cx.node_of(first_gpu));
         let gpu_kw = t.power_kw / t.gpus as f64;
-        self.tenant_usd[wl.tenant] += crate::model::cost::chargeback_usd_per_hour(
+        self.tenant_usd[wl.tenant.index()] += crate::model::cost::chargeback_usd_per_hour(
             equiv,
             demand.gpu_price(model),
             gpu_kw,
             demand.pricing.pue,
             demand.pricing.power_usd_per_kwh,
         );
-        self.tenant_gpus[wl.tenant] += equiv;
-        self.tenant_kw[wl.tenant] += equiv * gpu_kw;
+        self.tenant_gpus[wl.tenant.index()] += equiv;
+        self.tenant_kw[wl.tenant.index()] += equiv * gpu_kw;
     }
 
     /// The host CPU and memory `wl`'s replicas on `gpus` ask of their nodes (a replica per
@@ -211,11 +212,11 @@ impl Tally {
         pw: &PlanWorkload,
         wl: &Workload,
         unit: Unit,
-        gpus: &[usize],
+        gpus: &[GpuId],
     ) {
-        let mut per_node: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut per_node: BTreeMap<NodeId, u64> = BTreeMap::new();
         for &g in gpus {
-            *per_node.entry(cx.node_of(g).0).or_default() += 1;
+            *per_node.entry(cx.node_of(g)).or_default() += 1;
         }
         for (n, count) in per_node {
             let replicas = match unit {
@@ -307,7 +308,7 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
         );
         return;
     };
-    let wl = &cx.demand.workloads[w];
+    let wl = &cx.demand.workloads[w.index()];
     if !pw.admitted {
         if !pw.assignments.is_empty() {
             out.push(
@@ -319,8 +320,8 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
         return;
     }
     let (gpus, held) = resolve_assignments(cx, pw, w, tally, out);
-    if tally.tenant_at[wl.tenant].is_none() {
-        tally.tenant_at[wl.tenant] = sp(&pw.name);
+    if tally.tenant_at[wl.tenant.index()].is_none() {
+        tally.tenant_at[wl.tenant.index()] = sp(&pw.name);
     }
     if gpus.is_empty() {
         out.push(
@@ -374,11 +375,11 @@ fn check_entry(cx: &Context, pw: &PlanWorkload, tally: &mut Tally, out: &mut Fin
 fn resolve_assignments(
     cx: &Context,
     pw: &PlanWorkload,
-    w: usize,
+    w: WorkloadId,
     tally: &mut Tally,
     out: &mut Findings,
-) -> (Vec<usize>, Vec<Held>) {
-    let wl = &cx.demand.workloads[w];
+) -> (Vec<GpuId>, Vec<Held>) {
+    let wl = &cx.demand.workloads[w.index()];
     let mut gpus = Vec::new();
     let mut held = Vec::new();
     for a in &pw.assignments {
@@ -423,7 +424,7 @@ fn check_models<'g>(
     cx: &'g Context,
     pw: &PlanWorkload,
     wl: &Workload,
-    gpus: &[usize],
+    gpus: &[GpuId],
     held: &[Held],
     out: &mut Findings,
 ) -> Option<ByModel<'g>> {
@@ -472,7 +473,7 @@ struct Holding<'h> {
     model: &'h str,
     /// The unit the demand sized a replica in on this model.
     unit: Unit,
-    gpus: &'h [usize],
+    gpus: &'h [GpuId],
     held: &'h [Held],
     /// All of `replicas` must be on this model (not elastic, one model).
     fixed_count: bool,
@@ -553,7 +554,7 @@ fn check_whole_gpus(
             format!("`{}` needs whole GPUs", wl.name),
         );
     }
-    let distinct: BTreeSet<usize> = h.gpus.iter().copied().collect();
+    let distinct: BTreeSet<GpuId> = h.gpus.iter().copied().collect();
     let want = if wl.gang.is_some() {
         k
     } else if h.fixed_count {
@@ -578,9 +579,9 @@ fn check_whole_gpus(
         );
     }
     if wl.gang.is_none() {
-        let mut per_node: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut per_node: BTreeMap<NodeId, u32> = BTreeMap::new();
         for &g in &distinct {
-            *per_node.entry(cx.node_of(g).0).or_default() += 1;
+            *per_node.entry(cx.node_of(g)).or_default() += 1;
         }
         if per_node.values().any(|c| c % k != 0) {
             out.push(
@@ -601,7 +602,7 @@ fn check_topology(
     cx: &Context,
     pw: &PlanWorkload,
     wl: &Workload,
-    gpus: &[usize],
+    gpus: &[GpuId],
     out: &mut Findings,
 ) {
     let Some(g) = &wl.gang else { return };
@@ -655,9 +656,9 @@ fn check_required(demand: &Demand, plan: &PlanDocument, out: &mut Findings) {
 fn plan_gpus(
     cx: &Context,
     plan: &PlanDocument,
-) -> (BTreeMap<usize, Layout>, BTreeMap<usize, Option<Span>>) {
-    let mut layouts: BTreeMap<usize, Layout> = BTreeMap::new();
-    let mut gpu_entry: BTreeMap<usize, Option<Span>> = BTreeMap::new();
+) -> (BTreeMap<GpuId, Layout>, BTreeMap<GpuId, Option<Span>>) {
+    let mut layouts: BTreeMap<GpuId, Layout> = BTreeMap::new();
+    let mut gpu_entry: BTreeMap<GpuId, Option<Span>> = BTreeMap::new();
     for g in &plan.gpus {
         let Some(&id) = cx.gpu_by_name.get(&g.gpu.value) else {
             continue;
@@ -685,7 +686,7 @@ fn plan_gpus(
 /// share with each other (FP860). `mem_mib`: the GPU memory its shares ask.
 fn check_gpu(
     cx: &Context,
-    g: usize,
+    g: GpuId,
     hs: &[Holder],
     gpu_at: Option<Span>,
     layout: Option<&Layout>,
@@ -695,9 +696,9 @@ fn check_gpu(
     let demand = cx.demand;
     let t = cx.fabric.template_of(cx.node_of(g));
     let name = gpu_name(cx.fabric, g);
-    let tenants: BTreeSet<usize> = hs
+    let tenants: BTreeSet<TenantId> = hs
         .iter()
-        .map(|(w, _, _)| demand.workloads[*w].tenant)
+        .map(|(w, _, _)| demand.workloads[w.index()].tenant)
         .collect();
     let wholes = hs.iter().filter(|(_, h, _)| *h == Held::Whole).count();
     let migs: Layout = hs
@@ -730,7 +731,7 @@ fn check_gpu(
         if tenants.len() > 1
             && tenants
                 .iter()
-                .any(|&t| demand.tenants[t].isolation != (Isolation::Mig { co_tenancy: true }))
+                .any(|&t| demand.tenant(t).isolation != (Isolation::Mig { co_tenancy: true }))
         {
             out.push(
                 "FP860",
@@ -829,21 +830,22 @@ fn check_sharing(
     demand: &Demand,
     name: &str,
     gpu_at: Option<Span>,
-    tenants: &BTreeSet<usize>,
+    tenants: &BTreeSet<TenantId>,
     out: &mut Findings,
 ) {
-    let ts: Vec<usize> = tenants.iter().copied().collect();
+    let ts: Vec<TenantId> = tenants.iter().copied().collect();
     for (i, &a) in ts.iter().enumerate() {
         for &b in &ts[i + 1..] {
-            let ok = demand.tenants[a].share_with.contains(&b)
-                && demand.tenants[b].share_with.contains(&a);
+            let ok = demand.tenant(a).share_with.contains(&b)
+                && demand.tenant(b).share_with.contains(&a);
             if !ok {
                 out.push(
                     "FP860",
                     gpu_at,
                     format!(
                         "GPU `{name}` is time-sliced by `{}` and `{}`, which do not share",
-                        demand.tenants[a].name, demand.tenants[b].name
+                        demand.tenant(a).name,
+                        demand.tenant(b).name
                     ),
                 );
             }
@@ -854,7 +856,7 @@ fn check_sharing(
 /// FP863 for a node asked more host CPU or memory than its template offers.
 fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
     for (&n, &(cpu, mem)) in &tally.node_host {
-        let node = &cx.fabric.nodes[n as usize];
+        let node = &cx.fabric.nodes[n.index()];
         let t = &cx.fabric.templates[node.template.index()];
         let at = tally.node_at.get(&n).copied().flatten();
         if let Some(c) = t.cpu_millicores.filter(|&c| cpu > c) {
@@ -883,14 +885,14 @@ fn check_host_capacity(cx: &Context, tally: &Tally, out: &mut Findings) {
 /// The held GPUs summed per node (tenants) and per rack (power), with the first holder's
 /// assignment as where a finding points.
 struct GpuUse {
-    node_tenants: BTreeMap<u32, BTreeSet<usize>>,
-    node_at: BTreeMap<u32, Option<Span>>,
-    rack_kw: BTreeMap<u32, f64>,
-    rack_at: BTreeMap<u32, Option<Span>>,
+    node_tenants: BTreeMap<NodeId, BTreeSet<TenantId>>,
+    node_at: BTreeMap<NodeId, Option<Span>>,
+    rack_kw: BTreeMap<RackId, f64>,
+    rack_at: BTreeMap<RackId, Option<Span>>,
 }
 
 impl GpuUse {
-    fn of(cx: &Context, holders: &BTreeMap<usize, Vec<Holder>>) -> Self {
+    fn of(cx: &Context, holders: &BTreeMap<GpuId, Vec<Holder>>) -> Self {
         let mut u = GpuUse {
             node_tenants: BTreeMap::new(),
             node_at: BTreeMap::new(),
@@ -900,14 +902,14 @@ impl GpuUse {
         for (&g, hs) in holders {
             let node = cx.node_of(g);
             let t = cx.fabric.template_of(node);
-            let rack = cx.fabric.nodes[node.index()].rack.0;
-            u.node_at.entry(node.0).or_insert(hs[0].2);
+            let rack = cx.fabric.nodes[node.index()].rack;
+            u.node_at.entry(node).or_insert(hs[0].2);
             u.rack_at.entry(rack).or_insert(hs[0].2);
             *u.rack_kw.entry(rack).or_default() += t.power_kw / t.gpus as f64;
-            u.node_tenants
-                .entry(node.0)
-                .or_default()
-                .extend(hs.iter().map(|(w, _, _)| cx.demand.workloads[*w].tenant));
+            u.node_tenants.entry(node).or_default().extend(
+                hs.iter()
+                    .map(|(w, _, _)| cx.demand.workloads[w.index()].tenant),
+            );
         }
         u
     }
@@ -919,14 +921,14 @@ fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
         if ts.len() > 1
             && ts
                 .iter()
-                .any(|&t| cx.demand.tenants[t].isolation == Isolation::DedicatedNode)
+                .any(|&t| cx.demand.tenant(t).isolation == Isolation::DedicatedNode)
         {
             out.push(
                 "FP860",
                 gpu_use.node_at.get(node).copied().flatten(),
                 format!(
                     "node `{}` is dedicated but holds several tenants",
-                    cx.fabric.nodes[*node as usize].name
+                    cx.fabric.nodes[node.index()].name
                 ),
             );
         }
@@ -936,7 +938,7 @@ fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
 /// FP861 for a rack whose held GPUs draw more than its power budget.
 fn check_rack_power(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
     for (r, kw) in &gpu_use.rack_kw {
-        let rack = &cx.fabric.racks[*r as usize];
+        let rack = &cx.fabric.racks[r.index()];
         if *kw > rack.power_kw + 1e-6 {
             out.push(
                 "FP861",
@@ -999,7 +1001,7 @@ fn check_tenant_limits(demand: &Demand, tally: &Tally, out: &mut Findings) {
 fn verify_host(
     hw: &HostWorkload,
     pw: &PlanWorkload,
-    node_by_name: &BTreeMap<&str, u32>,
+    node_by_name: &BTreeMap<&str, NodeId>,
     tally: &mut Tally,
     out: &mut Findings,
 ) {

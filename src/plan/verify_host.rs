@@ -6,17 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::demand::{Demand, Isolation};
+use crate::model::{NodeId, TenantId};
 use crate::schema::plan::PlanDocument;
 
 /// Adds the tenant of every admitted host-only replica in `plan` to its node's tenants
-/// (`node_by_name`: fabric node name to index; unknown nodes are FP867's, skipped here).
+/// (`node_by_name`: fabric node name to its id; unknown nodes are FP867's, skipped here).
 pub fn add_host_tenants(
     demand: &Demand,
     plan: &PlanDocument,
-    node_by_name: &BTreeMap<&str, u32>,
-    node_tenants: &mut BTreeMap<u32, BTreeSet<usize>>,
+    node_by_name: &BTreeMap<&str, NodeId>,
+    node_tenants: &mut BTreeMap<NodeId, BTreeSet<TenantId>>,
 ) {
-    let host_by_name: BTreeMap<&str, usize> = demand
+    let host_by_name: BTreeMap<&str, TenantId> = demand
         .host_workloads
         .iter()
         .map(|h| (h.name.as_str(), h.tenant))
@@ -36,15 +37,15 @@ pub fn add_host_tenants(
 /// Nodes (ascending) that hold a `dedicated-node` tenant and another tenant.
 pub fn dedicated_conflicts(
     demand: &Demand,
-    node_tenants: &BTreeMap<u32, BTreeSet<usize>>,
-) -> Vec<u32> {
+    node_tenants: &BTreeMap<NodeId, BTreeSet<TenantId>>,
+) -> Vec<NodeId> {
     node_tenants
         .iter()
         .filter(|(_, ts)| {
             ts.len() > 1
                 && ts
                     .iter()
-                    .any(|&t| demand.tenants[t].isolation == Isolation::DedicatedNode)
+                    .any(|&t| demand.tenant(t).isolation == Isolation::DedicatedNode)
         })
         .map(|(&n, _)| n)
         .collect()

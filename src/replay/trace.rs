@@ -309,7 +309,7 @@ pub fn pods_from_demand(
             w.replicas,
             PodSpec {
                 name: String::new(),
-                tenant: w.tenant as u16,
+                tenant: w.tenant.0 as u16,
                 cpu_milli: w.cpu_millicores * per,
                 memory_mib: w.memory_mib * per,
                 num_gpu,
@@ -327,7 +327,7 @@ pub fn pods_from_demand(
             h.replicas,
             PodSpec {
                 name: String::new(),
-                tenant: h.tenant as u16,
+                tenant: h.tenant.0 as u16,
                 cpu_milli: h.cpu_millicores,
                 memory_mib: h.memory_mib,
                 num_gpu: 0,

@@ -96,8 +96,8 @@ struct Judge<'a> {
     /// Nodes of each scalable unit, ascending.
     su_nodes: HashMap<Option<SuId>, Vec<NodeId>>,
     /// Wholly free GPUs of a model in a domain whose nodes admit a tenant, by
-    /// (tenant index, model, domain): computed once, not once per node of the domain.
-    whole_free: RefCell<HashMap<(usize, &'a str, DomainKey), u32>>,
+    /// (tenant, model, domain): computed once, not once per node of the domain.
+    whole_free: RefCell<HashMap<(crate::model::TenantId, &'a str, DomainKey), u32>>,
 }
 
 impl<'a> Judge<'a> {
@@ -150,7 +150,7 @@ impl<'a> Judge<'a> {
     fn shares_with(&self, t: &'a crate::model::demand::Tenant) -> Vec<&'a str> {
         t.share_with
             .iter()
-            .map(|i| self.d.tenants[*i].name.as_str())
+            .map(|&i| self.d.tenant(i).name.as_str())
             .collect()
     }
 
@@ -321,7 +321,7 @@ pub fn stranded(f: &Fabric, lv: &Levels, u: &Usage, d: &Demand, pending: &[&str]
         .iter()
         .filter_map(|n| by_name.get(n).copied())
         .map(|w| {
-            let t = &d.tenants[w.tenant];
+            let t = d.tenant(w.tenant);
             Pending {
                 w,
                 tenant: t.name.as_str(),
@@ -469,14 +469,14 @@ mod tests {
         let shares_with = |t: &crate::model::demand::Tenant| -> Vec<&str> {
             t.share_with
                 .iter()
-                .map(|i| d.tenants[*i].name.as_str())
+                .map(|&i| d.tenant(i).name.as_str())
                 .collect()
         };
         let pend: Vec<RefPending> = pending
             .iter()
             .filter_map(|n| d.workloads.iter().find(|w| w.name == *n))
             .map(|w| {
-                let t = &d.tenants[w.tenant];
+                let t = d.tenant(w.tenant);
                 RefPending {
                     w,
                     tenant: t.name.as_str(),

@@ -253,7 +253,7 @@ pub fn build(i: Inputs) -> WhatIfReport {
         }
         displaced.push(DisplacedReport {
             workload: x.workload.clone(),
-            tenant: wl.map(|w| i.demand.tenants[w.tenant].name.clone()),
+            tenant: wl.map(|w| i.demand.tenant(w.tenant).name.clone()),
             required: wl.is_some_and(|w| w.required),
             gang: wl.is_some_and(|w| w.gang.is_some()),
             replicas: counts,
