@@ -299,7 +299,9 @@ struct HostFirst {
 /// (`host.rs`). When the GPU work asks for host CPU or memory too and its GPU-equivalents
 /// fit the cluster's GPUs, two host placements are tried: by `host.rs`'s rule alone, and first into what a greedy plan of the GPU work alone
 /// on the whole geometry leaves (`host::Reserve`). The one that places more host-only
-/// workloads wins, then the one whose greedy GPU plan is worth more, then the plain rule;
+/// workloads wins, then the one whose greedy GPU plan is worth more, then the plain rule
+/// (the second is not tried when its two greedy passes would take over a quarter of the
+/// time limit);
 /// its greedy plan is kept as the MILP's start. Measured on the openb trace (BENCHMARKS.md,
 /// "host-only work first"): neither placement is ahead on every list.
 fn host_first(
@@ -349,7 +351,15 @@ fn host_first(
     // draw pods until their demand passes the GPUs, and there placement, not selection,
     // decides (+2 to +5 points on `cpu200`-`cpu250`).
     let all_fit = asked <= 1.1 * gpus as f64;
-    if demand.host_workloads.is_empty() || !gpu_work_needs_host || !all_fit || plain.greedy_cut {
+    // The second placement costs two more greedy passes: tried only when they take at most
+    // a quarter of the time limit, so the MILP keeps its time.
+    let affordable = 2.0 * plain.greedy_seconds <= 0.25 * opts.time_limit_seconds;
+    if demand.host_workloads.is_empty()
+        || !gpu_work_needs_host
+        || !all_fit
+        || plain.greedy_cut
+        || !affordable
+    {
         return plain;
     }
     let (alone, cut) = greedy::plan_greedy_until(full, demand, current, opts.freeze, Some(stop));

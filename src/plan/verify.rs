@@ -917,21 +917,15 @@ impl GpuUse {
 
 /// FP860 for a node holding several tenants' GPUs where one of them is `dedicated-node`.
 fn check_dedicated_nodes(cx: &Context, gpu_use: &GpuUse, out: &mut Findings) {
-    for (node, ts) in &gpu_use.node_tenants {
-        if ts.len() > 1
-            && ts
-                .iter()
-                .any(|&t| cx.demand.tenant(t).isolation == Isolation::DedicatedNode)
-        {
-            out.push(
-                "FP860",
-                gpu_use.node_at.get(node).copied().flatten(),
-                format!(
-                    "node `{}` is dedicated but holds several tenants",
-                    cx.fabric.nodes[node.index()].name
-                ),
-            );
-        }
+    for node in super::verify_host::dedicated_conflicts(cx.demand, &gpu_use.node_tenants) {
+        out.push(
+            "FP860",
+            gpu_use.node_at.get(&node).copied().flatten(),
+            format!(
+                "node `{}` is dedicated but holds several tenants",
+                cx.fabric.nodes[node.index()].name
+            ),
+        );
     }
 }
 
