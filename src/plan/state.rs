@@ -1344,26 +1344,10 @@ impl<'a> State<'a> {
             for (_, _, mut nodes) in doms.into_iter().take(4) {
                 // Best fit inside the domain: fullest nodes first, then by id.
                 nodes.sort_by_key(|&n| (self.free_gpus[n.index()], n));
-                let mark = self.journal.len();
-                let mut left = count;
-                for n in nodes {
-                    while left > 0
-                        && self.free_gpus[n.index()] >= k
-                        && self.rack_ok(n, k)
-                        && self.host_ok(n, self.need_of(w, unit, k))
-                    {
-                        self.take_whole(w, n, k);
-                        left -= 1;
-                    }
-                    if left == 0 {
-                        break;
-                    }
-                }
-                if left == 0 {
+                let mut nodes = nodes.into_iter();
+                if self.fill_gang(w, unit, (k, count), |_| nodes.next()) {
                     return Ok(());
                 }
-                self.rollback(mark);
-                self.assignments[w].clear();
             }
         }
         Err(format!(
@@ -1371,6 +1355,37 @@ impl<'a> State<'a> {
             self.geo.models[m].key,
             g.required.words()
         ))
+    }
+
+    /// Takes `count` chunks of `k` whole GPUs for gang `w` from the nodes `next` gives, in
+    /// that order, as many per node as fit (GPUs, rack power, host CPU and memory). All or
+    /// nothing: on a shortfall the state is rolled back and `false` returned.
+    fn fill_gang(
+        &mut self,
+        w: usize,
+        unit: Unit,
+        (k, count): (u32, u32),
+        mut next: impl FnMut(&State) -> Option<GeoNodeId>,
+    ) -> bool {
+        let mark = self.journal.len();
+        let mut left = count;
+        while left > 0 {
+            let Some(n) = next(self) else { break };
+            while left > 0
+                && self.free_gpus[n.index()] >= k
+                && self.rack_ok(n, k)
+                && self.host_ok(n, self.need_of(w, unit, k))
+            {
+                self.take_whole(w, n, k);
+                left -= 1;
+            }
+        }
+        if left == 0 {
+            return true;
+        }
+        self.rollback(mark);
+        self.assignments[w].clear();
+        false
     }
 
     /// `place_gang` past the preferred placement, from the domain index: the same domains in
@@ -1415,36 +1430,21 @@ impl<'a> State<'a> {
             let (most, doms) = ix.domains(self.geo, key, l, count, 4);
             best_free = best_free.max(most * k);
             for d in doms {
-                let mark = self.journal.len();
-                let mut left = count;
-                let mut after = None;
                 // The index stays as it was at the flush above while nodes are taken: the
                 // candidates and their order are those of the gang's start, as in the scan.
-                while let Some(x) = self
-                    .gang_idx
-                    .as_ref()
-                    .expect("gang index")
-                    .next_node(key, l, d, after)
-                {
+                let mut after = None;
+                let next = |st: &State| {
+                    let x = st
+                        .gang_idx
+                        .as_ref()
+                        .expect("gang index")
+                        .next_node(key, l, d, after)?;
                     after = Some(x);
-                    let n = x.1;
-                    while left > 0
-                        && self.free_gpus[n.index()] >= k
-                        && self.rack_ok(n, k)
-                        && self.host_ok(n, self.need_of(w, unit, k))
-                    {
-                        self.take_whole(w, n, k);
-                        left -= 1;
-                    }
-                    if left == 0 {
-                        break;
-                    }
-                }
-                if left == 0 {
+                    Some(x.1)
+                };
+                if self.fill_gang(w, unit, (k, count), next) {
                     return Ok(());
                 }
-                self.rollback(mark);
-                self.assignments[w].clear();
             }
         }
         Err(format!(
