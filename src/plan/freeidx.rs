@@ -390,19 +390,7 @@ mod tests {
     use crate::model::WorkloadId;
     use crate::plan::gen::{generate_demand, Profile};
 
-    /// xorshift64*: a fixed, dependency-free stream for the random cases.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::plan::gen::Rng;
 
     type Outcome = (
         Vec<GpuUse>,
@@ -423,20 +411,20 @@ mod tests {
         let order = greedy::greedy_order(d, &current);
         let mut reasons = vec![None; d.workloads.len()];
         greedy::run_greedy(&mut st, &order, &current, false, &mut reasons);
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut log = Vec::new();
         let half = GeoNodeId::from_index(geo.nodes.len() / 2);
         for _ in 0..3 {
             let mut out = Vec::new();
             for w in 0..d.workloads.len() {
-                if st.admitted[w] && rng.below(3) == 0 {
+                if st.admitted[w] && rng.index(3) == 0 {
                     out.push((w, st.assignments[w].clone()));
                     st.remove(WorkloadId::from_index(w));
                 }
             }
             for (w, held) in out.into_iter().rev() {
                 let w = WorkloadId::from_index(w);
-                let r = match rng.below(4) {
+                let r = match rng.index(4) {
                     0 => st.place_any(w, &held),
                     1 => st.place(w, &|n| n < half, &[]),
                     _ => st.place_any(w, &[]),

@@ -658,19 +658,7 @@ mod tests {
         out
     }
 
-    /// xorshift64*: a fixed, dependency-free stream for the random cases.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::plan::gen::Rng;
 
     /// A random use of `f` by `d`'s workloads: each GPU free, whole, holding random MIG
     /// instances (valid or not) or a time-sliced share, with random tenants on it; nodes are
@@ -682,36 +670,36 @@ mod tests {
         let mut gpus_of: Vec<Vec<GpuId>> = vec![Vec::new(); d.tenants.len()];
         for n in 0..f.nodes.len() {
             let node = NodeId::from_index(n);
-            let busy_node = rng.below(3) != 0;
+            let busy_node = rng.index(3) != 0;
             for g in f.node_gpus(node) {
-                if !busy_node || rng.below(3) == 0 {
+                if !busy_node || rng.index(3) == 0 {
                     continue;
                 }
                 let i = g.index();
-                match rng.below(4) {
+                match rng.index(4) {
                     0 => used[i] = 1.0,
                     1 => {
                         let table = f
                             .gpu_model(node_model(f, node))
                             .and_then(|m| m.mig.as_ref());
                         if let Some(t) = table {
-                            for _ in 0..1 + rng.below(3) {
-                                let pr = &t.profiles[rng.below(t.profiles.len())];
-                                let start = pr.starts[rng.below(pr.starts.len())];
+                            for _ in 0..1 + rng.index(3) {
+                                let pr = &t.profiles[rng.index(t.profiles.len())];
+                                let start = pr.starts[rng.index(pr.starts.len())];
                                 assigned_instances[i].push((pr.name.clone(), start));
                             }
-                            used[i] = (1 + rng.below(6)) as f64 / 7.0;
+                            used[i] = (1 + rng.index(6)) as f64 / 7.0;
                         } else {
                             used[i] = 1.0;
                         }
                     }
                     _ => {
                         time_sliced[i] = true;
-                        used[i] = [0.125, 0.25, 0.5, 0.75, 0.9, 1.0][rng.below(6)];
+                        used[i] = [0.125, 0.25, 0.5, 0.75, 0.9, 1.0][rng.index(6)];
                     }
                 }
-                for _ in 0..1 + rng.below(2) {
-                    gpus_of[rng.below(d.tenants.len())].push(g);
+                for _ in 0..1 + rng.index(2) {
+                    gpus_of[rng.index(d.tenants.len())].push(g);
                 }
             }
         }
@@ -760,7 +748,7 @@ mod tests {
                 "examples/mig-inference-h200.yaml",
             ),
         ];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         let mut judged = 0;
         // Over all cases, each kind of piece is found both stranded and usable somewhere.
         let (mut whole, mut mig, mut share, mut usable) = (0, 0, 0.0, 0.0);
@@ -777,7 +765,7 @@ mod tests {
                 let mut pending: Vec<&str> = d
                     .workloads
                     .iter()
-                    .filter(|_| rng.below(3) != 0)
+                    .filter(|_| rng.index(3) != 0)
                     .map(|w| w.name.as_str())
                     .collect();
                 pending.push("not-in-the-demand");
