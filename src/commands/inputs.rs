@@ -36,6 +36,29 @@ pub fn report(diags: &[Diagnostic], file: &SourceFile, prov: &Provenance, style:
     }
 }
 
+/// [`load_inputs`] for a command that writes `outputs` (`-o`, `--write-plan`): each is
+/// refused as one of the inputs `given` before the load, and again after it with the fabric
+/// the demand names and that fabric's `gpu_models:` files (the loader records them), so a
+/// long plan or check never runs only to be refused at the write.
+pub fn load_inputs_for_outputs(
+    outputs: &[&Path],
+    given: &[&Path],
+    demand_path: &Path,
+    fabric_flag: Option<&Path>,
+    style: DiagStyle,
+    check_design: bool,
+) -> Result<(Fabric, Demand, std::path::PathBuf)> {
+    for o in outputs {
+        crate::cli::output::refuse_input_as_output(o, given)?;
+    }
+    let (fabric, demand, fabric_path) = load_inputs(demand_path, fabric_flag, style, check_design)?;
+    let given = [given, &[fabric_path.as_path()]].concat();
+    for o in outputs {
+        crate::cli::output::refuse_input_as_output(o, &given)?;
+    }
+    Ok((fabric, demand, fabric_path))
+}
+
 /// Loads the demand and its fabric (`plan`, `verify`); diagnostics go to stderr.
 /// Also returns the fabric's path (the flag, or the demand's `fabric:`). With
 /// `check_design`, the fabric's design errors (the checks `fabplan validate` runs) stop the

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::inputs::{load_inputs, report, DiagStyle};
+use super::inputs::{load_inputs_for_outputs, report, DiagStyle};
 use crate::cli::output::emit;
 use crate::cli::plan::{PlanArgs, PlanFormat, SolverArg};
 use crate::error::{Error, Result};
@@ -25,23 +25,20 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> Result<Outcome> {
         PlanFormat::Human => DiagStyle::Human,
         PlanFormat::Json | PlanFormat::Yaml => DiagStyle::Json,
     };
-    // Refused before planning, which may take a while; checked again with the demand's
-    // fabric once it is known.
+    // `-o` onto an input is refused before planning, which may take a while.
     let given: Vec<&std::path::Path> = std::iter::once(args.demand.as_path())
         .chain(args.fabric.as_deref())
         .chain(args.current.as_deref())
         .collect();
-    if let Some(o) = &args.output {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
-    let (fabric, demand, fabric_path) =
-        load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
-    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
-    // refused here, before the long work, not only at the write.
-    let given = [given, vec![fabric_path.as_path()]].concat();
-    if let Some(o) = &args.output {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
+    let outputs: Vec<&std::path::Path> = args.output.as_deref().into_iter().collect();
+    let (fabric, demand, fabric_path) = load_inputs_for_outputs(
+        &outputs,
+        &given,
+        &args.demand,
+        args.fabric.as_deref(),
+        style,
+        true,
+    )?;
     let current = match &args.current {
         None => None,
         Some(p) => match crate::load::state::read_state(p, &fabric) {

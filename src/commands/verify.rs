@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::inputs::{load_inputs, DiagStyle};
+use super::inputs::{load_inputs_for_outputs, DiagStyle};
 use crate::cli::output::emit;
 use crate::cli::verify::{VerifyArgs, VerifyFormat};
 use crate::error::Result;
@@ -14,21 +14,15 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome> {
         .into_iter()
         .chain(args.fabric.as_deref())
         .collect();
-    if let Some(o) = &args.output {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
-    let (fabric, demand, fabric_path) = load_inputs(
+    let outputs: Vec<&std::path::Path> = args.output.as_deref().into_iter().collect();
+    let (fabric, demand, fabric_path) = load_inputs_for_outputs(
+        &outputs,
+        &given,
         &args.demand,
         args.fabric.as_deref(),
         DiagStyle::Human,
         false,
     )?;
-    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
-    // refused here, before the long work, not only at the write.
-    let given = [given, vec![fabric_path.as_path()]].concat();
-    if let Some(o) = &args.output {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
     // A plan that cannot be read is reported like any input: with its file, line and column.
     let (plan, file) = crate::load::state::read_plan_file(&args.plan)
         .map_err(|(f, d)| super::reject_input(&f, d))?;

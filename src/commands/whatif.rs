@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::inputs::{load_inputs, report, DiagStyle};
+use super::inputs::{load_inputs_for_outputs, report, DiagStyle};
 use crate::cli::output::emit;
 use crate::cli::whatif::{WhatIfArgs, WhatIfFormat, WhatIfSolver};
 use crate::error::{Error, Result};
@@ -23,17 +23,19 @@ pub fn run(args: &WhatIfArgs, out: &mut dyn Write) -> Result<Outcome> {
         .into_iter()
         .chain(args.fabric.as_deref())
         .collect();
-    for o in [&args.output, &args.write_plan].into_iter().flatten() {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
-    let (fabric, demand, fabric_path) =
-        load_inputs(&args.demand, args.fabric.as_deref(), style, true)?;
-    // Again now that the fabric is loaded: it and its `gpu_models:` files are inputs too,
-    // refused here, before the long work, not only at the write.
-    let given = [given, vec![fabric_path.as_path()]].concat();
-    for o in [&args.output, &args.write_plan].into_iter().flatten() {
-        crate::cli::output::refuse_input_as_output(o, &given)?;
-    }
+    let outputs: Vec<&std::path::Path> = [&args.output, &args.write_plan]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_path())
+        .collect();
+    let (fabric, demand, fabric_path) = load_inputs_for_outputs(
+        &outputs,
+        &given,
+        &args.demand,
+        args.fabric.as_deref(),
+        style,
+        true,
+    )?;
     let current = match crate::load::state::read_state(&args.current, &fabric) {
         Ok((c, _, _)) => c,
         Err((file, diags)) => {
